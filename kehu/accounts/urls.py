@@ -1,0 +1,12 @@
+from django.urls import path
+
+from kehu.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("language/", views.language_switch, name="language"),
+    path("settings/", views.settings_page, name="settings"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -1,0 +1,35 @@
+"""The HTTP API root: ``/api/v1/``. Each app contributes a router from its ``api.py``."""
+
+from typing import Any
+
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from ninja import NinjaAPI
+
+from kehu.accounts.api import router as accounts_router
+from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers
+from kehu.customers.api import router as customers_router
+
+
+def docs_decorator(view: Any) -> Any:
+    # The schema and its docs page are for signed-in users; Swagger UI needs inline styles.
+    return login_required(csp_update({"style-src": ["'self'", "'unsafe-inline'"]})(view))
+
+
+api = NinjaAPI(
+    title="Kehu API",
+    version="1",
+    description=(
+        "Kehu customer information management. Authenticate with the browser session or a "
+        "personal API token (`Authorization: Bearer kehu_…`, create one under Settings → API "
+        "tokens or with `kehu token create USERNAME`). Errors share one body: "
+        "`{code, message, errors: [{field, message}]}`. Lists are cursor-paginated: "
+        "`?page_size=&cursor=` → `{results, next, previous}`."
+    ),
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_decorator=docs_decorator,
+)
+install_error_handlers(api)
+api.add_router("/", accounts_router)
+api.add_router("/customers", customers_router)

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from kehu.config.api import api
+
+urlpatterns = [
+    path("", include("kehu.core.urls")),
+    path("accounts/", include("kehu.accounts.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("api/v1/", api.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+handler403 = "kehu.core.views.forbidden"
+handler404 = "kehu.core.views.not_found"
+handler500 = "kehu.core.views.server_error"

@@ -1,0 +1,127 @@
+"""The one place that answers what a user may see and do with customer records.
+
+Every app asks here and nowhere else: ``record_scope_q`` narrows a queryset to the records a user
+may view or change, ``can_export`` / ``can_reveal`` answer for exports and sensitive fields,
+``is_read_only`` for roles that never write. The rules, by role:
+
+=============== ================================ ============ ====== =========================
+role            view                             change       export reveal sensitive fields
+=============== ================================ ============ ====== =========================
+sales rep       own and shared; a team manager   same as view no     contact, in own scope
+                also every record of the team
+archive admin   all                              all          yes    all groups
+service agent   all                              none         no     contact
+marketer        all                              none         yes    none
+leader          all                              none         no     none
+admin           all                              all          yes    all groups
+=============== ================================ ============ ====== =========================
+"""
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from kehu.accounts.models import Membership, Role
+
+
+class Scope(enum.Enum):
+    ALL = "all"
+    OWN = "own"  # owned, shared with the user, or (for team managers) the managed teams'
+    NONE = "none"
+
+
+class SensitiveGroup(enum.StrEnum):
+    """Groups of protected customer fields; each is revealed (and audited) as a whole."""
+
+    IDENTITY = "identity"  # national ID number, household registration
+    CONTACT = "contact"  # phones, e-mail, street address
+    FINANCE = "finance"  # income, credit limit
+    FAMILY = "family"  # marital status, spouse, children
+
+
+@dataclass(frozen=True)
+class Policy:
+    view: Scope
+    change: Scope
+    export: bool
+    reveal: frozenset[SensitiveGroup]
+
+
+ALL_GROUPS = frozenset(SensitiveGroup)
+NO_GROUPS: frozenset[SensitiveGroup] = frozenset()
+
+POLICIES: dict[str, Policy] = {
+    Role.SALES_REP: Policy(Scope.OWN, Scope.OWN, False, frozenset({SensitiveGroup.CONTACT})),
+    Role.ARCHIVE_ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
+    Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.CONTACT})),
+    Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS),
+    Role.LEADER: Policy(Scope.ALL, Scope.NONE, False, NO_GROUPS),
+    Role.ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
+}
+NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS)
+
+
+def policy_for(user: Any) -> Policy:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    if user.is_superuser:
+        return POLICIES[Role.ADMIN]
+    return POLICIES.get(user.role, NO_ACCESS)
+
+
+def managed_team_ids(user: Any) -> list[int]:
+    return list(
+        Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
+    )
+
+
+def record_scope_q(
+    user: Any,
+    *,
+    for_change: bool = False,
+    owner_field: str = "owner",
+    shared_field: str | None = "shared_with",
+    team_field: str | None = "team",
+) -> Q:
+    """A filter for the records ``user`` may view (or change, with ``for_change``).
+
+    Field names say where the record keeps its owner, the users it is shared with and its team,
+    so any owned record (customer, interaction, order, case) can be scoped the same way.
+    """
+    policy = policy_for(user)
+    scope = policy.change if for_change else policy.view
+    if scope is Scope.ALL:
+        return Q()
+    if scope is Scope.NONE:
+        return Q(pk__in=[])
+    q = Q(**{owner_field: user})
+    if shared_field:
+        q |= Q(**{shared_field: user})
+    teams = managed_team_ids(user)
+    if teams:
+        member_ids = Membership.objects.filter(team_id__in=teams).values("user_id")
+        q |= Q(**{f"{owner_field}__in": member_ids})
+        if team_field:
+            q |= Q(**{f"{team_field}__in": teams})
+    return q
+
+
+def is_read_only(user: Any) -> bool:
+    return policy_for(user).change is Scope.NONE
+
+
+def can_export(user: Any) -> bool:
+    return policy_for(user).export
+
+
+def can_reveal(user: Any, group: SensitiveGroup) -> bool:
+    """May ``user`` reveal this group of fields on a record they can already view?"""
+    return group in policy_for(user).reveal
+
+
+def can_manage_accounts(user: Any) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+    )

@@ -1,0 +1,207 @@
+"""API conventions every app's ``api.py`` follows: authentication, errors, pagination.
+
+Error body, for every 4xx and 5xx::
+
+    {"code": "validation_error", "message": "…", "errors": [{"field": "name", "message": "…"}]}
+
+``code`` is stable and meant for programs; ``message`` is for people, in the request's language
+(``Accept-Language`` or the user's setting); ``errors`` lists field problems (may be empty).
+
+Pagination: list endpoints use cursor pagination (``?page_size=50&cursor=…``) and answer
+``{"results": […], "next": url|null, "previous": url|null}``; counts are separate endpoints
+where they are needed, because exact counts over a million rows are slow.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from kehu.accounts.selectors import api_token_authenticate
+
+logger = logging.getLogger(__name__)
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    errors: list[FieldError] = []
+
+
+# Responses every authenticated endpoint may give; handlers add their own (404, 409, 422).
+ERROR_RESPONSES: dict[int, type[Schema]] = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody}
+
+
+class Conflict(Exception):
+    """The request is well formed but clashes with the current state (HTTP 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer kehu_…`` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session cookie; unsafe methods also need the CSRF token (ninja checks)."""
+
+    param_name = "kehu_session"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        return user if user.is_authenticated else None
+
+
+def default_error(status: int) -> tuple[str, str]:
+    """The code and message for a bare HTTP status."""
+    known = {
+        400: ("bad_request", _("The request could not be read; send valid JSON.")),
+        401: ("not_authenticated", _("Sign in, or send a valid API token.")),
+        403: ("permission_denied", _("You do not have permission to do this.")),
+        404: ("not_found", _("Not found.")),
+        405: ("method_not_allowed", _("This method is not allowed here.")),
+        409: ("conflict", _("This clashes with the current state of the record.")),
+        429: ("rate_limited", _("Too many requests; try again later.")),
+        500: ("server_error", _("Something went wrong on our side. Please try again.")),
+    }
+    return known.get(status, ("error", _("The request failed.")))
+
+
+def error_body(status: int) -> dict[str, Any]:
+    code, message = default_error(status)
+    return {"code": code, "message": message, "errors": []}
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+) -> HttpResponse:
+    body = {"code": code, "message": message, "errors": errors or []}
+    return api.create_response(request, body, status=status)
+
+
+# Messages for the pydantic error types people meet; others keep pydantic's English text.
+def _pydantic_message(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    messages = {
+        "missing": _("This field is required."),
+        "string_too_long": _("At most %(n)s characters.") % {"n": ctx.get("max_length")},
+        "string_too_short": _("At least %(n)s characters.") % {"n": ctx.get("min_length")},
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "bool_parsing": _("Enter true or false."),
+        "string_type": _("Enter text."),
+        "datetime_from_date_parsing": _("Enter a date and time, e.g. 2026-03-01T09:30:00+08:00."),
+        "datetime_parsing": _("Enter a date and time, e.g. 2026-03-01T09:30:00+08:00."),
+        "date_from_datetime_parsing": _("Enter a date, e.g. 2026-03-01."),
+        "date_parsing": _("Enter a date, e.g. 2026-03-01."),
+        "enum": _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+        "literal_error": _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+        "greater_than_equal": _("Must be at least %(n)s.") % {"n": ctx.get("ge")},
+        "less_than_equal": _("Must be at most %(n)s.") % {"n": ctx.get("le")},
+        "model_attributes_type": _("Send a JSON object."),
+        "dict_type": _("Send a JSON object."),
+    }
+    return str(messages.get(kind, error.get("msg", _("Invalid value."))))
+
+
+def _field_path(loc: list[Any] | tuple[Any, ...]) -> str:
+    # ninja prefixes the location with where the value came from ("body", "query", "path")
+    # and the name of the handler's parameter; people want the field.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
+        parts = parts[1:]
+        if len(parts) > 1:
+            parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Route every exception a handler can raise to the one error body."""
+
+    @api.exception_handler(NinjaValidationError)
+    def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [
+            {"field": _field_path(err.get("loc", ())), "message": _pydantic_message(err)}
+            for err in exc.errors
+        ]
+        return error_response(
+            api, request, 422, "validation_error", _("Some fields are not valid."), errors
+        )
+
+    @api.exception_handler(DjangoValidationError)
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            errors = [
+                {"field": field, "message": str(message)}
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            ]
+        else:
+            errors = [{"field": "__all__", "message": str(m)} for m in exc.messages]
+        return error_response(
+            api, request, 422, "validation_error", _("Some fields are not valid."), errors
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            401,
+            "not_authenticated",
+            _("Sign in, or send a valid API token as “Authorization: Bearer …”."),
+        )
+
+    @api.exception_handler(PermissionDenied)
+    def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        message = str(exc) or _("You do not have permission to do this.")
+        return error_response(api, request, 403, "permission_denied", message)
+
+    @api.exception_handler(Http404)
+    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, error_body(404), status=404)
+
+    @api.exception_handler(Conflict)
+    def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return error_response(api, request, 409, "conflict", exc.message)
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code, message = default_error(exc.status_code)
+        if exc.status_code == 403 and "CSRF" in exc.message:
+            message = _("The CSRF token is missing or wrong; reload the page and try again.")
+        elif code == "error":
+            message = exc.message
+        return error_response(api, request, exc.status_code, code, message)
+
+    @api.exception_handler(Exception)
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("Unhandled API error on %s %s", request.method, request.path)
+        return api.create_response(request, error_body(500), status=500)

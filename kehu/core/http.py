@@ -1,0 +1,30 @@
+"""Facts about the HTTP request that several apps need."""
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from kehu.accounts.models import User
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the X-Forwarded-For entry that the last trusted
+    proxy (KEHU_PROXY_COUNT of them) appended. Never trusts a client-supplied header beyond that.
+    """
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = settings.KEHU_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:
+        return remote
+    return str(forwarded[-proxies])
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request that passed authentication; for type checking views and API handlers."""
+
+    user: "User"

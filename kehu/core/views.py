@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from kehu.core.api import error_body
+from kehu.customers.selectors import customers_home_summary
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    summary = customers_home_summary(user=request.user)
+    return render(request, "core/home.html", {"summary": summary})
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and `kehu serve`'s start-up check: the app answers and the DB too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _error_page(request: HttpRequest, status: int) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(error_body(status), status=status)
+    return render(request, "core/error.html", {"status": status}, status=status)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, 403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error_page(request, 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "core/error.html", {"status": 403, "csrf": True}, status=403)
