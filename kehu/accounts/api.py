@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts import selectors, services
@@ -93,11 +93,11 @@ def token_list(request: AuthenticatedRequest) -> object:
     response={201: TokenCreated, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create an API token",
 )
-def token_create(request: AuthenticatedRequest, payload: TokenIn) -> tuple[int, TokenCreated]:
+def token_create(request: AuthenticatedRequest, payload: TokenIn) -> Status[TokenCreated]:
     row, token = services.api_token_create(
         user=request.user, name=payload.name, expires_at=payload.expires_at
     )
-    return 201, TokenCreated.model_validate({**TokenOut.from_orm(row).dict(), "token": token})
+    return Status(201, TokenCreated(**TokenOut.from_orm(row).model_dump(), token=token))
 
 
 @router.delete(
@@ -105,12 +105,12 @@ def token_create(request: AuthenticatedRequest, payload: TokenIn) -> tuple[int, 
     response={204: None, 404: ErrorBody, **ERROR_RESPONSES},
     summary="Revoke an API token",
 )
-def token_revoke(request: AuthenticatedRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: AuthenticatedRequest, token_id: int) -> Status[None]:
     token: ApiToken | None = selectors.api_token_get_for_user(user=request.user, token_id=token_id)
     if token is None:
         raise Http404
     services.api_token_revoke(token=token, revoked_by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 class UserOut(Schema):
@@ -154,7 +154,7 @@ def user_list(request: AuthenticatedRequest) -> object:
     response={201: UserOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create a user (admins)",
 )
-def user_create(request: AuthenticatedRequest, payload: UserIn) -> tuple[int, User]:
+def user_create(request: AuthenticatedRequest, payload: UserIn) -> Status[User]:
     _require_account_admin(request.user)
     user = services.user_create(
         username=payload.username,
@@ -166,4 +166,4 @@ def user_create(request: AuthenticatedRequest, payload: UserIn) -> tuple[int, Us
         is_team_manager=payload.is_team_manager,
         created_by=request.user,
     )
-    return 201, selectors.users_list().get(pk=user.pk)
+    return Status(201, selectors.users_list().get(pk=user.pk))

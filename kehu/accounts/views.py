@@ -49,14 +49,12 @@ logout_view = auth_views.LogoutView.as_view()
 
 def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any) -> HttpResponse:
     """What django-axes answers while a username or address is locked out."""
-    form = LoginForm(request)
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
-    form.add_error(
-        None,
-        _("Too many failed sign-ins. Sign-in is locked for %(minutes)s minutes.")
-        % {"minutes": minutes},
-    )
-    return render(request, "accounts/login.html", {"form": form}, status=429)
+    message = _("Too many failed sign-ins. Sign-in is locked for %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
+    context = {"form": LoginForm(request), "lockout_message": message}
+    return render(request, "accounts/login.html", context, status=429)
 
 
 @login_not_required

@@ -1,0 +1,46 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+
+from kehu.accounts.models import Role
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Pages render {% static %} without collectstatic's manifest; the browser tests use the
+    # real manifest storage against the served app.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; test_security.py checks that production settings use it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    from kehu.accounts.tests.factories import UserFactory
+
+    def make(role=Role.SALES_REP, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, username="admin1", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def rep(make_user):
+    return make_user(Role.SALES_REP, username="rep1")
+
+
+@pytest.fixture
+def other_rep(make_user):
+    return make_user(Role.SALES_REP, username="rep2")
