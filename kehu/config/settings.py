@@ -9,6 +9,7 @@ The README lists every variable. Two modes:
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from kehu.config.env import env_bool, env_int, env_list, env_str, persistent_secret
 
@@ -17,8 +18,6 @@ PACKAGE_DIR = BASE_DIR / "kehu"
 
 KEHU_ENV = env_str("KEHU_ENV", "embedded")
 if KEHU_ENV not in {"embedded", "production"}:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("KEHU_ENV must be 'embedded' or 'production'.")
 PRODUCTION = KEHU_ENV == "production"
 
@@ -37,6 +36,8 @@ FIELD_ENCRYPTION_KEYS = persistent_secret(
 ).split(",")
 
 DEBUG = env_bool("KEHU_DEBUG", False)
+if DEBUG and PRODUCTION:
+    raise ImproperlyConfigured("KEHU_DEBUG must be off in production: it shows internals.")
 ALLOWED_HOSTS = env_list("KEHU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("KEHU_CSRF_TRUSTED_ORIGINS", [])
 
@@ -112,7 +113,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["TEST"] = {"NAME": env_str("KEHU_TEST_DATABASE_NAME", "") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -113,3 +113,9 @@ def test_pages_send_security_headers(client, rep):
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_malformed_encryption_key_stops_the_start(tmp_path):
+    result = run_kehu("check", KEHU_DATA_DIR=str(tmp_path), KEHU_FIELD_ENCRYPTION_KEY="short")
+    assert result.returncode != 0
+    assert "kehu.E001" in result.stderr
