@@ -7,10 +7,10 @@ may view or change, ``can_export`` / ``can_reveal`` answer for exports and sensi
 =============== ================================ ============ ====== =========================
 role            view                             change       export reveal sensitive fields
 =============== ================================ ============ ====== =========================
-sales rep       own and shared; a team manager   same as view no     contact, in own scope
+sales rep       own and shared; a team manager   same as view no     home address
                 also every record of the team
 archive admin   all                              all          yes    all groups
-service agent   all                              none         no     contact
+service agent   all                              none         no     home address
 marketer        all                              none         yes    none
 leader          all                              none         no     none
 admin           all                              all          yes    all groups
@@ -35,10 +35,11 @@ class Scope(enum.Enum):
 class SensitiveGroup(enum.StrEnum):
     """Groups of protected customer fields; each is revealed (and audited) as a whole."""
 
-    IDENTITY = "identity"  # national ID number, household registration
-    CONTACT = "contact"  # phones, e-mail, street address
-    FINANCE = "finance"  # income, credit limit
+    IDENTITY = "identity"  # national ID number
+    ADDRESS = "address"  # a person's home address
+    FINANCE = "finance"  # a person's income
     FAMILY = "family"  # marital status, spouse, children
+    CUSTOM = "custom"  # custom fields an admin marked sensitive
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ ALL_GROUPS = frozenset(SensitiveGroup)
 NO_GROUPS: frozenset[SensitiveGroup] = frozenset()
 
 POLICIES: dict[str, Policy] = {
-    Role.SALES_REP: Policy(Scope.OWN, Scope.OWN, False, frozenset({SensitiveGroup.CONTACT})),
+    Role.SALES_REP: Policy(Scope.OWN, Scope.OWN, False, frozenset({SensitiveGroup.ADDRESS})),
     Role.ARCHIVE_ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
-    Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.CONTACT})),
+    Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.ADDRESS})),
     Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS),
     Role.LEADER: Policy(Scope.ALL, Scope.NONE, False, NO_GROUPS),
     Role.ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),

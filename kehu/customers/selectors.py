@@ -1,13 +1,38 @@
 """Every read of customers goes through here, scoped by ``kehu.core.access``."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from kehu.core.access import record_scope_q
-from kehu.customers.models import Customer
+from kehu.core.access import can_reveal, record_scope_q
+from kehu.core.encryption import decrypt
+from kehu.customers.fields import (
+    BUILTIN_FIELDS,
+    GROUP_LABELS,
+    FieldSpec,
+    Group,
+    Store,
+    Type,
+)
+from kehu.customers.models import Channel, Contact, Customer, CustomerChange, CustomField
+from kehu.customers.values import is_empty, mask_text, read_value, to_text
+
+# Fields recorded in history that are not profile fields.
+HISTORY_ONLY_LABELS: dict[str, str | Promise] = {
+    "owner": _("owner"),
+    "status": _("status"),
+    "shared_with": _("shared with"),
+    "contacts": _("contacts"),
+}
+
+
+# --- scope ------------------------------------------------------------------------------------
 
 
 def customers_visible_to(user: Any) -> QuerySet[Customer]:
@@ -25,9 +50,19 @@ def customers_changeable_by(user: Any) -> QuerySet[Customer]:
 
 
 def customer_get_for_user(*, user: Any, customer_id: int) -> Customer:
-    """The customer, if ``user`` may see it; otherwise 404, never 403 (no existence leak)."""
+    """The customer with what its page needs, if ``user`` may see it; else 404 (never 403)."""
     customer = (
-        customers_visible_to(user).select_related("owner", "team").filter(pk=customer_id).first()
+        customers_visible_to(user)
+        .select_related("owner", "team", "source_channel", "person", "organization")
+        .prefetch_related(
+            "tags",
+            "phones",
+            "emails",
+            "shared_with",
+            Prefetch("contacts", queryset=Contact.objects.prefetch_related("phones", "emails")),
+        )
+        .filter(pk=customer_id)
+        .first()
     )
     if customer is None:
         raise Http404
@@ -38,6 +73,331 @@ def customer_can_change(*, user: Any, customer: Customer) -> bool:
     return customers_changeable_by(user).filter(pk=customer.pk).exists()
 
 
+# --- lists ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    kind: str = ""
+    stage: str = ""
+    grade: str = ""
+    status: str = ""  # "" means active and public pool; "archived" etc. on request
+    owner_id: int | None = None
+    team_id: int | None = None
+    tag: str = ""
+    province: str = ""
+    city: str = ""
+    channel: str = ""
+    q: str = ""
+    order: str = "-id"
+
+
+ORDERINGS = {
+    "-id": ("-id",),
+    "id": ("id",),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "grade": ("grade", "-id"),
+}
+
+
+def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
+    queryset = customers_visible_to(user)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    else:
+        queryset = queryset.filter(status__in=[Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL])
+    exact = {
+        "kind": filters.kind,
+        "lifecycle_stage": filters.stage,
+        "grade": filters.grade,
+        "owner_id": filters.owner_id,
+        "team_id": filters.team_id,
+        "province": filters.province,
+        "city": filters.city,
+        "source_channel__code": filters.channel,
+        "tags__name": filters.tag,
+    }
+    queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
+    if filters.q:
+        queryset = queryset.filter(Q(name__icontains=filters.q))
+    order = ORDERINGS.get(filters.order, ORDERINGS["-id"])
+    return queryset.select_related("owner", "team", "source_channel").order_by(*order)
+
+
+# --- fields -----------------------------------------------------------------------------------
+
+CUSTOM_TYPES = {
+    CustomField.Type.TEXT: Type.TEXT,
+    CustomField.Type.NUMBER: Type.DECIMAL,
+    CustomField.Type.DATE: Type.DATE,
+    CustomField.Type.CHOICE: Type.CHOICE,
+    CustomField.Type.MULTI_CHOICE: Type.MULTI_CHOICE,
+    CustomField.Type.BOOLEAN: Type.BOOLEAN,
+}
+
+
+def custom_field_spec(custom: CustomField) -> FieldSpec:
+    from kehu.core.access import SensitiveGroup
+
+    return FieldSpec(
+        code=f"custom.{custom.code}",
+        label=custom.display_label,
+        group=Group.CUSTOM,
+        type=CUSTOM_TYPES[CustomField.Type(custom.field_type)],
+        store=Store.CUSTOM,
+        choices=tuple((c, c) for c in custom.choices),
+        sensitive=SensitiveGroup.CUSTOM if custom.sensitive else None,
+        completeness=custom.required,
+        required=custom.required,
+        searchable=custom.searchable,
+        max_length=500,
+        extra={"applies_to": custom.applies_to},
+    )
+
+
+def custom_fields_for(kind: str) -> QuerySet[CustomField]:
+    return CustomField.objects.filter(is_active=True, applies_to__in=[kind, "both"])
+
+
+def field_specs_for(kind: str) -> dict[str, FieldSpec]:
+    """Every field a customer of ``kind`` has, built-in and custom, by code, in display order."""
+    specs = {spec.code: spec for spec in BUILTIN_FIELDS if kind in spec.kinds}
+    for custom in custom_fields_for(kind):
+        spec = custom_field_spec(custom)
+        specs[spec.code] = spec
+    return specs
+
+
+def field_label(code: str, specs: dict[str, FieldSpec]) -> str:
+    if code in specs:
+        return str(specs[code].label)
+    return str(HISTORY_ONLY_LABELS.get(code, code))
+
+
+# --- the profile as people see it -----------------------------------------------------------
+
+
+@dataclass
+class Source:
+    channel: Channel | None
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass
+class FieldView:
+    spec: FieldSpec
+    text: str  # what this user sees: the value, or its masked form
+    masked: bool = False
+    can_reveal: bool = False
+    source: Source | None = None
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text
+
+
+@dataclass
+class GroupView:
+    group: Group
+    label: str
+    fields: list[FieldView] = field(default_factory=list)
+
+
+@dataclass
+class Completeness:
+    score: int  # percent
+    missing: list[str]
+
+
+@dataclass
+class ProfileView:
+    customer: Customer
+    groups: list[GroupView]
+    completeness: Completeness
+    as_of: date | None = None
+
+    def field(self, code: str) -> FieldView:
+        for group in self.groups:
+            for view in group.fields:
+                if view.code == code:
+                    return view
+        raise KeyError(code)
+
+
+def _display_text(spec: FieldSpec, text: str) -> str:
+    """A stored text value in words people read: choice labels, channel names, local phones."""
+    if not text:
+        return ""
+    if spec.type == Type.CHOICE and spec.choices:
+        return str(dict(spec.choices).get(text, text))
+    if spec.type == Type.CHANNEL:
+        channel = Channel.objects.filter(code=text).first()
+        return channel.label if channel else text
+    if spec.type == Type.PHONES:
+        from kehu.core.phones import format_phone_local
+
+        return ", ".join(format_phone_local(p.strip()) for p in text.split(","))
+    if spec.type == Type.BOOLEAN:
+        return str(_("Yes") if text == "true" else _("No"))
+    return text
+
+
+def latest_sources(customer: Customer) -> dict[str, Source]:
+    """For each field, the channel, time and person of its latest change."""
+    sources: dict[str, Source] = {}
+    rows = (
+        CustomerChange.objects.filter(customer=customer)
+        .select_related("channel", "changed_by")
+        .order_by("-changed_at", "-id")
+    )
+    for change in rows:
+        if change.field not in sources:
+            sources[change.field] = Source(
+                channel=change.channel,
+                changed_at=change.changed_at,
+                changed_by=str(change.changed_by) if change.changed_by else "",
+            )
+    return sources
+
+
+def values_as_of(customer: Customer, specs: dict[str, FieldSpec], when: date) -> dict[str, str]:
+    """Each field's text value at the end of ``when``: today's value with later changes undone."""
+    end = timezone.make_aware(datetime.combine(when, time.max))
+    values = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    later = CustomerChange.objects.filter(customer=customer, changed_at__gt=end).order_by(
+        "changed_at", "id"
+    )
+    undone: set[str] = set()
+    for change in later:
+        if change.field in specs and change.field not in undone:
+            values[change.field] = change_value_text(change, "old")
+            undone.add(change.field)
+    return values
+
+
+def change_value_text(change: CustomerChange, which: str) -> str:
+    """The clear text of a history entry's old or new value (decrypted when sensitive)."""
+    value = change.old_value if which == "old" else change.new_value
+    return decrypt(value) if change.sensitive and value else value
+
+
+def customer_profile(*, user: Any, customer: Customer, as_of: date | None = None) -> ProfileView:
+    """The customer's fields grouped for display, masked per the user's rights.
+
+    With ``as_of``, the archive as it stood at the end of that day (404 if it did not exist).
+    """
+    specs = field_specs_for(customer.kind)
+    if as_of is not None:
+        if timezone.localdate(customer.created_at) > as_of:
+            raise Http404
+        texts = values_as_of(customer, specs, as_of)
+    else:
+        texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    sources = latest_sources(customer) if as_of is None else {}
+    groups: dict[Group, GroupView] = {}
+    for code, spec in specs.items():
+        text = texts[code]
+        view = FieldView(spec=spec, text=_display_text(spec, text), source=sources.get(code))
+        if spec.sensitive is not None and text:
+            view.text = mask_text(spec, text)
+            view.masked = True
+            view.can_reveal = can_reveal(user, spec.sensitive)
+        group = groups.setdefault(spec.group, GroupView(spec.group, str(GROUP_LABELS[spec.group])))
+        group.fields.append(view)
+    return ProfileView(
+        customer=customer,
+        groups=list(groups.values()),
+        completeness=completeness_of(specs, texts),
+        as_of=as_of,
+    )
+
+
+def completeness_of(specs: dict[str, FieldSpec], texts: dict[str, str]) -> Completeness:
+    """The share of the fields that matter for this kind of customer that are filled."""
+    counted = [spec for spec in specs.values() if spec.completeness]
+    missing = [str(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
+    score = round(100 * (len(counted) - len(missing)) / len(counted)) if counted else 100
+    return Completeness(score=score, missing=missing)
+
+
+def customer_completeness(customer: Customer) -> Completeness:
+    specs = field_specs_for(customer.kind)
+    texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    return completeness_of(specs, texts)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeView:
+    change: CustomerChange
+    label: str
+    old: str
+    new: str
+    masked: bool
+    can_reveal: bool
+
+
+def customer_history(
+    *,
+    user: Any,
+    customer: Customer,
+    field: str = "",
+    channel: str = "",
+    until: date | None = None,
+) -> list[ChangeView]:
+    """The customer's changes, newest first; sensitive values masked as on the live field."""
+    specs = field_specs_for(customer.kind)
+    rows = CustomerChange.objects.filter(customer=customer).select_related(
+        "channel", "changed_by"
+    )
+    if field:
+        rows = rows.filter(field=field)
+    if channel:
+        rows = rows.filter(channel__code=channel)
+    if until is not None:
+        rows = rows.filter(changed_at__lte=timezone.make_aware(datetime.combine(until, time.max)))
+    views = []
+    for change in rows.order_by("-changed_at", "-id"):
+        spec = specs.get(change.field)
+        old, new = change_value_text(change, "old"), change_value_text(change, "new")
+        if change.sensitive and spec is not None:
+            old, new = mask_text(spec, old), mask_text(spec, new)
+        elif spec is not None:
+            old, new = _display_text(spec, old), _display_text(spec, new)
+        views.append(
+            ChangeView(
+                change=change,
+                label=field_label(change.field, specs),
+                old=old,
+                new=new,
+                masked=change.sensitive,
+                can_reveal=bool(
+                    change.sensitive and spec and spec.sensitive and can_reveal(user, spec.sensitive)
+                ),
+            )
+        )
+    return views
+
+
+# --- small lookups ----------------------------------------------------------------------------
+
+
+def channels_active() -> QuerySet[Channel]:
+    return Channel.objects.filter(is_active=True)
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class HomeSummary:
     visible: int
@@ -46,9 +406,9 @@ class HomeSummary:
 
 
 def customers_home_summary(*, user: Any) -> HomeSummary:
-    visible = customers_visible_to(user)
+    visible = customers_visible_to(user).exclude(status=Customer.Status.ARCHIVED)
     return HomeSummary(
         visible=visible.count(),
-        owned=Customer.objects.filter(owner=user).count(),
+        owned=Customer.objects.filter(owner=user).exclude(status=Customer.Status.ARCHIVED).count(),
         recent=list(visible.select_related("owner").order_by("-id")[:8]),
     )

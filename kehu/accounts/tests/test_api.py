@@ -23,7 +23,7 @@ def test_me_describes_the_user_and_their_rights(client, rep):
     assert body["role"] == "sales_rep"
     assert body["read_only"] is False
     assert body["can_export"] is False
-    assert body["can_reveal"] == ["contact"]
+    assert body["can_reveal"] == ["address"]
 
 
 def test_token_created_over_the_api_authenticates(client, rep):

@@ -99,7 +99,7 @@ def test_export_and_reveal_by_role(make_user):
     assert can_export(archivist)
     assert can_export(marketer)
     assert not can_export(leader)
-    assert can_reveal(rep, SensitiveGroup.CONTACT)
+    assert can_reveal(rep, SensitiveGroup.ADDRESS)
     assert not can_reveal(rep, SensitiveGroup.IDENTITY)
     assert all(can_reveal(archivist, group) for group in SensitiveGroup)
     assert not any(can_reveal(marketer, group) for group in SensitiveGroup)
