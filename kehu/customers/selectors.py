@@ -356,9 +356,7 @@ def customer_history(
 ) -> list[ChangeView]:
     """The customer's changes, newest first; sensitive values masked as on the live field."""
     specs = field_specs_for(customer.kind)
-    rows = CustomerChange.objects.filter(customer=customer).select_related(
-        "channel", "changed_by"
-    )
+    rows = CustomerChange.objects.filter(customer=customer).select_related("channel", "changed_by")
     if field:
         rows = rows.filter(field=field)
     if channel:
@@ -380,9 +378,7 @@ def customer_history(
                 old=old,
                 new=new,
                 masked=change.sensitive,
-                can_reveal=bool(
-                    change.sensitive and spec and spec.sensitive and can_reveal(user, spec.sensitive)
-                ),
+                can_reveal=bool(spec and spec.sensitive and can_reveal(user, spec.sensitive)),
             )
         )
     return views

@@ -192,8 +192,15 @@ def record_change(
     if sensitive:
         old, new = (encrypt(old) if old else ""), (encrypt(new) if new else "")
     return CustomerChange(
-        customer=customer, field=field, old_value=old, new_value=new, sensitive=sensitive,
-        channel=channel, changed_by=user, changed_at=at or timezone.now(), note=note[:200],
+        customer=customer,
+        field=field,
+        old_value=old,
+        new_value=new,
+        sensitive=sensitive,
+        channel=channel,
+        changed_by=user,
+        changed_at=at or timezone.now(),
+        note=note[:200],
     )
 
 
@@ -217,8 +224,14 @@ def _apply(
         _write_value(customer, spec, value)
         changes.append(
             record_change(
-                customer=customer, field=code, old=old_text, new=new_text,
-                sensitive=spec.sensitive is not None, user=user, channel=channel, note=note,
+                customer=customer,
+                field=code,
+                old=old_text,
+                new=new_text,
+                sensitive=spec.sensitive is not None,
+                user=user,
+                channel=channel,
+                note=note,
                 at=now,
             )
         )
@@ -264,7 +277,11 @@ def customer_create(
         membership = Membership.objects.filter(user=owner).select_related("team").first()
         team = membership.team if membership else None
     customer = Customer.objects.create(
-        name=cleaned["name"], kind=kind, owner=owner, team=team, source_channel=channel,
+        name=cleaned["name"],
+        kind=kind,
+        owner=owner,
+        team=team,
+        source_channel=channel,
         status=Customer.Status.ACTIVE if owner else Customer.Status.PUBLIC_POOL,
     )
     if kind == Customer.Kind.PERSON:
@@ -297,15 +314,18 @@ def customer_update(
     )
 
 
-def _set_status(
-    *, user: User | None, customer: Customer, status: str, note: str
-) -> Customer:
+def _set_status(*, user: User | None, customer: Customer, status: str, note: str) -> Customer:
     _require_change(user, customer)
     if customer.status == status:
         return customer
     change = record_change(
-        customer=customer, field="status", old=customer.status, new=status, user=user,
-        channel=None, note=note,
+        customer=customer,
+        field="status",
+        old=customer.status,
+        new=status,
+        user=user,
+        channel=None,
+        note=note,
     )
     customer.status = status
     customer.archived_at = timezone.now() if status == Customer.Status.ARCHIVED else None
@@ -337,8 +357,13 @@ def customer_assign(
     if owner == customer.owner:
         return customer
     change = record_change(
-        customer=customer, field="owner", old=customer.owner.username if customer.owner else "",
-        new=owner.username if owner else "", user=user, channel=None, note=note,
+        customer=customer,
+        field="owner",
+        old=customer.owner.username if customer.owner else "",
+        new=owner.username if owner else "",
+        user=user,
+        channel=None,
+        note=note,
     )
     customer.owner = owner
     membership = Membership.objects.filter(user=owner).select_related("team").first()
@@ -361,8 +386,13 @@ def customer_share(
     if new != old:
         customer.shared_with.set(new)
         record_change(
-            customer=customer, field="shared_with", old=", ".join(u.username for u in old),
-            new=", ".join(u.username for u in new), user=user, channel=None, note=note,
+            customer=customer,
+            field="shared_with",
+            old=", ".join(u.username for u in old),
+            new=", ".join(u.username for u in new),
+            user=user,
+            channel=None,
+            note=note,
         ).save()
     return customer
 
@@ -427,13 +457,15 @@ def contact_save(
     contact.phones.all().delete()
     contact.emails.all().delete()
     Phone.objects.bulk_create(Phone(customer=customer, contact=contact, number=n) for n in phones)
-    Email.objects.bulk_create(
-        Email(customer=customer, contact=contact, address=a) for a in emails
-    )
+    Email.objects.bulk_create(Email(customer=customer, contact=contact, address=a) for a in emails)
     new = contact_summary(contact)
     if new != old:
         record_change(
-            customer=customer, field="contacts", old=old, new=new, user=user,
+            customer=customer,
+            field="contacts",
+            old=old,
+            new=new,
+            user=user,
             channel=_default_channel(),
         ).save()
     return contact
@@ -444,7 +476,11 @@ def contact_delete(*, user: User | None, contact: Contact) -> None:
     customer = contact.customer
     _require_change(user, customer)
     record_change(
-        customer=customer, field="contacts", old=contact_summary(contact), new="", user=user,
+        customer=customer,
+        field="contacts",
+        old=contact_summary(contact),
+        new="",
+        user=user,
         channel=None,
     ).save()
     contact.delete()
@@ -478,14 +514,15 @@ def customer_field_reveal(
     if change_id is None:
         value = to_text(spec, read_value(customer, spec))
     else:
-        change = CustomerChange.objects.filter(
-            pk=change_id, customer=customer, field=field
-        ).first()
+        change = CustomerChange.objects.filter(pk=change_id, customer=customer, field=field).first()
         if change is None:
             raise ValidationError({"change_id": [_("No such history entry.")]})
         value = change_value_text(change, "new")
     audit_log(
-        action=AuditEvent.Action.REVEAL, actor=user, request=request, object_type="customer",
+        action=AuditEvent.Action.REVEAL,
+        actor=user,
+        request=request,
+        object_type="customer",
         object_id=customer.pk,
         detail={"field": field, "customer": customer.name, "change_id": change_id},
     )
@@ -525,7 +562,8 @@ def channel_save(
     if errors:
         raise ValidationError(errors)
     channel = channel or Channel()
-    channel.code, channel.name, channel.kind, channel.is_active = code, name.strip(), kind, is_active
+    channel.code, channel.name, channel.kind = code, name.strip(), kind
+    channel.is_active = is_active
     channel.name_en = name_en.strip() or name.strip()
     channel.save()
     return channel
@@ -556,10 +594,7 @@ def custom_field_save(
         sensitive = custom_field.sensitive  # moving values between storages is not supported
     if not code:
         errors["code"] = [_("Use letters, digits and underscores.")]
-    elif (
-        custom_field is None
-        and CustomField.objects.filter(code=code).exists()
-    ):
+    elif custom_field is None and CustomField.objects.filter(code=code).exists():
         errors["code"] = [_("A custom field with this code exists already.")]
     if not label.strip():
         errors["label"] = [_("A label is required.")]
@@ -582,4 +617,3 @@ def custom_field_save(
     custom_field.sensitive, custom_field.is_active = sensitive, is_active
     custom_field.save()
     return custom_field
-

@@ -40,9 +40,8 @@ def _clean_text(spec: FieldSpec, raw: Any) -> str:
         raise ValidationError(_("Enter text."))
     text = str(raw).strip()
     if spec.max_length and len(text) > spec.max_length:
-        raise ValidationError(
-            _("At most %(max)s characters; this has %(n)s.") % {"max": spec.max_length, "n": len(text)}
-        )
+        message = _("At most %(max)s characters; this has %(n)s.")
+        raise ValidationError(message % {"max": spec.max_length, "n": len(text)})
     return text
 
 
