@@ -16,8 +16,11 @@ fi
 stamp=".venv/.stamp-$(basename "$lock")-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "==> Installing Python packages from $lock"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$lock"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  # (grep drops the warnings some machines' pip configuration prints for every package)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$lock" \
+    2> >(grep -v "is ignored: it is neither" >&2)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
+    2> >(grep -v "is ignored: it is neither" >&2)
   rm -f .venv/.stamp-*; touch "$stamp"
 fi
 
