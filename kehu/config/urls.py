@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("kehu.core.urls")),
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("archive-settings/", include("kehu.customers.admin_urls")),
+    path("audit/", include("kehu.core.audit_urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

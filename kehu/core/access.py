@@ -126,3 +126,10 @@ def can_manage_accounts(user: Any) -> bool:
     return bool(
         user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMIN)
     )
+
+
+def can_view_audit(user: Any) -> bool:
+    """Archive administrators and admins read the audit trail."""
+    if can_manage_accounts(user):
+        return True
+    return bool(user.is_authenticated and user.is_active and user.role == Role.ARCHIVE_ADMIN)

@@ -1,8 +1,11 @@
 """Writing the audit trail. Every reveal, export and sign-in event goes through ``audit_log``."""
 
+from datetime import date, datetime, time
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from kehu.core.http import client_ip
 from kehu.core.models import AuditEvent
@@ -29,3 +32,23 @@ def audit_log(
         object_id=str(object_id),
         detail=detail or {},
     )
+
+
+def audit_events(
+    *,
+    action: str = "",
+    username: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail, newest first, filtered; days are whole days in the current time zone."""
+    events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+    if action:
+        events = events.filter(action=action)
+    if username:
+        events = events.filter(username__iexact=username.strip())
+    if date_from:
+        events = events.filter(at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
+    if date_to:
+        events = events.filter(at__lte=timezone.make_aware(datetime.combine(date_to, time.max)))
+    return events

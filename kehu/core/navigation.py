@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.access import can_manage_accounts
+from kehu.core.access import can_manage_accounts, can_view_audit
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,14 @@ class NavItem:
 NAV_ITEMS = [
     NavItem(_("Home"), "core:home", "home", "core"),
     NavItem(_("Customers"), "customers:list", "users", "customers"),
+    NavItem(
+        _("Archive settings"),
+        "archive_admin:channels",
+        "sliders",
+        "archive_admin",
+        can_manage_accounts,
+    ),
+    NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),
     NavItem(_("Administration"), "admin:index", "shield", "admin", can_manage_accounts),

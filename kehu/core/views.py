@@ -1,10 +1,15 @@
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from kehu.core.access import can_view_audit
 from kehu.core.api import error_body
+from kehu.core.audit import audit_events
+from kehu.core.forms import AuditFilterForm
 from kehu.customers.selectors import customers_home_summary
 
 
@@ -43,3 +48,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "core/error.html", {"status": 403, "csrf": True}, status=403)
+
+
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The audit trail (reveals, exports, sign-ins) for archive administrators and admins."""
+    if not can_view_audit(request.user):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    values = form.values() if form.is_bound else {}
+    events = audit_events(
+        action=values.get("action") or "",
+        username=values.get("username") or "",
+        date_from=values.get("date_from"),
+        date_to=values.get("date_to"),
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_list.html", {"form": form, "page": page})

@@ -1,21 +1,426 @@
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The customer archive in the browser: list, new customer, 360° page, group edit, history.
 
-from kehu.customers.selectors import customer_get_for_user, customers_visible_to
+Every customer is fetched through ``customer_get_for_user`` (404 outside the user's scope) and
+every write goes through ``kehu.customers.services`` (``PermissionDenied`` there is a 403 page).
+htmx requests get fragments from ``templates/customers/partials/``; the same URLs serve whole
+pages without JavaScript.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kehu.core.access import is_read_only
+from kehu.customers import selectors, services
+from kehu.customers.fields import GROUP_LABELS, Group
+from kehu.customers.forms import (
+    AssignForm,
+    ContactForm,
+    CustomerCreateForm,
+    CustomerFilterForm,
+    GroupEditForm,
+    HistoryFilterForm,
+    ShareForm,
+    apply_service_errors,
+)
+from kehu.customers.models import Contact, Customer
 
 PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 100
+INVALID = 422  # htmx fragments with form errors; kehu.js lets htmx swap them in
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """A fragment request from htmx (a history restore needs the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _render(
+    request: HttpRequest,
+    page: str,
+    fragment: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """The fragment for htmx, else the page; cached responses vary on the header."""
+    template = fragment if is_htmx(request) else page
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- list and create --------------------------------------------------------------------------
 
 
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    customers = customers_visible_to(request.user).select_related("owner", "team").order_by("-id")
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "customers/customer_list.html", {"page": page})
+    form = CustomerFilterForm(request.GET or None)
+    customers = selectors.customer_list(user=request.user, filters=form.filters())
+    page = Paginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"form": form, "page": page, "can_create": not is_read_only(request.user)}
+    return _render(
+        request,
+        "customers/customer_list.html",
+        "customers/partials/customer_results.html",
+        context,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    if is_read_only(request.user):
+        raise PermissionDenied
+    kind = request.GET.get("kind", Customer.Kind.PERSON)
+    if kind not in Customer.Kind.values:
+        kind = Customer.Kind.PERSON
+    specs = selectors.field_specs_for(kind)
+    form = CustomerCreateForm(request.POST or None, specs=specs, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                user=request.user,  # type: ignore[arg-type]
+                kind=kind,
+                data=form.archive_data(),
+                channel=form.provenance_channel(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Customer “%(name)s” created.") % {"name": customer})
+            return redirect(customer)
+    kinds = [(value, label) for value, label in Customer.Kind.choices]
+    return render(
+        request, "customers/customer_form.html", {"form": form, "kind": kind, "kinds": kinds}
+    )
+
+
+# --- the 360° page ----------------------------------------------------------------------------
+
+
+def _get(request: HttpRequest, customer_id: int) -> Customer:
+    return selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
+
+
+def _can_change(request: HttpRequest, customer: Customer) -> bool:
+    return selectors.customer_can_change(user=request.user, customer=customer)
+
+
+def _detail_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    can_change = _can_change(request, customer)
+    profile = selectors.customer_profile(user=request.user, customer=customer)
+    context: dict[str, Any] = {
+        "customer": customer,
+        "profile": profile,
+        "completeness": profile.completeness,
+        "can_change": can_change,
+        "tab": "profile",
+    }
+    if can_change:
+        context["assign_form"] = AssignForm(initial={"owner": customer.owner_id})
+        context["share_form"] = ShareForm(
+            initial={"users": [u.pk for u in customer.shared_with.all()]}
+        )
+    return context
 
 
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = customer_get_for_user(user=request.user, customer_id=customer_id)
-    return render(request, "customers/customer_detail.html", {"customer": customer})
+    customer = _get(request, customer_id)
+    return render(request, "customers/customer_detail.html", _detail_context(request, customer))
+
+
+def _group_of(customer: Customer, group: str) -> Group:
+    if group not in Group.__members__.values():
+        raise Http404
+    kinds = {spec.group for spec in selectors.field_specs_for(customer.kind).values()}
+    if Group(group) not in kinds:
+        raise Http404
+    return Group(group)
+
+
+def _group_card(
+    request: HttpRequest, customer: Customer, group: Group, status: int = 200
+) -> HttpResponse:
+    """The read-only card of one group, with the page header refreshed out of band."""
+    profile = selectors.customer_profile(user=request.user, customer=customer)
+    view = next(g for g in profile.groups if g.group == group)
+    context = {
+        "customer": customer,
+        "profile": profile,
+        "completeness": profile.completeness,
+        "group": view,
+        "can_change": _can_change(request, customer),
+        "oob_header": True,
+    }
+    return render(request, "customers/partials/group_card.html", context, status=status)
+
+
+@require_GET
+def customer_group(request: HttpRequest, customer_id: int, group: str) -> HttpResponse:
+    customer = _get(request, customer_id)
+    return _group_card(request, customer, _group_of(customer, group))
+
+
+@require_http_methods(["GET", "POST"])
+def customer_group_edit(request: HttpRequest, customer_id: int, group: str) -> HttpResponse:
+    customer = _get(request, customer_id)
+    group_key = _group_of(customer, group)
+    if not _can_change(request, customer):
+        raise PermissionDenied
+    specs = [s for s in selectors.field_specs_for(customer.kind).values() if s.group == group_key]
+    form = GroupEditForm(request.POST or None, specs=specs, customer=customer)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.customer_update(
+                    user=request.user,  # type: ignore[arg-type]
+                    customer=customer,
+                    data=form.archive_data(),
+                    channel=form.provenance_channel(),
+                    note=form.cleaned_data["change_note"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if is_htmx(request):
+                    return _group_card(request, _get(request, customer_id), group_key)
+                messages.success(request, _("Saved."))
+                return redirect(f"{customer.get_absolute_url()}#group-{group_key}")
+        status = INVALID if is_htmx(request) else 200
+    context = {
+        "customer": customer,
+        "form": form,
+        "group_key": group_key,
+        "group_label": GROUP_LABELS[group_key],
+    }
+    return _render(
+        request,
+        "customers/customer_group_edit.html",
+        "customers/partials/group_form.html",
+        context,
+        status=status,
+    )
+
+
+@require_POST
+def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The clear value of one sensitive field (or history entry), audited by the service."""
+    customer = _get(request, customer_id)
+    field = request.POST.get("field", "")
+    change_raw = request.POST.get("change_id", "")
+    change_id = int(change_raw) if change_raw.isdigit() else None
+    try:
+        value = services.customer_field_reveal(
+            user=request.user,  # type: ignore[arg-type]
+            customer=customer,
+            field=field,
+            change_id=change_id,
+            request=request,
+        )
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
+    label = selectors.field_label(field, selectors.field_specs_for(customer.kind))
+    context = {"customer": customer, "value": value, "label": label}
+    return _render(
+        request,
+        "customers/customer_reveal.html",
+        "customers/partials/revealed_value.html",
+        context,
+    )
+
+
+# --- owner, sharing, archive ------------------------------------------------------------------
+
+
+def _back_to(request: HttpRequest, customer: Customer) -> HttpResponse:
+    """Back to the customer's page, or to the list when the user no longer sees it."""
+    if selectors.customers_visible_to(request.user).filter(pk=customer.pk).exists():
+        return redirect(customer)
+    return redirect("customers:list")
+
+
+@require_POST
+def customer_assign(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an active user."))
+        return redirect(customer)
+    try:
+        services.customer_assign(
+            user=request.user,  # type: ignore[arg-type]
+            customer=customer,
+            owner=form.cleaned_data["owner"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(customer)
+    messages.success(request, _("Owner changed."))
+    return _back_to(request, customer)
+
+
+@require_POST
+def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose active users."))
+        return redirect(customer)
+    services.customer_share(
+        user=request.user,  # type: ignore[arg-type]
+        customer=customer,
+        users=form.cleaned_data["users"],
+        note=form.cleaned_data["note"],
+    )
+    messages.success(request, _("Sharing saved."))
+    return redirect(customer)
+
+
+@require_POST
+def customer_archive(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    services.customer_archive(user=request.user, customer=customer)  # type: ignore[arg-type]
+    messages.success(request, _("Customer archived. It can be restored from this page."))
+    return redirect(customer)
+
+
+@require_POST
+def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    services.customer_restore(user=request.user, customer=customer)  # type: ignore[arg-type]
+    messages.success(request, _("Customer restored."))
+    return redirect(customer)
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+
+def _contacts_card(
+    request: HttpRequest,
+    customer: Customer,
+    form: ContactForm | None = None,
+    contact: Contact | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "customer": customer,
+        "contacts": customer.contacts.all(),
+        "can_change": _can_change(request, customer),
+        "contact_form": form,
+        "editing": contact,
+    }
+    return _render(
+        request,
+        "customers/customer_contact_edit.html",
+        "customers/partials/contacts_card.html",
+        context,
+        status=status,
+    )
+
+
+def _organization(request: HttpRequest, customer_id: int) -> Customer:
+    customer = _get(request, customer_id)
+    if customer.kind != Customer.Kind.ORGANIZATION:
+        raise Http404
+    if not _can_change(request, customer):
+        raise PermissionDenied
+    return customer
+
+
+@require_GET
+def contact_list(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    if customer.kind != Customer.Kind.ORGANIZATION:
+        raise Http404
+    return _contacts_card(request, customer)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(
+    request: HttpRequest, customer_id: int, contact_id: int | None = None
+) -> HttpResponse:
+    """Add a contact (no ``contact_id``) or change one, at an organization customer."""
+    customer = _organization(request, customer_id)
+    contact = get_object_or_404(Contact, pk=contact_id, customer=customer) if contact_id else None
+    initial = ContactForm.initial_for(contact) if contact else None
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_save(
+                user=request.user,  # type: ignore[arg-type]
+                customer=customer,
+                data=form.cleaned_data,
+                contact=contact,
+                person=contact.person if contact else None,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if not is_htmx(request):
+                messages.success(request, _("Contact saved."))
+                return redirect(f"{customer.get_absolute_url()}#contacts")
+            return _contacts_card(request, _get(request, customer_id))
+    status = INVALID if request.method == "POST" and is_htmx(request) else 200
+    return _contacts_card(request, customer, form=form, contact=contact, status=status)
+
+
+@require_POST
+def contact_delete(request: HttpRequest, customer_id: int, contact_id: int) -> HttpResponse:
+    customer = _organization(request, customer_id)
+    contact = get_object_or_404(Contact, pk=contact_id, customer=customer)
+    services.contact_delete(user=request.user, contact=contact)  # type: ignore[arg-type]
+    if not is_htmx(request):
+        messages.success(request, _("Contact deleted."))
+        return redirect(f"{customer.get_absolute_url()}#contacts")
+    return _contacts_card(request, _get(request, customer_id))
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@require_GET
+def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    specs = selectors.field_specs_for(customer.kind)
+    form = HistoryFilterForm(request.GET or None, specs=specs)
+    values = form.values() if form.is_bound else {}
+    changes = selectors.customer_history(
+        user=request.user,
+        customer=customer,
+        field=values.get("field") or "",
+        channel=values.get("channel") or "",
+    )
+    page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    as_of = values.get("as_of")
+    profile = None
+    if as_of is not None:
+        try:
+            profile = selectors.customer_profile(user=request.user, customer=customer, as_of=as_of)
+        except Http404:
+            profile = None
+    context = {
+        "customer": customer,
+        "form": form,
+        "page": page,
+        "as_of": as_of,
+        "as_of_profile": profile,
+        "completeness": selectors.customer_completeness(customer),
+        "tab": "history",
+        "history_url": reverse("customers:history", args=[customer.pk]),
+    }
+    return render(request, "customers/customer_history.html", context)
