@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from kehu.accounts.api import router as accounts_router
 from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers
 from kehu.customers.api import router as customers_router
+from kehu.customers.api import settings_router as archive_settings_router
 
 
 def docs_decorator(view: Any) -> Any:
@@ -33,3 +34,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/customers", customers_router)
+api.add_router("/", archive_settings_router)

@@ -369,6 +369,10 @@ def customer_history(
         old, new = change_value_text(change, "old"), change_value_text(change, "new")
         if change.sensitive and spec is not None:
             old, new = mask_text(spec, old), mask_text(spec, new)
+        elif change.sensitive:
+            # A sensitive field no longer in the registry (a deactivated custom field): still
+            # never shown in clear.
+            old, new = ("****" if old else ""), ("****" if new else "")
         elif spec is not None:
             old, new = _display_text(spec, old), _display_text(spec, new)
         views.append(
@@ -389,6 +393,41 @@ def customer_history(
 
 def channels_active() -> QuerySet[Channel]:
     return Channel.objects.filter(is_active=True)
+
+
+def channels_all() -> QuerySet[Channel]:
+    return Channel.objects.all()
+
+
+def channel_get(*, channel_id: int) -> Channel:
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise Http404
+    return channel
+
+
+def custom_fields_all() -> QuerySet[CustomField]:
+    return CustomField.objects.all()
+
+
+def custom_field_get(*, custom_field_id: int) -> CustomField:
+    custom_field = CustomField.objects.filter(pk=custom_field_id).first()
+    if custom_field is None:
+        raise Http404
+    return custom_field
+
+
+def contact_get(*, customer: Customer, contact_id: int) -> Contact:
+    """A contact of ``customer`` (fetched through a scoped selector); else 404."""
+    contact = (
+        Contact.objects.filter(customer=customer, pk=contact_id)
+        .select_related("customer")
+        .prefetch_related("phones", "emails")
+        .first()
+    )
+    if contact is None:
+        raise Http404
+    return contact
 
 
 # --- the home page ----------------------------------------------------------------------------
