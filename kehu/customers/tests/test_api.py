@@ -4,6 +4,7 @@ sensitive values never leave in clear except from /reveal."""
 import base64
 import typing
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -104,8 +105,10 @@ def logged_in(user):
 
 # --- every endpoint refuses the wrong user ---------------------------------------------------
 
+Call = tuple[str, str, dict[str, Any] | None]
+
 # (method, path, body); {p} a person, {o} an organization, {k} a contact of {o}, {u} a user
-CUSTOMER_WRITES = [
+CUSTOMER_WRITES: list[Call] = [
     ("PATCH", "/customers/{p}", {"fields": {"person.employer": "腾讯"}}),
     ("POST", "/customers/{p}/archive", {}),
     ("POST", "/customers/{p}/restore", {}),
@@ -116,19 +119,19 @@ CUSTOMER_WRITES = [
     ("DELETE", "/customers/{o}/contacts/{k}", None),
     ("POST", "/customers/{p}/reveal", {"field": "person.id_number"}),
 ]
-CUSTOMER_READS = [
+CUSTOMER_READS: list[Call] = [
     ("GET", "/customers/{p}", None),
     ("GET", "/customers/{p}?as_of=2030-01-01", None),
     ("GET", "/customers/{p}/history", None),
     ("GET", "/customers/{o}/contacts", None),
 ]
-ADMIN_WRITES = [
+ADMIN_WRITES: list[Call] = [
     ("POST", "/channels", {"code": "wechat_group", "name": "微信群", "kind": "indirect"}),
     ("PATCH", "/channels/{ch}", {"name": "展会2"}),
     ("POST", "/custom-fields", {"code": "wine", "label": "葡萄酒", "field_type": "text"}),
     ("PATCH", "/custom-fields/{cf}", {"label": "健康"}),
 ]
-OTHER = [
+OTHER: list[Call] = [
     ("GET", "/customers/", None),
     ("POST", "/customers/", {"kind": "person", "fields": {"name": "新客户"}}),
     ("GET", "/channels", None),
@@ -274,7 +277,8 @@ def test_list_pages_forward_and_back_in_every_order(rep, order):
     assert seen == everything
     assert pages[0]["previous"] is None
     # and back from the last page
-    back, page = [], pages[-1]
+    back: list[int] = []
+    page = pages[-1]
     while page["previous"]:
         page = client.get(page["previous"]).json()
         back = [c["id"] for c in page["results"]] + back
@@ -294,12 +298,12 @@ def test_list_bad_cursor_is_a_validation_error(rep, order, position):
 
 def test_list_query_count_does_not_grow_with_rows(rep):
     client = logged_in(rep)
-    customers = [CustomerFactory(owner=rep) for _ in range(3)]
+    customers = [CustomerFactory.create(owner=rep) for _ in range(3)]
     customers[0].tags.create(name="VIP")
     with CaptureQueriesContext(connection) as few:
         api(client, "GET", "/customers/")
     for _ in range(30):
-        CustomerFactory(owner=rep).tags.create(name=f"t{Customer.objects.count()}")
+        CustomerFactory.create(owner=rep).tags.create(name=f"t{Customer.objects.count()}")
     with CaptureQueriesContext(connection) as many:
         assert len(api(client, "GET", "/customers/").json()["results"]) == 33
     assert len(many.captured_queries) == len(few.captured_queries) <= 8
@@ -627,7 +631,7 @@ def test_contacts_validation_and_scope(rep, org, person, contact, other_rep):
         api(client, "PATCH", f"/customers/{person.pk}/contacts/{contact.pk}", {}).status_code == 404
     )
     # and may be linked only to a person customer the user can see
-    theirs = CustomerFactory(owner=other_rep)
+    theirs = CustomerFactory.create(owner=other_rep)
     response = api(
         client, "PATCH", f"/customers/{org.pk}/contacts/{contact.pk}", {"person_id": theirs.pk}
     )
@@ -750,7 +754,7 @@ def test_no_response_but_reveal_contains_a_clear_sensitive_value(admin_user, per
     # The admin may reveal every group, so nothing is hidden for lack of rights alone.
     client = logged_in(admin_user)
     secrets = [ID_MALE_1990, "建国路", "2万以上", HEALTH]
-    calls = [*CUSTOMER_READS, *OTHER, *CUSTOMER_WRITES, *ADMIN_WRITES]
+    calls: list[Call] = [*CUSTOMER_READS, *OTHER, *CUSTOMER_WRITES, *ADMIN_WRITES]
     calls += [
         ("GET", "/customers/{p}/history?field=person.id_number", None),
         ("GET", f"/customers/{{p}}?as_of={timezone.localdate().isoformat()}", None),
