@@ -139,9 +139,10 @@ def test_create_person_redirects_to_the_360_page(client, rep):
     assert response["Location"] == customer.get_absolute_url()
     assert customer.owner == rep
     assert customer.grade == "important"
-    assert customer.source_channel.code == "exhibition"
+    exhibition = Channel.objects.get(code="exhibition")
+    assert customer.source_channel == exhibition
     assert customer.person.gender == "male"
-    assert customer.changes.get(field="person.id_number").channel.code == "exhibition"
+    assert customer.changes.get(field="person.id_number").channel == exhibition
 
 
 def test_create_with_an_invalid_id_number_shows_the_error_and_saves_nothing(client, rep):

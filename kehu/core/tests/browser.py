@@ -1,0 +1,157 @@
+"""Helpers for the browser tests: the served app's users, screenshots, signing in.
+
+The fixtures that start the app (``kehu serve``) and the browser are in ``kehu/conftest.py``;
+they use what is defined here. Browser tests need Debian's chromium at ``/usr/bin/chromium``.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, ViewportSize
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+NO_CHROMIUM = (
+    "!!! BROWSER TESTS SKIPPED: /usr/bin/chromium IS MISSING. Install Debian's 'chromium' "
+    "package (apt-get install chromium fonts-noto-cjk) to run the end-to-end tests. !!!"
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+KEHU = Path(sys.executable).parent / "kehu"
+
+ADMIN_USERNAME = "e2e-admin"
+ADMIN_PASSWORD = "Adm1n-e2e-passphrase"
+ADMIN_NAME = "Administrator"  # what `kehu setup` names the first administrator
+REP_USERNAME = "e2e-rep"
+REP_PASSWORD = "Rep-e2e-passphrase-42"
+REP_NAME = "王小明"
+ARCHIVIST_USERNAME = "e2e-archivist"
+ARCHIVIST_PASSWORD = "Arch-e2e-passphrase-7"
+ARCHIVIST_NAME = "档案员李静"
+
+START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+# --- The served app -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    """A clean environment: none of the caller's Kehu settings, a fresh SQLite data directory."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("KEHU_") and key not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    env["KEHU_DATA_DIR"] = str(data_dir)
+    env["KEHU_ADMIN_USERNAME"] = ADMIN_USERNAME
+    env["KEHU_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_kehu(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
+        [str(KEHU), *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"`kehu {' '.join(args)}` failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http://127.0.0.1)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+class PageProblems:
+    """What went wrong in the page beyond the test's own checks: script errors, failed loads."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("weberror", lambda error: self.problems.append(f"script error: {error.error}"))
+        context.on(
+            "console",
+            lambda msg: (
+                self.problems.append(f"console error: {msg.text}") if msg.type == "error" else None
+            ),
+        )
+        context.on(
+            "response",
+            lambda response: (
+                self.problems.append(f"HTTP {response.status}: {response.url}")
+                if response.status >= 400
+                else None
+            ),
+        )
+        context.on(
+            "requestfailed",
+            lambda request: self.problems.append(f"request failed: {request.url}"),
+        )
+
+
+NewContext = Callable[..., BrowserContext]  # (*, locale="en-US", phone=False)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_test_id("login-submit").click()
