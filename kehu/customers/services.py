@@ -88,37 +88,38 @@ def _clean_payload(
 def _cross_check_id_number(
     cleaned: dict[str, Any], customer: Customer | None, errors: dict[str, list[str]]
 ) -> None:
-    """The ID number carries birth date and gender: fill them in, or refuse a contradiction."""
-    number = cleaned.get("person.id_number")
+    """The ID number carries birth date and gender: fill them in, or refuse a contradiction,
+    whether the ID number or the gender / birth date is what changes."""
+    profile = getattr(customer, "person", None) if customer else None
+    number = cleaned.get("person.id_number", getattr(profile, "id_number", "") or "")
     if not number:
         return
     parsed = parse_id_number(number)
-    profile = getattr(customer, "person", None) if customer else None
     gender = cleaned.get("person.gender", getattr(profile, "gender", "") or "")
     birth = cleaned.get("person.birth_date", getattr(profile, "birth_date", None))
-    problems = []
+
+    # Blame the field this request changes, the ID number when it changes too.
+    def blame(field: str) -> str:
+        return "person.id_number" if "person.id_number" in cleaned else field
+
     if gender and gender != parsed.gender:
-        problems.append(
-            _("The ID number is a %(id)s's, but the gender says %(gender)s.")
+        errors.setdefault(blame("person.gender"), []).append(
+            _("The ID number says %(id)s, but the gender is %(gender)s.")
             % {
                 "id": PersonProfile.Gender(parsed.gender).label,
                 "gender": PersonProfile.Gender(gender).label,
             }
         )
     if birth and birth != parsed.birth_date:
-        problems.append(
-            _("The ID number gives the birth date %(id)s, but the birth date says %(birth)s.")
+        errors.setdefault(blame("person.birth_date"), []).append(
+            _("The ID number gives the birth date %(id)s, but the birth date is %(birth)s.")
             % {"id": parsed.birth_date.isoformat(), "birth": birth.isoformat()}
         )
-    if problems:
-        errors.setdefault("person.id_number", []).extend(problems)
-        return
-    cleaned.setdefault("person.gender", parsed.gender)
-    cleaned.setdefault("person.birth_date", parsed.birth_date)
-    if not cleaned["person.gender"]:
-        cleaned["person.gender"] = parsed.gender
-    if not cleaned["person.birth_date"]:
-        cleaned["person.birth_date"] = parsed.birth_date
+    if "person.id_number" in cleaned:
+        if not gender:
+            cleaned["person.gender"] = parsed.gender
+        if not birth:
+            cleaned["person.birth_date"] = parsed.birth_date
 
 
 def _check_credit_code_unique(
@@ -273,6 +274,8 @@ def customer_create(
     channel = channel or _default_channel()
     if owner is None and assign_to_creator:
         owner = user
+    if owner is not None and not owner.is_active:
+        raise ValidationError({"owner": [_("This user is disabled.")]})
     if team is None and owner is not None:
         membership = Membership.objects.filter(user=owner).select_related("team").first()
         team = membership.team if membership else None

@@ -82,6 +82,18 @@ def test_id_number_contradicting_the_profile_is_refused(rep):
     assert "person.id_number" in exc.value.message_dict
 
 
+def test_gender_contradicting_a_stored_id_number_is_refused(rep):
+    customer = make_person(rep, **{"person.id_number": ID_MALE_1990})
+    with pytest.raises(ValidationError) as exc:
+        services.customer_update(user=rep, customer=customer, data={"person.gender": "female"})
+    assert "person.gender" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.customer_update(
+            user=rep, customer=customer, data={"person.birth_date": "1991-03-07"}
+        )
+    assert "person.birth_date" in exc.value.message_dict
+
+
 def test_sensitive_values_are_encrypted_in_the_database(rep):
     customer = make_person(rep, **{"person.id_number": ID_MALE_1990, "person.income_band": "2万+"})
     with connection.cursor() as cursor:
