@@ -1,13 +1,16 @@
-import itertools
 import os
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.utils import timezone
 
-from kehu.accounts.models import Membership, Role, User
+from kehu.accounts.models import Role, User
 from kehu.accounts.services import user_create
-from kehu.customers.demo import customer_names
+from kehu.customers.demo import DemoStaff
+from kehu.customers.demo_load import demo_customers_load
 from kehu.customers.models import Customer
 
 DEMO_PASSWORD_DEFAULT = "kehu-demo-2026"  # noqa: S105 (demo accounts, printed on load)
@@ -21,17 +24,26 @@ DEMO_USERS = [
     ("zhoumin", Role.MARKETER, "周敏", "市场部", False),
     ("lijun", Role.LEADER, "李军", None, False),
 ]
-BATCH = 5000
+STAFF = DemoStaff(
+    owners=("zhaoqiang", "liuyang", "chenjing"),
+    service="sunli",
+    marketing="zhoumin",
+    archive="wangfang",
+)
 
 
 class Command(BaseCommand):
     help = (
         "Load demo data: teams, one user per role (password KEHU_DEMO_PASSWORD, default "
-        f"'{DEMO_PASSWORD_DEFAULT}') and Chinese sample customers spread over the sales reps."
+        f"'{DEMO_PASSWORD_DEFAULT}') and Chinese sample customers with profiles, contacts and "
+        "two years of history, spread over the sales reps and the public pool."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=300, help="How many (default 300).")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="The same seed gives the same customers."
+        )
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when customers already exist."
         )
@@ -41,19 +53,39 @@ class Command(BaseCommand):
             self.stdout.write("Customers exist already; demo data not loaded.")
             return
         password = os.environ.get("KEHU_DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
-        reps = self._users(password)
-        created = self._customers(options["customers"], reps)
-        self.stdout.write(f"Demo data: {created} customers; users (password {password!r}):")
+        self._users(password)
+        count = options["customers"]
+        # History ends at today's midnight, so a seed gives the same archive all day.
+        midnight = timezone.make_aware(datetime.combine(timezone.localdate(), clock.min))
+        started = time.monotonic()
+        shown = [started]
+
+        def progress(done: int) -> None:
+            now = time.monotonic()
+            if done == count or now - shown[0] >= 2:
+                shown[0] = now
+                rate = done / max(now - started, 1e-6)
+                self.stdout.write(f"  {done:>10,} / {count:,} customers  ({rate:,.0f}/s)")
+
+        created = demo_customers_load(
+            count=count,
+            seed=options["seed"],
+            staff=STAFF,
+            now=midnight - timedelta(microseconds=1),
+            progress=progress if count >= 10_000 else None,
+        )
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"Demo data: {created:,} customers in {elapsed:.1f} s; users (password {password!r}):"
+        )
         for username, role, name, team, manager in DEMO_USERS:
             extra = f", {team}" + (" manager" if manager else "") if team else ""
             self.stdout.write(f"  {username:<11} {Role(role).label} ({name}{extra})")
 
-    def _users(self, password: str) -> list[User]:
-        reps = []
+    def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                user = user_create(
+            if not User.objects.filter(username=username).exists():
+                user_create(
                     username=username,
                     role=role,
                     password=password,
@@ -61,32 +93,3 @@ class Command(BaseCommand):
                     team_name=team,
                     is_team_manager=manager,
                 )
-            if role == Role.SALES_REP:
-                reps.append(user)
-        return reps
-
-    def _customers(self, count: int, reps: list[User]) -> int:
-        teams = {
-            m.user_id: m.team
-            for m in Membership.objects.filter(user__in=reps).select_related("team")
-        }
-        owners: itertools.cycle[User | None] = itertools.cycle([*reps, None])  # None: public pool
-        start = Customer.objects.count()
-        names = customer_names(count, seed=2026 + start)
-        created = 0
-        while batch := list(itertools.islice(names, BATCH)):
-            rows = []
-            for name, is_org in batch:
-                owner = next(owners)
-                rows.append(
-                    Customer(
-                        name=name,
-                        kind=Customer.Kind.ORGANIZATION if is_org else Customer.Kind.PERSON,
-                        owner=owner,
-                        team=teams.get(owner.pk) if owner else None,
-                    )
-                )
-            with transaction.atomic():
-                Customer.objects.bulk_create(rows)
-            created += len(rows)
-        return created
