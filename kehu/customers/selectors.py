@@ -231,15 +231,19 @@ class ProfileView:
         raise KeyError(code)
 
 
-def _display_text(spec: FieldSpec, text: str) -> str:
+def channel_labels() -> dict[str, str]:
+    """Every channel's name in the current language, by code (one query)."""
+    return {channel.code: channel.label for channel in Channel.objects.all()}
+
+
+def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     """A stored text value in words people read: choice labels, channel names, local phones."""
     if not text:
         return ""
     if spec.type == Type.CHOICE and spec.choices:
         return str(dict(spec.choices).get(text, text))
     if spec.type == Type.CHANNEL:
-        channel = Channel.objects.filter(code=text).first()
-        return channel.label if channel else text
+        return channels.get(text, text)
     if spec.type == Type.PHONES:
         from kehu.core.phones import format_phone_local
 
@@ -301,10 +305,13 @@ def customer_profile(*, user: Any, customer: Customer, as_of: date | None = None
     else:
         texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
     sources = latest_sources(customer) if as_of is None else {}
+    channels = channel_labels()
     groups: dict[Group, GroupView] = {}
     for code, spec in specs.items():
         text = texts[code]
-        view = FieldView(spec=spec, text=_display_text(spec, text), source=sources.get(code))
+        view = FieldView(
+            spec=spec, text=_display_text(spec, text, channels), source=sources.get(code)
+        )
         if spec.sensitive is not None and text:
             view.text = mask_text(spec, text)
             view.masked = True
@@ -363,6 +370,7 @@ def customer_history(
         rows = rows.filter(channel__code=channel)
     if until is not None:
         rows = rows.filter(changed_at__lte=timezone.make_aware(datetime.combine(until, time.max)))
+    channels = channel_labels()
     views = []
     for change in rows.order_by("-changed_at", "-id"):
         spec = specs.get(change.field)
@@ -374,7 +382,7 @@ def customer_history(
             # never shown in clear.
             old, new = ("****" if old else ""), ("****" if new else "")
         elif spec is not None:
-            old, new = _display_text(spec, old), _display_text(spec, new)
+            old, new = _display_text(spec, old, channels), _display_text(spec, new, channels)
         views.append(
             ChangeView(
                 change=change,
