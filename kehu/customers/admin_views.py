@@ -2,31 +2,32 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.access import can_manage_accounts
+from kehu.core.http import AuthenticatedRequest
 from kehu.customers import services
 from kehu.customers.forms import ChannelForm, CustomFieldForm, apply_service_errors
 from kehu.customers.models import Channel, CustomField
 
 
-def _require_admin(request: HttpRequest) -> None:
+def _require_admin(request: AuthenticatedRequest) -> None:
     if not can_manage_accounts(request.user):
         raise PermissionDenied
 
 
 @require_GET
-def channel_list(request: HttpRequest) -> HttpResponse:
+def channel_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_admin(request)
     context = {"channels": Channel.objects.all(), "tab": "channels"}
     return render(request, "customers/channel_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def channel_edit(request: HttpRequest, channel_id: int | None = None) -> HttpResponse:
+def channel_edit(request: AuthenticatedRequest, channel_id: int | None = None) -> HttpResponse:
     _require_admin(request)
     channel = get_object_or_404(Channel, pk=channel_id) if channel_id else None
     initial = ChannelForm.initial_for(channel) if channel else None
@@ -34,7 +35,7 @@ def channel_edit(request: HttpRequest, channel_id: int | None = None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             services.channel_save(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 channel=channel,
                 **form.cleaned_data,
             )
@@ -48,14 +49,14 @@ def channel_edit(request: HttpRequest, channel_id: int | None = None) -> HttpRes
 
 
 @require_GET
-def custom_field_list(request: HttpRequest) -> HttpResponse:
+def custom_field_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_admin(request)
     context = {"custom_fields": CustomField.objects.all(), "tab": "fields"}
     return render(request, "customers/custom_field_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def custom_field_edit(request: HttpRequest, field_id: int | None = None) -> HttpResponse:
+def custom_field_edit(request: AuthenticatedRequest, field_id: int | None = None) -> HttpResponse:
     _require_admin(request)
     custom = get_object_or_404(CustomField, pk=field_id) if field_id else None
     initial = CustomFieldForm.initial_for(custom) if custom else None
@@ -64,7 +65,7 @@ def custom_field_edit(request: HttpRequest, field_id: int | None = None) -> Http
         data = form.cleaned_data
         try:
             services.custom_field_save(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 custom_field=custom,
                 code=data["code"],
                 label=data["label"],

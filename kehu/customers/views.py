@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import is_read_only
+from kehu.core.http import AuthenticatedRequest
 from kehu.customers import selectors, services
 from kehu.customers.fields import GROUP_LABELS, Group
 from kehu.customers.forms import (
@@ -38,7 +39,7 @@ HISTORY_PAGE_SIZE = 100
 INVALID = 422  # htmx fragments with form errors; kehu.js lets htmx swap them in
 
 
-def is_htmx(request: HttpRequest) -> bool:
+def is_htmx(request: AuthenticatedRequest) -> bool:
     """A fragment request from htmx (a history restore needs the whole page)."""
     return (
         request.headers.get("HX-Request") == "true"
@@ -47,7 +48,7 @@ def is_htmx(request: HttpRequest) -> bool:
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     page: str,
     fragment: str,
     context: dict[str, Any],
@@ -64,7 +65,7 @@ def _render(
 
 
 @require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None)
     customers = selectors.customer_list(user=request.user, filters=form.filters())
     page = Paginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
@@ -80,7 +81,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: AuthenticatedRequest) -> HttpResponse:
     if is_read_only(request.user):
         raise PermissionDenied
     kind = request.GET.get("kind", Customer.Kind.PERSON)
@@ -91,7 +92,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 kind=kind,
                 data=form.archive_data(),
                 channel=form.provenance_channel(),
@@ -110,15 +111,15 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 # --- the 360° page ----------------------------------------------------------------------------
 
 
-def _get(request: HttpRequest, customer_id: int) -> Customer:
+def _get(request: AuthenticatedRequest, customer_id: int) -> Customer:
     return selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
 
 
-def _can_change(request: HttpRequest, customer: Customer) -> bool:
+def _can_change(request: AuthenticatedRequest, customer: Customer) -> bool:
     return selectors.customer_can_change(user=request.user, customer=customer)
 
 
-def _detail_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[str, Any]:
     can_change = _can_change(request, customer)
     profile = selectors.customer_profile(user=request.user, customer=customer)
     context: dict[str, Any] = {
@@ -137,7 +138,7 @@ def _detail_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
 
 
 @require_GET
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_detail(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
     return render(request, "customers/customer_detail.html", _detail_context(request, customer))
 
@@ -152,7 +153,7 @@ def _group_of(customer: Customer, group: str) -> Group:
 
 
 def _group_card(
-    request: HttpRequest, customer: Customer, group: Group, status: int = 200
+    request: AuthenticatedRequest, customer: Customer, group: Group, status: int = 200
 ) -> HttpResponse:
     """The read-only card of one group, with the page header refreshed out of band."""
     profile = selectors.customer_profile(user=request.user, customer=customer)
@@ -169,13 +170,15 @@ def _group_card(
 
 
 @require_GET
-def customer_group(request: HttpRequest, customer_id: int, group: str) -> HttpResponse:
+def customer_group(request: AuthenticatedRequest, customer_id: int, group: str) -> HttpResponse:
     customer = _get(request, customer_id)
     return _group_card(request, customer, _group_of(customer, group))
 
 
 @require_http_methods(["GET", "POST"])
-def customer_group_edit(request: HttpRequest, customer_id: int, group: str) -> HttpResponse:
+def customer_group_edit(
+    request: AuthenticatedRequest, customer_id: int, group: str
+) -> HttpResponse:
     customer = _get(request, customer_id)
     group_key = _group_of(customer, group)
     if not _can_change(request, customer):
@@ -187,7 +190,7 @@ def customer_group_edit(request: HttpRequest, customer_id: int, group: str) -> H
         if form.is_valid():
             try:
                 services.customer_update(
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     customer=customer,
                     data=form.archive_data(),
                     channel=form.provenance_channel(),
@@ -217,7 +220,7 @@ def customer_group_edit(request: HttpRequest, customer_id: int, group: str) -> H
 
 
 @require_POST
-def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_reveal(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     """The clear value of one sensitive field (or history entry), audited by the service."""
     customer = _get(request, customer_id)
     field = request.POST.get("field", "")
@@ -225,7 +228,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     change_id = int(change_raw) if change_raw.isdigit() else None
     try:
         value = services.customer_field_reveal(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             customer=customer,
             field=field,
             change_id=change_id,
@@ -246,7 +249,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 # --- owner, sharing, archive ------------------------------------------------------------------
 
 
-def _back_to(request: HttpRequest, customer: Customer) -> HttpResponse:
+def _back_to(request: AuthenticatedRequest, customer: Customer) -> HttpResponse:
     """Back to the customer's page, or to the list when the user no longer sees it."""
     if selectors.customers_visible_to(request.user).filter(pk=customer.pk).exists():
         return redirect(customer)
@@ -254,7 +257,7 @@ def _back_to(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 @require_POST
-def customer_assign(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_assign(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
     form = AssignForm(request.POST)
     if not form.is_valid():
@@ -262,7 +265,7 @@ def customer_assign(request: HttpRequest, customer_id: int) -> HttpResponse:
         return redirect(customer)
     try:
         services.customer_assign(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             customer=customer,
             owner=form.cleaned_data["owner"],
             note=form.cleaned_data["note"],
@@ -275,14 +278,14 @@ def customer_assign(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @require_POST
-def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_share(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
     form = ShareForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose active users."))
         return redirect(customer)
     services.customer_share(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         customer=customer,
         users=form.cleaned_data["users"],
         note=form.cleaned_data["note"],
@@ -292,17 +295,17 @@ def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @require_POST
-def customer_archive(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_archive(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
-    services.customer_archive(user=request.user, customer=customer)  # type: ignore[arg-type]
+    services.customer_archive(user=request.user, customer=customer)
     messages.success(request, _("Customer archived. It can be restored from this page."))
     return redirect(customer)
 
 
 @require_POST
-def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_restore(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
-    services.customer_restore(user=request.user, customer=customer)  # type: ignore[arg-type]
+    services.customer_restore(user=request.user, customer=customer)
     messages.success(request, _("Customer restored."))
     return redirect(customer)
 
@@ -311,7 +314,7 @@ def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 def _contacts_card(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     customer: Customer,
     form: ContactForm | None = None,
     contact: Contact | None = None,
@@ -333,7 +336,7 @@ def _contacts_card(
     )
 
 
-def _organization(request: HttpRequest, customer_id: int) -> Customer:
+def _organization(request: AuthenticatedRequest, customer_id: int) -> Customer:
     customer = _get(request, customer_id)
     if customer.kind != Customer.Kind.ORGANIZATION:
         raise Http404
@@ -343,7 +346,7 @@ def _organization(request: HttpRequest, customer_id: int) -> Customer:
 
 
 @require_GET
-def contact_list(request: HttpRequest, customer_id: int) -> HttpResponse:
+def contact_list(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
     if customer.kind != Customer.Kind.ORGANIZATION:
         raise Http404
@@ -352,7 +355,7 @@ def contact_list(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_edit(
-    request: HttpRequest, customer_id: int, contact_id: int | None = None
+    request: AuthenticatedRequest, customer_id: int, contact_id: int | None = None
 ) -> HttpResponse:
     """Add a contact (no ``contact_id``) or change one, at an organization customer."""
     customer = _organization(request, customer_id)
@@ -362,7 +365,7 @@ def contact_edit(
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_save(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 customer=customer,
                 data=form.cleaned_data,
                 contact=contact,
@@ -380,10 +383,12 @@ def contact_edit(
 
 
 @require_POST
-def contact_delete(request: HttpRequest, customer_id: int, contact_id: int) -> HttpResponse:
+def contact_delete(
+    request: AuthenticatedRequest, customer_id: int, contact_id: int
+) -> HttpResponse:
     customer = _organization(request, customer_id)
     contact = get_object_or_404(Contact, pk=contact_id, customer=customer)
-    services.contact_delete(user=request.user, contact=contact)  # type: ignore[arg-type]
+    services.contact_delete(user=request.user, contact=contact)
     if not is_htmx(request):
         messages.success(request, _("Contact deleted."))
         return redirect(f"{customer.get_absolute_url()}#contacts")
@@ -394,7 +399,7 @@ def contact_delete(request: HttpRequest, customer_id: int, contact_id: int) -> H
 
 
 @require_GET
-def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_history(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
     specs = selectors.field_specs_for(customer.kind)
     form = HistoryFilterForm(request.GET or None, specs=specs)
