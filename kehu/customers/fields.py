@@ -32,7 +32,7 @@ class Group(StrEnum):
 
 
 GROUP_LABELS: dict[Group, str | Promise] = {
-    Group.ARCHIVE: _("Archive"),
+    Group.ARCHIVE: _("Overview"),
     Group.CONTACT_INFO: _("Contact information"),
     Group.PERSON_BASIC: _("Basic information"),
     Group.CONSUMPTION: _("Consumption preferences"),

@@ -13,9 +13,14 @@ def test_browser_language_picks_the_interface_language(client):
     assert "登录" in client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh").text
 
 
-def test_default_language_is_simplified_chinese(client):
+def test_default_language_is_simplified_chinese(client, settings):
+    from kehu.config import settings as configured
+
+    assert configured.LANGUAGE_CODE == "zh-hans"
+    settings.LANGUAGE_CODE = configured.LANGUAGE_CODE
     response = client.get("/accounts/login/")
     assert response["Content-Language"] == "zh-hans"
+    assert "登录" in response.text
 
 
 def test_switching_language_sets_the_cookie_and_the_users_setting(client, rep):
