@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.access import can_reveal, record_scope_q
+from kehu.core.access import Scope, can_reveal, policy_for, record_scope_q
 from kehu.core.encryption import decrypt
 from kehu.customers.fields import (
     BUILTIN_FIELDS,
@@ -35,18 +35,25 @@ HISTORY_ONLY_LABELS: dict[str, str | Promise] = {
 # --- scope ------------------------------------------------------------------------------------
 
 
+def _scope_q(user: Any, *, for_change: bool = False) -> Q:
+    # "Shared with the user" as a subquery rather than a join: a join repeats rows, and the
+    # DISTINCT that removes them made SQLite sort every visible customer for each list page
+    # (0.7 s for a team manager at 100,000 customers).
+    q = record_scope_q(user, for_change=for_change, shared_field=None)
+    policy = policy_for(user)
+    if (policy.change if for_change else policy.view) is Scope.OWN:
+        shared = Customer.shared_with.through.objects.filter(user=user).values("customer_id")
+        q |= Q(pk__in=shared)
+    return q
+
+
 def customers_visible_to(user: Any) -> QuerySet[Customer]:
     """The customers ``user`` may see. A rep's list never hints at another rep's customers."""
-    q = record_scope_q(user)
-    queryset = Customer.objects.filter(q)
-    # Shared-with and team joins can repeat a row; keep each customer once.
-    return queryset.distinct() if q.children else queryset
+    return Customer.objects.filter(_scope_q(user))
 
 
 def customers_changeable_by(user: Any) -> QuerySet[Customer]:
-    q = record_scope_q(user, for_change=True)
-    queryset = Customer.objects.filter(q)
-    return queryset.distinct() if q.children else queryset
+    return Customer.objects.filter(_scope_q(user, for_change=True))
 
 
 def customer_get_for_user(*, user: Any, customer_id: int) -> Customer:
@@ -107,7 +114,9 @@ def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     else:
-        queryset = queryset.filter(status__in=[Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL])
+        # Written as an exclusion so the newest-first page walks the primary key and stops
+        # after a page; "status IN (…)" made SQLite sort every matching row first.
+        queryset = queryset.exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
     exact = {
         "kind": filters.kind,
         "lifecycle_stage": filters.stage,
