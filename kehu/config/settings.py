@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.interactions",
 ]
 
 MIDDLEWARE = [

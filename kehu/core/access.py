@@ -15,6 +15,8 @@ marketer        all                              none         yes    none
 leader          all                              none         no     none
 admin           all                              all          yes    all groups
 =============== ================================ ============ ====== =========================
+
+Every role but the leader may log interactions (calls, visits…) with customers it can see.
 """
 
 import enum
@@ -48,6 +50,7 @@ class Policy:
     change: Scope
     export: bool
     reveal: frozenset[SensitiveGroup]
+    log_contact: bool = True  # may log interactions with customers they can see
 
 
 ALL_GROUPS = frozenset(SensitiveGroup)
@@ -58,10 +61,10 @@ POLICIES: dict[str, Policy] = {
     Role.ARCHIVE_ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
     Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.ADDRESS})),
     Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS),
-    Role.LEADER: Policy(Scope.ALL, Scope.NONE, False, NO_GROUPS),
+    Role.LEADER: Policy(Scope.ALL, Scope.NONE, False, NO_GROUPS, log_contact=False),
     Role.ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
 }
-NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS)
+NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS, log_contact=False)
 
 
 def policy_for(user: Any) -> Policy:
@@ -111,6 +114,11 @@ def record_scope_q(
 
 def is_read_only(user: Any) -> bool:
     return policy_for(user).change is Scope.NONE
+
+
+def can_log_contact(user: Any) -> bool:
+    """May ``user`` log interactions (calls, visits…) with the customers they can see?"""
+    return policy_for(user).log_contact
 
 
 def can_export(user: Any) -> bool:
