@@ -125,8 +125,14 @@ def _insert(
         return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(model, name)) for name in fields)
-    marks = ", ".join(["%s"] * len(fields))
     table = quote(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        # COPY: several times faster than executemany's one INSERT per row.
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(fields))
     cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
