@@ -1,0 +1,95 @@
+"""Intake settings for administrators: web forms (with their embed snippet) and lead assignment."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kehu.core.access import can_manage_accounts
+from kehu.core.http import AuthenticatedRequest
+from kehu.customers.forms import apply_service_errors
+from kehu.intake import selectors, services
+from kehu.intake.forms import LeadAssignmentForm, WebFormDefinitionForm
+
+
+def _require_admin(request: AuthenticatedRequest) -> None:
+    if not can_manage_accounts(request.user):
+        raise PermissionDenied
+
+
+@require_GET
+def form_list(request: AuthenticatedRequest) -> HttpResponse:
+    _require_admin(request)
+    context = {
+        "web_forms": selectors.web_forms_all(),
+        "tab": "forms",
+    }
+    return render(request, "intake/form_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def form_edit(request: AuthenticatedRequest, form_id: int | None = None) -> HttpResponse:
+    _require_admin(request)
+    web_form = selectors.web_form_get(form_id=form_id) if form_id else None
+    kind = request.POST.get("kind") or request.GET.get("kind") or "person"
+    if web_form is not None and request.method == "GET":
+        kind = web_form.kind
+    kind = kind if kind in {"person", "organization"} else "person"
+    initial = (
+        WebFormDefinitionForm.initial_for(web_form)
+        if web_form
+        else {"field_codes": ["name", "phones", "emails", "message"]}
+    )
+    form = WebFormDefinitionForm(request.POST or None, initial=initial, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.web_form_save(user=request.user, form=web_form, **form.service_data())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Web form “%(title)s” saved.") % {"title": saved.title})
+            return redirect("intake_admin:form_edit", form_id=saved.pk)
+    snippet = ""
+    public_url = ""
+    if web_form is not None:
+        public_url = request.build_absolute_uri(web_form.get_absolute_url())
+        snippet = (
+            f'<iframe src="{escape(public_url)}" title="{escape(web_form.title)}" width="100%" '
+            'height="720" '
+            'style="border:0;max-width:640px" loading="lazy"></iframe>'
+        )
+    context = {
+        "form": form,
+        "web_form": web_form,
+        "kind": kind,
+        "snippet": snippet,
+        "public_url": public_url,
+        "tab": "forms",
+    }
+    return render(request, "intake/form_edit.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
+    _require_admin(request)
+    assignment = selectors.lead_assignment_get()
+    initial = {"rule": assignment.rule, "team": assignment.team_id, "user": assignment.user_id}
+    form = LeadAssignmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_assignment_save(
+                user=request.user,
+                rule=data["rule"],
+                team_id=data["team"].pk if data["team"] else None,
+                fixed_user_id=data["user"].pk if data["user"] else None,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Lead assignment saved."))
+            return redirect("intake_admin:assignment")
+    return render(request, "intake/assignment.html", {"form": form, "tab": "assignment"})

@@ -1,0 +1,175 @@
+"""Forms of intake's pages: the public web form, its definition, lead assignment, the lookup."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Team, User
+from kehu.customers.fields import Type
+from kehu.customers.forms import archive_form_field
+from kehu.intake.models import LeadAssignment, WebForm
+from kehu.intake.selectors import MESSAGE, FormField, form_field_specs
+
+HONEYPOT = "homepage"  # a field people never see; bots fill in every field they find
+
+
+class PublicWebForm(forms.Form):
+    """A web form as visitors see it, built from the form's fields. Lenient: the service checks
+    every value with the archive's rules and its messages come back next to the fields."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, web_form: WebForm, fields: list[FormField], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.web_form = web_form
+        self.codes = [f.code for f in fields]
+        for item in fields:
+            assert item.spec is not None  # noqa: S101 (web_form_fields gives every field a spec)
+            field = archive_form_field(item.spec, [])
+            field.required = False
+            field.archive_required = item.required  # type: ignore[attr-defined]
+            field.help_text = ""
+            if item.code == MESSAGE:
+                field.widget = forms.Textarea(attrs={"rows": 4, "maxlength": 2000})
+            elif item.spec.type == Type.PHONES:
+                field.widget.attrs.update(autocomplete="tel", type="tel")
+            elif item.spec.type == Type.EMAILS:
+                field.widget.attrs.update(autocomplete="email", type="email")
+            elif item.code == "name":
+                field.widget.attrs.update(autocomplete="name")
+            self.fields[item.code] = field
+        self.fields[HONEYPOT] = forms.CharField(
+            required=False,
+            label=_("Leave this empty"),
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+        if web_form.consent_text:
+            self.fields["consent"] = forms.BooleanField(required=False, label=_("I agree"))
+
+    def archive_values(self) -> dict[str, Any]:
+        return {code: self.cleaned_data.get(code) for code in self.codes}
+
+    def archive_fields(self) -> list[forms.BoundField]:
+        return [self[code] for code in self.codes]
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get(HONEYPOT))
+
+
+FIELD_HELP = _("Tick the fields the form asks; name is always asked and required.")
+
+
+class WebFormDefinitionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Address"), max_length=60, help_text=_("The form is published at /f/<address>/.")
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of customer"),
+        choices=[("person", _("Person")), ("organization", _("Organization"))],
+    )
+    intro = forms.CharField(
+        label=_("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    field_codes = forms.MultipleChoiceField(
+        label=_("Fields"), widget=forms.CheckboxSelectMultiple, help_text=FIELD_HELP
+    )
+    required_fields = forms.MultipleChoiceField(
+        label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    consent_text = forms.CharField(
+        label=_("Consent text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the visitor agrees to; a changed text becomes a new version."),
+    )
+    thank_you_message = forms.CharField(
+        label=_("Thank-you message"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner of new leads"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Empty: the lead assignment rule decides."),
+    )
+    embed_origins = forms.CharField(
+        label=_("Sites that may embed it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One address per line, e.g. https://www.example.com; empty: any site."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(code, str(spec.label)) for code, spec in form_field_specs(kind).items()]
+        self.fields["field_codes"].choices = choices  # type: ignore[attr-defined]
+        self.fields["required_fields"].choices = choices  # type: ignore[attr-defined]
+        self.fields["kind"].initial = kind
+        self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("username")
+
+    @staticmethod
+    def initial_for(form: WebForm) -> dict[str, Any]:
+        return {
+            "title": form.title,
+            "slug": form.slug,
+            "kind": form.kind,
+            "intro": form.intro,
+            "field_codes": [f["code"] for f in form.fields],
+            "required_fields": [f["code"] for f in form.fields if f["required"]],
+            "consent_text": form.consent_text,
+            "thank_you_message": form.thank_you_message,
+            "owner": form.owner_id,
+            "embed_origins": "\n".join(form.embed_origins),
+            "is_active": form.is_active,
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        required = set(data["required_fields"])
+        owner = data["owner"]
+        return {
+            "title": data["title"],
+            "slug": data["slug"],
+            "kind": data["kind"],
+            "intro": data["intro"],
+            "fields": [
+                {"code": code, "required": code in required} for code in data["field_codes"]
+            ],
+            "consent_text": data["consent_text"],
+            "thank_you_message": data["thank_you_message"],
+            "owner_id": owner.pk if owner else None,
+            "embed_origins": data["embed_origins"].splitlines(),
+            "is_active": data["is_active"],
+        }
+
+
+class LeadAssignmentForm(forms.Form):
+    rule = forms.ChoiceField(
+        label=_("Rule"), choices=LeadAssignment.Rule.choices, widget=forms.RadioSelect
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team (round robin)"), queryset=Team.objects.all(), required=False
+    )
+    user = forms.ModelChoiceField(
+        label=_("User (always the same)"), queryset=User.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("username")
+
+
+class CallerLookupForm(forms.Form):
+    number = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}
+        ),
+    )

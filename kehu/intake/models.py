@@ -1,0 +1,214 @@
+"""Intake (客户信息采集): call-center events and public web forms that feed the archive.
+
+Every call event and every form submission is kept as received (the receipt), and what it did
+to the archive (which customer, which interaction, whether a lead was created) is recorded on
+it, so a repeated delivery finds its first result instead of doing the work twice.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import TimeStampedModel
+
+
+class LeadAssignment(TimeStampedModel):
+    """Who gets a lead that arrives by itself (unknown caller, new web-form visitor).
+
+    One row (pk 1), edited by administrators on the intake settings page.
+    """
+
+    class Rule(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin within a team")
+        FIXED_USER = "fixed_user", _("Always the same user")
+        PUBLIC_POOL = "public_pool", _("Nobody: into the public pool")
+
+    rule = models.CharField(
+        _("rule"), max_length=12, choices=Rule.choices, default=Rule.PUBLIC_POOL
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The round robin's position: the member who got the last lead.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("lead assignment")
+        verbose_name_plural = _("lead assignment")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rule__in=["round_robin", "fixed_user", "public_pool"]),
+                name="intake_leadassignment_rule_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_rule_display())
+
+
+class CallEvent(models.Model):
+    """One call event from the call center, as received; unique by the call center's id."""
+
+    class Match(models.TextChoices):
+        CUSTOMER = "customer", _("Customer's phone")
+        CONTACT = "contact", _("Contact's phone")
+        NEW_LEAD = "new_lead", _("Unknown number: new lead")
+
+    call_id = models.CharField(_("call id"), max_length=100, unique=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    number = models.CharField(_("customer's number"), max_length=20, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    match = models.CharField(_("matched by"), max_length=10, choices=Match.choices, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    interaction = models.ForeignKey(
+        "interactions.Interaction",
+        verbose_name=_("interaction"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
+class WebForm(TimeStampedModel):
+    """A public form (网站注册表单, 产品询价表单) whose submissions become leads."""
+
+    slug = models.SlugField(_("address"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    intro = models.TextField(_("introduction"), blank=True)
+    kind = models.CharField(
+        _("kind of customer"),
+        max_length=20,
+        choices=[("person", _("Person")), ("organization", _("Organization"))],
+        default="person",
+    )
+    # [{"code": "phones", "required": true}, …]: archive field codes, plus "message" (the
+    # visitor's words, logged on the interaction rather than stored as a fact).
+    fields = models.JSONField(_("fields"), default=list)
+    consent_text = models.TextField(_("consent text"), blank=True)
+    consent_version = models.PositiveIntegerField(_("consent version"), default=0)
+    thank_you_message = models.TextField(_("thank-you message"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner of new leads"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: the lead assignment rule decides."),
+    )
+    # Sites allowed to embed the form in an iframe (CSP frame-ancestors); empty: any site.
+    embed_origins = models.JSONField(_("sites that may embed it"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("public_forms:form", args=[self.slug])
+
+
+class ConsentVersion(models.Model):
+    """The exact consent text of a form at one version: what a visitor agreed to (PIPL)."""
+
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="consent_versions")
+    version = models.PositiveIntegerField(_("version"))
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent version")
+        verbose_name_plural = _("consent versions")
+        ordering = ["form", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "version"], name="intake_consent_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} v{self.version}"
+
+
+class WebFormSubmission(models.Model):
+    """One accepted submission of a web form, with its consent record."""
+
+    form = models.ForeignKey(WebForm, on_delete=models.PROTECT, related_name="submissions")
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    data = models.JSONField(_("submitted values"), default=dict)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="web_form_submissions",
+    )
+    created_lead = models.BooleanField(_("new lead"), default=False)
+    interaction = models.ForeignKey(
+        "interactions.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent = models.ForeignKey(
+        ConsentVersion,
+        verbose_name=_("consent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submissions",
+    )
+    consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    via_api = models.BooleanField(_("through the API"), default=False)
+
+    class Meta:
+        verbose_name = _("web form submission")
+        verbose_name_plural = _("web form submissions")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["form", "-submitted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consent__isnull=True) | models.Q(consented_at__isnull=False),
+                name="intake_submission_consent_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} @ {self.submitted_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,117 @@
+"""What intake's writes share: channels, stored texts, owners, lead assignment."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import POLICIES, Scope, can_manage_accounts
+from kehu.customers.models import Channel, Customer
+from kehu.intake.models import (
+    LeadAssignment,
+)
+from kehu.interactions.services import notify
+
+CALL_CENTER = "call_center"
+WEBSITE = "website"
+MAX_CALL_SECONDS = 24 * 3600
+# Roles that can own customers (change them); leads are given only to them.
+OWNER_ROLES = [role for role, policy in POLICIES.items() if policy.change is not Scope.NONE]
+
+
+def channel_by_code(code: str) -> Channel | None:
+    return Channel.objects.filter(code=code).first()
+
+
+def stored_language() -> Any:
+    """Texts stored in the archive (names, summaries) are written in the site's language."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def notify_owner(customer: Customer, text: str, *, skip: User | None = None) -> None:
+    owner = customer.owner
+    if owner is None or not owner.is_active or owner == skip:
+        return
+    notify(user=owner, text=text, url=customer.get_absolute_url())
+
+
+def owner_language(customer: Customer) -> Any:
+    owner = customer.owner
+    return translation.override((owner.language if owner else "") or settings.LANGUAGE_CODE)
+
+
+def live_customer(customer: Customer) -> Customer:
+    """The customer a merged record now lives on."""
+    if customer.status == Customer.Status.MERGED and customer.merged_into_id:
+        return Customer.objects.select_related("owner").get(pk=customer.merged_into_id)
+    return customer
+
+
+# --- lead assignment --------------------------------------------------------------------------
+
+
+def assignment_locked() -> LeadAssignment:
+    """The assignment settings, locked until the transaction ends: leads are handed out one at
+    a time, so the round robin never gives two leads the same turn."""
+    assignment, _created = LeadAssignment.objects.select_for_update().get_or_create(pk=1)
+    return assignment
+
+
+def may_own_customers(user: User | None) -> bool:
+    return user is not None and user.is_active and user.role in OWNER_ROLES
+
+
+def next_owner(assignment: LeadAssignment) -> User | None:
+    """Who gets the next lead under the rule (None: the public pool). Call with the row locked."""
+    if assignment.rule == LeadAssignment.Rule.FIXED_USER:
+        return assignment.user if may_own_customers(assignment.user) else None
+    if assignment.rule != LeadAssignment.Rule.ROUND_ROBIN or assignment.team_id is None:
+        return None
+    members = list(
+        User.objects.filter(
+            memberships__team_id=assignment.team_id, is_active=True, role__in=OWNER_ROLES
+        )
+        .order_by("pk")
+        .distinct()
+    )
+    if not members:
+        return None
+    last = assignment.last_assigned_id
+    chosen = next((m for m in members if last is not None and m.pk > last), members[0])
+    assignment.last_assigned = chosen
+    assignment.save(update_fields=["last_assigned", "updated_at"])
+    return chosen
+
+
+@transaction.atomic
+def lead_assignment_save(
+    *, user: User, rule: str, team_id: int | None = None, fixed_user_id: int | None = None
+) -> LeadAssignment:
+    """Set the rule that gives leads from calls and web forms an owner (administrators)."""
+    if not can_manage_accounts(user):
+        raise PermissionDenied(_("Only administrators may change lead assignment."))
+    from kehu.accounts.models import Team
+
+    errors: dict[str, list[str]] = {}
+    team = Team.objects.filter(pk=team_id).first() if team_id else None
+    fixed = User.objects.filter(pk=fixed_user_id).first() if fixed_user_id else None
+    if rule not in LeadAssignment.Rule.values:
+        errors["rule"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(LeadAssignment.Rule.values)}
+        ]
+    elif rule == LeadAssignment.Rule.ROUND_ROBIN and team is None:
+        errors["team"] = [_("Choose the team whose members take turns.")]
+    elif rule == LeadAssignment.Rule.FIXED_USER and not may_own_customers(fixed):
+        errors["user"] = [_("Choose an active user whose role may own customers.")]
+    if errors:
+        raise ValidationError(errors)
+    assignment = assignment_locked()
+    assignment.rule = rule
+    assignment.team = team if rule == LeadAssignment.Rule.ROUND_ROBIN else None
+    assignment.user = fixed if rule == LeadAssignment.Rule.FIXED_USER else None
+    assignment.save()
+    return assignment
