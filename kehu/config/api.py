@@ -35,3 +35,11 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/customers", customers_router)
 api.add_router("/", archive_settings_router)
+
+from kehu.interactions.api import reminders_router  # noqa: E402
+from kehu.interactions.api import router as interactions_router  # noqa: E402
+from kehu.pool.api import router as pool_router  # noqa: E402
+
+api.add_router("/interactions", interactions_router)
+api.add_router("/reminders", reminders_router)
+api.add_router("/pool", pool_router)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kehu.accounts",
     "kehu.customers",
     "kehu.interactions",
+    "kehu.pool",
 ]
 
 MIDDLEWARE = [

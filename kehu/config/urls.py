@@ -10,6 +10,8 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("archive-settings/", include("kehu.customers.admin_urls")),
     path("audit/", include("kehu.core.audit_urls")),
+    path("", include("kehu.interactions.urls")),
+    path("pool/", include("kehu.pool.urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

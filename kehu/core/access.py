@@ -141,3 +141,14 @@ def can_view_audit(user: Any) -> bool:
     if can_manage_accounts(user):
         return True
     return bool(user.is_authenticated and user.is_active and user.role == Role.ARCHIVE_ADMIN)
+
+
+def can_view_pool(user: Any) -> bool:
+    """May ``user`` browse the public pool (公海)? Every role that sees customers; pool
+    customers show masked until someone claims them."""
+    return policy_for(user).view is not Scope.NONE
+
+
+def can_claim_from_pool(user: Any) -> bool:
+    """May ``user`` take customers from the public pool? Roles that may change records."""
+    return policy_for(user).change is not Scope.NONE

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from kehu.core.navigation import nav_for
 
@@ -10,4 +11,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     match = request.resolver_match
-    return {"nav_items": nav_for(user), "nav_section": match.namespace if match else ""}
+    # Lazy and computed once: htmx fragments never render the navigation, so they never pay
+    # for its badge counts; full pages render it twice (sidebar and menu) from one result.
+    return {
+        "nav_items": SimpleLazyObject(lambda: nav_for(user)),
+        "nav_section": match.namespace if match else "",
+    }

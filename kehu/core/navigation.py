@@ -1,13 +1,14 @@
 """The main navigation. Each module adds its entry here, with the check that shows it."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.access import can_manage_accounts, can_view_audit
+from kehu.core.access import can_manage_accounts, can_view_audit, can_view_pool
 
 
 @dataclass(frozen=True)
@@ -17,11 +18,22 @@ class NavItem:
     icon: str  # name of an icon in templates/core/partials/icons.html
     section: str  # URL namespace, marks the item active on every page of its app
     visible: Callable[[Any], bool] = lambda user: True
+    # Dotted path of ``f(user) -> int``, a count shown beside the label (one cheap query).
+    badge: str = ""
+    count: int = 0
 
 
 NAV_ITEMS = [
     NavItem(_("Home"), "core:home", "home", "core"),
     NavItem(_("Customers"), "customers:list", "users", "customers"),
+    NavItem(
+        _("My day"),
+        "interactions:my_day",
+        "sun",
+        "interactions",
+        badge="kehu.interactions.selectors.reminders_due_count",
+    ),
+    NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",
@@ -37,4 +49,8 @@ NAV_ITEMS = [
 
 
 def nav_for(user: Any) -> list[NavItem]:
-    return [item for item in NAV_ITEMS if item.visible(user)]
+    items = [item for item in NAV_ITEMS if item.visible(user)]
+    return [
+        replace(item, count=import_string(item.badge)(user)) if item.badge else item
+        for item in items
+    ]

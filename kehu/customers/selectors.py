@@ -464,3 +464,19 @@ def customers_home_summary(*, user: Any) -> HomeSummary:
         owned=Customer.objects.filter(owner=user).exclude(status=Customer.Status.ARCHIVED).count(),
         recent=list(visible.select_related("owner").order_by("-id")[:8]),
     )
+
+
+# --- the public pool --------------------------------------------------------------------------
+
+
+def customers_in_pool_visible_to(user: Any) -> QuerySet[Customer]:
+    """Customers in the public pool (公海): unowned, for any role that sees customers.
+
+    Outside ``customers_visible_to`` on purpose: a rep browses the pool (masked) without the
+    rest of the archive opening up; an owned customer never appears here.
+    """
+    from kehu.core.access import can_view_pool
+
+    if not can_view_pool(user):
+        return Customer.objects.none()
+    return Customer.objects.filter(status=Customer.Status.PUBLIC_POOL, owner__isnull=True)

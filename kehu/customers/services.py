@@ -620,3 +620,38 @@ def custom_field_save(
     custom_field.sensitive, custom_field.is_active = sensitive, is_active
     custom_field.save()
     return custom_field
+
+
+# --- the public pool --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_claim(*, user: User, customer: Customer, note: str = "") -> Customer:
+    """``user`` takes ``customer`` from the public pool and becomes its owner.
+
+    The row is locked, so of two people claiming at once one wins; the other gets a
+    ``ValidationError``. Limits on how much one may claim are the pool's (``kehu.pool``).
+    """
+    from kehu.core.access import can_claim_from_pool
+
+    if not can_claim_from_pool(user):
+        raise PermissionDenied(_("Your role may not take customers from the public pool."))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status != Customer.Status.PUBLIC_POOL or customer.owner_id is not None:
+        raise ValidationError(_("This customer is no longer in the public pool."))
+    change = record_change(
+        customer=customer,
+        field="owner",
+        old="",
+        new=user.username,
+        user=user,
+        channel=None,
+        note=note,
+    )
+    customer.owner = user
+    membership = Membership.objects.filter(user=user).select_related("team").first()
+    customer.team = membership.team if membership else None
+    customer.status = Customer.Status.ACTIVE
+    customer.save(update_fields=["owner", "team", "status", "updated_at"])
+    change.save()
+    return customer

@@ -181,3 +181,25 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ReminderRun(models.Model):
+    """A day's reminders were computed: for everyone (``user`` empty, by the scheduled job) or
+    for one user on demand, so "my day" computes only when the job has not run yet."""
+
+    day = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day"], condition=models.Q(user=None), name="interactions_run_daily_once"
+            ),
+            models.UniqueConstraint(fields=["day", "user"], name="interactions_run_user_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id or 'all'}"

@@ -1,14 +1,16 @@
 """Reads of the contact history, scoped by the customers a user may see."""
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from kehu.customers.models import Customer, CustomerChange
+from kehu.customers.models import Contact, Customer, CustomerChange
 from kehu.customers.selectors import customers_visible_to, field_label, field_specs_for
-from kehu.interactions.models import Interaction, Notification, Reminder
+from kehu.interactions.models import Attachment, Interaction, Notification, Reminder
 from kehu.interactions.timeline import TimelineItem, register
 
 
@@ -55,16 +57,136 @@ def notifications_unread(*, user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
+def interaction_get_for_user(*, user: Any, interaction_id: int) -> Interaction:
+    """An interaction with a customer ``user`` may see; else 404."""
+    interaction = (
+        interactions_visible_to(user)
+        .select_related("customer", "contact", "channel", "user")
+        .prefetch_related("attachments")
+        .filter(pk=interaction_id)
+        .first()
+    )
+    if interaction is None:
+        raise Http404
+    return interaction
+
+
+def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
+    """An attachment of an interaction with a customer ``user`` may see; else 404."""
+    attachment = (
+        Attachment.objects.filter(
+            pk=attachment_id,
+            interaction__customer__in=customers_visible_to(user).values("pk"),
+        )
+        .select_related("interaction")
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def reminder_get_for_user(*, user: Any, reminder_id: int) -> Reminder:
+    """One of ``user``'s own reminders; anyone else's is a 404."""
+    reminder = (
+        Reminder.objects.filter(user=user, pk=reminder_id).select_related("interaction").first()
+    )
+    if reminder is None:
+        raise Http404
+    return reminder
+
+
+def contacts_of(customer: Customer) -> QuerySet[Contact]:
+    return Contact.objects.filter(customer=customer).order_by("id")
+
+
+# How far ahead "my day" lists birthdays.
+BIRTHDAY_DAYS_AHEAD = 7
+
+# --- my day -----------------------------------------------------------------------------------
+
+
+def _reminders_of(user: Any) -> QuerySet[Reminder]:
+    # Only about customers the user still sees: a customer handed over takes its reminders along.
+    return Reminder.objects.filter(
+        user=user,
+        done_at__isnull=True,
+        customer__in=customers_visible_to(user).values("pk"),
+    )
+
+
+def _due_q(today: date) -> Q:
+    """Due today or earlier; a birthday only on the day (yesterday's is not overdue)."""
+    return Q(due_on__lte=today) & ~Q(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)
+
+
+def reminders_due_count(user: Any, today: date | None = None) -> int:
+    """How many of the user's reminders are due today or overdue (the navigation badge)."""
+    from django.utils import timezone
+
+    return _reminders_of(user).filter(_due_q(today or timezone.localdate())).count()
+
+
+def reminders_mine(
+    *, user: Any, today: date, days_ahead: int = 0, kind: str = ""
+) -> QuerySet[Reminder]:
+    """The user's open reminders due by ``today`` + ``days_ahead``, oldest first."""
+    queryset = _reminders_of(user).filter(
+        _due_q(today) | Q(due_on__gt=today, due_on__lte=today + timedelta(days=days_ahead))
+    )
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset.select_related("customer", "contact", "interaction").order_by("due_on", "id")
+
+
+@dataclass(frozen=True)
+class MyDay:
+    today: date
+    follow_ups: list[Reminder]
+    overdue: int
+    birthdays: list[Reminder]
+    pool_warnings: list[Reminder]
+    notifications: list[Notification]
+
+
+def my_day(*, user: Any, today: date) -> MyDay:
+    """What ``user`` should do today: follow-ups due and overdue, birthdays of the week ahead,
+    customers about to return to the public pool, unread notifications. Two queries."""
+    reminders = list(reminders_mine(user=user, today=today, days_ahead=BIRTHDAY_DAYS_AHEAD))
+    follow_ups = [r for r in reminders if r.kind == Reminder.Kind.FOLLOW_UP and r.due_on <= today]
+    return MyDay(
+        today=today,
+        follow_ups=follow_ups,
+        overdue=sum(1 for r in follow_ups if r.due_on < today),
+        birthdays=[r for r in reminders if r.kind == Reminder.Kind.BIRTHDAY],
+        pool_warnings=[
+            r for r in reminders if r.kind == Reminder.Kind.POOL_WARNING and r.due_on <= today
+        ],
+        notifications=list(notifications_unread(user=user).order_by("-created_at", "-id")[:20]),
+    )
+
+
 # --- timeline sources -------------------------------------------------------------------------
 
 
 @register("interaction", _("Interactions"))
 def interaction_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *,
+    user: Any,
+    customer: Customer,
+    before: datetime | None,
+    limit: int,
+    subtype: str = "",
 ) -> list[TimelineItem]:
-    rows = Interaction.objects.filter(customer=customer).select_related("user", "channel")
+    rows = (
+        Interaction.objects.filter(customer=customer)
+        .select_related("user", "channel", "contact")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    )
     if before is not None:
         rows = rows.filter(occurred_at__lt=before)
+    if subtype:
+        rows = rows.filter(type=subtype)
     return [
         TimelineItem(
             kind="interaction",
@@ -74,9 +196,40 @@ def interaction_items(
             by=str(row.user) if row.user else row.get_source_display(),
             channel=row.channel.label if row.channel else "",
             obj=row,
+            detail=row.type,
         )
         for row in rows.order_by("-occurred_at", "-id")[:limit]
     ]
+
+
+# Changes that move the customer between people and the pool: one item each, in words.
+MOVES = {"owner", "status"}
+
+
+def _move_item(change: CustomerChange) -> TimelineItem:
+    old, new = change.old_value, change.new_value
+    if change.field == "owner":
+        if not new:
+            title = _("Returned to the public pool")
+        elif not old:
+            title = _("Taken from the public pool")
+        else:
+            title = _("Handed over")
+        body = f"{old or _('public pool')} → {new or _('public pool')}"
+    else:
+        title = _("Status changed")
+        labels = dict(Customer.Status.choices)
+        body = f"{labels.get(old, old)} → {labels.get(new, new)}"
+    if change.note:
+        body = f"{body} · {change.note}"
+    return TimelineItem(
+        kind="change",
+        at=change.changed_at,
+        title=title,
+        body=body,
+        by=str(change.changed_by) if change.changed_by else "",
+        detail=change.field,
+    )
 
 
 @register("change", _("Archive changes"))
@@ -90,9 +243,14 @@ def change_items(
     specs = field_specs_for(customer.kind)
     items: list[TimelineItem] = []
     for change in rows.order_by("-changed_at", "-id")[: limit * 4]:
+        if change.field in MOVES:
+            if len(items) == limit:
+                break
+            items.append(_move_item(change))
+            continue
         label = field_label(change.field, specs)
         last = items[-1] if items else None
-        if last is not None and last.at == change.changed_at:
+        if last is not None and last.at == change.changed_at and not last.detail:
             items[-1] = TimelineItem(
                 kind="change",
                 at=last.at,

@@ -22,6 +22,8 @@ class TimelineItem:
     channel: str = ""
     url: str = ""
     obj: Any = field(default=None, compare=False)
+    # a finer type inside the kind, e.g. "owner" for an archive change of owner
+    detail: str = ""
 
 
 Source = Callable[..., list[TimelineItem]]
@@ -39,6 +41,42 @@ def register(kind: str, label: str | Promise) -> Callable[[Source], Source]:
     return wrap
 
 
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[TimelineItem]
+    # The ``before`` of the next page, None on the last one.
+    next_before: datetime | None
+
+
+def customer_timeline_page(
+    *,
+    user: Any,
+    customer: Any,
+    kinds: set[str] | None = None,
+    before: datetime | None = None,
+    limit: int = 30,
+    subtypes: dict[str, str] | None = None,
+) -> TimelinePage:
+    """The newest ``limit`` items before ``before``, from the chosen kinds (all by default).
+
+    ``subtypes`` narrows a source further (``{"interaction": "visit"}``) and is passed only to
+    the sources it names. Items that share the time at which a page is cut go together onto the
+    next page, so an item is never skipped between pages.
+    """
+    items: list[TimelineItem] = []
+    for kind, (_label, source) in SOURCES.items():
+        if kinds and kind not in kinds:
+            continue
+        extra = {"subtype": subtypes[kind]} if subtypes and subtypes.get(kind) else {}
+        items.extend(source(user=user, customer=customer, before=before, limit=limit + 1, **extra))
+    items.sort(key=lambda item: item.at, reverse=True)
+    if len(items) <= limit:
+        return TimelinePage(items=items, next_before=None)
+    cut = items[limit].at
+    page = [item for item in items[:limit] if item.at != cut] or items[:limit]
+    return TimelinePage(items=page, next_before=page[-1].at)
+
+
 def customer_timeline(
     *,
     user: Any,
@@ -47,11 +85,7 @@ def customer_timeline(
     before: datetime | None = None,
     limit: int = 30,
 ) -> list[TimelineItem]:
-    """The newest ``limit`` items before ``before``, from the chosen kinds (all by default)."""
-    items: list[TimelineItem] = []
-    for kind, (_label, source) in SOURCES.items():
-        if kinds and kind not in kinds:
-            continue
-        items.extend(source(user=user, customer=customer, before=before, limit=limit))
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
+    """The items of the first page of ``customer_timeline_page``."""
+    return customer_timeline_page(
+        user=user, customer=customer, kinds=kinds, before=before, limit=limit
+    ).items

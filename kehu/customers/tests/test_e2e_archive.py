@@ -67,7 +67,7 @@ def test_archive_create_edit_history_and_reveal(new_context: NewContext, live_ap
     expect(page.get_by_test_id("reveal-person.id_number")).to_have_count(0)
     expect(page.get_by_test_id("value-person.gender")).to_have_text("Male")
     expect(page.get_by_test_id("source-phones")).to_contain_text("Exhibition")
-    expect(page.get_by_test_id("timeline")).to_contain_text("Interactions, orders and cases")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Archive updated")
     screenshot(page, "archive-detail")
 
     # --- edit the career group in place, learned on a visit
