@@ -43,3 +43,9 @@ from kehu.pool.api import router as pool_router  # noqa: E402
 api.add_router("/interactions", interactions_router)
 api.add_router("/reminders", reminders_router)
 api.add_router("/pool", pool_router)
+
+from kehu.intake.api import calls_router as intake_calls_router  # noqa: E402
+from kehu.intake.api import forms_router as intake_forms_router  # noqa: E402
+
+api.add_router("/", intake_calls_router)
+api.add_router("/", intake_forms_router)

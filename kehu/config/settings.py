@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.interactions",
     "kehu.pool",
+    "kehu.intake",
 ]
 
 MIDDLEWARE = [

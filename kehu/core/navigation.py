@@ -41,6 +41,8 @@ NAV_ITEMS = [
         "archive_admin",
         can_manage_accounts,
     ),
+    NavItem(_("Caller lookup"), "calls:lookup", "phone", "calls"),
+    NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),
