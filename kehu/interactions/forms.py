@@ -89,13 +89,13 @@ class InteractionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.channels = {c.code: c for c in channels_active()}
-        self.fields["channel"].choices = [
+        self.fields["channel"].choices = [  # type: ignore[attr-defined]
             EMPTY_CHOICE,
             *[(code, c.label) for code, c in self.channels.items()],
         ]
         if customer.kind == Customer.Kind.ORGANIZATION:
             self.contacts = {str(c.pk): c for c in Contact.objects.filter(customer=customer)}
-            self.fields["contact"].choices = [
+            self.fields["contact"].choices = [  # type: ignore[attr-defined]
                 EMPTY_CHOICE,
                 *[(pk, c.name) for pk, c in self.contacts.items()],
             ]

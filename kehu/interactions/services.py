@@ -1,7 +1,7 @@
 """Every write to the contact history."""
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -354,7 +354,7 @@ def _birthday_reminders(today: date, user: User | None) -> list[Reminder]:
         when = window[(person.birth_date.month, person.birth_date.day)]
         reminders.append(
             Reminder(
-                user_id=person.customer.owner_id,
+                user_id=cast(int, person.customer.owner_id),  # filtered on an active owner
                 kind=Reminder.Kind.BIRTHDAY,
                 customer_id=person.customer_id,
                 due_on=when,
@@ -372,7 +372,7 @@ def _birthday_reminders(today: date, user: User | None) -> list[Reminder]:
         when = window[(contact.birthday.month, contact.birthday.day)]
         reminders.append(
             Reminder(
-                user_id=contact.customer.owner_id,
+                user_id=cast(int, contact.customer.owner_id),  # filtered on an active owner
                 kind=Reminder.Kind.BIRTHDAY,
                 customer_id=contact.customer_id,
                 contact_id=contact.pk,

@@ -63,18 +63,25 @@ def customer_timeline_page(
     the sources it names. Items that share the time at which a page is cut go together onto the
     next page, so an item is never skipped between pages.
     """
-    items: list[TimelineItem] = []
-    for kind, (_label, source) in SOURCES.items():
-        if kinds and kind not in kinds:
-            continue
-        extra = {"subtype": subtypes[kind]} if subtypes and subtypes.get(kind) else {}
-        items.extend(source(user=user, customer=customer, before=before, limit=limit + 1, **extra))
-    items.sort(key=lambda item: item.at, reverse=True)
-    if len(items) <= limit:
-        return TimelinePage(items=items, next_before=None)
-    cut = items[limit].at
-    page = [item for item in items[:limit] if item.at != cut] or items[:limit]
-    return TimelinePage(items=page, next_before=page[-1].at)
+    fetch = limit
+    while True:
+        items: list[TimelineItem] = []
+        for kind, (_label, source) in SOURCES.items():
+            if kinds and kind not in kinds:
+                continue
+            extra = {"subtype": subtypes[kind]} if subtypes and subtypes.get(kind) else {}
+            items.extend(
+                source(user=user, customer=customer, before=before, limit=fetch + 1, **extra)
+            )
+        items.sort(key=lambda item: item.at, reverse=True)
+        if len(items) <= fetch:
+            return TimelinePage(items=items, next_before=None)
+        cut = items[fetch].at
+        page = [item for item in items[:fetch] if item.at != cut]
+        if page:
+            return TimelinePage(items=page, next_before=page[-1].at)
+        # More items share one time than fit on a page: widen the page until they all fit.
+        fetch *= 2
 
 
 def customer_timeline(

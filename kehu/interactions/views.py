@@ -119,6 +119,12 @@ def interaction_create(request: AuthenticatedRequest, customer_id: int) -> HttpR
                         user=request.user, reminder_id=int(reminder_id)
                     )
                     services.reminder_done(user=request.user, reminder=reminder)
+                if is_htmx(request) and form.facts():
+                    # the profile cards changed too: reload the whole page
+                    messages.success(request, _("Interaction logged."))
+                    response = HttpResponse(status=204)
+                    response["HX-Refresh"] = "true"
+                    return response
                 if is_htmx(request):
                     context = timeline_context(request, _customer(request, customer_id))
                     context["logged"] = True

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -87,7 +88,7 @@ def pool_recycle(*, now: datetime | None = None) -> RecycleResult:
         returned += 1
     warnings = [
         Reminder(
-            user_id=customer.owner_id,
+            user_id=cast(int, customer.owner_id),  # owned customers only
             kind=Reminder.Kind.POOL_WARNING,
             customer=customer,
             due_on=today,

@@ -198,7 +198,8 @@ def test_detail_shows_groups_completeness_and_provenance(client, rep):
     # a rep may not reveal the ID number: no button
     assert 'data-testid="reveal-person.id_number"' not in text
     assert 'data-testid="source-person.employer"' in text
-    assert 'data-testid="timeline"' in text and "Archive updated" in text
+    assert 'data-testid="timeline"' in text
+    assert "Archive updated" in text
     assert response.context["completeness"].score < 100
 
 

@@ -155,4 +155,3 @@ def test_moving_the_follow_up_date_moves_the_reminder(rep, customer):
     )
     assert Reminder.objects.get().due_on == date(today.year + 1, 1, 1)
     assert Interaction.objects.get().next_follow_up_on == date(today.year + 1, 1, 1)
-
