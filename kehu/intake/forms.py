@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
@@ -12,6 +13,14 @@ from kehu.intake.models import LeadAssignment, WebForm
 from kehu.intake.selectors import MESSAGE, FormField, form_field_specs
 
 HONEYPOT = "homepage"  # a field people never see; bots fill in every field they find
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """Users by name and username: two reps may share a display name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = str(obj)
+        return name if name == obj.username else f"{name} ({obj.username})"
 
 
 class PublicWebForm(forms.Form):
@@ -87,7 +96,7 @@ class WebFormDefinitionForm(forms.Form):
     thank_you_message = forms.CharField(
         label=_("Thank-you message"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    owner = forms.ModelChoiceField(
+    owner = UserChoiceField(
         label=_("Owner of new leads"),
         queryset=User.objects.none(),
         required=False,
@@ -103,7 +112,9 @@ class WebFormDefinitionForm(forms.Form):
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(code, str(spec.label)) for code, spec in form_field_specs(kind).items()]
+        choices = [
+            (code, capfirst(str(spec.label))) for code, spec in form_field_specs(kind).items()
+        ]
         self.fields["field_codes"].choices = choices  # type: ignore[attr-defined]
         self.fields["required_fields"].choices = choices  # type: ignore[attr-defined]
         self.fields["kind"].initial = kind
@@ -154,7 +165,7 @@ class LeadAssignmentForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team (round robin)"), queryset=Team.objects.all(), required=False
     )
-    user = forms.ModelChoiceField(
+    user = UserChoiceField(
         label=_("User (always the same)"), queryset=User.objects.none(), required=False
     )
 

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kehu.accounts.models import Role
-from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kehu.accounts.models import Role, Team
+from kehu.accounts.tests.factories import MembershipFactory
 from kehu.customers.models import Customer, CustomerChange
 from kehu.intake import services
 from kehu.intake.models import CallEvent, LeadAssignment
@@ -64,6 +64,7 @@ def test_known_mobile_in_any_format_lands_on_the_customers_timeline(
     assert interaction.direction == "inbound"
     assert interaction.source == Interaction.Source.CALL_CENTER
     assert interaction.external_id == "c-1"
+    assert interaction.channel is not None
     assert interaction.channel.code == "call_center"
     assert interaction.duration_seconds == 200
     assert interaction.user is None  # agent 8001 is no Kehu user: logged by the system
@@ -91,6 +92,7 @@ def test_contact_phone_matches_the_contacts_organization(client, agent_token, co
     assert body["match"] == "contact"
     assert body["customer_id"] == company.pk
     interaction = Interaction.objects.get(pk=body["interaction_id"])
+    assert interaction.contact is not None
     assert interaction.contact.name == "李娜"
     assert "李娜" in Notification.objects.get(user=other_rep).text
 
@@ -138,11 +140,13 @@ def test_unknown_number_becomes_a_lead_with_the_number_as_first_fact(client, age
     assert body["match"] == "new_lead"
     lead = Customer.objects.get(pk=body["customer_id"])
     assert lead.lifecycle_stage == Customer.Stage.LEAD
+    assert lead.source_channel is not None
     assert lead.source_channel.code == "call_center"
     assert lead.owner is None
     assert lead.status == Customer.Status.PUBLIC_POOL
     assert list(lead.phones.values_list("number", flat=True)) == ["+8613912345678"]
     phone_fact = CustomerChange.objects.get(customer=lead, field="phones")
+    assert phone_fact.channel is not None
     assert phone_fact.channel.code == "call_center"
     assert phone_fact.new_value == "+8613912345678"
     assert Interaction.objects.get().customer == lead
@@ -154,7 +158,7 @@ def test_unknown_number_becomes_a_lead_with_the_number_as_first_fact(client, age
 
 def test_round_robin_within_a_team(client, agent_token, make_user):
     # given a team of two reps and a leader (who may not own customers)
-    team = TeamFactory(name="电销组")
+    team = Team.objects.create(name="电销组")
     first, second = make_user(username="rr-a"), make_user(username="rr-b")
     leader = make_user(Role.LEADER, username="rr-boss")
     for user in (first, second, leader):

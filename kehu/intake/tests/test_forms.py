@@ -108,16 +108,20 @@ def test_submission_creates_a_lead_with_provenance_consent_and_interaction(clien
     lead = Customer.objects.get()
     assert lead.name == "陈静"
     assert lead.lifecycle_stage == Customer.Stage.LEAD
+    assert lead.source_channel is not None
     assert lead.source_channel.code == "website"
     assert lead.person.employer == "华为"
     assert list(lead.phones.values_list("number", flat=True)) == ["+8613912345678"]
     for change in CustomerChange.objects.filter(customer=lead, field__in=["name", "phones"]):
+        assert change.channel is not None
         assert change.channel.code == "website"
         assert change.changed_by is None
     submission = WebFormSubmission.objects.get()
     assert submission.customer == lead
     assert submission.created_lead
+    assert submission.consent is not None
     assert submission.consent.version == 1
+    assert submission.consent is not None
     assert submission.consent.text == CONSENT
     assert submission.consented_at is not None
     assert submission.ip_address == "127.0.0.1"
@@ -126,6 +130,7 @@ def test_submission_creates_a_lead_with_provenance_consent_and_interaction(clien
     interaction = Interaction.objects.get(customer=lead)
     assert interaction.type == Interaction.Type.WEB_FORM
     assert interaction.source == Interaction.Source.WEB_FORM
+    assert interaction.channel is not None
     assert interaction.channel.code == "website"
     assert "想了解 A100 的报价" in interaction.summary
     assert submission.interaction == interaction
@@ -155,6 +160,7 @@ def test_duplicate_by_phone_attaches_and_fills_only_empty_fields(client, inquiry
     assert known.person.employer == "华为"  # was empty: filled
     assert list(known.emails.values_list("address", flat=True)) == ["chenjing@example.com"]
     filled = CustomerChange.objects.get(customer=known, field="person.employer")
+    assert filled.channel is not None
     assert filled.channel.code == "website"
     submission = WebFormSubmission.objects.get()
     assert submission.customer == known
@@ -301,7 +307,9 @@ def test_api_submit_without_token_or_csrf(inquiry):
     assert response.json()["message"] == "谢谢，我们会尽快联系您。"
     submission = WebFormSubmission.objects.get()
     assert submission.via_api
+    assert submission.customer is not None
     assert submission.customer.name == "王磊"
+    assert submission.consent is not None
     assert submission.consent.version == 1
 
 
