@@ -49,3 +49,12 @@ from kehu.intake.api import forms_router as intake_forms_router  # noqa: E402
 
 api.add_router("/", intake_calls_router)
 api.add_router("/", intake_forms_router)
+
+from kehu.sales import api as sales_api  # noqa: E402
+
+api.add_router("/products", sales_api.products_router)
+api.add_router("/orders", sales_api.orders_router)
+api.add_router("/payments", sales_api.payments_router)
+api.add_router("/customers", sales_api.receivables_router)
+api.add_router("/opportunities", sales_api.opportunities_router)
+api.add_router("/reports", sales_api.reports_router)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kehu.interactions",
     "kehu.pool",
     "kehu.intake",
+    "kehu.sales",
 ]
 
 MIDDLEWARE = [

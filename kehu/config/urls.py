@@ -15,6 +15,7 @@ urlpatterns = [
     path("f/", include("kehu.intake.public_urls")),
     path("", include("kehu.interactions.urls")),
     path("pool/", include("kehu.pool.urls")),
+    path("sales/", include("kehu.sales.urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -34,6 +34,7 @@ NAV_ITEMS = [
         badge="kehu.interactions.selectors.reminders_due_count",
     ),
     NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
+    NavItem(_("Sales"), "sales:orders", "cart", "sales"),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

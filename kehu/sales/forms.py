@@ -1,0 +1,179 @@
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.sales.models import Currency, Order, Payment, PipelineStage, Product
+from kehu.sales.services import LineInput
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "—"), *Order.Status.choices]
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", "—"), *Order.Channel.choices]
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    unpaid = forms.BooleanField(label=_("Only with an amount outstanding"), required=False)
+
+
+class OrderForm(forms.Form):
+    ordered_on = forms.DateField(label=_("Order date"), widget=DateInput)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Order.Channel.choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "ordered_on": timezone.localdate(),
+                "channel": Order.Channel.SALES_REP,
+                "currency": Currency.CNY,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class LineForm(forms.Form):
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"), max_digits=12, decimal_places=3, min_value=0, required=False
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Empty: the list price."),
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, products: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if products is not None:
+            self.fields["product"].queryset = products  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("product") and not data.get("quantity"):
+            self.add_error("quantity", _("Enter a quantity."))
+        return data
+
+    def line(self) -> LineInput | None:
+        data = self.cleaned_data
+        if not data.get("product"):
+            return None
+        return LineInput(
+            product=data["product"],
+            quantity=data["quantity"],
+            unit_price=data.get("unit_price"),
+            discount_percent=data.get("discount_percent") or Decimal(0),
+        )
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=50)
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput)
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"received_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class OpportunityForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), queryset=PipelineStage.objects.filter(is_active=True), required=False
+    )
+    expected_close_on = forms.DateField(
+        label=_("Expected close date"), required=False, widget=DateInput
+    )
+    competitors = forms.CharField(label=_("Competitors"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].label_from_instance = lambda stage: stage.label  # type: ignore[attr-defined]
+        self.fields["stage"].empty_label = _("First stage")  # type: ignore[attr-defined]
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(
+        label=_("Move to"), queryset=PipelineStage.objects.filter(is_active=True)
+    )
+    lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
+
+
+class OpportunityFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name"), required=False)
+    mine = forms.BooleanField(label=_("Only mine"), required=False)
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name",
+            "category",
+            "unit",
+            "list_price",
+            "currency",
+            "status",
+            "product_type",
+            "risk_level",
+            "annual_yield",
+            "structure",
+            "description",
+        ]
+        widgets = {
+            "structure": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PerformanceForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=DateInput)
+    end = forms.DateField(label=_("To"), widget=DateInput)
+    group_by = forms.ChoiceField(
+        label=_("Per"), choices=[("rep", _("Rep")), ("team", _("Team"))], initial="rep"
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+
+    @staticmethod
+    def defaults(today: date) -> dict[str, Any]:
+        return {"start": today.replace(day=1), "end": today, "group_by": "rep", "currency": "CNY"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end is before the start."))
+        return data

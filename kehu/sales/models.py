@@ -1,0 +1,404 @@
+"""Sales (销售管理): products, orders with lines, payments (回款) and opportunities (商机).
+
+Money is ``Decimal`` with two places and an ISO currency code beside it (default CNY), never a
+float. An order keeps its total and the sum of its payments, written by the services, so
+receivables and reports read one row per order instead of summing lines and payments.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import TimeStampedModel
+
+DEFAULT_CURRENCY = "CNY"
+
+ZERO = Decimal("0.00")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", _("Chinese yuan (CNY)")
+    USD = "USD", _("US dollar (USD)")
+    EUR = "EUR", _("Euro (EUR)")
+    HKD = "HKD", _("Hong Kong dollar (HKD)")
+
+
+class Product(TimeStampedModel):
+    """A product or service in the catalogue (产品目录), with what the knowledge base reuses."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("On sale")
+        DISCONTINUED = "discontinued", _("Discontinued")
+
+    class RiskLevel(models.TextChoices):
+        R1 = "R1", _("R1 low")
+        R2 = "R2", _("R2 medium-low")
+        R3 = "R3", _("R3 medium")
+        R4 = "R4", _("R4 medium-high")
+        R5 = "R5", _("R5 high")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="件")
+    list_price = models.DecimalField(_("list price"), max_digits=14, decimal_places=2)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=DEFAULT_CURRENCY
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    # product knowledge 产品知识
+    structure = models.TextField(_("product structure"), blank=True)
+    product_type = models.CharField(_("product type"), max_length=60, blank=True)
+    annual_yield = models.DecimalField(
+        _("expected annual yield (%)"), max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=2, choices=RiskLevel.choices, blank=True
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["status", "category", "code"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0), name="sales_product_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "discontinued"]),
+                name="sales_product_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Order(TimeStampedModel):
+    """A customer's order (订单). ``total_amount`` and ``paid_amount`` are kept by the services."""
+
+    class Channel(models.TextChoices):
+        STORE = "store", _("Store")
+        ONLINE = "online", _("Online")
+        SALES_REP = "sales_rep", _("Sales rep")
+        DISTRIBUTOR = "distributor", _("Distributor")
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    ordered_on = models.DateField(_("order date"))
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, default=Channel.SALES_REP
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sales_orders",
+    )
+    # The owner's team when the order was taken: team reports stay put when people move.
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=DEFAULT_CURRENCY
+    )
+    total_amount = models.DecimalField(_("total"), default=ZERO, max_digits=14, decimal_places=2)
+    paid_amount = models.DecimalField(_("paid"), default=ZERO, max_digits=14, decimal_places=2)
+    opportunity = models.OneToOneField(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "ordered_on"]),
+            models.Index(fields=["ordered_on", "owner"]),
+            models.Index(fields=["owner", "-ordered_on"]),
+            models.Index(fields=["status", "-ordered_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(paid_amount__gte=0),
+                name="sales_order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["store", "online", "sales_rep", "distributor"]),
+                name="sales_order_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["confirmed", "delivered", "cancelled"]),
+                name="sales_order_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:order_detail", args=[self.pk])
+
+    @property
+    def outstanding(self) -> Decimal:
+        if self.status == self.Status.CANCELLED:
+            return ZERO
+        return max(self.total_amount - self.paid_amount, ZERO)
+
+
+class OrderLine(models.Model):
+    """One product on an order: amount = quantity × unit price × (1 − discount %), rounded
+    half up to the fen."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, default=ZERO
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="sales_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="sales_line_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="sales_line_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.quantity} × {self.product_id}"
+
+
+class Payment(TimeStampedModel):
+    """Money received against an order (回款)."""
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card")
+        ALIPAY = "alipay", _("Alipay")
+        WECHAT = "wechat", _("WeChat Pay")
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments"
+    )
+    # The order's customer, kept here so a customer's payments are one index range.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=DEFAULT_CURRENCY
+    )
+    received_on = models.DateField(_("received on"))
+    method = models.CharField(
+        _("method"), max_length=14, choices=Method.choices, default=Method.BANK_TRANSFER
+    )
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-received_on"]),
+            models.Index(fields=["received_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sales_payment_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.amount} {self.currency}"
+
+
+class PipelineStage(TimeStampedModel):
+    """A stage of the opportunity pipeline; administrators add, rename and reorder them."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=40)
+    name_en = models.CharField(_("English name"), max_length=40)
+    outcome = models.CharField(
+        _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    probability = models.PositiveSmallIntegerField(_("default probability (%)"), default=10)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pipeline stage")
+        verbose_name_plural = _("pipeline stages")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__lte=100), name="sales_stage_probability_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["open", "won", "lost"]), name="sales_stage_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.name if (get_language() or "").startswith("zh") else self.name_en
+
+
+class Opportunity(TimeStampedModel):
+    """A sales opportunity (商机) moving through the pipeline."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=DEFAULT_CURRENCY
+    )
+    stage = models.ForeignKey(
+        PipelineStage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    probability = models.PositiveSmallIntegerField(_("probability (%)"))
+    expected_close_on = models.DateField(_("expected close date"), null=True, blank=True)
+    competitors = models.CharField(_("competitors"), max_length=300, blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    stage_changed_at = models.DateTimeField(_("in this stage since"))
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["stage", "-id"]),
+            models.Index(fields=["owner", "stage"]),
+            models.Index(fields=["customer", "-id"]),
+            models.Index(fields=["closed_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="sales_opportunity_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__lte=100), name="sales_opportunity_probability_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:opportunity_detail", args=[self.pk])
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+
+class OpportunityMove(models.Model):
+    """One move of an opportunity between stages: its history and its timeline entries."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="moves")
+    from_stage = models.ForeignKey(
+        PipelineStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="+")
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        verbose_name = _("opportunity stage move")
+        verbose_name_plural = _("opportunity stage moves")
+        ordering = ["-moved_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_stage=F("to_stage")), name="sales_move_changes_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"

@@ -1,0 +1,400 @@
+"""Every write in sales: products, orders, payments, opportunities and their stage moves.
+
+Each service checks that the user may change the customer (``PermissionDenied`` otherwise),
+validates (``ValidationError`` with field errors) and refuses writes that clash with the
+record's state (``Conflict``, HTTP 409).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Membership, User
+from kehu.core.api import Conflict
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_can_change
+from kehu.sales.access import can_manage_catalogue
+from kehu.sales.models import (
+    DEFAULT_CURRENCY,
+    ZERO,
+    Currency,
+    Opportunity,
+    OpportunityMove,
+    Order,
+    OrderLine,
+    Payment,
+    PipelineStage,
+    Product,
+)
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("999999999999.99")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to the fen (0.01), half up, as invoices do."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
+    """quantity × unit price × (1 − discount %), rounded once at the end."""
+    return money(quantity * unit_price * (Decimal(100) - discount_percent) / Decimal(100))
+
+
+def _primary_team_id(user: User | None) -> int | None:
+    if user is None:
+        return None
+    return (
+        Membership.objects.filter(user=user)
+        .order_by("id")
+        .values_list("team_id", flat=True)
+        .first()
+    )
+
+
+def _require_change(user: User, customer: Customer) -> None:
+    if not customer_can_change(user=user, customer=customer):
+        raise PermissionDenied(_("You may not change this customer's sales records."))
+
+
+# --- products ---------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = (
+    "name",
+    "category",
+    "unit",
+    "list_price",
+    "currency",
+    "status",
+    "structure",
+    "product_type",
+    "annual_yield",
+    "risk_level",
+    "description",
+)
+
+
+@transaction.atomic
+def product_save(
+    *, user: User, code: str, data: dict[str, Any], product: Product | None = None
+) -> Product:
+    """Create a product (``product`` None) or change one; catalogue managers only."""
+    if not can_manage_catalogue(user):
+        raise PermissionDenied(_("Only archive administrators and admins keep the catalogue."))
+    unknown = set(data) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(", ".join(sorted(unknown)))
+    if product is None:
+        product = Product(code=code)
+    elif code != product.code:
+        product.code = code
+    for name, value in data.items():
+        setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    return product
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal | None = None  # None: the product's list price
+    discount_percent: Decimal = ZERO
+
+
+def _line_errors(lines: Sequence[LineInput], currency: str) -> list[str]:
+    errors: list[str] = []
+    if not lines:
+        errors.append(_("Add at least one line."))
+    for number, line in enumerate(lines, start=1):
+        where = _("Line %(n)s") % {"n": number}
+        if line.product.status != Product.Status.ACTIVE:
+            errors.append(f"{where}: " + _("“%(p)s” is not on sale.") % {"p": line.product.name})
+        if line.quantity <= 0:
+            errors.append(f"{where}: " + _("the quantity must be more than 0."))
+        if line.unit_price is not None and line.unit_price < 0:
+            errors.append(f"{where}: " + _("the unit price may not be negative."))
+        if line.unit_price is None and line.product.currency != currency:
+            errors.append(
+                f"{where}: "
+                + _("the list price is in %(c)s; give a unit price in the order's currency.")
+                % {"c": line.product.currency}
+            )
+        if not ZERO <= line.discount_percent <= 100:
+            errors.append(f"{where}: " + _("the discount must be between 0 and 100%."))
+    return errors
+
+
+@transaction.atomic
+def order_create(
+    *,
+    user: User,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    ordered_on: date | None = None,
+    channel: str = Order.Channel.SALES_REP,
+    currency: str = DEFAULT_CURRENCY,
+    notes: str = "",
+    opportunity: Opportunity | None = None,
+) -> Order:
+    """Take an order for ``customer``; the user becomes its owner. Returns it with its total.
+
+    With ``opportunity`` (won, of the same customer, not converted yet) the order is the one
+    the opportunity became.
+    """
+    _require_change(user, customer)
+    errors: dict[str, list[str]] = {}
+    if currency not in Currency.values:
+        errors["currency"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Currency.values)}]
+    if channel not in Order.Channel.values:
+        errors["channel"] = [_("Choose a valid channel.")]
+    line_errors = _line_errors(lines, currency)
+    if line_errors:
+        errors["lines"] = line_errors
+    if opportunity is not None:
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if opportunity.customer_id != customer.pk:
+            errors["opportunity"] = [_("The opportunity is another customer's.")]
+    if errors:
+        raise ValidationError(errors)
+    if opportunity is not None:
+        if PipelineStage.objects.get(pk=opportunity.stage_id).outcome != "won":
+            raise Conflict(_("Only a won opportunity can become an order."))
+        if Order.objects.filter(opportunity=opportunity).exists():
+            raise Conflict(_("This opportunity has become an order already."))
+    order = Order(
+        number="",
+        customer=customer,
+        ordered_on=ordered_on or timezone.localdate(),
+        channel=channel,
+        owner=user,
+        team_id=_primary_team_id(user),
+        currency=currency,
+        notes=notes,
+        opportunity=opportunity,
+    )
+    rows = []
+    for line in lines:
+        price = money(
+            Decimal(line.product.list_price if line.unit_price is None else line.unit_price)
+        )
+        amount = line_amount(
+            quantity=line.quantity, unit_price=price, discount_percent=line.discount_percent
+        )
+        rows.append(
+            OrderLine(
+                product=line.product,
+                quantity=line.quantity,
+                unit_price=price,
+                discount_percent=line.discount_percent,
+                amount=amount,
+            )
+        )
+    order.total_amount = sum((row.amount for row in rows), ZERO)
+    if order.total_amount > MAX_MONEY:
+        raise ValidationError({"lines": [_("The order's total is too large.")]})
+    order.save()
+    order.number = f"SO{order.pk:09d}"
+    order.save(update_fields=["number"])
+    for row in rows:
+        row.order = order
+    OrderLine.objects.bulk_create(rows)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, user: User, order: Order) -> Order:
+    """Cancel an order that nothing has been paid on yet."""
+    _require_change(user, order.customer)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == Order.Status.CANCELLED:
+        return order
+    if order.paid_amount > 0:
+        raise Conflict(_("Payments were recorded on this order; it cannot be cancelled."))
+    order.status = Order.Status.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, user: User, order: Order) -> Order:
+    _require_change(user, order.customer)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == Order.Status.CANCELLED:
+        raise Conflict(_("The order is cancelled."))
+    order.status = Order.Status.DELIVERED
+    order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    user: User,
+    order: Order,
+    amount: Decimal,
+    received_on: date | None = None,
+    method: str = Payment.Method.BANK_TRANSFER,
+    reference: str = "",
+) -> Payment:
+    """Record money received against ``order``; never more than is outstanding.
+
+    Locks the order row, so two payments recorded at once cannot overpay it together.
+    """
+    _require_change(user, order.customer)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    errors: dict[str, list[str]] = {}
+    amount = money(Decimal(amount))
+    if amount <= 0:
+        errors["amount"] = [_("The amount must be more than 0.")]
+    elif amount > locked.outstanding:
+        errors["amount"] = [
+            _("At most %(left)s %(currency)s is outstanding on this order.")
+            % {"left": locked.outstanding, "currency": locked.currency}
+        ]
+    if method not in Payment.Method.values:
+        errors["method"] = [_("Choose a valid method.")]
+    today = timezone.localdate()
+    received_on = received_on or today
+    if received_on > today:
+        errors["received_on"] = [_("A payment cannot be received in the future.")]
+    elif received_on < locked.ordered_on:
+        errors["received_on"] = [_("A payment cannot be received before the order date.")]
+    if locked.status == Order.Status.CANCELLED:
+        raise Conflict(_("The order is cancelled."))
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment.objects.create(
+        order=locked,
+        customer_id=locked.customer_id,
+        amount=amount,
+        currency=locked.currency,
+        received_on=received_on,
+        method=method,
+        reference=reference,
+        recorded_by=user,
+    )
+    Order.objects.filter(pk=locked.pk).update(
+        paid_amount=F("paid_amount") + amount, updated_at=timezone.now()
+    )
+    order.paid_amount = locked.paid_amount + amount
+    return payment
+
+
+# --- opportunities ----------------------------------------------------------------------------
+
+
+def _closing(stage: PipelineStage, opportunity: Opportunity) -> None:
+    if stage.outcome == PipelineStage.Outcome.OPEN:
+        opportunity.closed_on = None
+    elif opportunity.closed_on is None:
+        opportunity.closed_on = timezone.localdate()
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    user: User,
+    customer: Customer,
+    name: str,
+    amount: Decimal,
+    stage: PipelineStage | None = None,
+    probability: int | None = None,
+    expected_close_on: date | None = None,
+    competitors: str = "",
+    currency: str = DEFAULT_CURRENCY,
+) -> Opportunity:
+    """Open an opportunity, in the pipeline's first stage unless told; the user owns it."""
+    _require_change(user, customer)
+    if stage is None:
+        stage = PipelineStage.objects.filter(is_active=True).order_by("sort_order", "id").first()
+        if stage is None:
+            raise Conflict(_("The pipeline has no stages; an administrator must add some."))
+    now = timezone.now()
+    opportunity = Opportunity(
+        customer=customer,
+        name=name.strip(),
+        amount=money(Decimal(amount)),
+        currency=currency,
+        stage=stage,
+        probability=stage.probability if probability is None else probability,
+        expected_close_on=expected_close_on,
+        competitors=competitors,
+        owner=user,
+        team_id=_primary_team_id(user),
+        stage_changed_at=now,
+    )
+    _closing(stage, opportunity)
+    opportunity.full_clean(exclude=["customer", "stage", "owner", "team"])
+    opportunity.save()
+    OpportunityMove.objects.create(
+        opportunity=opportunity, from_stage=None, to_stage=stage, moved_by=user, moved_at=now
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_move(
+    *,
+    user: User,
+    opportunity: Opportunity,
+    stage: PipelineStage,
+    lost_reason: str = "",
+) -> Opportunity:
+    """Move to ``stage``: the probability becomes the stage's, won and lost close it (today),
+    moving back to an open stage reopens it. A move to the same stage changes nothing."""
+    _require_change(user, opportunity.customer)
+    locked = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    if not stage.is_active:
+        raise ValidationError({"stage": [_("This stage is no longer in use.")]})
+    if locked.stage_id == stage.pk:
+        return locked
+    if (
+        locked.stage.outcome == PipelineStage.Outcome.WON
+        and Order.objects.filter(opportunity=locked).exists()
+    ):
+        raise Conflict(_("This opportunity became an order; it stays won."))
+    now = timezone.now()
+    OpportunityMove.objects.create(
+        opportunity=locked, from_stage=locked.stage, to_stage=stage, moved_by=user, moved_at=now
+    )
+    locked.stage = stage
+    locked.probability = stage.probability
+    locked.stage_changed_at = now
+    if stage.outcome == PipelineStage.Outcome.LOST:
+        locked.lost_reason = lost_reason.strip() or locked.lost_reason
+    _closing(stage, locked)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def opportunity_update(
+    *, user: User, opportunity: Opportunity, data: dict[str, Any]
+) -> Opportunity:
+    """Change an opportunity's details (not its stage: that is ``opportunity_move``)."""
+    allowed = {"name", "amount", "probability", "expected_close_on", "competitors", "lost_reason"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise TypeError(", ".join(sorted(unknown)))
+    _require_change(user, opportunity.customer)
+    for name, value in data.items():
+        setattr(opportunity, name, money(Decimal(value)) if name == "amount" else value)
+    opportunity.full_clean(exclude=["customer", "stage", "owner", "team"])
+    opportunity.save()
+    return opportunity

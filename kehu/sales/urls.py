@@ -1,0 +1,27 @@
+from django.urls import path
+
+from kehu.sales import views
+
+app_name = "sales"
+urlpatterns = [
+    path("", views.order_list, name="orders"),
+    path("orders/new/", views.order_create, name="order_create"),
+    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/payments/", views.payment_create, name="payment_create"),
+    path("orders/<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
+    path("opportunities/", views.opportunity_board, name="opportunities"),
+    path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
+    path(
+        "opportunities/<int:opportunity_id>/",
+        views.opportunity_detail,
+        name="opportunity_detail",
+    ),
+    path(
+        "opportunities/<int:opportunity_id>/move/",
+        views.opportunity_move,
+        name="opportunity_move",
+    ),
+    path("products/", views.product_list, name="products"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("performance/", views.performance, name="performance"),
+]

@@ -1,0 +1,369 @@
+"""Sales in the browser: orders with lines and payments, the opportunity kanban and list,
+the product catalogue and the sales-performance report.
+
+Records are fetched through the sales selectors (404 outside the user's scope), writes go
+through ``kehu.sales.services``; htmx requests get fragments from ``sales/partials/``.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kehu.core.api import Conflict
+from kehu.core.http import AuthenticatedRequest
+from kehu.customers.selectors import customer_can_change, customer_get_for_user
+from kehu.sales import selectors, services
+from kehu.sales.access import can_manage_catalogue, can_sell
+from kehu.sales.forms import (
+    LineFormSet,
+    MoveForm,
+    OpportunityFilterForm,
+    OpportunityForm,
+    OrderFilterForm,
+    OrderForm,
+    PaymentForm,
+    PerformanceForm,
+    ProductForm,
+)
+from kehu.sales.models import Opportunity, Order
+
+PAGE_SIZE = 50
+INVALID = 422
+
+
+def is_htmx(request: AuthenticatedRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [str(m) for messages_ in exc.message_dict.values() for m in messages_]
+    return [str(m) for m in exc.messages]
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+@require_GET
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    orders = selectors.order_list(
+        user=request.user,
+        filters=selectors.OrderFilters(
+            status=values.get("status", ""),
+            channel=values.get("channel", ""),
+            since=values.get("since"),
+            until=values.get("until"),
+            unpaid=values.get("unpaid", False),
+        ),
+    )
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "sales/order_list.html", {"form": form, "page": page, "tab": "orders"})
+
+
+@require_http_methods(["GET", "POST"])
+def order_create(request: AuthenticatedRequest) -> HttpResponse:
+    customer_id = request.GET.get("customer", "")
+    if not customer_id.isdigit():
+        messages.info(request, _("Open a customer's page and take the order from there."))
+        return redirect("customers:list")
+    customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
+    if not customer_can_change(user=request.user, customer=customer):
+        raise PermissionDenied
+    opportunity: Opportunity | None = None
+    opportunity_id = request.GET.get("opportunity", "")
+    if opportunity_id.isdigit():
+        opportunity = selectors.opportunity_get_for_user(
+            user=request.user, opportunity_id=int(opportunity_id)
+        )
+    products = selectors.products_on_sale()
+    form = OrderForm(request.POST or None)
+    lines = LineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products})
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        line_inputs = [line for line in (f.line() for f in lines.forms) if line is not None]
+        try:
+            order = services.order_create(
+                user=request.user,
+                customer=customer,
+                lines=line_inputs,
+                ordered_on=form.cleaned_data["ordered_on"],
+                channel=form.cleaned_data["channel"],
+                currency=form.cleaned_data["currency"],
+                notes=form.cleaned_data["notes"],
+                opportunity=opportunity,
+            )
+        except ValidationError as exc:
+            problems = _errors(exc)
+        except Conflict as exc:
+            problems = [exc.message]
+        else:
+            messages.success(
+                request,
+                _("Order %(number)s taken: %(total)s %(currency)s.")
+                % {"number": order.number, "total": order.total_amount, "currency": order.currency},
+            )
+            return redirect(order)
+    context = {
+        "customer": customer,
+        "form": form,
+        "lines": lines,
+        "problems": problems,
+        "opportunity": opportunity,
+        "tab": "orders",
+    }
+    return render(request, "sales/order_form.html", context)
+
+
+def _order_context(request: AuthenticatedRequest, order: Order, **extra: Any) -> dict[str, Any]:
+    can_change = customer_can_change(user=request.user, customer=order.customer)
+    return {
+        "order": order,
+        "can_change": can_change,
+        "payment_form": extra.pop("payment_form", None) or PaymentForm(),
+        "tab": "orders",
+        **extra,
+    }
+
+
+@require_GET
+def order_detail(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    return render(request, "sales/order_detail.html", _order_context(request, order))
+
+
+@require_POST
+def payment_create(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    form = PaymentForm(request.POST)
+    status = 200
+    problems: list[str] = []
+    if form.is_valid():
+        try:
+            services.payment_record(
+                user=request.user,
+                order=order,
+                amount=form.cleaned_data["amount"],
+                received_on=form.cleaned_data["received_on"],
+                method=form.cleaned_data["method"],
+                reference=form.cleaned_data["reference"],
+            )
+        except ValidationError as exc:
+            problems = _errors(exc)
+        except Conflict as exc:
+            problems = [exc.message]
+        else:
+            if not is_htmx(request):
+                messages.success(request, _("Payment recorded."))
+                return redirect(order)
+            order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+            context = _order_context(request, order, recorded=True)
+            return render(request, "sales/partials/order_payments.html", context)
+    status = INVALID
+    context = _order_context(request, order, payment_form=form, problems=problems)
+    template = (
+        "sales/partials/order_payments.html" if is_htmx(request) else "sales/order_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@require_POST
+def order_cancel(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    try:
+        services.order_cancel(user=request.user, order=order)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Order cancelled."))
+    return redirect(order)
+
+
+# --- opportunities ----------------------------------------------------------------------------
+
+
+def _opportunity_filters(request: AuthenticatedRequest) -> tuple[OpportunityFilterForm, Any]:
+    form = OpportunityFilterForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.OpportunityFilters(
+        q=values.get("q", ""), owner_id=request.user.pk if values.get("mine") else None
+    )
+    return form, filters
+
+
+def _board_context(request: AuthenticatedRequest) -> dict[str, Any]:
+    form, filters = _opportunity_filters(request)
+    return {
+        "form": form,
+        "columns": selectors.kanban_board(user=request.user, filters=filters),
+        "can_sell": can_sell(request.user),
+        "tab": "opportunities",
+        "query": request.GET.urlencode(),
+    }
+
+
+@require_GET
+def opportunity_board(request: AuthenticatedRequest) -> HttpResponse:
+    if request.GET.get("view") == "list":
+        form, filters = _opportunity_filters(request)
+        rows = selectors.opportunity_list(user=request.user, filters=filters)
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {"form": form, "page": page, "tab": "opportunities", "view": "list"}
+        return render(request, "sales/opportunity_list.html", context)
+    return render(request, "sales/opportunity_board.html", _board_context(request))
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_create(request: AuthenticatedRequest) -> HttpResponse:
+    customer_id = request.GET.get("customer", "")
+    if not customer_id.isdigit():
+        messages.info(request, _("Open a customer's page and add the opportunity from there."))
+        return redirect("customers:list")
+    customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
+    if not customer_can_change(user=request.user, customer=customer):
+        raise PermissionDenied
+    form = OpportunityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            opportunity = services.opportunity_create(
+                user=request.user,
+                customer=customer,
+                name=data["name"],
+                amount=data["amount"],
+                currency=data["currency"],
+                stage=data["stage"],
+                expected_close_on=data["expected_close_on"],
+                competitors=data["competitors"],
+            )
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Opportunity opened."))
+            return redirect(opportunity)
+    context = {"customer": customer, "form": form, "tab": "opportunities"}
+    return render(request, "sales/opportunity_form.html", context)
+
+
+@require_GET
+def opportunity_detail(request: AuthenticatedRequest, opportunity_id: int) -> HttpResponse:
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    context = {
+        "opportunity": opportunity,
+        "move_form": MoveForm(initial={"stage": opportunity.stage_id}),
+        "moves": opportunity.moves.select_related("from_stage", "to_stage", "moved_by"),
+        "can_change": customer_can_change(user=request.user, customer=opportunity.customer),
+        "order": getattr(opportunity, "order", None) if _has_order(opportunity) else None,
+        "tab": "opportunities",
+    }
+    return render(request, "sales/opportunity_detail.html", context)
+
+
+def _has_order(opportunity: Opportunity) -> bool:
+    try:
+        return opportunity.order is not None
+    except Order.DoesNotExist:
+        return False
+
+
+@require_POST
+def opportunity_move(request: AuthenticatedRequest, opportunity_id: int) -> HttpResponse:
+    """Move between stages: from the kanban (htmx, answers the board) or the detail page."""
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    form = MoveForm(request.POST)
+    problem = ""
+    if form.is_valid():
+        try:
+            services.opportunity_move(
+                user=request.user,
+                opportunity=opportunity,
+                stage=form.cleaned_data["stage"],
+                lost_reason=form.cleaned_data["lost_reason"],
+            )
+        except (Conflict, ValidationError) as exc:
+            problem = exc.message if isinstance(exc, Conflict) else " ".join(_errors(exc))
+    else:
+        problem = _("Choose a stage.")
+    if is_htmx(request):
+        context = {**_board_context(request), "problem": problem}
+        return render(request, "sales/partials/kanban.html", context)
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, _("Opportunity moved."))
+    return redirect(request.POST.get("next") or opportunity.get_absolute_url())
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+@require_GET
+def product_list(request: AuthenticatedRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.product_list(q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "q": q,
+        "can_manage": can_manage_catalogue(request.user),
+        "tab": "products",
+    }
+    return render(request, "sales/product_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def product_create(request: AuthenticatedRequest) -> HttpResponse:
+    if not can_manage_catalogue(request.user):
+        raise PermissionDenied
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+        try:
+            services.product_save(user=request.user, code=form.cleaned_data["code"], data=data)
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Product added."))
+            return redirect("sales:products")
+    return render(request, "sales/product_form.html", {"form": form, "tab": "products"})
+
+
+# --- performance ------------------------------------------------------------------------------
+
+
+@require_GET
+def performance(request: AuthenticatedRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = PerformanceForm(request.GET or None, initial=PerformanceForm.defaults(today))
+    values = form.cleaned_data if form.is_bound and form.is_valid() else form.defaults(today)
+    report = selectors.sales_performance(
+        user=request.user,
+        start=values["start"],
+        end=values["end"],
+        group_by=values["group_by"],
+        currency=values["currency"],
+    )
+    chart = {
+        "labels": [row.label for row in report.rows],
+        "revenue": [str(row.revenue) for row in report.rows],
+        "collected": [str(row.collected) for row in report.rows],
+        "names": {"revenue": _("Revenue"), "collected": _("Collected")},
+    }
+    context = {"form": form, "report": report, "chart": chart, "tab": "performance"}
+    return render(request, "sales/performance.html", context)
