@@ -274,9 +274,14 @@ def web_form_submit(
     channel = channel_by_code(WEBSITE)
     with stored_language():
         note = _("web form “%(title)s”") % {"title": form.title}
-    match = web_form_dedup_match(
-        phones=list(cleaned.get("phones", [])), emails=list(cleaned.get("emails", []))
-    )
+    phones, emails = list(cleaned.get("phones", [])), list(cleaned.get("emails", []))
+    match = web_form_dedup_match(phones=phones, emails=emails)
+    assignment = None
+    if match is None:
+        # New leads are made one at a time; a twin submission that got here first has made
+        # this visitor's lead by now.
+        assignment = assignment_locked()
+        match = web_form_dedup_match(phones=phones, emails=emails)
     contact: Contact | None = None
     if match is not None:
         customer = live_customer(match.customer)
@@ -288,7 +293,8 @@ def web_form_submit(
             # own match fills its empty fields.
             _fill_empty_fields(customer, cleaned, channel, note)
     else:
-        owner = form.owner if may_own_customers(form.owner) else next_owner(assignment_locked())
+        assert assignment is not None  # noqa: S101 (locked above when nothing matched)
+        owner = form.owner if may_own_customers(form.owner) else next_owner(assignment)
         customer = customer_services.customer_create(
             user=None,
             kind=form.kind,
