@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -12,12 +13,13 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Role, User
 from kehu.core.phones import format_phone_local, normalize_phone
 from kehu.customers import services as customer_services
-from kehu.customers.models import Customer
+from kehu.customers.models import Channel, Customer
 from kehu.intake.models import (
     CallEvent,
 )
 from kehu.intake.selectors import (
     PhoneMatch,
+    call_event_get,
     phone_match_best,
 )
 from kehu.intake.services.leads import (
@@ -121,7 +123,22 @@ def _agent_user(agent: str) -> User | None:
     return user
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class _Call:
+    """A validated call event and what was read for it before writing."""
+
+    call_id: str
+    number: str  # the customer's, E.164
+    direction: str
+    started_at: datetime
+    duration: int | None
+    payload: dict[str, Any]
+    summary: str
+    channel: Channel | None
+    agent_user: User | None
+    match: PhoneMatch | None
+
+
 def call_event_receive(
     *,
     call_id: str,
@@ -139,9 +156,13 @@ def call_event_receive(
     becomes a lead (channel "call center", the number as its first fact) for the assignment
     rule's next owner. The owner is notified. A repeated ``call_id`` changes nothing and returns
     the first result.
+
+    The reads (the repeat check, the number's match, the agent) come before the write
+    transaction: a repeat never waits for the database's write lock (SQLite has one writer at a
+    time), and the writes hold it briefly.
     """
     call_id = call_id.strip()
-    existing = CallEvent.objects.filter(call_id=call_id).first()
+    existing = call_event_get(call_id=call_id)
     if existing is not None:
         return CallResult(existing, created=False)
     number, duration = _clean_call(
@@ -153,42 +174,67 @@ def call_event_receive(
         ended_at=ended_at,
         recording_url=recording_url,
     )
-    payload = {
-        "caller": caller,
-        "callee": callee,
-        "direction": direction,
-        "started_at": started_at.isoformat(),
-        "ended_at": ended_at.isoformat() if ended_at else None,
-        "agent": agent,
-        "recording_url": recording_url,
-        "ivr_path": ivr_path,
-        "notes": notes,
-    }
+    with stored_language():
+        summary = _call_summary(
+            direction=direction,
+            number=number,
+            duration=duration,
+            ivr_path=ivr_path,
+            agent=agent,
+            notes=notes,
+        )
+    call = _Call(
+        call_id=call_id,
+        number=number,
+        direction=direction,
+        started_at=started_at,
+        duration=duration,
+        payload={
+            "caller": caller,
+            "callee": callee,
+            "direction": direction,
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat() if ended_at else None,
+            "agent": agent,
+            "recording_url": recording_url,
+            "ivr_path": ivr_path,
+            "notes": notes,
+        },
+        summary=summary,
+        channel=channel_by_code(CALL_CENTER),
+        agent_user=_agent_user(agent),
+        match=phone_match_best(number=number),
+    )
+    return _call_event_write(call)
+
+
+@transaction.atomic
+def _call_event_write(call: _Call) -> CallResult:
     try:
         # The receipt first: a concurrent delivery of the same call waits here on the unique
         # call id, then finds the first one's result instead of creating a second lead.
         with transaction.atomic():
-            event = CallEvent.objects.create(call_id=call_id, number=number, payload=payload)
+            event = CallEvent.objects.create(
+                call_id=call.call_id, number=call.number, payload=call.payload
+            )
     except IntegrityError:
-        return CallResult(CallEvent.objects.get(call_id=call_id), created=False)
+        return CallResult(CallEvent.objects.get(call_id=call.call_id), created=False)
 
-    channel = channel_by_code(CALL_CENTER)
-    match = phone_match_best(number=number)
+    match = call.match
     if match is None:
         assignment = assignment_locked()
-        # Another call from this number may have created its lead while we waited.
-        match = phone_match_best(number=number)
+        # Another call from this number may have created its lead meanwhile.
+        match = phone_match_best(number=call.number)
         if match is None:
-            owner = next_owner(assignment)
             with stored_language():
-                name = _("Caller %(number)s") % {"number": format_phone_local(number)}
-                note = _("call %(id)s") % {"id": call_id}
+                name = _("Caller %(number)s") % {"number": format_phone_local(call.number)}
+                note = _("call %(id)s") % {"id": call.call_id}
             customer = customer_services.customer_create(
                 user=None,
                 kind=Customer.Kind.PERSON,
-                data={"name": name, "phones": [number]},
-                channel=channel,
-                owner=owner,
+                data={"name": name, "phones": [call.number]},
+                channel=call.channel,
+                owner=next_owner(assignment),
                 assign_to_creator=False,
                 note=note,
             )
@@ -199,29 +245,19 @@ def call_event_receive(
     customer = live_customer(match.customer)
     contact = match.contact if match.contact and match.contact.customer_id == customer.pk else None
 
-    agent_user = _agent_user(agent)
-    with stored_language():
-        summary = _call_summary(
-            direction=direction,
-            number=number,
-            duration=duration,
-            ivr_path=ivr_path,
-            agent=agent,
-            notes=notes,
-        )
     interaction, _created = interaction_log(
-        user=agent_user,
+        user=call.agent_user,
         customer=customer,
         contact=contact,
         type=Interaction.Type.PHONE_CALL,
-        direction=direction,
-        channel=channel,
-        summary=summary,
-        occurred_at=started_at,
-        duration_seconds=duration,
+        direction=call.direction,
+        channel=call.channel,
+        summary=call.summary,
+        occurred_at=call.started_at,
+        duration_seconds=call.duration,
         source=Interaction.Source.CALL_CENTER,
-        external_id=call_id,
-        details={"call_id": call_id, **payload},
+        external_id=call.call_id,
+        details={"call_id": call.call_id, **call.payload},
     )
     event.customer, event.interaction = customer, interaction
     event.save(update_fields=["match", "customer", "interaction"])
@@ -230,11 +266,11 @@ def call_event_receive(
         who = f"{contact} ({customer})" if contact else str(customer)
         if event.match == CallEvent.Match.NEW_LEAD:
             text = _("New lead from the call center: %(number)s") % {
-                "number": format_phone_local(number)
+                "number": format_phone_local(call.number)
             }
-        elif direction == Interaction.Direction.INBOUND:
+        elif call.direction == Interaction.Direction.INBOUND:
             text = _("%(who)s called the call center") % {"who": who}
         else:
             text = _("The call center called %(who)s") % {"who": who}
-    notify_owner(customer, text, skip=agent_user)
+    notify_owner(customer, text, skip=call.agent_user)
     return CallResult(event, created=True)
