@@ -188,6 +188,7 @@ class Session:
 
 # --- the request mixes ----------------------------------------------------------------------
 
+KINDS = ("list page", "list page (rep)", "list API", "360° page", "API detail")
 LIST_FILTERS = [
     "",
     "?page=2",
@@ -321,6 +322,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--requests", type=int, default=300, help="per kind and concurrency")
     parser.add_argument("--concurrency", default="1,4", help="comma-separated, e.g. 1,4")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--database-url", default="", help="PostgreSQL; default SQLite")
     parser.add_argument("--data-dir", default="", help="default: a directory per N and database")
@@ -354,7 +356,7 @@ def main() -> None:
         ids = customer_ids(admin, 5000, rng)
         results = []
         for concurrency in (int(c) for c in args.concurrency.split(",")):
-            for kind in ("list page", "list page (rep)", "list API", "360° page", "API detail"):
+            for kind in args.kinds.split(","):
                 session = rep if kind == "list page (rep)" else admin
                 paths = make_paths(kind, ids, rng)
                 result = run_kind(session, kind, paths, args.requests, concurrency)
