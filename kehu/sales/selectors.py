@@ -32,6 +32,9 @@ from kehu.sales.models import (
     Product,
 )
 
+CENT = Decimal("0.01")
+
+
 # --- scope ------------------------------------------------------------------------------------
 
 
@@ -188,7 +191,8 @@ def customer_sales_summary(*, customer: Customer, recent: int = 5) -> SalesSumma
     )
     totals, firsts, lasts = [], [], []
     for row in rows:
-        totals.append(CurrencyTotal(row["currency"], row["n"], row["revenue"], row["paid"]))
+        revenue, paid = row["revenue"].quantize(CENT), row["paid"].quantize(CENT)
+        totals.append(CurrencyTotal(row["currency"], row["n"], revenue, paid))
         firsts.append(row["first"])
         lasts.append(row["last"])
     latest = list(
@@ -525,6 +529,9 @@ def sales_performance(
     result.sort(key=lambda r: (-r.revenue, r.label))
     total = PerformanceRow(None, str(_("Total")))
     for r in result:
+        # SQLite sums decimals as floats' text; money is shown and sent to the fen.
+        r.revenue = r.revenue.quantize(CENT)
+        r.collected = r.collected.quantize(CENT)
         total.orders += r.orders
         total.revenue += r.revenue
         total.collected += r.collected

@@ -47,6 +47,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when customers already exist."
         )
+        parser.add_argument(
+            "--order-lines",
+            type=int,
+            default=None,
+            help="Demo order lines over all customers (default 10 per customer; 0: none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and Customer.objects.exists():
@@ -81,6 +87,12 @@ class Command(BaseCommand):
         for username, role, name, team, manager in DEMO_USERS:
             extra = f", {team}" + (" manager" if manager else "") if team else ""
             self.stdout.write(f"  {username:<11} {Role(role).label} ({name}{extra})")
+        lines = options["order_lines"]
+        if lines is None or lines > 0:
+            from kehu.sales.demo_load import demo_sales_report
+
+            lines = 10 * Customer.objects.count() if lines is None else lines
+            demo_sales_report(order_lines=lines, seed=options["seed"], write=self.stdout.write)
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
