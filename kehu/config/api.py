@@ -36,6 +36,10 @@ api.add_router("/", accounts_router)
 api.add_router("/customers", customers_router)
 api.add_router("/", archive_settings_router)
 
+from kehu.search.api import router as search_router  # noqa: E402
+
+api.add_router("/", search_router)
+
 from kehu.interactions.api import reminders_router  # noqa: E402
 from kehu.interactions.api import router as interactions_router  # noqa: E402
 from kehu.pool.api import router as pool_router  # noqa: E402
@@ -58,3 +62,9 @@ api.add_router("/payments", sales_api.payments_router)
 api.add_router("/customers", sales_api.receivables_router)
 api.add_router("/opportunities", sales_api.opportunities_router)
 api.add_router("/reports", sales_api.reports_router)
+
+from kehu.service.api import cases_router as service_cases_router  # noqa: E402
+from kehu.service.api import feedback_router as service_feedback_router  # noqa: E402
+
+api.add_router("/cases", service_cases_router)
+api.add_router("/feedback", service_feedback_router)

@@ -55,10 +55,12 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.search",
     "kehu.interactions",
     "kehu.pool",
     "kehu.intake",
     "kehu.sales",
+    "kehu.service",
 ]
 
 MIDDLEWARE = [

@@ -152,3 +152,22 @@ def can_view_pool(user: Any) -> bool:
 def can_claim_from_pool(user: Any) -> bool:
     """May ``user`` take customers from the public pool? Roles that may change records."""
     return policy_for(user).change is not Scope.NONE
+
+
+# Roles that open and work service cases, for the customers they can see. Leaders and
+# marketers read cases but do not work them.
+CASE_WORKER_ROLES = frozenset(
+    {Role.SERVICE_AGENT, Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN}
+)
+
+
+def can_work_cases(user: Any) -> bool:
+    """May ``user`` open, assign, move and rate service cases of customers they can see?"""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_superuser or user.role in CASE_WORKER_ROLES)
+
+
+def can_record_feedback(user: Any) -> bool:
+    """May ``user`` record customer feedback (客户知识)? Everyone who may log contacts."""
+    return policy_for(user).log_contact

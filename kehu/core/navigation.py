@@ -42,6 +42,7 @@ NAV_ITEMS = [
         "archive_admin",
         can_manage_accounts,
     ),
+    NavItem(_("Service"), "service:queue", "lifebuoy", "service"),
     NavItem(_("Caller lookup"), "calls:lookup", "phone", "calls"),
     NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),

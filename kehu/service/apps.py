@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "kehu.service"
+    label = "service"
+    verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from kehu.service import selectors  # noqa: F401  (registers the timeline sources)

@@ -1,0 +1,603 @@
+"""Every write of the service module: cases and their SLA clock, escalation, satisfaction,
+customer feedback, and the settings behind them.
+
+Callers fetch customers and cases through the scoped selectors first; these functions check
+what the role may do.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import can_manage_accounts, can_record_feedback, can_work_cases
+from kehu.core.api import Conflict
+from kehu.customers.models import Channel, Contact, Customer
+from kehu.interactions.services import notify
+from kehu.service.business_hours import add_business_minutes, business_minutes_between
+from kehu.service.models import (
+    Case,
+    CaseEvent,
+    CaseRating,
+    CaseType,
+    Feedback,
+    Priority,
+    ServiceSettings,
+    SlaPolicy,
+    SpecialDay,
+)
+from kehu.service.ratinglink import RatingLinkProblem, new_nonce, rating_token, rating_token_read
+from kehu.service.selectors import (
+    business_hours_get,
+    cases_breached,
+    service_settings_get,
+    sla_policies_get,
+    supervisors_for,
+)
+
+S = Case.Status
+# Allowed moves; a resolved case may be reopened, a closed one is final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.NEW: (S.IN_PROGRESS, S.WAITING, S.RESOLVED),
+    S.IN_PROGRESS: (S.WAITING, S.RESOLVED),
+    S.WAITING: (S.IN_PROGRESS, S.RESOLVED),
+    S.RESOLVED: (S.CLOSED, S.IN_PROGRESS),
+    S.CLOSED: (),
+}
+RATEABLE = (S.RESOLVED, S.CLOSED)
+MAX_TEXT = 10000
+
+
+def _require_worker(user: User) -> None:
+    if not can_work_cases(user):
+        raise PermissionDenied(_("Your role may not work service cases."))
+
+
+def _event(
+    case: Case,
+    kind: str,
+    *,
+    by: User | None,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    key: str = "",
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        customer_id=case.customer_id,
+        kind=kind,
+        by=by,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        key=key,
+    )
+
+
+def _check_assignee(assignee: User | None, errors: dict[str, list[str]]) -> None:
+    if assignee is not None and not (assignee.is_active and can_work_cases(assignee)):
+        errors["assigned_to"] = [_("Cases can be assigned only to active service staff.")]
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_open(
+    *,
+    user: User,
+    customer: Customer,
+    type: str,
+    subject: str,
+    description: str,
+    priority: str = Priority.NORMAL,
+    channel: Channel | None = None,
+    contact: Contact | None = None,
+    product_code: str = "",
+    product_name: str = "",
+    assigned_to: User | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Open a case for ``customer`` (fetched through a scoped selector), with its SLA deadlines
+    counted in business hours from now. Deadlines are fixed when the case opens: changing the
+    SLA later does not move them."""
+    _require_worker(user)
+    errors: dict[str, list[str]] = {}
+    if type not in CaseType.values:
+        errors["type"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CaseType)}]
+    if priority not in Priority.values:
+        errors["priority"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Priority)}]
+    if not subject.strip():
+        errors["subject"] = [_("Say in a few words what it is about.")]
+    elif len(subject) > 200:
+        errors["subject"] = [_("At most %(n)s characters.") % {"n": 200}]
+    if not description.strip():
+        errors["description"] = [_("Describe the request.")]
+    elif len(description) > MAX_TEXT:
+        errors["description"] = [_("At most %(n)s characters.") % {"n": MAX_TEXT}]
+    if contact is not None and contact.customer_id != customer.pk:
+        errors["contact"] = [_("This contact belongs to another customer.")]
+    if len(product_code) > 60:
+        errors["product_code"] = [_("At most %(n)s characters.") % {"n": 60}]
+    if len(product_name) > 200:
+        errors["product_name"] = [_("At most %(n)s characters.") % {"n": 200}]
+    _check_assignee(assigned_to, errors)
+    if errors:
+        raise ValidationError(errors)
+    now = now or timezone.now()
+    hours = business_hours_get(since=timezone.localdate(now))
+    sla = sla_policies_get()[(type, priority)]
+    case = Case.objects.create(
+        customer=customer,
+        contact=contact,
+        type=type,
+        priority=priority,
+        channel=channel,
+        subject=subject.strip(),
+        description=description.strip(),
+        product_code=product_code.strip(),
+        product_name=product_name.strip(),
+        assigned_to=assigned_to,
+        opened_by=user,
+        response_due_at=add_business_minutes(hours, now, sla.response_minutes),
+        resolution_due_at=add_business_minutes(hours, now, sla.resolution_minutes),
+    )
+    _event(case, CaseEvent.Kind.OPENED, by=user, at=now, to_status=S.NEW)
+    if assigned_to is not None and assigned_to != user:
+        _notify_assigned(case, assigned_to)
+    return case
+
+
+def _notify_assigned(case: Case, assignee: User) -> None:
+    notify(
+        user=assignee,
+        text=_("Case %(number)s for %(customer)s is assigned to you: %(subject)s")
+        % {"number": case.number, "customer": case.customer.name, "subject": case.subject},
+        url=case.get_absolute_url(),
+    )
+
+
+def _locked(case: Case) -> Case:
+    """The case re-read under a row lock, so two agents' moves apply one after the other."""
+    return Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+
+
+@transaction.atomic
+def case_assign(
+    *, user: User, case: Case, assignee: User | None, now: datetime | None = None
+) -> Case:
+    """Give the case to ``assignee`` (None: back to the unassigned queue)."""
+    _require_worker(user)
+    errors: dict[str, list[str]] = {}
+    _check_assignee(assignee, errors)
+    if errors:
+        raise ValidationError(errors)
+    case = _locked(case)
+    if not case.is_open:
+        raise Conflict(
+            _("This case is %(status)s; it can no longer be reassigned.")
+            % {"status": case.get_status_display()}
+        )
+    if case.assigned_to_id == (assignee.pk if assignee else None):
+        return case
+    case.assigned_to = assignee
+    case.save(update_fields=["assigned_to", "updated_at"])
+    _event(
+        case,
+        CaseEvent.Kind.ASSIGNED,
+        by=user,
+        at=now or timezone.now(),
+        note=str(assignee) if assignee else _("unassigned"),
+    )
+    if assignee is not None and assignee != user:
+        _notify_assigned(case, assignee)
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    user: User,
+    case: Case,
+    to_status: str,
+    resolution: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Move the case along its allowed transitions (``TRANSITIONS``).
+
+    The first move out of "new" is the first response. Waiting on the customer stops the
+    resolution clock: on leaving it, the deadline moves on by the business time spent waiting.
+    Resolving needs a resolution and issues the one-time satisfaction link. Raises ``Conflict``
+    for a move the current status does not allow.
+    """
+    _require_worker(user)
+    if to_status not in S.values:
+        raise ValidationError({"status": [_("Unknown status.")]})
+    if len(note) > MAX_TEXT or len(resolution) > MAX_TEXT:
+        raise ValidationError({"note": [_("At most %(n)s characters.") % {"n": MAX_TEXT}]})
+    case = _locked(case)
+    from_status = case.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise Conflict(
+            _("A case that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": case.get_status_display(), "to": S(to_status).label}
+        )
+    resolution = resolution.strip()
+    if to_status == S.RESOLVED and not (resolution or case.resolution):
+        raise ValidationError({"resolution": [_("Say how the case was resolved.")]})
+    now = now or timezone.now()
+    if case.first_response_at is None:
+        case.first_response_at = now
+    if from_status == S.WAITING and case.waiting_since is not None:
+        hours = business_hours_get(since=timezone.localdate(case.waiting_since))
+        paused = business_minutes_between(hours, case.waiting_since, now)
+        case.resolution_due_at = add_business_minutes(hours, case.resolution_due_at, paused)
+        case.waiting_since = None
+    if to_status == S.WAITING:
+        case.waiting_since = now
+    if to_status == S.RESOLVED:
+        case.resolved_at = now
+        if resolution:
+            case.resolution = resolution
+        if not hasattr_rating(case):
+            case.rating_nonce = new_nonce()
+    if to_status == S.CLOSED:
+        case.closed_at = now
+    if from_status == S.RESOLVED and to_status == S.IN_PROGRESS:
+        case.resolved_at = None
+        case.rating_nonce = ""
+    case.status = to_status
+    case.save()
+    _event(
+        case,
+        CaseEvent.Kind.STATUS,
+        by=user,
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        note=note.strip() or (resolution if to_status == S.RESOLVED else ""),
+    )
+    return case
+
+
+def hasattr_rating(case: Case) -> bool:
+    return CaseRating.objects.filter(case=case).exists()
+
+
+def case_rating_link(*, user: User, case: Case) -> str:
+    """The token of the case's one-time satisfaction link, for the customer; a resolved or
+    closed case without a rating only. Issues a nonce if the case has none."""
+    _require_worker(user)
+    if case.status not in RATEABLE:
+        raise Conflict(_("A case can be rated once it is resolved."))
+    if hasattr_rating(case):
+        raise Conflict(_("This case has been rated already."))
+    if not case.rating_nonce:
+        case.rating_nonce = new_nonce()
+        case.save(update_fields=["rating_nonce", "updated_at"])
+    return rating_token(case_id=case.pk, nonce=case.rating_nonce)
+
+
+def _rate(
+    case: Case, *, score: int, comment: str, source: str, by: User | None, now: datetime
+) -> CaseRating:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        errors["score"] = [_("Choose a score from 1 to 5.")]
+    if len(comment) > 2000:
+        errors["comment"] = [_("At most %(n)s characters.") % {"n": 2000}]
+    if errors:
+        raise ValidationError(errors)
+    if case.status not in RATEABLE:
+        raise Conflict(_("A case can be rated once it is resolved."))
+    try:
+        with transaction.atomic():
+            rating = CaseRating.objects.create(
+                case=case,
+                customer_id=case.customer_id,
+                score=score,
+                comment=comment.strip(),
+                source=source,
+                rated_by=by,
+            )
+    except IntegrityError:
+        raise Conflict(_("This case has been rated already.")) from None
+    case.rating_nonce = ""
+    case.save(update_fields=["rating_nonce", "updated_at"])
+    _event(case, CaseEvent.Kind.RATED, by=by, at=now, note=f"{score}/5 {comment.strip()}".strip())
+    return rating
+
+
+@transaction.atomic
+def case_rate(
+    *, user: User, case: Case, score: int, comment: str = "", now: datetime | None = None
+) -> CaseRating:
+    """Record the customer's satisfaction as told to the agent (on the phone, in person)."""
+    _require_worker(user)
+    case = _locked(case)
+    return _rate(
+        case,
+        score=score,
+        comment=comment,
+        source=CaseRating.Source.AGENT,
+        by=user,
+        now=now or timezone.now(),
+    )
+
+
+def case_for_rating_token(token: str) -> Case:
+    """The case a public satisfaction link is for; raises ``RatingLinkProblem`` when the link
+    is forged, expired or spent."""
+    case_id, nonce = rating_token_read(token)
+    case = Case.objects.filter(pk=case_id).select_related("customer", "assigned_to").first()
+    if case is None:
+        raise RatingLinkProblem("invalid")
+    if not nonce or nonce != case.rating_nonce or hasattr_rating(case):
+        raise RatingLinkProblem("used")
+    return case
+
+
+@transaction.atomic
+def case_rate_by_token(*, token: str, score: int, comment: str = "") -> CaseRating:
+    """The customer rates through the public link; it works once."""
+    case = case_for_rating_token(token)
+    case = _locked(case)
+    # Read again under the lock: two submissions of one link must not both count.
+    if case.rating_nonce != rating_token_read(token)[1]:
+        raise RatingLinkProblem("used")
+    rating = _rate(
+        case,
+        score=score,
+        comment=comment,
+        source=CaseRating.Source.CUSTOMER,
+        by=None,
+        now=timezone.now(),
+    )
+    if case.assigned_to_id is not None:
+        notify(
+            user=case.assigned_to,  # type: ignore[arg-type]
+            text=_("%(customer)s rated case %(number)s %(score)s/5.")
+            % {"customer": case.customer.name, "number": case.number, "score": score},
+            url=case.get_absolute_url(),
+        )
+    return rating
+
+
+# --- escalation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EscalationResult:
+    escalated: int
+    notified: int
+
+
+def cases_escalate(*, now: datetime | None = None) -> EscalationResult:
+    """Escalate every case past a running SLA deadline to a supervisor, once per deadline.
+
+    The scheduled job runs it every few minutes; it is idempotent: an escalation is a case
+    event with a unique key per missed deadline ("response" or "resolution"), so a second run
+    finds it and skips the case. Supervisors (see ``supervisors_for``) and the assigned agent
+    are notified.
+    """
+    now = now or timezone.now()
+    candidates = list(cases_breached(now=now))
+    done = set(
+        CaseEvent.objects.filter(
+            case__in=[c.pk for c in candidates], kind=CaseEvent.Kind.ESCALATED
+        ).values_list("case_id", "key")
+    )
+    escalated = notified = 0
+    for case in candidates:
+        missed = (
+            "response"
+            if case.first_response_at is None and case.response_due_at < now
+            else "resolution"
+        )
+        key = f"sla:{missed}"
+        if (case.pk, key) in done:
+            continue
+        supervisors = supervisors_for(case)
+        due = case.response_due_at if missed == "response" else case.resolution_due_at
+        text = (
+            _("SLA breached: case %(number)s for %(customer)s was not answered by %(due)s.")
+            if missed == "response"
+            else _("SLA breached: case %(number)s for %(customer)s was not resolved by %(due)s.")
+        ) % {
+            "number": case.number,
+            "customer": case.customer.name,
+            "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
+        }
+        try:
+            with transaction.atomic():
+                _event(
+                    case,
+                    CaseEvent.Kind.ESCALATED,
+                    by=None,
+                    at=now,
+                    note=", ".join(str(s) for s in supervisors),
+                    key=key,
+                )
+                Case.objects.filter(pk=case.pk, escalated_at__isnull=True).update(
+                    escalated_at=now, updated_at=now
+                )
+                recipients = {s.pk: s for s in supervisors}
+                if case.assigned_to is not None:
+                    recipients.setdefault(case.assigned_to.pk, case.assigned_to)
+                for recipient in recipients.values():
+                    notify(user=recipient, text=text, url=case.get_absolute_url())
+        except IntegrityError:
+            continue  # another run escalated it at the same moment
+        escalated += 1
+        notified += len(recipients)
+    return EscalationResult(escalated=escalated, notified=notified)
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+PRODUCT_ONLY = ("satisfaction", "lifecycle_opinion", "understands_product", "preferences")
+
+
+@transaction.atomic
+def feedback_record(
+    *,
+    user: User,
+    customer: Customer,
+    kind: str,
+    content: str,
+    product_code: str = "",
+    product_name: str = "",
+    satisfaction: int | None = None,
+    lifecycle_opinion: str = "",
+    understands_product: bool | None = None,
+    preferences: str = "",
+    market_type: str = "",
+    question_type: str = "",
+    solution: str = "",
+    case: Case | None = None,
+) -> Feedback:
+    """Keep what the customer said about a product, the market or the company (客户知识)."""
+    if not can_record_feedback(user):
+        raise PermissionDenied(_("Your role may not record customer feedback."))
+    errors: dict[str, list[str]] = {}
+    kinds = Feedback.Kind
+    if kind not in kinds.values:
+        errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(kinds)}]
+    if not content.strip():
+        errors["content"] = [_("Write what the customer said.")]
+    elif len(content) > MAX_TEXT:
+        errors["content"] = [_("At most %(n)s characters.") % {"n": MAX_TEXT}]
+    if kind == kinds.PRODUCT_COMMENT and not (product_name.strip() or product_code.strip()):
+        errors["product_name"] = [_("Name the product the comment is about.")]
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        errors["satisfaction"] = [_("Choose a score from 1 to 5.")]
+    if lifecycle_opinion and lifecycle_opinion not in Feedback.LifecycleOpinion.values:
+        errors["lifecycle_opinion"] = [_("Unknown life-cycle stage.")]
+    if kind == kinds.QUESTION and question_type not in Feedback.QuestionType.values:
+        errors["question_type"] = [_("Choose the question's type.")]
+    if kind == kinds.MARKET_COMMENT and not market_type.strip():
+        errors["market_type"] = [_("Say which market the comment is about.")]
+    if case is not None and case.customer_id != customer.pk:
+        errors["case"] = [_("This case belongs to another customer.")]
+    for name, value in (("product_code", product_code), ("market_type", market_type)):
+        if len(value) > 60:
+            errors[name] = [_("At most %(n)s characters.") % {"n": 60}]
+    if errors:
+        raise ValidationError(errors)
+    is_product = kind == kinds.PRODUCT_COMMENT
+    return Feedback.objects.create(
+        customer=customer,
+        kind=kind,
+        case=case,
+        product_code=product_code.strip(),
+        product_name=(product_name.strip() or product_code.strip())[:200],
+        satisfaction=satisfaction if is_product else None,
+        lifecycle_opinion=lifecycle_opinion if is_product else "",
+        understands_product=understands_product if is_product else None,
+        preferences=preferences.strip() if is_product else "",
+        market_type=market_type.strip() if kind == kinds.MARKET_COMMENT else "",
+        question_type=question_type if kind == kinds.QUESTION else "",
+        content=content.strip(),
+        solution=solution.strip() if kind == kinds.QUESTION else "",
+        recorded_by=user,
+    )
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _require_admin(user: User) -> None:
+    if not can_manage_accounts(user):
+        raise PermissionDenied(_("Only administrators may change the service settings."))
+
+
+@transaction.atomic
+def service_settings_save(
+    *,
+    user: User,
+    work_weekdays: list[int],
+    day_starts_at: time,
+    day_ends_at: time,
+    warn_before_minutes: int,
+    default_supervisor: User | None = None,
+) -> ServiceSettings:
+    """Change business hours and escalation; administrators only. Open cases keep the
+    deadlines they were given."""
+    _require_admin(user)
+    errors: dict[str, list[str]] = {}
+    if not work_weekdays or any(d not in range(7) for d in work_weekdays):
+        errors["work_weekdays"] = [_("Choose at least one working day.")]
+    if day_ends_at <= day_starts_at:
+        errors["day_ends_at"] = [_("Business hours must end after they start.")]
+    if default_supervisor is not None and not default_supervisor.is_active:
+        errors["default_supervisor"] = [_("This user is disabled.")]
+    if errors:
+        raise ValidationError(errors)
+    row = service_settings_get()
+    row.work_weekdays = sorted(set(work_weekdays))
+    row.day_starts_at = day_starts_at
+    row.day_ends_at = day_ends_at
+    row.warn_before_minutes = warn_before_minutes
+    row.default_supervisor = default_supervisor
+    row.save()
+    return row
+
+
+@transaction.atomic
+def sla_policies_save(*, user: User, minutes: dict[tuple[str, str], tuple[int, int]]) -> None:
+    """Set (response, resolution) business minutes per (type, priority); admins only."""
+    _require_admin(user)
+    errors: dict[str, list[str]] = {}
+    for (case_type, priority), (response, resolution) in minutes.items():
+        field = f"{case_type}_{priority}"
+        if (case_type, priority) not in {(t, p) for t in CaseType for p in Priority}:
+            errors[field] = [_("Unknown type or priority.")]
+        elif response <= 0:
+            errors[field] = [_("The response time must be more than zero.")]
+        elif resolution < response:
+            errors[field] = [_("The resolution time cannot be shorter than the response time.")]
+    if errors:
+        raise ValidationError(errors)
+    policies = sla_policies_get()
+    changed: list[SlaPolicy] = []
+    for key, (response, resolution) in minutes.items():
+        policy = policies[key]
+        policy.response_minutes, policy.resolution_minutes = response, resolution
+        changed.append(policy)
+    SlaPolicy.objects.bulk_update(changed, ["response_minutes", "resolution_minutes", "updated_at"])
+
+
+@transaction.atomic
+def special_day_save(*, user: User, day: date, kind: str, name: str = "") -> SpecialDay:
+    """Mark ``day`` a holiday or a make-up working day (replacing what it was)."""
+    _require_admin(user)
+    if kind not in SpecialDay.Kind.values:
+        raise ValidationError({"kind": [_("Choose holiday or make-up working day.")]})
+    row, _created = SpecialDay.objects.update_or_create(
+        date=day, defaults={"kind": kind, "name": name.strip()[:60]}
+    )
+    return row
+
+
+@transaction.atomic
+def special_day_delete(*, user: User, day_id: int) -> None:
+    _require_admin(user)
+    SpecialDay.objects.filter(pk=day_id).delete()
+
+
+def minutes_from_hours(value: Any) -> int:
+    """Business hours (a number, halves allowed) as whole minutes."""
+    return round(float(value) * 60)
+
+
+def hours_from_minutes(minutes: int) -> float:
+    return round(minutes / 60, 2)
