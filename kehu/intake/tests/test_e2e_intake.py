@@ -136,7 +136,7 @@ def test_web_form_submission_becomes_a_lead_on_the_timeline(
     rep.goto("/calls/lookup?number=13655550123")
     expect(rep.get_by_test_id("caller-customer")).to_have_text("周晓梅")
     expect(rep.get_by_test_id("caller-interactions")).to_contain_text("Web form")
-    expect(rep.get_by_text("Open cases")).to_be_visible()
+    expect(rep.get_by_text("Open cases", exact=True)).to_be_visible()
     screenshot(rep, "intake-screen-pop")
 
 
