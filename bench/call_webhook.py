@@ -4,7 +4,7 @@
     .venv/bin/python bench/call_webhook.py --customers 100000 --events 10000 --concurrency 1,4
     .venv/bin/python bench/call_webhook.py --database-url postgres://postgres@127.0.0.1:5432/kb
 
-Builds (or reuses) a demo archive in a data directory of its own (``kehu demo``), creates an
+Builds a fresh demo archive in a data directory of its own (``kehu demo``), creates an
 integration account (a service agent) with an API token and a round-robin lead assignment over
 a demo team, starts the real server (``kehu serve --no-worker``) on a free port and posts call
 events to ``POST /api/v1/integrations/calls``, one at a time and with several in parallel. The
@@ -229,14 +229,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", default="", help="PostgreSQL; default SQLite")
     parser.add_argument("--data-dir", default="", help="default: a directory per N and database")
-    parser.add_argument("--rebuild", action="store_true", help="delete the data dir first")
     args = parser.parse_args()
 
     engine = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     data_dir = Path(
         args.data_dir or Path(tempfile.gettempdir()) / f"kehu-bench-calls-{engine}-{args.customers}"
     )
-    if args.rebuild and data_dir.exists():
+    if data_dir.exists():
+        # Every run adds leads and interactions: start from the same archive each time.
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = kehu_env(data_dir, args.database_url or None)

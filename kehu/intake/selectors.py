@@ -9,8 +9,9 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kehu.customers.fields import FieldSpec, Type
-from kehu.customers.models import Contact, Customer, Phone
+from kehu.core.phones import normalize_phone
+from kehu.customers.fields import FieldSpec, Group, Store, Type
+from kehu.customers.models import Contact, Customer, Email, Phone
 from kehu.customers.selectors import customers_visible_to, field_specs_for
 from kehu.intake.models import CallEvent, LeadAssignment, WebForm
 from kehu.interactions.models import Interaction
@@ -95,8 +96,6 @@ def caller_lookup(*, user: Any, number: str) -> CallerLookup:
     A number that belongs only to customers outside the user's scope looks unknown: the
     screen-pop never hints at another rep's customers.
     """
-    from kehu.core.phones import normalize_phone
-
     try:
         e164 = normalize_phone(number)
     except ValidationError as exc:
@@ -142,8 +141,6 @@ class FormField:
 
 
 def message_spec() -> FieldSpec:
-    from kehu.customers.fields import Group, Store
-
     return FieldSpec(
         MESSAGE,
         _("message"),
@@ -203,8 +200,6 @@ def web_form_public_get(*, slug: str) -> WebForm:
 
 def web_form_dedup_match(*, phones: list[str], emails: list[str]) -> PhoneMatch | None:
     """The existing customer a submission belongs to: by phone first, then by e-mail."""
-    from kehu.customers.models import Email
-
     for number in phones:
         match = phone_match_best(number=number)
         if match is not None and match.customer.status != Customer.Status.MERGED:
