@@ -271,10 +271,7 @@ class OpportunityOut(Schema):
 
     @staticmethod
     def resolve_order_id(obj: Opportunity) -> int | None:
-        try:
-            return obj.order.pk  # selected with the opportunity
-        except Order.DoesNotExist:
-            return None
+        return getattr(obj, "order_pk", None)
 
 
 class OpportunityIn(Schema):
@@ -558,7 +555,7 @@ def opportunity_list(request: AuthenticatedRequest, filters: Query[OpportunityFi
             stage=filters.stage,
             open_only=filters.open,
         ),
-    )
+    ).annotate(order_pk=selectors.order_pk_subquery())
 
 
 @opportunities_router.post(

@@ -236,12 +236,15 @@ def generate(
         CHANNELS_PERSON[rng.integers(0, 2, n_orders)],
     ).tolist()
     status = np.where(day < today_day - 14, "delivered", "confirmed").tolist()
+    first_order = np.r_[True, owner_of[1:] != owner_of[:-1]] if n_orders else np.zeros(0, bool)
+    is_first = first_order.tolist()
     days = day_text(day)
     stamps = [f"{d} 04:00:00" for d in days]
     total_text, paid_text = fen_text(totals), fen_text(paid)
     orders = [
         (oid, stamps[i], stamps[i], f"SO{oid:09d}", customer_ids[i], days[i], channel[i],
-         status[i], owner[i], team[i], "CNY", total_text[i], paid_text[i], None, "")
+         status[i], owner[i], team[i], "CNY", total_text[i], paid_text[i], is_first[i], None,
+         "")
         for i, oid in enumerate(ids_list)
     ]  # fmt: skip
     line_rows = list(
@@ -261,7 +264,7 @@ def generate(
     pay_amounts = fen_text(paid[payer])
     payments = [
         (f"{paid_days[j]} 04:00:00", f"{paid_days[j]} 04:00:00", ids_list[i], customer_ids[i],
-         pay_amounts[j], "CNY", paid_days[j], methods[j], "", None)
+         pay_amounts[j], "CNY", paid_days[j], methods[j], "", None, owner[i], team[i])
         for j, i in enumerate(payer.tolist())
     ]  # fmt: skip
     return SalesRows(orders=orders, lines=line_rows, payments=payments)

@@ -32,12 +32,13 @@ from kehu.sales.models import (
 
 ORDER_FIELDS = (
     "id", "created_at", "updated_at", "number", "customer", "ordered_on", "channel", "status",
-    "owner", "team", "currency", "total_amount", "paid_amount", "opportunity", "notes",
+    "owner", "team", "currency", "total_amount", "paid_amount", "first_for_customer",
+    "opportunity", "notes",
 )  # fmt: skip
 LINE_FIELDS = ("order", "product", "quantity", "unit_price", "discount_percent", "amount")
 PAYMENT_FIELDS = (
     "created_at", "updated_at", "order", "customer", "amount", "currency", "received_on",
-    "method", "reference", "recorded_by",
+    "method", "reference", "recorded_by", "owner", "team",
 )  # fmt: skip
 OPPORTUNITY_FIELDS = (
     "id", "created_at", "updated_at", "customer", "name", "amount", "currency", "stage",

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -70,10 +70,15 @@ def order_get_for_user(*, user: Any, order_id: int) -> Order:
     return order
 
 
+def order_pk_subquery() -> Subquery:
+    return Subquery(Order.objects.filter(opportunity=OuterRef("pk")).values("pk")[:1])
+
+
 def opportunity_get_for_user(*, user: Any, opportunity_id: int) -> Opportunity:
     opportunity = (
         opportunities_visible_to(user)
-        .select_related("customer", "owner", "stage", "order")
+        .select_related("customer", "owner", "stage")
+        .annotate(order_pk=order_pk_subquery())
         .filter(pk=opportunity_id)
         .first()
     )
@@ -355,7 +360,7 @@ def opportunity_list(*, user: Any, filters: OpportunityFilters) -> QuerySet[Oppo
         queryset = queryset.filter(stage__outcome=PipelineStage.Outcome.OPEN)
     if filters.q:
         queryset = queryset.filter(Q(name__icontains=filters.q) | Q(customer__name=filters.q))
-    return queryset.select_related("customer", "owner", "stage", "order").order_by("-id")
+    return queryset.select_related("customer", "owner", "stage").order_by("-id")
 
 
 @dataclass
@@ -473,29 +478,25 @@ def sales_performance(
         .filter(ordered_on__gte=start, ordered_on__lte=end, currency=currency)
         .exclude(status=Order.Status.CANCELLED)
     )
-    for r in orders.order_by().values(key).annotate(n=Count("id"), s=Sum("total_amount")):
+    totals = (
+        orders.order_by()
+        .values(key)
+        .annotate(
+            n=Count("id"),
+            s=Sum("total_amount"),
+            first=Count("id", filter=Q(first_for_customer=True)),
+        )
+    )
+    for r in totals:
         row(r[key]).orders = r["n"]
         row(r[key]).revenue = r["s"] or ZERO
+        row(r[key]).new_customers = r["first"]
 
-    earlier = Order.objects.filter(
-        customer_id=OuterRef("customer_id"), ordered_on__lt=start
-    ).exclude(status=Order.Status.CANCELLED)
-    firsts = (
-        orders.annotate(returning=Exists(earlier))
-        .filter(returning=False)
-        .order_by()
-        .values(key)
-        .annotate(n=Count("customer_id", distinct=True))
-    )
-    for r in firsts:
-        row(r[key]).new_customers = r["n"]
-
-    order_key = f"order__{key}"
     payments = payments_visible_to(user).filter(
         received_on__gte=start, received_on__lte=end, currency=currency
     )
-    for r in payments.order_by().values(order_key).annotate(s=Sum("amount")):
-        row(r[order_key]).collected = r["s"] or ZERO
+    for r in payments.order_by().values(key).annotate(s=Sum("amount")):
+        row(r[key]).collected = r["s"] or ZERO
 
     opportunities = opportunities_visible_to(user)
     closed = (

@@ -184,6 +184,9 @@ def order_create(
         currency=currency,
         notes=notes,
         opportunity=opportunity,
+        first_for_customer=not Order.objects.filter(customer=customer)
+        .exclude(status=Order.Status.CANCELLED)
+        .exists(),
     )
     rows = []
     for line in lines:
@@ -288,6 +291,8 @@ def payment_record(
         method=method,
         reference=reference,
         recorded_by=user,
+        owner_id=locked.owner_id,
+        team_id=locked.team_id,
     )
     Order.objects.filter(pk=locked.pk).update(
         paid_amount=F("paid_amount") + amount, updated_at=timezone.now()
