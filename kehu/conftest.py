@@ -13,6 +13,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from kehu.core.tests.browser import (
+    AGENT_NAME,
+    AGENT_PASSWORD,
+    AGENT_USERNAME,
     ARCHIVIST_NAME,
     ARCHIVIST_PASSWORD,
     ARCHIVIST_USERNAME,
@@ -69,6 +72,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ARCHIVIST_PASSWORD,
         "--display-name",
         ARCHIVIST_NAME,
+    )
+    run_kehu(
+        env,
+        "user",
+        "create",
+        AGENT_USERNAME,
+        "--role",
+        "service_agent",
+        "--password",
+        AGENT_PASSWORD,
+        "--display-name",
+        AGENT_NAME,
     )
 
     port = free_port()

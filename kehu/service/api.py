@@ -24,6 +24,7 @@ from kehu.core.pagination import KeysetPagination
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import channels_active, customer_get_for_user
+from kehu.sales.models import Product
 from kehu.service import selectors, services
 from kehu.service.models import Case, CaseRating, CaseType, Feedback, Priority
 
@@ -54,6 +55,7 @@ class CaseOut(Schema):
     channel: str | None = Field(description="The code of the channel it came through.")
     subject: str
     description: str
+    product_id: int | None = Field(description="The catalogue's product, if it is listed.")
     product_code: str
     product_name: str
     status: Case.Status
@@ -113,6 +115,7 @@ class CaseIn(Schema):
     description: str = Field(max_length=10000)
     channel: str = Field("", description="A channel code.")
     contact_id: int | None = None
+    product_id: int | None = Field(None, description="A catalogue product; sets code and name.")
     product_code: str = Field("", max_length=60)
     product_name: str = Field("", max_length=200)
     assigned_to_id: int | None = Field(None, description="Default: nobody (the shared queue).")
@@ -151,6 +154,7 @@ class FeedbackOut(Schema):
     customer: CustomerRef
     kind: Feedback.Kind
     case_id: int | None
+    product_id: int | None
     product_code: str
     product_name: str
     satisfaction: int | None
@@ -177,6 +181,7 @@ class FeedbackIn(Schema):
     customer_id: int
     kind: Feedback.Kind
     content: str = Field(max_length=10000)
+    product_id: int | None = Field(None, description="A catalogue product; sets code and name.")
     product_code: str = Field("", max_length=60)
     product_name: str = Field("", max_length=200)
     satisfaction: int | None = Field(None, ge=1, le=5)
@@ -242,6 +247,15 @@ def _user(user_id: int | None, field: str) -> User | None:
     return user
 
 
+def _product(product_id: int | None) -> Product | None:
+    if product_id is None:
+        return None
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise ValidationError({"product_id": [_("No such product.")]})
+    return product
+
+
 def _case(request: AuthenticatedRequest, case_id: int) -> Case:
     return selectors.case_get_for_user(user=request.user, case_id=case_id)
 
@@ -290,6 +304,7 @@ def case_create(request: AuthenticatedRequest, payload: CaseIn) -> Status[Case]:
         description=payload.description,
         channel=_channel(payload.channel),
         contact=_contact(customer, payload.contact_id),
+        product=_product(payload.product_id),
         product_code=payload.product_code,
         product_name=payload.product_name,
         assigned_to=_user(payload.assigned_to_id, "assigned_to_id"),
@@ -414,6 +429,7 @@ def feedback_create(request: AuthenticatedRequest, payload: FeedbackIn) -> Statu
         customer=customer,
         kind=payload.kind,
         content=payload.content,
+        product=_product(payload.product_id),
         product_code=payload.product_code,
         product_name=payload.product_name,
         satisfaction=payload.satisfaction,

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import channels_active
+from kehu.sales.models import Product
+from kehu.sales.selectors import products_on_sale
 from kehu.service.models import Case, CaseType, Feedback, Priority, SpecialDay
 from kehu.service.selectors import case_workers
 
@@ -22,6 +24,25 @@ WEEKDAYS = [
     (5, _("Saturday")),
     (6, _("Sunday")),
 ]
+
+
+class ProductChoiceField(forms.ChoiceField):
+    """A product on sale from the catalogue; its ``product()`` is the row (None if empty)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Product from the catalogue"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Or type a code and name below if it is not listed."))
+        super().__init__(**kwargs)
+        self.choices = _product_choices  # called when the form renders, not at import
+
+
+def _product_choices() -> list[tuple[str, str]]:
+    return [EMPTY, *((str(p.pk), f"{p.code} · {p.name}") for p in products_on_sale())]
+
+
+def _product(pk: str | None) -> Product | None:
+    return Product.objects.filter(pk=pk).first() if pk else None
 
 
 def _user_choices() -> list[tuple[str, str]]:
@@ -39,8 +60,9 @@ class CaseForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+    product = ProductChoiceField()
     product_code = forms.CharField(label=_("Product code"), required=False, max_length=60)
-    product_name = forms.CharField(label=_("Product"), required=False, max_length=200)
+    product_name = forms.CharField(label=_("Product name"), required=False, max_length=200)
     assigned_to = forms.ChoiceField(label=_("Assigned agent"), required=False)
 
     def __init__(self, *args: Any, customer: Customer, user: User, **kwargs: Any) -> None:
@@ -68,6 +90,7 @@ class CaseForm(forms.Form):
             "contact": self.contacts.get(data.get("contact") or ""),
             "subject": data.get("subject", ""),
             "description": data.get("description", ""),
+            "product": _product(data.get("product")),
             "product_code": data.get("product_code", ""),
             "product_name": data.get("product_name", ""),
             "assigned_to": User.objects.filter(pk=assignee).first() if assignee else None,
@@ -110,8 +133,9 @@ class RatingForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Feedback.Kind.choices)
+    product = ProductChoiceField()
     product_code = forms.CharField(label=_("Product code"), required=False, max_length=60)
-    product_name = forms.CharField(label=_("Product"), required=False, max_length=200)
+    product_name = forms.CharField(label=_("Product name"), required=False, max_length=200)
     satisfaction = forms.TypedChoiceField(
         label=_("Satisfaction"),
         choices=[EMPTY, *SCORES],
@@ -149,6 +173,7 @@ class FeedbackForm(forms.Form):
 
     def service_values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data["product"] = _product(data.get("product"))
         data["lifecycle_opinion"] = data.get("lifecycle_opinion") or ""
         data["question_type"] = data.get("question_type") or ""
         return data

@@ -1,7 +1,8 @@
 """Service management (服务管理): cases with SLA, satisfaction, and customer feedback (客户知识).
 
-Products are referred to by code and name (strings): the sales catalogue is built in parallel,
-and feedback and cases must outlive a product's removal from it anyway.
+Cases and feedback point to the sales catalogue's product when there is one, and keep the
+product's code and name as they were: reports group by those, so they survive a product's
+renaming or removal, and products not (yet) in the catalogue can be named too.
 """
 
 from datetime import time
@@ -157,8 +158,16 @@ class Case(TimeStampedModel):
     )
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"))
+    product = models.ForeignKey(
+        "sales.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name=_("product"),
+    )
     product_code = models.CharField(_("product code"), max_length=60, blank=True)
-    product_name = models.CharField(_("product"), max_length=200, blank=True)
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.NEW
     )
@@ -355,8 +364,16 @@ class Feedback(TimeStampedModel):
         related_name="feedback",
         verbose_name=_("case"),
     )
+    product = models.ForeignKey(
+        "sales.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name=_("product"),
+    )
     product_code = models.CharField(_("product code"), max_length=60, blank=True)
-    product_name = models.CharField(_("product"), max_length=200, blank=True)
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     lifecycle_opinion = models.CharField(
         _("opinion on the product's life cycle"),

@@ -220,7 +220,8 @@ def case_list(*, user: Any, filters: CaseFilters, now: datetime | None = None) -
 
 
 class SlaState:
-    MET = "met"  # resolved or closed
+    MET = "met"  # resolved within both deadlines
+    MISSED = "missed"  # resolved, but a deadline was missed
     PAUSED = "paused"  # waiting on the customer
     OK = "ok"
     AT_RISK = "at_risk"
@@ -230,7 +231,7 @@ class SlaState:
 def sla_state(case: Case, *, now: datetime, warn_before: timedelta) -> str:
     """Where the case stands against its next deadline."""
     if not case.is_open:
-        return SlaState.MET
+        return SlaState.MISSED if any(sla_breaches(case, now=now)) else SlaState.MET
     if case.status == Case.Status.WAITING and case.first_response_at is not None:
         return SlaState.PAUSED
     due = case.response_due_at if case.first_response_at is None else case.resolution_due_at
@@ -500,7 +501,7 @@ def _event_title(event: CaseEvent) -> Any:
         return _("Case opened: %(type)s") % {"type": event.case.get_type_display()}
     if event.kind == CaseEvent.Kind.RATED:
         return _("Case rated")
-    if event.from_status in (Case.Status.RESOLVED, Case.Status.CLOSED):
+    if event.from_status == Case.Status.RESOLVED and event.to_status == Case.Status.IN_PROGRESS:
         return _("Case reopened")
     return STATUS_TITLES.get(event.to_status, _("Case updated"))
 

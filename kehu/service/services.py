@@ -19,6 +19,7 @@ from kehu.core.access import can_manage_accounts, can_record_feedback, can_work_
 from kehu.core.api import Conflict
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.interactions.services import notify
+from kehu.sales.models import Product
 from kehu.service.business_hours import add_business_minutes, business_minutes_between
 from kehu.service.models import (
     Case,
@@ -101,6 +102,7 @@ def case_open(
     priority: str = Priority.NORMAL,
     channel: Channel | None = None,
     contact: Contact | None = None,
+    product: Product | None = None,
     product_code: str = "",
     product_name: str = "",
     assigned_to: User | None = None,
@@ -110,6 +112,8 @@ def case_open(
     counted in business hours from now. Deadlines are fixed when the case opens: changing the
     SLA later does not move them."""
     _require_worker(user)
+    if product is not None:  # the catalogue's code and name, as they are today
+        product_code, product_name = product.code, product.name
     errors: dict[str, list[str]] = {}
     if type not in CaseType.values:
         errors["type"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CaseType)}]
@@ -143,6 +147,7 @@ def case_open(
         channel=channel,
         subject=subject.strip(),
         description=description.strip(),
+        product=product,
         product_code=product_code.strip(),
         product_name=product_name.strip(),
         assigned_to=assigned_to,
@@ -454,6 +459,7 @@ def feedback_record(
     customer: Customer,
     kind: str,
     content: str,
+    product: Product | None = None,
     product_code: str = "",
     product_name: str = "",
     satisfaction: int | None = None,
@@ -465,9 +471,14 @@ def feedback_record(
     solution: str = "",
     case: Case | None = None,
 ) -> Feedback:
-    """Keep what the customer said about a product, the market or the company (客户知识)."""
+    """Keep what the customer said about a product, the market or the company (客户知识).
+
+    A ``product`` from the catalogue sets the code and name; without one, they are free text
+    (a product the catalogue does not list)."""
     if not can_record_feedback(user):
         raise PermissionDenied(_("Your role may not record customer feedback."))
+    if product is not None:
+        product_code, product_name = product.code, product.name
     errors: dict[str, list[str]] = {}
     kinds = Feedback.Kind
     if kind not in kinds.values:
@@ -498,6 +509,7 @@ def feedback_record(
         customer=customer,
         kind=kind,
         case=case,
+        product=product,
         product_code=product_code.strip(),
         product_name=(product_name.strip() or product_code.strip())[:200],
         satisfaction=satisfaction if is_product else None,

@@ -46,6 +46,9 @@ REP_NAME = "王小明"
 ARCHIVIST_USERNAME = "e2e-archivist"
 ARCHIVIST_PASSWORD = "Arch-e2e-passphrase-7"
 ARCHIVIST_NAME = "档案员李静"
+AGENT_USERNAME = "e2e-agent"
+AGENT_PASSWORD = "Agent-e2e-passphrase-9"
+AGENT_NAME = "客服张敏"
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}

@@ -265,6 +265,30 @@ def test_product_report_endpoint(client, rep, other_rep, customer):
     assert api(client, "GET", "/feedback/products").status_code == 401
 
 
+def test_product_from_the_catalogue(client, agent, customer):
+    from decimal import Decimal
+
+    from kehu.sales.models import Product
+
+    product = Product.objects.create(code="tv-55", name="55 寸电视", list_price=Decimal("3999"))
+    client.force_login(agent)
+    body = {
+        "customer_id": customer.pk,
+        "type": "after_sales",
+        "subject": "电视无信号",
+        "description": "开机后无信号",
+        "product_id": product.pk,
+    }
+    created = api(client, "POST", "/cases/", body).json()
+    assert (created["product_id"], created["product_name"]) == (product.pk, "55 寸电视")
+    body["product_id"] = 999999
+    response = api(client, "POST", "/cases/", body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "product_id"
+    created = api(client, "POST", "/feedback/", _feedback_body(customer.pk, product_id=product.pk))
+    assert created.json()["product_code"] == "tv-55"
+
+
 def test_cases_in_feedback_must_be_visible(client, rep, agent, customer, other_case):
     client.force_login(rep)
     response = api(client, "POST", "/feedback/", _feedback_body(customer.pk, case_id=other_case.pk))

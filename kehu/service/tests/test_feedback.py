@@ -114,3 +114,21 @@ def test_report_per_product(rep, agent, customer):
 def test_report_is_scoped(rep, other_rep, other_customer):
     comment(other_rep, other_customer)
     assert product_report(user=rep) == []
+
+
+def test_a_catalogue_product_sets_code_and_name(rep, customer, agent):
+    from decimal import Decimal
+
+    from kehu.sales.models import Product
+
+    product = Product.objects.create(code="wm-x2", name="滚筒洗衣机 X2", list_price=Decimal("2999"))
+    row = services.feedback_record(
+        user=rep, customer=customer, kind="product_comment", content="好用", product=product
+    )
+    assert (row.product, row.product_code, row.product_name) == (product, "wm-x2", "滚筒洗衣机 X2")
+    case = open_case(agent, customer, product=product)
+    assert (case.product, case.product_code) == (product, "wm-x2")
+    product.delete()  # the snapshot stays for the report
+    row.refresh_from_db()
+    assert (row.product, row.product_name) == (None, "滚筒洗衣机 X2")
+    assert product_report(user=rep)[0].product_code == "wm-x2"

@@ -150,6 +150,7 @@ def test_open_a_case_from_the_customer(client, agent, leader, rep, customer, oth
 def test_customer_page_shows_cases_satisfaction_feedback_and_timeline(client, rep, agent, customer):
     rated = resolve(agent, open_case(agent, customer, subject="已解决的工单"))
     services.case_rate(user=agent, case=rated, score=3, comment="一般")
+    services.case_transition(user=agent, case=rated, to_status="closed")
     open_case(agent, customer, subject="还开着的工单")
     services.feedback_record(
         user=rep,
@@ -167,6 +168,8 @@ def test_customer_page_shows_cases_satisfaction_feedback_and_timeline(client, re
     assert "保修期多长？" in page
     assert 'data-kind="case"' in page
     assert 'data-kind="feedback"' in page
+    assert "Case closed" in page
+    assert "Case reopened" not in page
 
 
 def test_customer_page_queries_do_not_grow_with_cases(
