@@ -390,7 +390,7 @@ def kanban_board(*, user: Any, filters: OpportunityFilters) -> list[KanbanColumn
     for stage in stages:
         cards = list(base.filter(stage=stage)[:KANBAN_CARDS_PER_STAGE])
         row = sums.get(stage.pk, {"n": 0, "amount": ZERO})
-        amount = row["amount"] or ZERO
+        amount = (row["amount"] or ZERO).quantize(CENT)
         columns.append(
             KanbanColumn(
                 stage=stage,

@@ -7,8 +7,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const plot = window.echarts.init(node);
   plot.setOption({
     tooltip: { trigger: "axis" },
-    legend: { data: [chart.names.revenue, chart.names.collected] },
-    grid: { left: 80, right: 20, top: 40, bottom: 40 },
+    legend: { top: 0, data: [chart.names.revenue, chart.names.collected] },
+    grid: { left: 80, right: 20, top: 40, bottom: 30, containLabel: true },
     xAxis: { type: "category", data: chart.labels },
     yAxis: { type: "value" },
     series: [
