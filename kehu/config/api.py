@@ -40,6 +40,10 @@ from kehu.search.api import router as search_router  # noqa: E402
 
 api.add_router("/", search_router)
 
+from kehu.customers.api.segments import router as segments_router  # noqa: E402
+
+api.add_router("/segments", segments_router)
+
 from kehu.interactions.api import reminders_router  # noqa: E402
 from kehu.interactions.api import router as interactions_router  # noqa: E402
 from kehu.pool.api import router as pool_router  # noqa: E402

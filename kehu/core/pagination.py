@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from ninja.errors import ValidationError
 from ninja.pagination import CursorPagination
 
@@ -115,3 +117,30 @@ class KeysetPagination(CursorPagination):
             "previous": self._add_cursor_to_URL(url, previous_cursor),
             self.items_attribute: rows,
         }
+
+
+class CappedPaginator(Paginator):
+    """Page numbers for list pages without an exact ``COUNT(*)`` over a million rows.
+
+    Counts at most ``cap`` rows (a ``LIMIT``-ed count stops early); beyond that the page says
+    "more than 10,000" and offers as many pages as the cap covers. Narrow the filters (or use
+    the API's keyset pagination) to go deeper.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, cap: int = 10_000) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def _counted(self) -> int:
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        return rows.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @cached_property
+    def capped(self) -> bool:
+        """More rows match than were counted."""
+        return self._counted > self.cap

@@ -35,6 +35,9 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.values import lookup_hash
+from kehu.search import services as search_services
+from kehu.search.models import SearchTerm
+from kehu.search.terms import Indexable, exact_value, rows_for
 
 PERSON_FIELDS = (
     "gender",
@@ -157,6 +160,7 @@ class _Batch:
         self.tags: list[tuple[Any, ...]] = []
         self.shares: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
+        self.search: list[tuple[Any, ...]] = []
 
     def add(self, customer_id: int, record: DemoCustomer, next_contact_id: int) -> int:
         """Add the rows of one customer; returns the next free contact id."""
@@ -231,6 +235,8 @@ class _Batch:
             self.tags.append((customer_id, ids.tags[tag]))
         for username in record.shared_with:
             self.shares.append((customer_id, ids.users[username]))
+        if record.status in (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL):
+            self.search.extend(rows_for(self._indexable(customer_id, record, owner_id)))
         for change in record.changes:
             old, new = change.old, change.new
             if change.sensitive:
@@ -243,10 +249,32 @@ class _Batch:
             )  # fmt: skip
         return next_contact_id
 
+    def _indexable(self, customer_id: int, record: DemoCustomer, owner_id: int | None) -> Indexable:
+        """What the search index holds of this customer (as ``kehu.search.services`` reads it
+        from the database)."""
+        emails = [*record.emails, *(a for c in record.contacts for a in c.emails)]
+        hashes = [lookup_hash(exact_value(a, email=True)) for a in emails]
+        if record.person is not None and record.person["id_number"]:
+            hashes.append(lookup_hash(record.person["id_number"]))
+        if record.organization is not None and record.organization["credit_code"]:
+            hashes.append(lookup_hash(exact_value(record.organization["credit_code"])))
+        return Indexable(
+            customer_id=customer_id,
+            owner_id=owner_id,
+            team_id=self.ids.teams.get(owner_id) if owner_id else None,
+            person=record.kind == Customer.Kind.PERSON,
+            name=record.name,
+            contacts=[c.name for c in record.contacts],
+            phones=list(record.phones),
+            contact_phones=[n for c in record.contacts for n in c.phones],
+            hashes=hashes,
+            tags=list(record.tags),
+        )
+
     def rows(self) -> "_Rows":
         return _Rows(
             self.customers, self.people, self.organizations, self.contacts, self.phones,
-            self.emails, self.tags, self.shares, self.changes,
+            self.emails, self.tags, self.shares, self.changes, self.search,
         )  # fmt: skip
 
 
@@ -262,6 +290,7 @@ class _Rows(NamedTuple):
     tags: list[tuple[Any, ...]]
     shares: list[tuple[Any, ...]]
     changes: list[tuple[Any, ...]]
+    search: list[tuple[Any, ...]]
 
 
 CUSTOMER_FIELDS = (
@@ -290,6 +319,7 @@ def _write(rows: _Rows) -> None:
         _insert(cursor, Customer.tags.through, ("customer", "tag"), rows.tags)
         _insert(cursor, Customer.shared_with.through, ("customer", "user"), rows.shares)
         _insert(cursor, CustomerChange, CHANGE_FIELDS, rows.changes)
+        search_services.insert_rows(cursor, rows.search)
 
 
 @dataclass(frozen=True)
@@ -387,12 +417,20 @@ def demo_customers_load(
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")  # 256 MB
     batches = _batches_in_child(plan) if count >= PARALLEL_FROM else _batches(plan)
+    # Into an empty search index, write the terms first and build its B-tree once at the end.
+    bulk_index = count >= PARALLEL_FROM and not SearchTerm.objects.exists()
+    if bulk_index:
+        search_services.search_index_drop_scan_index()
     written = 0
-    for rows in batches:
-        _write(rows)
-        written += len(rows.customers)
-        if progress is not None:
-            progress(written)
+    try:
+        for rows in batches:
+            _write(rows)
+            written += len(rows.customers)
+            if progress is not None:
+                progress(written)
+    finally:
+        if bulk_index:
+            search_services.search_index_create_scan_index()
     with connection.cursor() as cursor:
         # PostgreSQL: move the id sequences past the ids given here (SQLite needs nothing).
         for sql in connection.ops.sequence_reset_sql(no_style(), [Customer, Contact]):

@@ -251,6 +251,21 @@ class CustomerFilterForm(forms.Form):
         choices=[("", _("Active and public pool")), *Customer.Status.choices],
     )
     order = forms.ChoiceField(label=_("Sort by"), required=False, choices=ORDER_CHOICES)
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    updated_from = forms.DateField(
+        label=_("Updated from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    updated_to = forms.DateField(
+        label=_("Updated to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).
+    CUSTOM_PREFIX = "cf_"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,6 +297,18 @@ class CustomerFilterForm(forms.Form):
             channel=data.get("channel") or "",
             q=(data.get("q") or "").strip(),
             order=data.get("order") or "-id",
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            updated_from=data.get("updated_from"),
+            updated_to=data.get("updated_to"),
+            custom=self.custom_conditions(),
+        )
+
+    def custom_conditions(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (key.removeprefix(self.CUSTOM_PREFIX), str(value).strip()[:200])
+            for key, value in sorted(self.data.items())
+            if key.startswith(self.CUSTOM_PREFIX) and str(value).strip()
         )
 
     @property
@@ -289,7 +316,7 @@ class CustomerFilterForm(forms.Form):
         if not self.is_bound:
             return 0
         keys = set(self.fields) - {"q", "order"}
-        return sum(1 for key in keys if self.data.get(key))
+        return sum(1 for key in keys if self.data.get(key)) + len(self.custom_conditions())
 
 
 # --- actions on one customer ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Every read of customers goes through here, scoped by ``kehu.core.access``."""
 
+import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -97,6 +98,12 @@ class CustomerFilters:
     channel: str = ""
     q: str = ""
     order: str = "-id"
+    created_from: date | None = None  # date ranges are inclusive, in the configured zone
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+    # Custom field conditions: (code, value); a multiple choice field matches if it holds it.
+    custom: tuple[tuple[str, str], ...] = ()
 
 
 ORDERINGS = {
@@ -129,10 +136,55 @@ def customer_list(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
         "tags__name": filters.tag,
     }
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
+    queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
     if filters.q:
-        queryset = queryset.filter(Q(name__icontains=filters.q))
+        from kehu.search.filters import search_filter_q
+
+        queryset = queryset.filter(search_filter_q(filters.q))
     order = ORDERINGS.get(filters.order, ORDERINGS["-id"])
     return queryset.select_related("owner", "team", "source_channel").order_by(*order)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _date_ranges(filters: CustomerFilters) -> Q:
+    q = Q()
+    for name in ("created", "updated"):
+        start, end = getattr(filters, f"{name}_from"), getattr(filters, f"{name}_to")
+        if start:
+            q &= Q(**{f"{name}_at__gte": _day_start(start)})
+        if end:
+            q &= Q(**{f"{name}_at__lt": _day_start(end + timedelta(days=1))})
+    return q
+
+
+def _custom_conditions(conditions: tuple[tuple[str, str], ...]) -> list[Q]:
+    """Conditions on non-sensitive custom fields; unknown or sensitive ones match nothing (a
+    filter must never reveal an encrypted value)."""
+    if not conditions:
+        return []
+    fields = {
+        c.code: c for c in CustomField.objects.filter(code__in=[code for code, _v in conditions])
+    }
+    result = []
+    for code, value in conditions:
+        custom = fields.get(code)
+        if custom is None or custom.sensitive:
+            result.append(Q(pk__in=[]))
+        elif custom.field_type == CustomField.Type.MULTI_CHOICE:
+            # The stored JSON array's text holds the quoted choice (escaped or not).
+            quoted = {f'"{value}"', json.dumps(value)}
+            either = Q()
+            for text in quoted:
+                either |= Q(**{f"custom_values__{code}__icontains": text})
+            result.append(either)
+        elif custom.field_type == CustomField.Type.BOOLEAN:
+            result.append(Q(**{f"custom_values__{code}": value in ("true", "1", True)}))
+        else:
+            result.append(Q(**{f"custom_values__{code}": value}))
+    return result
 
 
 # --- fields -----------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from kehu.customers.values import (
     read_value,
     to_text,
 )
+from kehu.search.services import search_index_update
 
 DEFAULT_CHANNEL = "direct_entry"
 
@@ -242,6 +243,7 @@ def _apply(
         if profile is not None:
             profile.save()
     CustomerChange.objects.bulk_create(changes)
+    search_index_update(customer_ids=[customer.pk])
     return changes
 
 
@@ -334,6 +336,7 @@ def _set_status(*, user: User | None, customer: Customer, status: str, note: str
     customer.archived_at = timezone.now() if status == Customer.Status.ARCHIVED else None
     customer.save(update_fields=["status", "archived_at", "updated_at"])
     change.save()
+    search_index_update(customer_ids=[customer.pk])
     return customer
 
 
@@ -375,6 +378,7 @@ def customer_assign(
         customer.status = Customer.Status.ACTIVE if owner else Customer.Status.PUBLIC_POOL
     customer.save(update_fields=["owner", "team", "status", "updated_at"])
     change.save()
+    search_index_update(customer_ids=[customer.pk])
     return customer
 
 
@@ -471,6 +475,7 @@ def contact_save(
             user=user,
             channel=_default_channel(),
         ).save()
+    search_index_update(customer_ids=[customer.pk])
     return contact
 
 
@@ -487,6 +492,7 @@ def contact_delete(*, user: User | None, contact: Contact) -> None:
         channel=None,
     ).save()
     contact.delete()
+    search_index_update(customer_ids=[customer.pk])
 
 
 def contact_summary(contact: Contact) -> str:
@@ -654,4 +660,5 @@ def customer_claim(*, user: User, customer: Customer, note: str = "") -> Custome
     customer.status = Customer.Status.ACTIVE
     customer.save(update_fields=["owner", "team", "status", "updated_at"])
     change.save()
+    search_index_update(customer_ids=[customer.pk])
     return customer

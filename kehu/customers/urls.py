@@ -1,11 +1,15 @@
 from django.urls import path
 
-from kehu.customers import views
+from kehu.customers import segment_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
+    path("segments/", segment_views.segment_list, name="segments"),
+    path("segments/new/", segment_views.segment_create, name="segment_create"),
+    path("segments/<int:segment_id>/count/", segment_views.segment_refresh, name="segment_refresh"),
+    path("segments/<int:segment_id>/delete/", segment_views.segment_delete, name="segment_delete"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/history/", views.customer_history, name="history"),
     path("<int:customer_id>/groups/<slug:group>/", views.customer_group, name="group"),

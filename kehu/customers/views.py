@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.core.access import is_read_only
 from kehu.core.http import AuthenticatedRequest
+from kehu.core.pagination import CappedPaginator
 from kehu.customers import selectors, services
 from kehu.customers.fields import GROUP_LABELS, Group
 from kehu.customers.forms import (
@@ -68,7 +69,7 @@ def _render(
 def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None)
     customers = selectors.customer_list(user=request.user, filters=form.filters())
-    page = Paginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
+    page = CappedPaginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {"form": form, "page": page, "can_create": not is_read_only(request.user)}

@@ -137,6 +137,9 @@ def _detail_of(user: User, customer: Customer, as_of: date | None = None) -> _De
 @paginate(KeysetPagination)
 def customer_list(request: AuthenticatedRequest, filters: Query[CustomerFilterIn]) -> object:
     given = filters.model_dump(exclude_none=True)
+    given["custom"] = tuple(
+        tuple(item.split("=", 1)) for item in given.pop("custom", []) if "=" in item
+    )
     return selectors.customer_list(
         user=request.user, filters=CustomerFilters(**given)
     ).prefetch_related("tags")

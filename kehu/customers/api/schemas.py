@@ -47,8 +47,17 @@ class CustomerFilterIn(Schema):
     province: str = ""
     city: str = ""
     channel: str = Field("", description="A channel code: where the customer came from.")
-    q: str = Field("", description="Part of the name.")
+    q: str = Field(
+        "", description="Search as in `/search`: name (any part), pinyin, phone digits, tag…"
+    )
     order: Ordering = "-id"
+    created_from: date | None = None
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+    custom: list[str] = Field(
+        [], description="Custom field conditions `code=value` (repeat for several)."
+    )
 
 
 class CustomerItem(Schema):

@@ -1,0 +1,202 @@
+"""Searching customers and their contacts within the user's scope.
+
+A query becomes a few prefix ranges of the index (``kehu.search.terms.plan_query``); each is
+scanned with its own small limit, narrowed to the user's scope inside the index for a sales
+rep, and the matches are ranked here: exact before prefix before substring, the customer's own
+name before a contact's, for a rep their own customers first. The customers themselves are then
+read through ``customers_visible_to``: what a user cannot see is never returned and never
+counted, whatever the index says.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Prefetch
+
+from kehu.accounts.models import Membership
+from kehu.core.access import Scope, policy_for
+from kehu.core.phones import mask_phone
+from kehu.customers.models import Contact, Customer, Phone
+from kehu.customers.selectors import customers_visible_to
+from kehu.customers.values import lookup_hash
+from kehu.search.filters import TOP
+from kehu.search.models import SearchTerm
+from kehu.search.terms import TERM_TEXT, Plan, Probe, normalize, phone_term, plan_query
+
+MAX_RESULTS = 50
+SCAN_LIMIT = 200  # rows read per range; a range with more holds only weak matches
+
+
+class Rank:
+    """Lower is better: the whole value typed, the whole name typed in pinyin, the start of a
+    value, a part inside it."""
+
+    EXACT, EXACT_PINYIN, PREFIX, SUBSTRING = 0, 1, 2, 3
+
+
+@dataclass
+class Hit:
+    customer: Customer
+    rank: int
+    source: int
+    own: bool
+    matched: str = ""  # what matched, as the user may see it (a contact's name, masked phone)
+    phones: list[str] = field(default_factory=list)  # masked
+
+    @property
+    def match_label(self) -> str:
+        return str(SearchTerm.Source(self.source).label)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    more: bool  # more matches than shown (never a count: it could hint at hidden customers)
+
+
+def _scope_sql(user: Any) -> tuple[str, list[Any]]:
+    """SQL narrowing index rows to a rep's scope (a superset: results are re-checked)."""
+    policy = policy_for(user)
+    if policy.view is Scope.ALL:
+        return "", []
+    if policy.view is Scope.NONE:
+        return " AND 1 = 0", []
+    teams = list(
+        Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
+    )
+    owners = [user.pk]
+    if teams:
+        owners += list(
+            Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True)
+        )
+    shared = list(
+        Customer.shared_with.through.objects.filter(user=user).values_list("customer_id", flat=True)
+    )
+    parts = [f"owner_id IN ({', '.join(['%s'] * len(owners))})"]
+    params: list[Any] = list(owners)
+    if teams:
+        parts.append(f"team_id IN ({', '.join(['%s'] * len(teams))})")
+        params += teams
+    if shared:
+        parts.append(f"customer_id IN ({', '.join(['%s'] * len(shared))})")
+        params += shared
+    return f" AND ({' OR '.join(parts)})", params
+
+
+def _scan(probes: list[Probe], scope: str, params: list[Any], limit: int) -> list[tuple[Any, ...]]:
+    """(probe index, term, customer, source, owner) for each probe's first ``limit`` rows."""
+    if not probes:
+        return []
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    selects, args = [], []
+    for number, probe in enumerate(probes):
+        selects.append(
+            f"SELECT * FROM (SELECT {number} AS probe, term, customer_id, source, owner_id "  # noqa: S608
+            f"FROM {table} WHERE term >= %s AND term < %s{scope} ORDER BY term LIMIT {limit}) "
+            f"AS p{number}"
+        )
+        args += [probe.prefix, probe.prefix + TOP, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), args)
+        return list(cursor.fetchall())
+
+
+def _rank(probe: Probe, term: str) -> int:
+    if probe.inner:
+        return Rank.SUBSTRING
+    if term != probe.prefix or len(term) > TERM_TEXT:  # longer, or possibly cut short
+        return Rank.PREFIX
+    return Rank.EXACT_PINYIN if term[0] in "PJ" else Rank.EXACT
+
+
+def _matches_text(plan: Plan, customer: Customer) -> bool:
+    """A mixed query (张w) needs its Han characters in the name or a contact's name."""
+    if not plan.must_contain:
+        return True
+    names = [customer.name, *(c.name for c in customer.contacts.all())]
+    return any(plan.must_contain in normalize(name) for name in names)
+
+
+def _matched_detail(hit: Hit, plan: Plan, query: str) -> str:
+    if hit.source in (SearchTerm.Source.PHONE, SearchTerm.Source.CONTACT_PHONE):
+        for phone in hit.customer.phones.all():
+            if phone_term(phone.number).startswith(plan.probes[-1].prefix):
+                return mask_phone(phone.number)
+    if hit.source == SearchTerm.Source.CONTACT:
+        for contact in hit.customer.contacts.all():
+            if _contact_matches(contact.name, plan):
+                return contact.name
+    return ""
+
+
+def _contact_matches(name: str, plan: Plan) -> bool:
+    from kehu.search.terms import name_terms
+
+    return any(
+        term.startswith(probe.prefix)
+        for term in name_terms(name, person=True)
+        for probe in plan.probes
+    )
+
+
+def customer_search(*, user: Any, q: str, limit: int = 20) -> SearchResult:
+    """The customers (and contacts) matching ``q`` that ``user`` may see, best first."""
+    limit = max(1, min(limit, MAX_RESULTS))
+    plan = plan_query(q[:100], hash_of=lookup_hash)
+    if not plan.probes:
+        return SearchResult(query=q, hits=[], more=False)
+    if len(plan.text) == 1:
+        # One character: names that start with it only (a surname), never substrings.
+        plan.probes = [p for p in plan.probes if not p.inner]
+    scope, params = _scope_sql(user)
+    rows = _scan(plan.probes, scope, params, SCAN_LIMIT)
+    own_rows: list[tuple[Any, ...]] = []
+    if scope:
+        # A rep's own customers first, even where a range holds more than SCAN_LIMIT matches.
+        own_rows = _scan(plan.probes, " AND owner_id = %s", [user.pk], limit)
+    best: dict[int, tuple[int, int, int]] = {}  # customer -> (rank, source, order seen)
+    for order, (number, term, customer_id, source, _owner) in enumerate(own_rows + rows):
+        key = (_rank(plan.probes[number], term), source, order)
+        if customer_id not in best or key < best[customer_id]:
+            best[customer_id] = key
+    if not best:
+        return SearchResult(query=q, hits=[], more=False)
+    # Rank before reading customers; read a few more than shown for the mixed-query check.
+    ranked_ids = sorted(best, key=lambda cid: best[cid])[: limit * 3]
+    customers = {
+        c.pk: c
+        for c in customers_visible_to(user)
+        .filter(pk__in=ranked_ids)
+        .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("phones", queryset=Phone.objects.order_by("contact_id", "id")),
+            Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id")),
+        )
+    }
+    hits = []
+    for cid in ranked_ids:
+        customer = customers.get(cid)
+        if customer is None or not _matches_text(plan, customer):
+            continue
+        rank, source, _order = best[cid]
+        hits.append(
+            Hit(
+                customer=customer,
+                rank=rank,
+                source=source,
+                own=customer.owner_id == user.pk,
+                phones=[mask_phone(p.number) for p in customer.phones.all() if not p.contact_id][
+                    :2
+                ],
+            )
+        )
+    if scope:
+        hits.sort(key=lambda h: (h.rank, not h.own, h.source))
+    else:
+        hits.sort(key=lambda h: (h.rank, h.source))
+    for hit in hits[:limit]:
+        hit.matched = _matched_detail(hit, plan, q)
+    return SearchResult(query=q, hits=hits[:limit], more=len(hits) > limit)

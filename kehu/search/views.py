@@ -1,0 +1,26 @@
+"""The search box in the top bar: results as you type (htmx), and a page without JavaScript."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from kehu.core.http import AuthenticatedRequest
+from kehu.search.selectors import customer_search
+
+
+@require_GET
+def search(request: AuthenticatedRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    result = customer_search(user=request.user, q=q, limit=10 if _is_htmx(request) else 50)
+    template = "search/partials/search_results.html" if _is_htmx(request) else "search/search.html"
+    response = render(request, template, {"q": q, "result": result})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _is_htmx(request: AuthenticatedRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
