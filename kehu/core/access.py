@@ -156,9 +156,7 @@ def can_claim_from_pool(user: Any) -> bool:
 
 # Roles that open and work service cases, for the customers they can see. Leaders and
 # marketers read cases but do not work them.
-CASE_WORKER_ROLES = frozenset(
-    {Role.SERVICE_AGENT, Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN}
-)
+CASE_WORKER_ROLES = frozenset({Role.SERVICE_AGENT, Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN})
 
 
 def can_work_cases(user: Any) -> bool:
