@@ -219,7 +219,8 @@ def test_a_reps_own_customers_come_first(make_user):
     hits = customer_search(user=manager, q="张伟").hits
     # then
     assert len(hits) == 4
-    assert hits[0].own and hits[0].customer.owner == manager
+    assert hits[0].own
+    assert hits[0].customer.owner == manager
 
 
 # --- scope ------------------------------------------------------------------------------------
