@@ -8,6 +8,7 @@ read through ``customers_visible_to``: what a user cannot see is never returned 
 counted, whatever the index says.
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,17 +72,18 @@ def _scope_sql(user: Any) -> tuple[str, list[Any]]:
         owners += list(
             Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True)
         )
-    shared = list(
-        Customer.shared_with.through.objects.filter(user=user).values_list("customer_id", flat=True)
-    )
+    through = Customer.shared_with.through._meta.db_table
     parts = [f"owner_id IN ({', '.join(['%s'] * len(owners))})"]
     params: list[Any] = list(owners)
     if teams:
         parts.append(f"team_id IN ({', '.join(['%s'] * len(teams))})")
         params += teams
-    if shared:
-        parts.append(f"customer_id IN ({', '.join(['%s'] * len(shared))})")
-        params += shared
+    # A subquery, not a list: a team manager may have thousands of customers shared.
+    parts.append(
+        f"customer_id IN (SELECT customer_id FROM {connection.ops.quote_name(through)} "  # noqa: S608
+        "WHERE user_id = %s)"
+    )
+    params.append(user.pk)
     return f" AND ({' OR '.join(parts)})", params
 
 
@@ -111,6 +113,21 @@ def _rank(probe: Probe, term: str) -> int:
     return Rank.EXACT_PINYIN if term[0] in "PJ" else Rank.EXACT
 
 
+SHOWN_FIELDS = (
+    "id", "name", "kind", "status", "grade", "city", "owner_id", "team_id",
+    "owner__id", "owner__username", "owner__display_name", "owner__first_name",
+    "owner__last_name",
+)  # fmt: skip
+_MAINLAND_MOBILE = re.compile(r"\+861\d{10}")
+
+
+def _masked(e164: str) -> str:
+    """``mask_phone`` without parsing the common case, a mainland mobile (138****8000)."""
+    if _MAINLAND_MOBILE.fullmatch(e164):
+        return f"{e164[3:6]}****{e164[-4:]}"
+    return mask_phone(e164)
+
+
 def _matches_text(plan: Plan, customer: Customer) -> bool:
     """A mixed query (张w) needs its Han characters in the name or a contact's name."""
     if not plan.must_contain:
@@ -123,7 +140,7 @@ def _matched_detail(hit: Hit, plan: Plan, query: str) -> str:
     if hit.source in (SearchTerm.Source.PHONE, SearchTerm.Source.CONTACT_PHONE):
         for phone in hit.customer.phones.all():
             if phone_term(phone.number).startswith(plan.probes[-1].prefix):
-                return mask_phone(phone.number)
+                return _masked(phone.number)
     if hit.source == SearchTerm.Source.CONTACT:
         for contact in hit.customer.contacts.all():
             if _contact_matches(contact.name, plan):
@@ -163,19 +180,26 @@ def customer_search(*, user: Any, q: str, limit: int = 20) -> SearchResult:
             best[customer_id] = key
     if not best:
         return SearchResult(query=q, hits=[], more=False)
-    # Rank before reading customers; read a few more than shown for the mixed-query check.
-    ranked_ids = sorted(best, key=lambda cid: best[cid])[: limit * 3]
-    customers = {
-        c.pk: c
-        for c in customers_visible_to(user)
+    # Rank before reading customers: read one more than shown (to tell whether there is more),
+    # or a few more for a mixed query, whose Han characters are checked against the names.
+    read = limit * 3 if plan.must_contain else limit + 1
+    ranked_ids = sorted(best, key=lambda cid: best[cid])[:read]
+    needs_contacts = plan.must_contain or any(
+        best[cid][1] == SearchTerm.Source.CONTACT for cid in ranked_ids
+    )
+    queryset = (
+        customers_visible_to(user)
         .filter(pk__in=ranked_ids)
         .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
         .select_related("owner")
-        .prefetch_related(
-            Prefetch("phones", queryset=Phone.objects.order_by("contact_id", "id")),
-            Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id")),
+        .only(*SHOWN_FIELDS)
+        .prefetch_related(Prefetch("phones", queryset=Phone.objects.order_by("contact_id", "id")))
+    )
+    if needs_contacts:
+        queryset = queryset.prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id"))
         )
-    }
+    customers = {c.pk: c for c in queryset}
     hits = []
     for cid in ranked_ids:
         customer = customers.get(cid)
@@ -188,9 +212,6 @@ def customer_search(*, user: Any, q: str, limit: int = 20) -> SearchResult:
                 rank=rank,
                 source=source,
                 own=customer.owner_id == user.pk,
-                phones=[mask_phone(p.number) for p in customer.phones.all() if not p.contact_id][
-                    :2
-                ],
             )
         )
     if scope:
@@ -198,5 +219,7 @@ def customer_search(*, user: Any, q: str, limit: int = 20) -> SearchResult:
     else:
         hits.sort(key=lambda h: (h.rank, h.source))
     for hit in hits[:limit]:
+        own_phones = [p.number for p in hit.customer.phones.all() if not p.contact_id]
+        hit.phones = [_masked(number) for number in own_phones[:2]]
         hit.matched = _matched_detail(hit, plan, q)
     return SearchResult(query=q, hits=hits[:limit], more=len(hits) > limit)

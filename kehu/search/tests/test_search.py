@@ -375,6 +375,8 @@ def test_query_count_does_not_grow_with_results(archivist, client: Client):
     # given
     client.force_login(archivist)
     person(archivist, "张伟", phones=["13800138000"])
+    first = org(archivist, "张旺贸易有限公司")
+    services.contact_save(user=archivist, customer=first, data={"name": "赵武"})
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
