@@ -23,6 +23,7 @@ Accounts
 
 Data
   demo                   Load demo teams, users and customers (Chinese sample data)
+  search rebuild         Re-create the customer search index (search stats: its size)
 
 Roles: sales_rep, archive_admin, service_agent, marketer, leader, admin.
 Run 'kehu COMMAND --help' for a command's options; 'kehu help --commands' lists every command.
