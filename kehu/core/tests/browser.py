@@ -140,7 +140,12 @@ class PageProblems:
         )
         context.on(
             "requestfailed",
-            lambda request: self.problems.append(f"request failed: {request.url}"),
+            lambda request: (
+                # A navigation cancels the previous page's pending loads (e.g. its favicon).
+                None
+                if request.failure == "net::ERR_ABORTED"
+                else self.problems.append(f"request failed: {request.url}")
+            ),
         )
 
 

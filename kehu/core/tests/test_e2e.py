@@ -90,8 +90,11 @@ def test_language_switch_is_kept(page: Page, new_context: NewContext, live_app: 
     expect(other.get_by_test_id("user-name")).to_have_text(ADMIN_NAME)
     expect(other.locator("html")).to_have_attribute("lang", "zh-CN")
 
-    # Last, so the checks above run even while the Chinese catalogue is missing.
     expect(logout).to_have_text("退出登录")
+
+    # Back to English: later tests sign in as the administrator and read English messages.
+    page.get_by_test_id("lang-en").click()
+    expect(html).to_have_attribute("lang", "en")
 
 
 def test_sign_out(page: Page, live_app: str) -> None:
