@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kehu.accounts.models import ApiToken, User
+from kehu.accounts.models import ApiToken, Membership, Team, User
 
 # Writing last_used_at on every request would turn each API read into a write.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
@@ -39,3 +39,11 @@ def api_token_get_for_user(*, user: User, token_id: int) -> ApiToken | None:
 
 def users_list() -> QuerySet[User]:
     return User.objects.prefetch_related("memberships__team").order_by("-id")
+
+
+def primary_team(*, user: User | None) -> Team | None:
+    """The team a user's customers belong to: their first membership's, or None."""
+    if user is None:
+        return None
+    membership = Membership.objects.filter(user=user).select_related("team").order_by("id").first()
+    return membership.team if membership else None

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Membership, Team, User
+from kehu.accounts.models import Team, User
+from kehu.accounts.selectors import primary_team
 from kehu.core.access import can_manage_accounts, can_reveal, is_read_only
 from kehu.core.audit import audit_log
 from kehu.core.encryption import encrypt
@@ -278,9 +279,8 @@ def customer_create(
         owner = user
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": [_("This user is disabled.")]})
-    if team is None and owner is not None:
-        membership = Membership.objects.filter(user=owner).select_related("team").first()
-        team = membership.team if membership else None
+    if team is None:
+        team = primary_team(user=owner)
     customer = Customer.objects.create(
         name=cleaned["name"],
         kind=kind,
@@ -372,8 +372,7 @@ def customer_assign(
         note=note,
     )
     customer.owner = owner
-    membership = Membership.objects.filter(user=owner).select_related("team").first()
-    customer.team = membership.team if membership else None
+    customer.team = primary_team(user=owner)
     if customer.status in {Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL}:
         customer.status = Customer.Status.ACTIVE if owner else Customer.Status.PUBLIC_POOL
     customer.save(update_fields=["owner", "team", "status", "updated_at"])
@@ -655,8 +654,7 @@ def customer_claim(*, user: User, customer: Customer, note: str = "") -> Custome
         note=note,
     )
     customer.owner = user
-    membership = Membership.objects.filter(user=user).select_related("team").first()
-    customer.team = membership.team if membership else None
+    customer.team = primary_team(user=user)
     customer.status = Customer.Status.ACTIVE
     customer.save(update_fields=["owner", "team", "status", "updated_at"])
     change.save()

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from kehu.accounts.models import Membership
-from kehu.core.access import Scope, policy_for
+from kehu.core.access import Scope, managed_team_ids, policy_for
 from kehu.core.phones import mask_phone
 from kehu.customers.models import Contact, Customer, Phone
 from kehu.customers.selectors import customers_visible_to
@@ -64,9 +64,7 @@ def _scope_sql(user: Any) -> tuple[str, list[Any]]:
         return "", []
     if policy.view is Scope.NONE:
         return " AND 1 = 0", []
-    teams = list(
-        Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
-    )
+    teams = managed_team_ids(user)
     owners = [user.pk]
     if teams:
         owners += list(
