@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "kehu.intake",
     "kehu.sales",
     "kehu.service",
+    "kehu.imports",
+    "kehu.dedup",
+    "kehu.quality",
 ]
 
 MIDDLEWARE = [

@@ -143,6 +143,13 @@ def can_view_audit(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and user.role == Role.ARCHIVE_ADMIN)
 
 
+def can_administer_archive(user: Any) -> bool:
+    """May ``user`` run the archive administrator's tools: import (and undo an import), find
+    and merge duplicates (and undo a merge), read the data-quality page? Archive
+    administrators and admins: the roles that may change every record."""
+    return policy_for(user).change is Scope.ALL
+
+
 def can_view_pool(user: Any) -> bool:
     """May ``user`` browse the public pool (公海)? Every role that sees customers; pool
     customers show masked until someone claims them."""

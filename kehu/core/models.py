@@ -28,6 +28,10 @@ class AuditEvent(models.Model):
         USER_DISABLED = "user_disabled", _("user disabled")
         REVEAL = "reveal", _("sensitive field revealed")
         EXPORT = "export", _("data exported")
+        IMPORT = "import", _("data imported")
+        IMPORT_UNDONE = "import_undone", _("import undone")
+        MERGE = "merge", _("customers merged")
+        UNMERGE = "unmerge", _("merge undone")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

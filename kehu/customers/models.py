@@ -129,6 +129,8 @@ class Customer(TimeStampedModel):
     custom_values = models.JSONField(_("custom fields"), default=dict, blank=True)
     custom_sensitive = EncryptedTextField(_("sensitive custom fields"), blank=True, default="")
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # The last periodic review (定期核查) confirming the archive is correct (seed 002).
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -226,6 +228,15 @@ class PersonProfile(models.Model):
     class Meta:
         verbose_name = _("person profile")
         verbose_name_plural = _("person profiles")
+        constraints = [
+            # One ID number, one live customer. A merge clears the hash (and an organization's
+            # credit code) on the tombstone, so merged customers never block the survivor.
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=~models.Q(id_number_hash=""),
+                name="customers_person_id_number_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.customer)
@@ -423,6 +434,15 @@ class CustomerChange(models.Model):
     )
     changed_at = models.DateTimeField(_("changed at"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The import that wrote this fact, if one did (provenance; an undone import removes them).
+    import_batch = models.ForeignKey(
+        "imports.ImportBatch",
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+    )
 
     class Meta:
         verbose_name = _("customer change")

@@ -81,7 +81,7 @@ def _clean_payload(
         if spec.required and cleaned[code] in (None, "", []):
             errors[code] = [_("This field is required.")]
     _cross_check_id_number(cleaned, customer, errors)
-    _check_credit_code_unique(cleaned, customer, errors)
+    _check_unique_keys(cleaned, customer, errors)
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -124,19 +124,29 @@ def _cross_check_id_number(
             cleaned["person.birth_date"] = parsed.birth_date
 
 
-def _check_credit_code_unique(
+def _check_unique_keys(
     cleaned: dict[str, Any], customer: Customer | None, errors: dict[str, list[str]]
 ) -> None:
+    """An ID number or a credit code belongs to one customer (the database enforces it too;
+    this names the field in the user's language instead of failing on the constraint)."""
+    number = cleaned.get("person.id_number")
+    if number:
+        people = PersonProfile.objects.filter(id_number_hash=lookup_hash(number))
+        if customer is not None:
+            people = people.exclude(customer=customer)
+        if people.exists():
+            errors.setdefault("person.id_number", []).append(
+                _("Another customer already has this ID number.")
+            )
     code = cleaned.get("organization.credit_code")
-    if not code:
-        return
-    clash = OrganizationProfile.objects.filter(credit_code=code)
-    if customer is not None:
-        clash = clash.exclude(customer=customer)
-    if clash.exists():
-        errors.setdefault("organization.credit_code", []).append(
-            _("Another customer already has this credit code.")
-        )
+    if code:
+        orgs = OrganizationProfile.objects.filter(credit_code=code)
+        if customer is not None:
+            orgs = orgs.exclude(customer=customer)
+        if orgs.exists():
+            errors.setdefault("organization.credit_code", []).append(
+                _("Another customer already has this credit code.")
+            )
 
 
 # --- writing ----------------------------------------------------------------------------------
