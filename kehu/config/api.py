@@ -72,3 +72,7 @@ from kehu.service.api import feedback_router as service_feedback_router  # noqa:
 
 api.add_router("/cases", service_cases_router)
 api.add_router("/feedback", service_feedback_router)
+
+from kehu.exports.api import router as exports_router  # noqa: E402
+
+api.add_router("/exports", exports_router)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kehu.imports",
     "kehu.dedup",
     "kehu.quality",
+    "kehu.exports",
 ]
 
 MIDDLEWARE = [

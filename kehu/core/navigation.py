@@ -8,7 +8,12 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.access import can_manage_accounts, can_view_audit, can_view_pool
+from kehu.core.access import (
+    can_export,
+    can_manage_accounts,
+    can_view_audit,
+    can_view_pool,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ NAV_ITEMS = [
     NavItem(_("Service"), "service:queue", "lifebuoy", "service"),
     NavItem(_("Caller lookup"), "calls:lookup", "phone", "calls"),
     NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
+    NavItem(_("My exports"), "exports:list", "form", "exports", can_export),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import is_read_only
+from kehu.core.access import can_export, is_read_only
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import CappedPaginator
 from kehu.customers import selectors, services
@@ -72,7 +72,12 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     page = CappedPaginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"form": form, "page": page, "can_create": not is_read_only(request.user)}
+    context = {
+        "form": form,
+        "page": page,
+        "can_create": not is_read_only(request.user),
+        "can_export": can_export(request.user),
+    }
     return _render(
         request,
         "customers/customer_list.html",

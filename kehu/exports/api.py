@@ -1,0 +1,128 @@
+"""``/api/v1/exports``: export the customer list (filters or a segment, chosen columns) to XLSX
+or CSV. Small exports are finished in the response (201), larger ones run in the background
+(202) — poll ``GET /exports/{id}`` until ``status`` is ``done``, then download. A job is only
+its requester's: anyone else gets 404.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from kehu.core.api import ERROR_RESPONSES, Conflict, ErrorBody
+from kehu.core.http import AuthenticatedRequest
+from kehu.core.pagination import KeysetPagination
+from kehu.exports import selectors, services
+from kehu.exports.columns import export_columns
+from kehu.exports.models import ExportJob
+
+router = Router(tags=["exports"])
+
+CONTENT_TYPES = {
+    ExportJob.Format.CSV: "text/csv; charset=utf-8",
+    ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportIn(Schema):
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "List filters as in `GET /customers/` and segments: kind, stage, grade, status, "
+            "owner_id, team_id, tag, province, city, channel, q, order, created_from, "
+            "created_to, updated_from, updated_to (YYYY-MM-DD), custom: [[code, value], …]."
+        ),
+    )
+    segment: int | None = Field(None, description="Export a saved segment instead of filters.")
+    columns: list[str] = Field(description="Column codes, see `GET /exports/columns`.")
+    format: str = Field(description="`xlsx` or `csv` (UTF-8 with BOM).")
+
+
+class ExportOut(Schema):
+    id: int
+    format: str
+    status: str
+    row_count: int | None
+    columns: list[str]
+    filters: dict[str, Any]
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    download_url: str | None
+
+    @staticmethod
+    def resolve_download_url(obj: ExportJob) -> str | None:
+        if obj.status != ExportJob.Status.DONE:
+            return None
+        return reverse("api:export_download", args=[obj.pk])
+
+
+class ColumnOut(Schema):
+    code: str
+    label: str
+    sensitive: str | None
+
+
+ONE = {200: ExportOut, 404: ErrorBody, **ERROR_RESPONSES}
+
+
+@router.get("/columns", response={200: list[ColumnOut], **ERROR_RESPONSES}, summary="Columns")
+def export_column_list(request: AuthenticatedRequest) -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "label": str(c.label), "sensitive": c.sensitive}
+        for c in export_columns().values()
+    ]
+
+
+@router.post(
+    "/",
+    response={201: ExportOut, 202: ExportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Export the customer list",
+)
+def export_create(request: AuthenticatedRequest, payload: ExportIn) -> Status[ExportJob]:
+    filters = services.export_filters_from_input(
+        user=request.user, filters=payload.filters, segment_id=payload.segment
+    )
+    job = services.export_request(
+        user=request.user,
+        filters=filters,
+        columns=payload.columns,
+        format=payload.format,
+        request=request,
+    )
+    return Status(201 if job.is_finished else 202, job)
+
+
+@router.get("/", response={200: list[ExportOut], **ERROR_RESPONSES}, summary="My exports")
+@paginate(KeysetPagination)
+def export_list(request: AuthenticatedRequest) -> Any:
+    return selectors.export_jobs_for(request.user)
+
+
+@router.get("/{job_id}", response=ONE, summary="One of my exports")
+def export_detail(request: AuthenticatedRequest, job_id: int) -> ExportJob:
+    return selectors.export_job_get_for_user(user=request.user, job_id=job_id)
+
+
+@router.get(
+    "/{job_id}/download",
+    response={200: None, 404: ErrorBody, 409: ErrorBody, **ERROR_RESPONSES},
+    url_name="export_download",
+    summary="Download a finished export",
+)
+def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
+    job = selectors.export_job_get_for_user(user=request.user, job_id=job_id)
+    path = selectors.export_file(job)
+    if path is None:
+        raise Conflict(_("This export is not ready, failed or has expired."))
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=job.file_name,
+        content_type=CONTENT_TYPES[ExportJob.Format(job.format)],
+    )

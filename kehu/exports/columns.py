@@ -1,0 +1,108 @@
+"""The columns an export may hold: a few archive facts (id, kind, owner, team…) and every field
+of the registry (``kehu.customers.fields``) plus the active custom fields.
+
+A column turns one customer into the text of one cell, masked like the 360° page unless the
+exporting user may reveal the field's group.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.access import SensitiveGroup
+from kehu.customers.fields import BUILTIN_FIELDS, FieldSpec, Store
+from kehu.customers.models import Customer, CustomField
+
+# _display_text: the 360° page's words for a stored value (choice labels, channel names, phones
+# in their local format); an export shows the same.
+from kehu.customers.selectors import _display_text, channel_labels, custom_field_spec
+from kehu.customers.values import mask_text, read_value, to_text
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# Facts of the archive record itself, not fields of the profile.
+RECORD_COLUMNS: dict[str, tuple[str | Promise, Callable[[Customer], Any]]] = {
+    "id": (_("ID"), lambda c: c.pk),
+    "kind": (_("kind"), lambda c: c.get_kind_display()),
+    "status": (_("status"), lambda c: c.get_status_display()),
+    "owner": (_("owner"), lambda c: str(c.owner) if c.owner else ""),
+    "team": (_("team"), lambda c: c.team.name if c.team else ""),
+    "province": (_("province"), lambda c: c.province),
+    "city": (_("city"), lambda c: c.city),
+    "created_at": (_("created at"), lambda c: _local(c.created_at)),
+    "updated_at": (_("updated at"), lambda c: _local(c.updated_at)),
+    "reviewed_at": (_("reviewed at"), lambda c: _local(c.reviewed_at)),
+}
+
+DEFAULT_COLUMNS = ("id", "name", "kind", "grade", "lifecycle_stage", "owner", "phones", "province")
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str | Promise
+    spec: FieldSpec | None = None  # None: a record column
+
+    @property
+    def sensitive(self) -> SensitiveGroup | None:
+        return self.spec.sensitive if self.spec else None
+
+    @property
+    def needs(self) -> str:
+        """The related rows this column reads: "phones", "emails", "tags" or ""."""
+        if self.spec is not None and self.spec.store == Store.RELATED:
+            return self.spec.code
+        return ""
+
+
+def export_columns() -> dict[str, Column]:
+    """Every column an export may hold, by code, in the order the export dialog lists them."""
+    columns = {code: Column(code, label) for code, (label, _read) in RECORD_COLUMNS.items()}
+    for spec in BUILTIN_FIELDS:
+        columns.setdefault(spec.code, Column(spec.code, spec.label, spec))
+    for custom in CustomField.objects.filter(is_active=True):
+        spec = custom_field_spec(custom)
+        columns[spec.code] = Column(spec.code, spec.label, spec)
+    return columns
+
+
+class RowMaker:
+    """Turns customers into rows of cell values for the chosen columns.
+
+    ``revealed`` are the sensitive groups shown in clear; every other sensitive value is masked.
+    """
+
+    def __init__(self, columns: list[Column], revealed: frozenset[SensitiveGroup]) -> None:
+        self.columns = columns
+        self.revealed = revealed
+        self.channels = channel_labels()
+
+    def header(self) -> list[str]:
+        return [str(column.label) for column in self.columns]
+
+    def row(self, customer: Customer) -> list[Any]:
+        return [self.cell(customer, column) for column in self.columns]
+
+    def cell(self, customer: Customer, column: Column) -> Any:
+        spec = column.spec
+        if spec is None:
+            return RECORD_COLUMNS[column.code][1](customer)
+        if customer.kind not in spec.kinds:
+            return ""
+        if spec.store == Store.CUSTOM and spec.extra.get("applies_to") not in (
+            customer.kind,
+            "both",
+        ):
+            return ""
+        text = to_text(spec, read_value(customer, spec))
+        if spec.sensitive is not None:
+            return text if spec.sensitive in self.revealed else mask_text(spec, text)
+        return _display_text(spec, text, self.channels)

@@ -1,0 +1,31 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.exports.columns import DEFAULT_COLUMNS, Column
+from kehu.exports.models import ExportJob
+
+
+class ExportForm(forms.Form):
+    """The export dialog: which columns, which format; the list's filters ride along."""
+
+    columns = forms.MultipleChoiceField(
+        label=_("Columns"), widget=forms.CheckboxSelectMultiple, required=True
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=ExportJob.Format.choices,
+        initial=ExportJob.Format.XLSX,
+        widget=forms.RadioSelect,
+    )
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
+
+    def __init__(self, *args: Any, columns: dict[str, Column], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault(
+            "columns", [code for code in DEFAULT_COLUMNS if code in columns]
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].choices = [  # type: ignore[attr-defined]
+            (code, str(column.label)) for code, column in columns.items()
+        ]

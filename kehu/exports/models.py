@@ -1,0 +1,71 @@
+"""Exports of the customer list (导出): one ``ExportJob`` per requested file."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import TimeStampedModel
+
+
+class ExportJob(TimeStampedModel):
+    """A file of customers as one user's list showed them: filters, columns and format kept."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", _("Excel (XLSX)")
+        CSV = "csv", _("CSV (UTF-8)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    columns = models.JSONField(_("columns"), default=list)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    # Relative to the data directory; only the requester may download it.
+    file_path = models.CharField(_("file"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [
+            models.Index(fields=["requester", "-id"], name="exports_requester_id"),
+            models.Index(fields=["status", "expires_at"], name="exports_status_expires"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(format__in=["xlsx", "csv"]), name="exports_job_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "done", "failed", "expired"]),
+                name="exports_job_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in {self.Status.PENDING, self.Status.RUNNING}
+
+    @property
+    def file_name(self) -> str:
+        """The name the download is offered under."""
+        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
+        return f"customers-{stamp}-{self.pk}.{self.format}"

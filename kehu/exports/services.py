@@ -1,0 +1,229 @@
+"""Every write of exports: request one, produce its file (inline or in the background), purge.
+
+Only roles with ``can_export`` export; scope is the requester's (``customer_list``); sensitive
+columns are masked unless the requester may reveal their group, and then every revealed column
+is audited (REVEAL) beside the EXPORT event that names filters, columns, rows and format.
+"""
+
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import SensitiveGroup, can_export, can_reveal
+from kehu.core.audit import audit_log
+from kehu.core.models import AuditEvent
+from kehu.customers.models import Customer
+from kehu.customers.segments import filters_from_json, filters_to_json
+from kehu.customers.selectors import CustomerFilters, customer_list
+from kehu.exports.columns import Column, RowMaker, export_columns
+from kehu.exports.models import ExportJob
+from kehu.exports.writers import write_csv, write_xlsx
+
+logger = logging.getLogger(__name__)
+
+# Up to this many rows the file is written during the request; more go to the task queue.
+INLINE_MAX_ROWS = 5_000
+CHUNK_SIZE = 1_000
+RETENTION = timedelta(days=7)
+EXPORT_DIR = "exports"
+
+
+def _clean_columns(codes: list[str]) -> list[str]:
+    known = export_columns()
+    codes = list(dict.fromkeys(str(code).strip() for code in codes if str(code).strip()))
+    if not codes:
+        raise ValidationError({"columns": [_("Choose at least one column.")]})
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValidationError(
+            {"columns": [_("Unknown columns: %(codes)s.") % {"codes": ", ".join(unknown)}]}
+        )
+    return codes
+
+
+def _clean_format(value: str) -> str:
+    if value not in ExportJob.Format.values:
+        message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(ExportJob.Format.values)}
+        raise ValidationError({"format": [message]})
+    return value
+
+
+def export_customers(
+    *, user: Any, filters: CustomerFilters, columns: list[Column]
+) -> QuerySet[Customer]:
+    """The customers of the list view, in its order, with what the columns read."""
+    queryset = customer_list(user=user, filters=filters).select_related("person", "organization")
+    related = sorted({column.needs for column in columns if column.needs})
+    return queryset.prefetch_related(*related) if related else queryset
+
+
+def export_request(
+    *,
+    user: User,
+    filters: CustomerFilters,
+    columns: list[str],
+    format: str,
+    request: HttpRequest | None = None,
+) -> ExportJob:
+    """Ask for an export of the list ``filters`` select; small ones are written at once.
+
+    Returns the job: finished (up to ``INLINE_MAX_ROWS`` rows) or queued for the worker.
+    """
+    if not can_export(user):
+        raise PermissionDenied(_("Your role may not export customers."))
+    errors: dict[str, list[str]] = {}
+    codes: list[str] = []
+    try:
+        codes = _clean_columns(columns)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        _clean_format(format)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    job = ExportJob.objects.create(
+        requester=user, filters=filters_to_json(filters), columns=codes, format=format
+    )
+    matching = customer_list(user=user, filters=filters).order_by()[: INLINE_MAX_ROWS + 1]
+    if matching.count() <= INLINE_MAX_ROWS:
+        return export_run(job_id=job.pk, request=request)
+    from kehu.exports.tasks import run_export
+
+    job_id = job.pk
+    transaction.on_commit(lambda: run_export(job_id))
+    return job
+
+
+def _write(job: ExportJob, path: Path, maker: RowMaker, customers: QuerySet[Customer]) -> int:
+    rows = (maker.row(customer) for customer in customers.iterator(chunk_size=CHUNK_SIZE))
+    if job.format == ExportJob.Format.CSV:
+        return write_csv(path, maker.header(), rows)
+    return write_xlsx(path, maker.header(), rows, title=_("Customers"))
+
+
+def export_run(*, job_id: int, request: HttpRequest | None = None) -> ExportJob:
+    """Write the job's file, streaming customers in chunks; idempotent (a job runs once).
+
+    On failure the job is marked failed with a message and no file is left behind.
+    """
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("requester").get(pk=job_id)
+        if job.status != ExportJob.Status.PENDING:
+            return job
+        job.status = ExportJob.Status.RUNNING
+        job.save(update_fields=["status", "updated_at"])
+    user = job.requester
+    directory = Path(settings.DATA_DIR) / EXPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    relative = f"{EXPORT_DIR}/{job.pk}-{secrets.token_hex(8)}.{job.format}"
+    path = Path(settings.DATA_DIR) / relative
+    partial = path.with_name(path.name + ".part")
+    try:
+        if not can_export(user):
+            raise PermissionDenied(_("Your role may not export customers."))
+        available = export_columns()
+        # A custom field deactivated since the request is left out rather than failing.
+        columns = [available[code] for code in job.columns if code in available]
+        groups = {column.sensitive for column in columns if column.sensitive is not None}
+        revealed = frozenset(group for group in groups if can_reveal(user, group))
+        customers = export_customers(
+            user=user, filters=filters_from_json(job.filters), columns=columns
+        )
+        count = _write(job, partial, RowMaker(columns, revealed), customers)
+        partial.rename(path)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        logger.exception("Export %s failed", job.pk)
+        job.status = ExportJob.Status.FAILED
+        job.error = (str(exc) if isinstance(exc, PermissionDenied | ValidationError) else "")[:300]
+        job.error = job.error or _("The export failed; try again or ask an administrator.")
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        return job
+    with transaction.atomic():
+        job.status = ExportJob.Status.DONE
+        job.row_count = count
+        job.file_path = relative
+        job.finished_at = timezone.now()
+        job.expires_at = job.finished_at + RETENTION
+        job.save()
+        _audit(job, user, columns, revealed, request)
+    return job
+
+
+def _audit(
+    job: ExportJob,
+    user: User,
+    columns: list[Column],
+    revealed: frozenset[SensitiveGroup],
+    request: HttpRequest | None,
+) -> None:
+    audit_log(
+        action=AuditEvent.Action.EXPORT,
+        actor=user,
+        request=request,
+        object_type="export",
+        object_id=job.pk,
+        detail={
+            "filters": job.filters,
+            "columns": job.columns,
+            "rows": job.row_count,
+            "format": job.format,
+        },
+    )
+    for column in columns:
+        if column.sensitive is not None and column.sensitive in revealed:
+            audit_log(
+                action=AuditEvent.Action.REVEAL,
+                actor=user,
+                request=request,
+                object_type="export",
+                object_id=job.pk,
+                detail={
+                    "field": column.code,
+                    "group": str(column.sensitive),
+                    "export": job.pk,
+                    "rows": job.row_count,
+                },
+            )
+
+
+def exports_purge_expired() -> int:
+    """Delete the files of exports past their expiry; returns how many. Idempotent."""
+    done = 0
+    expired = ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=timezone.now())
+    for job in expired.iterator():
+        if job.file_path:
+            (Path(settings.DATA_DIR) / job.file_path).unlink(missing_ok=True)
+        job.status = ExportJob.Status.EXPIRED
+        job.file_path = ""
+        job.save(update_fields=["status", "file_path", "updated_at"])
+        done += 1
+    return done
+
+
+def export_filters_from_input(
+    *, user: User, filters: dict[str, Any], segment_id: int | None = None
+) -> CustomerFilters:
+    """The list filters an API caller sent, or those of one of the caller's segments."""
+    from kehu.customers.segments import segment_get_for_user
+
+    if segment_id is not None:
+        if filters:
+            raise ValidationError({"segment": [_("Send filters or a segment, not both.")]})
+        segment = segment_get_for_user(user=user, segment_id=segment_id)
+        return filters_from_json(segment.filters)
+    return filters_from_json(filters)
