@@ -29,6 +29,7 @@ from kehu.sales.models import (
     PipelineStage,
     Product,
 )
+from kehu.sales.summary import summary_rebuild
 
 ORDER_FIELDS = (
     "id", "created_at", "updated_at", "number", "customer", "ordered_on", "channel", "status",
@@ -204,6 +205,8 @@ def demo_sales_load(
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Order, Opportunity]):
             cursor.execute(sql)
+    summary_rebuild()
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return orders, lines, payments
 

@@ -432,3 +432,38 @@ class OpportunityMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class SalesDaily(models.Model):
+    """The sales-performance report's facts summed per day, owner, team and currency, so a
+    period's report reads a few thousand rows instead of every order and payment in it.
+
+    Kept exact by the services that change those facts, in their transaction (``kehu.sales.
+    summary``): orders taken and cancelled (by order date), payments (by date received) and
+    opportunities closed won or lost (by close date, counted whatever their currency). Rows are
+    deltas that the report sums, so two rows for one key (written by concurrent transactions)
+    are harmless. ``kehu sales rebuild-summary`` re-creates it from the raw rows.
+    """
+
+    day = models.DateField(_("day"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
+    orders = models.IntegerField(_("orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), default=ZERO, max_digits=18, decimal_places=2)
+    new_customers = models.IntegerField(_("new customers"), default=0)
+    collected = models.DecimalField(_("collected"), default=ZERO, max_digits=18, decimal_places=2)
+    won = models.IntegerField(_("won"), default=0)
+    lost = models.IntegerField(_("lost"), default=0)
+
+    class Meta:
+        verbose_name = _("daily sales summary")
+        verbose_name_plural = _("daily sales summaries")
+        indexes = [models.Index(fields=["day", "owner", "team", "currency"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.owner_id}/{self.team_id} {self.currency}"

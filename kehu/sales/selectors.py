@@ -6,6 +6,7 @@ the subquery.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,6 +31,7 @@ from kehu.sales.models import (
     Payment,
     PipelineStage,
     Product,
+    SalesDaily,
 )
 
 CENT = Decimal("0.01")
@@ -459,12 +461,18 @@ def sales_performance(
     end: date,
     group_by: str = "rep",
     currency: str = DEFAULT_CURRENCY,
+    source: str = "auto",
 ) -> PerformanceReport:
     """Per rep (owner) or team, for ``start``–``end`` inclusive, over the records ``user`` sees:
     orders and revenue (not cancelled, by order date), payments collected (by date received),
     new customers (their first order ever in the period), opportunities won and lost (by close
     date) with the win rate, and today's open pipeline weighted by probability. Money in
-    ``currency`` only."""
+    ``currency`` only.
+
+    The period's sums come from the daily summary (``SalesDaily``) for users who see every
+    customer, and from the raw rows for users who see some (the summary does not know which
+    customers a user may see; their rows are few). ``source`` ("summary" or "rows") forces one.
+    """
     key = _group_field(group_by)
     rows: dict[int | None, PerformanceRow] = defaultdict(lambda: PerformanceRow(None, ""))
 
@@ -473,6 +481,43 @@ def sales_performance(
         r.key = k
         return r
 
+    if source == "auto":
+        source = "summary" if sees_all_customers(user) else "rows"
+    if source == "summary":
+        in_currency = Q(currency=currency)
+        sums = (
+            SalesDaily.objects.filter(day__gte=start, day__lte=end)
+            .order_by()
+            .values(key)
+            .annotate(
+                n=Sum("orders", filter=in_currency),
+                s=Sum("revenue", filter=in_currency),
+                first=Sum("new_customers", filter=in_currency),
+                collected=Sum("collected", filter=in_currency),
+                won=Sum("won"),
+                lost=Sum("lost"),
+            )
+        )
+        for r in sums:
+            if not any((r["n"], r["s"], r["collected"], r["won"], r["lost"])):
+                continue  # everything cancelled, or other currencies only
+            target = row(r[key])
+            target.orders = r["n"] or 0
+            target.revenue = r["s"] or ZERO
+            target.new_customers = r["first"] or 0
+            target.collected = r["collected"] or ZERO
+            target.won = r["won"] or 0
+            target.lost = r["lost"] or 0
+    else:
+        _performance_from_rows(user, start, end, key, currency, row)
+    _pipeline(user, key, currency, row)
+    return _performance_report(rows, start, end, group_by, currency)
+
+
+def _performance_from_rows(
+    user: Any, start: date, end: date, key: str, currency: str,
+    row: Callable[[int | None], PerformanceRow],
+) -> None:  # fmt: skip
     orders = (
         orders_visible_to(user)
         .filter(ordered_on__gte=start, ordered_on__lte=end, currency=currency)
@@ -511,8 +556,15 @@ def sales_performance(
     for r in closed:
         row(r[key]).won = r["won"]
         row(r[key]).lost = r["lost"]
+
+
+def _pipeline(
+    user: Any, key: str, currency: str, row: Callable[[int | None], PerformanceRow]
+) -> None:
+    """Today's open pipeline, weighted by each opportunity's probability."""
     pipeline = (
-        opportunities.filter(stage__outcome=PipelineStage.Outcome.OPEN, currency=currency)
+        opportunities_visible_to(user)
+        .filter(stage__outcome=PipelineStage.Outcome.OPEN, currency=currency)
         .order_by()
         .values(key, "probability")
         .annotate(s=Sum("amount"))
@@ -521,6 +573,10 @@ def sales_performance(
         weighted = (r["s"] or ZERO) * r["probability"] / 100
         row(r[key]).pipeline_weighted += weighted
 
+
+def _performance_report(
+    rows: dict[int | None, PerformanceRow], start: date, end: date, group_by: str, currency: str
+) -> PerformanceReport:
     labels = _labels(group_by, [k for k in rows if k is not None])
     result = []
     for k, r in rows.items():

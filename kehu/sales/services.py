@@ -21,6 +21,7 @@ from kehu.accounts.models import Membership, User
 from kehu.core.api import Conflict
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_can_change
+from kehu.sales import summary
 from kehu.sales.access import can_manage_catalogue
 from kehu.sales.models import (
     DEFAULT_CURRENCY,
@@ -214,6 +215,7 @@ def order_create(
     for row in rows:
         row.order = order
     OrderLine.objects.bulk_create(rows)
+    summary.order_counted(order, 1)
     return order
 
 
@@ -228,6 +230,7 @@ def order_cancel(*, user: User, order: Order) -> Order:
         raise Conflict(_("Payments were recorded on this order; it cannot be cancelled."))
     order.status = Order.Status.CANCELLED
     order.save(update_fields=["status", "updated_at"])
+    summary.order_counted(order, -1)
     return order
 
 
@@ -297,6 +300,7 @@ def payment_record(
     Order.objects.filter(pk=locked.pk).update(
         paid_amount=F("paid_amount") + amount, updated_at=timezone.now()
     )
+    summary.payment_counted(payment)
     order.paid_amount = locked.paid_amount + amount
     return payment
 
@@ -347,6 +351,9 @@ def opportunity_create(
     _closing(stage, opportunity)
     opportunity.full_clean(exclude=["customer", "stage", "owner", "team"])
     opportunity.save()
+    summary.opportunity_counted(
+        opportunity, outcome=stage.outcome, closed_on=opportunity.closed_on, sign=1
+    )
     OpportunityMove.objects.create(
         opportunity=opportunity, from_stage=None, to_stage=stage, moved_by=user, moved_at=now
     )
@@ -378,6 +385,9 @@ def opportunity_move(
     OpportunityMove.objects.create(
         opportunity=locked, from_stage=locked.stage, to_stage=stage, moved_by=user, moved_at=now
     )
+    summary.opportunity_counted(
+        locked, outcome=locked.stage.outcome, closed_on=locked.closed_on, sign=-1
+    )
     locked.stage = stage
     locked.probability = stage.probability
     locked.stage_changed_at = now
@@ -385,6 +395,7 @@ def opportunity_move(
         locked.lost_reason = lost_reason.strip() or locked.lost_reason
     _closing(stage, locked)
     locked.save()
+    summary.opportunity_counted(locked, outcome=stage.outcome, closed_on=locked.closed_on, sign=1)
     return locked
 
 
