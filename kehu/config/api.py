@@ -76,3 +76,7 @@ api.add_router("/feedback", service_feedback_router)
 from kehu.exports.api import router as exports_router  # noqa: E402
 
 api.add_router("/exports", exports_router)
+
+from kehu.quality.api import router as quality_router  # noqa: E402
+
+api.add_router("/quality", quality_router)

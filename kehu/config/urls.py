@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("kehu.interactions.urls")),
     path("pool/", include("kehu.pool.urls")),
     path("sales/", include("kehu.sales.urls")),
+    path("quality/", include("kehu.quality.urls")),
     path("exports/", include("kehu.exports.urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),

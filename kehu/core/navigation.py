@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import (
+    can_administer_archive,
     can_export,
     can_manage_accounts,
     can_view_audit,
@@ -51,6 +52,7 @@ NAV_ITEMS = [
     NavItem(_("Caller lookup"), "calls:lookup", "phone", "calls"),
     NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
     NavItem(_("My exports"), "exports:list", "form", "exports", can_export),
+    NavItem(_("Data quality"), "quality:overview", "shield", "quality", can_administer_archive),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),

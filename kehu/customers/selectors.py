@@ -30,6 +30,7 @@ HISTORY_ONLY_LABELS: dict[str, str | Promise] = {
     "status": _("status"),
     "shared_with": _("shared with"),
     "contacts": _("contacts"),
+    "reviewed_at": _("reviewed at"),
 }
 
 

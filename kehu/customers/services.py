@@ -363,6 +363,28 @@ def customer_restore(*, user: User | None, customer: Customer, note: str = "") -
 
 
 @transaction.atomic
+def customer_mark_reviewed(*, user: User | None, customer: Customer, note: str = "") -> Customer:
+    """Record a periodic review (定期核查): someone who may change the customer confirmed its
+    archive is correct. Sets ``reviewed_at`` (not ``updated_at``: nothing else changed)."""
+    _require_change(user, customer)
+    now = timezone.now()
+    change = record_change(
+        customer=customer,
+        field="reviewed_at",
+        old=customer.reviewed_at.isoformat() if customer.reviewed_at else "",
+        new=now.isoformat(),
+        user=user,
+        channel=None,
+        note=note,
+        at=now,
+    )
+    customer.reviewed_at = now
+    customer.save(update_fields=["reviewed_at"])
+    change.save()
+    return customer
+
+
+@transaction.atomic
 def customer_assign(
     *, user: User | None, customer: Customer, owner: User | None, note: str = ""
 ) -> Customer:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:customer_id>/share/", views.customer_share, name="share"),
     path("<int:customer_id>/archive/", views.customer_archive, name="archive"),
     path("<int:customer_id>/restore/", views.customer_restore, name="restore"),
+    path("<int:customer_id>/reviewed/", views.customer_mark_reviewed, name="mark_reviewed"),
     path("<int:customer_id>/contacts/", views.contact_list, name="contacts"),
     path("<int:customer_id>/contacts/new/", views.contact_edit, name="contact_new"),
     path(

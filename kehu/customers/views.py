@@ -316,6 +316,14 @@ def customer_restore(request: AuthenticatedRequest, customer_id: int) -> HttpRes
     return redirect(customer)
 
 
+@require_POST
+def customer_mark_reviewed(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
+    customer = _get(request, customer_id)
+    services.customer_mark_reviewed(user=request.user, customer=customer)
+    messages.success(request, _("Marked as reviewed."))
+    return redirect(customer)
+
+
 # --- contacts ---------------------------------------------------------------------------------
 
 
