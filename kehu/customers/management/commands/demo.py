@@ -53,6 +53,13 @@ class Command(BaseCommand):
             default=None,
             help="Demo order lines over all customers (default 10 per customer; 0: none).",
         )
+        parser.add_argument(
+            "--service",
+            type=float,
+            default=1.0,
+            help="Demo service cases, ratings and feedback, as a multiple of the usual rates "
+            "(default 1: about one customer in twelve opened a case last year; 0: none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and Customer.objects.exists():
@@ -93,6 +100,15 @@ class Command(BaseCommand):
 
             lines = 10 * Customer.objects.count() if lines is None else lines
             demo_sales_report(order_lines=lines, seed=options["seed"], write=self.stdout.write)
+        if options["service"] > 0:
+            from kehu.service.demo_load import demo_service_report
+
+            demo_service_report(
+                seed=options["seed"],
+                agent=STAFF.service,
+                scale=options["service"],
+                write=self.stdout.write,
+            )
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
