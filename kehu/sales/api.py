@@ -472,6 +472,17 @@ def order_cancel(request: AuthenticatedRequest, order_id: int) -> Order:
     return selectors.order_get_for_user(user=request.user, order_id=order_id)
 
 
+@orders_router.post(
+    "/{order_id}/deliver",
+    response={200: OrderDetailOut, **WRITE_ERRORS},
+    summary="Mark an order delivered (409 if it was cancelled)",
+)
+def order_deliver(request: AuthenticatedRequest, order_id: int) -> Order:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    services.order_mark_delivered(user=request.user, order=order)
+    return selectors.order_get_for_user(user=request.user, order_id=order_id)
+
+
 # --- payments ---------------------------------------------------------------------------------
 
 

@@ -236,10 +236,14 @@ def order_cancel(*, user: User, order: Order) -> Order:
 
 @transaction.atomic
 def order_mark_delivered(*, user: User, order: Order) -> Order:
+    """Record that a confirmed order was delivered; a delivered one stays as it is, a
+    cancelled one cannot be delivered (``Conflict``). Not a fact of the sales report."""
     _require_change(user, order.customer)
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.CANCELLED:
-        raise Conflict(_("The order is cancelled."))
+        raise Conflict(_("A cancelled order cannot be marked delivered."))
+    if order.status == Order.Status.DELIVERED:
+        return order
     order.status = Order.Status.DELIVERED
     order.save(update_fields=["status", "updated_at"])
     return order

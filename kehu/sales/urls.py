@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
     path("orders/<int:order_id>/payments/", views.payment_create, name="payment_create"),
     path("orders/<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<int:order_id>/deliver/", views.order_deliver, name="order_deliver"),
     path("opportunities/", views.opportunity_board, name="opportunities"),
     path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
     path(

@@ -190,6 +190,18 @@ def order_cancel(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     return redirect(order)
 
 
+@require_POST
+def order_deliver(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    try:
+        services.order_mark_delivered(user=request.user, order=order)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Order marked delivered."))
+    return redirect(order)
+
+
 # --- opportunities ----------------------------------------------------------------------------
 
 

@@ -195,3 +195,29 @@ def test_pipeline_stage_is_configurable(rep, customer):
         user=rep, opportunity=opp, stage=PipelineStage.objects.get(code="trial")
     )
     assert opp.probability == 60
+
+
+def test_mark_delivered(client, rep, other_rep, make_user, order):
+    # the wrong users: another rep does not see it, a leader may not write
+    client.force_login(other_rep)
+    assert api(client, "POST", f"/orders/{order.pk}/deliver").status_code == 404
+    client.force_login(make_user(Role.LEADER))
+    assert api(client, "POST", f"/orders/{order.pk}/deliver").status_code == 403
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    # the owner: delivered, and again is no change
+    client.force_login(rep)
+    response = api(client, "POST", f"/orders/{order.pk}/deliver")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "delivered"
+    assert api(client, "POST", f"/orders/{order.pk}/deliver").json()["status"] == "delivered"
+
+
+def test_a_cancelled_order_cannot_be_delivered(client, rep, order):
+    services.order_cancel(user=rep, order=order)
+    client.force_login(rep)
+    response = api(client, "POST", f"/orders/{order.pk}/deliver")
+    assert response.status_code == 409
+    assert response.json()["message"] == "A cancelled order cannot be marked delivered."
+    order.refresh_from_db()
+    assert order.status == "cancelled"

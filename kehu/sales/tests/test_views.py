@@ -108,3 +108,30 @@ def test_performance_page(client, rep, customer, product):
     response = client.get(reverse("sales:performance"))
     assert response.status_code == 200
     assert "199.98" in response.content.decode()
+
+
+def test_mark_delivered_from_the_order_page(client, rep, other_rep, customer, product):
+    order = _order(rep, customer, product)
+    url = reverse("sales:order_deliver", args=[order.pk])
+    client.force_login(other_rep)
+    assert client.post(url).status_code == 404
+    client.force_login(rep)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="order-deliver"' in page
+    response = client.post(url, follow=True)
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    page = response.content.decode()
+    assert "Order marked delivered." in page
+    assert 'data-testid="order-deliver"' not in page  # nothing left to deliver
+
+
+def test_delivering_a_cancelled_order_says_why(client, rep, customer, product):
+    order = _order(rep, customer, product)
+    services.order_cancel(user=rep, order=order)
+    client.force_login(rep)
+    response = client.post(reverse("sales:order_deliver", args=[order.pk]), follow=True)
+    assert "A cancelled order cannot be marked delivered." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "cancelled"
