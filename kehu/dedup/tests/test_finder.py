@@ -1,0 +1,137 @@
+"""The finder's blocking keys and scores, on small archives written through the services."""
+
+import pyarrow as pa
+import pytest
+
+from kehu.customers.services import customer_create
+from kehu.dedup.finder import (
+    SCHEMA,
+    company_core,
+    find_duplicates,
+    name_pinyin,
+    records_table,
+)
+
+pytestmark = pytest.mark.django_db
+
+ID_1 = "110101199003074514"
+
+
+def person(name, **data):
+    return customer_create(user=None, kind="person", data={"name": name, **data})
+
+
+def org(name, **data):
+    return customer_create(user=None, kind="organization", data={"name": name, **data})
+
+
+def pairs(threshold=0.0):
+    result = find_duplicates(threshold=threshold, train=False)
+    return {(p.a, p.b): p for p in result.pairs}
+
+
+def key(x, y):
+    return tuple(sorted((x.pk, y.pk)))
+
+
+def strangers():
+    """Customers unlike the ones a test compares, so the archive is not all look-alikes."""
+    person("欧阳娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
+    person("司马光", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
+    org("成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
+
+
+def test_company_suffixes_are_stripped():
+    assert company_core("永州鼎信商贸有限公司") == "永州鼎信商贸"
+    assert company_core("永州鼎信商贸股份有限公司") == "永州鼎信商贸"
+    assert company_core("永州 鼎信商贸 有限责任公司") == "永州鼎信商贸"
+    assert company_core("华泰集团有限公司") == "华泰"
+    assert company_core("华泰（集团）有限公司") == "华泰"
+    assert company_core("有限公司") == "有限公司"
+
+
+def test_homophone_surnames_read_alike():
+    assert name_pinyin("张伟", person=True) == name_pinyin("章伟", person=True) == "zhangwei"
+    assert name_pinyin("曾伟", person=True) == "zengwei"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rule"),
+    [
+        ({"phones": ["13800138000"]}, {"phones": ["13900139000", "13800138000"]}, "phone"),
+        ({"emails": ["li@example.com"]}, {"emails": ["LI@example.com"]}, "email"),
+        (
+            {"address": "北京市朝阳区建国路1号"},
+            {"address": "北京市朝阳区光华路2号"},
+            "pinyin+region",
+        ),
+    ],
+)
+def test_person_blocking_keys(first, second, rule):
+    # given two people sharing only this key (names read alike where the rule is the name)
+    strangers()
+    names = ("张伟", "章伟") if rule == "pinyin+region" else ("李娜", "王芳")
+    a, b = person(names[0], **first), person(names[1], **second)
+    # when every blocked pair is scored
+    found = pairs()
+    # then they were compared
+    assert key(a, b) in found
+
+
+def test_id_hash_blocks():
+    # The database keeps one ID number per live customer, so two live customers sharing an ID
+    # hash cannot be written; the rule still matters for archives loaded before the constraint.
+    strangers()
+    a, b = person("李娜", **{"person.id_number": ID_1}), person("王芳")
+    rows = records_table().to_pylist()
+    by_id = {row["unique_id"]: row for row in rows}
+    assert by_id[a.pk]["id_hash"]
+    assert by_id[b.pk]["id_hash"] is None
+    by_id[b.pk]["id_hash"] = by_id[a.pk]["id_hash"]
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    found = {(p.a, p.b): p for p in find_duplicates(threshold=0, table=table, train=False).pairs}
+    assert "id_number" in found[key(a, b)].agreed
+    assert found[key(a, b)].probability > 0.99
+
+
+def test_credit_code_and_company_name_block():
+    strangers()
+    a = org("永州鼎信商贸有限公司", **{"organization.credit_code": "91430100MA4L16JQ9D"})
+    b = org("永州鼎信商贸")
+    c = org("长沙华泰电子有限公司")
+    found = pairs()
+    assert key(a, b) in found
+    assert "name" in found[key(a, b)].agreed
+    assert key(a, c) not in found
+
+
+def test_homophone_with_the_same_phone_scores_high():
+    strangers()
+    a = person("张伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    b = person("章伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    found = pairs(0.9)
+    assert key(a, b) in found
+    assert {"name", "phone", "address"} <= set(found[key(a, b)].agreed)
+
+
+def test_typo_in_the_name_scores_high():
+    strangers()
+    a = person("王建国", phones=["13800138000"], **{"person.birth_date": "1980-05-01"})
+    b = person("王建图", emails=["w@example.com"], **{"person.birth_date": "1980-05-01"})
+    a_addr = "上海市浦东新区世纪大道100号"
+    from kehu.customers.services import customer_update
+
+    customer_update(user=None, customer=a, data={"address": a_addr})
+    customer_update(user=None, customer=b, data={"address": a_addr})
+    assert key(a, b) in pairs(0.9)
+
+
+def test_unrelated_people_with_the_same_name_score_low():
+    strangers()
+    a = person("张伟", phones=["13800138000"], address="北京市朝阳区建国路1号",
+               **{"person.birth_date": "1980-05-01"})  # fmt: skip
+    b = person("张伟", phones=["13700137000"], address="北京市海淀区中关村大街27号",
+               **{"person.birth_date": "1992-11-23"})  # fmt: skip
+    found = pairs()
+    assert key(a, b) in found  # compared (same pinyin, same city)…
+    assert found[key(a, b)].probability < 0.5  # …and told apart
