@@ -190,6 +190,12 @@ def quality_issue_customers(
         months = snapshot.stale_months if snapshot else 6
         title = _("Neither updated nor reviewed in %(n)s months") % {"n": months}
         return IssueList(title, live.filter(stale_q(months)))
+    if metric == "duplicates":
+        from kehu.dedup.models import DuplicateCandidate
+
+        pending = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING)
+        in_pairs = Q(pk__in=pending.values("customer_a")) | Q(pk__in=pending.values("customer_b"))
+        return IssueList(_("In duplicate pairs awaiting review"), live.filter(in_pairs))
     rule = RULES.get(metric)
     if rule is None:
         raise Http404

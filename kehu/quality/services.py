@@ -1,6 +1,5 @@
 """Taking data-quality snapshots: nightly, or when the archive administrator asks."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.access import can_administer_archive
+from kehu.dedup.selectors import duplicates_pending_count
 from kehu.quality.metrics import live_customers, measure_all
 from kehu.quality.models import QualitySnapshot
 
@@ -23,17 +23,13 @@ def default_stale_months() -> int:
     return int(getattr(settings, "KEHU_QUALITY_STALE_MONTHS", 6))
 
 
-def _duplicates_pending() -> Callable[[], int] | None:
-    return None
-
-
 def quality_snapshot_take(*, months: int | None = None) -> QualitySnapshot:
     """Measure the whole archive and keep today's snapshot (replacing one taken earlier today).
 
     Runs for minutes on a million customers: call it from the task queue, not a request.
     """
     months = months or default_stale_months()
-    metrics, ids = measure_all(months=months, duplicates_pending=_duplicates_pending())
+    metrics, ids = measure_all(months=months, duplicates_pending=duplicates_pending_count)
     snapshot, _created = QualitySnapshot.objects.update_or_create(
         taken_on=timezone.localdate(),
         defaults={

@@ -2,7 +2,7 @@
 it, the drill-down lists them, snapshots keep a trend, "mark as reviewed" changes freshness,
 and only archive administrators (and admins) see any of it."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -236,7 +236,7 @@ def test_only_who_may_change_the_customer_may_mark_it_reviewed(client, rep, othe
 
 
 def test_months_before_clips_to_the_end_of_the_month():
-    moment = timezone.make_aware(datetime(2026, 8, 31, 12, 0))
+    moment = datetime(2026, 8, 31, 12, 0, tzinfo=UTC)
     assert metrics.months_before(moment, 6).date() == date(2026, 2, 28)
     assert metrics.months_before(moment, 8).date() == date(2025, 12, 31)
 
@@ -389,3 +389,15 @@ def test_drill_down_pages_are_keyset_paginated(client, rep, archivist, monkeypat
             else ""
         )
     assert seen == [f"无电话{n}" for n in reversed(range(5))]
+
+
+def test_duplicates_pending_counted_and_listed(rep, archivist):
+    from kehu.dedup.models import DuplicateCandidate
+
+    a, b, c = person(rep, "张伟"), person(rep, "章伟"), person(rep, "李娜")
+    common = {"kind": "person", "match_probability": 0.99, "found_at": timezone.now()}
+    DuplicateCandidate.objects.create(customer_a=a, customer_b=b, **common)
+    DuplicateCandidate.objects.create(customer_a=a, customer_b=c, status="dismissed", **common)
+    snapshot = services.quality_snapshot_take()
+    assert snapshot.metrics["duplicates_pending"] == 1
+    assert issue_names(archivist, "duplicates", snapshot) == ["张伟", "章伟"]
