@@ -177,3 +177,39 @@ class PerformanceForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The end is before the start."))
         return data
+
+
+class PipelineStageForm(forms.ModelForm):
+    probability = forms.IntegerField(label=_("Default probability (%)"), min_value=0, max_value=100)
+
+    class Meta:
+        model = PipelineStage
+        fields = ["code", "name", "name_en", "outcome", "probability", "sort_order"]
+        help_texts = {
+            "code": _("Letters, digits, - and _; used by the API. It cannot change later."),
+            "sort_order": _("Stages are shown from the smallest number to the largest."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["code"]
+
+    def validate_unique(self) -> None:
+        """Left to the service, which reports the same errors."""
+
+
+class StageDeleteForm(forms.Form):
+    move_to = forms.ModelChoiceField(
+        label=_("Move its opportunities to"),
+        queryset=PipelineStage.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, stage: PipelineStage, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["move_to"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 (declared above)
+        field.queryset = PipelineStage.objects.filter(
+            is_active=True, outcome=PipelineStage.Outcome.OPEN
+        ).exclude(pk=stage.pk)

@@ -341,6 +341,21 @@ def pipeline_stages(*, include_inactive: bool = False) -> list[PipelineStage]:
     return list(queryset.order_by("sort_order", "id"))
 
 
+def pipeline_stage_rows() -> list[PipelineStage]:
+    """The stages in use with ``opportunity_count`` (the opportunities in each), for the settings
+    page: one grouped count over the stage index."""
+    counts = dict(
+        Opportunity.objects.order_by()
+        .values("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
+    )
+    stages = pipeline_stages()
+    for stage in stages:
+        stage.opportunity_count = counts.get(stage.pk, 0)  # type: ignore[attr-defined]
+    return stages
+
+
 @dataclass(frozen=True)
 class OpportunityFilters:
     customer_id: int | None = None

@@ -25,4 +25,12 @@ urlpatterns = [
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_create, name="product_create"),
     path("performance/", views.performance, name="performance"),
+    path("pipeline/", views.pipeline_settings, name="pipeline"),
+    path("pipeline/new/", views.pipeline_stage_edit, name="pipeline_stage_create"),
+    path("pipeline/<int:stage_id>/", views.pipeline_stage_edit, name="pipeline_stage_edit"),
+    path(
+        "pipeline/<int:stage_id>/delete/",
+        views.pipeline_stage_delete,
+        name="pipeline_stage_delete",
+    ),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,9 +30,11 @@ from kehu.sales.forms import (
     OrderForm,
     PaymentForm,
     PerformanceForm,
+    PipelineStageForm,
     ProductForm,
+    StageDeleteForm,
 )
-from kehu.sales.models import Opportunity, Order
+from kehu.sales.models import Opportunity, Order, PipelineStage
 
 PAGE_SIZE = 50
 INVALID = 422
@@ -354,6 +356,87 @@ def product_create(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, _("Product added."))
             return redirect("sales:products")
     return render(request, "sales/product_form.html", {"form": form, "tab": "products"})
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def _require_pipeline_admin(request: AuthenticatedRequest) -> None:
+    if not can_manage_catalogue(request.user):
+        raise PermissionDenied
+
+
+@require_GET
+def pipeline_settings(request: AuthenticatedRequest) -> HttpResponse:
+    _require_pipeline_admin(request)
+    stages = selectors.pipeline_stage_rows()
+    return render(request, "sales/pipeline.html", {"stages": stages, "tab": "pipeline"})
+
+
+def _stage_or_404(stage_id: int) -> PipelineStage:
+    stage = PipelineStage.objects.filter(pk=stage_id, is_active=True).first()
+    if stage is None:
+        raise Http404
+    return stage
+
+
+@require_http_methods(["GET", "POST"])
+def pipeline_stage_edit(request: AuthenticatedRequest, stage_id: int | None = None) -> HttpResponse:
+    _require_pipeline_admin(request)
+    stage = _stage_or_404(stage_id) if stage_id is not None else None
+    form = PipelineStageForm(request.POST or None, instance=stage)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+        try:
+            services.pipeline_stage_save(
+                user=request.user, data=data, stage=stage, code=form.cleaned_data.get("code", "")
+            )
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Pipeline stage saved."))
+            return redirect("sales:pipeline")
+    context = {"form": form, "stage": stage, "tab": "pipeline"}
+    return render(
+        request, "sales/pipeline_stage_form.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def pipeline_stage_delete(request: AuthenticatedRequest, stage_id: int) -> HttpResponse:
+    _require_pipeline_admin(request)
+    stage = _stage_or_404(stage_id)
+    form = StageDeleteForm(request.POST if request.method == "POST" else None, stage=stage)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            deleted = services.pipeline_stage_delete(
+                user=request.user, stage=stage, move_to=form.cleaned_data["move_to"]
+            )
+        except ValidationError as exc:
+            problems = _errors(exc)
+        else:
+            messages.success(
+                request,
+                _("Pipeline stage deleted.")
+                if deleted
+                else _("Pipeline stage removed; the opportunities' history still names it."),
+            )
+            return redirect("sales:pipeline")
+    context = {
+        "form": form,
+        "stage": stage,
+        "problems": problems,
+        "opportunities": Opportunity.objects.filter(stage=stage).count(),
+        "tab": "pipeline",
+    }
+    return render(
+        request,
+        "sales/pipeline_stage_delete.html",
+        context,
+        status=400 if problems or form.errors else 200,
+    )
 
 
 # --- performance ------------------------------------------------------------------------------

@@ -1,0 +1,15 @@
+"""``{% load sales_access %}``: who may do what in sales, for templates."""
+
+from typing import Any
+
+from django import template
+
+from kehu.sales.access import can_manage_catalogue
+
+register = template.Library()
+
+
+@register.filter
+def keeps_pipeline(user: Any) -> bool:
+    """Archive administrators and admins keep the catalogue and the pipeline."""
+    return can_manage_catalogue(user)
