@@ -1,6 +1,5 @@
 """Merging customers and undoing it: every related record moves and comes back."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -61,11 +60,19 @@ def related_rows(customer):
         user=user, customer=customer, name="年度采购", amount=Decimal("1000")
     )
     case = open_case(user, customer)
-    feedback = feedback_record(user=user, customer=customer, kind="question", content="怎么用？",
+    feedback = feedback_record(
+        user=user,
+        customer=customer,
+        kind="question",
+        content="怎么用？",
         question_type="product_service",
     )
     reminder = Reminder.objects.create(
-        user=user, kind="follow_up", customer=customer, due_on=date.today(), key=f"t{customer.pk}"
+        user=user,
+        kind="follow_up",
+        customer=customer,
+        due_on=timezone.localdate(),
+        key=f"t{customer.pk}",
     )
     return {
         Interaction: interaction.pk,
@@ -290,10 +297,9 @@ def test_dismiss(archivist, rep):
 def test_the_database_refuses_a_second_id_number(archivist):
     a = person(archivist, "李娜", **{"person.id_number": ID_1})
     b = Customer.objects.create(name="李娜", kind="person")
+    taken = PersonProfile.objects.get(pk=a.pk).id_number_hash
     with pytest.raises(IntegrityError), transaction.atomic():
-        PersonProfile.objects.create(
-            customer=b, id_number=ID_1, id_number_hash=PersonProfile.objects.get(pk=a.pk).id_number_hash
-        )
+        PersonProfile.objects.create(customer=b, id_number=ID_1, id_number_hash=taken)
 
 
 def test_the_database_refuses_a_second_credit_code(archivist):
