@@ -80,3 +80,9 @@ api.add_router("/exports", exports_router)
 from kehu.quality.api import router as quality_router  # noqa: E402
 
 api.add_router("/quality", quality_router)
+
+from kehu.imports.api import mappings_router as import_mappings_router  # noqa: E402
+from kehu.imports.api import router as imports_router  # noqa: E402
+
+api.add_router("/imports", imports_router)
+api.add_router("/import-mappings", import_mappings_router)

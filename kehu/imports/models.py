@@ -1,4 +1,5 @@
-"""Imports of customers from CSV and XLSX files (导入): one ``ImportBatch`` per uploaded file."""
+"""Imports of customers from CSV and XLSX files (导入): one ``ImportBatch`` per uploaded file,
+reusable column mappings (``ImportMapping``) and the per-row report (``ImportRow``)."""
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +14,9 @@ class ImportBatch(TimeStampedModel):
     Every fact an import writes carries the batch (``CustomerChange.import_batch``) and the
     channel chosen for it, so the archive can say a phone number came from "exhibition list,
     import #12", and the administrator can undo the whole import.
+
+    ``processed_rows`` is the checkpoint: the data rows whose outcome is written. It advances in
+    the same transaction as the rows of each chunk, so an interrupted import continues there.
     """
 
     class Status(models.TextChoices):
@@ -23,6 +27,11 @@ class ImportBatch(TimeStampedModel):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
         UNDONE = "undone", _("Undone")
+
+    class Duplicates(models.TextChoices):
+        SKIP = "skip", _("Skip the row")
+        FILL = "fill", _("Fill empty fields")
+        OVERWRITE = "overwrite", _("Overwrite fields")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -43,6 +52,36 @@ class ImportBatch(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    duplicates = models.CharField(
+        _("existing customers"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP
+    )
+    # Relative to the data directory.
+    file_path = models.CharField(_("stored file"), max_length=200, blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, db_index=True)
+    file_size = models.PositiveBigIntegerField(_("size"), default=0)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    # column header -> field code ("" or absent: ignored)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    checked_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows imported"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("invalid"), default=0)
+    duplicate_rows = models.PositiveIntegerField(_("existing customers"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -51,3 +90,70 @@ class ImportBatch(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.VALIDATING, self.Status.IMPORTING}
+
+    @property
+    def progress_percent(self) -> int:
+        total = self.total_rows or 0
+        done = self.processed_rows if self.status == self.Status.IMPORTING else self.checked_rows
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, int(done * 100 / total)) if total else 0
+
+
+class ImportMapping(TimeStampedModel):
+    """A saved column mapping (column header -> field code), reusable for similar files."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, default="person")
+    columns = models.JSONField(_("mapping"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRow(models.Model):
+    """The outcome of one data row: after the dry run its problems (invalid rows) or the
+    customer it matches; after the import what happened to it and which customer it went to."""
+
+    class Outcome(models.TextChoices):
+        VALID = "valid", _("Valid")
+        INVALID = "invalid", _("Invalid")
+        EXISTING = "existing", _("Matches an existing customer")
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        SKIPPED = "skipped", _("Skipped")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    customer_id = models.BigIntegerField(_("customer"), null=True, blank=True)
+    # [{"field": code, "message": text, "value": masked text}]
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
+        ordering = ["batch", "row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="imports_row_unique"),
+        ]
+        indexes = [models.Index(fields=["batch", "outcome", "row_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number} {self.outcome}"

@@ -1,0 +1,763 @@
+"""The dry run and the import of one batch: stream the file, validate each row with the
+archive's own validators, match it against existing customers, and write chunk by chunk.
+
+Each chunk of rows is written in ONE transaction together with its per-row outcomes and the
+batch's checkpoint (``processed_rows``): an interrupted import leaves whole chunks only and
+continues after the last one. New customers go in as raw batch inserts in the style of
+``kehu.customers.demo_load`` (the ORM's per-object work would be far too slow for a million
+rows); customers a row matches are updated through the ORM with the services' own writer.
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.selectors import primary_team
+from kehu.core.encryption import encrypt
+from kehu.core.idcard import parse_id_number
+from kehu.core.phones import normalize_phone
+from kehu.core.regions import Region, parse_regions
+from kehu.customers import services as customer_services
+from kehu.customers.demo_load import (
+    CHANGE_FIELDS,
+    CUSTOMER_FIELDS,
+    ORGANIZATION_FIELDS,
+    PERSON_FIELDS,
+    _insert,
+    _sqlite_datetime,
+)
+from kehu.customers.fields import BUILTIN_BY_CODE, FieldSpec, Store, Type
+from kehu.customers.models import (
+    Channel,
+    Contact,
+    Customer,
+    CustomerChange,
+    Email,
+    OrganizationProfile,
+    PersonProfile,
+    Phone,
+    Tag,
+)
+from kehu.customers.values import (
+    _as_list,
+    clean_value,
+    lookup_hash,
+    mask_text,
+    read_value,
+    to_text,
+)
+from kehu.imports.mapping import CONTACT_FIELDS, choice_codes, import_specs
+from kehu.imports.models import ImportBatch, ImportRow
+from kehu.imports.readers import Table
+from kehu.search import services as search_services
+from kehu.search.services import search_index_update
+from kehu.search.terms import Indexable, exact_value, rows_for
+
+CHUNK_SIZE = 2000
+LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+Progress = Callable[[ImportBatch], None]
+
+# --- cleaning one row -------------------------------------------------------------------------
+
+_DATE_PARTS = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def date_text(raw: str) -> str:
+    """2024/3/1, 2024.03.01, 2024年3月1日 and 20240301 as ISO (2024-03-01); else unchanged."""
+    match = _DATE_PARTS.match(raw) or _COMPACT_DATE.match(raw)
+    if match is None:
+        return raw
+    return f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
+
+
+class PhoneCleaner:
+    """``normalize_phone``, memoised for plain 11-digit mainland numbers starting with 1 by their
+    first 5 digits: libphonenumber's pattern for mainland mobiles (what ``normalize_phone``
+    accepts of them) is decided by those (e.g. ``1740[0-5]``). Anything else, and every invalid
+    number (for its message), goes through ``normalize_phone`` itself."""
+
+    PREFIX = 5
+
+    def __init__(self) -> None:
+        self.segments: dict[str, bool] = {}
+
+    def __call__(self, raw: str) -> str:
+        if len(raw) == 11 and raw.isascii() and raw.isdigit() and raw[0] == "1":
+            valid = self.segments.get(raw[: self.PREFIX])
+            if valid is None:
+                try:
+                    normalize_phone(raw)
+                    valid = True
+                except ValidationError:
+                    valid = False
+                self.segments[raw[: self.PREFIX]] = valid
+            if valid:
+                return "+86" + raw
+        return normalize_phone(raw)
+
+
+class RegionCache:
+    """Regions of addresses by their leading part up to the first 区/县/旗 (where the region's
+    name ends), so a file of a million addresses asks the region table once per district."""
+
+    _END = re.compile(r"^.{2,20}?[区县旗]")
+
+    def __init__(self) -> None:
+        self.known: dict[str, Region] = {}
+
+    def key(self, address: str) -> str:
+        match = self._END.match(address)
+        return match[0] if match else address
+
+    def regions(self, addresses: list[str]) -> list[Region]:
+        keys = [self.key(a) for a in addresses]
+        missing = list(dict.fromkeys(k for k in keys if k and k not in self.known))
+        for key, region in zip(missing, parse_regions(missing), strict=True):
+            self.known[key] = region
+        return [self.known[k] if k else Region() for k in keys]
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)  # field code -> cleaned value
+    given: set[str] = field(default_factory=set)  # codes the file itself filled
+    contact: dict[str, Any] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    duplicate_of: int | None = None  # an earlier row of the file
+    customer_id: int | None = None  # the existing customer it matches
+    match_reason: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def _masked(spec: FieldSpec | None, raw: str) -> str:
+    text = raw[:100]
+    return mask_text(spec, text) if spec is not None and spec.sensitive else text
+
+
+class RowCleaner:
+    """Cleans rows of one file with one mapping, as ``customer_create`` would clean them."""
+
+    def __init__(self, kind: str, headers: list[str], mapping: dict[str, str]) -> None:
+        self.kind = kind
+        self.specs = import_specs(kind)
+        contact_codes = set(CONTACT_FIELDS) if kind == Customer.Kind.ORGANIZATION else set()
+        self.columns: list[tuple[int, str]] = []
+        for index, header in enumerate(headers):
+            code = mapping.get(header, "")
+            if code in self.specs or code in contact_codes:
+                self.columns.append((index, code))
+        self.choices = {
+            code: choice_codes(spec)
+            for code, spec in self.specs.items()
+            if spec.type == Type.CHOICE
+        }
+        self.contact_roles = choice_codes(
+            FieldSpec("role", "", self.specs["name"].group, Type.CHOICE, Store.CUSTOMER,
+                      choices=tuple(Contact.Role.choices))
+        )  # fmt: skip
+        self.phone = PhoneCleaner()
+        self.today = timezone.localdate()
+        self.required = [c for c, s in self.specs.items() if s.required]
+
+    def _problem(self, row: Row, code: str, message: str, raw: str) -> None:
+        spec = self.specs.get(code)
+        row.problems.append({"field": code, "message": message, "value": _masked(spec, raw)})
+
+    def _clean(self, spec: FieldSpec, raw: str) -> Any:
+        if spec.type == Type.CHOICE:
+            return self.choices[spec.code].get(raw.lower(), raw)
+        if spec.type == Type.DATE:
+            return clean_value(spec, date_text(raw))
+        if spec.type == Type.PHONES:
+            return list(dict.fromkeys(self.phone(p) for p in _as_list(raw)))
+        if spec.type == Type.ID_NUMBER:
+            # clean_value's own check, with today computed once per file instead of per row
+            return parse_id_number(raw, today=self.today).number
+        return clean_value(spec, raw)
+
+    def clean(self, number: int, cells: list[str]) -> Row:
+        row = Row(number)
+        raws: dict[str, str] = {}
+        for index, code in self.columns:
+            raw = cells[index]
+            if not raw:
+                continue
+            raws[code] = raw
+            if code.startswith("contact."):
+                row.contact[code[8:]] = raw
+                continue
+            spec = self.specs[code]
+            try:
+                value = self._clean(spec, raw)
+                if spec.type == Type.CHOICE:
+                    value = clean_value(spec, value)
+            except ValidationError as exc:
+                self._problem(row, code, " ".join(exc.messages), raw)
+                continue
+            if value not in (None, "", []):
+                row.values[code] = value
+                row.given.add(code)
+        for code in self.required:
+            missing = code not in row.values and code not in {"lifecycle_stage", "grade"}
+            if missing and not any(p["field"] == code for p in row.problems):
+                self._problem(row, code, _("This field is required."), "")
+        if self.kind == Customer.Kind.PERSON and not row.problems:
+            errors: dict[str, list[str]] = {}
+            before = set(row.values)
+            customer_services._cross_check_id_number(row.values, None, errors)
+            row.given |= set(row.values) - before
+            for code, messages in errors.items():
+                self._problem(row, code, " ".join(messages), raws.get(code, ""))
+        if row.contact:
+            self._clean_contact(row)
+        row.values.setdefault("lifecycle_stage", Customer.Stage.LEAD)
+        row.values.setdefault("grade", Customer.Grade.GENERAL)
+        if row.valid:
+            row.keys = self._keys(row)
+        return row
+
+    def _clean_contact(self, row: Row) -> None:
+        contact = row.contact
+        name = contact.get("name", "")
+        if not name:
+            self._problem(row, "contact.name", _("A contact needs a name."), "")
+        elif len(name) > 100:
+            self._problem(row, "contact.name", _("At most %(n)s characters.") % {"n": 100}, name)
+        if "phone" in contact:
+            try:
+                contact["phones"] = [self.phone(p) for p in _as_list(contact.pop("phone"))]
+            except ValidationError as exc:
+                self._problem(row, "contact.phone", " ".join(exc.messages), "")
+        role = contact.get("role", "")
+        contact["role"] = self.contact_roles.get(role.lower(), "") if role else Contact.Role.OTHER
+        if not contact["role"]:
+            allowed = ", ".join(str(label) for _code, label in Contact.Role.choices)
+            message = _("Choose one of: %(choices)s.") % {"choices": allowed}
+            self._problem(row, "contact.role", message, role)
+        contact["title"] = contact.get("title", "")[:100]
+
+    def _keys(self, row: Row) -> list[tuple[str, str]]:
+        """What identifies the row's customer, strongest first."""
+        values = row.values
+        keys: list[tuple[str, str]] = []
+        if values.get("person.id_number"):
+            keys.append(("id", lookup_hash(values["person.id_number"])))
+        if values.get("organization.credit_code"):
+            keys.append(("credit", values["organization.credit_code"]))
+        keys.extend(("phone", number) for number in values.get("phones", []))
+        name = values.get("name", "")
+        if values.get("person.birth_date"):
+            keys.append(("name_birth", f"{name}|{values['person.birth_date'].isoformat()}"))
+        keys.extend(("name_email", f"{name}|{email}") for email in values.get("emails", []))
+        return keys
+
+
+KEY_LABELS = {
+    "id": "person.id_number",
+    "credit": "organization.credit_code",
+    "phone": "phones",
+    "name_birth": "person.birth_date",
+    "name_email": "emails",
+}
+
+
+def _key_message(key: str, first: int) -> str:
+    messages = {
+        "id": _("Same ID number as row %(row)s."),
+        "credit": _("Same credit code as row %(row)s."),
+        "phone": _("Same phone number as row %(row)s."),
+        "name_birth": _("Same name and birth date as row %(row)s."),
+        "name_email": _("Same name and e-mail as row %(row)s."),
+    }
+    return messages[key] % {"row": first}
+
+
+class FileDuplicates:
+    """Rows of the file that repeat an earlier valid row: the first one counts, later ones are
+    reported. Keys are kept as 64-bit hashes so a million rows stay small in memory."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+
+    def check(self, row: Row) -> None:
+        if not row.valid:
+            return
+        for key, value in row.keys:
+            first = self.seen.get(hash((key, value)))
+            if first is not None:
+                row.duplicate_of = first
+                row.problems.append(
+                    {"field": KEY_LABELS[key], "message": _key_message(key, first), "value": ""}
+                )
+                return
+        for key, value in row.keys:
+            self.seen.setdefault(hash((key, value)), row.number)
+
+
+def match_existing(kind: str, rows: list[Row]) -> None:
+    """Set ``customer_id`` of the valid rows that match a customer already in the archive:
+    same ID number, credit code or phone (E.164), or the same name with the same birth date or
+    e-mail. Exact-keyed lookups (no fuzzy scoring here: the duplicate finder does that)."""
+    wanted: dict[str, set[str]] = {k: set() for k in KEY_LABELS}
+    for row in rows:
+        for key, value in row.keys:
+            wanted[key].add(value)
+    found: dict[tuple[str, str], int] = {}
+
+    def keep(key: str, pairs: Any) -> None:
+        for value, customer_id in pairs:
+            current = found.get((key, value))
+            if current is None or customer_id < current:
+                found[(key, value)] = customer_id
+
+    if wanted["id"]:
+        keep("id", PersonProfile.objects.filter(id_number_hash__in=wanted["id"]).values_list(
+            "id_number_hash", "customer_id"))  # fmt: skip
+    if wanted["credit"]:
+        orgs = OrganizationProfile.objects.filter(credit_code__in=wanted["credit"])
+        keep("credit", orgs.values_list("credit_code", "customer_id"))
+    if wanted["phone"]:
+        keep("phone", Phone.objects.filter(
+            number__in=wanted["phone"], contact__isnull=True, customer__kind=kind,
+            customer__status__in=LIVE).values_list("number", "customer_id"))  # fmt: skip
+    if wanted["name_birth"]:
+        names = {v.split("|", 1)[0] for v in wanted["name_birth"]}
+        births = {v.split("|", 1)[1] for v in wanted["name_birth"]}
+        people = PersonProfile.objects.filter(
+            customer__name__in=names, birth_date__in=births, customer__status__in=LIVE
+        ).values_list("customer__name", "birth_date", "customer_id")
+        keep("name_birth", ((f"{n}|{b}", c) for n, b, c in people))
+    if wanted["name_email"]:
+        names = {v.split("|", 1)[0] for v in wanted["name_email"]}
+        emails = {v.split("|", 1)[1] for v in wanted["name_email"]}
+        pairs = Email.objects.filter(
+            address__in=emails, contact__isnull=True, customer__name__in=names,
+            customer__kind=kind, customer__status__in=LIVE,
+        ).values_list("customer__name", "address", "customer_id")  # fmt: skip
+        keep("name_email", ((f"{n}|{a}", c) for n, a, c in pairs))
+    for row in rows:
+        for key, value in row.keys:
+            customer_id = found.get((key, value))
+            if customer_id is not None:
+                row.customer_id, row.match_reason = customer_id, key
+                break
+
+
+# --- the passes -------------------------------------------------------------------------------
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list[Any]]]) -> None:
+    with connection.cursor() as cursor:
+        _insert(
+            cursor,
+            ImportRow,
+            ("batch", "row_number", "outcome", "customer_id", "problems"),
+            [(batch.pk, n, o, c, json.dumps(p, ensure_ascii=False)) for n, o, c, p in rows],
+        )
+
+
+def open_table(batch: ImportBatch) -> Table:
+    from kehu.imports.services import batch_path
+
+    path = batch_path(batch)
+    return Table(path, path.suffix.lower())
+
+
+def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
+    """Check every row; keep the problems of invalid rows and which customer each duplicate
+    row matches; count valid, invalid and existing. Writes nothing to the archive."""
+    table = open_table(batch)
+    cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
+    duplicates = FileDuplicates()
+    ImportRow.objects.filter(batch=batch).delete()
+    batch.status = ImportBatch.Status.VALIDATING
+    batch.total_rows = table.count_rows()
+    batch.checked_rows = batch.valid_rows = batch.invalid_rows = batch.duplicate_rows = 0
+    batch.save()
+    for chunk in _chunks(table.rows(), CHUNK_SIZE):
+        rows = [cleaner.clean(number, cells) for number, cells in chunk]
+        for row in rows:
+            duplicates.check(row)
+        match_existing(batch.kind, [r for r in rows if r.valid])
+        report: list[tuple[int, str, int | None, list[Any]]] = []
+        for row in rows:
+            if not row.valid:
+                report.append((row.number, ImportRow.Outcome.INVALID, None, row.problems))
+            elif row.customer_id is not None:
+                report.append((row.number, ImportRow.Outcome.EXISTING, row.customer_id, []))
+        with transaction.atomic():
+            _report_rows(batch, report)
+            batch.checked_rows += len(rows)
+            batch.invalid_rows += sum(1 for r in rows if not r.valid)
+            batch.valid_rows += sum(1 for r in rows if r.valid)
+            batch.duplicate_rows += sum(1 for r in rows if r.valid and r.customer_id)
+            batch.save()
+        if progress:
+            progress(batch)
+    batch.total_rows = batch.checked_rows
+    batch.status = ImportBatch.Status.VALIDATED
+    batch.save()
+    return batch
+
+
+@dataclass
+class Context:
+    batch: ImportBatch
+    user: User | None
+    channel: Channel | None
+    owner: User | None
+    team_id: int | None
+    now: datetime
+    note: str
+    regions: RegionCache
+    specs: dict[str, FieldSpec]
+
+
+def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
+    """Import the valid rows, continuing after the checkpoint if an earlier run stopped."""
+    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        return batch
+    table = open_table(batch)
+    cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
+    duplicates = FileDuplicates()
+    start = batch.processed_rows
+    if start == 0:
+        ImportRow.objects.filter(batch=batch).delete()
+        batch.created_count = batch.updated_count = batch.skipped_count = 0
+        batch.invalid_rows = 0
+        batch.total_rows = batch.total_rows or table.count_rows()
+    batch.status = ImportBatch.Status.IMPORTING
+    batch.error = ""
+    batch.save()
+    rows_iter = table.rows()
+    # The rows done before: only their keys, to know the file's duplicates again.
+    for number, cells in islice(rows_iter, start):
+        duplicates.check(cleaner.clean(number, cells))
+    team = primary_team(user=batch.owner) if batch.owner else None
+    context = Context(
+        batch=batch,
+        user=batch.created_by,
+        channel=batch.channel,
+        owner=batch.owner,
+        team_id=team.pk if team else None,
+        now=timezone.now(),
+        note=_("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.original_name},
+        regions=RegionCache(),
+        specs=cleaner.specs,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
+    for chunk in _chunks(rows_iter, CHUNK_SIZE):
+        rows = [cleaner.clean(number, cells) for number, cells in chunk]
+        for row in rows:
+            duplicates.check(row)
+        _write_chunk(context, rows)
+        if progress:
+            progress(batch)
+    batch.status = ImportBatch.Status.DONE
+    batch.total_rows = batch.processed_rows
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _reserve_ids(model: type[Customer], count: int) -> list[int]:
+    """Ids for ``count`` new rows: from the sequence on PostgreSQL, after the highest on SQLite
+    (whose writers are serialised, and this runs inside the chunk's write transaction)."""
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [r[0] for r in cursor.fetchall()]
+    first = (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    return list(range(first, first + count))
+
+
+class _NewRows:
+    """Table rows of the customers a chunk creates (as ``demo_load._Batch`` builds them)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        ops = connection.ops
+        self.dt: Callable[[datetime | None], Any] = ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite":
+            self.dt = _sqlite_datetime
+        self.json_field = Customer._meta.get_field("custom_values")
+        self.customers: list[tuple[Any, ...]] = []
+        self.people: list[tuple[Any, ...]] = []
+        self.organizations: list[tuple[Any, ...]] = []
+        self.phones: list[tuple[Any, ...]] = []
+        self.emails: list[tuple[Any, ...]] = []
+        self.tags: list[tuple[str, int]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.indexables: list[Indexable] = []
+        self.contacts: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, customer_id: int, row: Row, region: Region) -> None:
+        c = self.context
+        values = row.values
+        tokens: dict[str, str] = {}
+
+        def secret(text: str) -> str:
+            if text and text not in tokens:
+                tokens[text] = encrypt(text)
+            return tokens.get(text, "")
+
+        now = self.dt(c.now)
+        channel_id = c.channel.pk if c.channel else None
+        owner_id = c.owner.pk if c.owner else None
+        custom: dict[str, Any] = {}
+        custom_secret: dict[str, Any] = {}
+        person: dict[str, Any] = {}
+        org: dict[str, Any] = {}
+        for code, value in values.items():
+            spec = c.specs[code]
+            if spec.store == Store.CUSTOM:
+                storable = to_text(spec, value) if spec.type in {Type.DATE, Type.DECIMAL} else value
+                (custom_secret if spec.sensitive else custom)[spec.attr] = storable
+            elif spec.store == Store.PERSON:
+                person[spec.attr] = value
+            elif spec.store == Store.ORGANIZATION:
+                org[spec.attr] = value
+        status = Customer.Status.ACTIVE if owner_id else Customer.Status.PUBLIC_POOL
+        address = values.get("address", "")
+        self.customers.append((
+            customer_id, now, now, values["name"], c.batch.kind, values["lifecycle_stage"],
+            values["grade"], status, owner_id, c.team_id, channel_id, address,
+            region.province, region.city, region.district, region.adcode,
+            values.get("notes", ""), self.json_field.get_db_prep_save(custom, connection),
+            encrypt(json.dumps(custom_secret, ensure_ascii=False)) if custom_secret else "",
+            None,
+        ))  # fmt: skip
+        ops = connection.ops
+        if c.batch.kind == Customer.Kind.PERSON:
+            number = person.get("id_number", "")
+            person["id_number_hash"] = lookup_hash(number) if number else ""
+            if person.get("birth_date"):
+                person["birth_date"] = ops.adapt_datefield_value(person["birth_date"])
+            for name in PERSON_FIELDS:
+                person_spec = c.specs.get(f"person.{name}")
+                value = person.get(name)
+                if person_spec is not None and person_spec.sensitive:
+                    person[name] = secret(to_text(person_spec, value))
+                elif value is None and name not in {"birth_date", "height_cm", "weight_kg"}:
+                    person[name] = ""
+            self.people.append((customer_id, *(person.get(n) for n in PERSON_FIELDS)))
+        else:
+            if org.get("founded_on"):
+                org["founded_on"] = ops.adapt_datefield_value(org["founded_on"])
+            for name in ("registered_capital", "credit_limit"):
+                if org.get(name) is not None:
+                    org[name] = ops.adapt_decimalfield_value(org[name], 14, 2)
+            nullable = {"founded_on", "registered_capital", "credit_limit"}
+            self.organizations.append((customer_id, *(
+                org.get(n, None if n in nullable else "") for n in ORGANIZATION_FIELDS
+            )))  # fmt: skip
+        for number in values.get("phones", []):
+            self.phones.append((customer_id, None, number, ""))
+        for address_ in values.get("emails", []):
+            self.emails.append((customer_id, None, address_))
+        for tag in values.get("tags", []):
+            self.tags.append((tag, customer_id))
+        if row.contact:
+            self.contacts.append((customer_id, row.contact))
+        user_id = c.user.pk if c.user else None
+        history = dict(values)
+        history.setdefault("source_channel", c.channel)
+        for code, value in history.items():
+            spec = c.specs.get(code) or BUILTIN_BY_CODE[code]
+            text = to_text(spec, value)
+            if not text:
+                continue
+            sensitive = spec.sensitive is not None
+            self.changes.append((
+                customer_id, code, "", secret(text) if sensitive else text, sensitive,
+                channel_id, user_id, now, c.note[:200], c.batch.pk,
+            ))  # fmt: skip
+        hashes = [lookup_hash(exact_value(a, email=True)) for a in values.get("emails", [])]
+        if person.get("id_number_hash"):
+            hashes.append(person["id_number_hash"])
+        if org.get("credit_code"):
+            hashes.append(lookup_hash(exact_value(org["credit_code"])))
+        self.indexables.append(Indexable(
+            customer_id=customer_id, owner_id=owner_id, team_id=c.team_id,
+            person=c.batch.kind == Customer.Kind.PERSON, name=values["name"],
+            contacts=[row.contact["name"]] if row.contact else [],
+            phones=list(values.get("phones", [])),
+            contact_phones=list(row.contact.get("phones", [])) if row.contact else [],
+            hashes=hashes, tags=list(values.get("tags", [])),
+            custom=search_services._custom_texts(custom, self.custom_codes),
+        ))  # fmt: skip
+
+    custom_codes: list[str] = []
+
+    def write(self) -> None:
+        tag_ids: dict[str, int] = {}
+        names = sorted({name for name, _id in self.tags})
+        if names:
+            Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+            tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+        with connection.cursor() as cursor:
+            _insert(cursor, Customer, CUSTOMER_FIELDS, self.customers)
+            _insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), self.people)
+            _insert(cursor, OrganizationProfile, ("customer", *ORGANIZATION_FIELDS),
+                    self.organizations)  # fmt: skip
+            _insert(cursor, Phone, ("customer", "contact", "number", "label"), self.phones)
+            _insert(cursor, Email, ("customer", "contact", "address"), self.emails)
+            _insert(cursor, Customer.tags.through, ("customer", "tag"),
+                    [(cid, tag_ids[name]) for name, cid in self.tags])  # fmt: skip
+            _insert(cursor, CustomerChange, (*CHANGE_FIELDS, "import_batch"), self.changes)
+            search_services.insert_rows(cursor, [r for i in self.indexables for r in rows_for(i)])
+        for customer_id, data in self.contacts:
+            contact = Contact.objects.create(
+                customer_id=customer_id, name=data["name"], role=data["role"], title=data["title"]
+            )
+            Phone.objects.bulk_create(
+                Phone(customer_id=customer_id, contact=contact, number=n)
+                for n in data.get("phones", [])
+            )
+            summary = customer_services.contact_summary(contact)
+            change = self._change(customer_id, "contacts", "", summary)
+            change.save()
+
+    def _change(self, customer_id: int, code: str, old: str, new: str) -> CustomerChange:
+        c = self.context
+        return CustomerChange(
+            customer_id=customer_id, field=code, old_value=old, new_value=new,
+            channel=c.channel, changed_by=c.user, changed_at=c.now, note=c.note[:200],
+            import_batch=c.batch,
+        )  # fmt: skip
+
+
+def _update(context: Context, rows: list[Row]) -> dict[int, bool]:
+    """Apply the batch's policy (fill empty fields / overwrite) to the customers the rows match;
+    returns row number -> whether anything changed. History rows carry the batch."""
+    policy = context.batch.duplicates
+    ids = {row.customer_id for row in rows}
+    customers = (
+        Customer.objects.select_related("person", "organization")
+        .prefetch_related("phones", "emails", "tags")
+        .in_bulk(ids)
+    )
+    changed: dict[int, bool] = {}
+    history: list[CustomerChange] = []
+    touched: set[int] = set()
+    for row in rows:
+        customer = customers[row.customer_id or 0]
+        changes = 0
+        for code in sorted(row.given):
+            spec = context.specs[code]
+            value = row.values[code]
+            current = read_value(customer, spec)
+            old_text = to_text(spec, current)
+            if spec.type in {Type.PHONES, Type.EMAILS, Type.TAGS, Type.MULTI_CHOICE}:
+                if policy == ImportBatch.Duplicates.FILL and current:
+                    continue
+                value = list(dict.fromkeys([*(current or []), *value]))
+            elif policy == ImportBatch.Duplicates.FILL and old_text:
+                continue
+            new_text = to_text(spec, value)
+            if new_text == old_text:
+                continue
+            customer_services._write_value(customer, spec, value)
+            if spec.type in {Type.PHONES, Type.EMAILS, Type.TAGS}:
+                customer._prefetched_objects_cache.pop(  # type: ignore[attr-defined]
+                    {"phones": "phones", "emails": "emails", "tags": "tags"}[code], None
+                )
+            change = customer_services.record_change(
+                customer=customer, field=code, old=old_text, new=new_text,
+                sensitive=spec.sensitive is not None, user=context.user,
+                channel=context.channel, note=context.note, at=context.now,
+            )  # fmt: skip
+            change.import_batch = context.batch
+            history.append(change)
+            changes += 1
+        if changes:
+            customer.save()
+            for name in ("person", "organization"):
+                profile = getattr(customer, name, None)
+                if profile is not None:
+                    profile.save()
+            touched.add(customer.pk)
+        changed[row.number] = bool(changes)
+    CustomerChange.objects.bulk_create(history)
+    if touched:
+        search_index_update(customer_ids=sorted(touched))
+    return changed
+
+
+def _write_chunk(context: Context, rows: list[Row]) -> None:
+    batch = context.batch
+    match_existing(batch.kind, [r for r in rows if r.valid])
+    new = [r for r in rows if r.valid and r.customer_id is None]
+    existing = [r for r in rows if r.valid and r.customer_id is not None]
+    report: list[tuple[int, str, int | None, list[Any]]] = []
+    with transaction.atomic():
+        # The batch row first: on SQLite this takes the write lock before ids are chosen.
+        batch.processed_rows += len(rows)
+        batch.save(update_fields=["processed_rows", "updated_at"])
+        ids = _reserve_ids(Customer, len(new))
+        writer = _NewRows(context)
+        writer.custom_codes = search_services.searchable_custom_codes()
+        regions = context.regions.regions([r.values.get("address", "") for r in new])
+        for customer_id, row, region in zip(ids, new, regions, strict=True):
+            writer.add(customer_id, row, region)
+            row.customer_id = customer_id
+        writer.write()
+        outcome = {}
+        if existing and batch.duplicates != ImportBatch.Duplicates.SKIP:
+            outcome = _update(context, existing)
+        created = updated = skipped = invalid = 0
+        new_numbers = {row.number for row in new}
+        for row in rows:
+            if not row.valid:
+                report.append((row.number, ImportRow.Outcome.INVALID, None, row.problems))
+                invalid += 1
+            elif row.number in new_numbers:
+                report.append((row.number, ImportRow.Outcome.CREATED, row.customer_id, []))
+                created += 1
+            elif outcome.get(row.number):
+                report.append((row.number, ImportRow.Outcome.UPDATED, row.customer_id, []))
+                updated += 1
+            else:
+                report.append((row.number, ImportRow.Outcome.SKIPPED, row.customer_id, []))
+                skipped += 1
+        _report_rows(batch, report)
+        batch.created_count += created
+        batch.updated_count += updated
+        batch.skipped_count += skipped
+        batch.invalid_rows += invalid
+        batch.save()

@@ -1,0 +1,495 @@
+"""Every write of imports: upload a file (one batch per file content), map its columns, save
+mappings, run the dry run and the import (in the background or in the caller's process), undo.
+
+Only archive administrators (``can_administer_archive``) import or undo.
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import can_administer_archive
+from kehu.core.audit import audit_log
+from kehu.core.models import AuditEvent
+from kehu.customers import services as customer_services
+from kehu.customers.models import Channel, Customer, CustomerChange
+from kehu.customers.selectors import change_value_text, field_specs_for
+from kehu.imports import engine
+from kehu.imports.mapping import import_targets, suggest_mapping
+from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
+from kehu.imports.readers import Table, file_extension
+
+logger = logging.getLogger(__name__)
+
+IMPORT_DIR = "imports"
+MAX_FILE_BYTES = 500 * 1024 * 1024
+DEFAULT_CHANNEL = "purchased_list"
+
+
+def require_archive_admin(user: Any) -> None:
+    if not can_administer_archive(user):
+        raise PermissionDenied(_("Only archive administrators may import customers."))
+
+
+def batch_path(batch: ImportBatch) -> Path:
+    return Path(settings.DATA_DIR) / batch.file_path
+
+
+def default_channel() -> Channel | None:
+    return Channel.objects.filter(code=DEFAULT_CHANNEL, is_active=True).first()
+
+
+def _channel(code: str | None) -> Channel | None:
+    if not code:
+        return default_channel()
+    channel = Channel.objects.filter(code=code, is_active=True).first()
+    if channel is None:
+        raise ValidationError({"channel": [_("Unknown channel “%(code)s”.") % {"code": code}]})
+    return channel
+
+
+def _owner(username: str | None) -> User | None:
+    if not username:
+        return None
+    owner = User.objects.filter(username=username).first()
+    if owner is None:
+        raise ValidationError({"owner": [_("No user “%(name)s”.") % {"name": username}]})
+    if not owner.is_active:
+        raise ValidationError({"owner": [_("This user is disabled.")]})
+    return owner
+
+
+def _kind(kind: str) -> str:
+    if kind not in Customer.Kind.values:
+        raise ValidationError({"kind": [_("Choose person or organization.")]})
+    return kind
+
+
+def _policy(value: str) -> str:
+    if value not in ImportBatch.Duplicates.values:
+        allowed = ", ".join(ImportBatch.Duplicates.values)
+        raise ValidationError(
+            {"duplicates": [_("Choose one of: %(choices)s.") % {"choices": allowed}]}
+        )
+    return value
+
+
+def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """Keep the columns of this file mapped to a field of this kind; one column per field."""
+    codes = {target.code for target in import_targets(kind)}
+    cleaned: dict[str, str] = {}
+    errors: list[str] = []
+    for header, code in mapping.items():
+        if not code or header not in headers:
+            continue
+        if code not in codes:
+            errors.append(_("Unknown field “%(code)s”.") % {"code": code})
+        elif code in cleaned.values():
+            errors.append(_("Two columns are mapped to “%(code)s”.") % {"code": code})
+        else:
+            cleaned[header] = code
+    if "name" not in cleaned.values():
+        errors.append(_("Map a column to the name: every customer needs one."))
+    if (
+        any(c.startswith("contact.") for c in cleaned.values())
+        and "contact.name" not in cleaned.values()
+    ):
+        errors.append(_("Map the contact's name too, or none of the contact columns."))
+    if errors:
+        raise ValidationError({"mapping": errors})
+    return cleaned
+
+
+def _store(upload: IO[bytes], name: str) -> tuple[Path, str, int]:
+    """Copy the upload into the data directory, hashing it on the way; refuse it when too big."""
+    directory = Path(settings.DATA_DIR) / IMPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    partial = directory / f"upload-{timezone.now().timestamp()}.part"
+    with partial.open("wb") as out:
+        while chunk := upload.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                out.close()
+                partial.unlink(missing_ok=True)
+                message = _("The file is larger than %(mb)s MB: split it.")
+                raise ValidationError({"file": [message % {"mb": MAX_FILE_BYTES // (1024 * 1024)}]})
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        partial.unlink(missing_ok=True)
+        raise ValidationError({"file": [_("The file is empty: it has no rows.")]})
+    content_hash = digest.hexdigest()
+    path = directory / f"{content_hash}{file_extension(name)}"
+    partial.replace(path)
+    return path, content_hash, size
+
+
+def import_upload(
+    *,
+    user: User,
+    upload: IO[bytes],
+    name: str,
+    kind: str = Customer.Kind.PERSON,
+    channel: str | None = None,
+    owner: str | None = None,
+    duplicates: str = ImportBatch.Duplicates.SKIP,
+    mapping: str | dict[str, str] | None = None,
+) -> ImportBatch:
+    """Store an uploaded file as a batch (or return the unfinished batch of the same content
+    and kind, so an interrupted import continues), with suggested or saved column mapping."""
+    require_archive_admin(user)
+    errors: dict[str, list[str]] = {}
+    checks: tuple[tuple[Callable[[str], str], str], ...] = (
+        (_kind, kind),
+        (file_extension, name),
+        (_policy, duplicates),
+    )
+    for check, value in checks:
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors.update(
+                exc.message_dict if hasattr(exc, "error_dict") else {"file": exc.messages}
+            )
+    channel_obj = owner_obj = None
+    try:
+        channel_obj = _channel(channel)
+        owner_obj = _owner(owner)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    path, content_hash, size = _store(upload, name)
+    existing = (
+        ImportBatch.objects.filter(content_hash=content_hash, kind=kind)
+        .exclude(status__in=[ImportBatch.Status.DONE, ImportBatch.Status.UNDONE])
+        .first()
+    )
+    if existing is not None and existing.processed_rows:
+        return existing
+    try:
+        table = Table(path, path.suffix.lower())
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    columns = table.headers
+    suggested = suggest_mapping(columns, kind)
+    if not suggested and _looks_like_data(columns):
+        raise ValidationError(
+            {"file": [_("The first row holds data, not column names: add a header row.")]}
+        )
+    chosen = suggested
+    if isinstance(mapping, str) and mapping:
+        saved = ImportMapping.objects.filter(name=mapping).first()
+        if saved is None:
+            raise ValidationError(
+                {"mapping": [_("No saved mapping “%(name)s”.") % {"name": mapping}]}
+            )
+        chosen = {h: c for h, c in saved.columns.items() if h in columns}
+    elif isinstance(mapping, dict):
+        chosen = mapping
+    batch = existing or ImportBatch(created_by=user, kind=kind, content_hash=content_hash)
+    batch.original_name = Path(name).name[:255]
+    batch.file_path = str(path.relative_to(Path(settings.DATA_DIR)))
+    batch.file_size = size
+    batch.columns = columns
+    batch.mapping = {h: c for h, c in chosen.items() if h in columns}
+    batch.channel, batch.owner, batch.duplicates = channel_obj, owner_obj, duplicates
+    batch.created_by = user
+    batch.save()
+    return batch
+
+
+def _looks_like_data(cells: list[str]) -> bool:
+    from kehu.core.idcard import parse_id_number
+    from kehu.core.phones import normalize_phone
+
+    for cell in cells:
+        for check in (normalize_phone, parse_id_number):
+            try:
+                check(cell)
+                return True
+            except (ValidationError, ValueError):
+                pass
+    return False
+
+
+@transaction.atomic
+def import_configure(
+    *,
+    user: User,
+    batch: ImportBatch,
+    mapping: dict[str, str],
+    channel: str | None = None,
+    owner: str | None = None,
+    duplicates: str | None = None,
+    save_as: str = "",
+) -> ImportBatch:
+    """Set the batch's mapping and options (before it is imported); optionally save the mapping."""
+    require_archive_admin(user)
+    if batch.processed_rows or batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        raise ValidationError(_("This import has started; its mapping can no longer change."))
+    batch.mapping = clean_mapping(batch.kind, batch.columns, mapping)
+    batch.channel = _channel(channel) if channel is not None else batch.channel
+    batch.owner = _owner(owner) if owner is not None else batch.owner
+    if duplicates is not None:
+        batch.duplicates = _policy(duplicates)
+    if batch.status == ImportBatch.Status.VALIDATED:
+        batch.status = ImportBatch.Status.UPLOADED  # the dry run must be run again
+    batch.save()
+    if save_as.strip():
+        mapping_save(user=user, name=save_as, kind=batch.kind, columns=batch.mapping)
+    return batch
+
+
+def mapping_save(*, user: User, name: str, kind: str, columns: dict[str, str]) -> ImportMapping:
+    require_archive_admin(user)
+    name = name.strip()[:100]
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("A name is required.")]
+    try:
+        _kind(kind)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    codes = {t.code for t in import_targets(kind)} if kind in Customer.Kind.values else set()
+    unknown = sorted({c for c in columns.values() if c and c not in codes})
+    if unknown:
+        errors["columns"] = [_("Unknown fields: %(codes)s.") % {"codes": ", ".join(unknown)}]
+    if errors:
+        raise ValidationError(errors)
+    saved, _created = ImportMapping.objects.update_or_create(
+        name=name,
+        defaults={
+            "kind": kind,
+            "columns": {h: c for h, c in columns.items() if c},
+            "created_by": user,
+        },
+    )
+    return saved
+
+
+def mapping_delete(*, user: User, mapping: ImportMapping) -> None:
+    require_archive_admin(user)
+    mapping.delete()
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def _fail(batch: ImportBatch, exc: Exception) -> ImportBatch:
+    logger.exception("Import %s failed", batch.pk)
+    batch.refresh_from_db()
+    batch.status = ImportBatch.Status.FAILED
+    message = " ".join(exc.messages) if isinstance(exc, ValidationError) else ""
+    batch.error = (message or _("The import stopped with an error; run it again to continue."))[
+        :300
+    ]
+    batch.save(update_fields=["status", "error", "updated_at"])
+    return batch
+
+
+def import_dry_run(*, batch_id: int, progress: engine.Progress | None = None) -> ImportBatch:
+    batch = ImportBatch.objects.select_related("channel", "owner", "created_by").get(pk=batch_id)
+    if batch.processed_rows or batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        return batch
+    try:
+        return engine.dry_run(batch, progress)
+    except Exception as exc:
+        return _fail(batch, exc)
+
+
+def import_run(
+    *, batch_id: int, progress: engine.Progress | None = None, request: HttpRequest | None = None
+) -> ImportBatch:
+    """Import the batch's valid rows (continuing after its checkpoint); audited when done."""
+    batch = ImportBatch.objects.select_related("channel", "owner", "created_by").get(pk=batch_id)
+    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        return batch
+    try:
+        batch = engine.run_import(batch, progress)
+    except Exception as exc:
+        return _fail(batch, exc)
+    audit_log(
+        action=AuditEvent.Action.IMPORT,
+        actor=batch.created_by,
+        request=request,
+        object_type="import",
+        object_id=batch.pk,
+        detail={
+            "file": batch.original_name,
+            "kind": batch.kind,
+            "channel": batch.channel.code if batch.channel else "",
+            "created": batch.created_count,
+            "updated": batch.updated_count,
+            "skipped": batch.skipped_count,
+            "invalid": batch.invalid_rows,
+        },
+    )
+    return batch
+
+
+def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
+    from kehu.imports.tasks import run_import_batch
+
+    if batch.is_running:
+        raise ValidationError(_("This import is already running."))
+    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        raise ValidationError(_("This import is finished."))
+    batch.status = status
+    batch.error = ""
+    batch.save(update_fields=["status", "error", "updated_at"])
+    batch_id = batch.pk
+    transaction.on_commit(lambda: run_import_batch(batch_id, phase))
+    return batch
+
+
+def import_request_dry_run(*, user: User, batch: ImportBatch) -> ImportBatch:
+    require_archive_admin(user)
+    if batch.processed_rows:
+        raise ValidationError(_("This import has started; its rows were checked already."))
+    clean_mapping(batch.kind, batch.columns, batch.mapping)
+    return _queue(batch, ImportBatch.Status.VALIDATING, "dry_run")
+
+
+def import_request_run(*, user: User, batch: ImportBatch) -> ImportBatch:
+    require_archive_admin(user)
+    clean_mapping(batch.kind, batch.columns, batch.mapping)
+    return _queue(batch, ImportBatch.Status.IMPORTING, "import")
+
+
+# --- undo ---------------------------------------------------------------------------------
+
+# Relations to a customer that are the import's own writing (or the archive's bookkeeping);
+# anything else attached since (interactions, orders, cases, contacts' roles …) is kept.
+_OWN_RELATIONS = {
+    "customers.personprofile",
+    "customers.organizationprofile",
+    "customers.phone",
+    "customers.email",
+    "customers.customerchange",
+    "customers.contact",
+    "search.searchterm",
+}
+
+
+def _attached(customer_ids: list[int]) -> set[int]:
+    """Of these customers, those something other than the import is attached to."""
+    attached: set[int] = set()
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if not isinstance(model, type):
+            continue
+        label = f"{model._meta.app_label}.{model._meta.model_name}"
+        if label in _OWN_RELATIONS or relation.many_to_many:
+            continue
+        if relation.remote_field is None:
+            continue
+        name = relation.field.name
+        attached |= set(
+            model._default_manager.filter(**{f"{name}__in": customer_ids}).values_list(
+                name, flat=True
+            )
+        )
+    # Shared with someone, or changed by someone since: history not from this import.
+    attached |= set(
+        Customer.shared_with.through.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", flat=True
+        )
+    )
+    return attached
+
+
+def _changed_since(batch: ImportBatch, customer_ids: list[int]) -> set[int]:
+    return set(
+        CustomerChange.objects.filter(customer_id__in=customer_ids)
+        .exclude(import_batch=batch)
+        .values_list("customer_id", flat=True)
+    )
+
+
+def import_undo(
+    *, user: User, batch: ImportBatch, request: HttpRequest | None = None
+) -> dict[str, int]:
+    """Undo a whole import: delete the customers it created (archive those something has been
+    attached to since, and report them), restore the fields it updated where they still hold
+    what the import wrote. Audited; the restorations are history rows of their own."""
+    require_archive_admin(user)
+    if batch.status != ImportBatch.Status.DONE:
+        raise ValidationError(_("Only a finished import can be undone."))
+    deleted = archived = restored = 0
+    note = _("Import #%(id)s undone") % {"id": batch.pk}
+    with transaction.atomic():
+        created = [
+            customer_id
+            for customer_id in ImportRow.objects.filter(
+                batch=batch, outcome=ImportRow.Outcome.CREATED
+            ).values_list("customer_id", flat=True)
+            if customer_id is not None
+        ]
+        for start in range(0, len(created), 2000):
+            ids = created[start : start + 2000]
+            keep = _attached(ids) | _changed_since(batch, ids)
+            for customer in Customer.objects.filter(pk__in=sorted(keep)).exclude(
+                status=Customer.Status.ARCHIVED
+            ):
+                customer_services.customer_archive(user=None, customer=customer, note=note)
+                archived += 1
+            doomed = [i for i in ids if i not in keep]
+            if doomed:
+                Customer.objects.filter(pk__in=doomed).delete()
+                deleted += len(doomed)
+        updated_ids = list(
+            ImportRow.objects.filter(batch=batch, outcome=ImportRow.Outcome.UPDATED)
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        for customer in Customer.objects.filter(pk__in=updated_ids).select_related(
+            "person", "organization"
+        ):
+            restored += _restore(user, batch, customer, note)
+        batch.status = ImportBatch.Status.UNDONE
+        batch.undone_at = timezone.now()
+        batch.save(update_fields=["status", "undone_at", "updated_at"])
+        result = {"deleted": deleted, "archived": archived, "restored": restored}
+        audit_log(
+            action=AuditEvent.Action.IMPORT_UNDONE,
+            actor=user,
+            request=request,
+            object_type="import",
+            object_id=batch.pk,
+            detail={"file": batch.original_name, **result},
+        )
+    return result
+
+
+def _restore(user: User, batch: ImportBatch, customer: Customer, note: str) -> int:
+    """Put back the old values of the fields this import changed, where unchanged since."""
+    from kehu.customers.values import read_value, to_text
+
+    specs = field_specs_for(customer.kind)
+    data: dict[str, Any] = {}
+    for change in CustomerChange.objects.filter(customer=customer, import_batch=batch).order_by(
+        "id"
+    ):
+        spec = specs.get(change.field)
+        if spec is None or change.field in data:
+            continue
+        current = to_text(spec, read_value(customer, spec))
+        if current == change_value_text(change, "new"):
+            data[change.field] = change_value_text(change, "old") or None
+    if not data:
+        return 0
+    customer_services.customer_update(user=user, customer=customer, data=data, note=note)
+    return len(data)
