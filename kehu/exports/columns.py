@@ -5,6 +5,7 @@ A column turns one customer into the text of one cell, masked like the 360° pag
 exporting user may reveal the field's group.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import SensitiveGroup
-from kehu.customers.fields import BUILTIN_FIELDS, FieldSpec, Store
+from kehu.core.phones import format_phone_local
+from kehu.customers.fields import BUILTIN_FIELDS, FieldSpec, Store, Type
 from kehu.customers.models import Customer, CustomField, Email, Phone
-
-# _display_text: the 360° page's words for a stored value (choice labels, channel names, phones
-# in their local format); an export shows the same.
-from kehu.customers.selectors import _display_text, channel_labels, custom_field_spec
+from kehu.customers.selectors import channel_labels, custom_field_spec
 from kehu.customers.values import mask_text, read_value, to_text
 
 
@@ -28,10 +27,12 @@ def _local(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+KINDS: dict[str, str | Promise] = dict(Customer.Kind.choices)
+
 # Facts of the archive record itself, not fields of the profile.
 RECORD_COLUMNS: dict[str, tuple[str | Promise, Callable[[Customer], Any]]] = {
     "id": (_("ID"), lambda c: c.pk),
-    "kind": (_("kind"), lambda c: c.get_kind_display()),
+    "kind": (_("kind"), lambda c: str(KINDS.get(c.kind, c.kind))),
     "status": (_("status"), lambda c: c.get_status_display()),
     "owner": (_("owner"), lambda c: str(c.owner) if c.owner else ""),
     "team": (_("team"), lambda c: c.team.name if c.team else ""),
@@ -92,6 +93,24 @@ class RowMaker:
         self.revealed = revealed
         self.channels = channel_labels()
         self.related: dict[str, dict[int, list[str]]] = {}
+        # Per column, computed once: the customer kinds it applies to, and labels by value.
+        self.kinds: dict[str, frozenset[str]] = {}
+        self.labels: dict[str, dict[str, str]] = {}
+        yes_no = {"true": str(_("Yes")), "false": str(_("No"))}
+        for column in columns:
+            spec = column.spec
+            if spec is None:
+                continue
+            kinds = spec.kinds
+            if spec.store == Store.CUSTOM and spec.extra.get("applies_to") in KINDS:
+                kinds = frozenset({str(spec.extra["applies_to"])})
+            self.kinds[column.code] = kinds
+            if spec.type == Type.CHOICE:
+                self.labels[spec.code] = {code: str(label) for code, label in spec.choices}
+            elif spec.type == Type.BOOLEAN:
+                self.labels[spec.code] = yes_no
+            elif spec.type == Type.CHANNEL:
+                self.labels[spec.code] = self.channels
 
     def load_related(self, customer_ids: list[int]) -> None:
         """Read the phones, e-mails and tags the columns need for these customers (one query
@@ -124,17 +143,34 @@ class RowMaker:
         spec = column.spec
         if spec is None:
             return RECORD_COLUMNS[column.code][1](customer)
-        if customer.kind not in spec.kinds:
-            return ""
-        if spec.store == Store.CUSTOM and spec.extra.get("applies_to") not in (
-            customer.kind,
-            "both",
-        ):
+        if customer.kind not in self.kinds[column.code]:
             return ""
         if column.needs:
             values = self.related.get(column.needs, {}).get(customer.pk, [])
-            return _display_text(spec, to_text(spec, values), self.channels)
+            return self.display(spec, to_text(spec, values))
         text = to_text(spec, read_value(customer, spec))
         if spec.sensitive is not None:
             return text if spec.sensitive in self.revealed else mask_text(spec, text)
-        return _display_text(spec, text, self.channels)
+        return self.display(spec, text)
+
+    def display(self, spec: FieldSpec, text: str) -> str:
+        """A stored text value in the words of the 360° page: choice labels, channel names,
+        phones in their local format, yes / no."""
+        if not text:
+            return ""
+        if spec.type in {Type.CHOICE, Type.BOOLEAN, Type.CHANNEL}:
+            return self.labels[spec.code].get(text, text)
+        if spec.type == Type.PHONES:
+            return ", ".join(phone_local(p.strip()) for p in text.split(","))
+        return text
+
+
+_MAINLAND_MOBILE = re.compile(r"\+861\d{10}")
+
+
+def phone_local(e164: str) -> str:
+    """``format_phone_local``, with mainland mobiles (most numbers) formatted without parsing:
+    +8613800138000 → 138 0013 8000."""
+    if _MAINLAND_MOBILE.fullmatch(e164):
+        return f"{e164[3:6]} {e164[6:10]} {e164[10:]}"
+    return format_phone_local(e164)

@@ -17,6 +17,7 @@ drill-down. Only live customers count: active and in the public pool.
 """
 
 import calendar
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -324,10 +325,31 @@ def _check_persons(tallies: dict[str, Tally]) -> None:
 
 
 def _valid_phone(e164: str) -> bool:
+    """Whether a stored number is what ``normalize_phone`` would store."""
+    if _MAINLAND_MOBILE.fullmatch(e164):
+        # For 11-digit mainland numbers starting with 1, phonenumbers' metadata decides
+        # validity (mobile or not) on the first five digits: one full check per prefix.
+        return _valid_mobile_prefix(e164[:8], e164)
+    return _normalizes_to_itself(e164)
+
+
+_MAINLAND_MOBILE = re.compile(r"\+861\d{10}")
+
+
+def _normalizes_to_itself(e164: str) -> bool:
     try:
         return normalize_phone(e164) == e164
     except ValidationError:
         return False
+
+
+_mobile_prefixes: dict[str, bool] = {}
+
+
+def _valid_mobile_prefix(prefix: str, sample: str) -> bool:
+    if prefix not in _mobile_prefixes:
+        _mobile_prefixes[prefix] = _normalizes_to_itself(sample)
+    return _mobile_prefixes[prefix]
 
 
 def _check_phones(tallies: dict[str, Tally]) -> None:

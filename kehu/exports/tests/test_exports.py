@@ -384,3 +384,24 @@ def test_my_exports_polls_while_one_runs(client, archivist):
     ExportJob.objects.update(status="done")
     page = client.get("/exports/", headers={"HX-Request": "true"}).content.decode()
     assert "every 2s" not in page
+
+
+@pytest.mark.parametrize(
+    "e164", ["+8613800138000", "+8619912345678", "+861012345678", "+8675512345678", "+85221234567"]
+)
+def test_phone_local_matches_the_360_page(e164):
+    from kehu.core.phones import format_phone_local
+    from kehu.exports.columns import phone_local
+
+    assert phone_local(e164) == format_phone_local(e164)
+
+
+def test_custom_fields_export_with_labels_and_kind(client, rep, archivist, admin_user):
+    customer_services.custom_field_save(
+        user=admin_user, code="vip", label="VIP", field_type="boolean", applies_to="person"
+    )
+    person(rep, name="甲", **{"custom.vip": "true"})
+    client.force_login(archivist)
+    body = {"columns": ["name", "custom.vip", "grade"], "format": "csv"}
+    rows = download_rows(client, post_export(client, body).json()["id"], "csv")
+    assert rows == [["name", "VIP", "grade"], ["甲", "Yes", "General"]]

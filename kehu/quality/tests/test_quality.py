@@ -401,3 +401,13 @@ def test_duplicates_pending_counted_and_listed(rep, archivist):
     snapshot = services.quality_snapshot_take()
     assert snapshot.metrics["duplicates_pending"] == 1
     assert issue_names(archivist, "duplicates", snapshot) == ["张伟", "章伟"]
+
+
+def test_phone_validity_by_prefix_agrees_with_full_validation():
+    import random
+
+    rnd = random.Random(2026)
+    numbers = ["+8613800138000", "+8614012345678", "+8617405123456", "+8617406123456"]
+    numbers += ["+861" + "".join(rnd.choice("0123456789") for _ in range(10)) for _ in range(500)]
+    for number in numbers:
+        assert metrics._valid_phone(number) == metrics._normalizes_to_itself(number), number
