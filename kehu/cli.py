@@ -24,6 +24,9 @@ Accounts
 Data
   demo                   Load demo teams, users and customers (Chinese sample data)
   search rebuild         Re-create the customer search index (search stats: its size)
+  import FILE [--mapping NAME] [--kind person|organization] [--channel CODE]
+         [--owner USERNAME] [--duplicates skip|fill|overwrite] [--dry-run]
+                         Import customers from CSV or XLSX; re-run to resume an interrupted one
 
 Roles: sales_rep, archive_admin, service_agent, marketer, leader, admin.
 Run 'kehu COMMAND --help' for a command's options; 'kehu help --commands' lists every command.

@@ -21,6 +21,7 @@ urlpatterns = [
     path("sales/", include("kehu.sales.urls")),
     path("quality/", include("kehu.quality.urls")),
     path("exports/", include("kehu.exports.urls")),
+    path("imports/", include("kehu.imports.urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

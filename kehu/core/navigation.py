@@ -53,6 +53,7 @@ NAV_ITEMS = [
     NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
     NavItem(_("My exports"), "exports:list", "form", "exports", can_export),
     NavItem(_("Data quality"), "quality:overview", "shield", "quality", can_administer_archive),
+    NavItem(_("Imports"), "imports:list", "form", "imports", can_administer_archive),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),
