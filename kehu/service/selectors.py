@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Window
 from django.db.models import Case as When_
 from django.db.models import When as WhenClause
 from django.http import Http404
@@ -350,12 +350,18 @@ class CustomerService:
 
 def customer_service(*, customer: Customer) -> CustomerService:
     """The service cards of a customer's 360° page (the caller fetched ``customer`` through a
-    scoped selector); four queries."""
-    ratings = CaseRating.objects.filter(customer=customer)
+    scoped selector); three queries: the latest ratings carry the average of all of them (a
+    window over the customer's ratings, computed before the limit)."""
+    ratings: list[CaseRating] = list(
+        CaseRating.objects.filter(customer=customer)
+        .select_related("case")
+        .annotate(overall=Window(Avg("score")))
+        .order_by("-created_at", "-id")[:CARD_ITEMS]
+    )
     return CustomerService(
         open_cases=list(cases_open_of(customer)[: CARD_ITEMS * 2]),
-        ratings=list(ratings.select_related("case").order_by("-created_at", "-id")[:CARD_ITEMS]),
-        average_score=ratings.aggregate(avg=Avg("score"))["avg"],
+        ratings=ratings,
+        average_score=float(ratings[0].overall) if ratings else None,  # type: ignore[attr-defined]
         feedback=list(
             Feedback.objects.filter(customer=customer).order_by("-created_at", "-id")[:CARD_ITEMS]
         ),
