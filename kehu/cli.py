@@ -24,6 +24,7 @@ Accounts
 Data
   demo                   Load demo teams, users and customers (Chinese sample data)
   search rebuild         Re-create the customer search index (search stats: its size)
+  sales rebuild-summary  Re-create the daily sales summary the performance report reads
   import FILE [--mapping NAME] [--kind person|organization] [--channel CODE]
          [--owner USERNAME] [--duplicates skip|fill|overwrite] [--dry-run]
                          Import customers from CSV or XLSX; re-run to resume an interrupted one
