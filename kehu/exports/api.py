@@ -22,11 +22,6 @@ from kehu.exports.models import ExportJob
 
 router = Router(tags=["exports"])
 
-CONTENT_TYPES = {
-    ExportJob.Format.CSV: "text/csv; charset=utf-8",
-    ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 
 class ExportIn(Schema):
     filters: dict[str, Any] = Field(
@@ -124,5 +119,5 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
         path.open("rb"),
         as_attachment=True,
         filename=job.file_name,
-        content_type=CONTENT_TYPES[ExportJob.Format(job.format)],
+        content_type=job.content_type,
     )

@@ -65,6 +65,12 @@ class ExportJob(TimeStampedModel):
         return self.status not in {self.Status.PENDING, self.Status.RUNNING}
 
     @property
+    def content_type(self) -> str:
+        if self.format == self.Format.CSV:
+            return "text/csv; charset=utf-8"
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    @property
     def file_name(self) -> str:
         """The name the download is offered under."""
         stamp = (self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")

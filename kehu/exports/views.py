@@ -13,7 +13,6 @@ from kehu.core.access import SensitiveGroup, can_export, can_reveal
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import CustomerFilterForm
 from kehu.exports import selectors, services
-from kehu.exports.api import CONTENT_TYPES
 from kehu.exports.columns import export_columns
 from kehu.exports.forms import ExportForm
 from kehu.exports.models import ExportJob
@@ -87,5 +86,5 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
         path.open("rb"),
         as_attachment=True,
         filename=job.file_name,
-        content_type=CONTENT_TYPES[ExportJob.Format(job.format)],
+        content_type=job.content_type,
     )
