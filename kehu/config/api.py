@@ -86,3 +86,8 @@ from kehu.imports.api import router as imports_router  # noqa: E402
 
 api.add_router("/imports", imports_router)
 api.add_router("/import-mappings", import_mappings_router)
+
+from kehu.dedup.api import duplicates_router, merges_router  # noqa: E402
+
+api.add_router("/duplicates", duplicates_router)
+api.add_router("/merges", merges_router)

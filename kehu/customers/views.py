@@ -146,6 +146,14 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[s
 @require_GET
 def customer_detail(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _get(request, customer_id)
+    if customer.status == Customer.Status.MERGED and customer.merged_into_id:
+        # A tombstone: old links lead to the customer it was merged into.
+        messages.info(
+            request,
+            _("%(name)s (#%(id)s) was merged into this customer.")
+            % {"name": customer.name, "id": customer.pk},
+        )
+        return redirect("customers:detail", customer.merged_into_id)
     return render(request, "customers/customer_detail.html", _detail_context(request, customer))
 
 

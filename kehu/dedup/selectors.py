@@ -1,5 +1,6 @@
 """Reads of the duplicate finder's results and of merges, for archive administrators."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -8,6 +9,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kehu.core.access import can_administer_archive
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customers_visible_to
+from kehu.dedup.merging import FieldChoice, field_choices, masked
 from kehu.dedup.models import DuplicateCandidate, DuplicateRun, Merge
 
 
@@ -82,3 +86,54 @@ def merge_get(*, user: Any, merge_id: int) -> Merge:
     if merge is None:
         raise Http404
     return merge
+
+
+@dataclass
+class Comparison:
+    """Customers side by side (the first is the proposed survivor), with what a merge keeps."""
+
+    customers: list[Customer]
+    fields: list[FieldChoice]
+    counts: dict[int, dict[str, int]]  # customer id → related records by kind, e.g. "orders"
+
+
+def comparison_for(*, user: Any, customer_ids: list[int]) -> Comparison:
+    """The comparison of these customers, sensitive values masked; 404 if one is not visible."""
+    require_archive_admin(user)
+    found = {
+        c.pk: c
+        for c in customers_visible_to(user)
+        .filter(pk__in=customer_ids)
+        .select_related("person", "organization", "owner")
+        .prefetch_related("phones", "emails", "tags")
+    }
+    if len(found) != len(set(customer_ids)) or len({c.kind for c in found.values()}) > 1:
+        raise Http404
+    customers = [found[cid] for cid in customer_ids]
+    fields = masked(field_choices(customers))
+    counts = {c.pk: related_counts(c) for c in customers}
+    return Comparison(customers=customers, fields=fields, counts=counts)
+
+
+def related_counts(customer: Customer) -> dict[str, int]:
+    """How many records of each related kind point at ``customer`` (what a merge moves)."""
+    from kehu.dedup.services import relations
+
+    counts: dict[str, int] = {}
+    for relation in relations():
+        n = relation.model._base_manager.filter(**{relation.field: customer}).count()
+        if n:
+            name = str(relation.model._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def survivor_of(customer: Customer) -> Customer:
+    """The live customer a tombstone was merged into (following later merges too)."""
+    seen = {customer.pk}
+    while customer.status == Customer.Status.MERGED and customer.merged_into_id:
+        if customer.merged_into_id in seen:
+            break
+        seen.add(customer.merged_into_id)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer

@@ -187,7 +187,7 @@ class _Relation:
     field: str
 
 
-def _relations() -> list[_Relation]:
+def relations() -> list[_Relation]:
     """Every table pointing at a customer whose rows move to the survivor in a merge.
 
     Found generically, so records of apps added later move too. Not moved: the profiles (the
@@ -300,7 +300,7 @@ def _clear_keys(loser: Customer) -> dict[str, str]:
 def _move_rows(survivor: Customer, loser: Customer) -> list[dict[str, Any]]:
     """Point every related row of ``loser`` at ``survivor``; returns what moved."""
     moved = []
-    for relation in _relations():
+    for relation in relations():
         manager = relation.model._base_manager
         rows = manager.filter(**{relation.field: loser})
         # The survivor's own phone or e-mail again would be a second row of the same number.

@@ -136,6 +136,13 @@ class CustomerDetail(CustomerItem):
     fields: list[FieldOut]
     contacts: list[ContactOut]
     completeness: CompletenessOut
+    merged_into: int | None = Field(
+        None, description="With status `merged`: the id of the customer it was merged into."
+    )
+
+    @staticmethod
+    def resolve_merged_into(obj: Customer) -> int | None:
+        return obj.merged_into_id
 
 
 class CustomerCreateIn(Schema):

@@ -23,9 +23,8 @@ from kehu.dedup.models import DuplicateCandidate, Merge
 from kehu.dedup.services import candidate_dismiss, customers_merge, merge_undo
 from kehu.interactions.models import Interaction, Reminder
 from kehu.interactions.services import interaction_log
-from kehu.sales.models import Opportunity, Order, Payment
+from kehu.sales.models import Opportunity, Order, Payment, Product
 from kehu.sales.services import LineInput, opportunity_create, order_create, payment_record
-from kehu.sales.tests.factories import ProductFactory
 from kehu.service.models import Case, Feedback
 from kehu.service.services import feedback_record
 from kehu.service.tests.factories import open_case
@@ -53,7 +52,14 @@ def related_rows(customer):
     order = order_create(
         user=user,
         customer=customer,
-        lines=[LineInput(product=ProductFactory(), quantity=Decimal(2))],
+        lines=[
+            LineInput(
+                product=Product.objects.create(
+                    code=f"P{customer.pk}", name="茶", unit="盒", list_price=Decimal(100)
+                ),
+                quantity=Decimal(2),
+            )
+        ],
     )
     payment = payment_record(user=user, order=order, amount=Decimal("50.00"))
     opportunity = opportunity_create(
