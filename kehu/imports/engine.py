@@ -9,11 +9,14 @@ rows); customers a row matches are updated through the ORM with the services' ow
 """
 
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from queue import Empty, Full
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -64,7 +67,9 @@ from kehu.search import services as search_services
 from kehu.search.services import search_index_update
 from kehu.search.terms import Indexable, exact_value, rows_for
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
+# From this many rows the file is read and validated in a second process.
+PARALLEL_FROM = 20_000
 LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 Progress = Callable[[ImportBatch], None]
 
@@ -140,6 +145,10 @@ class Row:
     duplicate_of: int | None = None  # an earlier row of the file
     customer_id: int | None = None  # the existing customer it matches
     match_reason: str = ""
+    # Prepared for writing a new customer (in the reading process, see ``RowCleaner.prepare``)
+    region: Region | None = None
+    tokens: dict[str, str] = field(default_factory=dict)  # clear sensitive text -> encrypted
+    terms: list[tuple[Any, ...]] = field(default_factory=list)  # search rows, customer 0
 
     @property
     def valid(self) -> bool:
@@ -174,6 +183,8 @@ class RowCleaner:
         )  # fmt: skip
         self.phone = PhoneCleaner()
         self.today = timezone.localdate()
+        self.regions = RegionCache()
+        self.custom_codes = search_services.searchable_custom_codes()
         self.required = [c for c, s in self.specs.items() if s.required]
 
     def _problem(self, row: Row, code: str, message: str, raw: str) -> None:
@@ -252,6 +263,41 @@ class RowCleaner:
             message = _("Choose one of: %(choices)s.") % {"choices": allowed}
             self._problem(row, "contact.role", message, role)
         contact["title"] = contact.get("title", "")[:100]
+
+    def prepare(self, rows: list[Row]) -> None:
+        """What writing these valid rows as new customers needs that takes time but no ids:
+        regions of addresses, encrypted sensitive values, search index terms."""
+        regions = self.regions.regions([r.values.get("address", "") for r in rows])
+        for row, region in zip(rows, regions, strict=True):
+            row.region = region
+            for code, value in row.values.items():
+                spec = self.specs[code]
+                if spec.sensitive is not None:
+                    text = to_text(spec, value)
+                    if text and text not in row.tokens:
+                        row.tokens[text] = encrypt(text)
+            row.terms = list(rows_for(self._indexable(row)))
+
+    def _indexable(self, row: Row) -> Indexable:
+        values = row.values
+        hashes = [lookup_hash(exact_value(a, email=True)) for a in values.get("emails", [])]
+        hashes += [value for key, value in row.keys if key == "id"]
+        if values.get("organization.credit_code"):
+            hashes.append(lookup_hash(exact_value(values["organization.credit_code"])))
+        custom = {
+            spec.attr: values[code]
+            for code, spec in self.specs.items()
+            if spec.store == Store.CUSTOM and not spec.sensitive and code in values
+        }
+        return Indexable(
+            customer_id=0, owner_id=None, team_id=None,
+            person=self.kind == Customer.Kind.PERSON, name=values["name"],
+            contacts=[row.contact["name"]] if row.contact else [],
+            phones=list(values.get("phones", [])),
+            contact_phones=list(row.contact.get("phones", [])) if row.contact else [],
+            hashes=hashes, tags=list(values.get("tags", [])),
+            custom=search_services._custom_texts(custom, self.custom_codes),
+        )  # fmt: skip
 
     def _keys(self, row: Row) -> list[tuple[str, str]]:
         """What identifies the row's customer, strongest first."""
@@ -370,6 +416,83 @@ def _chunks(
         yield chunk
 
 
+def _clean_chunks(
+    table: Table, cleaner: RowCleaner, start: int, prepare: bool
+) -> Iterator[list[Row]]:
+    """The rows after the first ``start`` cleaned, chunk by chunk, with the file's duplicates
+    marked (the first ``start`` rows are cleaned too, only to know their keys again)."""
+    duplicates = FileDuplicates()
+    rows = table.rows()
+    for number, cells in islice(rows, start):
+        duplicates.check(cleaner.clean(number, cells))
+    for chunk in _chunks(rows, CHUNK_SIZE):
+        cleaned = [cleaner.clean(number, cells) for number, cells in chunk]
+        for row in cleaned:
+            duplicates.check(row)
+        if prepare:
+            cleaner.prepare([row for row in cleaned if row.valid])
+        yield cleaned
+
+
+def _produce(
+    table: Table, cleaner: RowCleaner, start: int, prepare: bool, queue: Any, parent: int
+) -> None:
+    """In a forked child: put each chunk of cleaned rows on ``queue``, then None (or the
+    error). Stops when the parent has gone (killed mid-import), instead of waiting forever."""
+
+    def put(item: object) -> None:
+        while True:
+            try:
+                queue.put(item, timeout=2)
+                return
+            except Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    try:
+        for rows in _clean_chunks(table, cleaner, start, prepare):
+            put(rows)
+        put(None)
+    except ValidationError as exc:
+        put(ValidationError(exc.messages))
+    except BaseException as exc:  # reported to the parent, which raises it
+        put(RuntimeError(f"reading the import file failed: {exc!r}"))
+
+
+def cleaned_chunks(
+    table: Table, cleaner: RowCleaner, start: int, *, parallel: bool, prepare: bool = False
+) -> Iterator[list[Row]]:
+    """``_clean_chunks``, in a forked process when ``parallel``: reading and validating the
+    file overlaps matching and writing on the other core (as ``demo_load`` overlaps
+    generating and writing)."""
+    if not parallel:
+        yield from _clean_chunks(table, cleaner, start, prepare)
+        return
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=3)
+    child = context.Process(
+        target=_produce, args=(table, cleaner, start, prepare, queue, os.getpid()), daemon=True
+    )
+    child.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=5)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError("reading the import file stopped unexpectedly") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
 def _report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list[Any]]]) -> None:
     with connection.cursor() as cursor:
         _insert(
@@ -392,16 +515,12 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
     row matches; count valid, invalid and existing. Writes nothing to the archive."""
     table = open_table(batch)
     cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
-    duplicates = FileDuplicates()
     ImportRow.objects.filter(batch=batch).delete()
     batch.status = ImportBatch.Status.VALIDATING
     batch.total_rows = table.count_rows()
     batch.checked_rows = batch.valid_rows = batch.invalid_rows = batch.duplicate_rows = 0
     batch.save()
-    for chunk in _chunks(table.rows(), CHUNK_SIZE):
-        rows = [cleaner.clean(number, cells) for number, cells in chunk]
-        for row in rows:
-            duplicates.check(row)
+    for rows in cleaned_chunks(table, cleaner, 0, parallel=batch.total_rows >= PARALLEL_FROM):
         match_existing(batch.kind, [r for r in rows if r.valid])
         report: list[tuple[int, str, int | None, list[Any]]] = []
         for row in rows:
@@ -433,7 +552,6 @@ class Context:
     team_id: int | None
     now: datetime
     note: str
-    regions: RegionCache
     specs: dict[str, FieldSpec]
 
 
@@ -443,7 +561,6 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
         return batch
     table = open_table(batch)
     cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
-    duplicates = FileDuplicates()
     start = batch.processed_rows
     if start == 0:
         ImportRow.objects.filter(batch=batch).delete()
@@ -453,10 +570,6 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
     batch.status = ImportBatch.Status.IMPORTING
     batch.error = ""
     batch.save()
-    rows_iter = table.rows()
-    # The rows done before: only their keys, to know the file's duplicates again.
-    for number, cells in islice(rows_iter, start):
-        duplicates.check(cleaner.clean(number, cells))
     team = primary_team(user=batch.owner) if batch.owner else None
     context = Context(
         batch=batch,
@@ -466,16 +579,13 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
         team_id=team.pk if team else None,
         now=timezone.now(),
         note=_("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.original_name},
-        regions=RegionCache(),
         specs=cleaner.specs,
     )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
-    for chunk in _chunks(rows_iter, CHUNK_SIZE):
-        rows = [cleaner.clean(number, cells) for number, cells in chunk]
-        for row in rows:
-            duplicates.check(row)
+    parallel = (batch.total_rows or 0) - start >= PARALLEL_FROM
+    for rows in cleaned_chunks(table, cleaner, start, parallel=parallel, prepare=True):
         _write_chunk(context, rows)
         if progress:
             progress(batch)
@@ -523,13 +633,14 @@ class _NewRows:
         self.emails: list[tuple[Any, ...]] = []
         self.tags: list[tuple[str, int]] = []
         self.changes: list[tuple[Any, ...]] = []
-        self.indexables: list[Indexable] = []
+        self.search: list[tuple[Any, ...]] = []
         self.contacts: list[tuple[int, dict[str, Any]]] = []
 
-    def add(self, customer_id: int, row: Row, region: Region) -> None:
+    def add(self, customer_id: int, row: Row) -> None:
         c = self.context
         values = row.values
-        tokens: dict[str, str] = {}
+        region = row.region or Region()
+        tokens: dict[str, str] = dict(row.tokens)
 
         def secret(text: str) -> str:
             if text and text not in tokens:
@@ -607,22 +718,10 @@ class _NewRows:
                 customer_id, code, "", secret(text) if sensitive else text, sensitive,
                 channel_id, user_id, now, c.note[:200], c.batch.pk,
             ))  # fmt: skip
-        hashes = [lookup_hash(exact_value(a, email=True)) for a in values.get("emails", [])]
-        if person.get("id_number_hash"):
-            hashes.append(person["id_number_hash"])
-        if org.get("credit_code"):
-            hashes.append(lookup_hash(exact_value(org["credit_code"])))
-        self.indexables.append(Indexable(
-            customer_id=customer_id, owner_id=owner_id, team_id=c.team_id,
-            person=c.batch.kind == Customer.Kind.PERSON, name=values["name"],
-            contacts=[row.contact["name"]] if row.contact else [],
-            phones=list(values.get("phones", [])),
-            contact_phones=list(row.contact.get("phones", [])) if row.contact else [],
-            hashes=hashes, tags=list(values.get("tags", [])),
-            custom=search_services._custom_texts(custom, self.custom_codes),
-        ))  # fmt: skip
-
-    custom_codes: list[str] = []
+        self.search.extend(
+            (term, customer_id, source, owner_id, c.team_id)
+            for term, _id, source, _o, _t in row.terms
+        )
 
     def write(self) -> None:
         tag_ids: dict[str, int] = {}
@@ -640,7 +739,7 @@ class _NewRows:
             _insert(cursor, Customer.tags.through, ("customer", "tag"),
                     [(cid, tag_ids[name]) for name, cid in self.tags])  # fmt: skip
             _insert(cursor, CustomerChange, (*CHANGE_FIELDS, "import_batch"), self.changes)
-            search_services.insert_rows(cursor, [r for i in self.indexables for r in rows_for(i)])
+            search_services.insert_rows(cursor, self.search)
         for customer_id, data in self.contacts:
             contact = Contact.objects.create(
                 customer_id=customer_id, name=data["name"], role=data["role"], title=data["title"]
@@ -731,10 +830,8 @@ def _write_chunk(context: Context, rows: list[Row]) -> None:
         batch.save(update_fields=["processed_rows", "updated_at"])
         ids = _reserve_ids(Customer, len(new))
         writer = _NewRows(context)
-        writer.custom_codes = search_services.searchable_custom_codes()
-        regions = context.regions.regions([r.values.get("address", "") for r in new])
-        for customer_id, row, region in zip(ids, new, regions, strict=True):
-            writer.add(customer_id, row, region)
+        for customer_id, row in zip(ids, new, strict=True):
+            writer.add(customer_id, row)
             row.customer_id = customer_id
         writer.write()
         outcome = {}

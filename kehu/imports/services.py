@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 IMPORT_DIR = "imports"
 MAX_FILE_BYTES = 500 * 1024 * 1024
+# Files up to this size are checked and imported during the request; larger ones by the worker.
+INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_CHANNEL = "purchased_list"
 
 
@@ -347,10 +349,15 @@ def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
         raise ValidationError(_("This import is already running."))
     if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
         raise ValidationError(_("This import is finished."))
+    batch_id = batch.pk
+    if batch.file_size <= INLINE_MAX_BYTES:
+        # A small file is done before the page reloads: no waiting for the worker.
+        if phase == "dry_run":
+            return import_dry_run(batch_id=batch_id)
+        return import_run(batch_id=batch_id)
     batch.status = status
     batch.error = ""
     batch.save(update_fields=["status", "error", "updated_at"])
-    batch_id = batch.pk
     transaction.on_commit(lambda: run_import_batch(batch_id, phase))
     return batch
 

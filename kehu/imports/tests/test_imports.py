@@ -409,8 +409,9 @@ def test_only_archive_administrators_import(rep):
 
 
 def test_api_flow_upload_map_dry_run_start_undo(
-    client, archivist, huey_immediate, django_capture_on_commit_callbacks
+    client, archivist, huey_immediate, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 0)  # through the task queue
     client.force_login(archivist)
     content = io.BytesIO("名字,Mobile,其他\n张伟,13812345678,x\n".encode())
     content.name = "list.csv"
