@@ -96,6 +96,23 @@ class ImportBatch(TimeStampedModel):
         return self.status in {self.Status.VALIDATING, self.Status.IMPORTING}
 
     @property
+    def is_stalled(self) -> bool:
+        """Running by its status, but no chunk written for 5 minutes: the process doing it
+        was stopped (a chunk takes seconds). It may be continued."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        stale = timezone.now() - timedelta(minutes=5)
+        return self.is_running and self.updated_at is not None and self.updated_at < stale
+
+    @property
+    def can_continue(self) -> bool:
+        """An import that stopped part-way (failed or stalled) and can go on from its checkpoint."""
+        stopped = self.status == self.Status.FAILED or self.is_stalled
+        return stopped and self.processed_rows > 0
+
+    @property
     def progress_percent(self) -> int:
         total = self.total_rows or 0
         done = self.processed_rows if self.status == self.Status.IMPORTING else self.checked_rows

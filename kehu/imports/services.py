@@ -345,7 +345,7 @@ def import_run(
 def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
     from kehu.imports.tasks import run_import_batch
 
-    if batch.is_running:
+    if batch.is_running and not batch.is_stalled:
         raise ValidationError(_("This import is already running."))
     if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
         raise ValidationError(_("This import is finished."))

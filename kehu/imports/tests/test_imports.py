@@ -544,3 +544,23 @@ def test_uploading_the_same_unfinished_file_continues_its_batch(archivist):
     again = upload(archivist, (HEADER + ROWS).encode())
     assert again.pk == first.pk
     assert run(again).created_count == 1  # the second row; the first was done before
+
+
+def test_large_files_are_read_in_a_second_process_with_the_same_result(archivist, monkeypatch):
+    from kehu.imports import engine
+
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 1)
+    content = (HEADER + ROWS + "王五,123,,,,\n" + ROWS.splitlines()[0] + "\n").encode()
+    batch = dry_run(upload(archivist, content))
+    assert (batch.valid_rows, batch.invalid_rows) == (2, 2)
+    batch = run(batch)
+    assert (batch.created_count, batch.invalid_rows, batch.processed_rows) == (2, 2, 4)
+    zhang = Customer.objects.get(name="张伟")
+    assert zhang.province == "浙江省"
+    assert zhang.person.id_number == ID_MALE_1990
+    assert found_by_search(archivist, "13812345678") == [zhang.pk]
+
+
+def found_by_search(user, q):
+    return [hit.customer.pk for hit in customer_search(user=user, q=q).hits]

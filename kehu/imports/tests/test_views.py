@@ -2,8 +2,10 @@
 download and undo, for an archive administrator; 403 for everyone else."""
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from kehu.accounts.models import Role
@@ -122,3 +124,19 @@ def test_other_roles_get_403_pages(client, rep, archivist):
     ]
     assert [r.status_code for r in responses] == [403] * len(responses)
     assert ImportBatch.objects.count() == 1
+
+
+def test_a_stalled_import_can_be_continued_from_its_page(client, archivist):
+    batch = services.import_upload(user=archivist, upload=io.BytesIO(CONTENT), name="a.csv")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="importing", processed_rows=1, total_rows=2, updated_at=long_ago
+    )
+    client.force_login(archivist)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'data-testid="import-continue"' in page
+    assert 'hx-trigger="every 1s"' not in page
+    client.post(f"/imports/{batch.pk}/", {"action": "start"})
+    batch.refresh_from_db()
+    assert (batch.status, batch.processed_rows, batch.invalid_rows) == ("done", 2, 1)
+    assert not Customer.objects.exists()  # row 2 (张伟) counted as done before the stop
