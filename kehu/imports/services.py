@@ -381,13 +381,13 @@ def import_request_run(*, user: User, batch: ImportBatch) -> ImportBatch:
 # Relations to a customer that are the import's own writing (or the archive's bookkeeping);
 # anything else attached since (interactions, orders, cases, contacts' roles …) is kept.
 _OWN_RELATIONS = {
-    "customers.personprofile",
-    "customers.organizationprofile",
-    "customers.phone",
-    "customers.email",
-    "customers.customerchange",
-    "customers.contact",
-    "search.searchterm",
+    ("customers.personprofile", "customer"),
+    ("customers.organizationprofile", "customer"),
+    ("customers.phone", "customer"),
+    ("customers.email", "customer"),
+    ("customers.customerchange", "customer"),
+    ("customers.contact", "customer"),
+    ("search.searchterm", "customer"),
 }
 
 
@@ -399,7 +399,7 @@ def _attached(customer_ids: list[int]) -> set[int]:
         if not isinstance(model, type):
             continue
         label = f"{model._meta.app_label}.{model._meta.model_name}"
-        if label in _OWN_RELATIONS or relation.many_to_many:
+        if (label, relation.field.name) in _OWN_RELATIONS or relation.many_to_many:
             continue
         if relation.remote_field is None:
             continue
@@ -409,7 +409,12 @@ def _attached(customer_ids: list[int]) -> set[int]:
                 name, flat=True
             )
         )
-    # Shared with someone, or changed by someone since: history not from this import.
+    # Survivor of a merge since, or shared with someone.
+    attached |= set(
+        Customer.objects.filter(merged_into_id__in=customer_ids).values_list(
+            "merged_into_id", flat=True
+        )
+    )
     attached |= set(
         Customer.shared_with.through.objects.filter(customer_id__in=customer_ids).values_list(
             "customer_id", flat=True

@@ -564,3 +564,17 @@ def test_large_files_are_read_in_a_second_process_with_the_same_result(archivist
 
 def found_by_search(user, q):
     return [hit.customer.pk for hit in customer_search(user=user, q=q).hits]
+
+
+def test_undo_keeps_a_person_someone_else_links_to_as_contact(archivist):
+    batch = run(upload(archivist, "姓名,手机\n周杰,13812345678\n".encode()))
+    person = Customer.objects.get(name="周杰")
+    company = customer_services.customer_create(
+        user=archivist, kind="organization", data={"name": "某某有限公司"}
+    )
+    customer_services.contact_save(
+        user=archivist, customer=company, data={"name": "周杰"}, person=person
+    )
+    assert services.import_undo(user=archivist, batch=batch)["archived"] == 1
+    person.refresh_from_db()
+    assert person.status == Customer.Status.ARCHIVED

@@ -71,9 +71,6 @@ class Command(BaseCommand):
                 )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        if batch.status == ImportBatch.Status.DONE:
-            self.stdout.write(f"Import #{batch.pk} of this file is finished already.")
-            return
         if batch.processed_rows:
             self.stdout.write(f"Continuing import #{batch.pk} after row {batch.processed_rows:,}.")
         self.stdout.write(
