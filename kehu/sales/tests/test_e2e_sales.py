@@ -69,6 +69,11 @@ def test_order_partial_payment_receivable_and_kanban_move(new_context: NewContex
     expect(page.get_by_test_id("payment-row")).to_have_count(1)
     screenshot(page, "sales-order-paid")
 
+    # --- delivered: the button goes, the receivable stays
+    page.get_by_test_id("order-deliver").click()
+    expect(page.get_by_test_id("order-status")).to_have_class(re.compile(r"\border-delivered\b"))
+    expect(page.get_by_test_id("order-deliver")).to_have_count(0)
+
     # --- the receivable on the 360° page, in the youngest ageing bucket
     page.goto(customer_url)
     receivables = page.get_by_test_id("receivables")
