@@ -647,7 +647,9 @@ def opportunity_move(
     response={200: PerformanceOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Sales performance per rep or team for a period",
     description=(
-        "Over the records you may see: orders and revenue by order date, payments collected "
+        "Over the work you answer for (everyone's for roles that see every customer; your own "
+        "and your managed teams' for a sales rep): orders and revenue by order date, payments "
+        "collected "
         "by date received, new customers (first order ever in the period), opportunities won "
         "and lost by close date with the win rate, and the open pipeline weighted by "
         "probability (as of now). Money in `currency` only."

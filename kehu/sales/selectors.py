@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
+from kehu.core.access import record_scope_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.timeline import TimelineItem, register
@@ -490,9 +491,11 @@ def sales_performance(
     date) with the win rate, and today's open pipeline weighted by probability. Money in
     ``currency`` only.
 
-    The period's sums come from the daily summary (``SalesDaily``) for users who see every
-    customer, and from the raw rows for users who see some (the summary does not know which
-    customers a user may see; their rows are few). ``source`` ("summary" or "rows") forces one.
+    A performance report counts people's work: a user who sees every customer sees everyone's;
+    a sales rep their own orders, payments and opportunities (by who took them), a team
+    manager also those of the teams they manage — even on customers since handed to someone
+    else. The period's sums come from the daily summary (``SalesDaily``, keyed by owner and
+    team); ``source="rows"`` computes the same from the raw rows.
     """
     key = _group_field(group_by)
     rows: dict[int | None, PerformanceRow] = defaultdict(lambda: PerformanceRow(None, ""))
@@ -502,12 +505,11 @@ def sales_performance(
         r.key = k
         return r
 
-    if source == "auto":
-        source = "summary" if sees_all_customers(user) else "rows"
-    if source == "summary":
+    scope = _work_scope_q(user)
+    if source in ("auto", "summary"):
         in_currency = Q(currency=currency)
         sums = (
-            SalesDaily.objects.filter(day__gte=start, day__lte=end)
+            SalesDaily.objects.filter(scope, day__gte=start, day__lte=end)
             .order_by()
             .values(key)
             .annotate(
@@ -530,17 +532,22 @@ def sales_performance(
             target.won = r["won"] or 0
             target.lost = r["lost"] or 0
     else:
-        _performance_from_rows(user, start, end, key, currency, row)
-    _pipeline(user, key, currency, row)
+        _performance_from_rows(scope, start, end, key, currency, row)
+    _pipeline(scope, key, currency, row)
     return _performance_report(rows, start, end, group_by, currency)
 
 
+def _work_scope_q(user: Any) -> Q:
+    """Whose work ``user`` may see in a performance report: owner and team, no sharing."""
+    return record_scope_q(user, shared_field=None)
+
+
 def _performance_from_rows(
-    user: Any, start: date, end: date, key: str, currency: str,
+    scope: Q, start: date, end: date, key: str, currency: str,
     row: Callable[[int | None], PerformanceRow],
 ) -> None:  # fmt: skip
     orders = (
-        orders_visible_to(user)
+        Order.objects.filter(scope)
         .filter(ordered_on__gte=start, ordered_on__lte=end, currency=currency)
         .exclude(status=Order.Status.CANCELLED)
     )
@@ -558,13 +565,13 @@ def _performance_from_rows(
         row(r[key]).revenue = r["s"] or ZERO
         row(r[key]).new_customers = r["first"]
 
-    payments = payments_visible_to(user).filter(
+    payments = Payment.objects.filter(scope).filter(
         received_on__gte=start, received_on__lte=end, currency=currency
     )
     for r in payments.order_by().values(key).annotate(s=Sum("amount")):
         row(r[key]).collected = r["s"] or ZERO
 
-    opportunities = opportunities_visible_to(user)
+    opportunities = Opportunity.objects.filter(scope)
     closed = (
         opportunities.filter(closed_on__gte=start, closed_on__lte=end)
         .order_by()
@@ -580,11 +587,11 @@ def _performance_from_rows(
 
 
 def _pipeline(
-    user: Any, key: str, currency: str, row: Callable[[int | None], PerformanceRow]
+    scope: Q, key: str, currency: str, row: Callable[[int | None], PerformanceRow]
 ) -> None:
     """Today's open pipeline, weighted by each opportunity's probability."""
     pipeline = (
-        opportunities_visible_to(user)
+        Opportunity.objects.filter(scope)
         .filter(stage__outcome=PipelineStage.Outcome.OPEN, currency=currency)
         .order_by()
         .values(key, "probability")

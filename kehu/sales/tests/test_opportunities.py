@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.api import Conflict
@@ -147,6 +148,32 @@ def test_sales_performance_per_rep_and_team(rep, other_rep, admin_user, customer
         user=admin_user, start=date(2026, 3, 1), end=date(2026, 3, 31), group_by="team"
     )
     assert {r.label: r.revenue for r in teams.rows} == {"华东": D("999.90"), "华南": D("199.98")}
-    # a rep's report covers only the customers they may see
+    # a rep's report covers only their own work
     own = selectors.sales_performance(user=rep, start=date(2026, 3, 1), end=date(2026, 3, 31))
     assert [r.label for r in own.rows] == [str(rep)]
+
+
+def test_performance_counts_the_work_a_user_answers_for(rep, other_rep, make_user, product):
+    # given: a manager of team A (rep's team); other_rep outside it; each sold once
+    from kehu.customers import services as customer_services
+
+    team_a = TeamFactory(name="华东")
+    manager = make_user(username="manager")
+    MembershipFactory(user=manager, team=team_a, is_manager=True)
+    MembershipFactory(user=rep, team=team_a)
+    mine = customer_services.customer_create(user=rep, kind="person", data={"name": "张伟"})
+    theirs = customer_services.customer_create(user=other_rep, kind="person", data={"name": "李娜"})
+    services.order_create(user=rep, customer=mine, lines=[LineInput(product, D(1))])
+    services.order_create(user=other_rep, customer=theirs, lines=[LineInput(product, D(1))])
+    # when: rep's customer is handed to other_rep afterwards
+    customer_services.customer_assign(user=manager, customer=mine, owner=other_rep)
+    today = timezone.localdate()
+
+    def labels(user):
+        report = selectors.sales_performance(user=user, start=today, end=today)
+        return sorted(r.label for r in report.rows)
+
+    # then: the sale still counts for rep, who took it; the manager sees the team's work only
+    assert labels(rep) == [str(rep)]
+    assert labels(manager) == [str(rep)]
+    assert labels(other_rep) == [str(other_rep)]

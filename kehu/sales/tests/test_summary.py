@@ -133,6 +133,7 @@ def test_report_from_summary_equals_report_from_rows(seed, sellers, admin_user):
                     )
     # the maintained summary gives the raw rows' report for any period, key and currency
     _assert_same_reports(sellers[3], rng)
+    _assert_same_reports(sellers[0], rng, periods=4)  # a rep: their own work only
     # and a rebuild re-creates the same figures (from fewer rows)
     whole = {"user": admin_user, "start": FIRST_DAY, "end": LAST_DAY + timedelta(days=60)}
     keys = [("rep", "CNY"), ("team", "USD")]
