@@ -215,17 +215,29 @@ def show(pairs: list[tuple[int, int]], title: str, scores: dict[tuple[int, int],
         print(f"  {scores.get((a, b), '-')}: " + "  <>  ".join(described))
 
 
-def measure(threshold: float, truth: list[tuple[int, int]], misses: int = 0) -> dict[str, float]:
+CURVE = (0.1, 0.3, 0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def measure(
+    threshold: float, truth: list[tuple[int, int]], misses: int = 0, train: bool = False
+) -> dict[str, float]:
     from kehu.dedup.finder import find_duplicates
 
     started = time.perf_counter()
-    result = find_duplicates(threshold=threshold, pairs_to_check=truth)
+    result = find_duplicates(threshold=threshold, pairs_to_check=truth, train=train)
     total = time.perf_counter() - started
     found = {(p.a, p.b) for p in result.pairs}
     true = {tuple(sorted(pair)) for pair in truth}
     hits = len(found & true)
     precision = hits / len(found) if found else 0.0
     recall = hits / len(true) if true else 0.0
+    print(f"{'threshold':>9} {'candidates':>10} {'precision':>9} {'recall':>7} {'F1':>7}")
+    for cut in (c for c in CURVE if c >= threshold):
+        kept = {(p.a, p.b) for p in result.pairs if p.probability >= cut}
+        tp = len(kept & true)
+        p_, r_ = (tp / len(kept) if kept else 0.0), tp / len(true)
+        f_ = 2 * p_ * r_ / (p_ + r_) if p_ + r_ else 0.0
+        print(f"{cut:>9} {len(kept):>10,} {p_:>9.4f} {r_:>7.4f} {f_:>7.4f}")
     if misses:
         scores = {(p.a, p.b): round(p.probability, 3) for p in result.pairs}
         show(sorted(true - found)[:misses], "missed true pairs", scores)
@@ -253,6 +265,7 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.025, help="share re-entered")
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--train", action="store_true", help="estimate u by random sampling")
     parser.add_argument("--show", type=int, default=0, help="print N misses and false hits")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args()
@@ -277,7 +290,7 @@ def main() -> None:
         truth = inject(args.share, args.seed)
         print(f"{len(truth):,} customers re-entered in {time.perf_counter() - started:.0f} s")
         threshold = args.threshold if args.threshold is not None else DEFAULT_THRESHOLD
-        figures = measure(threshold, truth, args.show)
+        figures = measure(threshold, truth, args.show, args.train)
         print(f"\nthreshold {threshold}")
         print(f"{'measure':<30} {'value':>14}")
         for name, value in figures.items():

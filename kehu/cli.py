@@ -28,6 +28,8 @@ Data
   import FILE [--mapping NAME] [--kind person|organization] [--channel CODE]
          [--owner USERNAME] [--duplicates skip|fill|overwrite] [--dry-run]
                          Import customers from CSV or XLSX; re-run to resume an interrupted one
+  dedup find [--threshold P]
+                         Find likely duplicate customers for the review queue (Duplicates)
 
 Roles: sales_rep, archive_admin, service_agent, marketer, leader, admin.
 Run 'kehu COMMAND --help' for a command's options; 'kehu help --commands' lists every command.

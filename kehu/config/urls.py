@@ -20,6 +20,7 @@ urlpatterns = [
     path("pool/", include("kehu.pool.urls")),
     path("sales/", include("kehu.sales.urls")),
     path("quality/", include("kehu.quality.urls")),
+    path("duplicates/", include("kehu.dedup.urls")),
     path("exports/", include("kehu.exports.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("api/v1/", api.urls),
