@@ -133,6 +133,18 @@ def _emails(emails: list[str], rng: random.Random) -> list[str]:
     return [f"re{rng.randrange(10**6)}@example.net"]
 
 
+def injected_before(share: float, seed: int, first_copy: int) -> list[tuple[int, int]]:
+    """The truth of an earlier run on this archive (``--data-dir`` again): the same seed drew
+    the same originals, and their copies got consecutive ids from ``first_copy``."""
+    from kehu.customers.models import Customer
+
+    rng = random.Random(seed)
+    live = Customer.objects.filter(status__in=["active", "public_pool"])
+    ids = [pk for pk in live.values_list("pk", flat=True) if pk < first_copy]
+    chosen = sorted(rng.sample(ids, round(len(ids) * share)))
+    return [(original, first_copy + n) for n, original in enumerate(chosen)]
+
+
 def inject(share: float, seed: int) -> list[tuple[int, int]]:
     """Re-enter ``share`` of the live customers with perturbations; the (original, copy) ids."""
     from django.db import transaction
@@ -267,6 +279,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--train", action="store_true", help="estimate u by random sampling")
     parser.add_argument("--show", type=int, default=0, help="print N misses and false hits")
+    parser.add_argument(
+        "--injected-from",
+        type=int,
+        default=0,
+        help="with --data-dir: duplicates were injected already, copies from this id on",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args()
 
@@ -287,7 +305,10 @@ def main() -> None:
         from kehu.dedup.finder import DEFAULT_THRESHOLD
 
         started = time.perf_counter()
-        truth = inject(args.share, args.seed)
+        if args.injected_from:
+            truth = injected_before(args.share, args.seed, args.injected_from)
+        else:
+            truth = inject(args.share, args.seed)
         print(f"{len(truth):,} customers re-entered in {time.perf_counter() - started:.0f} s")
         threshold = args.threshold if args.threshold is not None else DEFAULT_THRESHOLD
         figures = measure(threshold, truth, args.show, args.train)

@@ -41,7 +41,7 @@ from kehu.customers.models import Customer, Email, OrganizationProfile, PersonPr
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.5
 CHUNK = 50_000
 # Share of customers assumed to be entered twice: the model's prior match probability.
 DUPLICATE_SHARE = 0.02

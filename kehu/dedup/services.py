@@ -213,7 +213,7 @@ def _lock_customers(*, user: User, ids: list[int]) -> dict[int, Customer]:
     found = {
         c.pk: c
         for c in customers_changeable_by(user)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(pk__in=ids)
         .select_related("person", "organization")
     }
@@ -541,7 +541,7 @@ def merge_undo(*, user: User, merge_id: int, request: HttpRequest | None = None)
     others: list[int] = detail["others"]
     losers = {
         c.pk: c
-        for c in Customer.objects.select_for_update()
+        for c in Customer.objects.select_for_update(of=("self",))
         .select_related("person", "organization")
         .filter(pk__in=others)
     }
