@@ -1,0 +1,65 @@
+"""Duplicates in a real browser against the served app (fixtures in kehu/conftest.py).
+
+Two customers who are one (张伟 / 章伟, same phone) are entered through the API; the finder runs
+from the command line (the served app has no worker here); the archive administrator opens the
+queue, compares the pair, merges it and lands on the survivor. Screenshots:
+``test-artifacts/screenshots/dedup-*``.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kehu.core.tests.browser import (
+    ARCHIVIST_PASSWORD,
+    ARCHIVIST_USERNAME,
+    CHROMIUM,
+    NO_CHROMIUM,
+    NewContext,
+    log_in,
+    run_kehu,
+    screenshot,
+    server_env,
+)
+
+if not CHROMIUM.exists():
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_archivist_compares_and_merges(
+    new_context: NewContext, live_app: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    context = new_context()
+    page = context.new_page()
+    log_in(page, ARCHIVIST_USERNAME, ARCHIVIST_PASSWORD)
+    token = next(c["value"] for c in context.cookies() if c["name"] == "kehu_csrftoken")
+    headers = {"X-CSRFToken": token, "Referer": live_app + "/"}
+    ids = []
+    for name, address in (("张伟", "北京市朝阳区建国路1号"), ("章伟", "北京市朝阳区建国路1号")):
+        response = page.request.post(
+            f"{live_app}/api/v1/customers/",
+            data={"kind": "person", "fields": {"name": name, "phones": ["13800138000"],
+                                               "address": address}},
+            headers=headers,
+        )  # fmt: skip
+        assert response.status == 201, response.text()
+        ids.append(response.json()["id"])
+    data_dir = next(tmp_path_factory.getbasetemp().glob("kehu-e2e-data*"))
+    run_kehu(server_env(data_dir), "dedup", "find", "--threshold", "0.5")
+
+    page.locator(".sidebar").get_by_role("link", name=re.compile("Duplicates|查重|重复")).click()
+    expect(page.get_by_test_id("duplicate-row")).to_have_count(1)
+    screenshot(page, "dedup-queue")
+    page.get_by_test_id("duplicate-compare").click()
+    expect(page.get_by_test_id("duplicate-compare-table")).to_contain_text("章伟")
+    screenshot(page, "dedup-compare")
+    page.get_by_test_id("merge-submit").click()
+    expect(page).to_have_url(re.compile(rf"/customers/{min(ids)}/$"))
+    expect(page.locator("body")).to_contain_text("Merged")
+    screenshot(page, "dedup-survivor")
+    # the other customer's old link leads to the survivor
+    page.goto(f"{live_app}/customers/{max(ids)}/")
+    expect(page).to_have_url(re.compile(rf"/customers/{min(ids)}/$"))
