@@ -31,6 +31,7 @@ HISTORY_ONLY_LABELS: dict[str, str | Promise] = {
     "shared_with": _("shared with"),
     "contacts": _("contacts"),
     "reviewed_at": _("reviewed at"),
+    "merged_from": _("merged from"),
 }
 
 
