@@ -379,25 +379,33 @@ def match_existing(kind: str, rows: list[Row]) -> None:
     if wanted["credit"]:
         orgs = OrganizationProfile.objects.filter(credit_code__in=wanted["credit"])
         keep("credit", orgs.values_list("credit_code", "customer_id"))
+    # Each lookup goes by its own index, then the customers found are checked in one query by
+    # primary key: joins let PostgreSQL pick nested scans on tables growing during the import.
+    phones: list[tuple[str, int]] = []
     if wanted["phone"]:
-        keep("phone", Phone.objects.filter(
-            number__in=wanted["phone"], contact__isnull=True, customer__kind=kind,
-            customer__status__in=LIVE).values_list("number", "customer_id"))  # fmt: skip
+        phones = list(Phone.objects.filter(number__in=wanted["phone"], contact__isnull=True)
+                      .values_list("number", "customer_id"))  # fmt: skip
+    births: list[tuple[str, Any, int]] = []
     if wanted["name_birth"]:
         names = {v.split("|", 1)[0] for v in wanted["name_birth"]}
-        births = {v.split("|", 1)[1] for v in wanted["name_birth"]}
-        people = PersonProfile.objects.filter(
-            customer__name__in=names, birth_date__in=births, customer__status__in=LIVE
-        ).values_list("customer__name", "birth_date", "customer_id")
-        keep("name_birth", ((f"{n}|{b}", c) for n, b, c in people))
+        named = dict(Customer.objects.filter(name__in=names).values_list("id", "name"))
+        people = PersonProfile.objects.filter(customer_id__in=list(named)).exclude(birth_date=None)
+        births = [(named[c], b, c) for c, b in people.values_list("customer_id", "birth_date")]
+    emails: list[tuple[str, int]] = []
     if wanted["name_email"]:
-        names = {v.split("|", 1)[0] for v in wanted["name_email"]}
-        emails = {v.split("|", 1)[1] for v in wanted["name_email"]}
-        pairs = Email.objects.filter(
-            address__in=emails, contact__isnull=True, customer__name__in=names,
-            customer__kind=kind, customer__status__in=LIVE,
-        ).values_list("customer__name", "address", "customer_id")  # fmt: skip
-        keep("name_email", ((f"{n}|{a}", c) for n, a, c in pairs))
+        addresses = {v.split("|", 1)[1] for v in wanted["name_email"]}
+        emails = list(Email.objects.filter(address__in=addresses, contact__isnull=True)
+                      .values_list("address", "customer_id"))  # fmt: skip
+    candidates = {c for _v, c in phones} | {c for _n, _b, c in births} | {c for _a, c in emails}
+    live: dict[int, str] = {}
+    if candidates:
+        live = dict(
+            Customer.objects.filter(pk__in=list(candidates), kind=kind, status__in=LIVE)
+            .values_list("id", "name")
+        )  # fmt: skip
+    keep("phone", ((n, c) for n, c in phones if c in live))
+    keep("name_birth", ((f"{n}|{b}", c) for n, b, c in births if c in live))
+    keep("name_email", ((f"{live[c]}|{a}", c) for a, c in emails if c in live))
     for row in rows:
         for key, value in row.keys:
             customer_id = found.get((key, value))
