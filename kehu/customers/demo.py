@@ -17,8 +17,11 @@ from functools import cache
 from itertools import accumulate
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from kehu.core.creditcode import CHARSET, make_credit_code
 from kehu.core.idcard import make_id_number
+from kehu.core.phones import normalize_phone
 from kehu.core.regions import Region, region_rows
 
 # --- word lists -------------------------------------------------------------------------------
@@ -344,9 +347,66 @@ def person_name(rng: random.Random, gender: str = "") -> str:
     return _SURNAME(rng) + given
 
 
-def mobile_number(rng: random.Random) -> str:
-    """A mainland mobile number in E.164 form, with a real operator prefix."""
+def mobile_number(rng: random.Random, province: str = "") -> str:
+    """A mainland mobile number in E.164 form, with a real operator prefix; given a province,
+    most (``LOCAL_MOBILE_SHARE``) are numbers of that province, as most people's are."""
+    local = _local_mobiles().get(province[:2]) if province else None
+    if local is not None and rng.random() < LOCAL_MOBILE_SHARE:
+        operator = local[0](rng)
+        return f"+86{operator}{rng.choice(local[1][operator])}{rng.randrange(10**4):04d}"
     return f"+86{_MOBILE(rng)}{rng.randrange(10**8):08d}"
+
+
+# Share of a customer's mobiles that belong to the province they live in; the others came with
+# them from elsewhere (or are of operators without a home area, like 16x and 19x).
+LOCAL_MOBILE_SHARE = 0.95
+
+
+@cache
+def _local_mobiles() -> dict[str, tuple[_Weighted, dict[str, list[str]]]]:
+    """Province key (its first two characters, as ``kehu.quality.metrics`` compares them) →
+    operators weighted as in ``MOBILE_PREFIXES`` and, per operator, the next four digits of
+    the 7-digit blocks ``phonenumbers``' offline geocoding data places in that province.
+
+    Built once (about a second: the geocoding data is loaded and read, one validity check per
+    5-digit prefix); drawing a number from it is then a bisection and a ``choice``.
+    """
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    provinces = {region.province[:2] for region in _districts()[0]}
+    blocks: dict[str, dict[str, list[str]]] = {}
+
+    def walk(prefix: str, names: dict[str, str], operator: str) -> None:
+        # The geocoder names a number after the longest prefix it has data for: walk down the
+        # digits, each level inheriting the name above unless it has its own.
+        names = GEOCODE_DATA.get(prefix, names)
+        if len(prefix) == 7 and not _is_valid_mobile(f"+{prefix}000000"):
+            return  # validity is decided on these first five digits
+        if len(prefix) < 9:
+            for digit in "0123456789":
+                walk(prefix + digit, names, operator)
+            return
+        province = names.get("zh", "")[:2]
+        if province in provinces:
+            blocks.setdefault(province, {}).setdefault(operator, []).append(prefix[5:])
+
+    for operator in MOBILE_PREFIXES:
+        walk(f"86{operator}", {}, operator)
+    return {
+        province: (
+            _Weighted([(operator, MOBILE_PREFIXES[operator]) for operator in sorted(operators)]),
+            operators,
+        )
+        for province, operators in blocks.items()
+    }
+
+
+def _is_valid_mobile(e164: str) -> bool:
+    # phonenumbers decides a mainland mobile's validity on its first five digits.
+    try:
+        return normalize_phone(e164) == e164
+    except ValidationError:
+        return False
 
 
 def landline_number(rng: random.Random, area_code: str) -> str:
@@ -461,9 +521,9 @@ class _Generator:
             f"{_place(region)}{street}{rng.choice(COMMUNITIES)}{rng.randint(1, 30)}栋"
             f"{rng.randint(1, 6)}单元{rng.randint(1, 33)}{rng.randint(1, 4):02d}室"
         )
-        record.phones = [mobile_number(rng)] if rng.random() < 0.93 else []
+        record.phones = [mobile_number(rng, region.province)] if rng.random() < 0.93 else []
         if record.phones and rng.random() < 0.12:
-            record.phones.append(mobile_number(rng))
+            record.phones.append(mobile_number(rng, region.province))
         if rng.random() < 0.35:
             handle = (
                 str(rng.randrange(10**5, 10**10))
@@ -587,7 +647,7 @@ class _Generator:
         for role, titles in rng.sample(CONTACT_ROLES, rng.choice((0, 1, 1, 2))):
             contacts.append(DemoContact(person_name(rng), role, rng.choice(titles), None, [], []))
         for contact in contacts:
-            contact.phones = [mobile_number(rng)] if rng.random() < 0.9 else []
+            contact.phones = [mobile_number(rng, region.province)] if rng.random() < 0.9 else []
             if rng.random() < 0.5:
                 contact.emails = [
                     f"{rng.choice('abcdefghjklmnpqrstwxyz')}{rng.randrange(10, 9999)}@{domain}"
@@ -636,7 +696,7 @@ class _Generator:
             tuple[str, str, str, bool, str]
         ] = []  # code, old, new, sensitive, channel kind
         if phones and n_updates and rng.random() < 0.3:
-            earlier = mobile_number(rng)
+            earlier = mobile_number(rng, record.region.province)
             initial["phones"] = (earlier, False)
             updates.append(("phones", earlier, phones, False, "contact"))
         elif phones:

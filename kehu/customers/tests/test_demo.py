@@ -30,6 +30,7 @@ from kehu.customers.selectors import (
     customers_visible_to,
 )
 from kehu.customers.values import lookup_hash
+from kehu.quality.metrics import _phone_prefix, _phone_province, _province_key
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 STAFF = DemoStaff(owners=("a", "b", "c"), service="s", marketing="m", archive="x")
@@ -61,6 +62,23 @@ def test_generated_distributions_look_like_a_real_archive():
     assert all(ch.at <= NOW for c in customers for ch in c.changes)
     phones = [p for c in customers for p in [*c.phones, *(n for k in c.contacts for n in k.phones)]]
     assert all(normalize_phone(number) == number for number in phones)
+
+
+def test_mobiles_mostly_belong_to_the_customers_province_by_the_quality_rule():
+    # given the data-quality page's own notion of a number's home area
+    customers = list(generate_customers(1000, seed=4, first_id=1, staff=STAFF, now=NOW))
+    mobiles = [
+        (number, c.region.province)
+        for c in customers
+        for number in c.phones
+        if number.startswith("+861")
+    ]
+    # when each mobile's area is compared with the province the customer lives in
+    areas = [(_phone_province(_phone_prefix(number)), province) for number, province in mobiles]
+    matching = sum(area == _province_key(province) for area, province in areas)
+    # then most match (5% are numbers from elsewhere, a few of those by chance from there too)
+    assert len(mobiles) > 600
+    assert 0.92 < matching / len(mobiles) < 0.99
 
 
 def test_addresses_name_the_district_of_the_region():
