@@ -219,6 +219,19 @@ def customer_restore(request: AuthenticatedRequest, customer_id: int) -> _Detail
 
 
 @router.post(
+    "/{customer_id}/review",
+    response=WRITE,
+    summary="Mark as reviewed",
+    description="Records a periodic review (定期核查): the archive was checked and is correct. "
+    "Sets `reviewed_at`; nothing else changes.",
+)
+def customer_review(request: AuthenticatedRequest, customer_id: int) -> _Detail:
+    customer = selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
+    services.customer_mark_reviewed(user=request.user, customer=customer)
+    return _detail(request.user, customer_id)
+
+
+@router.post(
     "/{customer_id}/assign",
     response=WRITE,
     summary="Give to an owner, or to the public pool",

@@ -132,6 +132,7 @@ class CustomerDetail(CustomerItem):
     address: str
     shared_with: list[UserRef]
     archived_at: datetime | None
+    reviewed_at: datetime | None
     as_of: date | None = Field(description="The day the fields are shown as of, if asked.")
     fields: list[FieldOut]
     contacts: list[ContactOut]

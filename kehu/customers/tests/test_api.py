@@ -3,11 +3,12 @@ sensitive values never leave in clear except from /reveal."""
 
 import base64
 import typing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -112,6 +113,7 @@ CUSTOMER_WRITES: list[Call] = [
     ("PATCH", "/customers/{p}", {"fields": {"person.employer": "腾讯"}}),
     ("POST", "/customers/{p}/archive", {}),
     ("POST", "/customers/{p}/restore", {}),
+    ("POST", "/customers/{p}/review", {}),
     ("POST", "/customers/{p}/assign", {"owner_id": "{u}"}),
     ("POST", "/customers/{p}/share", {"user_ids": ["{u}"]}),
     ("POST", "/customers/{o}/contacts", {"name": "李会计", "role": "finance"}),
@@ -515,6 +517,21 @@ def test_archive_and_restore(rep, person):
     restored = api(client, "POST", f"/customers/{person.pk}/restore")
     assert restored.json()["status"] == "active"
     assert restored.json()["archived_at"] is None
+
+
+def test_review_sets_reviewed_at_and_records_the_change(rep, person):
+    # given a customer never reviewed
+    assert person.reviewed_at is None
+    # when its rep marks it reviewed
+    with time_machine.travel(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), tick=False):
+        response = api(logged_in(rep), "POST", f"/customers/{person.pk}/review", {})
+    # then the detail answers the time, stored and recorded in the history
+    assert response.status_code == 200
+    assert response.json()["id"] == person.pk
+    assert response.json()["reviewed_at"].startswith("2026-03-02T09:30:00")
+    person.refresh_from_db()
+    assert person.reviewed_at == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    assert CustomerChange.objects.filter(customer=person, field="reviewed_at").exists()
 
 
 def test_assign_and_share(rep, other_rep, person):
