@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 INLINE_MAX_ROWS = 5_000
 CHUNK_SIZE = 1_000
 RETENTION = timedelta(days=7)
+# A job still running after this long lost its worker (killed, restarted): no export takes it.
+STUCK_AFTER = timedelta(hours=2)
 EXPORT_DIR = "exports"
 
 
@@ -245,6 +247,25 @@ def exports_purge_expired() -> int:
         job.save(update_fields=["status", "file_path", "updated_at"])
         done += 1
     return done
+
+
+def exports_fail_stuck(*, requester: User | None = None) -> int:
+    """Mark as failed the jobs (of ``requester``, or everyone's) running for longer than
+    ``STUCK_AFTER`` since they started; returns how many. Idempotent."""
+    now = timezone.now()
+    stuck = ExportJob.objects.filter(
+        status=ExportJob.Status.RUNNING, updated_at__lte=now - STUCK_AFTER
+    )
+    if requester is not None:
+        stuck = stuck.filter(requester=requester)
+    return stuck.update(
+        status=ExportJob.Status.FAILED,
+        error=_(
+            "The export stopped before it finished (its worker was interrupted); export again."
+        ),
+        finished_at=now,
+        updated_at=now,
+    )
 
 
 def export_filters_from_input(

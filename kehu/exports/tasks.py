@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kehu.exports.services import export_run, exports_purge_expired
+from kehu.exports.services import export_run, exports_fail_stuck, exports_purge_expired
 
 
 @db_task()
@@ -14,4 +14,5 @@ def run_export(job_id: int) -> None:
 
 @db_periodic_task(crontab(hour="3", minute="20"))
 def purge_expired_exports() -> None:
+    exports_fail_stuck()
     exports_purge_expired()

@@ -5,8 +5,10 @@ errors for bad input."""
 import csv
 import dataclasses
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from huey.contrib.djhuey import HUEY
 from openpyxl import load_workbook
@@ -19,6 +21,7 @@ from kehu.customers.models import Segment
 from kehu.exports import services
 from kehu.exports.models import ExportJob
 from kehu.exports.selectors import export_file
+from kehu.exports.tasks import purge_expired_exports
 
 pytestmark = pytest.mark.django_db
 
@@ -405,3 +408,45 @@ def test_custom_fields_export_with_labels_and_kind(client, rep, archivist, admin
     body = {"columns": ["name", "custom.vip", "grade"], "format": "csv"}
     rows = download_rows(client, post_export(client, body).json()["id"], "csv")
     assert rows == [["name", "VIP", "grade"], ["甲", "Yes", "General"]]
+
+
+START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+
+
+def running_job(requester, started):
+    with time_machine.travel(started, tick=False):
+        return ExportJob.objects.create(
+            requester=requester, columns=["name"], format="csv", status="running"
+        )
+
+
+def test_an_export_running_too_long_is_shown_and_returned_as_failed(client, archivist):
+    # given a job whose worker died 3 hours ago, and one started 30 minutes ago
+    stuck = running_job(archivist, START)
+    recent = running_job(archivist, START + timedelta(hours=2, minutes=30))
+    client.force_login(archivist)
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        # when its requester looks at it through the API and the page
+        detail = client.get(f"/api/v1/exports/{stuck.pk}").json()
+        page = client.get("/exports/", headers={"HX-Request": "true"}).content.decode()
+    # then the stuck one failed with a message saying so, the recent one still runs
+    assert detail["status"] == "failed"
+    assert "interrupted" in detail["error"]
+    assert "interrupted" in page
+    assert ExportJob.objects.get(pk=recent.pk).status == "running"
+    assert ExportJob.objects.get(pk=stuck.pk).finished_at == START + timedelta(hours=3)
+
+
+def test_the_nightly_purge_fails_everyones_stuck_exports(archivist, marketer):
+    # given stuck jobs of two users and one that is just running
+    stuck = [running_job(archivist, START), running_job(marketer, START)]
+    recent = running_job(marketer, START + timedelta(hours=1, minutes=30))
+    # when the nightly task runs
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        purge_expired_exports.call_local()
+    # then only the stuck ones failed, with the message
+    assert {job.status for job in ExportJob.objects.filter(pk__in=[j.pk for j in stuck])} == {
+        "failed"
+    }
+    assert all(job.error for job in ExportJob.objects.filter(pk__in=[j.pk for j in stuck]))
+    assert ExportJob.objects.get(pk=recent.pk).status == "running"
