@@ -4,6 +4,7 @@ reusable column mappings (``ImportMapping``) and the per-row report (``ImportRow
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import TimeStampedModel
 
@@ -152,8 +153,8 @@ class ImportRow(models.Model):
         VALID = "valid", _("Valid")
         INVALID = "invalid", _("Invalid")
         EXISTING = "existing", _("Matches an existing customer")
-        CREATED = "created", _("Created")
-        UPDATED = "updated", _("Updated")
+        CREATED = "created", pgettext_lazy("import outcome", "Created")
+        UPDATED = "updated", pgettext_lazy("import outcome", "Updated")
         SKIPPED = "skipped", _("Skipped")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
