@@ -8,12 +8,10 @@ of the same clear value. Only for generated data: it validates nothing, and it a
 else writes customers while it runs.
 """
 
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from queue import Empty
 from typing import Any, NamedTuple
 
 from django.core.management.color import no_style
@@ -22,6 +20,7 @@ from django.db.models import Max
 
 from kehu.accounts.models import Membership, User
 from kehu.core.encryption import EncryptedTextField, encrypt
+from kehu.core.forked import iterate_in_child
 from kehu.customers.demo import TAGS, DemoCustomer, DemoStaff, generate_customers
 from kehu.customers.models import (
     Channel,
@@ -349,41 +348,6 @@ def _batches(plan: _Plan) -> Iterator[_Rows]:
         yield batch.rows()
 
 
-def _produce(plan: _Plan, queue: Any) -> None:
-    """In a child process: put each batch's rows on ``queue``, then None (or the error)."""
-    try:
-        for rows in _batches(plan):
-            queue.put(rows)
-        queue.put(None)
-    except BaseException as exc:  # reported to the parent, which raises it
-        queue.put(RuntimeError(f"demo data generation failed: {exc!r}"))
-
-
-def _batches_in_child(plan: _Plan) -> Iterator[_Rows]:
-    """``_batches`` run in a forked process, so generating overlaps writing on another core."""
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue(maxsize=3)
-    child = context.Process(target=_produce, args=(plan, queue), daemon=True)
-    child.start()
-    try:
-        while True:
-            try:
-                item = queue.get(timeout=5)
-            except Empty:
-                if not child.is_alive():
-                    raise RuntimeError("demo data generation stopped unexpectedly") from None
-                continue
-            if item is None:
-                break
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-
-
 # Below this many customers a second process costs more than it saves.
 PARALLEL_FROM = 20_000
 
@@ -416,7 +380,10 @@ def demo_customers_load(
         # hashes) stop re-reading pages once the tables outgrow the 2 MB default.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")  # 256 MB
-    batches = _batches_in_child(plan) if count >= PARALLEL_FROM else _batches(plan)
+    if count >= PARALLEL_FROM:  # generating overlaps writing on the other core
+        batches = iterate_in_child(lambda: _batches(plan), what="demo data generation")
+    else:
+        batches = _batches(plan)
     # Into an empty search index, write the terms first and build its B-tree once at the end.
     bulk_index = count >= PARALLEL_FROM and not SearchTerm.objects.exists()
     if bulk_index:

@@ -9,14 +9,11 @@ rows); customers a row matches are updated through the ORM with the services' ow
 """
 
 import json
-import multiprocessing
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from queue import Empty, Full
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,6 +25,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.selectors import primary_team
 from kehu.core.encryption import encrypt
+from kehu.core.forked import iterate_in_child
 from kehu.core.idcard import parse_id_number
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import Region, parse_regions
@@ -442,31 +440,6 @@ def _clean_chunks(
         yield cleaned
 
 
-def _produce(
-    table: Table, cleaner: RowCleaner, start: int, prepare: bool, queue: Any, parent: int
-) -> None:
-    """In a forked child: put each chunk of cleaned rows on ``queue``, then None (or the
-    error). Stops when the parent has gone (killed mid-import), instead of waiting forever."""
-
-    def put(item: object) -> None:
-        while True:
-            try:
-                queue.put(item, timeout=2)
-                return
-            except Full:
-                if os.getppid() != parent:
-                    os._exit(1)
-
-    try:
-        for rows in _clean_chunks(table, cleaner, start, prepare):
-            put(rows)
-        put(None)
-    except ValidationError as exc:
-        put(ValidationError(exc.messages))
-    except BaseException as exc:  # reported to the parent, which raises it
-        put(RuntimeError(f"reading the import file failed: {exc!r}"))
-
-
 def cleaned_chunks(
     table: Table, cleaner: RowCleaner, start: int, *, parallel: bool, prepare: bool = False
 ) -> Iterator[list[Row]]:
@@ -476,29 +449,9 @@ def cleaned_chunks(
     if not parallel:
         yield from _clean_chunks(table, cleaner, start, prepare)
         return
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue(maxsize=3)
-    child = context.Process(
-        target=_produce, args=(table, cleaner, start, prepare, queue, os.getpid()), daemon=True
+    yield from iterate_in_child(
+        lambda: _clean_chunks(table, cleaner, start, prepare), what="reading the import file"
     )
-    child.start()
-    try:
-        while True:
-            try:
-                item = queue.get(timeout=5)
-            except Empty:
-                if not child.is_alive():
-                    raise RuntimeError("reading the import file stopped unexpectedly") from None
-                continue
-            if item is None:
-                break
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
 
 
 def _report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list[Any]]]) -> None:

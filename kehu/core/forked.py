@@ -1,0 +1,60 @@
+"""Run a generator in a forked child process, so producing items (generating demo data, reading
+and validating an import file) overlaps consuming them (writing) on another core."""
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from queue import Empty, Full
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+
+T = TypeVar("T")
+
+
+def _produce(items: Callable[[], Iterable[Any]], queue: Any, parent: int, what: str) -> None:
+    """In the child: put each item on ``queue``, then None (or the error). Exits when the parent
+    has gone (killed mid-way) instead of waiting forever on a full queue."""
+
+    def put(item: object) -> None:
+        while True:
+            try:
+                queue.put(item, timeout=2)
+                return
+            except Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    try:
+        for item in items():
+            put(item)
+        put(None)
+    except ValidationError as exc:  # the user's error, raised as such by the parent
+        put(ValidationError(exc.messages))
+    except BaseException as exc:  # reported to the parent, which raises it
+        put(RuntimeError(f"{what} failed: {exc!r}"))
+
+
+def iterate_in_child(items: Callable[[], Iterable[T]], *, what: str) -> Iterator[T]:
+    """Yield what ``items()`` yields, computed in a forked child (a few items ahead)."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=3)
+    child = context.Process(target=_produce, args=(items, queue, os.getpid(), what), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=5)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"{what} stopped unexpectedly") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
