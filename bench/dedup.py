@@ -19,7 +19,6 @@ F1 ≥ 0.97.
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -27,6 +26,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from archive_pages import machine  # noqa: E402  (the sibling benchmark's helper)
 
 ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")
@@ -37,24 +39,6 @@ HOMOPHONES = {
 }  # fmt: skip
 TYPO_CHARS = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
 SUFFIXES = ("有限公司", "股份有限公司", "有限责任公司", "")
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
-    except OSError:
-        ram = "? RAM"
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {ram}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}; load average at start {load}"
-    )
 
 
 def build(data_dir: Path, customers: int) -> float:

@@ -15,7 +15,6 @@ second, file size and the process's peak RSS.
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -23,6 +22,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from archive_pages import machine  # noqa: E402  (the sibling benchmark's helper)
 
 ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")
@@ -42,22 +44,6 @@ EXPORT_COLUMNS = [
     "person.birth_date",
     "organization.credit_code",
 ]
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}; load average {load}"
-    )
 
 
 def peak_rss_mb() -> float:
