@@ -306,6 +306,25 @@ def run_kind(
     return Result(kind, concurrency, times, wall, errors, slowest[:3])
 
 
+def print_results(
+    results: list[Result], *, slowest: int = 2, show: Callable[[str], str] = str
+) -> None:
+    """The table of timings per kind and concurrency, then each kind's slowest requests."""
+    print(
+        "| kind             |  c |     n |     p50 |     p95 |     p99 |    mean |  req/s "
+        "| errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for result in results:
+        print(result.row())
+    print()
+    print("Slowest requests:")
+    for result in results:
+        for elapsed, path in result.slowest[:slowest]:
+            shown = show(path)
+            print(f"  {result.kind:<16} c={result.concurrency} {elapsed * 1000:7.1f} ms  {shown}")
+
+
 def customer_ids(session: Session, sample: int, rng: random.Random) -> list[int]:
     """Ids to open, spread over the archive: a sample of the list API's pages."""
     conn = session.connect()
@@ -371,18 +390,7 @@ def main() -> None:
         f"{args.customers:,} customers, {engine}, gunicorn {args.workers} workers × 4 threads; "
         "times in ms"
     )
-    print(
-        "| kind             |  c |     n |     p50 |     p95 |     p99 |    mean |  req/s "
-        "| errors |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for result in results:
-        print(result.row())
-    print()
-    print("Slowest requests:")
-    for result in results:
-        for elapsed, path in result.slowest[:2]:
-            print(f"  {result.kind:<16} c={result.concurrency} {elapsed * 1000:7.1f} ms  {path}")
+    print_results(results)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from archive_pages import (  # noqa: E402
     free_port,
     kehu_env,
     machine,
+    print_results,
     run_kind,
     start_server,
 )
@@ -121,18 +122,7 @@ def main() -> None:
         server.wait(timeout=30)
     print()
     print(f"{args.customers:,} customers, ~{lines:,} order lines, {engine}; times in ms")
-    print(
-        "| kind             |  c |     n |     p50 |     p95 |     p99 |    mean |  req/s "
-        "| errors |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for result in results:
-        print(result.row())
-    print()
-    print("Slowest requests:")
-    for result in results:
-        for elapsed, path in result.slowest[:2]:
-            print(f"  {result.kind:<16} c={result.concurrency} {elapsed * 1000:7.1f} ms  {path}")
+    print_results(results)
 
 
 if __name__ == "__main__":

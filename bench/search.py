@@ -34,6 +34,7 @@ from archive_pages import (  # noqa: E402
     free_port,
     kehu_env,
     machine,
+    print_results,
     run_kind,
     start_server,
 )
@@ -218,19 +219,7 @@ def main() -> None:
     print(
         f"{args.customers:,} customers, {engine}, gunicorn {args.workers} workers × 4 threads; ms"
     )
-    print(
-        "| kind             |  c |     n |     p50 |     p95 |     p99 |    mean |  req/s "
-        "| errors |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for result in results:
-        print(result.row())
-    print()
-    print("Slowest requests:")
-    for result in results:
-        for elapsed, path in result.slowest[:1]:
-            shown = urllib.parse.unquote(path)
-            print(f"  {result.kind:<16} c={result.concurrency} {elapsed * 1000:7.1f} ms  {shown}")
+    print_results(results, slowest=1, show=urllib.parse.unquote)
     print(f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
