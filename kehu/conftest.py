@@ -22,6 +22,7 @@ from kehu.core.tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     KEHU,
+    NO_CHROMIUM,
     PHONE,
     REP_NAME,
     REP_PASSWORD,
@@ -36,6 +37,17 @@ from kehu.core.tests.browser import (
     server_env,
     stop,
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests need Debian's chromium: without it every ``e2e`` test is skipped, with a
+    reason that says so loudly."""
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=NO_CHROMIUM)
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

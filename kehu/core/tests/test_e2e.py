@@ -15,8 +15,6 @@ from kehu.core.tests.browser import (
     ADMIN_NAME,
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     PHONE,
     REP_NAME,
     REP_PASSWORD,
@@ -25,9 +23,6 @@ from kehu.core.tests.browser import (
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

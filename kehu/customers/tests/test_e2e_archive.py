@@ -13,8 +13,6 @@ from playwright.sync_api import expect
 from kehu.core.tests.browser import (
     ARCHIVIST_PASSWORD,
     ARCHIVIST_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     PHONE,
     REP_PASSWORD,
     REP_USERNAME,
@@ -22,9 +20,6 @@ from kehu.core.tests.browser import (
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

@@ -11,17 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from kehu.core.tests.browser import (
-    CHROMIUM,
-    NO_CHROMIUM,
     REP_PASSWORD,
     REP_USERNAME,
     NewContext,
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

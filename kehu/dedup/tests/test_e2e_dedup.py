@@ -14,17 +14,12 @@ from playwright.sync_api import expect
 from kehu.core.tests.browser import (
     ARCHIVIST_PASSWORD,
     ARCHIVIST_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     NewContext,
     log_in,
     run_kehu,
     screenshot,
     server_env,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

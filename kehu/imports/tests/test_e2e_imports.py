@@ -13,15 +13,10 @@ from playwright.sync_api import expect
 from kehu.core.tests.browser import (
     ARCHIVIST_PASSWORD,
     ARCHIVIST_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     NewContext,
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

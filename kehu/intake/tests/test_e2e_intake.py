@@ -17,8 +17,6 @@ from playwright.sync_api import Browser, expect
 from kehu.core.tests.browser import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     PHONE,
     REP_NAME,
     REP_PASSWORD,
@@ -28,9 +26,6 @@ from kehu.core.tests.browser import (
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 

@@ -17,17 +17,12 @@ from kehu.core.tests.browser import (
     ADMIN_USERNAME,
     AGENT_PASSWORD,
     AGENT_USERNAME,
-    CHROMIUM,
-    NO_CHROMIUM,
     REP_PASSWORD,
     REP_USERNAME,
     NewContext,
     log_in,
     screenshot,
 )
-
-if not CHROMIUM.exists():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 
