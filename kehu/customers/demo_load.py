@@ -108,7 +108,7 @@ def _lookups(staff: DemoStaff) -> _Ids:
     )
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
+def sqlite_datetime(value: datetime | None) -> str | None:
     # What Django's SQLite backend stores (naive UTC as text), without its checks: 3x faster.
     return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
 
@@ -120,7 +120,7 @@ def _column(model: type[models.Model], name: str) -> str:
     return field.column
 
 
-def _insert(
+def bulk_insert(
     cursor: Any, model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
     if not rows:
@@ -146,7 +146,7 @@ class _Batch:
         ops = connection.ops
         self.dt: Callable[[datetime | None], Any] = ops.adapt_datetimefield_value
         if connection.vendor == "sqlite":
-            self.dt = _sqlite_datetime
+            self.dt = sqlite_datetime
         self.date = ops.adapt_datefield_value
         self.decimal = ops.adapt_decimalfield_value
         self.empty_json = Customer._meta.get_field("custom_values").get_db_prep_save({}, connection)
@@ -309,15 +309,16 @@ CHANGE_FIELDS = (
 @transaction.atomic
 def _write(rows: _Rows) -> None:
     with connection.cursor() as cursor:
-        _insert(cursor, Customer, CUSTOMER_FIELDS, rows.customers)
-        _insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), rows.people)
-        _insert(cursor, OrganizationProfile, ("customer", *ORGANIZATION_FIELDS), rows.organizations)
-        _insert(cursor, Contact, CONTACT_FIELDS, rows.contacts)
-        _insert(cursor, Phone, ("customer", "contact", "number", "label"), rows.phones)
-        _insert(cursor, Email, ("customer", "contact", "address"), rows.emails)
-        _insert(cursor, Customer.tags.through, ("customer", "tag"), rows.tags)
-        _insert(cursor, Customer.shared_with.through, ("customer", "user"), rows.shares)
-        _insert(cursor, CustomerChange, CHANGE_FIELDS, rows.changes)
+        bulk_insert(cursor, Customer, CUSTOMER_FIELDS, rows.customers)
+        bulk_insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), rows.people)
+        organization_fields = ("customer", *ORGANIZATION_FIELDS)
+        bulk_insert(cursor, OrganizationProfile, organization_fields, rows.organizations)
+        bulk_insert(cursor, Contact, CONTACT_FIELDS, rows.contacts)
+        bulk_insert(cursor, Phone, ("customer", "contact", "number", "label"), rows.phones)
+        bulk_insert(cursor, Email, ("customer", "contact", "address"), rows.emails)
+        bulk_insert(cursor, Customer.tags.through, ("customer", "tag"), rows.tags)
+        bulk_insert(cursor, Customer.shared_with.through, ("customer", "user"), rows.shares)
+        bulk_insert(cursor, CustomerChange, CHANGE_FIELDS, rows.changes)
         search_services.insert_rows(cursor, rows.search)
 
 

@@ -95,6 +95,7 @@ class Customer(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_customers",
+        db_index=False,  # its (column, -id) index in Meta leads with it
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -103,6 +104,7 @@ class Customer(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # its (column, -id) index in Meta leads with it
     )
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -118,6 +120,7 @@ class Customer(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # its (column, -id) index in Meta leads with it
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     province = models.CharField(_("province"), max_length=20, blank=True)
@@ -411,7 +414,10 @@ class CustomerChange(models.Model):
     field's values are encrypted (``sensitive``) exactly like the live field.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="changes")
+    # No index of its own: the two (customer, …) indexes in Meta lead with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     field = models.CharField(_("field"), max_length=60)
     old_value = models.TextField(_("old value"), blank=True)
     new_value = models.TextField(_("new value"), blank=True)
@@ -423,6 +429,7 @@ class CustomerChange(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # only deleting a channel / user looks by it (rare)
     )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -431,6 +438,7 @@ class CustomerChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # only deleting a channel / user looks by it (rare)
     )
     changed_at = models.DateTimeField(_("changed at"))
     note = models.CharField(_("note"), max_length=200, blank=True)

@@ -17,7 +17,7 @@ from kehu.accounts.selectors import primary_team
 from kehu.core.access import can_manage_accounts, can_reveal, is_read_only
 from kehu.core.audit import audit_log
 from kehu.core.encryption import encrypt
-from kehu.core.idcard import parse_id_number
+from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.models import AuditEvent
 from kehu.core.regions import parse_region
 from kehu.customers.fields import BUILTIN_BY_CODE, FieldSpec, Store, Type
@@ -80,23 +80,29 @@ def _clean_payload(
             continue
         if spec.required and cleaned[code] in (None, "", []):
             errors[code] = [_("This field is required.")]
-    _cross_check_id_number(cleaned, customer, errors)
+    cross_check_id_number(cleaned, customer, errors)
     _check_unique_keys(cleaned, customer, errors)
     if errors:
         raise ValidationError(errors)
     return cleaned
 
 
-def _cross_check_id_number(
-    cleaned: dict[str, Any], customer: Customer | None, errors: dict[str, list[str]]
+def cross_check_id_number(
+    cleaned: dict[str, Any],
+    customer: Customer | None,
+    errors: dict[str, list[str]],
+    *,
+    parsed: IdNumber | None = None,
 ) -> None:
     """The ID number carries birth date and gender: fill them in, or refuse a contradiction,
-    whether the ID number or the gender / birth date is what changes."""
+    whether the ID number or the gender / birth date is what changes. ``parsed``: the ID
+    number's parts when the caller has them already."""
     profile = getattr(customer, "person", None) if customer else None
     number = cleaned.get("person.id_number", getattr(profile, "id_number", "") or "")
     if not number:
         return
-    parsed = parse_id_number(number)
+    if parsed is None or parsed.number != number:
+        parsed = parse_id_number(number)
     gender = cleaned.get("person.gender", getattr(profile, "gender", "") or "")
     birth = cleaned.get("person.birth_date", getattr(profile, "birth_date", None))
 
@@ -152,7 +158,7 @@ def _check_unique_keys(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _write_value(customer: Customer, spec: FieldSpec, value: Any) -> None:
+def write_value(customer: Customer, spec: FieldSpec, value: Any) -> None:
     if spec.store == Store.CUSTOMER:
         setattr(customer, spec.attr, "" if value is None and spec.type != Type.CHANNEL else value)
         if spec.code == "address":
@@ -234,7 +240,7 @@ def _apply(
         new_text = to_text(spec, value)
         if old_text == new_text:
             continue
-        _write_value(customer, spec, value)
+        write_value(customer, spec, value)
         changes.append(
             record_change(
                 customer=customer,

@@ -84,7 +84,7 @@ def _clean_number(spec: FieldSpec, raw: Any) -> int | Decimal | None:
     return number
 
 
-def _as_list(raw: Any) -> list[str]:
+def as_list(raw: Any) -> list[str]:
     if isinstance(raw, str):
         parts = raw.replace("，", ",").replace(";", ",").replace("\n", ",").split(",")
     elif isinstance(raw, list | tuple):
@@ -125,7 +125,7 @@ def clean_value(spec: FieldSpec, raw: Any) -> Any:
     if kind == Type.CHOICE:
         return _clean_choice(spec, raw)
     if kind == Type.MULTI_CHOICE:
-        return [_clean_choice(spec, item) for item in _as_list(raw)]
+        return [_clean_choice(spec, item) for item in as_list(raw)]
     if kind == Type.DATE:
         return _clean_date(spec, raw)
     if kind in {Type.INTEGER, Type.DECIMAL}:
@@ -139,9 +139,9 @@ def clean_value(spec: FieldSpec, raw: Any) -> Any:
         text = str(raw).strip()
         return validate_credit_code(text) if text else ""
     if kind == Type.PHONES:
-        return list(dict.fromkeys(normalize_phone(p) for p in _as_list(raw)))
+        return list(dict.fromkeys(normalize_phone(p) for p in as_list(raw)))
     if kind == Type.EMAILS:
-        emails = [e.lower() for e in _as_list(raw)]
+        emails = [e.lower() for e in as_list(raw)]
         for email in emails:
             try:
                 validate_email(email)
@@ -151,7 +151,7 @@ def clean_value(spec: FieldSpec, raw: Any) -> Any:
                 ) from None
         return list(dict.fromkeys(emails))
     if kind == Type.TAGS:
-        tags = _as_list(raw)
+        tags = as_list(raw)
         if any(len(t) > 40 for t in tags):
             raise ValidationError(_("A tag has at most 40 characters."))
         return list(dict.fromkeys(tags))

@@ -26,7 +26,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import primary_team
 from kehu.core.encryption import encrypt
 from kehu.core.forked import iterate_in_child
-from kehu.core.idcard import parse_id_number
+from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import Region, parse_regions
 from kehu.customers import services as customer_services
@@ -35,8 +35,8 @@ from kehu.customers.demo_load import (
     CUSTOMER_FIELDS,
     ORGANIZATION_FIELDS,
     PERSON_FIELDS,
-    _insert,
-    _sqlite_datetime,
+    bulk_insert,
+    sqlite_datetime,
 )
 from kehu.customers.fields import BUILTIN_BY_CODE, FieldSpec, Store, Type
 from kehu.customers.models import (
@@ -51,7 +51,7 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.values import (
-    _as_list,
+    as_list,
     clean_value,
     lookup_hash,
     mask_text,
@@ -133,6 +133,20 @@ class RegionCache:
 
 
 @dataclass
+class Context:
+    """What an import writes with every new row: the batch, who, which channel, owner, when."""
+
+    batch: ImportBatch
+    user: User | None
+    channel: Channel | None
+    owner: User | None
+    team_id: int | None
+    now: datetime
+    note: str
+    specs: dict[str, FieldSpec]
+
+
+@dataclass
 class Row:
     number: int
     values: dict[str, Any] = field(default_factory=dict)  # field code -> cleaned value
@@ -143,10 +157,9 @@ class Row:
     duplicate_of: int | None = None  # an earlier row of the file
     customer_id: int | None = None  # the existing customer it matches
     match_reason: str = ""
-    # Prepared for writing a new customer (in the reading process, see ``RowCleaner.prepare``)
-    region: Region | None = None
-    tokens: dict[str, str] = field(default_factory=dict)  # clear sensitive text -> encrypted
-    terms: list[tuple[Any, ...]] = field(default_factory=list)  # search rows, customer 0
+    # Its table rows if it becomes a new customer (built in the reading process, see
+    # ``RowCleaner.prepare``): everything but the customer's id, which the writer adds.
+    new: "NewCustomer | None" = None
 
     @property
     def valid(self) -> bool:
@@ -184,6 +197,7 @@ class RowCleaner:
         self.regions = RegionCache()
         self.custom_codes = search_services.searchable_custom_codes()
         self.required = [c for c, s in self.specs.items() if s.required]
+        self.builder: NewCustomers | None = None
 
     def _problem(self, row: Row, code: str, message: str, raw: str) -> None:
         spec = self.specs.get(code)
@@ -195,15 +209,16 @@ class RowCleaner:
         if spec.type == Type.DATE:
             return clean_value(spec, date_text(raw))
         if spec.type == Type.PHONES:
-            return list(dict.fromkeys(self.phone(p) for p in _as_list(raw)))
+            return list(dict.fromkeys(self.phone(p) for p in as_list(raw)))
         if spec.type == Type.ID_NUMBER:
             # clean_value's own check, with today computed once per file instead of per row
-            return parse_id_number(raw, today=self.today).number
+            return parse_id_number(raw, today=self.today)
         return clean_value(spec, raw)
 
     def clean(self, number: int, cells: list[str]) -> Row:
         row = Row(number)
         raws: dict[str, str] = {}
+        id_number: IdNumber | None = None
         for index, code in self.columns:
             raw = cells[index]
             if not raw:
@@ -220,6 +235,8 @@ class RowCleaner:
             except ValidationError as exc:
                 self._problem(row, code, " ".join(exc.messages), raw)
                 continue
+            if isinstance(value, IdNumber):
+                id_number, value = value, value.number
             if value not in (None, "", []):
                 row.values[code] = value
                 row.given.add(code)
@@ -230,7 +247,7 @@ class RowCleaner:
         if self.kind == Customer.Kind.PERSON and not row.problems:
             errors: dict[str, list[str]] = {}
             before = set(row.values)
-            customer_services._cross_check_id_number(row.values, None, errors)
+            customer_services.cross_check_id_number(row.values, None, errors, parsed=id_number)
             row.given |= set(row.values) - before
             for code, messages in errors.items():
                 self._problem(row, code, " ".join(messages), raws.get(code, ""))
@@ -251,7 +268,7 @@ class RowCleaner:
             self._problem(row, "contact.name", _("At most %(n)s characters.") % {"n": 100}, name)
         if "phone" in contact:
             try:
-                contact["phones"] = [self.phone(p) for p in _as_list(contact.pop("phone"))]
+                contact["phones"] = [self.phone(p) for p in as_list(contact.pop("phone"))]
             except ValidationError as exc:
                 self._problem(row, "contact.phone", " ".join(exc.messages), "")
         role = contact.get("role", "")
@@ -262,19 +279,15 @@ class RowCleaner:
             self._problem(row, "contact.role", message, role)
         contact["title"] = contact.get("title", "")[:100]
 
-    def prepare(self, rows: list[Row]) -> None:
-        """What writing these valid rows as new customers needs that takes time but no ids:
-        regions of addresses, encrypted sensitive values, search index terms."""
+    def prepare(self, rows: list[Row], context: Context) -> None:
+        """The table rows of these valid rows as new customers, but for their ids: what takes
+        time is done here, in the reading process (regions of addresses, encryption, history
+        texts, search terms), so the writer only adds ids and inserts."""
+        if self.builder is None or self.builder.context is not context:
+            self.builder = NewCustomers(context)
         regions = self.regions.regions([r.values.get("address", "") for r in rows])
         for row, region in zip(rows, regions, strict=True):
-            row.region = region
-            for code, value in row.values.items():
-                spec = self.specs[code]
-                if spec.sensitive is not None:
-                    text = to_text(spec, value)
-                    if text and text not in row.tokens:
-                        row.tokens[text] = encrypt(text)
-            row.terms = list(rows_for(self._indexable(row)))
+            row.new = self.builder.build(row, region, list(rows_for(self._indexable(row))))
 
     def _indexable(self, row: Row) -> Indexable:
         values = row.values
@@ -294,7 +307,7 @@ class RowCleaner:
             phones=list(values.get("phones", [])),
             contact_phones=list(row.contact.get("phones", [])) if row.contact else [],
             hashes=hashes, tags=list(values.get("tags", [])),
-            custom=search_services._custom_texts(custom, self.custom_codes),
+            custom=search_services.custom_texts(custom, self.custom_codes),
         )  # fmt: skip
 
     def _keys(self, row: Row) -> list[tuple[str, str]]:
@@ -423,7 +436,7 @@ def _chunks(
 
 
 def _clean_chunks(
-    table: Table, cleaner: RowCleaner, start: int, prepare: bool
+    table: Table, cleaner: RowCleaner, start: int, context: Context | None
 ) -> Iterator[list[Row]]:
     """The rows after the first ``start`` cleaned, chunk by chunk, with the file's duplicates
     marked (the first ``start`` rows are cleaned too, only to know their keys again)."""
@@ -435,28 +448,33 @@ def _clean_chunks(
         cleaned = [cleaner.clean(number, cells) for number, cells in chunk]
         for row in cleaned:
             duplicates.check(row)
-        if prepare:
-            cleaner.prepare([row for row in cleaned if row.valid])
+        if context is not None:
+            cleaner.prepare([row for row in cleaned if row.valid], context)
         yield cleaned
 
 
 def cleaned_chunks(
-    table: Table, cleaner: RowCleaner, start: int, *, parallel: bool, prepare: bool = False
+    table: Table,
+    cleaner: RowCleaner,
+    start: int,
+    *,
+    parallel: bool,
+    context: Context | None = None,
 ) -> Iterator[list[Row]]:
     """``_clean_chunks``, in a forked process when ``parallel``: reading and validating the
     file overlaps matching and writing on the other core (as ``demo_load`` overlaps
     generating and writing)."""
     if not parallel:
-        yield from _clean_chunks(table, cleaner, start, prepare)
+        yield from _clean_chunks(table, cleaner, start, context)
         return
     yield from iterate_in_child(
-        lambda: _clean_chunks(table, cleaner, start, prepare), what="reading the import file"
+        lambda: _clean_chunks(table, cleaner, start, context), what="reading the import file"
     )
 
 
 def _report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list[Any]]]) -> None:
     with connection.cursor() as cursor:
-        _insert(
+        bulk_insert(
             cursor,
             ImportRow,
             ("batch", "row_number", "outcome", "customer_id", "problems"),
@@ -504,18 +522,6 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
     return batch
 
 
-@dataclass
-class Context:
-    batch: ImportBatch
-    user: User | None
-    channel: Channel | None
-    owner: User | None
-    team_id: int | None
-    now: datetime
-    note: str
-    specs: dict[str, FieldSpec]
-
-
 def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
     """Import the valid rows, continuing after the checkpoint if an earlier run stopped."""
     if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
@@ -546,7 +552,7 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
     parallel = (batch.total_rows or 0) - start >= PARALLEL_FROM
-    for rows in cleaned_chunks(table, cleaner, start, parallel=parallel, prepare=True):
+    for rows in cleaned_chunks(table, cleaner, start, parallel=parallel, context=context):
         _write_chunk(context, rows)
         if progress:
             progress(batch)
@@ -577,19 +583,121 @@ def _reserve_ids(model: type[Customer], count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-class _NewRows:
-    """Table rows of the customers a chunk creates (as ``demo_load._Batch`` builds them)."""
+@dataclass
+class NewCustomer:
+    """What of a row's table rows as a new customer differs from row to row (the writer adds
+    the customer's id and what every row of the batch shares)."""
+
+    customer: tuple[Any, ...]  # name … custom_sensitive, as in ``_NewRows.add``
+    profile: tuple[Any, ...]  # the person or organization profile
+    phones: list[str]
+    emails: list[str]
+    tags: list[str]
+    changes: list[tuple[str, str, bool]]  # creation history: field, value, sensitive
+    terms: list[tuple[str, int]]  # search index: term, source
+
+
+class NewCustomers:
+    """Builds ``NewCustomer`` of rows for one import (in the reading process)."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        ops = connection.ops
-        self.dt: Callable[[datetime | None], Any] = ops.adapt_datetimefield_value
-        if connection.vendor == "sqlite":
-            self.dt = _sqlite_datetime
+        self.kind = context.batch.kind
+        self.specs = context.specs
+        self.ops = connection.ops
         self.json_field = Customer._meta.get_field("custom_values")
+        self.channel_text = to_text(BUILTIN_BY_CODE["source_channel"], context.channel)
+        # Person profile columns: name, spec if stored encrypted, value when missing.
+        self.person_columns: list[tuple[str, FieldSpec | None, Any]] = []
+        for name in PERSON_FIELDS:
+            spec = self.specs.get(f"person.{name}")
+            default = None if name in {"birth_date", "height_cm", "weight_kg"} else ""
+            sensitive = spec is not None and spec.sensitive
+            self.person_columns.append((name, spec if sensitive else None, default))
+
+    def build(self, row: Row, region: Region, terms: list[Any]) -> NewCustomer:
+        values = row.values
+        tokens: dict[str, str] = {}
+
+        def secret(text: str) -> str:
+            if text and text not in tokens:
+                tokens[text] = encrypt(text)
+            return tokens.get(text, "")
+
+        ops, specs = self.ops, self.specs
+        custom: dict[str, Any] = {}
+        custom_secret: dict[str, Any] = {}
+        profile: dict[str, Any] = {}
+        changes: list[tuple[str, str, bool]] = []
+        for code, value in values.items():
+            spec = specs[code]
+            text = to_text(spec, value)
+            if text:
+                sensitive = spec.sensitive is not None
+                changes.append((code, secret(text) if sensitive else text, sensitive))
+            if spec.store == Store.CUSTOM:
+                storable = text if spec.type in {Type.DATE, Type.DECIMAL} else value
+                (custom_secret if spec.sensitive else custom)[spec.attr] = storable
+            elif spec.store in {Store.PERSON, Store.ORGANIZATION}:
+                profile[spec.attr] = value
+        if self.channel_text and "source_channel" not in values:
+            changes.append(("source_channel", self.channel_text, False))
+        customer = (
+            values["name"], values["lifecycle_stage"], values["grade"], values.get("address", ""),
+            region.province, region.city, region.district, region.adcode, values.get("notes", ""),
+            self.json_field.get_db_prep_save(custom, connection),
+            encrypt(json.dumps(custom_secret, ensure_ascii=False)) if custom_secret else "",
+        )  # fmt: skip
+        if self.kind == Customer.Kind.PERSON:
+            number = profile.get("id_number", "")
+            profile["id_number_hash"] = lookup_hash(number) if number else ""
+            if profile.get("birth_date"):
+                profile["birth_date"] = ops.adapt_datefield_value(profile["birth_date"])
+            columns = tuple(
+                secret(to_text(spec, profile.get(name))) if spec is not None
+                else profile.get(name, default)
+                for name, spec, default in self.person_columns
+            )  # fmt: skip
+        else:
+            if profile.get("founded_on"):
+                profile["founded_on"] = ops.adapt_datefield_value(profile["founded_on"])
+            for name in ("registered_capital", "credit_limit"):
+                if profile.get(name) is not None:
+                    profile[name] = ops.adapt_decimalfield_value(profile[name], 14, 2)
+            nullable = {"founded_on", "registered_capital", "credit_limit"}
+            columns = tuple(
+                profile.get(n, None if n in nullable else "") for n in ORGANIZATION_FIELDS
+            )
+        return NewCustomer(
+            customer=customer,
+            profile=columns,
+            phones=list(values.get("phones", [])),
+            emails=list(values.get("emails", [])),
+            tags=list(values.get("tags", [])),
+            changes=changes,
+            terms=[(term, source) for term, _id, source, _o, _t in terms],
+        )
+
+
+class _NewRows:
+    """Table rows of the customers a chunk creates, from the rows' ``NewCustomer``."""
+
+    def __init__(self, context: Context) -> None:
+        c = self.context = context
+        now = connection.ops.adapt_datetimefield_value(c.now)
+        if connection.vendor == "sqlite":
+            now = sqlite_datetime(c.now)
+        self.owner_id = c.owner.pk if c.owner else None
+        status = Customer.Status.ACTIVE if self.owner_id else Customer.Status.PUBLIC_POOL
+        channel_id = c.channel.pk if c.channel else None
+        # The columns every new customer / history row of the batch shares.
+        self.customer_head = (now, now)
+        self.customer_middle = (c.batch.kind,)
+        self.customer_scope = (status, self.owner_id, c.team_id, channel_id)
+        user_id = c.user.pk if c.user else None
+        self.change_tail = (channel_id, user_id, now, c.note[:200], c.batch.pk)
         self.customers: list[tuple[Any, ...]] = []
-        self.people: list[tuple[Any, ...]] = []
-        self.organizations: list[tuple[Any, ...]] = []
+        self.profiles: list[tuple[Any, ...]] = []
         self.phones: list[tuple[Any, ...]] = []
         self.emails: list[tuple[Any, ...]] = []
         self.tags: list[tuple[str, int]] = []
@@ -598,91 +706,26 @@ class _NewRows:
         self.contacts: list[tuple[int, dict[str, Any]]] = []
 
     def add(self, customer_id: int, row: Row) -> None:
-        c = self.context
-        values = row.values
-        region = row.region or Region()
-        tokens: dict[str, str] = dict(row.tokens)
-
-        def secret(text: str) -> str:
-            if text and text not in tokens:
-                tokens[text] = encrypt(text)
-            return tokens.get(text, "")
-
-        now = self.dt(c.now)
-        channel_id = c.channel.pk if c.channel else None
-        owner_id = c.owner.pk if c.owner else None
-        custom: dict[str, Any] = {}
-        custom_secret: dict[str, Any] = {}
-        person: dict[str, Any] = {}
-        org: dict[str, Any] = {}
-        for code, value in values.items():
-            spec = c.specs[code]
-            if spec.store == Store.CUSTOM:
-                storable = to_text(spec, value) if spec.type in {Type.DATE, Type.DECIMAL} else value
-                (custom_secret if spec.sensitive else custom)[spec.attr] = storable
-            elif spec.store == Store.PERSON:
-                person[spec.attr] = value
-            elif spec.store == Store.ORGANIZATION:
-                org[spec.attr] = value
-        status = Customer.Status.ACTIVE if owner_id else Customer.Status.PUBLIC_POOL
-        address = values.get("address", "")
-        self.customers.append((
-            customer_id, now, now, values["name"], c.batch.kind, values["lifecycle_stage"],
-            values["grade"], status, owner_id, c.team_id, channel_id, address,
-            region.province, region.city, region.district, region.adcode,
-            values.get("notes", ""), self.json_field.get_db_prep_save(custom, connection),
-            encrypt(json.dumps(custom_secret, ensure_ascii=False)) if custom_secret else "",
-            None,
-        ))  # fmt: skip
-        ops = connection.ops
-        if c.batch.kind == Customer.Kind.PERSON:
-            number = person.get("id_number", "")
-            person["id_number_hash"] = lookup_hash(number) if number else ""
-            if person.get("birth_date"):
-                person["birth_date"] = ops.adapt_datefield_value(person["birth_date"])
-            for name in PERSON_FIELDS:
-                person_spec = c.specs.get(f"person.{name}")
-                value = person.get(name)
-                if person_spec is not None and person_spec.sensitive:
-                    person[name] = secret(to_text(person_spec, value))
-                elif value is None and name not in {"birth_date", "height_cm", "weight_kg"}:
-                    person[name] = ""
-            self.people.append((customer_id, *(person.get(n) for n in PERSON_FIELDS)))
-        else:
-            if org.get("founded_on"):
-                org["founded_on"] = ops.adapt_datefield_value(org["founded_on"])
-            for name in ("registered_capital", "credit_limit"):
-                if org.get(name) is not None:
-                    org[name] = ops.adapt_decimalfield_value(org[name], 14, 2)
-            nullable = {"founded_on", "registered_capital", "credit_limit"}
-            self.organizations.append((customer_id, *(
-                org.get(n, None if n in nullable else "") for n in ORGANIZATION_FIELDS
-            )))  # fmt: skip
-        for number in values.get("phones", []):
-            self.phones.append((customer_id, None, number, ""))
-        for address_ in values.get("emails", []):
-            self.emails.append((customer_id, None, address_))
-        for tag in values.get("tags", []):
-            self.tags.append((tag, customer_id))
+        new = row.new
+        assert new is not None  # noqa: S101 - prepared for every valid row
+        name, stage, grade, *rest = new.customer
+        self.customers.append(
+            (customer_id, *self.customer_head, name, *self.customer_middle, stage, grade,
+             *self.customer_scope, *rest, None)
+        )  # fmt: skip
+        self.profiles.append((customer_id, *new.profile))
+        self.phones.extend((customer_id, None, number, "") for number in new.phones)
+        self.emails.extend((customer_id, None, address) for address in new.emails)
+        self.tags.extend((tag, customer_id) for tag in new.tags)
+        tail = self.change_tail
+        self.changes.extend((customer_id, code, "", text, hidden, *tail)
+                            for code, text, hidden in new.changes)  # fmt: skip
+        team_id = self.context.team_id
+        self.search.extend(
+            (term, customer_id, source, self.owner_id, team_id) for term, source in new.terms
+        )
         if row.contact:
             self.contacts.append((customer_id, row.contact))
-        user_id = c.user.pk if c.user else None
-        history = dict(values)
-        history.setdefault("source_channel", c.channel)
-        for code, value in history.items():
-            spec = c.specs.get(code) or BUILTIN_BY_CODE[code]
-            text = to_text(spec, value)
-            if not text:
-                continue
-            sensitive = spec.sensitive is not None
-            self.changes.append((
-                customer_id, code, "", secret(text) if sensitive else text, sensitive,
-                channel_id, user_id, now, c.note[:200], c.batch.pk,
-            ))  # fmt: skip
-        self.search.extend(
-            (term, customer_id, source, owner_id, c.team_id)
-            for term, _id, source, _o, _t in row.terms
-        )
 
     def write(self) -> None:
         tag_ids: dict[str, int] = {}
@@ -691,15 +734,17 @@ class _NewRows:
             Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
             tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
         with connection.cursor() as cursor:
-            _insert(cursor, Customer, CUSTOMER_FIELDS, self.customers)
-            _insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), self.people)
-            _insert(cursor, OrganizationProfile, ("customer", *ORGANIZATION_FIELDS),
-                    self.organizations)  # fmt: skip
-            _insert(cursor, Phone, ("customer", "contact", "number", "label"), self.phones)
-            _insert(cursor, Email, ("customer", "contact", "address"), self.emails)
-            _insert(cursor, Customer.tags.through, ("customer", "tag"),
+            bulk_insert(cursor, Customer, CUSTOMER_FIELDS, self.customers)
+            if self.context.batch.kind == Customer.Kind.PERSON:
+                bulk_insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), self.profiles)
+            else:
+                profile_fields = ("customer", *ORGANIZATION_FIELDS)
+                bulk_insert(cursor, OrganizationProfile, profile_fields, self.profiles)
+            bulk_insert(cursor, Phone, ("customer", "contact", "number", "label"), self.phones)
+            bulk_insert(cursor, Email, ("customer", "contact", "address"), self.emails)
+            bulk_insert(cursor, Customer.tags.through, ("customer", "tag"),
                     [(cid, tag_ids[name]) for name, cid in self.tags])  # fmt: skip
-            _insert(cursor, CustomerChange, (*CHANGE_FIELDS, "import_batch"), self.changes)
+            bulk_insert(cursor, CustomerChange, (*CHANGE_FIELDS, "import_batch"), self.changes)
             search_services.insert_rows(cursor, self.search)
         for customer_id, data in self.contacts:
             contact = Contact.objects.create(
@@ -752,7 +797,7 @@ def _update(context: Context, rows: list[Row]) -> dict[int, bool]:
             new_text = to_text(spec, value)
             if new_text == old_text:
                 continue
-            customer_services._write_value(customer, spec, value)
+            customer_services.write_value(customer, spec, value)
             if spec.type in {Type.PHONES, Type.EMAILS, Type.TAGS}:
                 customer._prefetched_objects_cache.pop(  # type: ignore[attr-defined]
                     {"phones": "phones", "emails": "emails", "tags": "tags"}[code], None

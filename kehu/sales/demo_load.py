@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kehu.customers.demo_load import _insert
+from kehu.customers.demo_load import bulk_insert
 from kehu.customers.models import Customer
 from kehu.sales.demo import FINANCIAL, PRODUCTS, CustomerBatch, catalogue_from, generate
 from kehu.sales.models import (
@@ -189,11 +189,11 @@ def demo_sales_load(
             batch, first_id=next_opportunity, stages=stages, today=today, rng=rng
         )
         with transaction.atomic(), connection.cursor() as cursor:
-            _insert(cursor, Order, ORDER_FIELDS, rows.orders)
-            _insert(cursor, OrderLine, LINE_FIELDS, rows.lines)
-            _insert(cursor, Payment, PAYMENT_FIELDS, rows.payments)
-            _insert(cursor, Opportunity, OPPORTUNITY_FIELDS, opportunities)
-            _insert(cursor, OpportunityMove, MOVE_FIELDS, moves)
+            bulk_insert(cursor, Order, ORDER_FIELDS, rows.orders)
+            bulk_insert(cursor, OrderLine, LINE_FIELDS, rows.lines)
+            bulk_insert(cursor, Payment, PAYMENT_FIELDS, rows.payments)
+            bulk_insert(cursor, Opportunity, OPPORTUNITY_FIELDS, opportunities)
+            bulk_insert(cursor, OpportunityMove, MOVE_FIELDS, moves)
         next_order += len(rows.orders)
         next_opportunity += len(opportunities)
         orders, lines, payments = (

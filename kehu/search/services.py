@@ -38,7 +38,7 @@ def searchable_custom_codes() -> list[str]:
     )
 
 
-def _custom_texts(values: dict[str, Any], codes: Sequence[str]) -> list[str]:
+def custom_texts(values: dict[str, Any], codes: Sequence[str]) -> list[str]:
     texts: list[str] = []
     for code in codes:
         value = values.get(code)
@@ -64,7 +64,7 @@ def indexables_for(customer_ids: Sequence[int], *, custom_codes: Sequence[str]) 
             team_id=team_id,
             person=kind == Customer.Kind.PERSON,
             name=name,
-            custom=_custom_texts(custom_values or {}, custom_codes) if custom_codes else [],
+            custom=custom_texts(custom_values or {}, custom_codes) if custom_codes else [],
         )
     ids = list(items)
     if not ids:

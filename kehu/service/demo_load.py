@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.customers.demo_load import _insert
+from kehu.customers.demo_load import bulk_insert
 from kehu.customers.models import Channel
 from kehu.sales.demo_load import _customer_batches
 from kehu.sales.models import Product
@@ -335,10 +335,10 @@ def demo_service_load(
             for _ in range(int(n_feedback[i])):
                 _feedback_row(ids[i], created[i], ctx=ctx, rng=rng, rows=rows)
         with transaction.atomic(), connection.cursor() as cursor:
-            _insert(cursor, Case, CASE_FIELDS, rows.cases)
-            _insert(cursor, CaseEvent, EVENT_FIELDS, rows.events)
-            _insert(cursor, CaseRating, RATING_FIELDS, rows.ratings)
-            _insert(cursor, Feedback, FEEDBACK_FIELDS, rows.feedback)
+            bulk_insert(cursor, Case, CASE_FIELDS, rows.cases)
+            bulk_insert(cursor, CaseEvent, EVENT_FIELDS, rows.events)
+            bulk_insert(cursor, CaseRating, RATING_FIELDS, rows.ratings)
+            bulk_insert(cursor, Feedback, FEEDBACK_FIELDS, rows.feedback)
         cases, ratings, feedback = (
             cases + len(rows.cases), ratings + len(rows.ratings), feedback + len(rows.feedback)
         )  # fmt: skip
