@@ -197,7 +197,6 @@ class RowCleaner:
         self.regions = RegionCache()
         self.custom_codes = search_services.searchable_custom_codes()
         self.required = [c for c, s in self.specs.items() if s.required]
-        self.builder: NewCustomers | None = None
 
     def _problem(self, row: Row, code: str, message: str, raw: str) -> None:
         spec = self.specs.get(code)
@@ -283,11 +282,10 @@ class RowCleaner:
         """The table rows of these valid rows as new customers, but for their ids: what takes
         time is done here, in the reading process (regions of addresses, encryption, history
         texts, search terms), so the writer only adds ids and inserts."""
-        if self.builder is None or self.builder.context is not context:
-            self.builder = NewCustomers(context)
+        builder = NewCustomers(context)
         regions = self.regions.regions([r.values.get("address", "") for r in rows])
         for row, region in zip(rows, regions, strict=True):
-            row.new = self.builder.build(row, region, list(rows_for(self._indexable(row))))
+            row.new = builder.build(row, region, list(rows_for(self._indexable(row))))
 
     def _indexable(self, row: Row) -> Indexable:
         values = row.values
