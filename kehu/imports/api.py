@@ -1,7 +1,7 @@
 """``/api/v1/imports`` and ``/api/v1/import-mappings``: upload a CSV or XLSX file of customers,
 map its columns, dry-run it, import it in the background (poll ``GET /imports/{id}``), read
-the per-row report (JSON or XLSX), undo a finished import. Archive administrators only: every
-other role gets 403.
+the per-row report (JSON or XLSX), undo a finished import (in the background too). Archive
+administrators only: every other role gets 403.
 """
 
 import tempfile
@@ -50,7 +50,23 @@ class ImportOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+    undo_rows: int
+    undone_rows: int
+    deleted_count: int
+    archived_count: int
+    restored_count: int
     undone_at: datetime | None
+    earlier_import_id: int | None = Field(
+        None,
+        description="Another import of the same file that is imported (not undone), if any.",
+    )
+
+    @staticmethod
+    def resolve_earlier_import_id(obj: ImportBatch, context: dict[str, Any]) -> int | None:
+        if hasattr(obj, "earlier_import_pk"):  # annotated by selectors.import_batches
+            return obj.earlier_import_pk
+        earlier = selectors.earlier_import(user=context["request"].user, batch=obj)
+        return earlier.pk if earlier else None
 
     @staticmethod
     def resolve_channel(obj: ImportBatch) -> str | None:
@@ -93,12 +109,6 @@ class MappingOut(Schema):
     name: str
     kind: str
     columns: dict[str, str]
-
-
-class UndoOut(Schema):
-    deleted: int
-    archived: int
-    restored: int
 
 
 ONE = {200: ImportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
@@ -215,12 +225,13 @@ def report_response(user: Any, batch: ImportBatch) -> FileResponse:
 
 @router.post(
     "/{batch_id}/undo",
-    response={200: UndoOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
-    summary="Undo a finished import",
+    response={202: ImportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Undo a finished import (in the background; poll the import for its progress)",
 )
-def import_undo(request: AuthenticatedRequest, batch_id: int) -> dict[str, int]:
+def import_undo(request: AuthenticatedRequest, batch_id: int) -> Status[ImportBatch]:
     batch = selectors.import_batch_get(user=request.user, batch_id=batch_id)
-    return services.import_undo(user=request.user, batch=batch, request=request)
+    batch = services.import_request_undo(user=request.user, batch=batch, request=request)
+    return Status(202, batch)
 
 
 @mappings_router.get("/", response={200: list[MappingOut], **ERROR_RESPONSES}, summary="Mappings")

@@ -18,6 +18,8 @@ class ImportBatch(TimeStampedModel):
 
     ``processed_rows`` is the checkpoint: the data rows whose outcome is written. It advances in
     the same transaction as the rows of each chunk, so an interrupted import continues there.
+    Undoing works the same way: ``undone_rows`` counts the imported rows (created, then
+    updated) already undone, advanced with each chunk's deletions and restorations.
     """
 
     class Status(models.TextChoices):
@@ -27,6 +29,7 @@ class ImportBatch(TimeStampedModel):
         IMPORTING = "importing", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
+        UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
 
     class Duplicates(models.TextChoices):
@@ -83,6 +86,20 @@ class ImportBatch(TimeStampedModel):
     error = models.CharField(_("error"), max_length=300, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Rows to undo (created and updated ones) and the checkpoint: how many of them are undone.
+    undo_rows = models.PositiveIntegerField(_("rows to undo"), default=0)
+    undone_rows = models.PositiveIntegerField(_("rows undone"), default=0)
+    deleted_count = models.PositiveIntegerField(_("deleted"), default=0)
+    archived_count = models.PositiveIntegerField(_("archived"), default=0)
+    restored_count = models.PositiveIntegerField(_("fields restored"), default=0)
 
     class Meta:
         verbose_name = _("import")
@@ -94,7 +111,11 @@ class ImportBatch(TimeStampedModel):
 
     @property
     def is_running(self) -> bool:
-        return self.status in {self.Status.VALIDATING, self.Status.IMPORTING}
+        return self.status in {
+            self.Status.VALIDATING,
+            self.Status.IMPORTING,
+            self.Status.UNDOING,
+        }
 
     @property
     def is_stalled(self) -> bool:
@@ -110,15 +131,32 @@ class ImportBatch(TimeStampedModel):
     @property
     def can_continue(self) -> bool:
         """An import that stopped part-way (failed or stalled) and can go on from its checkpoint."""
-        stopped = self.status == self.Status.FAILED or self.is_stalled
+        stopped = self.status == self.Status.FAILED or (
+            self.is_stalled and self.status != self.Status.UNDOING
+        )
         return stopped and self.processed_rows > 0
 
     @property
+    def can_continue_undo(self) -> bool:
+        """An undo that stopped part-way (with an error, or stalled): it may be continued."""
+        return self.status == self.Status.UNDOING and (bool(self.error) or self.is_stalled)
+
+    @property
+    def is_polled(self) -> bool:
+        """Running and moving: the page asks for its progress every second."""
+        return self.is_running and not self.is_stalled and not self.error
+
+    @property
     def progress_percent(self) -> int:
-        total = self.total_rows or 0
-        done = self.processed_rows if self.status == self.Status.IMPORTING else self.checked_rows
-        if self.status == self.Status.DONE:
+        if self.status in {self.Status.DONE, self.Status.UNDONE}:
             return 100
+        if self.status == self.Status.UNDOING:
+            total, done = self.undo_rows, self.undone_rows
+        else:
+            total = self.total_rows or 0
+            done = (
+                self.processed_rows if self.status == self.Status.IMPORTING else self.checked_rows
+            )
         return min(100, int(done * 100 / total)) if total else 0
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -19,9 +19,25 @@ def _require(user: Any) -> None:
         raise PermissionDenied(_("Only archive administrators may import customers."))
 
 
+def _imports_of_same_file() -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.filter(status=ImportBatch.Status.DONE).exclude(content_hash="")
+
+
 def import_batches(*, user: Any) -> QuerySet[ImportBatch]:
+    """Batches, newest first; each with ``earlier_import_pk``: see ``earlier_import``."""
     _require(user)
-    return ImportBatch.objects.select_related("channel", "owner", "created_by").order_by("-id")
+    earlier = (
+        _imports_of_same_file()
+        .filter(content_hash=OuterRef("content_hash"))
+        .exclude(pk=OuterRef("pk"))
+        .order_by("-id")
+        .values("pk")[:1]
+    )
+    return (
+        ImportBatch.objects.select_related("channel", "owner", "created_by")
+        .annotate(earlier_import_pk=Subquery(earlier))
+        .order_by("-id")
+    )
 
 
 def import_batch_get(*, user: Any, batch_id: int) -> ImportBatch:
@@ -29,6 +45,21 @@ def import_batch_get(*, user: Any, batch_id: int) -> ImportBatch:
     if batch is None:
         raise Http404
     return batch
+
+
+def earlier_import(*, user: Any, batch: ImportBatch) -> ImportBatch | None:
+    """The latest other batch of the same file content that is imported (and not undone):
+    uploading a file again is allowed, but the user is told."""
+    _require(user)
+    if not batch.content_hash:
+        return None
+    return (
+        _imports_of_same_file()
+        .filter(content_hash=batch.content_hash)
+        .exclude(pk=batch.pk)
+        .order_by("-id")
+        .first()
+    )
 
 
 def import_mappings(*, user: Any) -> QuerySet[ImportMapping]:

@@ -36,6 +36,8 @@ MAX_FILE_BYTES = 500 * 1024 * 1024
 # Files up to this size are checked and imported during the request; larger ones by the worker.
 INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_CHANNEL = "purchased_list"
+# Imported, being undone or undone: never imported (or checked) again.
+FINISHED = {ImportBatch.Status.DONE, ImportBatch.Status.UNDOING, ImportBatch.Status.UNDONE}
 
 
 def require_archive_admin(user: Any) -> None:
@@ -176,7 +178,7 @@ def import_upload(
     path, content_hash, size = _store(upload, name)
     existing = (
         ImportBatch.objects.filter(content_hash=content_hash, kind=kind)
-        .exclude(status__in=[ImportBatch.Status.DONE, ImportBatch.Status.UNDONE])
+        .exclude(status__in=FINISHED)
         .first()
     )
     if existing is not None and existing.processed_rows:
@@ -240,7 +242,7 @@ def import_configure(
 ) -> ImportBatch:
     """Set the batch's mapping and options (before it is imported); optionally save the mapping."""
     require_archive_admin(user)
-    if batch.processed_rows or batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+    if batch.processed_rows or batch.status in FINISHED:
         raise ValidationError(_("This import has started; its mapping can no longer change."))
     batch.mapping = clean_mapping(batch.kind, batch.columns, mapping)
     batch.channel = _channel(channel) if channel is not None else batch.channel
@@ -304,7 +306,7 @@ def _fail(batch: ImportBatch, exc: Exception) -> ImportBatch:
 
 def import_dry_run(*, batch_id: int, progress: engine.Progress | None = None) -> ImportBatch:
     batch = ImportBatch.objects.select_related("channel", "owner", "created_by").get(pk=batch_id)
-    if batch.processed_rows or batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+    if batch.processed_rows or batch.status in FINISHED:
         return batch
     try:
         return engine.dry_run(batch, progress)
@@ -317,7 +319,7 @@ def import_run(
 ) -> ImportBatch:
     """Import the batch's valid rows (continuing after its checkpoint); audited when done."""
     batch = ImportBatch.objects.select_related("channel", "owner", "created_by").get(pk=batch_id)
-    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+    if batch.status in FINISHED:
         return batch
     try:
         batch = engine.run_import(batch, progress)
@@ -347,7 +349,7 @@ def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
 
     if batch.is_running and not batch.is_stalled:
         raise ValidationError(_("This import is already running."))
-    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+    if batch.status in FINISHED:
         raise ValidationError(_("This import is finished."))
     batch_id = batch.pk
     if batch.file_size <= INLINE_MAX_BYTES:
@@ -431,62 +433,197 @@ def _changed_since(batch: ImportBatch, customer_ids: list[int]) -> set[int]:
     )
 
 
+UNDO_CHUNK_SIZE = 2000
+
+
+def _undo_start(user: User, batch: ImportBatch) -> ImportBatch:
+    """Mark a finished import as being undone by ``user`` and count the rows to undo; an undo
+    already under way is left as it is (to be continued from its checkpoint)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == ImportBatch.Status.UNDOING:
+            batch.error = ""
+            batch.save(update_fields=["error", "updated_at"])
+            return batch
+        if batch.status != ImportBatch.Status.DONE:
+            raise ValidationError(_("Only a finished import can be undone."))
+        batch.status = ImportBatch.Status.UNDOING
+        batch.undone_by = user
+        batch.undo_rows = ImportRow.objects.filter(
+            batch=batch, outcome__in=[ImportRow.Outcome.CREATED, ImportRow.Outcome.UPDATED]
+        ).count()
+        batch.undone_rows = batch.deleted_count = batch.archived_count = 0
+        batch.restored_count = 0
+        batch.error = ""
+        batch.save()
+    return batch
+
+
+def _rows_to_undo(batch: ImportBatch, start: int, created_total: int) -> list[ImportRow]:
+    """The next chunk of rows to undo after the first ``start``: the created rows first (as one
+    undo always did: a customer this import created is deleted, not restored), then the
+    updated ones, each in row order."""
+    rows: list[ImportRow] = []
+    in_order = ImportRow.objects.filter(batch=batch).only("outcome", "customer_id")
+    if start < created_total:
+        created = in_order.filter(outcome=ImportRow.Outcome.CREATED).order_by("row_number")
+        rows = list(created[start : start + UNDO_CHUNK_SIZE])
+    if len(rows) < UNDO_CHUNK_SIZE:
+        skip = max(0, start - created_total)
+        updated = in_order.filter(outcome=ImportRow.Outcome.UPDATED).order_by("row_number")
+        rows += list(updated[skip : skip + UNDO_CHUNK_SIZE - len(rows)])
+    return rows
+
+
+def _undo_chunk(batch_id: int, created_total: int) -> ImportBatch:
+    """Undo the next chunk of rows in one transaction, with the checkpoint and the counts:
+    a stop leaves whole chunks undone and the next run goes on after them."""
+    with transaction.atomic():
+        # The batch row first: its lock (on SQLite the write lock) keeps two runners of the
+        # same undo from taking the same chunk.
+        ImportBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
+        batch = ImportBatch.objects.select_for_update().select_related("undone_by").get(pk=batch_id)
+        if batch.status != ImportBatch.Status.UNDOING or batch.undone_rows >= batch.undo_rows:
+            return batch
+        rows = _rows_to_undo(batch, batch.undone_rows, created_total)
+        note = _("Import #%(id)s undone") % {"id": batch.pk}
+        created = [
+            r.customer_id
+            for r in rows
+            if r.outcome == ImportRow.Outcome.CREATED and r.customer_id is not None
+        ]
+        deleted, archived = _remove_created(batch, created, note)
+        updated = list(
+            dict.fromkeys(
+                r.customer_id
+                for r in rows
+                if r.outcome == ImportRow.Outcome.UPDATED and r.customer_id is not None
+            )
+        )
+        restored = 0
+        for customer in Customer.objects.filter(pk__in=updated).select_related(
+            "person", "organization"
+        ):
+            restored += _restore(batch.undone_by, batch, customer, note)
+        # No rows left (they cannot change while undoing, but never loop for ever): all done.
+        batch.undone_rows = batch.undone_rows + len(rows) if rows else batch.undo_rows
+        batch.deleted_count += deleted
+        batch.archived_count += archived
+        batch.restored_count += restored
+        batch.save(
+            update_fields=[
+                "undone_rows",
+                "deleted_count",
+                "archived_count",
+                "restored_count",
+                "updated_at",
+            ]
+        )
+    return batch
+
+
+def _remove_created(batch: ImportBatch, ids: list[int], note: str) -> tuple[int, int]:
+    """Delete these customers the import created, or archive those something has been attached
+    to since; returns how many were deleted and archived."""
+    if not ids:
+        return 0, 0
+    keep = _attached(ids) | _changed_since(batch, ids)
+    archived = 0
+    for customer in Customer.objects.filter(pk__in=sorted(keep)).exclude(
+        status=Customer.Status.ARCHIVED
+    ):
+        customer_services.customer_archive(user=None, customer=customer, note=note)
+        archived += 1
+    doomed = Customer.objects.filter(pk__in=[i for i in ids if i not in keep])
+    deleted = doomed.count()
+    if deleted:
+        doomed.delete()
+    return deleted, archived
+
+
+def _undo_rest(batch_id: int, request: HttpRequest | None = None) -> ImportBatch:
+    """Undo the chunks not undone yet, then mark the batch undone and audit it (once)."""
+    created_total = ImportRow.objects.filter(
+        batch_id=batch_id, outcome=ImportRow.Outcome.CREATED
+    ).count()
+    while True:
+        batch = _undo_chunk(batch_id, created_total)
+        if batch.status != ImportBatch.Status.UNDOING or batch.undone_rows >= batch.undo_rows:
+            break
+    now = timezone.now()
+    with transaction.atomic():
+        finished = ImportBatch.objects.filter(
+            pk=batch_id, status=ImportBatch.Status.UNDOING
+        ).update(status=ImportBatch.Status.UNDONE, undone_at=now, error="", updated_at=now)
+        batch = ImportBatch.objects.select_related("undone_by").get(pk=batch_id)
+        if finished:
+            audit_log(
+                action=AuditEvent.Action.IMPORT_UNDONE,
+                actor=batch.undone_by,
+                request=request,
+                object_type="import",
+                object_id=batch.pk,
+                detail={"file": batch.original_name, **undo_counts(batch)},
+            )
+    return batch
+
+
+def undo_counts(batch: ImportBatch) -> dict[str, int]:
+    return {
+        "deleted": batch.deleted_count,
+        "archived": batch.archived_count,
+        "restored": batch.restored_count,
+    }
+
+
 def import_undo(
     *, user: User, batch: ImportBatch, request: HttpRequest | None = None
 ) -> dict[str, int]:
-    """Undo a whole import: delete the customers it created (archive those something has been
-    attached to since, and report them), restore the fields it updated where they still hold
-    what the import wrote. Audited; the restorations are history rows of their own."""
+    """Undo a whole import in the caller's process (or continue an undo that stopped): delete
+    the customers it created (archive those something has been attached to since), restore
+    the fields it updated where they still hold what the import wrote. Chunk by chunk, each
+    in its own transaction; audited once at the end; the restorations are history rows of
+    their own. Returns the counts (deleted, archived, restored), also kept on the batch."""
     require_archive_admin(user)
-    if batch.status != ImportBatch.Status.DONE:
-        raise ValidationError(_("Only a finished import can be undone."))
-    deleted = archived = restored = 0
-    note = _("Import #%(id)s undone") % {"id": batch.pk}
-    with transaction.atomic():
-        created = [
-            customer_id
-            for customer_id in ImportRow.objects.filter(
-                batch=batch, outcome=ImportRow.Outcome.CREATED
-            ).values_list("customer_id", flat=True)
-            if customer_id is not None
-        ]
-        for start in range(0, len(created), 2000):
-            ids = created[start : start + 2000]
-            keep = _attached(ids) | _changed_since(batch, ids)
-            for customer in Customer.objects.filter(pk__in=sorted(keep)).exclude(
-                status=Customer.Status.ARCHIVED
-            ):
-                customer_services.customer_archive(user=None, customer=customer, note=note)
-                archived += 1
-            doomed = [i for i in ids if i not in keep]
-            if doomed:
-                Customer.objects.filter(pk__in=doomed).delete()
-                deleted += len(doomed)
-        updated_ids = list(
-            ImportRow.objects.filter(batch=batch, outcome=ImportRow.Outcome.UPDATED)
-            .values_list("customer_id", flat=True)
-            .distinct()
-        )
-        for customer in Customer.objects.filter(pk__in=updated_ids).select_related(
-            "person", "organization"
-        ):
-            restored += _restore(user, batch, customer, note)
-        batch.status = ImportBatch.Status.UNDONE
-        batch.undone_at = timezone.now()
-        batch.save(update_fields=["status", "undone_at", "updated_at"])
-        result = {"deleted": deleted, "archived": archived, "restored": restored}
-        audit_log(
-            action=AuditEvent.Action.IMPORT_UNDONE,
-            actor=user,
-            request=request,
-            object_type="import",
-            object_id=batch.pk,
-            detail={"file": batch.original_name, **result},
-        )
-    return result
+    batch = _undo_start(user, batch)
+    return undo_counts(_undo_rest(batch.pk, request=request))
 
 
-def _restore(user: User, batch: ImportBatch, customer: Customer, note: str) -> int:
+def import_undo_continue(*, batch_id: int, request: HttpRequest | None = None) -> ImportBatch:
+    """Undo the rest of an import being undone (the background task's work). An error is kept
+    on the batch, which stays "undoing" and can be continued from its checkpoint."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.UNDOING:
+        return batch
+    try:
+        return _undo_rest(batch_id, request=request)
+    except Exception:
+        logger.exception("Undo of import %s failed", batch_id)
+        message = _("The undo stopped with an error; continue it to undo the rest.")
+        ImportBatch.objects.filter(pk=batch_id).update(error=message[:300])
+        batch.refresh_from_db()
+        return batch
+
+
+def import_request_undo(
+    *, user: User, batch: ImportBatch, request: HttpRequest | None = None
+) -> ImportBatch:
+    """Start undoing a finished import (or continue an undo that stopped) in the background;
+    a small import is undone before this returns."""
+    from kehu.imports.tasks import run_import_undo
+
+    require_archive_admin(user)
+    if batch.status == ImportBatch.Status.UNDOING and not batch.can_continue_undo:
+        raise ValidationError(_("This import is already being undone."))
+    batch = _undo_start(user, batch)
+    batch_id = batch.pk
+    if batch.file_size <= INLINE_MAX_BYTES:
+        return import_undo_continue(batch_id=batch_id, request=request)
+    transaction.on_commit(lambda: run_import_undo(batch_id))
+    return batch
+
+
+def _restore(user: User | None, batch: ImportBatch, customer: Customer, note: str) -> int:
     """Put back the old values of the fields this import changed, where unchanged since."""
     from kehu.customers.values import read_value, to_text
 

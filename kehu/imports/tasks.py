@@ -1,8 +1,8 @@
-"""Background work of imports: the dry run and the import of a batch."""
+"""Background work of imports: the dry run, the import and the undo of a batch."""
 
 from huey.contrib.djhuey import db_task
 
-from kehu.imports.services import import_dry_run, import_run
+from kehu.imports.services import import_dry_run, import_run, import_undo_continue
 
 
 @db_task()
@@ -13,3 +13,10 @@ def run_import_batch(batch_id: int, phase: str) -> None:
         import_dry_run(batch_id=batch_id)
     else:
         import_run(batch_id=batch_id)
+
+
+@db_task()
+def run_import_undo(batch_id: int) -> None:
+    """Undo a batch being undone, continuing after its checkpoint: running it twice never
+    deletes, archives or restores a customer twice."""
+    import_undo_continue(batch_id=batch_id)

@@ -114,6 +114,8 @@ def import_detail(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     if context["editable"]:
         context["lines"] = _mapping_rows(batch)
         context["targets"] = import_targets(batch.kind)
+    if batch.status not in services.FINISHED:
+        context["earlier_import"] = selectors.earlier_import(user=request.user, batch=batch)
     if batch.status in {
         ImportBatch.Status.VALIDATED,
         ImportBatch.Status.DONE,
@@ -148,15 +150,18 @@ def _act(request: AuthenticatedRequest, batch: ImportBatch) -> HttpResponse:
         elif action == "start":
             services.import_request_run(user=request.user, batch=batch)
         elif action == "undo":
-            result = services.import_undo(user=request.user, batch=batch, request=request)
-            messages.success(
-                request,
-                _(
-                    "Import undone: %(deleted)s customers removed, %(archived)s archived "
-                    "(something was attached to them since), %(restored)s fields restored."
+            batch = services.import_request_undo(user=request.user, batch=batch, request=request)
+            if batch.status == ImportBatch.Status.UNDONE:
+                messages.success(
+                    request,
+                    _(
+                        "Import undone: %(deleted)s customers removed, %(archived)s archived "
+                        "(something was attached to them since), %(restored)s fields restored."
+                    )
+                    % services.undo_counts(batch),
                 )
-                % result,
-            )
+            elif not batch.error:
+                messages.success(request, _("The import is being undone."))
         elif action == "save":
             messages.success(request, _("Mapping saved."))
     except ValidationError as exc:

@@ -446,8 +446,14 @@ def test_api_flow_upload_map_dry_run_start_undo(
     report = client.get(f"/api/v1/imports/{batch_id}/report").json()["results"]
     assert [(r["row_number"], r["outcome"]) for r in report] == [(2, "created")]
     assert [b["id"] for b in client.get("/api/v1/imports/").json()["results"]] == [batch_id]
-    response = client.post(f"/api/v1/imports/{batch_id}/undo")
-    assert response.json() == {"deleted": 1, "archived": 0, "restored": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/imports/{batch_id}/undo")
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "undoing"  # the worker's job, like the import
+    detail = client.get(f"/api/v1/imports/{batch_id}").json()
+    assert detail["status"] == "undone"
+    counts = [detail[f"{k}_count"] for k in ("deleted", "archived", "restored")]
+    assert (counts, detail["undone_rows"], detail["progress_percent"]) == ([1, 0, 0], 1, 100)
     assert Customer.objects.count() == 0
 
 
