@@ -34,6 +34,7 @@ from kehu.customers.forms import (
     apply_service_errors,
 )
 from kehu.customers.models import Contact, Customer
+from kehu.dedup.selectors import duplicates_pending_count_for_customer
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 100
@@ -134,6 +135,9 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[s
         "completeness": profile.completeness,
         "can_change": can_change,
         "tab": "profile",
+        "duplicate_count": duplicates_pending_count_for_customer(
+            user=request.user, customer=customer
+        ),
     }
     if can_change:
         context["assign_form"] = AssignForm(initial={"owner": customer.owner_id})

@@ -7,7 +7,7 @@ masked; reveal them on the customer (``POST /customers/{id}/reveal``), which is 
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
@@ -138,8 +138,17 @@ ONE = {200: CandidateDetailOut, 404: ErrorBody, **ERROR_RESPONSES}
     summary="Candidate duplicate pairs, most likely first",
 )
 @paginate(KeysetPagination)
-def candidate_list(request: AuthenticatedRequest, status: str = "pending", kind: str = "") -> Any:
-    return selectors.candidates_for(user=request.user, status=status, kind=kind)
+def candidate_list(
+    request: AuthenticatedRequest,
+    status: str = "pending",
+    kind: str = "",
+    customer: int | None = Query(
+        None, ge=1, le=2**63 - 1, description="Only the pairs this customer is in."
+    ),
+) -> Any:
+    return selectors.candidates_for(
+        user=request.user, status=status, kind=kind, customer_id=customer
+    )
 
 
 @duplicates_router.post(

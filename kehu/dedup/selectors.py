@@ -30,15 +30,54 @@ def require_archive_admin(user: Any) -> None:
         raise PermissionDenied(_("Only archive administrators may find and merge duplicates."))
 
 
+def _involving(customer_id: int, status: str) -> QuerySet[DuplicateCandidate, Any]:
+    """The ids of the pairs in ``status`` that have the customer on either side.
+
+    One index search per side, united: with ``customer_a = x OR customer_b = x`` beside the
+    status, SQLite (which keeps no statistics here) walks every pair of that status instead.
+    """
+    pairs = DuplicateCandidate.objects.filter(status=status).order_by()
+    side_a = pairs.filter(customer_a_id=customer_id).values("pk")
+    return side_a.union(pairs.filter(customer_b_id=customer_id).values("pk"), all=True)
+
+
 def candidates_for(
-    *, user: Any, status: str = DuplicateCandidate.Status.PENDING, kind: str = ""
+    *,
+    user: Any,
+    status: str = DuplicateCandidate.Status.PENDING,
+    kind: str = "",
+    customer_id: int | None = None,
 ) -> QuerySet[DuplicateCandidate]:
-    """The review queue, most likely duplicates first."""
+    """The review queue, most likely duplicates first; with ``customer_id``, only the pairs
+    that customer is in (none if ``user`` may not see that customer)."""
     require_archive_admin(user)
-    queryset = DuplicateCandidate.objects.filter(status=status or "pending")
+    status = status or DuplicateCandidate.Status.PENDING
+    if customer_id is None:
+        queryset = DuplicateCandidate.objects.filter(status=status)
+    elif customers_visible_to(user).filter(pk=customer_id).exists():
+        queryset = DuplicateCandidate.objects.filter(pk__in=_involving(customer_id, status))
+    else:
+        queryset = DuplicateCandidate.objects.none()
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.select_related("customer_a", "customer_b").order_by("-match_probability", "-id")
+
+
+def queue_customer_get(*, user: Any, customer_id: int) -> Customer:
+    """The customer the review queue is narrowed to, if ``user`` may see it; else 404."""
+    require_archive_admin(user)
+    customer = customers_visible_to(user).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def duplicates_pending_count_for_customer(*, user: Any, customer: Customer) -> int | None:
+    """For the 360° page: how many pairs with ``customer`` wait for review, or None when
+    ``user`` may not use the review queue. ``customer`` was fetched for ``user`` already."""
+    if not can_administer_archive(user):
+        return None
+    return _involving(customer.pk, DuplicateCandidate.Status.PENDING).count()
 
 
 def candidate_get(*, user: Any, candidate_id: int) -> DuplicateCandidate:

@@ -20,16 +20,30 @@ from kehu.dedup.models import DuplicateCandidate
 PAGE = 50
 
 
+def _customer_id(value: str) -> int | None:
+    """The id of the ``customer`` filter; anything else is ignored, as an unknown kind is."""
+    return int(value) if value.isdecimal() and len(value) <= 18 else None
+
+
 @require_GET
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in Customer.Kind.values:
         kind = ""
-    candidates = list(selectors.candidates_for(user=request.user, kind=kind)[:PAGE])
+    customer_id = _customer_id(request.GET.get("customer", ""))
+    customer = None
+    if customer_id is not None:
+        customer = selectors.queue_customer_get(user=request.user, customer_id=customer_id)
+    candidates = list(
+        selectors.candidates_for(
+            user=request.user, kind=kind, customer_id=customer.pk if customer else None
+        )[:PAGE]
+    )
     run = selectors.run_latest()
     context = {
         "candidates": candidates,
         "kind": kind,
+        "customer": customer,
         "kinds": Customer.Kind.choices,
         "run": run,
         "running": run is not None and not run.is_finished,
