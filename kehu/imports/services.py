@@ -479,10 +479,10 @@ def _undo_chunk(batch_id: int, created_total: int) -> ImportBatch:
     """Undo the next chunk of rows in one transaction, with the checkpoint and the counts:
     a stop leaves whole chunks undone and the next run goes on after them."""
     with transaction.atomic():
-        # The batch row first: its lock (on SQLite the write lock) keeps two runners of the
-        # same undo from taking the same chunk.
+        # The batch row first: its lock (the row's on PostgreSQL, the write lock on SQLite),
+        # held to the end of the chunk, keeps two runners of one undo from taking one chunk.
         ImportBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
-        batch = ImportBatch.objects.select_for_update().select_related("undone_by").get(pk=batch_id)
+        batch = ImportBatch.objects.select_related("undone_by").get(pk=batch_id)
         if batch.status != ImportBatch.Status.UNDOING or batch.undone_rows >= batch.undo_rows:
             return batch
         rows = _rows_to_undo(batch, batch.undone_rows, created_total)
@@ -586,7 +586,17 @@ def import_undo(
     their own. Returns the counts (deleted, archived, restored), also kept on the batch."""
     require_archive_admin(user)
     batch = _undo_start(user, batch)
-    return undo_counts(_undo_rest(batch.pk, request=request))
+    try:
+        return undo_counts(_undo_rest(batch.pk, request=request))
+    except Exception:
+        _undo_failed(batch.pk)
+        raise
+
+
+def _undo_failed(batch_id: int) -> None:
+    logger.exception("Undo of import %s failed", batch_id)
+    message = _("The undo stopped with an error; continue it to undo the rest.")
+    ImportBatch.objects.filter(pk=batch_id).update(error=message[:300])
 
 
 def import_undo_continue(*, batch_id: int, request: HttpRequest | None = None) -> ImportBatch:
@@ -598,9 +608,7 @@ def import_undo_continue(*, batch_id: int, request: HttpRequest | None = None) -
     try:
         return _undo_rest(batch_id, request=request)
     except Exception:
-        logger.exception("Undo of import %s failed", batch_id)
-        message = _("The undo stopped with an error; continue it to undo the rest.")
-        ImportBatch.objects.filter(pk=batch_id).update(error=message[:300])
+        _undo_failed(batch_id)
         batch.refresh_from_db()
         return batch
 
