@@ -51,6 +51,14 @@ class ExportOut(Schema):
     download_url: str | None
 
     @staticmethod
+    def resolve_status(obj: ExportJob) -> str:
+        return obj.shown_status
+
+    @staticmethod
+    def resolve_error(obj: ExportJob) -> str:
+        return obj.shown_error
+
+    @staticmethod
     def resolve_download_url(obj: ExportJob) -> str | None:
         if obj.status != ExportJob.Status.DONE:
             return None
@@ -96,13 +104,11 @@ def export_create(request: AuthenticatedRequest, payload: ExportIn) -> Status[Ex
 @router.get("/", response={200: list[ExportOut], **ERROR_RESPONSES}, summary="My exports")
 @paginate(KeysetPagination)
 def export_list(request: AuthenticatedRequest) -> Any:
-    services.exports_fail_stuck(requester=request.user)
     return selectors.export_jobs_for(request.user)
 
 
 @router.get("/{job_id}", response=ONE, summary="One of my exports")
 def export_detail(request: AuthenticatedRequest, job_id: int) -> ExportJob:
-    services.exports_fail_stuck(requester=request.user)
     return selectors.export_job_get_for_user(user=request.user, job_id=job_id)
 
 

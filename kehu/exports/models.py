@@ -1,10 +1,16 @@
 """Exports of the customer list (导出): one ``ExportJob`` per requested file."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
+
+# A job still running after this long lost its worker (killed, restarted): no export takes it.
+STUCK_AFTER = timedelta(hours=2)
+INTERRUPTED = _("The export stopped before it finished (its worker was interrupted); export again.")
 
 
 class ExportJob(TimeStampedModel):
@@ -61,8 +67,27 @@ class ExportJob(TimeStampedModel):
         return f"{self.get_format_display()} #{self.pk}"
 
     @property
+    def is_interrupted(self) -> bool:
+        """Running for longer than ``STUCK_AFTER``: its worker was lost. ``export_jobs_for``
+        annotates it (``interrupted``); it shows as failed until the periodic task
+        ``fail_stuck_exports`` records that. A job loaded otherwise is not interrupted."""
+        return bool(getattr(self, "interrupted", False))
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show: failed for an interrupted job, else the recorded one."""
+        return self.Status.FAILED if self.is_interrupted else self.status
+
+    def get_shown_status_display(self) -> str:
+        return str(self.Status(self.shown_status).label)
+
+    @property
+    def shown_error(self) -> str:
+        return str(INTERRUPTED) if self.is_interrupted else self.error
+
+    @property
     def is_finished(self) -> bool:
-        return self.status not in {self.Status.PENDING, self.Status.RUNNING}
+        return self.shown_status not in {self.Status.PENDING, self.Status.RUNNING}
 
     @property
     def content_type(self) -> str:

@@ -4,15 +4,22 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from kehu.exports.models import ExportJob
+from kehu.exports.models import STUCK_AFTER, ExportJob
 
 
 def export_jobs_for(user: Any) -> QuerySet[ExportJob]:
-    """The user's own exports, newest first."""
-    return ExportJob.objects.filter(requester_id=user.pk).order_by("-id")
+    """The user's own exports, newest first, each with ``interrupted``: still running after
+    ``STUCK_AFTER`` (shown as failed; reading writes nothing, the periodic task does)."""
+    lost = Q(status=ExportJob.Status.RUNNING, updated_at__lte=timezone.now() - STUCK_AFTER)
+    return (
+        ExportJob.objects.filter(requester_id=user.pk)
+        .annotate(interrupted=ExpressionWrapper(lost, output_field=BooleanField()))
+        .order_by("-id")
+    )
 
 
 def export_job_get_for_user(*, user: Any, job_id: int) -> ExportJob:

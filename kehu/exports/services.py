@@ -29,7 +29,7 @@ from kehu.customers.models import Customer, OrganizationProfile, PersonProfile
 from kehu.customers.segments import filters_from_json, filters_to_json
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.exports.columns import Column, RowMaker, export_columns
-from kehu.exports.models import ExportJob
+from kehu.exports.models import INTERRUPTED, STUCK_AFTER, ExportJob
 from kehu.exports.writers import write_csv, write_xlsx
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 INLINE_MAX_ROWS = 5_000
 CHUNK_SIZE = 1_000
 RETENTION = timedelta(days=7)
-# A job still running after this long lost its worker (killed, restarted): no export takes it.
-STUCK_AFTER = timedelta(hours=2)
 EXPORT_DIR = "exports"
 
 
@@ -249,22 +247,15 @@ def exports_purge_expired() -> int:
     return done
 
 
-def exports_fail_stuck(*, requester: User | None = None) -> int:
-    """Mark as failed the jobs (of ``requester``, or everyone's) running for longer than
-    ``STUCK_AFTER`` since they started; returns how many. Idempotent."""
+def exports_fail_stuck() -> int:
+    """Mark as failed the jobs running for longer than ``STUCK_AFTER`` since they started (their
+    worker was lost); returns how many. Idempotent."""
     now = timezone.now()
     stuck = ExportJob.objects.filter(
         status=ExportJob.Status.RUNNING, updated_at__lte=now - STUCK_AFTER
     )
-    if requester is not None:
-        stuck = stuck.filter(requester=requester)
     return stuck.update(
-        status=ExportJob.Status.FAILED,
-        error=_(
-            "The export stopped before it finished (its worker was interrupted); export again."
-        ),
-        finished_at=now,
-        updated_at=now,
+        status=ExportJob.Status.FAILED, error=str(INTERRUPTED), finished_at=now, updated_at=now
     )
 
 

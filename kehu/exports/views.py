@@ -66,7 +66,6 @@ def export_new(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_GET
 def export_list(request: AuthenticatedRequest) -> HttpResponse:
-    services.exports_fail_stuck(requester=request.user)
     jobs = list(selectors.export_jobs_for(request.user)[:LIST_SIZE])
     running = any(not job.is_finished for job in jobs)
     context = {"jobs": jobs, "running": running}

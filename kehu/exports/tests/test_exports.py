@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from huey.contrib.djhuey import HUEY
 from openpyxl import load_workbook
 
@@ -21,7 +23,7 @@ from kehu.customers.models import Segment
 from kehu.exports import services
 from kehu.exports.models import ExportJob
 from kehu.exports.selectors import export_file
-from kehu.exports.tasks import purge_expired_exports
+from kehu.exports.tasks import fail_stuck_exports, purge_expired_exports
 
 pytestmark = pytest.mark.django_db
 
@@ -420,33 +422,67 @@ def running_job(requester, started):
         )
 
 
-def test_an_export_running_too_long_is_shown_and_returned_as_failed(client, archivist):
+def test_an_export_running_too_long_is_shown_as_failed_without_a_write(client, archivist):
     # given a job whose worker died 3 hours ago, and one started 30 minutes ago
     stuck = running_job(archivist, START)
     recent = running_job(archivist, START + timedelta(hours=2, minutes=30))
+    before = ExportJob.objects.values().get(pk=stuck.pk)
     client.force_login(archivist)
-    with time_machine.travel(START + timedelta(hours=3), tick=False):
+    with (
+        time_machine.travel(START + timedelta(hours=3), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
         # when its requester looks at it through the API and the page
         detail = client.get(f"/api/v1/exports/{stuck.pk}").json()
+        listing = client.get("/api/v1/exports/").json()["results"]
         page = client.get("/exports/", headers={"HX-Request": "true"}).content.decode()
-    # then the stuck one failed with a message saying so, the recent one still runs
+    # then the stuck one shows as failed with a message saying so, the recent one still runs
     assert detail["status"] == "failed"
     assert "interrupted" in detail["error"]
+    assert {item["id"]: item["status"] for item in listing} == {
+        stuck.pk: "failed",
+        recent.pk: "running",
+    }
     assert "interrupted" in page
+    assert 'data-status="failed"' in page
+    # and reading wrote nothing: the row is as it was
+    assert ExportJob.objects.values().get(pk=stuck.pk) == before
     assert ExportJob.objects.get(pk=recent.pk).status == "running"
-    assert ExportJob.objects.get(pk=stuck.pk).finished_at == START + timedelta(hours=3)
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+    assert not [sql for sql in writes if "exports_exportjob" in sql]
 
 
-def test_the_nightly_purge_fails_everyones_stuck_exports(archivist, marketer):
+def test_an_interrupted_export_stops_the_polling(client, archivist):
+    running_job(archivist, START)
+    client.force_login(archivist)
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        page = client.get("/exports/", headers={"HX-Request": "true"}).content.decode()
+    assert "every 2s" not in page
+
+
+def test_the_periodic_task_fails_everyones_stuck_exports(archivist, marketer):
     # given stuck jobs of two users and one that is just running
     stuck = [running_job(archivist, START), running_job(marketer, START)]
     recent = running_job(marketer, START + timedelta(hours=1, minutes=30))
-    # when the nightly task runs
+    # when the periodic task runs
     with time_machine.travel(START + timedelta(hours=3), tick=False):
-        purge_expired_exports.call_local()
-    # then only the stuck ones failed, with the message
-    assert {job.status for job in ExportJob.objects.filter(pk__in=[j.pk for j in stuck])} == {
-        "failed"
-    }
-    assert all(job.error for job in ExportJob.objects.filter(pk__in=[j.pk for j in stuck]))
+        fail_stuck_exports.call_local()
+    # then only the stuck ones failed, with the message and when
+    failed = ExportJob.objects.filter(pk__in=[j.pk for j in stuck])
+    assert {job.status for job in failed} == {"failed"}
+    assert all("interrupted" in job.error for job in failed)
+    assert {job.finished_at for job in failed} == {START + timedelta(hours=3)}
     assert ExportJob.objects.get(pk=recent.pk).status == "running"
+    # and running it again changes nothing
+    with time_machine.travel(START + timedelta(hours=3, minutes=5), tick=False):
+        fail_stuck_exports.call_local()
+    assert ExportJob.objects.get(pk=recent.pk).status == "running"
+    assert {job.finished_at for job in failed.all()} == {START + timedelta(hours=3)}
+
+
+def test_the_task_runs_every_five_minutes_and_the_purge_nightly():
+    every_five, nightly = fail_stuck_exports.s(), purge_expired_exports.s()
+    assert every_five.validate_datetime(START.replace(minute=5))
+    assert not every_five.validate_datetime(START.replace(minute=7))
+    assert nightly.validate_datetime(START.replace(hour=3, minute=20))
+    assert not nightly.validate_datetime(START.replace(hour=3, minute=25))
