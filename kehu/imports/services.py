@@ -1,5 +1,6 @@
 """Every write of imports: upload a file (one batch per file content), map its columns, save
-mappings, run the dry run and the import (in the background or in the caller's process), undo.
+mappings, run the dry run, the import and its undo (in the background or in the caller's
+process; chunk by chunk, each chunk with its checkpoint, so a stopped run continues).
 
 Only archive administrators (``can_administer_archive``) import or undo.
 """
