@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kehu.core.pinyin import has_han, is_han, syllables
 
@@ -52,11 +53,13 @@ def _core_length(norm: str) -> int:
     return len(norm)
 
 
-def name_terms(name: str, *, person: bool) -> set[str]:
-    """Terms of a customer's or contact's name: text, full pinyin and initials."""
+@lru_cache(maxsize=16_384)
+def name_terms(name: str, *, person: bool) -> frozenset[str]:
+    """Terms of a customer's or contact's name: text, full pinyin and initials (cached: names
+    repeat, 张伟 and 王芳 hundreds of times in a million people)."""
     norm = normalize(name)
     if not norm:
-        return set()
+        return frozenset()
     terms = {"A" + norm[:TERM_TEXT]}
     core = _core_length(norm)
     for i in range(1, core):
@@ -72,7 +75,7 @@ def name_terms(name: str, *, person: bool) -> set[str]:
             terms.add("p" + "".join(sounds[i:])[:TERM_TEXT])
             if len(sounds) - i >= MIN_INNER:
                 terms.add("j" + initials[i:][:TERM_TEXT])
-    return terms
+    return frozenset(terms)
 
 
 def phone_digits(e164: str) -> str:
