@@ -505,7 +505,10 @@ def _report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list
             cursor,
             ImportRow,
             ("batch", "row_number", "outcome", "customer_id", "problems"),
-            [(batch.pk, n, o, c, json.dumps(p, ensure_ascii=False)) for n, o, c, p in rows],
+            [
+                (batch.pk, n, o, c, json.dumps(p, ensure_ascii=False) if p else "[]")
+                for n, o, c, p in rows
+            ],
         )
 
 
