@@ -264,6 +264,24 @@ def test_import_records_channel_batch_owner_and_search(archivist, rep):
     assert event.detail["created"] == 2
 
 
+def test_the_import_puts_the_connections_sqlite_settings_back(archivist):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache and checkpoint settings")
+
+    def settings_now():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cache, cursor.fetchone()[0]
+
+    before = settings_now()
+    assert run(upload(archivist, (HEADER + ROWS).encode())).status == ImportBatch.Status.DONE
+    assert settings_now() == before
+
+
 def test_no_owner_puts_customers_in_the_public_pool(archivist):
     run(upload(archivist, (HEADER + ROWS).encode()))
     assert set(Customer.objects.values_list("status", flat=True)) == {"public_pool"}
