@@ -1,8 +1,9 @@
 """Duplicates in a real browser against the served app (fixtures in kehu/conftest.py).
 
 Two customers who are one (欧阳铭 / 欧阳明, same phone) are entered through the API; the finder runs
-from the command line (the served app has no worker here); the archive administrator opens the
-queue, compares the pair, merges it and lands on the survivor. Screenshots:
+from the command line (the served app has no worker here); the archive administrator follows
+the customer's "possible duplicates" link, opens the whole queue, compares the pair, merges it
+and lands on the survivor. Screenshots:
 ``test-artifacts/screenshots/dedup-*``.
 """
 
@@ -46,7 +47,14 @@ def test_archivist_compares_and_merges(
     data_dir = next(tmp_path_factory.getbasetemp().glob("kehu-e2e-data*"))
     run_kehu(server_env(data_dir), "dedup", "find", "--threshold", "0.5")
 
-    page.locator(".sidebar").get_by_role("link", name=re.compile("Duplicates|查重|重复")).click()
+    # from the customer's page to the pairs it is in
+    page.goto(f"{live_app}/customers/{ids[0]}/")
+    page.get_by_test_id("customer-duplicates").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/duplicates/\?customer={ids[0]}$"))
+    expect(page.get_by_test_id("duplicate-row")).to_have_count(1)
+    screenshot(page, "dedup-customer-queue")
+    page.get_by_test_id("duplicate-customer-clear").click()
+
     row = page.get_by_test_id("duplicate-row").filter(has_text="欧阳铭").filter(has_text="欧阳明")
     expect(row).to_have_count(1)
     screenshot(page, "dedup-queue")

@@ -1,8 +1,9 @@
 """An import in a real browser against the served app (fixtures in kehu/conftest.py).
 
 The archive administrator uploads a small CSV, checks the suggested column mapping (and maps
-the one column it could not guess), runs the dry run, imports the valid rows and opens the
-imported customer. Screenshots: ``test-artifacts/screenshots/imports-*``.
+the one column it could not guess), runs the dry run, imports the valid rows, opens the
+imported customer, and uploads the same file again (a warning links to the first import).
+Screenshots: ``test-artifacts/screenshots/imports-*``.
 """
 
 import re
@@ -29,7 +30,7 @@ CSV = (
 
 
 def test_archivist_uploads_maps_checks_imports_and_sees_the_customer(
-    new_context: NewContext, tmp_path
+    new_context: NewContext, live_app: str, tmp_path
 ) -> None:
     path = tmp_path / "展会名单.csv"
     path.write_bytes(CSV.encode("gbk"))
@@ -68,3 +69,10 @@ def test_archivist_uploads_maps_checks_imports_and_sees_the_customer(
     expect(page).to_have_url(re.compile(r"/customers/\d+/$"))
     expect(page.locator("h1")).to_contain_text("欧阳娜娜")
     screenshot(page, "imports-customer")
+
+    # the same file again: accepted, with a warning and a link to the first import
+    page.goto(f"{live_app}/imports/new/")
+    page.get_by_test_id("import-file").set_input_files(str(path))
+    page.get_by_test_id("import-upload").click()
+    expect(page.get_by_test_id("import-earlier")).to_be_visible()
+    screenshot(page, "imports-again")
