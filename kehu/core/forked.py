@@ -5,6 +5,7 @@ garbage less often while a bulk job runs."""
 import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from queue import Empty, Full
@@ -63,6 +64,11 @@ def iterate_in_child(items: Callable[[], Iterable[T]], *, what: str) -> Iterator
         child.join()
 
 
+_collections_lock = threading.Lock()
+_collections_held = 0  # bulk jobs running in this process
+_thresholds = gc.get_threshold()  # to put back when the last one ends
+
+
 @contextmanager
 def fewer_collections(threshold: int = 200_000) -> Iterator[None]:
     """Run the block with Python's cyclic garbage collector out of the way: what exists now is
@@ -71,12 +77,22 @@ def fewer_collections(threshold: int = 200_000) -> Iterator[None]:
     new containers instead of 700. A bulk job makes millions of short-lived tuples, lists and
     dicts (rows read, unpickled, inserted): with the default thresholds the collector ran
     thousands of times per 100,000 imported rows, each older-generation pass scanning the
-    whole heap (8–16% of the import's time, more as the heap grew)."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(threshold, *before[1:])
+    whole heap (8–16% of the import's time, more as the heap grew).
+
+    The collector is the process's: when bulk jobs overlap (two task-worker threads), the
+    first to start holds it back and the last to finish puts it back."""
+    global _collections_held, _thresholds  # noqa: PLW0603 - the collector is per process
+    with _collections_lock:
+        if _collections_held == 0:
+            _thresholds = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(threshold, *_thresholds[1:])
+        _collections_held += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _collections_lock:
+            _collections_held -= 1
+            if _collections_held == 0:
+                gc.set_threshold(*_thresholds)
+                gc.unfreeze()

@@ -46,3 +46,16 @@ def test_fewer_collections_puts_the_collector_back_even_after_an_error():
     assert seen["frozen"] > 0  # what existed was frozen
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_overlapping_bulk_jobs_put_the_collector_back_when_the_last_one_ends():
+    before = gc.get_threshold()
+    first, second = fewer_collections(threshold=111_111), fewer_collections(threshold=222_222)
+    first.__enter__()
+    second.__enter__()
+    assert gc.get_threshold()[0] == 111_111  # the first holds it
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == 111_111  # the second still runs
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
