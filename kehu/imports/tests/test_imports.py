@@ -9,10 +9,8 @@ from datetime import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 from openpyxl import Workbook, load_workbook
 
-from kehu.accounts.models import Role
 from kehu.core.creditcode import make_credit_code
 from kehu.core.models import AuditEvent
 from kehu.core.phones import normalize_phone
@@ -34,23 +32,6 @@ ROWS = (
     "张伟,13812345678,110101199003070011,zw@example.com,浙江省杭州市西湖区文三路1号,老客户\n"
     "李娜,139 1234 5679,,,北京市朝阳区建国路8号,\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def upload(user, content, name="customers.csv", **options):

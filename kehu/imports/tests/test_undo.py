@@ -7,9 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
-from kehu.accounts.models import Role
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
@@ -29,23 +27,6 @@ CONTENT = (
     "赵六,13912345671,\n"
     "钱七,13912345672,\n"
 ).encode()
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
-from kehu.accounts.models import Role
 from kehu.customers.models import Customer
 from kehu.imports import services
 from kehu.imports.models import ImportBatch, ImportMapping
@@ -16,23 +14,6 @@ from kehu.imports.models import ImportBatch, ImportMapping
 pytestmark = pytest.mark.django_db
 
 CONTENT = "客户姓名,手机号码,说明\n张伟,13812345678,展会\n王五,123,\n".encode()
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def csv_file(content=CONTENT, name="名单.csv"):
