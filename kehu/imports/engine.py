@@ -67,6 +67,7 @@ from kehu.search.services import search_index_update
 from kehu.search.terms import Indexable, exact_value, rows_for
 
 CHUNK_SIZE = 5000
+FIRST_CHUNK_SIZE = 500
 # From this many rows the file is read and validated in a second process.
 PARALLEL_FROM = 20_000
 LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
@@ -458,8 +459,12 @@ def match_existing(kind: str, rows: list[Row]) -> None:
 def _chunks(
     rows: Iterator[tuple[int, list[str]]], size: int
 ) -> Iterator[list[tuple[int, list[str]]]]:
-    while chunk := list(islice(rows, size)):
+    """Chunks of ``size`` rows, but a small first one: the writer starts on it while the
+    reading process prepares the next (a whole first chunk kept it waiting ~1.3 s)."""
+    first = FIRST_CHUNK_SIZE
+    while chunk := list(islice(rows, min(first, size))):
         yield chunk
+        first = size
 
 
 def _clean_chunks(

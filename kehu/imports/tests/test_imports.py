@@ -17,7 +17,7 @@ from kehu.core.phones import normalize_phone
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer, CustomerChange, CustomField
 from kehu.imports import services
-from kehu.imports.engine import PhoneCleaner, date_text
+from kehu.imports.engine import FIRST_CHUNK_SIZE, PhoneCleaner, _chunks, date_text
 from kehu.imports.mapping import suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.interactions.models import Interaction
@@ -163,6 +163,13 @@ def test_phone_memo_agrees_with_normalize_phone():
         except ValidationError:
             got = None
         assert got == expected, raw
+
+
+def test_a_small_first_chunk_then_whole_ones_and_every_row_once():
+    rows = [(n, [str(n)]) for n in range(2, 12_002)]
+    chunks = list(_chunks(iter(rows), 5000))
+    assert [len(c) for c in chunks] == [FIRST_CHUNK_SIZE, 5000, 5000, 2000 - FIRST_CHUNK_SIZE]
+    assert [row for chunk in chunks for row in chunk] == rows
 
 
 def test_dates_as_people_type_them():
