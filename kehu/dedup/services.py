@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -76,6 +77,26 @@ def duplicate_run_request(*, user: User, threshold: Any = DEFAULT_THRESHOLD) -> 
 def duplicate_run_create(*, threshold: Any = DEFAULT_THRESHOLD) -> DuplicateRun:
     """A run for the command line (no user: whoever runs ``kehu`` administers the install)."""
     return DuplicateRun.objects.create(threshold=_clean_threshold(threshold))
+
+
+# A search still queued or running this long after it was asked for lost its worker (a million
+# customers take minutes).
+RUN_STALE_AFTER = timedelta(hours=6)
+
+
+def duplicate_run_nightly() -> DuplicateRun | None:
+    """The nightly search of the whole archive at the default threshold, so the review queue is
+    fresh every morning; none while another search is queued or running (one whose worker was
+    lost long ago does not count)."""
+    with transaction.atomic():
+        busy = DuplicateRun.objects.filter(
+            status__in=[DuplicateRun.Status.QUEUED, DuplicateRun.Status.RUNNING],
+            created_at__gt=timezone.now() - RUN_STALE_AFTER,
+        )
+        if busy.exists():
+            return None
+        run = DuplicateRun.objects.create(threshold=DEFAULT_THRESHOLD)
+    return duplicate_run_execute(run_id=run.pk)
 
 
 def duplicate_run_execute(

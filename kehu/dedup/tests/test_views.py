@@ -73,3 +73,31 @@ def test_pages_refuse_a_sales_rep(client, rep, pair):
         == 403
     )
     assert client.post("/duplicates/find/").status_code == 403
+
+
+def test_the_nightly_search_fills_the_queue_and_skips_while_another_runs(archivist):
+    from datetime import timedelta
+
+    from kehu.dedup.models import DuplicateRun
+    from kehu.dedup.services import duplicate_run_nightly
+    from kehu.dedup.tasks import nightly_duplicate_search
+
+    # given two entries of one person and no search yet
+    data = {"name": "张伟", "phones": ["13800138000"], "address": "北京市朝阳区建国路1号"}
+    a = customer_create(user=archivist, kind="person", data=data)
+    b = customer_create(user=archivist, kind="person", data={**data, "name": "章伟"})
+    # when the nightly task runs
+    nightly_duplicate_search.call_local()
+    # then the pair waits for review, found by a finished run
+    run = DuplicateRun.objects.get()
+    assert run.status == DuplicateRun.Status.DONE
+    assert DuplicateCandidate.objects.filter(customer_a=a, customer_b=b).exists()
+    # and while another search is queued the night's is skipped…
+    queued = DuplicateRun.objects.create(threshold=0.5)
+    assert duplicate_run_nightly() is None
+    # …unless that one was asked for so long ago that its worker must have been lost
+    DuplicateRun.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(hours=7))
+    again = duplicate_run_nightly()
+    assert again is not None
+    assert again.status == DuplicateRun.Status.DONE
+    assert nightly_duplicate_search.s().validate_datetime(timezone.now().replace(hour=2, minute=10))
