@@ -54,3 +54,18 @@ def rep(make_user):
 @pytest.fixture
 def other_rep(make_user):
     return make_user(Role.SALES_REP, username="rep2")
+
+
+@pytest.fixture
+def archivist(make_user):
+    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
+
+
+@pytest.fixture
+def huey_immediate():
+    """Background tasks run at once, in the test's process."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False

@@ -3,7 +3,6 @@ refuses a sales rep."""
 
 import pytest
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
 from kehu.customers.models import Customer
 from kehu.customers.services import customer_create
@@ -79,13 +78,6 @@ def test_dismiss(client, archivist, pair):
     assert response.json()["status"] == "dismissed"
     assert post(client, f"/api/v1/duplicates/{pair.pk}/dismiss").status_code == 422
     assert client.get("/api/v1/duplicates/").json()["results"] == []
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def test_run_request_finds_the_pair(

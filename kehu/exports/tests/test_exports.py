@@ -12,7 +12,6 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from huey.contrib.djhuey import HUEY
 from openpyxl import load_workbook
 
 from kehu.accounts.models import Role
@@ -34,11 +33,6 @@ ID_MASKED = "110101********0011"
 @pytest.fixture(autouse=True)
 def _data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
 
 
 @pytest.fixture
@@ -201,13 +195,6 @@ def test_archived_customers_only_when_asked(client, rep, archivist):
     client.force_login(archivist)
     job = post_export(client, {"columns": ["name"], "format": "csv"}).json()
     assert download_rows(client, job["id"], "csv")[1:] == [["在档"]]
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def test_large_exports_run_in_the_background(

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
 from kehu.accounts.models import Role
 from kehu.core.creditcode import make_credit_code
@@ -33,11 +32,6 @@ ID_FEMALE_1985 = make_id_number(
 ID_MALE_1990_JAN = make_id_number(
     region_code="110101", birth_date=date(1990, 1, 1), sequence=1, gender="male"
 )
-
-
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
 
 
 def person(owner, name, **data):
@@ -324,13 +318,6 @@ def test_api_bad_input(client, archivist):
     assert response.json()["errors"][0]["field"] == "months"
     assert client.get("/api/v1/quality/issues/nonsense").status_code == 404
     assert client.get("/api/v1/quality/issues/missing?kind=person&field=notes").status_code == 404
-
-
-@pytest.fixture
-def huey_immediate():
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
 
 
 def test_a_large_archive_is_recomputed_in_the_background(

@@ -41,11 +41,6 @@ def names(user, q, **kwargs):
     return [hit.customer.name for hit in customer_search(user=user, q=q, **kwargs).hits]
 
 
-@pytest.fixture
-def archivist(make_user):
-    return make_user(Role.ARCHIVE_ADMIN, username="archivist")
-
-
 # --- pinyin and terms -------------------------------------------------------------------------
 
 
