@@ -12,7 +12,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import Scope, can_reveal, policy_for, record_scope_q
-from kehu.core.encryption import decrypt
 from kehu.customers.fields import (
     BUILTIN_FIELDS,
     GROUP_LABELS,
@@ -21,7 +20,14 @@ from kehu.customers.fields import (
     Store,
     Type,
 )
-from kehu.customers.models import Channel, Contact, Customer, CustomerChange, CustomField
+from kehu.customers.models import (
+    ChangeEntry,
+    Channel,
+    Contact,
+    Customer,
+    CustomerChange,
+    CustomField,
+)
 from kehu.customers.values import is_empty, mask_text, read_value, to_text
 
 # Fields recorded in history that are not profile fields.
@@ -325,12 +331,13 @@ def latest_sources(customer: Customer) -> dict[str, Source]:
         .order_by("-changed_at", "-id")
     )
     for change in rows:
-        if change.field not in sources:
-            sources[change.field] = Source(
-                channel=change.channel,
-                changed_at=change.changed_at,
-                changed_by=str(change.changed_by) if change.changed_by else "",
-            )
+        for entry in change.entries():
+            if entry.field not in sources:
+                sources[entry.field] = Source(
+                    channel=change.channel,
+                    changed_at=change.changed_at,
+                    changed_by=str(change.changed_by) if change.changed_by else "",
+                )
     return sources
 
 
@@ -343,16 +350,11 @@ def values_as_of(customer: Customer, specs: dict[str, FieldSpec], when: date) ->
     )
     undone: set[str] = set()
     for change in later:
-        if change.field in specs and change.field not in undone:
-            values[change.field] = change_value_text(change, "old")
-            undone.add(change.field)
+        for entry in change.entries():
+            if entry.field in specs and entry.field not in undone:
+                values[entry.field] = entry.text("old")
+                undone.add(entry.field)
     return values
-
-
-def change_value_text(change: CustomerChange, which: str) -> str:
-    """The clear text of a history entry's old or new value (decrypted when sensitive)."""
-    value = change.old_value if which == "old" else change.new_value
-    return decrypt(value) if change.sensitive and value else value
 
 
 def customer_profile(*, user: Any, customer: Customer, as_of: date | None = None) -> ProfileView:
@@ -409,6 +411,7 @@ def customer_completeness(customer: Customer) -> Completeness:
 @dataclass
 class ChangeView:
     change: CustomerChange
+    field: str  # of the entry (a creation row shows one view per initial value)
     label: str
     old: str
     new: str
@@ -428,7 +431,7 @@ def customer_history(
     specs = field_specs_for(customer.kind)
     rows = CustomerChange.objects.filter(customer=customer).select_related("channel", "changed_by")
     if field:
-        rows = rows.filter(field=field)
+        rows = rows.filter(field__in=[field, CustomerChange.CREATED])
     if channel:
         rows = rows.filter(channel__code=channel)
     if until is not None:
@@ -436,27 +439,38 @@ def customer_history(
     channels = channel_labels()
     views = []
     for change in rows.order_by("-changed_at", "-id"):
-        spec = specs.get(change.field)
-        old, new = change_value_text(change, "old"), change_value_text(change, "new")
-        if change.sensitive and spec is not None:
-            old, new = mask_text(spec, old), mask_text(spec, new)
-        elif change.sensitive:
-            # A sensitive field no longer in the registry (a deactivated custom field): still
-            # never shown in clear.
-            old, new = ("****" if old else ""), ("****" if new else "")
-        elif spec is not None:
-            old, new = _display_text(spec, old, channels), _display_text(spec, new, channels)
-        views.append(
-            ChangeView(
-                change=change,
-                label=field_label(change.field, specs),
-                old=old,
-                new=new,
-                masked=change.sensitive,
-                can_reveal=bool(spec and spec.sensitive and can_reveal(user, spec.sensitive)),
-            )
-        )
+        for entry in change.entries():
+            if not field or entry.field == field:
+                views.append(_change_view(user, change, entry, specs, channels))
     return views
+
+
+def _change_view(
+    user: Any,
+    change: CustomerChange,
+    entry: ChangeEntry,
+    specs: dict[str, FieldSpec],
+    channels: dict[str, str],
+) -> ChangeView:
+    spec = specs.get(entry.field)
+    old, new = entry.text("old"), entry.text("new")
+    if entry.sensitive and spec is not None:
+        old, new = mask_text(spec, old), mask_text(spec, new)
+    elif entry.sensitive:
+        # A sensitive field no longer in the registry (a deactivated custom field): still
+        # never shown in clear.
+        old, new = ("****" if old else ""), ("****" if new else "")
+    elif spec is not None:
+        old, new = _display_text(spec, old, channels), _display_text(spec, new, channels)
+    return ChangeView(
+        change=change,
+        field=entry.field,
+        label=field_label(entry.field, specs),
+        old=old,
+        new=new,
+        masked=entry.sensitive,
+        can_reveal=bool(spec and spec.sensitive and can_reveal(user, spec.sensitive)),
+    )
 
 
 # --- small lookups ----------------------------------------------------------------------------

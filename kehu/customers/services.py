@@ -34,7 +34,6 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.selectors import (
-    change_value_text,
     customer_can_change,
     field_specs_for,
 )
@@ -560,10 +559,13 @@ def customer_field_reveal(
     if change_id is None:
         value = to_text(spec, read_value(customer, spec))
     else:
-        change = CustomerChange.objects.filter(pk=change_id, customer=customer, field=field).first()
-        if change is None:
+        change = CustomerChange.objects.filter(
+            pk=change_id, customer=customer, field__in=[field, CustomerChange.CREATED]
+        ).first()
+        entry = next((e for e in change.entries() if e.field == field), None) if change else None
+        if entry is None:
             raise ValidationError({"change_id": [_("No such history entry.")]})
-        value = change_value_text(change, "new")
+        value = entry.text("new")
     audit_log(
         action=AuditEvent.Action.REVEAL,
         actor=user,

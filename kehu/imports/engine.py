@@ -657,7 +657,8 @@ class NewCustomer:
     phones: list[str]
     emails: list[str]
     tags: list[str]
-    changes: list[tuple[str, str, bool]]  # creation history: field, value, sensitive
+    creation: str  # the creation history row's value (``CustomerChange.creation_value``)
+    sensitive: bool  # whether it holds a sensitive value
     terms: list[tuple[str, int]]  # search index: term, source
 
 
@@ -692,7 +693,7 @@ class NewCustomers:
         custom: dict[str, Any] = {}
         custom_secret: dict[str, Any] = {}
         profile: dict[str, Any] = {}
-        changes: list[tuple[str, str, bool]] = []
+        changes: list[tuple[str, str, bool]] = []  # field, text, sensitive
         for code, value in values.items():
             spec = specs[code]
             text = to_text(spec, value)
@@ -738,7 +739,8 @@ class NewCustomers:
             phones=list(values.get("phones", [])),
             emails=list(values.get("emails", [])),
             tags=list(values.get("tags", [])),
-            changes=changes,
+            creation=CustomerChange.creation_value(changes),
+            sensitive=any(hidden for _code, _text, hidden in changes),
             terms=[(term, source) for term, _id, source, _o, _t in terms],
         )
 
@@ -781,9 +783,8 @@ class _NewRows:
         self.phones.extend((customer_id, None, number, "") for number in new.phones)
         self.emails.extend((customer_id, None, address) for address in new.emails)
         self.tags.extend((tag, customer_id) for tag in new.tags)
-        tail = self.change_tail
-        self.changes.extend((customer_id, code, "", text, hidden, *tail)
-                            for code, text, hidden in new.changes)  # fmt: skip
+        creation = (CustomerChange.CREATED, "", new.creation, new.sensitive)
+        self.changes.append((customer_id, *creation, *self.change_tail))
         team_id = self.context.team_id
         self.search.extend(
             (term, customer_id, source, self.owner_id, team_id) for term, source in new.terms

@@ -24,7 +24,7 @@ from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Channel, Customer, CustomerChange
-from kehu.customers.selectors import change_value_text, field_specs_for
+from kehu.customers.selectors import field_specs_for
 from kehu.imports import engine
 from kehu.imports.mapping import import_targets, suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
@@ -638,15 +638,14 @@ def _restore(user: User | None, batch: ImportBatch, customer: Customer, note: st
 
     specs = field_specs_for(customer.kind)
     data: dict[str, Any] = {}
-    for change in CustomerChange.objects.filter(customer=customer, import_batch=batch).order_by(
-        "id"
-    ):
-        spec = specs.get(change.field)
-        if spec is None or change.field in data:
+    changes = CustomerChange.objects.filter(customer=customer, import_batch=batch).order_by("id")
+    for entry in (entry for change in changes for entry in change.entries()):
+        spec = specs.get(entry.field)
+        if spec is None or entry.field in data:
             continue
         current = to_text(spec, read_value(customer, spec))
-        if current == change_value_text(change, "new"):
-            data[change.field] = change_value_text(change, "old") or None
+        if current == entry.text("new"):
+            data[entry.field] = entry.text("old") or None
     if not data:
         return 0
     customer_services.customer_update(user=user, customer=customer, data=data, note=note)

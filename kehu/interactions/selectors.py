@@ -232,6 +232,19 @@ def _move_item(change: CustomerChange) -> TimelineItem:
     )
 
 
+def _created_item(change: CustomerChange, specs: dict[str, Any]) -> TimelineItem:
+    labels = [field_label(entry.field, specs) for entry in change.entries()]
+    return TimelineItem(
+        kind="change",
+        at=change.changed_at,
+        title=_("Customer created"),
+        body=", ".join(labels),
+        by=str(change.changed_by) if change.changed_by else "",
+        channel=change.channel.label if change.channel else "",
+        detail="created",
+    )
+
+
 @register("change", _("Archive changes"))
 def change_items(
     *, user: Any, customer: Customer, before: datetime | None, limit: int
@@ -247,6 +260,11 @@ def change_items(
             if len(items) == limit:
                 break
             items.append(_move_item(change))
+            continue
+        if change.field == CustomerChange.CREATED:
+            if len(items) == limit:
+                break
+            items.append(_created_item(change, specs))
             continue
         label = field_label(change.field, specs)
         last = items[-1] if items else None

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from kehu.core import bulk
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -98,18 +99,8 @@ def indexables_for(customer_ids: Sequence[int], *, custom_codes: Sequence[str]) 
 
 
 def insert_rows(cursor: Any, rows: list[Row]) -> None:
-    """Write index rows fast: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(SearchTerm._meta.db_table)
-    columns = ", ".join(ROW_FIELDS)
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join(["%s"] * len(ROW_FIELDS))
-    cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+    """Write index rows fast: ``COPY`` on PostgreSQL, multi-row ``INSERT`` on SQLite."""
+    bulk.insert_rows(cursor, SearchTerm._meta.db_table, ROW_FIELDS, rows)
 
 
 def search_index_update(*, customer_ids: Iterable[int]) -> int:

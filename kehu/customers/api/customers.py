@@ -278,7 +278,7 @@ def customer_history(
     return [
         ChangeOut(
             id=view.change.pk,
-            field=view.change.field,
+            field=view.field,
             label=view.label,
             old=view.old,
             new=view.new,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -16,11 +17,13 @@ from kehu.core.models import AuditEvent
 from kehu.core.phones import normalize_phone
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer, CustomerChange, CustomField
+from kehu.customers.selectors import latest_sources
 from kehu.imports import services
 from kehu.imports.engine import FIRST_CHUNK_SIZE, PhoneCleaner, _chunks, date_text
 from kehu.imports.mapping import suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.interactions.models import Interaction
+from kehu.interactions.selectors import change_items
 from kehu.search.selectors import customer_search
 
 pytestmark = pytest.mark.django_db
@@ -243,13 +246,57 @@ def test_import_records_channel_batch_owner_and_search(archivist, rep):
     changes = CustomerChange.objects.filter(customer=zhang)
     assert {c.import_batch_id for c in changes} == {batch.pk}
     assert {c.channel_id for c in changes} == {zhang.source_channel.pk}
-    id_change = changes.get(field="person.id_number")
-    assert id_change.sensitive
-    assert id_change.new_value != ID_MALE_1990  # encrypted like the live field
+    creation = changes.get()  # one history row holds every initial value
+    assert creation.field == CustomerChange.CREATED
+    entries = {entry.field: entry for entry in creation.entries()}
+    assert entries["name"].new == "张伟"
+    assert entries["person.gender"].new == "male"
+    assert entries["source_channel"].new == "exhibition"
+    assert entries["person.id_number"].sensitive
+    assert ID_MALE_1990 not in creation.new_value  # encrypted like the live field
+    assert entries["person.id_number"].text("new") == ID_MALE_1990
     found = customer_search(user=rep, q="13812345678")
     assert [hit.customer.pk for hit in found.hits] == [zhang.pk]
     event = AuditEvent.objects.get(action=AuditEvent.Action.IMPORT)
     assert event.detail["created"] == 2
+
+
+def test_the_creation_row_reads_field_by_field(archivist, rep):
+    """History, field sources, reveal and the timeline read an imported customer's one
+    creation row as the per-field rows a customer created in the form has."""
+    run(upload(archivist, (HEADER + ROWS).encode(), channel="exhibition", owner="rep1"))
+    zhang = Customer.objects.get(name="张伟")
+    customer_services.customer_update(user=rep, customer=zhang, data={"notes": "回访"})
+    client = Client()
+    client.force_login(archivist)
+    history = client.get(f"/api/v1/customers/{zhang.pk}/history").json()
+    assert history[0]["field"] == "notes"
+    assert (history[0]["old"], history[0]["new"]) == ("老客户", "回访")
+    created = {entry["field"]: entry for entry in history[1:]}
+    assert {"name", "phones", "person.id_number", "emails", "notes"} <= set(created)
+    assert {entry["channel"] for entry in created.values()} == {"exhibition"}
+    assert created["person.id_number"]["new"] == "110101********0011"
+    assert created["person.id_number"]["masked"] is True
+    only_id = client.get(f"/api/v1/customers/{zhang.pk}/history?field=person.id_number").json()
+    assert [entry["field"] for entry in only_id] == ["person.id_number"]
+    reveal = {"field": "person.id_number", "change_id": only_id[0]["id"]}
+    answer = client.post(
+        f"/api/v1/customers/{zhang.pk}/reveal", reveal, content_type="application/json"
+    )
+    assert answer.json()["value"] == ID_MALE_1990
+    name_only = {"field": "name", "change_id": only_id[0]["id"]}  # not a sensitive field
+    refused = client.post(
+        f"/api/v1/customers/{zhang.pk}/reveal", name_only, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    sources = latest_sources(zhang)
+    assert sources["name"].channel.code == "exhibition"
+    assert sources["notes"].changed_by == str(rep)
+    page = client.get(f"/customers/{zhang.pk}/history/?field=person.id_number")
+    assert page.content.decode().count('data-testid="history-row"') == 1
+    items = change_items(user=archivist, customer=zhang, before=None, limit=10)
+    assert [str(item.title) for item in items] == ["Archive updated", "Customer created"]
+    assert "ID number, e-mails" in items[1].body
 
 
 def test_the_import_puts_the_connections_sqlite_settings_back(archivist):

@@ -71,7 +71,7 @@ def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user)
         "SELECT COUNT(*) FROM customers_customer c WHERE NOT EXISTS "
         "(SELECT 1 FROM customers_personprofile p WHERE p.customer_id = c.id) OR NOT EXISTS "
         "(SELECT 1 FROM customers_customerchange h WHERE h.customer_id = c.id "
-        "AND h.field = 'name' AND h.import_batch_id IS NOT NULL) OR NOT EXISTS "
+        "AND h.field = '*' AND h.import_batch_id IS NOT NULL) OR NOT EXISTS "
         "(SELECT 1 FROM customers_phone p WHERE p.customer_id = c.id)"
     )
     assert _query(db, orphans)[0][0] == 0
