@@ -8,6 +8,7 @@ men and even for women, and a MOD 11-2 check character (a digit or X).
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -43,7 +44,7 @@ def id_number_check_char(first17: str) -> str:
     """The MOD 11-2 check character ("0"-"9" or "X") for the first 17 digits of an ID number."""
     if len(first17) != LENGTH - 1 or not first17.isascii() or not first17.isdigit():
         raise ValueError(f"expected 17 digits, got {first17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 
@@ -72,17 +73,19 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
             code="id_number_length",
             params={"n": len(number)},
         )
-    for position, char in enumerate(number, start=1):
-        allowed = "0123456789X" if position == LENGTH else "0123456789"
-        if char not in allowed:
-            raise ValidationError(
-                _(
-                    "The ID number can contain only digits, and X as its last character; "
-                    "character %(position)s is “%(char)s”."
-                ),
-                code="id_number_character",
-                params={"position": position, "char": char},
-            )
+    well_formed = number.isascii() and number[:-1].isdigit() and number[-1] in "0123456789X"
+    if not well_formed:  # name the first character that is not allowed
+        for position, char in enumerate(number, start=1):
+            allowed = "0123456789X" if position == LENGTH else "0123456789"
+            if char not in allowed:
+                raise ValidationError(
+                    _(
+                        "The ID number can contain only digits, and X as its last character; "
+                        "character %(position)s is “%(char)s”."
+                    ),
+                    code="id_number_character",
+                    params={"position": position, "char": char},
+                )
 
     province = number[:2]
     if province not in PROVINCE_CODES:

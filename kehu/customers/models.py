@@ -418,7 +418,7 @@ class CustomerChange(models.Model):
     by an import has one row for all its initial values instead (``field`` is ``CREATED``): a
     tenth of the rows, which is most of what a large import writes. ``entries`` reads both.
 
-    An append-only log written ten rows at a time by creations and imports, so its references
+    An append-only log written many rows at a time by creations and imports, so its references
     to the channel, the user and the import carry no database constraint (on PostgreSQL each
     is a trigger lookup per row at commit, three quarters of a bulk import's history cost);
     Django's ``on_delete`` still protects channels and clears users and imports. Only the

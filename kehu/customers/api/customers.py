@@ -265,7 +265,9 @@ def customer_share(request: AuthenticatedRequest, customer_id: int, payload: Sha
     summary="Every change, newest first (not paginated)",
     description=(
         "The whole history in one list, filtered by `field` code and `channel` code. "
-        "Sensitive values are masked; reveal one with `POST …/reveal` and its `change_id`."
+        "Sensitive values are masked; reveal one with `POST …/reveal` and its `change_id`. "
+        "A customer created by an import has one history row for all its initial values: "
+        "its entries share that `id` and differ by `field`."
     ),
 )
 def customer_history(
