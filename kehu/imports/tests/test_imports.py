@@ -290,7 +290,9 @@ def test_the_creation_row_reads_field_by_field(archivist, rep):
     )
     assert refused.status_code == 422
     sources = latest_sources(zhang)
-    assert sources["name"].channel.code == "exhibition"
+    channel = sources["name"].channel
+    assert channel is not None
+    assert channel.code == "exhibition"
     assert sources["notes"].changed_by == str(rep)
     page = client.get(f"/customers/{zhang.pk}/history/?field=person.id_number")
     assert page.content.decode().count('data-testid="history-row"') == 1
