@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from archive_pages import (  # noqa: E402  (the sibling benchmark's server helpers)
+from archive_pages import (
     KEHU,
     PYTHON,
     build_archive,

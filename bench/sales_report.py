@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive_pages import ADMIN_USER, REP_USER, machine  # noqa: E402
+from archive_pages import ADMIN_USER, REP_USER, machine
 
 
 def percentile(values: list[float], share: float) -> float:

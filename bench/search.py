@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive_pages import (  # noqa: E402
+from archive_pages import (
     ADMIN_USER,
     PYTHON,
     REP_USER,

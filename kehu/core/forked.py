@@ -81,7 +81,7 @@ def fewer_collections(threshold: int = 200_000) -> Iterator[None]:
 
     The collector is the process's: when bulk jobs overlap (two task-worker threads), the
     first to start holds it back and the last to finish puts it back."""
-    global _collections_held, _thresholds  # noqa: PLW0603 - the collector is per process
+    global _collections_held, _thresholds  # the collector is per process
     with _collections_lock:
         if _collections_held == 0:
             _thresholds = gc.get_threshold()

@@ -1,6 +1,7 @@
 """The archive's services and selectors: create, update, validation, history, as_of,
 encryption, masking, reveal, custom fields, completeness and scope."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -113,7 +114,10 @@ def test_sensitive_values_are_encrypted_in_the_database(rep):
     assert ID_MALE_1990 not in "".join(history_raw)
     # exact-match lookup through the keyed hash, without decrypting
     assert PersonProfile.objects.get(id_number_hash=lookup_hash(ID_MALE_1990)).customer == customer
-    assert id_hash != ID_MALE_1990
+    # the stored hash is keyed: a plain SHA-256 of the number (guessable from the number
+    # space) does not find it
+    assert id_hash == lookup_hash(ID_MALE_1990)
+    assert id_hash != hashlib.sha256(ID_MALE_1990.encode()).hexdigest()
 
 
 def test_sensitive_fields_are_masked_for_everyone(rep, make_user):

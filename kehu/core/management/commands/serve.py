@@ -53,7 +53,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            worker = subprocess.Popen(  # our own interpreter and module
                 [sys.executable, "-m", "kehu.cli", "worker"], start_new_session=True
             )
         self.stdout.write(
