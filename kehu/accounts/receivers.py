@@ -9,12 +9,13 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from kehu.accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from kehu.accounts.models import User
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 
 
 @receiver(user_logged_in)
-def on_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     now = time.time()
     request.session[SESSION_STARTED_KEY] = now
     request.session[SESSION_SEEN_KEY] = now
@@ -22,7 +23,7 @@ def on_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> Non
 
 
 @receiver(user_logged_out)
-def on_logout(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def on_logout(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     if user is not None:
         audit_log(action=AuditEvent.Action.LOGOUT, actor=user, request=request)
 

@@ -9,9 +9,14 @@ The README lists every variable. Two modes:
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from kehu.config.env import env_bool, env_int, env_list, env_str, persistent_secret
+
+# Django classes take type parameters at run time as they do for the type checker
+# (`forms.ModelForm[Product]`).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PACKAGE_DIR = BASE_DIR / "kehu"

@@ -21,11 +21,10 @@ Every role but the leader may log interactions (calls, visits…) with customers
 
 import enum
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Q
 
-from kehu.accounts.models import Membership, Role
+from kehu.accounts.models import Membership, Role, User
 
 
 class Scope(enum.Enum):
@@ -67,7 +66,7 @@ POLICIES: dict[str, Policy] = {
 NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS, log_contact=False)
 
 
-def policy_for(user: Any) -> Policy:
+def policy_for(user: User) -> Policy:
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_ACCESS
     if user.is_superuser:
@@ -75,14 +74,14 @@ def policy_for(user: Any) -> Policy:
     return POLICIES.get(user.role, NO_ACCESS)
 
 
-def managed_team_ids(user: Any) -> list[int]:
+def managed_team_ids(user: User) -> list[int]:
     return list(
         Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
     )
 
 
 def record_scope_q(
-    user: Any,
+    user: User,
     *,
     for_change: bool = False,
     owner_field: str = "owner",
@@ -112,51 +111,51 @@ def record_scope_q(
     return q
 
 
-def is_read_only(user: Any) -> bool:
+def is_read_only(user: User) -> bool:
     return policy_for(user).change is Scope.NONE
 
 
-def can_log_contact(user: Any) -> bool:
+def can_log_contact(user: User) -> bool:
     """May ``user`` log interactions (calls, visits…) with the customers they can see?"""
     return policy_for(user).log_contact
 
 
-def can_export(user: Any) -> bool:
+def can_export(user: User) -> bool:
     return policy_for(user).export
 
 
-def can_reveal(user: Any, group: SensitiveGroup) -> bool:
+def can_reveal(user: User, group: SensitiveGroup) -> bool:
     """May ``user`` reveal this group of fields on a record they can already view?"""
     return group in policy_for(user).reveal
 
 
-def can_manage_accounts(user: Any) -> bool:
+def can_manage_accounts(user: User) -> bool:
     return bool(
         user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMIN)
     )
 
 
-def can_view_audit(user: Any) -> bool:
+def can_view_audit(user: User) -> bool:
     """Archive administrators and admins read the audit trail."""
     if can_manage_accounts(user):
         return True
     return bool(user.is_authenticated and user.is_active and user.role == Role.ARCHIVE_ADMIN)
 
 
-def can_administer_archive(user: Any) -> bool:
+def can_administer_archive(user: User) -> bool:
     """May ``user`` run the archive administrator's tools: import (and undo an import), find
     and merge duplicates (and undo a merge), read the data-quality page? Archive
     administrators and admins: the roles that may change every record."""
     return policy_for(user).change is Scope.ALL
 
 
-def can_view_pool(user: Any) -> bool:
+def can_view_pool(user: User) -> bool:
     """May ``user`` browse the public pool (公海)? Every role that sees customers; pool
     customers show masked until someone claims them."""
     return policy_for(user).view is not Scope.NONE
 
 
-def can_claim_from_pool(user: Any) -> bool:
+def can_claim_from_pool(user: User) -> bool:
     """May ``user`` take customers from the public pool? Roles that may change records."""
     return policy_for(user).change is not Scope.NONE
 
@@ -166,13 +165,13 @@ def can_claim_from_pool(user: Any) -> bool:
 CASE_WORKER_ROLES = frozenset({Role.SERVICE_AGENT, Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN})
 
 
-def can_work_cases(user: Any) -> bool:
+def can_work_cases(user: User) -> bool:
     """May ``user`` open, assign, move and rate service cases of customers they can see?"""
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_superuser or user.role in CASE_WORKER_ROLES)
 
 
-def can_record_feedback(user: Any) -> bool:
+def can_record_feedback(user: User) -> bool:
     """May ``user`` record customer feedback (客户知识)? Everyone who may log contacts."""
     return policy_for(user).log_contact

@@ -4,7 +4,7 @@ from kehu.core.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """The audit trail, read-only."""
 
     list_display = ["at", "action", "username", "ip_address", "object_type", "object_id"]

@@ -34,7 +34,7 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[str, str]):
     """A text column stored encrypted; Python code sees the clear text.
 
     It cannot be filtered or ordered by value: look values up through a keyed hash column.

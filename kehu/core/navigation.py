@@ -8,6 +8,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.core.access import (
     can_administer_archive,
     can_export,
@@ -69,7 +70,7 @@ NAV_ITEMS = [
 ]
 
 
-def nav_for(user: Any) -> list[NavItem]:
+def nav_for(user: User) -> list[NavItem]:
     items = [item for item in NAV_ITEMS if item.visible(user)]
     return [
         replace(item, count=import_string(item.badge)(user)) if item.badge else item

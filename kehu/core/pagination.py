@@ -119,7 +119,7 @@ class KeysetPagination(CursorPagination):
         }
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(Paginator[Any]):
     """Page numbers for list pages without an exact ``COUNT(*)`` over a million rows.
 
     Counts at most ``cap`` rows (a ``LIMIT``-ed count stops early); beyond that the page says

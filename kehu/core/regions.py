@@ -54,7 +54,8 @@ def _cpca() -> types.ModuleType:
                 del sys.modules["pkg_resources"]
             else:
                 sys.modules["pkg_resources"] = saved
-    return cpca
+    module: types.ModuleType = cpca
+    return module
 
 
 def _text(value: Any) -> str:

@@ -10,11 +10,12 @@ from kehu.core.access import can_view_audit
 from kehu.core.api import error_body
 from kehu.core.audit import audit_events
 from kehu.core.forms import AuditFilterForm
+from kehu.core.http import AuthenticatedRequest
 from kehu.customers.selectors import customers_home_summary
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     summary = customers_home_summary(user=request.user)
     return render(request, "core/home.html", {"summary": summary})
 
@@ -51,7 +52,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     """The audit trail (reveals, exports, sign-ins) for archive administrators and admins."""
     if not can_view_audit(request.user):
         raise PermissionDenied

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from itertools import accumulate
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 
@@ -287,23 +287,26 @@ class DemoStaff:
 # --- the generator ----------------------------------------------------------------------------
 
 
-class _Weighted:
+T = TypeVar("T")
+
+
+class _Weighted(Generic[T]):
     """Fast repeated weighted choice (one ``random()`` and a bisection per draw)."""
 
     __slots__ = ("items", "cum", "total")
 
-    def __init__(self, pairs: Sequence[tuple[Any, float]] | Mapping[Any, float]) -> None:
+    def __init__(self, pairs: Sequence[tuple[T, float]] | Mapping[T, float]) -> None:
         items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
         self.items = [item for item, _weight in items]
         self.cum = list(accumulate(weight for _item, weight in items))
         self.total = self.cum[-1]
 
-    def __call__(self, rng: random.Random) -> Any:
+    def __call__(self, rng: random.Random) -> T:
         return self.items[bisect(self.cum, rng.random() * self.total)]
 
 
 @cache
-def _districts() -> tuple[list[Region], _Weighted]:
+def _districts() -> tuple[list[Region], _Weighted[int]]:
     """Districts where people live, weighted by province population, urban districts double."""
     rows = [
         r for r in region_rows() if "直辖县级" not in r.city and r.adcode[:2] in PROVINCE_POPULATION
@@ -363,7 +366,7 @@ LOCAL_MOBILE_SHARE = 0.95
 
 
 @cache
-def _local_mobiles() -> dict[str, tuple[_Weighted, dict[str, list[str]]]]:
+def _local_mobiles() -> dict[str, tuple[_Weighted[str], dict[str, list[str]]]]:
     """Province key (its first two characters, as ``kehu.quality.metrics`` compares them) →
     operators weighted as in ``MOBILE_PREFIXES`` and, per operator, the next four digits of
     the 7-digit blocks ``phonenumbers``' offline geocoding data places in that province.

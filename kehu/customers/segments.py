@@ -69,30 +69,30 @@ def filters_from_json(data: dict[str, Any]) -> CustomerFilters:
     return CustomerFilters(**values)
 
 
-def _team_ids(user: Any) -> list[int]:
+def _team_ids(user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
-def segments_visible_to(user: Any) -> QuerySet[Segment]:
+def segments_visible_to(user: User) -> QuerySet[Segment]:
     """The user's own segments and those shared with a team the user belongs to."""
     return Segment.objects.filter(
         Q(owner=user) | Q(visibility=Segment.Visibility.TEAM, team_id__in=_team_ids(user))
     ).select_related("owner", "team")
 
 
-def segment_get_for_user(*, user: Any, segment_id: int) -> Segment:
+def segment_get_for_user(*, user: User, segment_id: int) -> Segment:
     segment = segments_visible_to(user).filter(pk=segment_id).first()
     if segment is None:
         raise Http404
     return segment
 
 
-def segment_customers(*, user: Any, segment: Segment) -> QuerySet[Customer]:
+def segment_customers(*, user: User, segment: Segment) -> QuerySet[Customer]:
     """The segment's customers that ``user`` may see, in the segment's order."""
     return customer_list(user=user, filters=filters_from_json(segment.filters))
 
 
-def segment_count(*, user: Any, segment: Segment) -> int:
+def segment_count(*, user: User, segment: Segment) -> int:
     """How many of the segment's customers ``user`` may see, now."""
     return segment_customers(user=user, segment=segment).order_by().count()
 

@@ -142,7 +142,7 @@ def candidate_list(
     request: AuthenticatedRequest,
     status: str = "pending",
     kind: str = "",
-    customer: int | None = Query(
+    customer: int | None = Query(  # type: ignore[type-arg]
         None, ge=1, le=2**63 - 1, description="Only the pairs this customer is in."
     ),
 ) -> Any:

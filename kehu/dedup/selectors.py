@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
@@ -20,12 +21,12 @@ def duplicates_pending_count() -> int:
     return DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING).count()
 
 
-def duplicates_pending_count_for(user: Any) -> int:
+def duplicates_pending_count_for(user: User) -> int:
     """The navigation badge: the pending count for archive administrators, else 0."""
     return duplicates_pending_count() if can_administer_archive(user) else 0
 
 
-def require_archive_admin(user: Any) -> None:
+def require_archive_admin(user: User) -> None:
     if not can_administer_archive(user):
         raise PermissionDenied(_("Only archive administrators may find and merge duplicates."))
 
@@ -43,7 +44,7 @@ def _involving(customer_id: int, status: str) -> QuerySet[DuplicateCandidate, An
 
 def candidates_for(
     *,
-    user: Any,
+    user: User,
     status: str = DuplicateCandidate.Status.PENDING,
     kind: str = "",
     customer_id: int | None = None,
@@ -63,7 +64,7 @@ def candidates_for(
     return queryset.select_related("customer_a", "customer_b").order_by("-match_probability", "-id")
 
 
-def queue_customer_get(*, user: Any, customer_id: int) -> Customer:
+def queue_customer_get(*, user: User, customer_id: int) -> Customer:
     """The customer the review queue is narrowed to, if ``user`` may see it; else 404."""
     require_archive_admin(user)
     customer = customers_visible_to(user).filter(pk=customer_id).first()
@@ -72,7 +73,7 @@ def queue_customer_get(*, user: Any, customer_id: int) -> Customer:
     return customer
 
 
-def duplicates_pending_count_for_customer(*, user: Any, customer: Customer) -> int | None:
+def duplicates_pending_count_for_customer(*, user: User, customer: Customer) -> int | None:
     """For the 360° page: how many pairs with ``customer`` wait for review, or None when
     ``user`` may not use the review queue. ``customer`` was fetched for ``user`` already."""
     if not can_administer_archive(user):
@@ -80,7 +81,7 @@ def duplicates_pending_count_for_customer(*, user: Any, customer: Customer) -> i
     return _involving(customer.pk, DuplicateCandidate.Status.PENDING).count()
 
 
-def candidate_get(*, user: Any, candidate_id: int) -> DuplicateCandidate:
+def candidate_get(*, user: User, candidate_id: int) -> DuplicateCandidate:
     require_archive_admin(user)
     candidate = (
         DuplicateCandidate.objects.select_related("customer_a", "customer_b")
@@ -92,12 +93,12 @@ def candidate_get(*, user: Any, candidate_id: int) -> DuplicateCandidate:
     return candidate
 
 
-def runs_for(*, user: Any) -> QuerySet[DuplicateRun]:
+def runs_for(*, user: User) -> QuerySet[DuplicateRun]:
     require_archive_admin(user)
     return DuplicateRun.objects.order_by("-id")
 
 
-def run_get(*, user: Any, run_id: int) -> DuplicateRun:
+def run_get(*, user: User, run_id: int) -> DuplicateRun:
     require_archive_admin(user)
     run = DuplicateRun.objects.filter(pk=run_id).first()
     if run is None:
@@ -109,12 +110,12 @@ def run_latest() -> DuplicateRun | None:
     return DuplicateRun.objects.order_by("-id").first()
 
 
-def merges_for(*, user: Any) -> QuerySet[Merge]:
+def merges_for(*, user: User) -> QuerySet[Merge]:
     require_archive_admin(user)
     return Merge.objects.select_related("survivor", "merged_by").prefetch_related("others")
 
 
-def merge_get(*, user: Any, merge_id: int) -> Merge:
+def merge_get(*, user: User, merge_id: int) -> Merge:
     require_archive_admin(user)
     merge = (
         Merge.objects.select_related("survivor", "merged_by", "undone_by")
@@ -136,7 +137,7 @@ class Comparison:
     counts: dict[int, dict[str, int]]  # customer id → related records by kind, e.g. "orders"
 
 
-def comparison_for(*, user: Any, customer_ids: list[int]) -> Comparison:
+def comparison_for(*, user: User, customer_ids: list[int]) -> Comparison:
     """The comparison of these customers, sensitive values masked; 404 if one is not visible."""
     require_archive_admin(user)
     found = {

@@ -62,7 +62,7 @@ def _clean_format(value: str) -> str:
 
 
 def export_customers(
-    *, user: Any, filters: CustomerFilters, columns: list[Column]
+    *, user: User, filters: CustomerFilters, columns: list[Column]
 ) -> QuerySet[Customer]:
     """The customers of the list view, in its order, with the profiles the columns read.
 

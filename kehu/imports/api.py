@@ -14,6 +14,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from kehu.accounts.models import User
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -64,7 +65,8 @@ class ImportOut(Schema):
     @staticmethod
     def resolve_earlier_import_id(obj: ImportBatch, context: dict[str, Any]) -> int | None:
         if hasattr(obj, "earlier_import_pk"):  # annotated by selectors.import_batches
-            return obj.earlier_import_pk
+            earlier_pk: int | None = obj.earlier_import_pk
+            return earlier_pk
         earlier = selectors.earlier_import(user=context["request"].user, batch=obj)
         return earlier.pk if earlier else None
 
@@ -213,7 +215,7 @@ def import_report_xlsx(request: AuthenticatedRequest, batch_id: int) -> FileResp
     return report_response(request.user, batch)
 
 
-def report_response(user: Any, batch: ImportBatch) -> FileResponse:
+def report_response(user: User, batch: ImportBatch) -> FileResponse:
     rows = selectors.import_report(user=user, batch=batch)
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
     selectors.write_report_xlsx(Path(handle.name), batch, rows)

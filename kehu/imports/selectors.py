@@ -9,12 +9,13 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive
 from kehu.imports.mapping import CONTACT_FIELDS, import_specs
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 
 
-def _require(user: Any) -> None:
+def _require(user: User) -> None:
     if not can_administer_archive(user):
         raise PermissionDenied(_("Only archive administrators may import customers."))
 
@@ -23,7 +24,7 @@ def _imports_of_same_file() -> QuerySet[ImportBatch]:
     return ImportBatch.objects.filter(status=ImportBatch.Status.DONE).exclude(content_hash="")
 
 
-def import_batches(*, user: Any) -> QuerySet[ImportBatch]:
+def import_batches(*, user: User) -> QuerySet[ImportBatch]:
     """Batches, newest first; each with ``earlier_import_pk``: see ``earlier_import``."""
     _require(user)
     earlier = (
@@ -40,14 +41,14 @@ def import_batches(*, user: Any) -> QuerySet[ImportBatch]:
     )
 
 
-def import_batch_get(*, user: Any, batch_id: int) -> ImportBatch:
+def import_batch_get(*, user: User, batch_id: int) -> ImportBatch:
     batch = import_batches(user=user).filter(pk=batch_id).first()
     if batch is None:
         raise Http404
     return batch
 
 
-def earlier_import(*, user: Any, batch: ImportBatch) -> ImportBatch | None:
+def earlier_import(*, user: User, batch: ImportBatch) -> ImportBatch | None:
     """The latest other batch of the same file content that is imported (and not undone):
     uploading a file again is allowed, but the user is told."""
     _require(user)
@@ -62,12 +63,12 @@ def earlier_import(*, user: Any, batch: ImportBatch) -> ImportBatch | None:
     )
 
 
-def import_mappings(*, user: Any) -> QuerySet[ImportMapping]:
+def import_mappings(*, user: User) -> QuerySet[ImportMapping]:
     _require(user)
     return ImportMapping.objects.order_by("-id")
 
 
-def import_mapping_get(*, user: Any, mapping_id: int) -> ImportMapping:
+def import_mapping_get(*, user: User, mapping_id: int) -> ImportMapping:
     mapping = import_mappings(user=user).filter(pk=mapping_id).first()
     if mapping is None:
         raise Http404
@@ -75,7 +76,7 @@ def import_mapping_get(*, user: Any, mapping_id: int) -> ImportMapping:
 
 
 def import_report(
-    *, user: Any, batch: ImportBatch, outcome: str | None = None
+    *, user: User, batch: ImportBatch, outcome: str | None = None
 ) -> QuerySet[ImportRow]:
     """The batch's row outcomes in row order (after a dry run: its invalid and matching rows;
     after the import: every row)."""

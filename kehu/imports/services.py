@@ -41,7 +41,7 @@ DEFAULT_CHANNEL = "purchased_list"
 FINISHED = {ImportBatch.Status.DONE, ImportBatch.Status.UNDOING, ImportBatch.Status.UNDONE}
 
 
-def require_archive_admin(user: Any) -> None:
+def require_archive_admin(user: User) -> None:
     if not can_administer_archive(user):
         raise PermissionDenied(_("Only archive administrators may import customers."))
 

@@ -15,7 +15,7 @@ from kehu.intake.selectors import MESSAGE, FormField, form_field_specs
 HONEYPOT = "homepage"  # a field people never see; bots fill in every field they find
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(forms.ModelChoiceField[User]):
     """Users by name and username: two reps may share a display name."""
 
     def label_from_instance(self, obj: Any) -> str:

@@ -1,7 +1,6 @@
 """Reads for intake: phone matching, the agents' screen-pop, web forms and their fields."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
@@ -9,6 +8,7 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.core.phones import normalize_phone
 from kehu.customers.fields import FieldSpec, Group, Store, Type
 from kehu.customers.models import Contact, Customer, Email, Phone
@@ -90,7 +90,7 @@ class CallerLookup:
     cards: list[CallerCard] = field(default_factory=list)
 
 
-def caller_lookup(*, user: Any, number: str) -> CallerLookup:
+def caller_lookup(*, user: User, number: str) -> CallerLookup:
     """Who is calling from ``number``, among the customers ``user`` may see.
 
     A number that belongs only to customers outside the user's scope looks unknown: the

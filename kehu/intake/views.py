@@ -7,8 +7,6 @@ SameSite cookie). It is protected instead by a signed token bound to the form an
 size limit. Only this page may be framed by other sites.
 """
 
-from typing import Any
-
 from csp.decorators import csp_replace
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -61,7 +59,9 @@ def _same_origin(request: HttpRequest) -> bool:
     return bool(origin == f"{request.scheme}://{request.get_host()}")
 
 
-def _page(request: HttpRequest, form: WebForm, public: PublicWebForm, status: int = 200) -> Any:
+def _page(
+    request: HttpRequest, form: WebForm, public: PublicWebForm, status: int = 200
+) -> HttpResponseBase:
     context = {"web_form": form, "form": public, "fields": public.archive_fields()}
     return _embeddable(
         request, render(request, "intake/public_form.html", context, status=status), form

@@ -8,20 +8,21 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer, CustomerChange
 from kehu.customers.selectors import customers_visible_to, field_label, field_specs_for
 from kehu.interactions.models import Attachment, Interaction, Notification, Reminder
 from kehu.interactions.timeline import TimelineItem, register
 
 
-def interactions_visible_to(user: Any) -> QuerySet[Interaction]:
+def interactions_visible_to(user: User) -> QuerySet[Interaction]:
     """Interactions with the customers ``user`` may see."""
     return Interaction.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 def interaction_list(
     *,
-    user: Any,
+    user: User,
     customer_id: int | None = None,
     by_user_id: int | None = None,
     type: str = "",
@@ -44,7 +45,7 @@ def interaction_list(
     )
 
 
-def reminders_open(*, user: Any, until: date) -> QuerySet[Reminder]:
+def reminders_open(*, user: User, until: date) -> QuerySet[Reminder]:
     """The user's reminders due on or before ``until`` and not done, oldest first."""
     return (
         Reminder.objects.filter(user=user, done_at__isnull=True, due_on__lte=until)
@@ -53,11 +54,11 @@ def reminders_open(*, user: Any, until: date) -> QuerySet[Reminder]:
     )
 
 
-def notifications_unread(*, user: Any) -> QuerySet[Notification]:
+def notifications_unread(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
-def interaction_get_for_user(*, user: Any, interaction_id: int) -> Interaction:
+def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
     """An interaction with a customer ``user`` may see; else 404."""
     interaction = (
         interactions_visible_to(user)
@@ -71,7 +72,7 @@ def interaction_get_for_user(*, user: Any, interaction_id: int) -> Interaction:
     return interaction
 
 
-def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
+def attachment_get_for_user(*, user: User, attachment_id: int) -> Attachment:
     """An attachment of an interaction with a customer ``user`` may see; else 404."""
     attachment = (
         Attachment.objects.filter(
@@ -86,7 +87,7 @@ def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
     return attachment
 
 
-def reminder_get_for_user(*, user: Any, reminder_id: int) -> Reminder:
+def reminder_get_for_user(*, user: User, reminder_id: int) -> Reminder:
     """One of ``user``'s own reminders; anyone else's is a 404."""
     reminder = (
         Reminder.objects.filter(user=user, pk=reminder_id).select_related("interaction").first()
@@ -106,7 +107,7 @@ BIRTHDAY_DAYS_AHEAD = 7
 # --- my day -----------------------------------------------------------------------------------
 
 
-def _reminders_of(user: Any) -> QuerySet[Reminder]:
+def _reminders_of(user: User) -> QuerySet[Reminder]:
     # Only about customers the user still sees: a customer handed over takes its reminders along.
     return Reminder.objects.filter(
         user=user,
@@ -120,7 +121,7 @@ def _due_q(today: date) -> Q:
     return Q(due_on__lte=today) & ~Q(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)
 
 
-def reminders_due_count(user: Any, today: date | None = None) -> int:
+def reminders_due_count(user: User, today: date | None = None) -> int:
     """How many of the user's reminders are due today or overdue (the navigation badge)."""
     from django.utils import timezone
 
@@ -128,7 +129,7 @@ def reminders_due_count(user: Any, today: date | None = None) -> int:
 
 
 def reminders_mine(
-    *, user: Any, today: date, days_ahead: int = 0, kind: str = ""
+    *, user: User, today: date, days_ahead: int = 0, kind: str = ""
 ) -> QuerySet[Reminder]:
     """The user's open reminders due by ``today`` + ``days_ahead``, oldest first."""
     queryset = _reminders_of(user).filter(
@@ -149,7 +150,7 @@ class MyDay:
     notifications: list[Notification]
 
 
-def my_day(*, user: Any, today: date) -> MyDay:
+def my_day(*, user: User, today: date) -> MyDay:
     """What ``user`` should do today: follow-ups due and overdue, birthdays of the week ahead,
     customers about to return to the public pool, unread notifications. Two queries."""
     reminders = list(reminders_mine(user=user, today=today, days_ahead=BIRTHDAY_DAYS_AHEAD))
@@ -172,7 +173,7 @@ def my_day(*, user: Any, today: date) -> MyDay:
 @register("interaction", _("Interactions"))
 def interaction_items(
     *,
-    user: Any,
+    user: User,
     customer: Customer,
     before: datetime | None,
     limit: int,
@@ -247,7 +248,7 @@ def _created_item(change: CustomerChange, specs: dict[str, Any]) -> TimelineItem
 
 @register("change", _("Archive changes"))
 def change_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     """Archive changes, grouped per save: one item lists the fields changed together."""
     rows = CustomerChange.objects.filter(customer=customer).select_related("changed_by", "channel")

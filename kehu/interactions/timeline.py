@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.functional import Promise
 
+from kehu.accounts.models import User
+
 
 @dataclass(frozen=True)
 class TimelineItem:
@@ -50,7 +52,7 @@ class TimelinePage:
 
 def customer_timeline_page(
     *,
-    user: Any,
+    user: User,
     customer: Any,
     kinds: set[str] | None = None,
     before: datetime | None = None,
@@ -86,7 +88,7 @@ def customer_timeline_page(
 
 def customer_timeline(
     *,
-    user: Any,
+    user: User,
     customer: Any,
     kinds: set[str] | None = None,
     before: datetime | None = None,

@@ -5,7 +5,7 @@ from kehu.customers.models import Customer
 from kehu.pool.models import PoolPolicy
 
 
-class PoolPolicyForm(forms.ModelForm):
+class PoolPolicyForm(forms.ModelForm[PoolPolicy]):
     class Meta:
         model = PoolPolicy
         fields = [

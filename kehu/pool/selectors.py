@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from kehu.accounts.models import User
 from kehu.customers.models import Customer, CustomerChange
 from kehu.customers.selectors import customers_in_pool_visible_to
 from kehu.interactions.models import Interaction
@@ -24,7 +24,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def pool_claims_on(*, user: Any, day: date) -> int:
+def pool_claims_on(*, user: User, day: date) -> int:
     """How many customers ``user`` took from the pool on ``day`` (in the configured zone)."""
     start = _day_start(day)
     return PoolClaim.objects.filter(
@@ -90,7 +90,7 @@ def pool_warned(*, policy: PoolPolicy, now: datetime) -> QuerySet[Customer]:
     )
 
 
-def pool_list(*, user: Any, q: str = "", grade: str = "") -> QuerySet[Customer]:
+def pool_list(*, user: User, q: str = "", grade: str = "") -> QuerySet[Customer]:
     """The pool as ``user`` may browse it, newest arrivals first."""
     queryset = customers_in_pool_visible_to(user)
     if q:
@@ -100,7 +100,7 @@ def pool_list(*, user: Any, q: str = "", grade: str = "") -> QuerySet[Customer]:
     return queryset.prefetch_related("phones").order_by("-updated_at", "-id")
 
 
-def pool_customer_get(*, user: Any, customer_id: int) -> Customer:
+def pool_customer_get(*, user: User, customer_id: int) -> Customer:
     """A pool customer ``user`` may claim; 404 if it is not (or no longer) in the pool."""
     from django.http import Http404
 
@@ -120,6 +120,6 @@ class ClaimAllowance:
         return max(self.limit - self.used, 0)
 
 
-def claim_allowance(*, user: Any, day: date) -> ClaimAllowance:
+def claim_allowance(*, user: User, day: date) -> ClaimAllowance:
     policy = pool_policy_get()
     return ClaimAllowance(limit=policy.claim_limit, used=pool_claims_on(user=user, day=day))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to, field_specs_for
@@ -20,7 +21,7 @@ from kehu.quality.models import QualitySnapshot
 TREND_DAYS = 90
 
 
-def require_archive_admin(user: Any) -> None:
+def require_archive_admin(user: User) -> None:
     if not can_administer_archive(user):
         raise PermissionDenied(_("Only archive administrators may see data quality."))
 
@@ -167,7 +168,7 @@ class IssueList:
 
 
 def quality_issue_customers(
-    *, user: Any, metric: str, kind: str = "", field: str = "", snapshot: QualitySnapshot | None
+    *, user: User, metric: str, kind: str = "", field: str = "", snapshot: QualitySnapshot | None
 ) -> IssueList:
     """The customers behind one number of the page, newest first, in the user's scope.
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive
 from kehu.dedup.selectors import duplicates_pending_count
 from kehu.quality.metrics import live_customers, measure_all
@@ -53,7 +54,7 @@ def clean_stale_months(raw: Any) -> int:
     return months
 
 
-def quality_recompute(*, user: Any, months: Any = None) -> QualitySnapshot | None:
+def quality_recompute(*, user: User, months: Any = None) -> QualitySnapshot | None:
     """Recompute now: a small archive at once (returns the snapshot), a large one in the
     background (returns None; the page shows the new snapshot when it is done)."""
     if not can_administer_archive(user):

@@ -5,20 +5,19 @@ customers they may see, and takes orders, records payments and moves opportuniti
 customers they may change. The catalogue is kept by those who may change every record.
 """
 
-from typing import Any
-
+from kehu.accounts.models import User
 from kehu.core.access import Scope, policy_for
 
 
-def sees_all_customers(user: Any) -> bool:
+def sees_all_customers(user: User) -> bool:
     return policy_for(user).view is Scope.ALL
 
 
-def can_manage_catalogue(user: Any) -> bool:
+def can_manage_catalogue(user: User) -> bool:
     """Archive administrators and admins keep the product catalogue and the pipeline."""
     return policy_for(user).change is Scope.ALL
 
 
-def can_sell(user: Any) -> bool:
+def can_sell(user: User) -> bool:
     """Roles that may take orders and work opportunities (for customers they may change)."""
     return policy_for(user).change is not Scope.NONE

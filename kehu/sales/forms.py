@@ -137,7 +137,7 @@ class OpportunityFilterForm(forms.Form):
     mine = forms.BooleanField(label=_("Only mine"), required=False)
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(forms.ModelForm[Product]):
     class Meta:
         model = Product
         fields = [
@@ -179,7 +179,7 @@ class PerformanceForm(forms.Form):
         return data
 
 
-class PipelineStageForm(forms.ModelForm):
+class PipelineStageForm(forms.ModelForm[PipelineStage]):
     probability = forms.IntegerField(label=_("Default probability (%)"), min_value=0, max_value=100)
 
     class Meta:

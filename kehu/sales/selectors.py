@@ -41,25 +41,25 @@ CENT = Decimal("0.01")
 # --- scope ------------------------------------------------------------------------------------
 
 
-def _scoped(queryset: QuerySet[Any], user: Any, customer_field: str = "customer") -> QuerySet[Any]:
+def _scoped(queryset: QuerySet[Any], user: User, customer_field: str = "customer") -> QuerySet[Any]:
     if sees_all_customers(user):
         return queryset
     return queryset.filter(**{f"{customer_field}__in": customers_visible_to(user).values("pk")})
 
 
-def orders_visible_to(user: Any) -> QuerySet[Order]:
+def orders_visible_to(user: User) -> QuerySet[Order]:
     return _scoped(Order.objects.all(), user)
 
 
-def payments_visible_to(user: Any) -> QuerySet[Payment]:
+def payments_visible_to(user: User) -> QuerySet[Payment]:
     return _scoped(Payment.objects.all(), user)
 
 
-def opportunities_visible_to(user: Any) -> QuerySet[Opportunity]:
+def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
     return _scoped(Opportunity.objects.all(), user)
 
 
-def order_get_for_user(*, user: Any, order_id: int) -> Order:
+def order_get_for_user(*, user: User, order_id: int) -> Order:
     """The order with its lines and payments, if ``user`` may see its customer; else 404."""
     order = (
         orders_visible_to(user)
@@ -77,7 +77,7 @@ def order_pk_subquery() -> Subquery:
     return Subquery(Order.objects.filter(opportunity=OuterRef("pk")).values("pk")[:1])
 
 
-def opportunity_get_for_user(*, user: Any, opportunity_id: int) -> Opportunity:
+def opportunity_get_for_user(*, user: User, opportunity_id: int) -> Opportunity:
     opportunity = (
         opportunities_visible_to(user)
         .select_related("customer", "owner", "stage")
@@ -129,7 +129,7 @@ class OrderFilters:
     unpaid: bool = False
 
 
-def order_list(*, user: Any, filters: OrderFilters) -> QuerySet[Order]:
+def order_list(*, user: User, filters: OrderFilters) -> QuerySet[Order]:
     queryset = orders_visible_to(user)
     exact = {
         "customer_id": filters.customer_id,
@@ -148,7 +148,7 @@ def order_list(*, user: Any, filters: OrderFilters) -> QuerySet[Order]:
 
 
 def payment_list(
-    *, user: Any, order_id: int | None = None, customer_id: int | None = None
+    *, user: User, order_id: int | None = None, customer_id: int | None = None
 ) -> QuerySet[Payment]:
     queryset = payments_visible_to(user)
     if order_id is not None:
@@ -372,7 +372,7 @@ class OpportunityFilters:
     q: str = ""
 
 
-def opportunity_list(*, user: Any, filters: OpportunityFilters) -> QuerySet[Opportunity]:
+def opportunity_list(*, user: User, filters: OpportunityFilters) -> QuerySet[Opportunity]:
     queryset = opportunities_visible_to(user)
     if filters.customer_id is not None:
         queryset = queryset.filter(customer_id=filters.customer_id)
@@ -400,7 +400,7 @@ KANBAN_CARDS_PER_STAGE = 50
 CLOSED_COLUMN_DAYS = 90  # won and lost columns show what closed in the last 90 days
 
 
-def kanban_board(*, user: Any, filters: OpportunityFilters) -> list[KanbanColumn]:
+def kanban_board(*, user: User, filters: OpportunityFilters) -> list[KanbanColumn]:
     """The pipeline's columns: the newest cards of each stage, with counts and sums."""
     stages = pipeline_stages()
     base = opportunity_list(user=user, filters=filters)
@@ -478,7 +478,7 @@ def _group_field(group_by: str) -> str:
 
 def sales_performance(
     *,
-    user: Any,
+    user: User,
     start: date,
     end: date,
     group_by: str = "rep",
@@ -537,7 +537,7 @@ def sales_performance(
     return _performance_report(rows, start, end, group_by, currency)
 
 
-def _work_scope_q(user: Any) -> Q:
+def _work_scope_q(user: User) -> Q:
     """Whose work ``user`` may see in a performance report: owner and team, no sharing."""
     return record_scope_q(user, shared_field=None)
 
@@ -653,7 +653,7 @@ def _before_day(before: datetime | None, field: str) -> Q:
 
 @register("order", _("Orders"))
 def order_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     rows = (
         Order.objects.filter(customer=customer)
@@ -677,7 +677,7 @@ def order_items(
 
 @register("payment", _("Payments"))
 def payment_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     rows = (
         Payment.objects.filter(customer=customer)
@@ -701,7 +701,7 @@ def payment_items(
 
 @register("opportunity", _("Opportunities"))
 def opportunity_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     rows = OpportunityMove.objects.filter(opportunity__customer=customer).select_related(
         "opportunity", "from_stage", "to_stage", "moved_by"

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Customer
 
 
-class BinaryCharField(models.CharField):
+class BinaryCharField(models.CharField[str, str]):
     """Text compared byte by byte on PostgreSQL too (collation "C"), so that a prefix range
     ``term >= 'zw' AND term < 'zw\\U0010ffff'`` is exactly "starts with" and uses the index."""
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Prefetch
 
-from kehu.accounts.models import Membership
+from kehu.accounts.models import Membership, User
 from kehu.core.access import Scope, managed_team_ids, policy_for
 from kehu.core.phones import mask_phone
 from kehu.customers.models import Contact, Customer, Phone
@@ -57,7 +57,7 @@ class SearchResult:
     more: bool  # more matches than shown (never a count: it could hint at hidden customers)
 
 
-def _scope_sql(user: Any) -> tuple[str, list[Any]]:
+def _scope_sql(user: User) -> tuple[str, list[Any]]:
     """SQL narrowing index rows to a rep's scope (a superset: results are re-checked)."""
     policy = policy_for(user)
     if policy.view is Scope.ALL:
@@ -156,7 +156,7 @@ def _contact_matches(name: str, plan: Plan) -> bool:
     )
 
 
-def customer_search(*, user: Any, q: str, limit: int = 20) -> SearchResult:
+def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
     """The customers (and contacts) matching ``q`` that ``user`` may see, best first."""
     limit = max(1, min(limit, MAX_RESULTS))
     plan = plan_query(q[:100], hash_of=lookup_hash)

@@ -139,7 +139,7 @@ def supervisors_for(case: Case) -> list[User]:
 # --- cases ------------------------------------------------------------------------------------
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: User) -> QuerySet[Case]:
     """Cases of the customers ``user`` may see."""
     return Case.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
@@ -155,7 +155,7 @@ def _with_next_due(queryset: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def case_get_for_user(*, user: Any, case_id: int) -> Case:
+def case_get_for_user(*, user: User, case_id: int) -> Case:
     """A case of a customer ``user`` may see, with what its page needs; else 404."""
     case = (
         cases_visible_to(user)
@@ -187,7 +187,7 @@ def breached_q(now: datetime) -> Q:
     return Q(status__in=RUNNING_STATUSES) & (response | resolution)
 
 
-def case_list(*, user: Any, filters: CaseFilters, now: datetime | None = None) -> QuerySet[Case]:
+def case_list(*, user: User, filters: CaseFilters, now: datetime | None = None) -> QuerySet[Case]:
     """Cases ``user`` may see, newest first, with ``next_due_at``."""
     queryset = cases_visible_to(user)
     if filters.status == "open":
@@ -273,7 +273,7 @@ QUEUE_SCOPES = ("mine", "unassigned", "all")
 QUEUE_LIMIT = 200
 
 
-def case_queue(*, user: Any, scope: str = "mine", now: datetime | None = None) -> Queue:
+def case_queue(*, user: User, scope: str = "mine", now: datetime | None = None) -> Queue:
     """Open cases by their next SLA deadline, soonest (most overdue) first; two queries.
 
     ``mine``: assigned to ``user``; ``unassigned``: nobody's yet; ``all``: every open case
@@ -371,7 +371,7 @@ def customer_service(*, customer: Customer) -> CustomerService:
 # --- feedback ---------------------------------------------------------------------------------
 
 
-def feedback_visible_to(user: Any) -> QuerySet[Feedback]:
+def feedback_visible_to(user: User) -> QuerySet[Feedback]:
     return Feedback.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
@@ -384,7 +384,7 @@ class FeedbackFilters:
     q: str = ""
 
 
-def feedback_list(*, user: Any, filters: FeedbackFilters) -> QuerySet[Feedback]:
+def feedback_list(*, user: User, filters: FeedbackFilters) -> QuerySet[Feedback]:
     """Feedback on customers ``user`` may see, newest first; ``q`` searches every text."""
     queryset = feedback_visible_to(user)
     if filters.kind:
@@ -410,7 +410,7 @@ def feedback_list(*, user: Any, filters: FeedbackFilters) -> QuerySet[Feedback]:
     return queryset.select_related("customer", "recorded_by", "case").order_by("-created_at", "-id")
 
 
-def feedback_get_for_user(*, user: Any, feedback_id: int) -> Feedback:
+def feedback_get_for_user(*, user: User, feedback_id: int) -> Feedback:
     row = (
         feedback_visible_to(user)
         .select_related("customer", "recorded_by", "case")
@@ -438,7 +438,7 @@ class ProductRow:
     average_case_rating: float | None
 
 
-def product_report(*, user: Any, since: date | None = None) -> list[ProductRow]:
+def product_report(*, user: User, since: date | None = None) -> list[ProductRow]:
     """Per product: product comments (satisfaction, understanding, life-cycle opinions) and
     cases (how many, open, complaints, their ratings), over customers ``user`` may see. Three
     grouped queries, however many products."""
@@ -514,7 +514,7 @@ def _event_title(event: CaseEvent) -> Any:
 
 @register("case", _("Service cases"))
 def case_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     """Cases opened, moved and rated; one query."""
     rows = CaseEvent.objects.filter(customer=customer, kind__in=TIMELINE_EVENT_KINDS)
@@ -537,7 +537,7 @@ def case_items(
 
 @register("feedback", _("Customer feedback"))
 def feedback_items(
-    *, user: Any, customer: Customer, before: datetime | None, limit: int
+    *, user: User, customer: Customer, before: datetime | None, limit: int
 ) -> list[TimelineItem]:
     rows = Feedback.objects.filter(customer=customer)
     if before is not None:

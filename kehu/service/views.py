@@ -45,12 +45,6 @@ RATING_LIMIT = 20
 RATING_WINDOW = 600
 
 
-def _params_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 # --- the queue and the case list --------------------------------------------------------------
 
 
@@ -85,7 +79,6 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "params": _params_without_page(request),
         "can_edit_settings": can_manage_accounts(request.user),
     }
     return render(request, "service/case_list.html", context)
@@ -248,7 +241,6 @@ def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "params": _params_without_page(request),
         "can_edit_settings": can_manage_accounts(request.user),
     }
     return render(request, "service/feedback_list.html", context)

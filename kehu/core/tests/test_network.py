@@ -7,6 +7,7 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket:UserWarning")
 def test_a_connection_off_this_machine_is_refused():
     with socket.socket() as sock, pytest.raises(SocketConnectBlockedError):
         sock.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed

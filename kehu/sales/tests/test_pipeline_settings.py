@@ -5,6 +5,7 @@ their history) before it goes."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from kehu.accounts.models import Role
@@ -101,7 +102,7 @@ def test_outcome_cannot_change_while_opportunities_are_in_the_stage(rep, custome
     services.opportunity_create(
         user=rep, customer=customer, name="x", amount=Decimal(1), stage=stage("won")
     )
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.pipeline_stage_save(
             user=archive_admin, stage=stage("won"), data={"outcome": "open"}
         )

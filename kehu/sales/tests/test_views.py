@@ -1,6 +1,8 @@
 """Sales pages: they render for the right user, refuse the wrong one and keep their query
 count on lists; the 360° page shows the sales cards."""
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -135,3 +137,26 @@ def test_delivering_a_cancelled_order_says_why(client, rep, customer, product):
     assert "A cancelled order cannot be marked delivered." in response.content.decode()
     order.refresh_from_db()
     assert order.status == "cancelled"
+
+
+def test_the_next_page_keeps_the_filter(client, rep):
+    # given more matching products than one page holds, and others that do not match
+    from kehu.sales.tests.factories import ProductFactory
+    from kehu.sales.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 5):
+        ProductFactory(code=f"TEA{n:03d}", name=f"茶叶{n:03d}")
+    for n in range(PAGE_SIZE + 5):
+        ProductFactory(code=f"CUP{n:03d}", name=f"茶杯{n:03d}")
+    client.force_login(rep)
+
+    # when the user follows "Next" on the filtered list
+    first = client.get(reverse("sales:products"), {"q": "茶叶"})
+    next_link = re.search(r'href="([^"]*)"[^>]*data-testid="next-page"', first.text)
+    assert next_link, "the filtered list has a second page"
+    second = client.get(reverse("sales:products") + html.unescape(next_link.group(1)))
+
+    # then page 2 still shows only the filtered products
+    assert second.status_code == 200
+    assert "茶叶054" in second.text
+    assert "茶杯" not in second.text

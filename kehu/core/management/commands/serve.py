@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
 
-class KehuServer(BaseApplication):
+class KehuServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
