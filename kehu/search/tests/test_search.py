@@ -52,7 +52,7 @@ def test_pinyin_reads_surnames_as_surnames_and_phrases_in_context():
 
 
 def test_a_two_character_name_has_text_pinyin_and_initials_terms():
-    assert name_terms("张伟", person=True) == {"A张伟", "P" + "zhangwei", "Jzw", "pwei"}
+    assert name_terms("张伟", person=True) == {"A张伟", "a伟", "P" + "zhangwei", "Jzw", "pwei"}
 
 
 def test_legal_forms_start_no_substring_terms():

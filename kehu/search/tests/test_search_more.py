@@ -37,7 +37,9 @@ def test_a_heteronym_surname_with_pinyin_finds_the_name(rep, query):
     assert names(rep, query) == ["曾伟"]
 
 
-@pytest.mark.parametrize(("name", "query"), [("单田芳", "单tf"), ("解放", "解f"), ("曾国藩", "曾guo")])
+@pytest.mark.parametrize(
+    ("name", "query"), [("单田芳", "单tf"), ("解放", "解f"), ("曾国藩", "曾guo")]
+)
 def test_other_heteronym_surnames_mixed_with_pinyin(rep, name, query):
     person(rep, name)
     assert names(rep, query) == [name]
@@ -67,7 +69,7 @@ def test_one_character_finds_given_names_too_and_says_type_more_when_capped(rep,
     person(rep, "王芳")
     found = customer_search(user=rep, q="伟")
     assert [h.customer.name for h in found.hits][0] == "伟明"  # the start of a name first
-    assert sorted(h.customer.name for h in found.hits) == ["张伟", "伟明", "李伟"]
+    assert {h.customer.name for h in found.hits} == {"张伟", "伟明", "李伟"}
     assert not found.narrow
 
     capped = customer_search(user=rep, q="伟", limit=2)
