@@ -259,7 +259,9 @@ class Table:
             self.delimiter = detect_delimiter(sample.decode(self.encoding, errors="ignore"))
         self.headers: list[str] = []
         self.header_row = 0
-        for number, (_line, cells, _problem) in enumerate(self._records(0), start=1):
+        for number, (_line, cells, problem) in enumerate(self._records(0), start=1):
+            if problem:
+                raise ValidationError(problem)  # the header itself cannot be read
             if any(cells):
                 self.headers = _unique_headers(cells)
                 self.header_row = number

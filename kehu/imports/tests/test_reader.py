@@ -241,3 +241,9 @@ def test_a_failed_half_finished_import_resumes(archivist, monkeypatch):
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.created_count) == (ImportBatch.Status.DONE, 12)
     assert Customer.objects.count() == 12
+
+
+def test_a_header_with_a_stray_quote_is_refused_not_skipped(archivist):
+    content = ('姓名,"手机,身份证号\n' + "张伟,13812345678,110101199003070011\n").encode()
+    with pytest.raises(ValidationError, match="Line 1 of the file"):
+        upload(archivist, content)
