@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from kehu.core.text import validate_plain_text
+from kehu.core.text import is_plain_line, validate_plain_text
 
 
 @pytest.mark.parametrize("value", ["张伟", "a\tb", "", "Zhang Wei"])
@@ -21,3 +21,13 @@ def test_control_characters_are_refused_everywhere(char):
     for multiline in (True, False):
         with pytest.raises(ValidationError, match="control character"):
             validate_plain_text(f"a{char}b", multiline=multiline)
+
+
+@pytest.mark.parametrize("value", ["张伟", "a\tb", "", "one\ntwo", "a\x00b", "a\x85b", "a\u2028b"])
+def test_is_plain_line_agrees_with_the_single_line_check(value):
+    try:
+        validate_plain_text(value, multiline=False)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert is_plain_line(value) is valid
