@@ -316,5 +316,5 @@ class Table:
         lines = 0
         with self.path.open("rb") as handle:
             for line in handle:
-                lines += bool(line.strip())
+                lines += bool(line.strip(b" \t\r\n,;"))  # empty rows are no rows
         return max(0, lines - self.header_row)
