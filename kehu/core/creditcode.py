@@ -71,15 +71,14 @@ def validate_credit_code(value: str) -> str:
                 code="credit_code_character",
                 params={"position": position, "char": char},
             )
-    expected = credit_code_check_char(code[:17])
-    if code[17] != expected:
+    # No "should be X": the typo is more often elsewhere (see ``parse_id_number``).
+    if code[17] != credit_code_check_char(code[:17]):
         raise ValidationError(
             _(
-                "The last character of the credit code should be %(expected)s; please check "
-                "the code for a typo."
+                "The last character of the credit code does not match the other 17: one of the "
+                "18 characters is mistyped. Compare the whole code with the business licence."
             ),
             code="credit_code_check_char",
-            params={"expected": expected},
         )
     return code
 

@@ -8,7 +8,9 @@ men and even for women, and a MOD 11-2 check character (a digit or X).
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from operator import mul
+from pathlib import Path
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -26,6 +28,16 @@ PROVINCE_CODES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
     "61 62 63 64 65 71 81 82".split()
 )
+
+
+@cache
+def division_codes() -> frozenset[str]:
+    """Every administrative division code (GB/T 2260) in use since 1980, current and
+    historical: an older ID number keeps the code of a county renamed or merged since.
+    From ``data/divisions.tsv`` (its sources: ``scripts/build_divisions.py``)."""
+    text = (Path(__file__).parent / "data" / "divisions.tsv").read_text(encoding="utf-8")
+    return frozenset(line[:6] for line in text.splitlines() if line[:1].isdigit())
+
 
 # ISO 7064 MOD 11-2: the weight of position i (from the left, 0-based) is 2**(17 - i) mod 11.
 _WEIGHTS = tuple(2 ** (LENGTH - 1 - i) % 11 for i in range(LENGTH - 1))
@@ -97,6 +109,15 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
             code="id_number_region",
             params={"code": province},
         )
+    if number[:6] not in division_codes():
+        raise ValidationError(
+            _(
+                "The ID number starts with %(code)s, which is not an administrative division "
+                "code (GB/T 2260); please check the first six digits."
+            ),
+            code="id_number_region",
+            params={"code": number[:6]},
+        )
 
     digits = number[6:14]
     shown = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
@@ -121,12 +142,15 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
             params={"date": shown},
         )
 
-    expected = id_number_check_char(number[:17])
-    if number[17] != expected:
+    # No "should be X": most typos are in the other 17 characters, and the replacement the
+    # check character asks for would make another valid number (someone else's).
+    if number[17] != id_number_check_char(number[:17]):
         raise ValidationError(
-            _("The check character should be %(expected)s; please check the number for a typo."),
+            _(
+                "The check character (the last one) does not match the other 17 digits: one of "
+                "the 18 characters is mistyped. Compare the whole number with the ID card."
+            ),
             code="id_number_check_char",
-            params={"expected": expected},
         )
 
     return IdNumber(
@@ -144,8 +168,8 @@ def make_id_number(*, region_code: str, birth_date: date, sequence: int, gender:
     """
     if len(region_code) != 6 or not region_code.isascii() or not region_code.isdigit():
         raise ValueError(f"region_code must be 6 digits, got {region_code!r}")
-    if region_code[:2] not in PROVINCE_CODES:
-        raise ValueError(f"region_code {region_code!r} does not start with a province code")
+    if region_code not in division_codes():
+        raise ValueError(f"region_code {region_code!r} is not a division code")
     if not 0 <= sequence < 500:
         raise ValueError(f"sequence must be in 0-499, got {sequence}")
     if gender not in ("male", "female"):

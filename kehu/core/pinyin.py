@@ -63,6 +63,14 @@ def syllables(text: str, *, person: bool = False) -> list[str]:
     return [s for s in result if s]
 
 
+def readings(char: str) -> tuple[str, ...]:
+    """Every toneless reading of a Han character, its surname reading included (曾: ceng and
+    zeng), for a query that may be read either way."""
+    surname = SURNAME_READINGS.get(char)
+    found = _readings(char)
+    return found if surname is None or surname in found else (*found, surname)
+
+
 def has_han(text: str) -> bool:
     return any(_is_han(char) for char in text)
 

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import primary_team
@@ -30,6 +31,7 @@ from kehu.core.forked import fewer_collections, iterate_in_child
 from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import Region, parse_regions
+from kehu.core.text import is_plain_line, validate_plain_text
 from kehu.customers import services as customer_services
 from kehu.customers.demo_load import (
     CHANGE_FIELDS,
@@ -61,7 +63,7 @@ from kehu.customers.values import (
 )
 from kehu.imports.mapping import CONTACT_FIELDS, choice_codes, import_specs
 from kehu.imports.models import ImportBatch, ImportRow
-from kehu.imports.readers import Table
+from kehu.imports.readers import Table, file_hash
 from kehu.search import services as search_services
 from kehu.search.services import search_index_update
 from kehu.search.terms import Indexable, exact_value, rows_for
@@ -72,6 +74,9 @@ FIRST_CHUNK_SIZE = 500
 PARALLEL_FROM = 20_000
 LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 Progress = Callable[[ImportBatch], None]
+NOT_CHECKED = gettext_lazy(
+    "Run the dry run first: an import starts only over the file and mapping a dry run checked."
+)
 
 # --- cleaning one row -------------------------------------------------------------------------
 
@@ -199,6 +204,7 @@ class RowCleaner:
         self.regions = RegionCache()
         self.custom_codes = search_services.searchable_custom_codes()
         self.required = [c for c, s in self.specs.items() if s.required]
+        self.multiline = {c for c, s in self.specs.items() if s.type == Type.LONG_TEXT}
 
     def _problem(self, row: Row, code: str, message: str, raw: str) -> None:
         spec = self.specs.get(code)
@@ -216,14 +222,24 @@ class RowCleaner:
             return parse_id_number(raw, today=self.today)
         return clean_value(spec, raw)
 
-    def clean(self, number: int, cells: list[str]) -> Row:
+    def clean(self, number: int, cells: list[str], problem: str = "") -> Row:
         row = Row(number)
+        if problem:  # the file's shape: no cell of this row can be trusted
+            row.problems.append({"field": "", "message": problem, "value": ""})
+            return row
         raws: dict[str, str] = {}
         id_number: IdNumber | None = None
+        plain = is_plain_line("\t".join(cells))  # the common case: no cell to check one by one
         for index, code in self.columns:
             raw = cells[index]
             if not raw:
                 continue
+            if not plain:
+                try:
+                    validate_plain_text(raw, multiline=code in self.multiline)
+                except ValidationError as exc:
+                    self._problem(row, code, " ".join(exc.messages), raw)
+                    continue
             raws[code] = raw
             if code.startswith("contact."):
                 row.contact[code[8:]] = raw
@@ -457,8 +473,8 @@ def match_existing(kind: str, rows: list[Row]) -> None:
 
 
 def _chunks(
-    rows: Iterator[tuple[int, list[str]]], size: int
-) -> Iterator[list[tuple[int, list[str]]]]:
+    rows: Iterator[tuple[int, list[str], str]], size: int
+) -> Iterator[list[tuple[int, list[str], str]]]:
     """Chunks of ``size`` rows, but a small first one: the writer starts on it while the
     reading process prepares the next (a whole first chunk kept it waiting ~1.3 s)."""
     first = FIRST_CHUNK_SIZE
@@ -474,10 +490,10 @@ def _clean_chunks(
     marked (the first ``start`` rows are cleaned too, only to know their keys again)."""
     duplicates = FileDuplicates()
     rows = table.rows()
-    for number, cells in islice(rows, start):
-        duplicates.check(cleaner.clean(number, cells))
+    for number, cells, problem in islice(rows, start):
+        duplicates.check(cleaner.clean(number, cells, problem))
     for chunk in _chunks(rows, CHUNK_SIZE):
-        cleaned = [cleaner.clean(number, cells) for number, cells in chunk]
+        cleaned = [cleaner.clean(number, cells, problem) for number, cells, problem in chunk]
         for row in cleaned:
             duplicates.check(row)
         if context is not None:
@@ -531,8 +547,9 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
     cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
     ImportRow.objects.filter(batch=batch).delete()
     batch.status = ImportBatch.Status.VALIDATING
-    batch.total_rows = table.count_rows()
+    batch.total_rows = lines = table.count_lines()
     batch.checked_rows = batch.valid_rows = batch.invalid_rows = batch.duplicate_rows = 0
+    batch.checked_hash = batch.reading_note = ""
     batch.save()
     parallel = batch.total_rows >= PARALLEL_FROM
     with fewer_collections():
@@ -541,6 +558,12 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
             if progress:
                 progress(batch)
     batch.total_rows = batch.checked_rows
+    if lines != batch.checked_rows:
+        batch.reading_note = _(
+            "The file has %(lines)s lines after the header but %(rows)s rows: values in quotes "
+            "run over several lines. Check that no quote is missing."
+        ) % {"lines": lines, "rows": batch.checked_rows}
+    batch.checked_hash = file_hash(table.path)
     batch.status = ImportBatch.Status.VALIDATED
     batch.save()
     return batch
@@ -569,13 +592,15 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
     if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
         return batch
     table = open_table(batch)
+    if not batch.checked_hash or file_hash(table.path) != batch.checked_hash:
+        raise ValidationError(NOT_CHECKED)
     cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
     start = batch.processed_rows
     if start == 0:
         ImportRow.objects.filter(batch=batch).delete()
         batch.created_count = batch.updated_count = batch.skipped_count = 0
         batch.invalid_rows = 0
-        batch.total_rows = batch.total_rows or table.count_rows()
+        batch.total_rows = batch.total_rows or table.count_lines()
     batch.status = ImportBatch.Status.IMPORTING
     batch.error = ""
     batch.save()

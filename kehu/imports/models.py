@@ -84,6 +84,11 @@ class ImportBatch(TimeStampedModel):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     error = models.CharField(_("error"), max_length=300, blank=True)
+    # The file's hash when its dry run passed with the current mapping: an import starts only
+    # over the file that was checked.
+    checked_hash = models.CharField(_("checked file hash"), max_length=64, blank=True)
+    # What the reader noticed about the whole file (lines that are not rows of their own).
+    reading_note = models.CharField(_("reading note"), max_length=300, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
     undone_by = models.ForeignKey(
@@ -135,6 +140,11 @@ class ImportBatch(TimeStampedModel):
             self.is_stalled and self.status != self.Status.UNDOING
         )
         return stopped and self.processed_rows > 0
+
+    @property
+    def can_undo(self) -> bool:
+        """A finished import, or one that stopped part-way: what it wrote can be undone."""
+        return self.status == self.Status.DONE or self.can_continue
 
     @property
     def can_continue_undo(self) -> bool:

@@ -6,17 +6,29 @@ separated. XLSX: openpyxl in read-only mode. Every cell comes out as stripped te
 
 import codecs
 import csv
+import hashlib
 import zipfile
+from collections import deque
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 SAMPLE_BYTES = 64 * 1024
+READ_BYTES = 1 << 20
+# Control bytes (not tab, line feed, carriage return): more than 1 % of them and the file is
+# not text (binary, or UTF-16); a few are a text cell's problem (``kehu.core.text``).
+BINARY_BYTES = (*range(0x09), *range(0x0E, 0x20))
+BINARY_SHARE = 0.01
+# Lead bytes of multi-byte UTF-8 characters; this many before a decoding error: a UTF-8 file.
+UTF8_LEADS = range(0xC2, 0xF5)
+SURE_UTF8 = 8
+# A quoted value may run over at most this many lines (a stray quote would swallow the rest).
+MAX_RECORD_LINES = 200
 EXTENSIONS = (".csv", ".txt", ".xlsx")
 
 
@@ -32,16 +44,65 @@ def file_extension(name: str) -> str:
     return ".csv" if suffix == ".txt" else suffix
 
 
-def detect_encoding(sample: bytes) -> str:
-    """utf-8-sig when the file starts with a BOM, utf-8 when the sample decodes strictly as
-    UTF-8, else gb18030 (a superset of GBK and GB2312)."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
+def _decode_failure(path: Path, encoding: str) -> tuple[int, int, int] | None:
+    """None when the whole file decodes strictly in ``encoding``; else where it stops: the line
+    and the byte (both from 1), and how many multi-byte characters decoded before it (up to
+    ``SURE_UTF8``)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    fed = lines = wide = 0
+    with path.open("rb") as raw:
+        while True:
+            chunk = raw.read(READ_BYTES)
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                good = data[: exc.start]
+                wide += sum(good.count(bytes([lead])) for lead in UTF8_LEADS)
+                offset = fed - len(pending) + exc.start
+                return lines + good.count(b"\n") + 1, offset + 1, min(wide, SURE_UTF8)
+            if not chunk:
+                return None
+            if wide < SURE_UTF8 and not chunk.isascii():
+                wide += sum(chunk.count(bytes([lead])) for lead in UTF8_LEADS)
+            lines += chunk.count(b"\n")
+            fed += len(chunk)
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding the WHOLE file decodes in, strictly: UTF-8 (with or without BOM), else
+    GB18030 (a superset of GBK and GB2312). ValidationError with the line and byte where the
+    file cannot be read: a file in no one encoding is never imported half-read."""
+    with path.open("rb") as raw:
+        bom = raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    failure = _decode_failure(path, "utf-8-sig" if bom else "utf-8")
+    if failure is None:
+        return "utf-8-sig" if bom else "utf-8"
+    # Several multi-byte UTF-8 characters before the failure: a UTF-8 file with a damaged or
+    # foreign part (GBK text passes as UTF-8 for a character or two at most), not a GBK file.
+    if not bom and failure[2] < SURE_UTF8:
+        gb_failure = _decode_failure(path, "gb18030")
+        if gb_failure is None:
+            return "gb18030"
+        failure = gb_failure
+    line, byte, _wide = failure
+    raise ValidationError(
+        _(
+            "The file's characters cannot be read at line %(line)s (byte %(byte)s): it mixes "
+            "encodings or is damaged. Save it as CSV (UTF-8) or XLSX."
+        )
+        % {"line": line, "byte": byte}
+    )
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a stored file, as ``content_hash`` holds it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as raw:
+        while chunk := raw.read(READ_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def detect_delimiter(text: str) -> str:
@@ -70,26 +131,86 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    with path.open("rb") as raw:
-        sample = raw.read(SAMPLE_BYTES)
-    if b"\x00" in sample:
-        raise ValidationError(_("This is not a text table: save it as CSV (UTF-8) or XLSX."))
-    encoding = detect_encoding(sample)
-    text_sample = sample.decode(encoding, errors="ignore")
-    delimiter = detect_delimiter(text_sample)
+class _Unclosed(Exception):
+    """A quoted value ran over ``MAX_RECORD_LINES`` lines."""
+
+
+class _Lines:
+    """The file's physical lines for ``csv.reader``, keeping the lines of the record being
+    read: where each record starts, and a failed record's lines (but its first) read again."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.source = iter(handle)
+        self.pending: deque[str] = deque()
+        self.record: list[str] = []
+        self.start = 1
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        if len(self.record) >= MAX_RECORD_LINES:
+            raise _Unclosed
+        line = self.pending.popleft() if self.pending else next(self.source)
+        self.record.append(line)
+        return line
+
+    def done(self) -> int:
+        """The line the record just read starts on."""
+        start = self.start
+        self.start += len(self.record)
+        self.record = []
+        return start
+
+    def failed(self) -> int:
+        """The line the failed record starts on; its other lines will be read again."""
+        start = self.start
+        self.pending.extendleft(reversed(self.record[1:]))
+        self.start += 1
+        self.record = []
+        return start
+
+
+def _holds_rows(cells: list[str], delimiter: str, width: int) -> bool:
+    """Whether a value over several lines holds lines that look like whole rows of the file
+    (as many delimiters as the header): a stray quote swallowed them."""
+    least = max(1, width - 1)
+    return any(
+        line.count(delimiter) >= least
+        for cell in cells
+        if "\n" in cell or "\r" in cell
+        for line in cell.splitlines()[1:]
+    )
+
+
+def _quote_problem(line: int) -> str:
+    return _(
+        'Line %(line)s of the file: a quote (") opens a value that is not closed where CSV '
+        'allows it. Quote the whole value and double the quotes inside it ("").'
+    ) % {"line": line}
+
+
+def _csv_records(
+    path: Path, encoding: str, delimiter: str, width: int = 0
+) -> Iterator[tuple[int, list[str], str]]:
+    """(first line, cells, problem) of each record. A record csv cannot read strictly (a
+    stray quote), or one whose value over several lines holds whole rows, is a problem on
+    its first line, and reading goes on at the next line: no row is merged into another."""
     with path.open("r", encoding=encoding, newline="") as handle:
-        try:
-            for row in csv.reader(handle, delimiter=delimiter):
-                yield [cell.strip() for cell in row]
-        except UnicodeDecodeError:
-            raise ValidationError(
-                _("The file's characters cannot be read: save it as CSV (UTF-8) or XLSX.")
-            ) from None
-        except csv.Error as exc:
-            raise ValidationError(
-                _("The CSV file is malformed: %(error)s") % {"error": exc}
-            ) from None
+        lines = _Lines(handle)
+        while True:
+            reader = csv.reader(lines, delimiter=delimiter, strict=True)
+            try:
+                for cells in reader:
+                    if len(lines.record) > 1 and width and _holds_rows(cells, delimiter, width):
+                        number = lines.failed()
+                        yield number, [], _quote_problem(number)
+                    else:
+                        yield lines.done(), [cell.strip() for cell in cells], ""
+                return
+            except (csv.Error, _Unclosed):
+                number = lines.failed()
+                yield number, [], _quote_problem(number)
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
@@ -107,10 +228,6 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
         workbook.close()
 
 
-def raw_rows(path: Path, extension: str) -> Iterator[list[str]]:
-    return _xlsx_rows(path) if extension == ".xlsx" else _csv_rows(path)
-
-
 def _unique_headers(cells: list[str]) -> list[str]:
     headers: list[str] = []
     for index, cell in enumerate(cells, start=1):
@@ -123,14 +240,28 @@ def _unique_headers(cells: list[str]) -> list[str]:
 
 
 class Table:
-    """The header and the data rows of a file. ``rows()`` yields (row number, cells) with the
-    row number as people see it in a spreadsheet (the header is row 1 when it is the first)."""
+    """The header and the data rows of a file. ``rows()`` yields (row number, cells, problem)
+    with the row number as people see it in a spreadsheet (the header is row 1 when it is the
+    first) and the problem of a row the file's shape makes unreadable ("" when none)."""
 
     def __init__(self, path: Path, extension: str) -> None:
         self.path, self.extension = path, extension
+        self.encoding = self.delimiter = ""
+        if extension != ".xlsx":
+            with path.open("rb") as raw:
+                sample = raw.read(SAMPLE_BYTES)
+            controls = sum(sample.count(bytes([b])) for b in BINARY_BYTES)
+            if controls > len(sample) * BINARY_SHARE:
+                raise ValidationError(
+                    _("This is not a text table: save it as CSV (UTF-8) or XLSX.")
+                )
+            self.encoding = detect_encoding(path)
+            self.delimiter = detect_delimiter(sample.decode(self.encoding, errors="ignore"))
         self.headers: list[str] = []
         self.header_row = 0
-        for number, cells in enumerate(raw_rows(path, extension), start=1):
+        for number, (_line, cells, problem) in enumerate(self._records(0), start=1):
+            if problem:
+                raise ValidationError(problem)  # the header itself cannot be read
             if any(cells):
                 self.headers = _unique_headers(cells)
                 self.header_row = number
@@ -138,30 +269,52 @@ class Table:
         if not self.headers:
             raise ValidationError(_("The file is empty: it has no rows."))
 
-    def rows(self, start: int = 0) -> Iterator[tuple[int, list[str]]]:
-        """Data rows after the header, skipping empty ones; the first ``start`` are skipped."""
+    def _records(self, width: int) -> Iterator[tuple[int, list[str], str]]:
+        if self.extension == ".xlsx":
+            return ((0, cells, "") for cells in _xlsx_rows(self.path))
+        return _csv_records(self.path, self.encoding, self.delimiter, width)
+
+    def rows(self, start: int = 0) -> Iterator[tuple[int, list[str], str]]:
+        """Data rows after the header, skipping empty ones; the first ``start`` are skipped.
+        A CSV row with more or fewer cells than the header has a problem, never a shift; an
+        XLSX row may be shorter (its empty cells at the end are not stored)."""
         width = len(self.headers)
         seen = 0
-        for number, cells in enumerate(raw_rows(self.path, self.extension), start=1):
-            if number <= self.header_row or not any(cells):
+        for number, (line, cells, problem) in enumerate(self._records(width), start=1):
+            if number <= self.header_row or not (problem or any(cells)):
                 continue
             seen += 1
             if seen <= start:
                 continue
-            if len(cells) < width:
-                cells = cells + [""] * (width - len(cells))
-            yield number, cells[:width]
+            if problem:
+                yield number, [""] * width, problem
+            elif len(cells) == width:
+                yield number, cells, ""
+            elif self.extension == ".xlsx" and not any(cells[width:]):
+                yield number, (cells + [""] * (width - len(cells)))[:width], ""
+            else:
+                yield number, [""] * width, self._shape_problem(line, len(cells), width)
 
-    def count_rows(self) -> int:
-        """How many data rows (for the progress bar); for a CSV a fast count of lines."""
+    def _shape_problem(self, line: int, cells: int, width: int) -> str:
+        values = {"cells": cells, "columns": width, "line": line}
+        if self.extension == ".xlsx":
+            return _("This row has values in %(cells)s cells but the header has only "
+                     "%(columns)s columns: give every value a column name.") % values  # fmt: skip
+        return (
+            _(
+                "Line %(line)s of the file has %(cells)s cells but the header has %(columns)s "
+                "columns: a value holding the separator must be quoted, and no cell may be missing."
+            )
+            % values
+        )
+
+    def count_lines(self) -> int:
+        """How many non-empty lines the file has after the header (for a CSV: compared with
+        the rows read, it tells of values over several lines); for an XLSX its rows."""
         if self.extension == ".xlsx":
             return sum(1 for _row in self.rows())
         lines = 0
-        last = b"\n"
         with self.path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last != b"\n":
-            lines += 1
+            for line in handle:
+                lines += bool(line.strip(b" \t\r\n,;"))  # empty rows are no rows
         return max(0, lines - self.header_row)

@@ -209,7 +209,12 @@ def import_upload(
     batch.file_path = str(path.relative_to(Path(settings.DATA_DIR)))
     batch.file_size = size
     batch.columns = columns
-    batch.mapping = {h: c for h, c in chosen.items() if h in columns}
+    mapping_now = {h: c for h, c in chosen.items() if h in columns}
+    if batch.mapping != mapping_now:
+        batch.checked_hash = ""  # checked with another mapping: the dry run must be run again
+        if batch.status == ImportBatch.Status.VALIDATED:
+            batch.status = ImportBatch.Status.UPLOADED
+    batch.mapping = mapping_now
     batch.channel, batch.owner, batch.duplicates = channel_obj, owner_obj, duplicates
     batch.created_by = user
     batch.save()
@@ -245,13 +250,16 @@ def import_configure(
     require_archive_admin(user)
     if batch.processed_rows or batch.status in FINISHED:
         raise ValidationError(_("This import has started; its mapping can no longer change."))
-    batch.mapping = clean_mapping(batch.kind, batch.columns, mapping)
+    mapping = clean_mapping(batch.kind, batch.columns, mapping)
+    if mapping != batch.mapping:
+        batch.checked_hash = ""  # the dry run must be run again
+        if batch.status == ImportBatch.Status.VALIDATED:
+            batch.status = ImportBatch.Status.UPLOADED
+    batch.mapping = mapping
     batch.channel = _channel(channel) if channel is not None else batch.channel
     batch.owner = _owner(owner) if owner is not None else batch.owner
     if duplicates is not None:
         batch.duplicates = _policy(duplicates)
-    if batch.status == ImportBatch.Status.VALIDATED:
-        batch.status = ImportBatch.Status.UPLOADED  # the dry run must be run again
     batch.save()
     if save_as.strip():
         mapping_save(user=user, name=save_as, kind=batch.kind, columns=batch.mapping)
@@ -376,6 +384,8 @@ def import_request_dry_run(*, user: User, batch: ImportBatch) -> ImportBatch:
 def import_request_run(*, user: User, batch: ImportBatch) -> ImportBatch:
     require_archive_admin(user)
     clean_mapping(batch.kind, batch.columns, batch.mapping)
+    if batch.checked_hash != batch.content_hash:
+        raise ValidationError(engine.NOT_CHECKED)
     return _queue(batch, ImportBatch.Status.IMPORTING, "import")
 
 
@@ -446,8 +456,10 @@ def _undo_start(user: User, batch: ImportBatch) -> ImportBatch:
             batch.error = ""
             batch.save(update_fields=["error", "updated_at"])
             return batch
-        if batch.status != ImportBatch.Status.DONE:
-            raise ValidationError(_("Only a finished import can be undone."))
+        if not batch.can_undo:
+            raise ValidationError(
+                _("Only an import that is finished or stopped part-way can be undone.")
+            )
         batch.status = ImportBatch.Status.UNDOING
         batch.undone_by = user
         batch.undo_rows = ImportRow.objects.filter(

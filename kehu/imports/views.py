@@ -83,7 +83,7 @@ def _mapping_rows(batch: ImportBatch) -> list[dict[str, Any]]:
     samples: list[list[str]] = []
     try:
         table = open_table(batch)
-        samples = [cells for _number, cells in islice(table.rows(), PREVIEW_ROWS)]
+        samples = [cells for _number, cells, _problem in islice(table.rows(), PREVIEW_ROWS)]
     except (ValidationError, OSError):
         pass
     lines = []

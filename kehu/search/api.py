@@ -35,10 +35,20 @@ class SearchHitOut(Schema):
     url: str
 
 
+class SearchRecordOut(Schema):
+    kind: str  # order, case, opportunity
+    number: str
+    title: str
+    customer: str
+    url: str
+
+
 class SearchOut(Schema):
     query: str
     results: list[SearchHitOut]
     more: bool
+    narrow: bool  # one character with more matches than shown: type more to narrow
+    records: list[SearchRecordOut]  # the order, case or opportunity a number names
 
 
 RANKS = ("exact", "exact_pinyin", "prefix", "substring")
@@ -66,9 +76,21 @@ def _hit(hit: Hit) -> SearchHitOut:
 
 @router.get("/search", response={200: SearchOut, **ERROR_RESPONSES}, summary="Search customers")
 def search(request: AuthenticatedRequest, params: Query[SearchIn]) -> SearchOut:
-    """Find customers by Chinese name or company (any part, two characters are enough), pinyin
-    (zhangwei, zw, 张w), phone (whole or the last 4+ digits), e-mail, ID number or credit code
-    (exact), tag or searchable custom field. Best matches first; for a sales rep their own
-    customers first. ``limit`` is 1–50."""
+    """Find customers by Chinese name or company (any part; one character finds names holding
+    it, with ``narrow`` when there are more than shown), pinyin (zhangwei, zw, 张w, 曾w), phone
+    (whole, the last 4+ digits or the first 7+), e-mail, ID number or credit code (exact), tag
+    or searchable custom field; and the order (SO000000123), case (SR-000123) or opportunity
+    (OP-000123) a number names, in ``records``. Best matches first; for a sales rep their own
+    customers first. Only what the caller may see. ``limit`` is 1–50."""
     result = customer_search(user=request.user, q=params.q, limit=params.limit)
-    return SearchOut(query=result.query, results=[_hit(h) for h in result.hits], more=result.more)
+    return SearchOut(
+        query=result.query,
+        results=[_hit(h) for h in result.hits],
+        more=result.more,
+        narrow=result.narrow,
+        records=[
+            SearchRecordOut(kind=r.kind, number=r.number, title=r.title, customer=r.customer,
+                            url=r.url)
+            for r in result.records
+        ],
+    )  # fmt: skip

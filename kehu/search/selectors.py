@@ -9,11 +9,13 @@ counted, whatever the index says.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, User
 from kehu.core.access import Scope, managed_team_ids, policy_for
@@ -55,6 +57,8 @@ class SearchResult:
     query: str
     hits: list[Hit]
     more: bool  # more matches than shown (never a count: it could hint at hidden customers)
+    narrow: bool = False  # one character with more matches than shown: "type more"
+    records: list["Record"] = field(default_factory=list)  # orders, cases, opportunities
 
 
 def _scope_sql(user: User) -> tuple[str, list[Any]]:
@@ -136,8 +140,11 @@ def _matches_text(plan: Plan, customer: Customer) -> bool:
 
 def _matched_detail(hit: Hit, plan: Plan, query: str) -> str:
     if hit.source in (SearchTerm.Source.PHONE, SearchTerm.Source.CONTACT_PHONE):
+        prefixes = tuple(p.prefix for p in plan.probes if p.prefix.startswith("T"))
         for phone in hit.customer.phones.all():
-            if phone_term(phone.number).startswith(plan.probes[-1].prefix):
+            if phone_term(phone.number).startswith(prefixes) or (
+                plan.phone_prefix and phone.number.startswith(plan.phone_prefix)
+            ):
                 return _masked(phone.number)
     if hit.source == SearchTerm.Source.CONTACT:
         for contact in hit.customer.contacts.all():
@@ -161,12 +168,12 @@ def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
     limit = max(1, min(limit, MAX_RESULTS))
     plan = plan_query(q[:100], hash_of=lookup_hash)
     if not plan.probes:
-        return SearchResult(query=q, hits=[], more=False)
-    if len(plan.text) == 1:
-        # One character: names that start with it only (a surname), never substrings.
-        plan.probes = [p for p in plan.probes if not p.inner]
+        return SearchResult(query=q, hits=[], more=False, records=records_for(user=user, q=q))
+    records = records_for(user=user, q=q)
     scope, params = _scope_sql(user)
     rows = _scan(plan.probes, scope, params, SCAN_LIMIT)
+    if plan.phone_prefix:
+        rows += _scan_phone_prefix(plan, SCAN_LIMIT)
     own_rows: list[tuple[Any, ...]] = []
     if scope:
         # A rep's own customers first, even where a range holds more than SCAN_LIMIT matches.
@@ -177,7 +184,7 @@ def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
         if customer_id not in best or key < best[customer_id]:
             best[customer_id] = key
     if not best:
-        return SearchResult(query=q, hits=[], more=False)
+        return SearchResult(query=q, hits=[], more=False, records=records)
     # Rank before reading customers: read one more than shown (to tell whether there is more),
     # or a few more for a mixed query, whose Han characters are checked against the names.
     read = limit * 3 if plan.must_contain else limit + 1
@@ -220,4 +227,83 @@ def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
         own_phones = [p.number for p in hit.customer.phones.all() if not p.contact_id]
         hit.phones = [_masked(number) for number in own_phones[:2]]
         hit.matched = _matched_detail(hit, plan, q)
-    return SearchResult(query=q, hits=hits[:limit], more=len(hits) > limit)
+    more = len(hits) > limit
+    return SearchResult(
+        query=q, hits=hits[:limit], more=more, narrow=more and len(plan.text) == 1,
+        records=records,
+    )  # fmt: skip
+
+
+def _scan_phone_prefix(plan: Plan, limit: int) -> list[tuple[Any, ...]]:
+    """Rows as ``_scan``'s for the phones starting with the query's digits (7 or more): a range
+    of the phone table's index. Not narrowed to a rep's scope here (a 7-digit prefix names a
+    handful of numbers): the customers are read through ``customers_visible_to`` anyway."""
+    number = len(plan.probes)
+    plan.probes.append(Probe("N" + plan.phone_prefix))
+    found = (
+        Phone.objects.filter(number__gte=plan.phone_prefix, number__lt=plan.phone_prefix + TOP)
+        .order_by("number")
+        .values_list("number", "customer_id", "contact_id")[:limit]
+    )
+    return [
+        (number, "N" + phone, customer_id,
+         SearchTerm.Source.PHONE if contact_id is None else SearchTerm.Source.CONTACT_PHONE, None)
+        for phone, customer_id, contact_id in found
+    ]  # fmt: skip
+
+
+# --- order, case and opportunity numbers -------------------------------------------------------
+
+_RECORD_NUMBER = re.compile(r"^(SO|SR|OP)-?0*(\d{1,12})$")
+
+
+@dataclass
+class Record:
+    """An order, case or opportunity a query names by its number."""
+
+    kind: str  # order, case, opportunity
+    label: str  # the kind, translated
+    number: str
+    title: str
+    customer: str
+    url: str
+
+
+def record_numbers(q: str) -> list[tuple[str, int]]:
+    """(prefix, number) when ``q`` is shaped like an order (SO000000123), case (SR-000123) or
+    opportunity (OP-000123) number, with or without the dash and leading zeros."""
+    match = _RECORD_NUMBER.match(normalize_number(q))
+    return [(match[1], int(match[2]))] if match else []
+
+
+def normalize_number(q: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", q).split()).upper()
+
+
+def records_for(*, user: Any, q: str) -> list[Record]:
+    """The order, case or opportunity ``q`` names by number, if ``user`` may see it."""
+    from kehu.sales.selectors import opportunities_visible_to, orders_visible_to
+    from kehu.service.selectors import cases_visible_to
+
+    found: list[Record] = []
+    for prefix, value in record_numbers(q):
+        if prefix == "SO":
+            for order in (
+                orders_visible_to(user).filter(number=f"SO{value:09d}").select_related("customer")
+            ):
+                found.append(Record("order", str(_("Order")), order.number,
+                                    f"{order.total_amount} {order.currency}", order.customer.name,
+                                    order.get_absolute_url()))  # fmt: skip
+        elif prefix == "SR":
+            for case in cases_visible_to(user).filter(pk=value).select_related("customer"):
+                found.append(Record("case", str(_("Case")), case.number, case.subject,
+                                    case.customer.name, case.get_absolute_url()))  # fmt: skip
+        else:
+            for opportunity in (
+                opportunities_visible_to(user).filter(pk=value).select_related("customer")
+            ):
+                found.append(Record("opportunity", str(_("Opportunity")),
+                                    f"OP-{opportunity.pk:06d}", opportunity.name,
+                                    opportunity.customer.name,
+                                    opportunity.get_absolute_url()))  # fmt: skip
+    return found

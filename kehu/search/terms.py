@@ -10,10 +10,11 @@ each later position (a prefix scan there is a substring match):
 ===== ======================================== =========================================
  ns    holds                                    e.g. for 张伟明 / 13812345678
 ===== ======================================== =========================================
- A a   name (customer or contact), suffixes     A张伟明, a伟明
+ A a   name (customer or contact), suffixes     A张伟明, a伟明, a明
  P p   full pinyin from each syllable           Pzhangweiming, pweiming, pming
  J j   initials from each syllable              Jzwm, jwm
- T     phone digits reversed (national part)    T87654321831
+ T     phone digits reversed (national part)    T87654321831 (7+ digits typed: also
+                                                the start of numbers, from the phone table)
  #     keyed hash of an e-mail / ID / credit    #3f9a…
  G     tag                                      GVIP
  F     searchable custom field value            F红酒
@@ -25,14 +26,17 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice, product
 
-from kehu.core.pinyin import has_han, is_han, syllables
+from kehu.core.pinyin import has_han, is_han, readings, syllables
 
 # Longest text kept after the namespace. Longer queries match on their first characters and
 # are checked against the name afterwards.
 TERM_TEXT = 24
 HASH_TEXT = 40
-MIN_INNER = 2  # a one-character substring would match a fifth of the archive
+MIN_INNER = 2  # a one-letter pinyin substring would match much of the archive
+PHONE_PREFIX_DIGITS = 7  # fewer digits are the end of a number only
+MAX_READINGS = 8  # readings of a mixed query's Han characters tried (heteronyms: 曾 ceng/zeng)
 # Legal forms at the end of company names: nobody searches for "有限公司" inside a name, so no
 # substring terms start inside them (the whole name is still a prefix term).
 LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
@@ -62,9 +66,9 @@ def name_terms(name: str, *, person: bool) -> frozenset[str]:
         return frozenset()
     terms = {"A" + norm[:TERM_TEXT]}
     core = _core_length(norm)
+    # Every later position, the last character too: one character (伟) finds given names.
     for i in range(1, core):
-        if len(norm) - i >= MIN_INNER:
-            terms.add("a" + norm[i : i + TERM_TEXT])
+        terms.add("a" + norm[i : i + TERM_TEXT])
     sounds = syllables(name, person=person)
     if sounds:
         initials = "".join(s[0] for s in sounds)
@@ -160,6 +164,7 @@ class Plan:
     text: str  # the normalised query
     must_contain: str = ""  # Han characters a mixed query (张w) requires in the name
     exact_only: bool = False
+    phone_prefix: str = ""  # the start of phone numbers (E.164) a query of 7+ digits matches
 
 
 _DIGITS = re.compile(r"[\d\s+\-().]+")
@@ -184,6 +189,7 @@ def plan_query(q: str, *, hash_of: Callable[[str], str]) -> Plan:
         probes = []
         if len(digits) == 18 or len(digits) == 15:
             probes.append(Probe(exact_term(hash_of(digits))))  # an ID number
+        phone_prefix = ""
         if len(digits) >= 4:
             national = digits[2:] if raw.lstrip().startswith(("+86", "0086")) else digits
             if national.startswith("0086"):
@@ -191,26 +197,31 @@ def plan_query(q: str, *, hash_of: Callable[[str], str]) -> Plan:
             if national.startswith("0") and len(national) >= 10:
                 national = national[1:]  # 010-12345678: trunk prefix
             probes.append(Probe("T" + national[::-1]))
-        return Plan(probes, text)
+            if len(digits) >= PHONE_PREFIX_DIGITS:
+                phone_prefix = "+86" + national.removeprefix("0")
+        return Plan(probes, text, phone_prefix=phone_prefix)
     probes = [Probe("G" + text[:TERM_TEXT]), Probe("F" + text[:TERM_TEXT])]
     han = has_han(text)
     latin = any("a" <= char <= "z" for char in text)
     if han and latin:
-        # 张w: the pinyin of the Han characters followed by the letters, e.g. zhangw / zw.
-        sounds = iter(syllables("".join(c for c in text if is_han(c))))
-        full = "".join(next(sounds, "") if is_han(c) else c for c in text)
-        sounds = iter(syllables("".join(c for c in text if is_han(c))))
-        initials = "".join(next(sounds, "?")[0] if is_han(c) else c for c in text)
+        # 张w: the pinyin of the Han characters followed by the letters, e.g. zhangw / zw, for
+        # every reading of the characters (曾w: zengw as a surname, cengw otherwise).
         must = "".join(c for c in text if is_han(c))
-        probes += [Probe("A" + text[:TERM_TEXT]), Probe("P" + full[:TERM_TEXT])]
-        if len(initials) <= len(text):
-            probes.append(Probe("J" + initials[:TERM_TEXT]))
-        probes += [Probe("p" + full[:TERM_TEXT], inner=True)]
-        return Plan(probes, text, must_contain=must)
+        probes.append(Probe("A" + text[:TERM_TEXT]))
+        choices = [readings(c) or ("",) if is_han(c) else (c,) for c in text]
+        for sounds in islice(product(*choices), MAX_READINGS):
+            full = "".join(sounds)
+            initials = "".join(sound[:1] for sound in sounds)
+            probes += [
+                Probe("P" + full[:TERM_TEXT]),
+                Probe("J" + initials[:TERM_TEXT]),
+                Probe("p" + full[:TERM_TEXT], inner=True),
+            ]
+        return Plan(list(dict.fromkeys(probes)), text, must_contain=must)
     probes.append(Probe("A" + text[:TERM_TEXT]))
     if latin:
         probes += [Probe("J" + text[:TERM_TEXT]), Probe("P" + text[:TERM_TEXT])]
-    if len(text) >= MIN_INNER:
+    if len(text) >= MIN_INNER or han:  # one Han character: given names too
         probes.append(Probe("a" + text[:TERM_TEXT], inner=True))
         if latin:
             probes += [

@@ -1,7 +1,7 @@
 """The search box in the top bar: results as you type (htmx), and a page without JavaScript."""
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -13,6 +13,8 @@ from kehu.search.selectors import customer_search
 def search(request: AuthenticatedRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     result = customer_search(user=request.user, q=q, limit=10 if _is_htmx(request) else 50)
+    if len(result.records) == 1 and not _is_htmx(request):
+        return redirect(result.records[0].url)  # a number names one order, case or opportunity
     template = "search/partials/search_results.html" if _is_htmx(request) else "search/search.html"
     response = render(request, template, {"q": q, "result": result})
     patch_vary_headers(response, ["HX-Request"])

@@ -82,11 +82,12 @@ def test_a_character_outside_the_charset_is_named(value, position, char):
     ]
 
 
-def test_a_wrong_check_character_names_the_expected_one():
+def test_a_wrong_check_character_names_the_mismatch_without_guessing_a_replacement():
     error = error_of("91350100M000100Y44")
     assert error.code == "credit_code_check_char"
     assert english(error) == [
-        "The last character of the credit code should be 3; please check the code for a typo."
+        "The last character of the credit code does not match the other 17: one of the 18 "
+        "characters is mistyped. Compare the whole code with the business licence."
     ]
 
 

@@ -45,6 +45,7 @@ def imported(archivist):
     batch = services.import_upload(
         user=archivist, upload=io.BytesIO(CONTENT), name="list.csv", duplicates="overwrite"
     )
+    services.import_dry_run(batch_id=batch.pk)
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.created_count, batch.updated_count) == (4, 1)
     # Something was attached to 王芳 since: she is archived, not deleted.
@@ -209,7 +210,7 @@ def test_a_small_import_is_undone_in_the_request(client, archivist, imported):
     assert_fully_undone(batch, existing)
     again = client.post(f"/api/v1/imports/{batch.pk}/undo")
     assert again.status_code == 422
-    assert "Only a finished import can be undone." in str(again.json())
+    assert "Only an import that is finished or stopped part-way can be undone." in str(again.json())
 
 
 def test_only_archive_administrators_undo(client, rep, imported, queued):
@@ -250,6 +251,7 @@ def test_uploading_an_imported_file_again_warns_and_links_the_earlier_import(cli
 
     first = upload()
     assert first["earlier_import_id"] is None
+    services.import_dry_run(batch_id=first["id"])
     services.import_run(batch_id=first["id"])
     second = upload()
     assert second["id"] != first["id"]

@@ -18,7 +18,7 @@ from kehu.imports.models import ImportBatch
 
 
 class Command(BaseCommand):
-    help = "Import customers from a CSV or XLSX file (dry run first with --dry-run)."
+    help = "Import customers from a CSV or XLSX file after its dry run (--dry-run: only that)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
@@ -76,11 +76,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Import #{batch.pk}: {', '.join(f'{h} → {c}' for h, c in batch.mapping.items())}"
         )
-        if options["dry_run"]:
+        checked = batch.checked_hash == batch.content_hash
+        if options["dry_run"] or not checked:
+            # An import starts only after a dry run of the same file passed.
             batch = services.import_dry_run(batch_id=batch.pk, progress=progress)
             self.stdout.write("")
             self._summary(batch, dry=True)
-        else:
+        if not options["dry_run"] and batch.status != ImportBatch.Status.FAILED:
             batch = services.import_run(batch_id=batch.pk, progress=progress)
             self.stdout.write("")
             self._summary(batch, dry=False)
