@@ -187,6 +187,31 @@ def value_filter_q(filters: ValueFilters) -> Q:
     return q
 
 
+VALUE_FIELDS = {  # CustomerFilters field → ValueFilters field
+    "value_tier": "tier",
+    "value_segment": "segment",
+    "p_alive_min": "p_alive_min",
+    "p_alive_max": "p_alive_max",
+    "clv_min": "clv_min",
+    "clv_max": "clv_max",
+    "last_purchase_from": "last_purchase_from",
+    "last_purchase_to": "last_purchase_to",
+}
+
+
+def customer_filters_value_q(filters: Any) -> Q:
+    """The customer list's and segments' value conditions (``CustomerFilters.value_*`` …)
+    as a condition on customers; raise ``ValidationError`` if one cannot be read."""
+    given = {
+        name: str(getattr(filters, field) or "")
+        for field, name in VALUE_FIELDS.items()
+        if getattr(filters, field, "") not in (None, "")
+    }
+    if not given:
+        return Q()
+    return value_filter_q(value_filters_from(given))
+
+
 def value_customers(*, user: Any, filters: ValueFilters) -> QuerySet[Customer]:
     """The live customers ``user`` may see that match ``filters``, by revenue rank."""
     require_viewer(user)
