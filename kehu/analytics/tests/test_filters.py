@@ -41,9 +41,10 @@ def test_list_filters_by_tier_segment_p_alive_clv_and_last_purchase(archivist, r
     threshold = str(values["王芳"].clv_12)
     found = customer_list(user=archivist, filters=CustomerFilters(clv_min=threshold))
     assert names(found) == ["王芳"]
-    low = min(v.p_alive for v in values.values())
+    p_alive = {name: float(v.p_alive or 0) for name, v in values.items()}
+    low = min(p_alive.values())
     found = customer_list(user=archivist, filters=CustomerFilters(p_alive_max=str(low)))
-    assert all(values[n].p_alive <= low for n in names(found))
+    assert all(p_alive[n] <= low for n in names(found))
     assert names(found)
 
 
