@@ -74,23 +74,30 @@ def _bgnbd_terms(
     x: Array,
     t_x: Array,
     T: Array,  # noqa: N803
+    by_x: tuple[Array, NDArray[np.intp]] | None = None,
 ) -> tuple[Array, Array]:
-    """Per-customer log-likelihood and its gradient by the log-parameters (n × 4)."""
+    """Per-customer log-likelihood and its gradient by the log-parameters (n × 4).
+
+    ``by_x`` (the distinct repeat counts and each customer's index into them) lets the gamma
+    functions, which depend on ``x`` alone, be computed once per distinct count."""
     r, alpha, a, b = np.exp(params)
+    ux, xi = by_x if by_x is not None else np.unique(x, return_inverse=True)
+    g_rx, g_bx, g_abx = gammaln(r + ux)[xi], gammaln(b + ux)[xi], gammaln(a + b + ux)[xi]
+    d_rx, d_bx, d_abx = digamma(r + ux)[xi], digamma(b + ux)[xi], digamma(a + b + ux)[xi]
     repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
+    log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+    a1 = g_rx - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + g_bx - gammaln(b) - g_abx
+    a3 = -(r + x) * log_at
     bx1 = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_atx, -np.inf)
     tail = np.logaddexp(a3, a4)
     w3 = np.exp(a3 - tail)
     w4 = np.exp(a4 - tail)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha)
-    d_r += -w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / bx1
+    d_r = d_rx - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_a = digamma(a + b) - d_abx + w4 / a
+    d_b = digamma(a + b) + d_bx - digamma(b) - d_abx - w4 / bx1
     gradient = np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
     return a1 + a2 + tail, gradient
 
@@ -106,10 +113,18 @@ def bgnbd_log_likelihood(
 
 
 def _compress(*columns: Array) -> tuple[list[Array], Array]:
-    """Identical customers once, with a weight: the likelihood then costs per distinct row."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+    """Identical customers once, with a weight: the likelihood then costs per distinct row.
+    (A lexsort and a diff: several times faster than ``np.unique(axis=0)``.)"""
+    order = np.lexsort(columns[::-1])
+    ordered = [np.asarray(column)[order] for column in columns]
+    changed = np.zeros(len(order), bool)
+    if len(order):
+        changed[0] = True
+    for column in ordered:
+        changed[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(changed)
+    counts = np.diff(np.append(starts, len(order))).astype(np.float64)
+    return [column[starts] for column in ordered], counts
 
 
 def bgnbd_fit(x: Array, t_x: Array, T: Array) -> BGNBD:  # noqa: N803
@@ -121,9 +136,10 @@ def bgnbd_fit(x: Array, t_x: Array, T: Array) -> BGNBD:  # noqa: N803
         np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float)
     )
     scale = float(weight.sum())
+    by_x = np.unique(x, return_inverse=True)
 
     def objective(params: Array) -> tuple[float, Array]:
-        ll, gradient = _bgnbd_terms(params, x, t_x, T)
+        ll, gradient = _bgnbd_terms(params, x, t_x, T, by_x)
         return -float(weight @ ll) / scale, -(weight @ gradient) / scale
 
     result = minimize(objective, np.zeros(4), jac=True, method="L-BFGS-B", bounds=[LOG_BOUNDS] * 4)
