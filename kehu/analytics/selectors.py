@@ -295,10 +295,12 @@ def top_list(*, user: Any, kind: str) -> list[Customer]:
         "disagreement": ValueFilters(disagreement=True),
     }[kind]
     customers = value_customers(user=user, filters=filters)
+    # by the change in money, not in per cent (a small base makes any rise look huge)
+    change = F("value__spend_365") - F("value__spend_prev_365")
     if kind == "growth":
-        customers = customers.order_by("-value__change_365", "value__revenue_rank")
+        customers = customers.order_by(change.desc(), "value__revenue_rank")
     elif kind == "decline":
-        customers = customers.order_by("value__change_365", "value__revenue_rank")
+        customers = customers.order_by(change.asc(), "value__revenue_rank")
     return list(customers[:LIST_SIZE])
 
 

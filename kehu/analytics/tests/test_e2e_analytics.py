@@ -113,7 +113,6 @@ def test_archivist_reads_customer_value(open_page, locale: str, suffix: str) -> 
     card = page.get_by_test_id("value-card")
     expect(card.get_by_test_id("value-tier")).to_be_visible()
     expect(card.get_by_test_id("value-sparkline")).to_be_visible()
-    card.scroll_into_view_if_needed()
     screenshot(page, f"analytics-value-card-{suffix}")
 
 

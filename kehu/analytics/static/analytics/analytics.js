@@ -15,7 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
       tooltip: { trigger: "axis", valueFormatter: pct },
       grid: { left: 40, right: 20, top: 20, bottom: 30, containLabel: true },
       xAxis: { type: "value", min: 0, max: 100, name: chart.names.customers, nameLocation: "middle", nameGap: 28, axisLabel: { formatter: "{value}%" } },
-      yAxis: { type: "value", min: 0, max: 100, name: chart.names.revenue, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: [{
         name: chart.names.revenue, type: "line", showSymbol: false, data: points, areaStyle: { opacity: 0.12 },
         itemStyle: { color: "#1d4ed8" },
@@ -34,8 +34,8 @@ document.addEventListener("DOMContentLoaded", () => {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 40, right: 20, top: 20, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: labels, axisLabel: { rotate: 35 } },
-      yAxis: { type: "value", name: chart.names.clv },
-      series: [{ type: "bar", data: chart.clv.counts, itemStyle: { color: "#047857" } }],
+      yAxis: { type: "value" },
+      series: [{ name: chart.names.clv, type: "bar", data: chart.clv.counts, itemStyle: { color: "#047857" } }],
     });
     clv.on("click", (e) => {
       const i = e.dataIndex;
