@@ -107,7 +107,10 @@ def analytics_refresh(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def analytics_run_status(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(user=request.user, run_id=run_id)
-    return render(request, "analytics/partials/run_status.html", {"latest": run})
+    response = render(request, "analytics/partials/run_status.html", {"latest": run})
+    if run.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the page reloads with the new figures
+    return response
 
 
 @require_POST
