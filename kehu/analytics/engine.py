@@ -191,6 +191,12 @@ def histogram(values: Floats, bins: int = 20) -> dict[str, list[float]]:
     }
 
 
+def _first(ids: Ints, key: Numbers, where: NDArray[np.bool_], count: int = 50) -> list[int]:
+    """Up to ``count`` ids where ``where`` holds, by ascending ``key``."""
+    chosen = np.flatnonzero(where)
+    return [int(i) for i in ids[chosen[np.argsort(key[chosen], kind="stable")][:count]]]
+
+
 def _groups(names: tuple[str, ...], group: Ints, revenue: Floats) -> dict[str, dict[str, Any]]:
     counts = np.bincount(group, minlength=len(names))
     sums = np.bincount(group, weights=revenue, minlength=len(names))
@@ -374,6 +380,7 @@ def compute(purchases: Purchases, *, today: date, config: Config) -> Result:
         "change_365": _change(spend_365, spend_prev_365),
     }
     total_orders = int(order_count.sum())
+    delta_365 = spend_365 - spend_prev_365
     clv_known = clv[12][np.isfinite(clv[12])]
     summary = {
         "as_of": today.isoformat(),
@@ -402,5 +409,12 @@ def compute(purchases: Purchases, *, today: date, config: Config) -> Result:
         "segments": _groups(SEGMENTS, segment, revenue),
         "tiers": _groups(TIERS, tier, revenue),
         "churn_risk": int(churn_risk.sum()),
+        # the first customers of the headline lists, so whole-archive pages read a few rows
+        "lists": {
+            "churn": _first(customer_id, rank, churn_risk),
+            # growth needs spend in the year before (the change in % is defined), as the list
+            "growth": _first(customer_id, -delta_365, (delta_365 > 0) & (spend_prev_365 > 0)),
+            "decline": _first(customer_id, delta_365, delta_365 < 0),
+        },
     }
     return Result(columns=columns, summary=summary)

@@ -286,8 +286,9 @@ def tier_counts(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
 LIST_SIZE = 10
 
 
-def top_list(*, user: Any, kind: str) -> list[Customer]:
-    """The first customers of a headline list: churn risk, growth, decline, disagreements."""
+def top_list(*, user: Any, kind: str, run: AnalyticsRun | None = None) -> list[Customer]:
+    """The first customers of a headline list: churn risk, growth, decline, disagreements.
+    For whole-archive viewers the refresh kept the candidates (``summary["lists"]``)."""
     filters = {
         "churn": ValueFilters(churn_risk=True),
         "growth": ValueFilters(trend="growth"),
@@ -295,6 +296,9 @@ def top_list(*, user: Any, kind: str) -> list[Customer]:
         "disagreement": ValueFilters(disagreement=True),
     }[kind]
     customers = value_customers(user=user, filters=filters)
+    stored = (run.summary.get("lists", {}) if run is not None else {}).get(kind)
+    if stored is not None and sees_whole_archive(user):
+        customers = customers.filter(pk__in=stored)
     # by the change in money, not in per cent (a small base makes any rise look huge)
     change = F("value__spend_365") - F("value__spend_prev_365")
     if kind == "growth":

@@ -183,3 +183,18 @@ def test_api_accept_grades(client, rep, other_rep, refreshed):
     client.force_login(rep)
     answer = client.post(ACCEPT, payload, content_type="application/json")
     assert answer.json() == {"changed": 1}
+
+
+def test_stored_headline_lists_match_the_query(archivist, refreshed, buy):
+    from kehu.analytics import selectors
+
+    run = selectors.run_latest_done()
+    assert run is not None
+    assert set(run.summary["lists"]) == {"churn", "growth", "decline"}
+    for kind in ("churn", "growth", "decline"):
+        stored = selectors.top_list(user=archivist, kind=kind, run=run)
+        queried = selectors.top_list(user=archivist, kind=kind)
+        assert [c.pk for c in stored] == [c.pk for c in queried]
+    # 张伟 spent 500 in the last year against 100 the year before: the one growing customer
+    growth = selectors.top_list(user=archivist, kind="growth", run=run)
+    assert [c.name for c in growth] == ["张伟"]
