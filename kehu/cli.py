@@ -30,6 +30,7 @@ Data
                          Import customers from CSV or XLSX; re-run to resume an interrupted one
   dedup find [--threshold P]
                          Find likely duplicate customers for the review queue (Duplicates)
+  analytics refresh      Refresh customer value analytics now (also nightly and on the page)
 
 Roles: sales_rep, archive_admin, service_agent, marketer, leader, admin.
 Run 'kehu COMMAND --help' for a command's options; 'kehu help --commands' lists every command.

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kehu.dedup",
     "kehu.quality",
     "kehu.exports",
+    "kehu.analytics",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,16 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
+
+# Customer value analytics (kehu.analytics.config reads and checks these; README lists them).
+KEHU_ANALYTICS = {
+    "hour": env_int("KEHU_ANALYTICS_HOUR", 3),  # the nightly refresh, local time
+    "tier_cuts": env_str("KEHU_ANALYTICS_TIER_CUTS", "80,95"),  # % of revenue closing A, B
+    "rfm_thresholds": env_str("KEHU_ANALYTICS_RFM_THRESHOLDS", ""),  # "" = quintiles
+    "discount_rate": env_str("KEHU_ANALYTICS_DISCOUNT_RATE", "10"),  # % a year, for CLV
+    "churn_p_alive_below": env_str("KEHU_ANALYTICS_CHURN_P_ALIVE", "50"),  # %
+    "churn_min_m_score": env_int("KEHU_ANALYTICS_CHURN_M_SCORE", 4),
+}
 
 # --- Authentication, sessions -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

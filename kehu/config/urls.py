@@ -23,6 +23,7 @@ urlpatterns = [
     path("duplicates/", include("kehu.dedup.urls")),
     path("exports/", include("kehu.exports.urls")),
     path("imports/", include("kehu.imports.urls")),
+    path("analytics/", include("kehu.analytics.urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -217,6 +217,12 @@ ORDER_CHOICES = [
 ]
 
 
+VALUE_FILTERS = (
+    "value_tier", "value_segment", "p_alive_min", "p_alive_max", "clv_min", "clv_max",
+    "last_purchase_from", "last_purchase_to",
+)  # fmt: skip
+
+
 class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name"),
@@ -264,6 +270,26 @@ class CustomerFilterForm(forms.Form):
         label=_("Updated to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    # Customer value (kehu.analytics): computed by the nightly refresh.
+    value_tier = forms.ChoiceField(label=_("Value tier"), required=False)
+    value_segment = forms.ChoiceField(label=_("RFM segment"), required=False)
+    p_alive_min = forms.FloatField(
+        label=_("P(active) from"), required=False, min_value=0, max_value=1
+    )
+    p_alive_max = forms.FloatField(
+        label=_("P(active) to"), required=False, min_value=0, max_value=1
+    )
+    clv_min = forms.DecimalField(label=_("CLV from"), required=False)
+    clv_max = forms.DecimalField(label=_("CLV to"), required=False)
+    last_purchase_from = forms.DateField(
+        label=_("Last purchase from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_purchase_to = forms.DateField(
+        label=_("Last purchase to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
     # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).
     CUSTOM_PREFIX = "cf_"
 
@@ -276,6 +302,14 @@ class CustomerFilterForm(forms.Form):
         self.fields["channel"].choices = [  # type: ignore[attr-defined]
             ("", _("All channels")),
             *_channel_choices(list(Channel.objects.all())),
+        ]
+        from kehu.analytics.models import Segment as ValueSegment
+        from kehu.analytics.models import Tier
+
+        self.fields["value_tier"].choices = [("", _("All tiers")), *Tier.choices]  # type: ignore[attr-defined]
+        self.fields["value_segment"].choices = [  # type: ignore[attr-defined]
+            ("", _("All segments")),
+            *ValueSegment.choices,
         ]
 
     def filters(self) -> CustomerFilters:
@@ -302,6 +336,10 @@ class CustomerFilterForm(forms.Form):
             updated_from=data.get("updated_from"),
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
+            **{
+                name: "" if data.get(name) in (None, "") else str(data[name])
+                for name in VALUE_FILTERS
+            },
         )
 
     def custom_conditions(self) -> tuple[tuple[str, str], ...]:

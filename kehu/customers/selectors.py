@@ -112,6 +112,15 @@ class CustomerFilters:
     updated_to: date | None = None
     # Custom field conditions: (code, value); a multiple choice field matches if it holds it.
     custom: tuple[tuple[str, str], ...] = ()
+    # Customer value (kehu.analytics), as given; checked by kehu.analytics.selectors.
+    value_tier: str = ""
+    value_segment: str = ""
+    p_alive_min: str = ""
+    p_alive_max: str = ""
+    clv_min: str = ""
+    clv_max: str = ""
+    last_purchase_from: str = ""
+    last_purchase_to: str = ""
 
 
 ORDERINGS = {
@@ -145,6 +154,9 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
     }
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
     queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
+    from kehu.analytics.selectors import customer_filters_value_q
+
+    queryset = queryset.filter(customer_filters_value_q(filters))
     if filters.q:
         from kehu.search.filters import search_filter_q
 

@@ -2,6 +2,7 @@
 sensitive ones are always masked here: only ``POST /customers/{id}/reveal`` gives clear text."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -58,6 +59,14 @@ class CustomerFilterIn(Schema):
     custom: list[str] = Field(
         [], description="Custom field conditions `code=value` (repeat for several)."
     )
+    value_tier: str = Field("", description="Value tier A, B or C (customer value analytics).")
+    value_segment: str = Field("", description="RFM segment code, e.g. `important_win_back`.")
+    p_alive_min: float | None = Field(None, ge=0, le=1)
+    p_alive_max: float | None = Field(None, ge=0, le=1)
+    clv_min: Decimal | None = None
+    clv_max: Decimal | None = None
+    last_purchase_from: date | None = None
+    last_purchase_to: date | None = None
 
 
 class CustomerItem(Schema):

@@ -1,0 +1,328 @@
+"""Reads of the analytics app, always within the viewer's scope: a rep sees the figures of the
+customers the rep may see, and only roles that see the whole archive get its summaries."""
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from kehu.analytics.models import AnalyticsRun, CustomerValue, Segment, Tier
+from kehu.core.access import Scope, can_administer_archive, policy_for
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customers_visible_to
+
+
+def require_refresher(user: Any) -> None:
+    """Archive administrators and admins start refreshes."""
+    if not can_administer_archive(user):
+        raise PermissionDenied(_("Only archive administrators may refresh the analytics."))
+
+
+def can_refresh(user: Any) -> bool:
+    return can_administer_archive(user)
+
+
+def sees_whole_archive(user: Any) -> bool:
+    return policy_for(user).view is Scope.ALL
+
+
+def require_viewer(user: Any) -> None:
+    if policy_for(user).view is Scope.NONE:
+        raise PermissionDenied(_("You may not see customer analytics."))
+
+
+def run_latest_done() -> AnalyticsRun | None:
+    return AnalyticsRun.objects.filter(status=AnalyticsRun.Status.DONE).order_by("-id").first()
+
+
+def run_latest() -> AnalyticsRun | None:
+    return AnalyticsRun.objects.order_by("-id").first()
+
+
+def run_get(*, user: Any, run_id: int) -> AnalyticsRun:
+    require_refresher(user)
+    run = AnalyticsRun.objects.filter(pk=run_id).first()
+    if run is None:
+        from django.http import Http404
+
+        raise Http404
+    return run
+
+
+def value_for_customer(*, user: Any, customer_id: int) -> CustomerValue | None:
+    """A customer's figures if ``user`` may see the customer (else ``Http404``), or None when
+    the customer has no purchases (or no refresh ran yet)."""
+    from django.http import Http404
+
+    if not customers_visible_to(user).filter(pk=customer_id).exists():
+        raise Http404
+    return CustomerValue.objects.filter(customer_id=customer_id).first()
+
+
+# --- filters: the drill-down lists, the customer list and segments share them ---------------
+
+
+@dataclass(frozen=True)
+class ValueFilters:
+    tier: str = ""
+    segment: str = ""
+    p_alive_min: float | None = None  # probability, 0–1
+    p_alive_max: float | None = None
+    clv_min: Decimal | None = None
+    clv_max: Decimal | None = None
+    last_purchase_from: date | None = None
+    last_purchase_to: date | None = None
+    churn_risk: bool = False
+    trend: str = ""  # "growth" or "decline" over 365 days
+    disagreement: bool = False  # suggested grade differs from the assigned one (not 特殊)
+    rank_max: int | None = None  # the first customers by revenue (the top 20% of the Pareto)
+
+    def is_empty(self) -> bool:
+        return self == ValueFilters()
+
+
+TRENDS = ("growth", "decline")
+
+
+def value_filters_from(data: Any) -> ValueFilters:
+    """Read filters from a query dict or mapping; raise ``ValidationError`` naming bad ones."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+
+    def text(name: str) -> str:
+        return str(data.get(name) or "").strip()
+
+    if tier := text("tier"):
+        if tier not in Tier.values:
+            errors["tier"] = [_("Choose a value tier.")]
+        values["tier"] = tier
+    if segment := text("segment"):
+        if segment not in Segment.values:
+            errors["segment"] = [_("Choose an RFM segment.")]
+        values["segment"] = segment
+    if trend := text("trend"):
+        if trend not in TRENDS:
+            errors["trend"] = [_("Choose growth or decline.")]
+        values["trend"] = trend
+    if raw := text("rank_max"):
+        if not raw.isdigit():
+            errors["rank_max"] = [_("Enter a whole number.")]
+        else:
+            values["rank_max"] = int(raw)
+    for name in ("p_alive_min", "p_alive_max"):
+        if raw := text(name):
+            try:
+                number = float(raw)
+            except ValueError:
+                number = -1.0
+            if not 0 <= number <= 1:
+                errors[name] = [_("Enter a probability between 0 and 1, e.g. 0.5.")]
+            values[name] = number
+    for name in ("clv_min", "clv_max"):
+        if raw := text(name):
+            try:
+                values[name] = Decimal(raw)
+                if not values[name].is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors[name] = [_("Enter an amount, e.g. 10000.")]
+    for name in ("last_purchase_from", "last_purchase_to"):
+        if raw := text(name):
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+    for name in ("churn_risk", "disagreement"):
+        if text(name) in {"1", "true", "on", "yes"}:
+            values[name] = True
+    if errors:
+        raise ValidationError(errors)
+    return ValueFilters(**values)
+
+
+def value_filters_query(filters: ValueFilters) -> dict[str, str]:
+    """The filters as query-string parameters (only those set)."""
+    params: dict[str, str] = {}
+    for item in fields(ValueFilters):
+        value = getattr(filters, item.name)
+        if value in (None, "", False):
+            continue
+        params[item.name] = "1" if value is True else str(value)
+    return params
+
+
+def value_filter_q(filters: ValueFilters) -> Q:
+    """The filters as a condition on customers (through their ``CustomerValue``)."""
+    if filters.is_empty():
+        return Q()
+    q = Q(value__isnull=False)
+    for name in ("tier", "segment"):
+        if getattr(filters, name):
+            q &= Q(**{f"value__{name}": getattr(filters, name)})
+    ranges = {
+        "p_alive__gte": filters.p_alive_min,
+        "p_alive__lte": filters.p_alive_max,
+        "clv_12__gte": filters.clv_min,
+        "clv_12__lte": filters.clv_max,
+        "last_purchase_on__gte": filters.last_purchase_from,
+        "last_purchase_on__lte": filters.last_purchase_to,
+    }
+    for lookup, value in ranges.items():
+        if value is not None:
+            q &= Q(**{f"value__{lookup}": value})
+    if filters.churn_risk:
+        q &= Q(value__churn_risk=True)
+    if filters.trend == "growth":
+        q &= Q(value__change_365__gt=0)
+    elif filters.trend == "decline":
+        q &= Q(value__change_365__lt=0)
+    if filters.rank_max is not None:
+        q &= Q(value__revenue_rank__lte=filters.rank_max)
+    if filters.disagreement:
+        q &= ~Q(grade=Customer.Grade.SPECIAL) & ~Q(value__suggested_grade=F("grade"))
+    return q
+
+
+VALUE_FIELDS = {  # CustomerFilters field → ValueFilters field
+    "value_tier": "tier",
+    "value_segment": "segment",
+    "p_alive_min": "p_alive_min",
+    "p_alive_max": "p_alive_max",
+    "clv_min": "clv_min",
+    "clv_max": "clv_max",
+    "last_purchase_from": "last_purchase_from",
+    "last_purchase_to": "last_purchase_to",
+}
+
+
+def customer_filters_value_q(filters: Any) -> Q:
+    """The customer list's and segments' value conditions (``CustomerFilters.value_*`` …)
+    as a condition on customers; raise ``ValidationError`` if one cannot be read."""
+    given = {
+        name: str(getattr(filters, field) or "")
+        for field, name in VALUE_FIELDS.items()
+        if getattr(filters, field, "") not in (None, "")
+    }
+    if not given:
+        return Q()
+    return value_filter_q(value_filters_from(given))
+
+
+def value_customers(*, user: Any, filters: ValueFilters) -> QuerySet[Customer]:
+    """The live customers ``user`` may see that match ``filters``, by revenue rank."""
+    require_viewer(user)
+    return (
+        customers_visible_to(user)
+        .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+        .filter(value__isnull=False)
+        .filter(value_filter_q(filters))
+        .select_related("value", "owner")
+        .order_by("value__revenue_rank")
+    )
+
+
+def values_visible_to(user: Any) -> QuerySet[CustomerValue]:
+    return CustomerValue.objects.filter(
+        customer__in=customers_visible_to(user).exclude(
+            status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED]
+        )
+    )
+
+
+def segment_grid(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
+    """Customers and revenue per RFM segment, in the viewer's scope (read from the refresh's
+    summary for roles that see every customer)."""
+    require_viewer(user)
+    if run is not None and sees_whole_archive(user) and "segments" in run.summary:
+        stored = run.summary["segments"]
+    else:
+        stored = {
+            row["segment"]: {"count": row["count"], "revenue": float(row["revenue"] or 0)}
+            for row in values_visible_to(user)
+            .values("segment")
+            .annotate(count=Count("pk"), revenue=Sum("revenue"))
+            .order_by()
+        }
+    labels = dict(Segment.choices)
+    return [
+        {
+            "code": code,
+            "label": str(labels[code]),
+            "count": stored.get(code, {}).get("count", 0),
+            "revenue": round(stored.get(code, {}).get("revenue", 0.0), 2),
+        }
+        for code in Segment.values
+    ]
+
+
+def tier_counts(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
+    require_viewer(user)
+    if run is not None and sees_whole_archive(user) and "tiers" in run.summary:
+        stored = run.summary["tiers"]
+    else:
+        stored = {
+            row["tier"]: {"count": row["count"], "revenue": float(row["revenue"] or 0)}
+            for row in values_visible_to(user)
+            .values("tier")
+            .annotate(count=Count("pk"), revenue=Sum("revenue"))
+            .order_by()
+        }
+    labels = dict(Tier.choices)
+    return [
+        {
+            "code": code,
+            "label": str(labels[code]),
+            "count": stored.get(code, {}).get("count", 0),
+            "revenue": round(stored.get(code, {}).get("revenue", 0.0), 2),
+        }
+        for code in Tier.values
+    ]
+
+
+LIST_SIZE = 10
+
+
+def top_list(*, user: Any, kind: str, run: AnalyticsRun | None = None) -> list[Customer]:
+    """The first customers of a headline list: churn risk, growth, decline, disagreements.
+    For whole-archive viewers the refresh kept the candidates (``summary["lists"]``)."""
+    filters = {
+        "churn": ValueFilters(churn_risk=True),
+        "growth": ValueFilters(trend="growth"),
+        "decline": ValueFilters(trend="decline"),
+        "disagreement": ValueFilters(disagreement=True),
+    }[kind]
+    customers = value_customers(user=user, filters=filters)
+    stored = (run.summary.get("lists", {}) if run is not None else {}).get(kind)
+    if stored is not None and sees_whole_archive(user):
+        customers = customers.filter(pk__in=stored)
+    # by the change in money, not in per cent (a small base makes any rise look huge)
+    change = F("value__spend_365") - F("value__spend_prev_365")
+    if kind == "growth":
+        customers = customers.order_by(change.desc(), "value__revenue_rank")
+    elif kind == "decline":
+        customers = customers.order_by(change.asc(), "value__revenue_rank")
+    return list(customers[:LIST_SIZE])
+
+
+def monthly_spend(*, customer: Customer, today: date, months: int = 12) -> list[float]:
+    """The customer's spend per month over the last ``months`` months (orders not cancelled),
+    oldest first: the value card's sparkline. One indexed range read of one customer."""
+    from kehu.sales.models import Order
+
+    start = date(today.year, today.month, 1)
+    for _i in range(months - 1):
+        start = date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1)
+    totals = [0.0] * months
+    rows = (
+        Order.objects.filter(customer=customer, ordered_on__gte=start, ordered_on__lte=today)
+        .exclude(status=Order.Status.CANCELLED)
+        .values_list("ordered_on", "total_amount")
+    )
+    for ordered_on, amount in rows:
+        slot = (ordered_on.year - start.year) * 12 + ordered_on.month - start.month
+        totals[slot] += float(amount)
+    return [round(v, 2) for v in totals]
