@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from archive_pages import machine  # noqa: E402  (the sibling benchmark's helper)
+from archive_pages import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")

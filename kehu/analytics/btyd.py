@@ -35,7 +35,7 @@ class BGNBD:
     b: float
     log_likelihood: float
 
-    def p_alive(self, x: Array, t_x: Array, T: Array) -> Array:  # noqa: N803 (the paper's T)
+    def p_alive(self, x: Array, t_x: Array, T: Array) -> Array:
         """Probability that each customer is still active at age ``T``."""
         with np.errstate(over="ignore"):
             odds = (
@@ -50,7 +50,7 @@ class BGNBD:
         t: float,
         x: Array,
         t_x: Array,
-        T: Array,  # noqa: N803
+        T: Array,
     ) -> Array:
         """E[Y(t) | x, t_x, T]: each customer's expected purchases in the next ``t`` units
         (equation 10 of the 2005 paper)."""
@@ -73,7 +73,7 @@ def _bgnbd_terms(
     params: Array,
     x: Array,
     t_x: Array,
-    T: Array,  # noqa: N803
+    T: Array,
     by_x: tuple[Array, NDArray[np.intp]] | None = None,
 ) -> tuple[Array, Array]:
     """Per-customer log-likelihood and its gradient by the log-parameters (n × 4).
@@ -106,7 +106,7 @@ def bgnbd_log_likelihood(
     model: BGNBD,
     x: Array,
     t_x: Array,
-    T: Array,  # noqa: N803
+    T: Array,
 ) -> float:
     params = np.log([model.r, model.alpha, model.a, model.b])
     return float(_bgnbd_terms(params, x, t_x, T)[0].sum())
@@ -127,12 +127,12 @@ def _compress(*columns: Array) -> tuple[list[Array], Array]:
     return [column[starts] for column in ordered], counts
 
 
-def bgnbd_fit(x: Array, t_x: Array, T: Array) -> BGNBD:  # noqa: N803
+def bgnbd_fit(x: Array, t_x: Array, T: Array) -> BGNBD:
     """Maximum-likelihood BG/NBD parameters for these customers. Without repeat purchases the
     dropout process cannot be identified (``FitError``)."""
     if not np.any(np.asarray(x) > 0):
         raise FitError("no customer with repeat purchases")
-    (x, t_x, T), weight = _compress(  # noqa: N806
+    (x, t_x, T), weight = _compress(
         np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float)
     )
     scale = float(weight.sum())

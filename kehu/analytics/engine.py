@@ -103,7 +103,8 @@ def rfm_segments(r: Ints, f: Ints, m: Ints) -> Ints:
     low_r = (r <= r.mean()).astype(np.int64)
     low_f = (f <= f.mean()).astype(np.int64)
     low_m = (m <= m.mean()).astype(np.int64)
-    return low_m * 4 + low_f * 2 + low_r
+    segment: Ints = low_m * 4 + low_f * 2 + low_r
+    return segment
 
 
 def value_tiers(revenue: Floats, cuts: tuple[float, float]) -> tuple[Ints, Floats, Ints]:
@@ -225,7 +226,7 @@ def _by_unique(
     t_x: Floats,
     T: Floats,
     groups: Ints,
-    first: Ints,  # noqa: N803
+    first: Ints,
 ) -> Floats:
     """E[Y(t)] computed once per distinct (x, t_x, T) and spread back to the customers."""
     return model.expected_purchases(t, x[first], t_x[first], T[first])[groups]

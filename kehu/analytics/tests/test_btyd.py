@@ -44,7 +44,7 @@ def test_conditional_expectation_of_the_papers_example_customer(fitted):
 def test_p_alive_is_one_without_repeat_and_falls_with_silence(fitted):
     x = np.array([0.0, 5.0, 5.0])
     t_x = np.array([0.0, 38.0, 5.0])
-    T = np.array([38.86, 38.86, 38.86])  # noqa: N806
+    T = np.array([38.86, 38.86, 38.86])
     p = fitted.p_alive(x, t_x, T)
     assert p[0] == 1.0
     assert 0.85 < p[1] < 1.0
