@@ -87,9 +87,13 @@ def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
 
 
 def reminder_get_for_user(*, user: Any, reminder_id: int) -> Reminder:
-    """One of ``user``'s own reminders; anyone else's is a 404."""
+    """One of ``user``'s own reminders about a customer ``user`` still sees; else a 404 (a
+    customer handed to someone else takes its reminders along)."""
     reminder = (
-        Reminder.objects.filter(user=user, pk=reminder_id).select_related("interaction").first()
+        _reminders_of(user, open_only=False)
+        .filter(pk=reminder_id)
+        .select_related("interaction")
+        .first()
     )
     if reminder is None:
         raise Http404
@@ -106,13 +110,12 @@ BIRTHDAY_DAYS_AHEAD = 7
 # --- my day -----------------------------------------------------------------------------------
 
 
-def _reminders_of(user: Any) -> QuerySet[Reminder]:
+def _reminders_of(user: Any, *, open_only: bool = True) -> QuerySet[Reminder]:
     # Only about customers the user still sees: a customer handed over takes its reminders along.
-    return Reminder.objects.filter(
-        user=user,
-        done_at__isnull=True,
-        customer__in=customers_visible_to(user).values("pk"),
+    reminders = Reminder.objects.filter(
+        user=user, customer__in=customers_visible_to(user).values("pk")
     )
+    return reminders.filter(done_at__isnull=True) if open_only else reminders
 
 
 def _due_q(today: date) -> Q:
