@@ -91,3 +91,7 @@ from kehu.dedup.api import duplicates_router, merges_router  # noqa: E402
 
 api.add_router("/duplicates", duplicates_router)
 api.add_router("/merges", merges_router)
+
+from kehu.tasks.api import router as tasks_router  # noqa: E402
+
+api.add_router("/tasks", tasks_router)

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from kehu.core.navigation import nav_for
+from kehu.interactions.selectors import notifications_unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +17,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": SimpleLazyObject(lambda: nav_for(user)),
         "nav_section": match.namespace if match else "",
+        "unread_notifications": SimpleLazyObject(lambda: notifications_unread_count(user)),
     }

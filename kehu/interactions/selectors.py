@@ -57,6 +57,11 @@ def notifications_unread(*, user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
+def notifications_unread_count(user: Any) -> int:
+    """The top bar's badge: one query."""
+    return notifications_unread(user=user).count()
+
+
 def interaction_get_for_user(*, user: Any, interaction_id: int) -> Interaction:
     """An interaction with a customer ``user`` may see; else 404."""
     interaction = (
