@@ -18,10 +18,13 @@ from kehu.accounts.models import Membership, Role, User
 from kehu.core.access import managed_team_ids
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import segments_visible_to
-from kehu.customers.selectors import customers_home_summary, customers_visible_to
+from kehu.customers.selectors import (
+    customers_home_summary,
+    customers_in_pool_visible_to,
+    customers_visible_to,
+)
 from kehu.interactions.models import Interaction
 
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 # An important customer nobody contacted for this long needs attention.
 ATTENTION_DAYS = 30
 CARD_ROWS = 6
@@ -164,10 +167,8 @@ def card_team(user: User, today: date) -> list[MemberRow]:
 
 
 def card_unassigned_leads(user: User, today: date) -> dict[str, Any]:
-    """Leads nobody owns yet (web forms, unknown callers, the pool)."""
-    leads = customers_visible_to(user).filter(
-        status__in=LIVE, owner__isnull=True, lifecycle_stage=Customer.Stage.LEAD
-    )
+    """Leads nobody owns yet (web forms, unknown callers, returned to the pool)."""
+    leads = customers_in_pool_visible_to(user).filter(lifecycle_stage=Customer.Stage.LEAD)
     return {"count": leads.count(), "rows": list(leads.order_by("-id")[:CARD_ROWS])}
 
 

@@ -5,6 +5,7 @@ case deadlines. The list, the calendar and the iCalendar feed all read it. One q
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -16,9 +17,9 @@ from kehu.accounts.models import User
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.models import Interaction, Reminder
-from kehu.service.selectors import OPEN_STATUSES, cases_visible_to
+from kehu.service.models import Case
+from kehu.service.selectors import OPEN_STATUSES
 from kehu.tasks.models import Task
-from kehu.tasks.selectors import task_list
 
 # How far ahead "later" reaches on the list.
 LATER_DAYS = 30
@@ -47,16 +48,17 @@ def _start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _tasks(user: User, since: date | None, until: date) -> list[WorkItem]:
-    rows = task_list(
-        user=user,
-        assignee_id=user.pk,
+def _tasks(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
+    rows = Task.objects.filter(
+        Q(customer__isnull=True) | Q(customer__in=visible),
+        assignee=user,
         status=Task.Status.OPEN,
-        due_after=_start(since) if since else None,
-        due_before=_start(until),
-    )
+        due_at__lt=_start(until),
+    ).select_related("customer")
+    if since is not None:
+        rows = rows.filter(due_at__gte=_start(since))
     items = []
-    for task in rows:
+    for task in rows.order_by("due_at", "id"):
         local = timezone.localtime(task.due_at)
         items.append(
             WorkItem(
@@ -74,13 +76,13 @@ def _tasks(user: User, since: date | None, until: date) -> list[WorkItem]:
     return items
 
 
-def _follow_ups(user: User, since: date | None, until: date) -> list[WorkItem]:
+def _follow_ups(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
     rows = Interaction.objects.filter(
         user=user,
         follow_up_done_at__isnull=True,
         next_follow_up_on__isnull=False,
         next_follow_up_on__lt=until,
-        customer__in=customers_visible_to(user).values("pk"),
+        customer__in=visible,
     ).select_related("customer")
     if since is not None:
         rows = rows.filter(next_follow_up_on__gte=since)
@@ -99,13 +101,13 @@ def _follow_ups(user: User, since: date | None, until: date) -> list[WorkItem]:
     ]
 
 
-def _care(user: User, since: date | None, until: date, today: date) -> list[WorkItem]:
+def _care(user: User, visible: Any, since: date | None, until: date, today: date) -> list[WorkItem]:
     rows = Reminder.objects.filter(
         user=user,
         done_at__isnull=True,
         kind__in=[Reminder.Kind.BIRTHDAY, Reminder.Kind.POOL_WARNING],
         due_on__lt=until,
-        customer__in=customers_visible_to(user).values("pk"),
+        customer__in=visible,
     ).exclude(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)  # a past birthday is not overdue
     if since is not None:
         rows = rows.filter(due_on__gte=since)
@@ -123,12 +125,14 @@ def _care(user: User, since: date | None, until: date, today: date) -> list[Work
     ]
 
 
-def _cases(user: User, since: date | None, until: date) -> list[WorkItem]:
+def _cases(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
     # The next deadline: the first response while there is none, else the resolution.
     due = Q(first_response_at__isnull=True, response_due_at__lt=_start(until)) | Q(
         first_response_at__isnull=False, resolution_due_at__lt=_start(until)
     )
-    rows = cases_visible_to(user).filter(due, assigned_to=user, status__in=OPEN_STATUSES)
+    rows = Case.objects.filter(
+        due, customer__in=visible, assigned_to=user, status__in=OPEN_STATUSES
+    )
     items = []
     for case in rows.select_related("customer").order_by("resolution_due_at", "id"):
         responded = case.first_response_at is not None
@@ -156,11 +160,13 @@ def work_items(
     """The user's open work due from ``since`` (None: however long overdue) until the day
     before ``until``, by day and time."""
     today = today or timezone.localdate()
+    # the scope's Q is built once (it reads the user's teams), then used as a subquery
+    visible = customers_visible_to(user).values("pk")
     items = (
-        _tasks(user, since, until)
-        + _follow_ups(user, since, until)
-        + _care(user, since, until, today)
-        + _cases(user, since, until)
+        _tasks(user, visible, since, until)
+        + _follow_ups(user, visible, since, until)
+        + _care(user, visible, since, until, today)
+        + _cases(user, visible, since, until)
     )
     return sorted(items, key=lambda i: (i.day, i.at is not None, i.at or _start(i.day)))
 
