@@ -85,7 +85,7 @@ def test_manager_home_greets_the_team_manager(client, team, rep, other_rep):
     assert 'data-testid="logged-nothing"' in text
     with translation.override("zh-hans"):
         zh = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "您已以团队经理身份登录" in zh
+    assert "您已以团队主管身份登录" in zh
     assert "销售代表身份" not in zh
 
 
