@@ -119,7 +119,7 @@ def task_create(request: AuthenticatedRequest) -> HttpResponse:
             else:
                 return _saved(request, _("Task added."), reverse("tasks:detail", args=[task.pk]))
         status = INVALID if is_htmx(request) else 200
-    context = {"form": form, "customer": customer, "task": None}
+    context = {"form": form, "customer": customer, "task": None, "in_dialog": is_htmx(request)}
     template = "tasks/partials/task_form.html" if is_htmx(request) else "tasks/task_form.html"
     return render(request, template, context, status=status)
 
@@ -152,7 +152,7 @@ def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
             else:
                 return _saved(request, _("Task saved."), reverse("tasks:detail", args=[task.pk]))
         status = INVALID if is_htmx(request) else 200
-    context = {"form": form, "customer": task.customer, "task": task}
+    context = {"form": form, "customer": task.customer, "task": task, "in_dialog": is_htmx(request)}
     template = "tasks/partials/task_form.html" if is_htmx(request) else "tasks/task_form.html"
     return render(request, template, context, status=status)
 
