@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,11 +34,16 @@ def my_work_view(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "tasks/my_work.html", {"work": work})
 
 
+# The calendar shows these years; a day outside them (or no day) shows today.
+CALENDAR_YEARS = range(1900, 3000)
+
+
 def _parse_day(raw: str, default: date) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         return default
+    return day if day.year in CALENDAR_YEARS else default
 
 
 @require_GET
@@ -178,7 +183,7 @@ def task_reopen(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def ical_feed(request: AuthenticatedRequest, token: str) -> HttpResponse:
+def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The user's work as iCalendar, for a phone's calendar app (no session: the signed token
     in the URL names the user)."""
     user = ical.user_for_token(token)

@@ -119,9 +119,10 @@ def test_calendar_in_chinese_has_dates(client, rep, week):
     assert "2026-11-30 – 2026-12-06" in text
 
 
-def test_bad_calendar_date_falls_back_to_today(client, rep, frozen):
+@pytest.mark.parametrize("raw", ["2026-13-45", "9999-12-31", "0001-01-01", "x"])
+def test_bad_calendar_date_falls_back_to_today(client, rep, frozen, raw):
     client.force_login(rep)
-    response = client.get("/work/calendar/?date=2026-13-45")
+    response = client.get(f"/work/calendar/?view=month&date={raw}")
     assert response.status_code == 200
     assert response.context["start"] == date(2026, 11, 30)
 
