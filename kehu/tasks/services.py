@@ -4,6 +4,7 @@ customer through a scoped customer selector."""
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -64,10 +65,15 @@ def _clean(*, user: User, values: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def _language(user: User) -> str:
+    """The language of a message to ``user``: their setting, else the site's default."""
+    return user.language or settings.LANGUAGE_CODE
+
+
 def _notify_assignee(task: Task, by: User) -> None:
     if task.assignee_id == by.pk:
         return
-    with translation.override(task.assignee.language or None):
+    with translation.override(_language(task.assignee)):
         notify(
             user=task.assignee,
             text=_("%(by)s gave you a task: %(title)s") % {"by": by, "title": task.title},
@@ -145,7 +151,7 @@ def task_done(*, user: User, task: Task) -> Task:
     task.save(update_fields=["status", "done_at", "done_by", "updated_at"])
     creator = task.created_by
     if creator is not None and creator.pk != user.pk and creator.is_active:
-        with translation.override(creator.language or None):
+        with translation.override(_language(creator)):
             notify(
                 user=creator,
                 text=_("%(by)s did the task: %(title)s") % {"by": user, "title": task.title},
@@ -188,7 +194,7 @@ def tasks_remind_due(*, now: datetime) -> int:
             )
             if not claimed or not task.assignee.is_active:
                 continue
-            with translation.override(task.assignee.language or None):
+            with translation.override(_language(task.assignee)):
                 when = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
                 text = _("Due %(when)s: %(title)s") % {"when": when, "title": task.title}
                 if task.customer is not None:

@@ -185,3 +185,9 @@ def test_reminder_in_the_assignees_language(make_user, rep):
 
 def test_anonymous_is_401(client):
     assert api(client, "get", "/tasks/").status_code == 401
+
+
+def test_notification_without_a_language_setting_follows_the_site(settings, manager, rep):
+    settings.LANGUAGE_CODE = "zh-hans"
+    task_create(user=manager, title="拜访", due_at=NOW, assignee=rep)
+    assert Notification.objects.get(user=rep).text == "王经理 给您分配了任务：拜访"
