@@ -92,7 +92,7 @@ def run_kehu(env: dict[str, str], *args: str) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     if result.returncode != 0:
