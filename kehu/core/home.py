@@ -58,7 +58,7 @@ def _month_start(today: date) -> date:
 def card_today(user: User, today: date) -> dict[str, Any]:
     from kehu.tasks.work import my_work
 
-    work = my_work(user=user, today=today)
+    work = my_work(user=user, today=today, later_days=0)  # the card shows this week only
     return {
         "overdue": len(work.overdue),
         "today": len(work.due_today),

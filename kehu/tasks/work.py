@@ -184,14 +184,13 @@ class MyWork:
         return not (self.overdue or self.due_today or self.this_week or self.later)
 
 
-def my_work(*, user: User, today: date) -> MyWork:
+def my_work(*, user: User, today: date, later_days: int = LATER_DAYS) -> MyWork:
     """The user's open work: overdue, today, the rest of this week (to Sunday), and later
-    (up to ``LATER_DAYS`` ahead)."""
+    (up to ``later_days`` ahead; 0: nothing after this week)."""
     week_end = today + timedelta(days=6 - today.weekday())
+    until = max(today + timedelta(days=later_days), week_end) + timedelta(days=1)
     work = MyWork(today=today)
-    for item in work_items(
-        user=user, since=None, until=today + timedelta(days=LATER_DAYS + 1), today=today
-    ):
+    for item in work_items(user=user, since=None, until=until, today=today):
         if item.day < today:
             work.overdue.append(item)
         elif item.day == today:
