@@ -21,7 +21,14 @@ from kehu.core.tests.browser import (
     ARCHIVIST_USERNAME,
     CHROMIUM,
     CHROMIUM_ARGS,
+    E2E_TEAM,
     KEHU,
+    MANAGER_NAME,
+    MANAGER_PASSWORD,
+    MANAGER_USERNAME,
+    MEMBER_NAME,
+    MEMBER_PASSWORD,
+    MEMBER_USERNAME,
     NO_CHROMIUM,
     PHONE,
     REP_NAME,
@@ -97,6 +104,25 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--display-name",
         AGENT_NAME,
     )
+    for username, password, name, manager in (
+        (MANAGER_USERNAME, MANAGER_PASSWORD, MANAGER_NAME, True),
+        (MEMBER_USERNAME, MEMBER_PASSWORD, MEMBER_NAME, False),
+    ):
+        run_kehu(
+            env,
+            "user",
+            "create",
+            username,
+            "--role",
+            "sales_rep",
+            "--password",
+            password,
+            "--display-name",
+            name,
+            "--team",
+            E2E_TEAM,
+            *(["--manager"] if manager else []),
+        )
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

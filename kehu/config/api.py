@@ -95,3 +95,6 @@ api.add_router("/merges", merges_router)
 from kehu.analytics.api import router as analytics_router  # noqa: E402
 
 api.add_router("/analytics", analytics_router)
+from kehu.tasks.api import router as tasks_router  # noqa: E402
+
+api.add_router("/tasks", tasks_router)

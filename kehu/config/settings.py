@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.search",
     "kehu.interactions",
+    "kehu.tasks",
     "kehu.pool",
     "kehu.intake",
     "kehu.sales",

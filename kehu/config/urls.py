@@ -17,6 +17,7 @@ urlpatterns = [
     path("service/", include("kehu.service.urls")),
     path("r/", include("kehu.service.public_urls")),
     path("", include("kehu.interactions.urls")),
+    path("work/", include("kehu.tasks.urls")),
     path("pool/", include("kehu.pool.urls")),
     path("sales/", include("kehu.sales.urls")),
     path("quality/", include("kehu.quality.urls")),

@@ -3,7 +3,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from kehu.core.access import can_log_contact
 from kehu.core.navigation import nav_for
+from kehu.interactions.selectors import notifications_unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +18,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": SimpleLazyObject(lambda: nav_for(user)),
         "nav_section": match.namespace if match else "",
+        "can_log_contact": can_log_contact(user),
+        "unread_notifications": SimpleLazyObject(lambda: notifications_unread_count(user)),
     }

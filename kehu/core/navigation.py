@@ -34,6 +34,13 @@ NAV_ITEMS = [
     NavItem(_("Home"), "core:home", "home", "core"),
     NavItem(_("Customers"), "customers:list", "users", "customers"),
     NavItem(
+        _("My work"),
+        "tasks:my_work",
+        "calendar",
+        "tasks",
+        badge="kehu.tasks.work.work_due_count",
+    ),
+    NavItem(
         _("My day"),
         "interactions:my_day",
         "sun",

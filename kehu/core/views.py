@@ -4,20 +4,23 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from kehu.core.access import can_view_audit
 from kehu.core.api import error_body
 from kehu.core.audit import audit_events
 from kehu.core.forms import AuditFilterForm
+from kehu.core.home import home_cards, role_label
 from kehu.core.http import AuthenticatedRequest
-from kehu.customers.selectors import customers_home_summary
 
 
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    summary = customers_home_summary(user=request.user)
-    return render(request, "core/home.html", {"summary": summary})
+    """The home of the user's role: small cards (see ``kehu.core.home``)."""
+    role, cards = home_cards(user=request.user, today=timezone.localdate())
+    context = {"role": role, "role_label": role_label(request.user, role), "cards": cards}
+    return render(request, "core/home.html", context)
 
 
 @login_not_required

@@ -538,10 +538,12 @@ class HomeSummary:
 
 
 def customers_home_summary(*, user: User) -> HomeSummary:
-    visible = customers_visible_to(user).exclude(status=Customer.Status.ARCHIVED)
+    """Counts and the recently added customers; archived and merged-away ones are left out."""
+    live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+    visible = customers_visible_to(user).filter(status__in=live)
     return HomeSummary(
         visible=visible.count(),
-        owned=Customer.objects.filter(owner=user).exclude(status=Customer.Status.ARCHIVED).count(),
+        owned=Customer.objects.filter(owner=user, status__in=live).count(),
         recent=list(visible.select_related("owner").order_by("-id")[:8]),
     )
 

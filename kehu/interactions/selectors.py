@@ -58,6 +58,11 @@ def notifications_unread(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
+def notifications_unread_count(user: User) -> int:
+    """The top bar's badge: one query."""
+    return notifications_unread(user=user).count()
+
+
 def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
     """An interaction with a customer ``user`` may see; else 404."""
     interaction = (
@@ -88,9 +93,13 @@ def attachment_get_for_user(*, user: User, attachment_id: int) -> Attachment:
 
 
 def reminder_get_for_user(*, user: User, reminder_id: int) -> Reminder:
-    """One of ``user``'s own reminders; anyone else's is a 404."""
+    """One of ``user``'s own reminders about a customer ``user`` still sees; else a 404 (a
+    customer handed to someone else takes its reminders along)."""
     reminder = (
-        Reminder.objects.filter(user=user, pk=reminder_id).select_related("interaction").first()
+        _reminders_of(user, open_only=False)
+        .filter(pk=reminder_id)
+        .select_related("interaction")
+        .first()
     )
     if reminder is None:
         raise Http404
@@ -107,13 +116,12 @@ BIRTHDAY_DAYS_AHEAD = 7
 # --- my day -----------------------------------------------------------------------------------
 
 
-def _reminders_of(user: User) -> QuerySet[Reminder]:
+def _reminders_of(user: User, *, open_only: bool = True) -> QuerySet[Reminder]:
     # Only about customers the user still sees: a customer handed over takes its reminders along.
-    return Reminder.objects.filter(
-        user=user,
-        done_at__isnull=True,
-        customer__in=customers_visible_to(user).values("pk"),
+    reminders = Reminder.objects.filter(
+        user=user, customer__in=customers_visible_to(user).values("pk")
     )
+    return reminders.filter(done_at__isnull=True) if open_only else reminders
 
 
 def _due_q(today: date) -> Q:

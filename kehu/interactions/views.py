@@ -2,6 +2,7 @@
 attachments. Customers come through scoped selectors (404 outside the user's scope); writes go
 through ``kehu.interactions.services``."""
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from kehu.interactions.forms import (
     parse_timeline_filter,
     timeline_filter_choices,
 )
+from kehu.interactions.models import Interaction
 from kehu.interactions.timeline import customer_timeline_page
 
 TIMELINE_PAGE_SIZE = 20
@@ -96,12 +98,17 @@ def interaction_create(request: AuthenticatedRequest, customer_id: int) -> HttpR
     reminder_id = request.POST.get("reminder") or request.GET.get("reminder") or ""
     if not reminder_id.isdigit():
         reminder_id = ""
+    # "quick": the dialog opened from a header, a list row or search results (log a call…)
+    quick = (request.POST.get("quick") or request.GET.get("quick")) == "1"
+    initial = {"occurred_at": default_time(), "direction": "outbound"}
+    if request.GET.get("type") in Interaction.Type.values:
+        initial["type"] = request.GET["type"]
     form = InteractionForm(
         request.POST or None,
         request.FILES or None,
         customer=customer,
         can_change_facts=can_change_facts,
-        initial={"occurred_at": default_time(), "direction": "outbound"},
+        initial=initial,
     )
     status = 200
     if request.method == "POST":
@@ -119,6 +126,12 @@ def interaction_create(request: AuthenticatedRequest, customer_id: int) -> HttpR
                         user=request.user, reminder_id=int(reminder_id)
                     )
                     services.reminder_done(user=request.user, reminder=reminder)
+                if quick and is_htmx(request):
+                    response = HttpResponse(status=204)
+                    response["HX-Trigger"] = json.dumps(
+                        {"kehu:saved": {"message": _("Interaction logged.")}}
+                    )
+                    return response
                 if is_htmx(request) and form.facts():
                     # the profile cards changed too: reload the whole page
                     messages.success(request, _("Interaction logged."))
@@ -135,12 +148,15 @@ def interaction_create(request: AuthenticatedRequest, customer_id: int) -> HttpR
                 messages.success(request, _("Interaction logged."))
                 return redirect(f"{customer.get_absolute_url()}#timeline")
         status = INVALID if is_htmx(request) else 200
-    context = {"customer": customer, "form": form, "reminder_id": reminder_id}
-    template = (
-        "interactions/partials/interaction_form.html"
-        if is_htmx(request)
-        else "interactions/interaction_form.html"
-    )
+    context = {"customer": customer, "form": form, "reminder_id": reminder_id, "quick": quick}
+    if is_htmx(request):
+        template = (
+            "interactions/partials/quick_form.html"
+            if quick
+            else "interactions/partials/interaction_form.html"
+        )
+    else:
+        template = "interactions/interaction_form.html"
     return render(request, template, context, status=status)
 
 

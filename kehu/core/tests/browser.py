@@ -49,6 +49,14 @@ ARCHIVIST_NAME = "档案员李静"
 AGENT_USERNAME = "e2e-agent"
 AGENT_PASSWORD = "Agent-e2e-passphrase-9"
 AGENT_NAME = "客服张敏"
+# A team manager and a member of the team (the tasks' browser tests)
+MANAGER_USERNAME = "e2e-manager"
+MANAGER_PASSWORD = "Mgr-e2e-passphrase-5"
+MANAGER_NAME = "经理赵强"
+MEMBER_USERNAME = "e2e-member"
+MEMBER_PASSWORD = "Member-e2e-passphrase-3"
+MEMBER_NAME = "刘洋"
+E2E_TEAM = "华东销售部"
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -84,7 +92,7 @@ def run_kehu(env: dict[str, str], *args: str) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     if result.returncode != 0:

@@ -192,3 +192,19 @@ def test_anonymous_is_401(client):
     assert api(client, "get", "/interactions/").status_code == 401
     assert api(client, "get", "/reminders/").status_code == 401
     assert api(client, "get", "/pool/").status_code == 401
+
+
+def test_reminder_of_a_customer_handed_over_is_404_for_the_former_owner(
+    client, rep, other_rep, admin_user, customer, logged
+):
+    # given: rep's follow-up reminder, then the customer goes to other_rep
+    reminder = Reminder.objects.get(user=rep)
+    customer_services.customer_assign(user=admin_user, customer=customer, owner=other_rep)
+    client.force_login(rep)
+    # when
+    response = api(client, "post", f"/reminders/{reminder.pk}/done")
+    # then: refused without naming the customer, and nothing changed
+    assert response.status_code == 404
+    assert "张伟" not in response.content.decode()
+    reminder.refresh_from_db()
+    assert reminder.done_at is None

@@ -17,9 +17,9 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 });
 
 // Other refusals (403, 404, 500) of an htmx request: say so instead of doing nothing.
-function showToast(text) {
+function showToast(text, kind) {
   const toast = document.createElement("div");
-  toast.className = "toast";
+  toast.className = kind ? `toast ${kind}` : "toast";
   toast.setAttribute("role", "alert");
   toast.textContent = text;
   document.body.appendChild(toast);
@@ -47,4 +47,86 @@ document.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   document.querySelectorAll("details.popover[open]").forEach((d) => d.removeAttribute("open"));
+});
+
+// The quick-entry dialog: links with hx-target="#dialog-body" (log a call, add a task) load a
+// form into it and open it; a save answers 204 with a "kehu:saved" event that closes it.
+const dialog = () => document.getElementById("dialog");
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const box = dialog();
+  if (box && event.detail.target.id === "dialog-body" && !box.open) {
+    box.showModal();
+    const first = box.querySelector("input:not([type=hidden]), textarea, select");
+    if (first) first.focus();
+  }
+});
+
+document.addEventListener("kehu:saved", (event) => {
+  const box = dialog();
+  if (box && box.open) box.close();
+  if (event.detail && event.detail.message) showToast(event.detail.message, "toast-success");
+});
+
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-close-dialog]")) {
+    const box = dialog();
+    if (box) box.close();
+  }
+});
+
+document.addEventListener("close", (event) => {
+  if (event.target.id === "dialog") document.getElementById("dialog-body").replaceChildren();
+}, true);
+
+// The calendar: drag a task to another day; the API moves it (same time of day).
+function csrfToken() {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+  } catch (error) {
+    return "";
+  }
+}
+
+document.addEventListener("dragstart", (event) => {
+  const item = event.target.closest && event.target.closest("[data-task-id]");
+  if (!item) return;
+  event.dataTransfer.setData("text/plain", item.dataset.taskId);
+  event.dataTransfer.effectAllowed = "move";
+});
+
+document.addEventListener("dragover", (event) => {
+  if (event.target.closest && event.target.closest(".calendar-day")) event.preventDefault();
+});
+
+document.addEventListener("drop", async (event) => {
+  const cell = event.target.closest && event.target.closest(".calendar-day");
+  if (!cell) return;
+  event.preventDefault();
+  const taskId = event.dataTransfer.getData("text/plain");
+  const item = document.querySelector(`[data-task-id="${CSS.escape(taskId)}"]`);
+  if (!taskId || !item || item.parentElement === cell) return;
+  let response;
+  try {
+    response = await fetch(`/api/v1/tasks/${encodeURIComponent(taskId)}`, {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ due_on: cell.dataset.day }),
+    });
+  } catch (error) {
+    showToast(document.body.dataset.msgOffline || "The server cannot be reached.");
+    return;
+  }
+  if (!response.ok) {
+    let message = document.body.dataset.msgError || "Something went wrong.";
+    try {
+      message = (await response.json()).message || message;
+    } catch (error) { /* not JSON */ }
+    showToast(message);
+    return;
+  }
+  cell.appendChild(item);
+  const calendar = cell.closest("[data-msg-moved]");
+  showToast(calendar ? calendar.dataset.msgMoved : "Moved.", "toast-success");
 });

@@ -113,6 +113,19 @@ class Command(BaseCommand):
                 write=self.stdout.write,
             )
 
+        self._work(options["seed"])
+
+    def _work(self, seed: int) -> None:
+        """Recent contacts, follow-ups and tasks around today: my work, calendar, homes."""
+        from kehu.interactions.demo_load import demo_interactions_load
+        from kehu.tasks.demo_load import demo_tasks_load
+
+        today = timezone.localdate()
+        reps = list(STAFF.owners)
+        interactions = demo_interactions_load(reps=reps, seed=seed, today=today)
+        tasks = demo_tasks_load(reps=reps, agent=STAFF.service, seed=seed, today=today)
+        self.stdout.write(f"Demo work: {interactions:,} recent interactions, {tasks:,} tasks.")
+
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
             if not User.objects.filter(username=username).exists():

@@ -1,0 +1,289 @@
+"""The home page per role: a composition of small cards, each one selector of a few queries.
+
+A sales rep sees their day and pipeline; a team manager (a rep who manages a team) also the
+team's; a service agent the queue; an archive administrator the archive's health; a marketer
+the segments; a leader and an admin the headline figures.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Membership, Role, User
+from kehu.core.access import managed_team_ids
+from kehu.customers.models import Customer, Segment
+from kehu.customers.segments import segments_visible_to
+from kehu.customers.selectors import (
+    customers_home_summary,
+    customers_in_pool_visible_to,
+    customers_visible_to,
+)
+from kehu.interactions.models import Interaction
+
+# An important customer nobody contacted for this long needs attention.
+ATTENTION_DAYS = 30
+CARD_ROWS = 6
+
+
+def home_role(user: User) -> str:
+    """Which home ``user`` gets: rep, manager, agent, archivist, marketer or leader."""
+    if user.is_superuser or user.role in (Role.ADMIN, Role.LEADER):
+        return "leader"
+    if user.role == Role.ARCHIVE_ADMIN:
+        return "archivist"
+    if user.role == Role.SERVICE_AGENT:
+        return "agent"
+    if user.role == Role.MARKETER:
+        return "marketer"
+    return "manager" if managed_team_ids(user) else "rep"
+
+
+def role_label(user: User, role: str) -> Any:
+    """The greeting's role: a rep who manages a team is greeted as team manager."""
+    return _("team manager") if role == "manager" else user.role_label
+
+
+def _month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+# --- rep ----------------------------------------------------------------------------------
+
+
+def card_today(user: User, today: date) -> dict[str, Any]:
+    from kehu.tasks.work import my_work
+
+    work = my_work(user=user, today=today, later_days=0)  # the card shows this week only
+    return {
+        "overdue": len(work.overdue),
+        "today": len(work.due_today),
+        "week": len(work.this_week),
+        "items": (work.overdue + work.due_today)[:CARD_ROWS],
+    }
+
+
+def _open_opportunities() -> Any:
+    from kehu.sales.models import Opportunity, PipelineStage
+
+    return Opportunity.objects.filter(stage__outcome=PipelineStage.Outcome.OPEN)
+
+
+def card_pipeline(user: User, today: date) -> dict[str, Any]:
+    """My open opportunities: how many, their value, how many past their close date."""
+    figures = (
+        _open_opportunities()
+        .filter(owner=user)
+        .aggregate(
+            count=Count("id"),
+            value=Sum("amount"),
+            late=Count("id", filter=Q(expected_close_on__lt=today)),
+        )
+    )
+    return {**figures, "value": figures["value"] or Decimal(0)}
+
+
+def card_month_sales(user: User, today: date) -> dict[str, Any]:
+    from kehu.sales.models import SalesDaily
+
+    figures = SalesDaily.objects.filter(owner=user, day__gte=_month_start(today)).aggregate(
+        revenue=Sum("revenue"), orders=Sum("orders"), collected=Sum("collected")
+    )
+    return {k: v or 0 for k, v in figures.items()}
+
+
+def card_attention(user: User, today: date) -> list[Customer]:
+    """My important customers with no contact in ``ATTENTION_DAYS`` days."""
+    since = timezone.now() - timedelta(days=ATTENTION_DAYS)
+    recent = Interaction.objects.filter(customer=OuterRef("pk"), occurred_at__gte=since)
+    return list(
+        Customer.objects.filter(
+            owner=user, status=Customer.Status.ACTIVE, grade=Customer.Grade.IMPORTANT
+        )
+        .filter(~Exists(recent))
+        .order_by("name", "id")[:CARD_ROWS]
+    )
+
+
+# --- team manager -------------------------------------------------------------------------
+
+
+def _members(user: User) -> list[User]:
+    member_ids = Membership.objects.filter(team_id__in=managed_team_ids(user)).values("user_id")
+    return list(
+        User.objects.filter(pk__in=member_ids, is_active=True).exclude(pk=user.pk).order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member: User
+    overdue_follow_ups: int
+    open_opportunities: int
+    pipeline_value: Decimal
+    logged_this_week: int
+
+
+def card_team(user: User, today: date) -> list[MemberRow]:
+    """Per team member: overdue follow-ups, open pipeline, contacts logged this week. Four
+    queries, whatever the team's size."""
+    members = _members(user)
+    ids = [m.pk for m in members]
+    monday = today - timedelta(days=today.weekday())
+    week_start = timezone.make_aware(datetime.combine(monday, time.min))
+    overdue = dict(
+        Interaction.objects.filter(
+            user_id__in=ids, follow_up_done_at__isnull=True, next_follow_up_on__lt=today
+        )
+        .values_list("user_id")
+        .annotate(n=Count("id"))
+    )
+    logged = dict(
+        Interaction.objects.filter(user_id__in=ids, occurred_at__gte=week_start)
+        .values_list("user_id")
+        .annotate(n=Count("id"))
+    )
+    pipeline = {
+        row["owner_id"]: row
+        for row in _open_opportunities()
+        .filter(owner_id__in=ids)
+        .values("owner_id")
+        .annotate(n=Count("id"), value=Sum("amount"))
+    }
+    return [
+        MemberRow(
+            member=m,
+            overdue_follow_ups=overdue.get(m.pk, 0),
+            open_opportunities=pipeline.get(m.pk, {}).get("n", 0),
+            pipeline_value=pipeline.get(m.pk, {}).get("value") or Decimal(0),
+            logged_this_week=logged.get(m.pk, 0),
+        )
+        for m in members
+    ]
+
+
+def card_unassigned_leads(user: User, today: date) -> dict[str, Any]:
+    """Leads nobody owns yet (web forms, unknown callers, returned to the pool)."""
+    leads = customers_in_pool_visible_to(user).filter(lifecycle_stage=Customer.Stage.LEAD)
+    return {"count": leads.count(), "rows": list(leads.order_by("-id")[:CARD_ROWS])}
+
+
+# --- service agent ------------------------------------------------------------------------
+
+
+def card_queue(user: User, today: date) -> Any:
+    from kehu.service.selectors import case_queue
+
+    queue = case_queue(user=user, scope="mine")
+    unassigned = case_queue(user=user, scope="unassigned")
+    return {
+        "mine": queue.rows[:CARD_ROWS],
+        "mine_count": len(queue.rows),
+        "breached": queue.breached + unassigned.breached,
+        "at_risk": queue.at_risk + unassigned.at_risk,
+        "unassigned": unassigned.rows[:CARD_ROWS],
+        "unassigned_count": len(unassigned.rows),
+    }
+
+
+def card_ratings(user: User, today: date) -> list[Any]:
+    from kehu.service.models import CaseRating
+
+    return list(
+        CaseRating.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+        .select_related("case", "customer")
+        .order_by("-created_at", "-id")[:CARD_ROWS]
+    )
+
+
+# --- archive administrator ----------------------------------------------------------------
+
+
+def card_archive(user: User, today: date) -> dict[str, Any]:
+    from kehu.dedup.selectors import duplicates_pending_count
+    from kehu.imports.selectors import import_batches
+    from kehu.quality.selectors import quality_latest
+
+    snapshot = quality_latest()
+    return {
+        "snapshot": snapshot,
+        "metrics": snapshot.metrics if snapshot else {},
+        "duplicates": duplicates_pending_count(),
+        "imports": list(import_batches(user=user)[:CARD_ROWS]),
+    }
+
+
+# --- marketer -----------------------------------------------------------------------------
+
+
+def card_segments(user: User, today: date) -> list[Segment]:
+    return list(segments_visible_to(user).order_by("-last_count", "name")[: CARD_ROWS * 2])
+
+
+# --- leader and admin ---------------------------------------------------------------------
+
+
+def card_headline(user: User, today: date) -> dict[str, Any]:
+    from kehu.sales.models import SalesDaily
+    from kehu.service.models import Case
+    from kehu.service.selectors import OPEN_STATUSES, breached_q
+
+    month = SalesDaily.objects.filter(day__gte=_month_start(today)).aggregate(
+        revenue=Sum("revenue"), orders=Sum("orders"), new_customers=Sum("new_customers")
+    )
+    pipeline = _open_opportunities().aggregate(count=Count("id"), value=Sum("amount"))
+    cases = Case.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        open=Count("id"), breached=Count("id", filter=breached_q(timezone.now()))
+    )
+    return {
+        "customers": Customer.objects.filter(status=Customer.Status.ACTIVE).count(),
+        "important": Customer.objects.filter(
+            status=Customer.Status.ACTIVE, grade=Customer.Grade.IMPORTANT
+        ).count(),
+        "revenue": month["revenue"] or 0,
+        "orders": month["orders"] or 0,
+        "new_customers": month["new_customers"] or 0,
+        "pipeline_count": pipeline["count"],
+        "pipeline_value": pipeline["value"] or 0,
+        "open_cases": cases["open"],
+        "breached_cases": cases["breached"],
+    }
+
+
+def card_recent(user: User, today: date) -> Any:
+    return customers_home_summary(user=user)
+
+
+CARDS = {
+    "rep": ("today", "pipeline", "month_sales", "attention", "recent"),
+    "manager": ("today", "team", "pipeline", "unassigned_leads", "attention"),
+    "agent": ("queue", "today", "ratings"),
+    "archivist": ("archive", "unassigned_leads", "recent"),
+    "marketer": ("segments", "unassigned_leads", "recent"),
+    "leader": ("headline", "recent"),
+}
+CARD_FUNCTIONS: dict[str, Callable[[User, date], Any]] = {
+    "today": card_today,
+    "pipeline": card_pipeline,
+    "month_sales": card_month_sales,
+    "attention": card_attention,
+    "team": card_team,
+    "unassigned_leads": card_unassigned_leads,
+    "queue": card_queue,
+    "ratings": card_ratings,
+    "archive": card_archive,
+    "segments": card_segments,
+    "headline": card_headline,
+    "recent": card_recent,
+}
+
+
+def home_cards(*, user: User, today: date) -> tuple[str, dict[str, Any]]:
+    """The user's home role and its cards' data, by card name."""
+    role = home_role(user)
+    return role, {name: CARD_FUNCTIONS[name](user, today) for name in CARDS[role]}

@@ -1,0 +1,136 @@
+"""The home page per role: the right cards, the right greeting, a bounded number of queries."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import translation
+
+from kehu.accounts.models import Membership, Role, Team
+from kehu.customers import services as customer_services
+from kehu.customers.models import Customer
+from kehu.interactions.services import interaction_log
+from kehu.tasks.services import task_create
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def team(make_user, rep, other_rep):
+    boss = make_user(username="boss", display_name="王经理")
+    team = Team.objects.create(name="华东销售部")
+    Membership.objects.create(user=boss, team=team, is_manager=True)
+    Membership.objects.create(user=rep, team=team)
+    Membership.objects.create(user=other_rep, team=team)
+    return boss
+
+
+def person(user, name, **data):
+    return customer_services.customer_create(user=user, kind="person", data={"name": name, **data})
+
+
+def some_work(rep, n):
+    """``n`` customers of ``rep``, each with a task today and an overdue follow-up."""
+    for i in range(n):
+        customer = person(rep, f"客户{i}", grade="important")
+        task_create(user=rep, title=f"电话{i}", due_at=NOW + timedelta(hours=1), customer=customer)
+        with time_machine.travel(NOW - timedelta(days=5), tick=False):
+            interaction_log(
+                user=rep,
+                customer=customer,
+                type="visit",
+                summary="拜访",
+                next_follow_up_on=(NOW - timedelta(days=2)).date(),
+            )
+
+
+def test_rep_home(client, rep, django_assert_max_num_queries):
+    some_work(rep, 3)
+    client.force_login(rep)
+    with django_assert_max_num_queries(22):
+        response = client.get("/")
+    text = response.content.decode()
+    assert response.context["role"] == "rep"
+    assert 'data-testid="today-count">3<' in text
+    assert 'data-testid="today-overdue">3<' in text  # the follow-ups
+    assert 'data-testid="card-pipeline"' in text
+    assert "You are signed in as Sales rep." in text
+
+
+def test_rep_home_queries_do_not_grow_with_the_work(client, rep, django_assert_max_num_queries):
+    some_work(rep, 12)
+    client.force_login(rep)
+    with django_assert_max_num_queries(22):
+        assert client.get("/").status_code == 200
+
+
+def test_manager_home_greets_the_team_manager(client, team, rep, other_rep):
+    some_work(rep, 2)
+    client.force_login(team)
+    response = client.get("/")
+    text = response.content.decode()
+    assert response.context["role"] == "manager"
+    assert "You are signed in as team manager." in text
+    rows = {row.member.username: row for row in response.context["cards"]["team"]}
+    assert rows["rep1"].overdue_follow_ups == 2
+    assert rows["rep2"].logged_this_week == 0  # who logged nothing this week
+    assert 'data-testid="logged-nothing"' in text
+    with translation.override("zh-hans"):
+        zh = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "您已以团队主管身份登录" in zh
+    assert "销售代表身份" not in zh
+
+
+def test_manager_home_query_count(client, team, rep, django_assert_max_num_queries):
+    some_work(rep, 4)
+    client.force_login(team)
+    with django_assert_max_num_queries(24):
+        assert client.get("/").status_code == 200
+
+
+def test_unassigned_leads_on_the_manager_home(client, team, admin_user):
+    lead = person(admin_user, "网站线索")
+    customer_services.customer_assign(user=admin_user, customer=lead, owner=None)
+    client.force_login(team)
+    card = client.get("/").context["cards"]["unassigned_leads"]
+    assert [c.name for c in card["rows"]] == ["网站线索"]
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "card"),
+    [
+        (Role.SERVICE_AGENT, "agent", "card-queue"),
+        (Role.ARCHIVE_ADMIN, "archivist", "card-archive"),
+        (Role.MARKETER, "marketer", "card-segments"),
+        (Role.LEADER, "leader", "card-headline"),
+        (Role.ADMIN, "leader", "card-headline"),
+    ],
+)
+def test_each_role_has_its_home(
+    client, make_user, rep, role, home, card, django_assert_max_num_queries
+):
+    some_work(rep, 2)
+    user = make_user(role, username=f"u-{role}")
+    client.force_login(user)
+    with django_assert_max_num_queries(22):
+        response = client.get("/")
+    assert response.context["role"] == home
+    assert f'data-testid="{card}"' in response.content.decode()
+
+
+def test_merged_customers_are_not_in_the_recent_list(client, rep):
+    person(rep, "留下的")
+    gone = person(rep, "被合并的")
+    Customer.objects.filter(pk=gone.pk).update(status=Customer.Status.MERGED)
+    client.force_login(rep)
+    recent = client.get("/").context["cards"]["recent"]
+    assert [c.name for c in recent.recent] == ["留下的"]
+    assert recent.visible == 1

@@ -1,0 +1,233 @@
+""" "My work": everything a user has to do, from every app, as one list of dated items — tasks
+and planned calls and visits, follow-ups, care items (birthdays, pool warnings) and service
+case deadlines. The list, the calendar and the iCalendar feed all read it. One query per source.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import User
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customers_visible_to
+from kehu.interactions.models import Interaction, Reminder
+from kehu.service.models import Case
+from kehu.service.selectors import OPEN_STATUSES
+from kehu.tasks.models import Task
+
+# How far ahead "later" reaches on the list.
+LATER_DAYS = 30
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    source: str  # task, follow_up, care, case
+    label: str | Promise  # what kind of work, in words
+    title: str
+    day: date
+    at: datetime | None  # the time of day, when the work has one
+    url: str
+    customer: Customer | None = None
+    task: Task | None = None
+    high: bool = False  # high priority, or an urgent case
+
+    @property
+    def uid(self) -> str:
+        """Stable across feeds: the iCalendar UID."""
+        key = self.task.pk if self.task else self.url
+        return f"{self.source}-{key}-{self.day.isoformat()}@kehu"
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _tasks(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
+    rows = Task.objects.filter(
+        Q(customer__isnull=True) | Q(customer__in=visible),
+        assignee=user,
+        status=Task.Status.OPEN,
+        due_at__lt=_start(until),
+    ).select_related("customer")
+    if since is not None:
+        rows = rows.filter(due_at__gte=_start(since))
+    items = []
+    for task in rows.order_by("due_at", "id"):
+        local = timezone.localtime(task.due_at)
+        items.append(
+            WorkItem(
+                source="task",
+                label=task.get_kind_display(),
+                title=task.title,
+                day=local.date(),
+                at=local,
+                url=reverse("tasks:detail", args=[task.pk]),
+                customer=task.customer,
+                task=task,
+                high=task.priority == Task.Priority.HIGH,
+            )
+        )
+    return items
+
+
+def _follow_ups(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
+    rows = Interaction.objects.filter(
+        user=user,
+        follow_up_done_at__isnull=True,
+        next_follow_up_on__isnull=False,
+        next_follow_up_on__lt=until,
+        customer__in=visible,
+    ).select_related("customer")
+    if since is not None:
+        rows = rows.filter(next_follow_up_on__gte=since)
+    return [
+        WorkItem(
+            source="follow_up",
+            label=_("Follow-up"),
+            title=row.next_follow_up_note or row.summary[:80],
+            day=row.next_follow_up_on,
+            at=None,
+            url=row.customer.get_absolute_url(),
+            customer=row.customer,
+        )
+        for row in rows.order_by("next_follow_up_on", "id")
+        if row.next_follow_up_on is not None
+    ]
+
+
+def _care(user: User, visible: Any, since: date | None, until: date, today: date) -> list[WorkItem]:
+    rows = Reminder.objects.filter(
+        user=user,
+        done_at__isnull=True,
+        kind__in=[Reminder.Kind.BIRTHDAY, Reminder.Kind.POOL_WARNING],
+        due_on__lt=until,
+        customer__in=visible,
+    ).exclude(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)  # a past birthday is not overdue
+    if since is not None:
+        rows = rows.filter(due_on__gte=since)
+    return [
+        WorkItem(
+            source="care",
+            label=row.get_kind_display(),
+            title=row.text or row.customer.name,
+            day=row.due_on,
+            at=None,
+            url=row.customer.get_absolute_url(),
+            customer=row.customer,
+        )
+        for row in rows.select_related("customer").order_by("due_on", "id")
+    ]
+
+
+def _cases(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
+    # The next deadline: the first response while there is none, else the resolution.
+    due = Q(first_response_at__isnull=True, response_due_at__lt=_start(until)) | Q(
+        first_response_at__isnull=False, resolution_due_at__lt=_start(until)
+    )
+    rows = Case.objects.filter(
+        due, customer__in=visible, assigned_to=user, status__in=OPEN_STATUSES
+    )
+    items = []
+    for case in rows.select_related("customer").order_by("resolution_due_at", "id"):
+        responded = case.first_response_at is not None
+        local = timezone.localtime(case.resolution_due_at if responded else case.response_due_at)
+        if since is not None and local.date() < since:
+            continue
+        items.append(
+            WorkItem(
+                source="case",
+                label=_("Case: resolve by") if responded else _("Case: respond by"),
+                title=case.subject,
+                day=local.date(),
+                at=local,
+                url=case.get_absolute_url(),
+                customer=case.customer,
+                high=case.priority in ("urgent", "high"),
+            )
+        )
+    return items
+
+
+def work_items(
+    *, user: User, since: date | None, until: date, today: date | None = None
+) -> list[WorkItem]:
+    """The user's open work due from ``since`` (None: however long overdue) until the day
+    before ``until``, by day and time."""
+    today = today or timezone.localdate()
+    # the scope's Q is built once (it reads the user's teams), then used as a subquery
+    visible = customers_visible_to(user).values("pk")
+    items = (
+        _tasks(user, visible, since, until)
+        + _follow_ups(user, visible, since, until)
+        + _care(user, visible, since, until, today)
+        + _cases(user, visible, since, until)
+    )
+    return sorted(items, key=lambda i: (i.day, i.at is not None, i.at or _start(i.day)))
+
+
+@dataclass
+class MyWork:
+    today: date
+    overdue: list[WorkItem] = field(default_factory=list)
+    due_today: list[WorkItem] = field(default_factory=list)
+    this_week: list[WorkItem] = field(default_factory=list)
+    later: list[WorkItem] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.due_today or self.this_week or self.later)
+
+
+def my_work(*, user: User, today: date, later_days: int = LATER_DAYS) -> MyWork:
+    """The user's open work: overdue, today, the rest of this week (to Sunday), and later
+    (up to ``later_days`` ahead; 0: nothing after this week)."""
+    week_end = today + timedelta(days=6 - today.weekday())
+    until = max(today + timedelta(days=later_days), week_end) + timedelta(days=1)
+    work = MyWork(today=today)
+    for item in work_items(user=user, since=None, until=until, today=today):
+        if item.day < today:
+            work.overdue.append(item)
+        elif item.day == today:
+            work.due_today.append(item)
+        elif item.day <= week_end:
+            work.this_week.append(item)
+        else:
+            work.later.append(item)
+    return work
+
+
+def work_due_count(user: User) -> int:
+    """Open tasks due today or overdue: the navigation badge (one query)."""
+    tomorrow = _start(timezone.localdate() + timedelta(days=1))
+    return Task.objects.filter(assignee=user, status=Task.Status.OPEN, due_at__lt=tomorrow).count()
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    items: list[WorkItem]
+    in_month: bool = True
+
+
+def calendar_weeks(
+    *, user: User, start: date, days: int, month: int | None = None
+) -> list[list[CalendarDay]]:
+    """Weeks of days from ``start`` (a Monday), each with its work items."""
+    by_day: dict[date, list[WorkItem]] = {}
+    for item in work_items(user=user, since=start, until=start + timedelta(days=days)):
+        by_day.setdefault(item.day, []).append(item)
+    weeks: list[list[CalendarDay]] = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if offset % 7 == 0:
+            weeks.append([])
+        weeks[-1].append(
+            CalendarDay(day, by_day.get(day, []), in_month=month is None or day.month == month)
+        )
+    return weeks
