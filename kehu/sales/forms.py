@@ -6,12 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.widgets import IsoDateInput
 from kehu.sales.models import Currency, Order, Payment, PipelineStage, Product
 from kehu.sales.services import LineInput
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class OrderFilterForm(forms.Form):
@@ -21,13 +18,13 @@ class OrderFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", "—"), *Order.Channel.choices]
     )
-    since = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    until = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput)
+    until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput)
     unpaid = forms.BooleanField(label=_("Only with an amount outstanding"), required=False)
 
 
 class OrderForm(forms.Form):
-    ordered_on = forms.DateField(label=_("Order date"), widget=DateInput)
+    ordered_on = forms.DateField(label=_("Order date"), widget=IsoDateInput)
     channel = forms.ChoiceField(label=_("Channel"), choices=Order.Channel.choices)
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
     notes = forms.CharField(
@@ -98,7 +95,7 @@ LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=50)
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
-    received_on = forms.DateField(label=_("Received on"), widget=DateInput)
+    received_on = forms.DateField(label=_("Received on"), widget=IsoDateInput)
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
 
@@ -115,7 +112,7 @@ class OpportunityForm(forms.Form):
         label=_("Stage"), queryset=PipelineStage.objects.filter(is_active=True), required=False
     )
     expected_close_on = forms.DateField(
-        label=_("Expected close date"), required=False, widget=DateInput
+        label=_("Expected close date"), required=False, widget=IsoDateInput
     )
     competitors = forms.CharField(label=_("Competitors"), max_length=300, required=False)
 
@@ -161,8 +158,8 @@ class ProductForm(forms.ModelForm):
 
 
 class PerformanceForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput)
-    end = forms.DateField(label=_("To"), widget=DateInput)
+    start = forms.DateField(label=_("From"), widget=IsoDateInput)
+    end = forms.DateField(label=_("To"), widget=IsoDateInput)
     group_by = forms.ChoiceField(
         label=_("Per"), choices=[("rep", _("Rep")), ("team", _("Team"))], initial="rep"
     )

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.core.widgets import IsoDateInput, IsoTimeInput
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import channels_active
 from kehu.sales.models import Product
@@ -213,12 +214,8 @@ class ServiceSettingsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    day_starts_at = forms.TimeField(
-        label=_("Business hours start"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    day_ends_at = forms.TimeField(
-        label=_("Business hours end"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    day_starts_at = forms.TimeField(label=_("Business hours start"), widget=IsoTimeInput())
+    day_ends_at = forms.TimeField(label=_("Business hours end"), widget=IsoTimeInput())
     warn_before_minutes = forms.IntegerField(
         label=_("Warn minutes before a deadline"), min_value=0, max_value=7 * 24 * 60
     )
@@ -294,6 +291,6 @@ class SlaForm(forms.Form):
 
 
 class SpecialDayForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=IsoDateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=SpecialDay.Kind.choices)
     name = forms.CharField(label=_("Name"), required=False, max_length=60)
