@@ -47,7 +47,7 @@ def _form_classes() -> list[type[forms.BaseForm]]:
 def _date_fields() -> list[tuple[str, forms.Field]]:
     fields = []
     for cls in _form_classes():
-        for name, field in cls.base_fields.items():
+        for name, field in cls.base_fields.items():  # type: ignore[attr-defined]
             if isinstance(field, tuple(EXPECTED)):
                 fields.append((f"{cls.__module__}.{cls.__name__}.{name}", field))
     return fields
