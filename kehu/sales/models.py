@@ -570,3 +570,19 @@ class SalesCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def changed_fields(self) -> list[tuple[str, str, str]]:
+        """(label, before, after) per changed field, labels in the active language."""
+        model: type[models.Model] = {
+            self.Kind.ORDER: Order,
+            self.Kind.OPPORTUNITY: Opportunity,
+            self.Kind.PRODUCT: Product,
+        }.get(self.kind, Payment)  # type: ignore[call-overload]
+        rows = []
+        for name, (before, after) in self.changes.items():
+            if name == "lines":
+                label = str(_("lines"))
+            else:
+                label = str(model._meta.get_field(name).verbose_name)
+            rows.append((label, before, after))
+        return rows

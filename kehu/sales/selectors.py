@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Team, User
+from kehu.accounts.models import Role, Team, User
 from kehu.core.access import record_scope_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
@@ -759,3 +759,11 @@ def corrections_of(*, order: Order | None = None, opportunity: Opportunity | Non
     if opportunity is not None:
         rows = rows.filter(opportunity=opportunity)
     return rows.order_by("-changed_at", "-id")
+
+
+def possible_owners(*, customer: Customer) -> QuerySet[User]:
+    """Active users of the roles that may own sales records (the service checks that the one
+    chosen may change ``customer``)."""
+    return User.objects.filter(
+        is_active=True, role__in=[Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN]
+    ).order_by("username")

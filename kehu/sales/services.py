@@ -72,7 +72,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    return str(value.pk) if hasattr(value, "pk") else str(value)
+    return str(value)
 
 
 def _diff(record: Any, data: dict[str, Any]) -> dict[str, list[str]]:

@@ -219,7 +219,7 @@ def test_an_opportunity_is_edited_and_handed_to_another_owner(rep, make_user, cu
     opp.refresh_from_db()
     assert (opp.amount, opp.owner, opp.competitors) == (D("12000.00"), manager, "金蝶")
     changes = [c.changes for c in selectors.corrections_of(opportunity=opp)]
-    assert changes[0] == {"owner": [str(rep.pk), str(manager.pk)]}
+    assert changes[0] == {"owner": [str(rep), str(manager)]}
     assert changes[1]["amount"] == ["5", "12000"]
     # the won count moved to the new owner
     won = {k[1]: v[4] for k, v in _summary().items()}
