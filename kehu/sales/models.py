@@ -583,6 +583,6 @@ class SalesCorrection(models.Model):
             if name == "lines":
                 label = str(_("lines"))
             else:
-                label = str(model._meta.get_field(name).verbose_name)
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             rows.append((label, before, after))
         return rows

@@ -102,9 +102,9 @@ def test_the_rep_reverses_or_corrects_a_payment(client, rep, other_rep, order, c
         if correct:
             body |= {"amount": "90", "received_on": "2026-03-19", "method": "cash"}
         assert client.post(url, body).status_code == 302
+        detail = client.get(order.get_absolute_url()).content.decode()
     order.refresh_from_db()
     assert order.paid_amount == (D("90.00") if correct else D("0.00"))
-    detail = client.get(order.get_absolute_url()).content.decode()
     assert 'data-testid="payment-reversed"' in detail
 
 
