@@ -113,7 +113,17 @@ class AssignForm(forms.Form):
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(choices=Case.Status.choices)
     resolution = forms.CharField(
-        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Resolution (internal)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For colleagues only; the customer never sees it."),
+    )
+    customer_summary = forms.CharField(
+        label=_("Summary for the customer"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the customer on the satisfaction page."),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -294,3 +304,23 @@ class SpecialDayForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=IsoDateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=SpecialDay.Kind.choices)
     name = forms.CharField(label=_("Name"), required=False, max_length=60)
+
+
+class ReplyForm(forms.Form):
+    to = forms.ChoiceField(label=_("To"))
+    body = forms.CharField(
+        label=_("Reply to the customer"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args: Any, addresses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(a, a) for a in addresses]  # type: ignore[attr-defined]
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(label=_("Why escalate?"), max_length=500)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
