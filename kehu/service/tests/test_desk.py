@@ -5,8 +5,8 @@ the internal resolution off the public rating page, and SLA times with year and 
 (time frozen)."""
 
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from datetime import datetime
+from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
