@@ -26,6 +26,8 @@ from kehu.customers.selectors import (
 from kehu.customers.services import DEFAULT_CHANNEL
 from kehu.customers.values import read_value, to_text
 
+CALL_CENTER_CHANNEL = "call_center"
+
 EMPTY_CHOICE = ("", "—")
 
 # What the "New customer" form asks; the rest is filled in on the 360° page.
@@ -172,16 +174,19 @@ def is_blank(value: Any) -> bool:
 
 
 class CustomerCreateForm(ArchiveFieldsForm):
-    def __init__(self, *args: Any, specs: dict[str, FieldSpec], kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, specs: dict[str, FieldSpec], kind: str, phone: str = "", **kwargs: Any
+    ) -> None:
+        """``phone``: a caller's number from the call lookup, filled in (channel: call center)."""
         codes = [*CREATE_FIELDS[Customer.Kind(kind)], *CREATE_COMMON_FIELDS]
-        kwargs.setdefault(
-            "initial",
-            {
-                "lifecycle_stage": Customer.Stage.LEAD,
-                "grade": Customer.Grade.GENERAL,
-                "source_channel": DEFAULT_CHANNEL,
-            },
-        )
+        initial: dict[str, Any] = {
+            "lifecycle_stage": Customer.Stage.LEAD,
+            "grade": Customer.Grade.GENERAL,
+            "source_channel": DEFAULT_CHANNEL,
+        }
+        if phone:
+            initial |= {"phones": phone, "source_channel": CALL_CENTER_CHANNEL}
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, specs=[specs[code] for code in codes if code in specs], **kwargs)
 
     def provenance_channel(self) -> Channel | None:

@@ -43,6 +43,16 @@ class LeadAssignment(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Who takes the lead when the rule finds nobody (an empty team, a disabled user); leads
+    # reach the public pool only under the pool rule or with no fallback.
+    fallback_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("fallback owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # The round robin's position: the member who got the last lead.
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -19,6 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kehu.core.access import can_create_leads
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
 from kehu.intake import selectors, services
@@ -38,7 +39,8 @@ def caller_lookup(request: AuthenticatedRequest) -> HttpResponse:
     lookup = None
     if form.is_valid():
         lookup = selectors.caller_lookup(user=request.user, number=form.cleaned_data["number"])
-    return render(request, "intake/caller_lookup.html", {"form": form, "lookup": lookup})
+    context = {"form": form, "lookup": lookup, "can_create_leads": can_create_leads(request.user)}
+    return render(request, "intake/caller_lookup.html", context)
 
 
 # --- the public web form ----------------------------------------------------------------------

@@ -66,10 +66,35 @@ def may_own_customers(user: User | None) -> bool:
 
 
 def next_owner(assignment: LeadAssignment) -> User | None:
-    """Who gets the next lead under the rule (None: the public pool). Call with the row locked."""
+    """Who gets the next lead under the rule (None: the public pool, only when the rule says so
+    or nobody, not even the fallback owner, may take it). Call with the row locked."""
+    if assignment.rule == LeadAssignment.Rule.PUBLIC_POOL:
+        return None
+    chosen = _rule_owner(assignment)
+    if chosen is None and may_own_customers(assignment.fallback_user):
+        return assignment.fallback_user
+    return chosen
+
+
+def lead_owner_next() -> User | None:
+    """The owner the assignment rule gives the next lead; in the caller's transaction."""
+    return next_owner(assignment_locked())
+
+
+def lead_assigned_notify(customer: Customer, *, by: User | None) -> None:
+    """Tell a routed lead's new owner, in their language."""
+    with owner_language(customer):
+        text = _("New lead %(name)s, found by %(user)s, is yours now.") % {
+            "name": customer.name,
+            "user": by or "—",
+        }
+    notify_owner(customer, text, skip=by)
+
+
+def _rule_owner(assignment: LeadAssignment) -> User | None:
     if assignment.rule == LeadAssignment.Rule.FIXED_USER:
         return assignment.user if may_own_customers(assignment.user) else None
-    if assignment.rule != LeadAssignment.Rule.ROUND_ROBIN or assignment.team_id is None:
+    if assignment.team_id is None:
         return None
     members = list(
         User.objects.filter(
@@ -89,7 +114,12 @@ def next_owner(assignment: LeadAssignment) -> User | None:
 
 @transaction.atomic
 def lead_assignment_save(
-    *, user: User, rule: str, team_id: int | None = None, fixed_user_id: int | None = None
+    *,
+    user: User,
+    rule: str,
+    team_id: int | None = None,
+    fixed_user_id: int | None = None,
+    fallback_user_id: int | None = None,
 ) -> LeadAssignment:
     """Set the rule that gives leads from calls and web forms an owner (administrators)."""
     if not can_manage_accounts(user):
@@ -107,9 +137,13 @@ def lead_assignment_save(
         errors["team"] = [_("Choose the team whose members take turns.")]
     elif rule == LeadAssignment.Rule.FIXED_USER and not may_own_customers(fixed):
         errors["user"] = [_("Choose an active user whose role may own customers.")]
+    fallback = User.objects.filter(pk=fallback_user_id).first() if fallback_user_id else None
+    if fallback_user_id and not may_own_customers(fallback):
+        errors["fallback_user"] = [_("Choose an active user whose role may own customers.")]
     if errors:
         raise ValidationError(errors)
     assignment = assignment_locked()
+    assignment.fallback_user = fallback if rule != LeadAssignment.Rule.PUBLIC_POOL else None
     assignment.rule = rule
     assignment.team = team if rule == LeadAssignment.Rule.ROUND_ROBIN else None
     assignment.user = fixed if rule == LeadAssignment.Rule.FIXED_USER else None
