@@ -41,6 +41,7 @@ def test_a_marketer_or_agent_creates_a_lead_that_goes_round_robin(
     # each lead reaches a rep in turn, not the finder (who may not own customers)
     assert {first.owner, second.owner} == {rep, other_rep}
     assert first.status == Customer.Status.ACTIVE
+    assert first.source_channel is not None
     assert first.source_channel.code == "exhibition"  # the channel they were found through
     assert Notification.objects.filter(user=first.owner, text__contains="展会线索一").exists()
 
