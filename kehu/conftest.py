@@ -22,6 +22,9 @@ from kehu.core.tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     KEHU,
+    MARKETER_NAME,
+    MARKETER_PASSWORD,
+    MARKETER_USERNAME,
     NO_CHROMIUM,
     PHONE,
     REP_NAME,
@@ -96,6 +99,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         AGENT_PASSWORD,
         "--display-name",
         AGENT_NAME,
+    )
+    run_kehu(
+        env,
+        "user",
+        "create",
+        MARKETER_USERNAME,
+        "--role",
+        "marketer",
+        "--password",
+        MARKETER_PASSWORD,
+        "--display-name",
+        MARKETER_NAME,
     )
 
     port = free_port()

@@ -289,7 +289,10 @@ class Payment(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    reversal_reason = models.CharField(_("reason for the reversal"), max_length=300, blank=True)
+    # db_default: bulk writers (demo, import) that name their columns leave it out
+    reversal_reason = models.CharField(
+        _("reason for the reversal"), max_length=300, blank=True, db_default=""
+    )
     corrected_by = models.OneToOneField(
         "self",
         verbose_name=_("corrected by"),

@@ -189,7 +189,9 @@ class Case(TimeStampedModel):
     )
     resolution = models.TextField(_("resolution"), blank=True)  # internal: agents only
     # What the customer reads (the rating page, the reply e-mail); never the internal notes.
-    customer_summary = models.TextField(_("resolution summary for the customer"), blank=True)
+    customer_summary = models.TextField(
+        _("resolution summary for the customer"), blank=True, db_default=""
+    )
     # SLA clock: deadlines in business time; waiting on the customer stops the resolution clock
     # and moves its deadline on by the business time spent waiting.
     response_due_at = models.DateTimeField(_("respond by"))

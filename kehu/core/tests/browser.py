@@ -49,6 +49,9 @@ ARCHIVIST_NAME = "档案员李静"
 AGENT_USERNAME = "e2e-agent"
 AGENT_PASSWORD = "Agent-e2e-passphrase-9"
 AGENT_NAME = "客服张敏"
+MARKETER_USERNAME = "e2e-marketer"
+MARKETER_PASSWORD = "Mkt-e2e-passphrase-3"
+MARKETER_NAME = "市场部刘洋"
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}
