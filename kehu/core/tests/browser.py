@@ -87,7 +87,8 @@ def run_kehu(env: dict[str, str], *args: str) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        # a shared, loaded machine may need longer: KEHU_E2E_COMMAND_TIMEOUT seconds
+        timeout=int(os.environ.get("KEHU_E2E_COMMAND_TIMEOUT", "120")),
         check=False,
     )
     if result.returncode != 0:
