@@ -6,90 +6,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0005_fewer_write_indexes'),
-        ('sales', '0005_opportunity_pipeline_index'),
+        ("accounts", "0001_initial"),
+        ("customers", "0005_fewer_write_indexes"),
+        ("sales", "0005_opportunity_pipeline_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SalesCorrection',
+            name="SalesCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('order', 'Order corrected'), ('payment_reversed', 'Payment reversed'), ('payment_corrected', 'Payment corrected'), ('opportunity', 'Opportunity changed'), ('product', 'Product changed')], max_length=20, verbose_name='kind')),
-                ('changes', models.JSONField(default=dict, verbose_name='changes')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('changed_at', models.DateTimeField(verbose_name='changed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("order", "Order corrected"),
+                            ("payment_reversed", "Payment reversed"),
+                            ("payment_corrected", "Payment corrected"),
+                            ("opportunity", "Opportunity changed"),
+                            ("product", "Product changed"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("changes", models.JSONField(default=dict, verbose_name="changes")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                ("changed_at", models.DateTimeField(verbose_name="changed at")),
             ],
             options={
-                'verbose_name': 'sales correction',
-                'verbose_name_plural': 'sales corrections',
-                'ordering': ['-changed_at', '-id'],
+                "verbose_name": "sales correction",
+                "verbose_name_plural": "sales corrections",
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='payment',
-            name='corrected_by',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='corrects', to='sales.payment', verbose_name='corrected by'),
+            model_name="payment",
+            name="corrected_by",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="corrects",
+                to="sales.payment",
+                verbose_name="corrected by",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='reversal_reason',
-            field=models.CharField(blank=True, db_default='', max_length=300, verbose_name='reason for the reversal'),
+            model_name="payment",
+            name="reversal_reason",
+            field=models.CharField(
+                blank=True, db_default="", max_length=300, verbose_name="reason for the reversal"
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='reversed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='reversed at'),
+            model_name="payment",
+            name="reversed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="reversed at"),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='reversed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reversed by'),
+            model_name="payment",
+            name="reversed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="reversed by",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('reversed_at__isnull', True), models.Q(('reversal_reason', ''), _negated=True), _connector='OR'), name='sales_payment_reversal_has_reason'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("reversed_at__isnull", True),
+                    models.Q(("reversal_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="sales_payment_reversal_has_reason",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='changed by'),
+            model_name="salescorrection",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="changed by",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sales_corrections', to='customers.customer'),
+            model_name="salescorrection",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sales_corrections",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='sales.opportunity'),
+            model_name="salescorrection",
+            name="opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="corrections",
+                to="sales.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='sales.order'),
+            model_name="salescorrection",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="corrections",
+                to="sales.order",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='payment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.payment'),
+            model_name="salescorrection",
+            name="payment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="sales.payment",
+            ),
         ),
         migrations.AddField(
-            model_name='salescorrection',
-            name='product',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='sales.product'),
+            model_name="salescorrection",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="corrections",
+                to="sales.product",
+            ),
         ),
         migrations.AddIndex(
-            model_name='salescorrection',
-            index=models.Index(fields=['customer', '-changed_at'], name='sales_sales_custome_874ffb_idx'),
+            model_name="salescorrection",
+            index=models.Index(
+                fields=["customer", "-changed_at"], name="sales_sales_custome_874ffb_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='salescorrection',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['order', 'payment_reversed', 'payment_corrected', 'opportunity', 'product'])), name='sales_correction_kind_valid'),
+            model_name="salescorrection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "order",
+                            "payment_reversed",
+                            "payment_corrected",
+                            "opportunity",
+                            "product",
+                        ],
+                    )
+                ),
+                name="sales_correction_kind_valid",
+            ),
         ),
     ]

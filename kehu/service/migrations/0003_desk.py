@@ -6,43 +6,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('service', '0002_product'),
+        ("service", "0002_product"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='customer_summary',
-            field=models.TextField(blank=True, db_default='', verbose_name='resolution summary for the customer'),
+            model_name="case",
+            name="customer_summary",
+            field=models.TextField(
+                blank=True, db_default="", verbose_name="resolution summary for the customer"
+            ),
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('opened', 'Opened'), ('status', 'Status changed'), ('assigned', 'Assigned'), ('escalated', 'Escalated'), ('rated', 'Rated'), ('priority', 'Priority changed'), ('email_out', 'E-mail to the customer'), ('email_in', 'E-mail from the customer')], max_length=10, verbose_name='kind'),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("opened", "Opened"),
+                    ("status", "Status changed"),
+                    ("assigned", "Assigned"),
+                    ("escalated", "Escalated"),
+                    ("rated", "Rated"),
+                    ("priority", "Priority changed"),
+                    ("email_out", "E-mail to the customer"),
+                    ("email_in", "E-mail from the customer"),
+                ],
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='CaseEmail',
+            name="CaseEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('out', 'Sent'), ('in', 'Received')], max_length=3, verbose_name='direction')),
-                ('from_address', models.CharField(max_length=254, verbose_name='from')),
-                ('to_address', models.CharField(max_length=254, verbose_name='to')),
-                ('subject', models.CharField(max_length=300, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='text')),
-                ('message_id', models.CharField(blank=True, max_length=300, verbose_name='message ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='service.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("out", "Sent"), ("in", "Received")],
+                        max_length=3,
+                        verbose_name="direction",
+                    ),
+                ),
+                ("from_address", models.CharField(max_length=254, verbose_name="from")),
+                ("to_address", models.CharField(max_length=254, verbose_name="to")),
+                ("subject", models.CharField(max_length=300, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "message_id",
+                    models.CharField(blank=True, max_length=300, verbose_name="message ID"),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="emails",
+                        to="service.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case e-mail',
-                'verbose_name_plural': 'case e-mails',
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['case', 'at'], name='service_cas_case_id_8c28fc_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('direction__in', ['out', 'in'])), name='service_case_email_direction')],
+                "verbose_name": "case e-mail",
+                "verbose_name_plural": "case e-mails",
+                "ordering": ["at", "id"],
+                "indexes": [
+                    models.Index(fields=["case", "at"], name="service_cas_case_id_8c28fc_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("direction__in", ["out", "in"])),
+                        name="service_case_email_direction",
+                    )
+                ],
             },
         ),
     ]
