@@ -307,7 +307,7 @@ class SpecialDayForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    to = forms.ChoiceField(label=_("To"))
+    to = forms.ChoiceField(label=_("Send to"))
     body = forms.CharField(
         label=_("Reply to the customer"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
     )

@@ -87,8 +87,14 @@ def test_the_rep_corrects_an_order(new_context: NewContext) -> None:
     english = new_context().new_page()
     log_in(english, REP_USERNAME, REP_PASSWORD)
     english.goto(order_url)
-    expect(english.get_by_test_id("correction")).to_contain_text("Order corrected")
+    expect(english.get_by_test_id("corrections")).to_contain_text("Order corrected")
     screenshot(english, "day-order-corrected-en")
     english.get_by_test_id("order-edit").click()
     expect(english.get_by_test_id("running-total")).to_have_text("¥750.00")
     screenshot(english, "day-order-correct-en")
+
+    # --- in the end the customer cancels (nothing is paid): the order leaves the report
+    page.goto(order_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("order-cancel").click()
+    expect(page.get_by_test_id("order-status")).to_have_class(re.compile(r"\border-cancelled\b"))
