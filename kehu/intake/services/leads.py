@@ -5,15 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import POLICIES, Scope, can_manage_accounts
+from kehu.core.api import Conflict
 from kehu.customers.models import Channel, Customer
-from kehu.intake.models import (
-    LeadAssignment,
-)
+from kehu.customers.services import customer_assign
+from kehu.intake.models import LeadAssignment, LeadHandover
 from kehu.interactions.services import notify
 
 CALL_CENTER = "call_center"
@@ -82,13 +83,58 @@ def lead_owner_next() -> User | None:
 
 
 def lead_assigned_notify(customer: Customer, *, by: User | None) -> None:
-    """Tell a routed lead's new owner, in their language."""
+    """Hand a routed lead to its new owner: a hand-over waiting for them to accept it, and a
+    notification in their language that links to their hand-overs."""
+    if customer.owner is None:
+        return
+    LeadHandover.objects.create(customer=customer, from_user=by, to_user=customer.owner)
     with owner_language(customer):
-        text = _("New lead %(name)s, found by %(user)s, is yours now.") % {
+        text = _(
+            "New lead %(name)s, found by %(user)s, is handed to you: accept or decline it."
+        ) % {
             "name": customer.name,
             "user": by or "—",
         }
-    notify_owner(customer, text, skip=by)
+    if customer.owner.is_active and customer.owner != by:
+        notify(user=customer.owner, text=text, url=reverse("intake_admin:handovers"))
+
+
+@transaction.atomic
+def lead_handover_decide(
+    *, user: User, handover: LeadHandover, accept: bool, reason: str = ""
+) -> LeadHandover:
+    """The new owner accepts the lead, or declines it with ``reason``: a declined lead goes to
+    the public pool (the owner change keeps the reason) and its finder is told. Both are on the
+    customer's timeline."""
+    handover = (
+        LeadHandover.objects.select_for_update().select_related("customer").get(pk=handover.pk)
+    )
+    if handover.to_user_id != user.pk:
+        raise PermissionDenied(_("This lead was handed to someone else."))
+    if handover.status != LeadHandover.Status.PENDING:
+        raise Conflict(_("This hand-over was decided already."))
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ValidationError({"reason": [_("Say why you decline the lead.")]})
+    if len(reason) > 300:
+        raise ValidationError({"reason": [_("At most 300 characters.")]})
+    handover.status = LeadHandover.Status.ACCEPTED if accept else LeadHandover.Status.DECLINED
+    handover.reason = reason
+    handover.decided_at = timezone.now()
+    handover.save()
+    customer = handover.customer
+    if not accept:
+        if customer.owner_id == user.pk:
+            customer_assign(user=user, customer=customer, owner=None, note=reason)
+        finder = handover.from_user
+        if finder is not None and finder.is_active:
+            notify(
+                user=finder,
+                text=_("%(user)s declined the lead %(name)s: %(reason)s")
+                % {"user": user, "name": customer.name, "reason": reason},
+                url=customer.get_absolute_url(),
+            )
+    return handover
 
 
 def _rule_owner(assignment: LeadAssignment) -> User | None:

@@ -49,11 +49,23 @@ def test_the_marketer_finds_a_lead_and_the_rep_gets_it(new_context: NewContext) 
     screenshot(marketer, "day-lead-created-zh")
     lead_url = marketer.url
 
-    # --- the rep is told and owns it
+    # --- the rep is told, and accepts the hand-over
     rep = new_context().new_page()
     log_in(rep, REP_USERNAME, REP_PASSWORD)
+    rep.goto("/intake/handovers/")
+    row = rep.get_by_test_id("handover").filter(has_text="何晓燕")
+    expect(row).to_contain_text("Waiting for acceptance")
+    screenshot(rep, "day-lead-handover-en")
+    row.get_by_test_id("handover-accept").click()
+    expect(rep.get_by_test_id("handover").filter(has_text="何晓燕")).to_contain_text("Accepted")
     rep.goto(lead_url)
     expect(rep.locator("h1")).to_contain_text("何晓燕")
-    rep.goto("/")
-    expect(rep.locator("body")).to_contain_text("何晓燕")
-    screenshot(rep, "day-lead-rep-en")
+    expect(rep.locator("[data-testid=tl-item][data-kind=handover]").first).to_contain_text(
+        "Lead accepted"
+    )
+    screenshot(rep, "day-lead-accepted-en")
+
+    # --- the marketer sees the acceptance on the lead's timeline (Chinese)
+    marketer.goto(lead_url)
+    expect(marketer.locator("[data-testid=tl-item][data-kind=handover]").first).to_be_visible()
+    screenshot(marketer, "day-lead-accepted-zh")

@@ -4,12 +4,16 @@ a fallback owner; the public pool only under the pool rule), who is notified; th
 offers "new customer from this number" with the phone filled in."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from kehu.accounts.models import Membership, Role, Team
+from kehu.core.api import Conflict
 from kehu.customers.models import Customer
-from kehu.intake.services.leads import lead_assignment_save
+from kehu.intake.models import LeadHandover
+from kehu.intake.services.leads import lead_assignment_save, lead_handover_decide
 from kehu.interactions.models import Notification
+from kehu.interactions.timeline import customer_timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +114,67 @@ def test_call_lookup_offers_a_new_customer_with_the_phone(client, agent, languag
     form = client.get(link).content.decode()
     assert 'value="13912345678"' in form
     assert 'value="call_center" selected' in form
+
+
+# --- hand-over with acceptance ----------------------------------------------------------------
+
+
+@pytest.fixture
+def handed_lead(client, make_user, admin_user, rep):
+    lead_assignment_save(user=admin_user, rule="fixed_user", fixed_user_id=rep.pk)
+    finder = make_user(Role.MARKETER, username="mkt1")
+    client.force_login(finder)
+    _create(client, "展会线索")
+    client.logout()
+    return Customer.objects.get(name="展会线索"), finder
+
+
+def _titles(user, customer):
+    return [str(i.title) for i in customer_timeline(user=user, customer=customer)]
+
+
+def test_the_rep_accepts_a_handed_lead(client, rep, handed_lead):
+    lead, finder = handed_lead
+    handover = LeadHandover.objects.get(customer=lead)
+    assert (handover.status, handover.from_user, handover.to_user) == ("pending", finder, rep)
+    note = Notification.objects.get(user=rep, text__contains="展会线索")
+    assert note.url == reverse("intake_admin:handovers")
+    client.force_login(rep)
+    page = client.get(reverse("intake_admin:handovers")).content.decode()
+    assert 'data-testid="handover-accept"' in page
+    client.post(reverse("intake_admin:handovers"), {"handover": handover.pk, "decision": "accept"})
+    handover.refresh_from_db()
+    assert handover.status == "accepted"
+    assert Customer.objects.get(pk=lead.pk).owner == rep
+    assert "Lead accepted" in _titles(rep, lead)
+
+
+def test_the_rep_declines_with_a_reason_and_the_lead_goes_to_the_pool(client, rep, handed_lead):
+    lead, finder = handed_lead
+    handover = LeadHandover.objects.get(customer=lead)
+    client.force_login(rep)
+    url = reverse("intake_admin:handovers")
+    client.post(url, {"handover": handover.pk, "decision": "decline", "reason": ""})
+    assert LeadHandover.objects.get(pk=handover.pk).status == "pending"  # a reason is needed
+    client.post(url, {"handover": handover.pk, "decision": "decline", "reason": "不在我的区域"})
+    handover.refresh_from_db()
+    lead.refresh_from_db()
+    assert (handover.status, handover.reason) == ("declined", "不在我的区域")
+    assert (lead.owner, lead.status) == (None, Customer.Status.PUBLIC_POOL)
+    assert Notification.objects.filter(user=finder, text__contains="不在我的区域").exists()
+    assert "Lead declined" in _titles(finder, lead)
+    with pytest.raises(Conflict):
+        lead_handover_decide(user=rep, handover=handover, accept=True)
+
+
+def test_only_the_new_owner_decides(client, other_rep, rep, handed_lead):
+    lead, _finder = handed_lead
+    handover = LeadHandover.objects.get(customer=lead)
+    client.force_login(other_rep)
+    response = client.post(
+        reverse("intake_admin:handovers"), {"handover": handover.pk, "decision": "accept"}
+    )
+    assert response.status_code == 404
+    with pytest.raises(PermissionDenied):
+        lead_handover_decide(user=other_rep, handover=handover, accept=True)
+    assert LeadHandover.objects.get(pk=handover.pk).status == "pending"
