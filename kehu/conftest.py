@@ -26,6 +26,9 @@ from kehu.core.tests.browser import (
     MANAGER_NAME,
     MANAGER_PASSWORD,
     MANAGER_USERNAME,
+    MARKETER_NAME,
+    MARKETER_PASSWORD,
+    MARKETER_USERNAME,
     MEMBER_NAME,
     MEMBER_PASSWORD,
     MEMBER_USERNAME,
@@ -123,6 +126,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             E2E_TEAM,
             *(["--manager"] if manager else []),
         )
+    run_kehu(
+        env,
+        "user",
+        "create",
+        MARKETER_USERNAME,
+        "--role",
+        "marketer",
+        "--password",
+        MARKETER_PASSWORD,
+        "--display-name",
+        MARKETER_NAME,
+    )
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.widgets import IsoDateInput
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -18,9 +20,7 @@ class LoginForm(AuthenticationForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses this token."))
-    expires_at = forms.DateField(
-        label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=IsoDateInput())
 
 
 class LanguageForm(forms.Form):

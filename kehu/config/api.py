@@ -68,10 +68,12 @@ api.add_router("/opportunities", sales_api.opportunities_router)
 api.add_router("/reports", sales_api.reports_router)
 
 from kehu.service.api import cases_router as service_cases_router  # noqa: E402
+from kehu.service.api import email_router as service_email_router  # noqa: E402
 from kehu.service.api import feedback_router as service_feedback_router  # noqa: E402
 
 api.add_router("/cases", service_cases_router)
 api.add_router("/feedback", service_feedback_router)
+api.add_router("/", service_email_router)
 
 from kehu.exports.api import router as exports_router  # noqa: E402
 

@@ -255,6 +255,21 @@ USE_I18N = True
 USE_TZ = True
 LANGUAGE_COOKIE_NAME = "kehu_language"
 
+# --- E-mail (replies to customers from service cases) ------------------------------------
+# The console backend prints mail to the log until SMTP is configured.
+EMAIL_BACKEND = env_str("KEHU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("KEHU_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("KEHU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KEHU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEHU_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KEHU_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("KEHU_EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("KEHU_EMAIL_FROM", "kehu@localhost")
+# Customers' answers go to this address with the case in its "+" part
+# (service+SR-000123.k3x9…@example.com); the inbound webhook attaches them to the case.
+KEHU_SERVICE_REPLY_TO = env_str("KEHU_SERVICE_REPLY_TO", "")
+
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

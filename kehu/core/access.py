@@ -16,7 +16,10 @@ leader          all                              none         no     none
 admin           all                              all          yes    all groups
 =============== ================================ ============ ====== =========================
 
-Every role but the leader may log interactions (calls, visits…) with customers it can see.
+Every role but the leader may log interactions (calls, visits…) with customers it can see, and
+create leads (new customers, with the channel they came through): marketing finds leads and
+service meets new callers. A lead created by a role that may not own customers (marketer,
+service agent) goes to its owner by the lead-assignment rule.
 """
 
 import enum
@@ -50,6 +53,7 @@ class Policy:
     export: bool
     reveal: frozenset[SensitiveGroup]
     log_contact: bool = True  # may log interactions with customers they can see
+    create_leads: bool = True  # may create customers (leads)
 
 
 ALL_GROUPS = frozenset(SensitiveGroup)
@@ -60,10 +64,12 @@ POLICIES: dict[str, Policy] = {
     Role.ARCHIVE_ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
     Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.ADDRESS})),
     Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS),
-    Role.LEADER: Policy(Scope.ALL, Scope.NONE, False, NO_GROUPS, log_contact=False),
+    Role.LEADER: Policy(
+        Scope.ALL, Scope.NONE, False, NO_GROUPS, log_contact=False, create_leads=False
+    ),
     Role.ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
 }
-NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS, log_contact=False)
+NO_ACCESS = Policy(Scope.NONE, Scope.NONE, False, NO_GROUPS, log_contact=False, create_leads=False)
 
 
 def policy_for(user: User) -> Policy:
@@ -113,6 +119,16 @@ def record_scope_q(
 
 def is_read_only(user: User) -> bool:
     return policy_for(user).change is Scope.NONE
+
+
+def can_create_leads(user: User) -> bool:
+    """May ``user`` create customers (leads)?"""
+    return policy_for(user).create_leads
+
+
+def can_own_customers(user: User) -> bool:
+    """May ``user`` own customers (own the ones they create)? Roles that change records."""
+    return policy_for(user).change is not Scope.NONE
 
 
 def can_log_contact(user: User) -> bool:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import AuditEvent
+from kehu.core.widgets import IsoDateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -15,12 +16,8 @@ class AuditFilterForm(forms.Form):
         choices=[("", _("All actions")), *AuditEvent.Action.choices],
     )
     username = forms.CharField(label=_("Username"), required=False, max_length=150)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
 
     def values(self) -> dict[str, Any]:
         self.is_valid()

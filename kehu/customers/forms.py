@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Team, User
 from kehu.core.phones import format_phone_local
 from kehu.core.regions import provinces
+from kehu.core.widgets import IsoDateInput
 from kehu.customers.fields import FieldSpec, Type
 from kehu.customers.models import Channel, Contact, Customer, CustomField
 from kehu.customers.selectors import (
@@ -24,6 +25,8 @@ from kehu.customers.selectors import (
 )
 from kehu.customers.services import DEFAULT_CHANNEL
 from kehu.customers.values import read_value, to_text
+
+CALL_CENTER_CHANNEL = "call_center"
 
 EMPTY_CHOICE = ("", "—")
 
@@ -88,7 +91,7 @@ def archive_form_field(spec: FieldSpec, channels: list[Channel]) -> forms.Field:
     if spec.type == Type.LONG_TEXT:
         widget: forms.Widget = forms.Textarea(attrs={"rows": 3})
     elif spec.type == Type.DATE:
-        widget = forms.DateInput(attrs={"type": "date"})
+        widget = IsoDateInput()
     elif spec.type in {Type.INTEGER, Type.DECIMAL}:
         inputmode = "numeric" if spec.type == Type.INTEGER else "decimal"
         widget = forms.TextInput(attrs={"inputmode": inputmode})
@@ -171,16 +174,19 @@ def is_blank(value: Any) -> bool:
 
 
 class CustomerCreateForm(ArchiveFieldsForm):
-    def __init__(self, *args: Any, specs: dict[str, FieldSpec], kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, specs: dict[str, FieldSpec], kind: str, phone: str = "", **kwargs: Any
+    ) -> None:
+        """``phone``: a caller's number from the call lookup, filled in (channel: call center)."""
         codes = [*CREATE_FIELDS[Customer.Kind(kind)], *CREATE_COMMON_FIELDS]
-        kwargs.setdefault(
-            "initial",
-            {
-                "lifecycle_stage": Customer.Stage.LEAD,
-                "grade": Customer.Grade.GENERAL,
-                "source_channel": DEFAULT_CHANNEL,
-            },
-        )
+        initial: dict[str, Any] = {
+            "lifecycle_stage": Customer.Stage.LEAD,
+            "grade": Customer.Grade.GENERAL,
+            "source_channel": DEFAULT_CHANNEL,
+        }
+        if phone:
+            initial |= {"phones": phone, "source_channel": CALL_CENTER_CHANNEL}
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, specs=[specs[code] for code in codes if code in specs], **kwargs)
 
     def provenance_channel(self) -> Channel | None:
@@ -257,18 +263,10 @@ class CustomerFilterForm(forms.Form):
         choices=[("", _("Active and public pool")), *Customer.Status.choices],
     )
     order = forms.ChoiceField(label=_("Sort by"), required=False, choices=ORDER_CHOICES)
-    created_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    updated_from = forms.DateField(
-        label=_("Updated from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    updated_to = forms.DateField(
-        label=_("Updated to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=IsoDateInput())
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=IsoDateInput())
+    updated_from = forms.DateField(label=_("Updated from"), required=False, widget=IsoDateInput())
+    updated_to = forms.DateField(label=_("Updated to"), required=False, widget=IsoDateInput())
 
     # Customer value (kehu.analytics): computed by the nightly refresh.
     value_tier = forms.ChoiceField(label=_("Value tier"), required=False)
@@ -393,9 +391,7 @@ class ContactForm(forms.Form):
     emails = forms.CharField(
         label=_("E-mails"), required=False, help_text=_("Separate several with commas.")
     )
-    birthday = forms.CharField(
-        label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birthday = forms.CharField(label=_("Birthday"), required=False, widget=IsoDateInput())
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -422,7 +418,7 @@ class HistoryFilterForm(forms.Form):
     as_of = forms.DateField(
         label=_("Profile as of"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args: Any, specs: dict[str, FieldSpec], **kwargs: Any) -> None:

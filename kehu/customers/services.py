@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Team, User
 from kehu.accounts.selectors import primary_team
-from kehu.core.access import can_manage_accounts, can_reveal, is_read_only
+from kehu.core.access import (
+    can_create_leads,
+    can_manage_accounts,
+    can_own_customers,
+    can_reveal,
+)
 from kehu.core.audit import audit_log
 from kehu.core.encryption import encrypt
 from kehu.core.idcard import IdNumber, parse_id_number
@@ -280,7 +285,7 @@ def customer_create(
     The owner is ``owner``, else the creating user (``assign_to_creator``); a customer with no
     owner starts in the public pool. Every given fact is recorded with ``channel``.
     """
-    if user is not None and is_read_only(user):
+    if user is not None and not can_create_leads(user):
         raise PermissionDenied(_("Your role may not create customers."))
     if kind not in Customer.Kind.values:
         raise ValidationError({"kind": [_("Choose person or organization.")]})
@@ -290,8 +295,15 @@ def customer_create(
         data["name"] = ""
     cleaned = _clean_payload(specs, data, None)
     channel = channel or _default_channel()
-    if owner is None and assign_to_creator:
+    if owner is None and assign_to_creator and user is not None and can_own_customers(user):
         owner = user
+    # A lead found by a role that may not own customers (marketer, service agent) goes to an
+    # owner by the lead-assignment rule, which intake keeps (imported here: intake imports us).
+    routed = owner is None and user is not None and not can_own_customers(user)
+    if routed:
+        from kehu.intake.services import leads
+
+        owner = leads.lead_owner_next()
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": [_("This user is disabled.")]})
     if team is None:
@@ -312,6 +324,8 @@ def customer_create(
     cleaned.setdefault("source_channel", channel)
     customer.source_channel = None
     _apply(customer, specs, cleaned, user=user, channel=channel, note=note)
+    if routed and owner is not None:
+        leads.lead_assigned_notify(customer, by=user)
     return customer
 
 

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_export, is_read_only
+from kehu.core.access import can_create_leads, can_export
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import CappedPaginator
 from kehu.customers import selectors, services
@@ -76,7 +76,7 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "can_create": not is_read_only(request.user),
+        "can_create": can_create_leads(request.user),
         "can_export": can_export(request.user),
     }
     return _render(
@@ -89,13 +89,15 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def customer_create(request: AuthenticatedRequest) -> HttpResponse:
-    if is_read_only(request.user):
+    if not can_create_leads(request.user):
         raise PermissionDenied
     kind = request.GET.get("kind", Customer.Kind.PERSON)
     if kind not in Customer.Kind.values:
         kind = Customer.Kind.PERSON
     specs = selectors.field_specs_for(kind)
-    form = CustomerCreateForm(request.POST or None, specs=specs, kind=kind)
+    form = CustomerCreateForm(
+        request.POST or None, specs=specs, kind=kind, phone=request.GET.get("phone", "")[:40]
+    )
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(

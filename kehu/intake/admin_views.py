@@ -76,7 +76,12 @@ def form_edit(request: AuthenticatedRequest, form_id: int | None = None) -> Http
 def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
     _require_admin(request)
     assignment = selectors.lead_assignment_get()
-    initial = {"rule": assignment.rule, "team": assignment.team_id, "user": assignment.user_id}
+    initial = {
+        "rule": assignment.rule,
+        "team": assignment.team_id,
+        "user": assignment.user_id,
+        "fallback_user": assignment.fallback_user_id,
+    }
     form = LeadAssignmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -86,6 +91,7 @@ def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
                 rule=data["rule"],
                 team_id=data["team"].pk if data["team"] else None,
                 fixed_user_id=data["user"].pk if data["user"] else None,
+                fallback_user_id=data["fallback_user"].pk if data["fallback_user"] else None,
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)

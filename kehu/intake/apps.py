@@ -6,3 +6,6 @@ class IntakeConfig(AppConfig):
     name = "kehu.intake"
     label = "intake"
     verbose_name = _("Intake")
+
+    def ready(self) -> None:
+        from kehu.intake import selectors  # noqa: F401  (registers the timeline source)

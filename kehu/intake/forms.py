@@ -168,12 +168,18 @@ class LeadAssignmentForm(forms.Form):
     user = UserChoiceField(
         label=_("User (always the same)"), queryset=User.objects.none(), required=False
     )
+    fallback_user = UserChoiceField(
+        label=_("Fallback owner"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Takes the lead when the rule finds nobody, instead of the public pool."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            is_active=True
-        ).order_by("username")
+        active = User.objects.filter(is_active=True).order_by("username")
+        self.fields["user"].queryset = active  # type: ignore[attr-defined]
+        self.fields["fallback_user"].queryset = active  # type: ignore[attr-defined]
 
 
 class CallerLookupForm(forms.Form):

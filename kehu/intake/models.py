@@ -43,6 +43,16 @@ class LeadAssignment(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Who takes the lead when the rule finds nobody (an empty team, a disabled user); leads
+    # reach the public pool only under the pool rule or with no fallback.
+    fallback_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("fallback owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # The round robin's position: the member who got the last lead.
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -212,3 +222,61 @@ class WebFormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_id} @ {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+class LeadHandover(TimeStampedModel):
+    """A lead handed to a sales owner by the lead-assignment rule (found by marketing or
+    service), waiting for them to accept it or decline it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for acceptance")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="handovers",
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed over by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed over to"),
+        on_delete=models.CASCADE,
+        related_name="lead_handovers",
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead hand-over")
+        verbose_name_plural = _("lead hand-overs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["to_user", "status"]),
+            models.Index(fields=["customer", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "declined"]),
+                name="intake_handover_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="declined") | ~models.Q(reason=""),
+                name="intake_handover_decline_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.to_user_id}: {self.status}"

@@ -1,9 +1,10 @@
 """Reads for intake: phone matching, the agents' screen-pop, web forms and their fields."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, When
 from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,9 @@ from kehu.core.phones import normalize_phone
 from kehu.customers.fields import FieldSpec, Group, Store, Type
 from kehu.customers.models import Contact, Customer, Email, Phone
 from kehu.customers.selectors import customers_visible_to, field_specs_for
-from kehu.intake.models import CallEvent, LeadAssignment, WebForm
+from kehu.intake.models import CallEvent, LeadAssignment, LeadHandover, WebForm
 from kehu.interactions.models import Interaction
+from kehu.interactions.timeline import TimelineItem, register
 
 # --- phone matching ---------------------------------------------------------------------------
 
@@ -214,3 +216,57 @@ def web_form_dedup_match(*, phones: list[str], emails: list[str]) -> PhoneMatch 
         for email in rows[:MAX_PHONE_MATCHES]:
             return PhoneMatch(customer=email.customer, contact=email.contact)
     return None
+
+
+def handover_for_user(*, user: User, handover_id: str | int) -> LeadHandover:
+    """A hand-over made to ``user``; 404 for anyone else's."""
+    handover = (
+        LeadHandover.objects.filter(pk=handover_id, to_user=user).first()
+        if str(handover_id).isdigit()
+        else None
+    )
+    if handover is None:
+        raise Http404
+    return handover
+
+
+def handovers_of(*, user: User, limit: int = 50) -> list[LeadHandover]:
+    """The user's hand-overs, waiting ones first, then the latest decided."""
+    rows = LeadHandover.objects.filter(to_user=user).select_related("customer", "from_user")
+    return list(
+        rows.order_by(Case(When(status="pending", then=0), default=1), "-created_at")[:limit]
+    )
+
+
+@register("handover", _("Lead hand-overs"))
+def handover_items(
+    *, user: User, customer: Customer, before: datetime | None, limit: int
+) -> list[TimelineItem]:
+    """Leads handed to a seller, and their acceptance or decline with its reason."""
+    rows = LeadHandover.objects.filter(customer=customer).select_related("from_user", "to_user")
+    items = []
+    for h in rows.order_by("-created_at", "-id")[:limit]:
+        if before is None or h.created_at < before:
+            items.append(
+                TimelineItem(
+                    kind="handover",
+                    at=h.created_at,
+                    title=_("Lead handed to %(user)s") % {"user": h.to_user},
+                    body="",
+                    by=str(h.from_user) if h.from_user else "",
+                    detail="pending",
+                )
+            )
+        if h.decided_at is not None and (before is None or h.decided_at < before):
+            accepted = h.status == LeadHandover.Status.ACCEPTED
+            items.append(
+                TimelineItem(
+                    kind="handover",
+                    at=h.decided_at,
+                    title=_("Lead accepted") if accepted else _("Lead declined"),
+                    body=h.reason,
+                    by=str(h.to_user),
+                    detail=h.status,
+                )
+            )
+    return items

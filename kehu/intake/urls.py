@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.intake import admin_views
+from kehu.intake import admin_views, views
 
 app_name = "intake_admin"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("forms/new/", admin_views.form_edit, name="form_new"),
     path("forms/<int:form_id>/", admin_views.form_edit, name="form_edit"),
     path("assignment/", admin_views.assignment_edit, name="assignment"),
+    path("handovers/", views.handover_list, name="handovers"),
 ]

@@ -8,6 +8,7 @@ size limit. Only this page may be framed by other sites.
 """
 
 from csp.decorators import csp_replace
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -17,6 +18,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kehu.core.access import can_create_leads
+from kehu.core.api import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
 from kehu.intake import selectors, services
@@ -36,7 +39,8 @@ def caller_lookup(request: AuthenticatedRequest) -> HttpResponse:
     lookup = None
     if form.is_valid():
         lookup = selectors.caller_lookup(user=request.user, number=form.cleaned_data["number"])
-    return render(request, "intake/caller_lookup.html", {"form": form, "lookup": lookup})
+    context = {"form": form, "lookup": lookup, "can_create_leads": can_create_leads(request.user)}
+    return render(request, "intake/caller_lookup.html", context)
 
 
 # --- the public web form ----------------------------------------------------------------------
@@ -134,3 +138,32 @@ def public_form_thanks(request: HttpRequest, slug: str) -> HttpResponseBase:
     return _embeddable(
         request, render(request, "intake/public_thanks.html", {"web_form": form}), form
     )
+
+
+@require_http_methods(["GET", "POST"])
+def handover_list(request: AuthenticatedRequest) -> HttpResponse:
+    """``/intake/handovers/``: the leads handed to the user, to accept or decline (with a
+    reason)."""
+    if request.method == "POST":
+        handover = selectors.handover_for_user(
+            user=request.user, handover_id=request.POST.get("handover", "")
+        )
+        accept = request.POST.get("decision") == "accept"
+        try:
+            services.lead_handover_decide(
+                user=request.user,
+                handover=handover,
+                accept=accept,
+                reason=request.POST.get("reason", ""),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except Conflict as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Lead accepted.") if accept else _("Lead declined: it is in the pool.")
+            )
+        return redirect("intake_admin:handovers")
+    context = {"handovers": selectors.handovers_of(user=request.user)}
+    return render(request, "intake/handovers.html", context)

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.widgets import IsoDateInput, IsoDateTimeInput
 from kehu.customers.fields import BUILTIN_BY_CODE
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import channels_active
@@ -42,7 +43,7 @@ class InteractionForm(forms.Form):
     occurred_at = forms.DateTimeField(
         label=_("Time"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=IsoDateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         help_text=_("Empty: now."),
     )
@@ -58,7 +59,7 @@ class InteractionForm(forms.Form):
     next_follow_up_on = forms.DateField(
         label=_("Next follow-up"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
     next_follow_up_note = forms.CharField(label=_("Follow-up note"), required=False)
     new_phones = forms.CharField(

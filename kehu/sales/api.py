@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from kehu.accounts.models import User
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -118,6 +119,9 @@ class PaymentOut(Schema):
     reference: str
     recorded_by: UserRef | None
     created_at: datetime
+    reversed_at: datetime | None = Field(description="Set when the payment was reversed.")
+    reversal_reason: str
+    corrected_by_id: int | None = Field(description="The payment recorded in its place.")
 
     @staticmethod
     def resolve_order_number(obj: Payment) -> str:
@@ -173,6 +177,14 @@ class OrderIn(Schema):
     opportunity_id: int | None = Field(None, description="A won opportunity this order closes.")
 
 
+class OrderPatch(Schema):
+    reason: str = Field(min_length=1, max_length=300, description="Why: kept with the change.")
+    lines: list[LineIn] | None = Field(None, min_length=1, description="All lines, replaced.")
+    ordered_on: date | None = None
+    channel: Order.Channel | None = None
+    notes: str | None = None
+
+
 class OrderFilterIn(Schema):
     customer_id: int | None = None
     owner_id: int | None = None
@@ -187,6 +199,18 @@ class PaymentIn(Schema):
     order_id: int
     amount: Money = Field(gt=0, max_digits=14, decimal_places=2)
     received_on: date | None = Field(None, description="Default: today.")
+    method: Payment.Method = Payment.Method.BANK_TRANSFER
+    reference: str = Field("", max_length=60)
+
+
+class ReverseIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class PaymentCorrectionIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+    amount: Money = Field(gt=0, max_digits=14, decimal_places=2)
+    received_on: date
     method: Payment.Method = Payment.Method.BANK_TRANSFER
     reference: str = Field("", max_length=60)
 
@@ -283,6 +307,7 @@ class OpportunityIn(Schema):
     probability: int | None = Field(None, ge=0, le=100, description="Default: the stage's.")
     expected_close_on: date | None = None
     competitors: str = Field("", max_length=300)
+    lost_reason: str = Field("", max_length=300, description="Required for the lost stage.")
 
 
 class OpportunityPatch(Schema):
@@ -292,11 +317,15 @@ class OpportunityPatch(Schema):
     expected_close_on: date | None = None
     competitors: str | None = Field(None, max_length=300)
     lost_reason: str | None = Field(None, max_length=300)
+    owner_id: int | None = Field(
+        None, description="Hand it to someone who may change the customer."
+    )
+    reason: str = Field("", max_length=300, description="Why: kept with the change.")
 
 
 class MoveIn(Schema):
     stage: str = Field(description="The code of the stage to move to.")
-    lost_reason: str = Field("", max_length=300)
+    lost_reason: str = Field("", max_length=300, description="Required for the lost stage.")
 
 
 class OpportunityFilterIn(Schema):
@@ -461,6 +490,30 @@ def order_detail(request: AuthenticatedRequest, order_id: int) -> Order:
     return selectors.order_get_for_user(user=request.user, order_id=order_id)
 
 
+@orders_router.patch(
+    "/{order_id}",
+    response={200: OrderDetailOut, **WRITE_ERRORS},
+    summary="Correct an order before delivery (lines, date, channel, notes) with a reason",
+    description=(
+        "`lines`, when given, replace all lines. The change is kept with who made it and "
+        "`reason`; the sales summary follows. 409 once delivered or cancelled; 422 if the "
+        "total would drop below what was paid (reverse the payment first)."
+    ),
+)
+def order_update(request: AuthenticatedRequest, order_id: int, payload: OrderPatch) -> Order:
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    services.order_update(
+        user=request.user,
+        order=order,
+        reason=payload.reason,
+        lines=_lines(payload.lines) if payload.lines is not None else None,
+        ordered_on=payload.ordered_on,
+        channel=payload.channel,
+        notes=payload.notes,
+    )
+    return selectors.order_get_for_user(user=request.user, order_id=order_id)
+
+
 @orders_router.post(
     "/{order_id}/cancel",
     response={200: OrderDetailOut, **WRITE_ERRORS},
@@ -515,6 +568,39 @@ def payment_create(request: AuthenticatedRequest, payload: PaymentIn) -> Status[
         reference=payload.reference,
     )
     return Status(201, payment)
+
+
+@payments_router.post(
+    "/{payment_id}/reverse",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Reverse a payment recorded by mistake, with a reason (it is never deleted)",
+    description="409 if it was reversed already.",
+)
+def payment_reverse(request: AuthenticatedRequest, payment_id: int, payload: ReverseIn) -> Payment:
+    payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+    services.payment_reverse(user=request.user, payment=payment, reason=payload.reason)
+    return selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+
+
+@payments_router.post(
+    "/{payment_id}/correct",
+    response={201: PaymentOut, **WRITE_ERRORS},
+    summary="Correct a payment: it is reversed and the right one recorded in its place",
+)
+def payment_correct(
+    request: AuthenticatedRequest, payment_id: int, payload: PaymentCorrectionIn
+) -> Status[Payment]:
+    payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+    right = services.payment_correct(
+        user=request.user,
+        payment=payment,
+        reason=payload.reason,
+        amount=payload.amount,
+        received_on=payload.received_on,
+        method=payload.method,
+        reference=payload.reference,
+    )
+    return Status(201, selectors.payment_get_for_user(user=request.user, payment_id=right.pk))
 
 
 @receivables_router.get(
@@ -586,6 +672,7 @@ def opportunity_create(
         probability=payload.probability,
         expected_close_on=payload.expected_close_on,
         competitors=payload.competitors,
+        lost_reason=payload.lost_reason,
     )
     return Status(
         201, selectors.opportunity_get_for_user(user=request.user, opportunity_id=opportunity.pk)
@@ -610,8 +697,16 @@ def opportunity_update(
     opportunity = selectors.opportunity_get_for_user(
         user=request.user, opportunity_id=opportunity_id
     )
-    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    services.opportunity_update(user=request.user, opportunity=opportunity, data=data)
+    data = {
+        k: v
+        for k, v in payload.model_dump(exclude_unset=True, exclude={"reason"}).items()
+        if v is not None
+    }
+    if "owner_id" in data:
+        data["owner"] = User.objects.filter(pk=data.pop("owner_id"), is_active=True).first()
+    services.opportunity_update(
+        user=request.user, opportunity=opportunity, data=data, reason=payload.reason
+    )
     return selectors.opportunity_get_for_user(user=request.user, opportunity_id=opportunity_id)
 
 

@@ -3,15 +3,15 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
+from kehu.core.widgets import IsoDateInput
 from kehu.sales.models import Currency, Order, Payment, PipelineStage, Product
 from kehu.sales.services import LineInput
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class OrderFilterForm(forms.Form):
@@ -21,13 +21,13 @@ class OrderFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", "—"), *Order.Channel.choices]
     )
-    since = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    until = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput)
+    until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput)
     unpaid = forms.BooleanField(label=_("Only with an amount outstanding"), required=False)
 
 
 class OrderForm(forms.Form):
-    ordered_on = forms.DateField(label=_("Order date"), widget=DateInput)
+    ordered_on = forms.DateField(label=_("Order date"), widget=IsoDateInput)
     channel = forms.ChoiceField(label=_("Channel"), choices=Order.Channel.choices)
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
     notes = forms.CharField(
@@ -46,9 +46,53 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class ProductField(forms.ModelChoiceField[Product]):
+    """A product typed or picked as “CODE · name” (the search offers these); its code alone
+    works too."""
+
+    SEPARATOR = " · "
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Product):
+            return f"{value.code}{self.SEPARATOR}{value.name}"
+        if isinstance(value, int | str) and str(value).isdigit():
+            product = self.queryset.filter(pk=value).first()  # type: ignore[union-attr]
+            return self.prepare_value(product) if product else value
+        return value
+
+    def to_python(self, value: Any) -> Product | None:
+        if value in self.empty_values:
+            return None
+        code = str(value).split(self.SEPARATOR, 1)[0].strip()
+        product = self.queryset.filter(code=code).first()  # type: ignore[union-attr]
+        if product is None and code.isdigit():
+            product = self.queryset.filter(pk=code).first()  # type: ignore[union-attr]
+        if product is None:
+            raise ValidationError(
+                _("No product on sale with the code “%(code)s”."), params={"code": code}
+            )
+        return product
+
+
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(
-        label=_("Product"), queryset=Product.objects.none(), required=False
+    product = ProductField(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "list": "product-options",
+                "autocomplete": "off",
+                # search as you type: the matching products become the datalist's options
+                "hx-get": reverse_lazy("sales:product_search"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#product-options",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+                "class": "product-search",
+                "data-testid": "line-product",
+            }
+        ),
     )
     quantity = forms.DecimalField(
         label=_("Quantity"), max_digits=12, decimal_places=3, min_value=0, required=False
@@ -93,18 +137,38 @@ class LineForm(forms.Form):
         )
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=50)
+LineFormSet = forms.formset_factory(LineForm, extra=1, max_num=50)
+
+
+class OrderEditForm(OrderForm):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=300,
+        help_text=_("Kept with the change, with your name and the time."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["currency"]
+
+
+class ReversalForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
-    received_on = forms.DateField(label=_("Received on"), widget=DateInput)
+    received_on = forms.DateField(label=_("Received on"), widget=IsoDateInput)
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"received_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+
+
+class PaymentCorrectionForm(PaymentForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class OpportunityForm(forms.Form):
@@ -115,7 +179,7 @@ class OpportunityForm(forms.Form):
         label=_("Stage"), queryset=PipelineStage.objects.filter(is_active=True), required=False
     )
     expected_close_on = forms.DateField(
-        label=_("Expected close date"), required=False, widget=DateInput
+        label=_("Expected close date"), required=False, widget=IsoDateInput
     )
     competitors = forms.CharField(label=_("Competitors"), max_length=300, required=False)
 
@@ -123,6 +187,25 @@ class OpportunityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["stage"].label_from_instance = lambda stage: stage.label  # type: ignore[attr-defined]
         self.fields["stage"].empty_label = _("First stage")  # type: ignore[attr-defined]
+
+
+class OpportunityEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    probability = forms.IntegerField(label=_("Probability (%)"), min_value=0, max_value=100)
+    expected_close_on = forms.DateField(
+        label=_("Expected close date"), required=False, widget=IsoDateInput
+    )
+    competitors = forms.CharField(label=_("Competitors"), max_length=300, required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, owners: Any, lost: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        if not lost:
+            del self.fields["lost_reason"]
 
 
 class MoveForm(forms.Form):
@@ -161,8 +244,8 @@ class ProductForm(forms.ModelForm[Product]):
 
 
 class PerformanceForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput)
-    end = forms.DateField(label=_("To"), widget=DateInput)
+    start = forms.DateField(label=_("From"), widget=IsoDateInput)
+    end = forms.DateField(label=_("To"), widget=IsoDateInput)
     group_by = forms.ChoiceField(
         label=_("Per"), choices=[("rep", _("Rep")), ("team", _("Team"))], initial="rep"
     )

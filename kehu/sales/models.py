@@ -278,6 +278,29 @@ class Payment(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # A payment recorded by mistake is reversed, never deleted: it stays on the order with
+    # who reversed it and why, and no longer counts as collected.
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reversed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # db_default: bulk writers (demo, import) that name their columns leave it out
+    reversal_reason = models.CharField(
+        _("reason for the reversal"), max_length=300, blank=True, db_default=""
+    )
+    corrected_by = models.OneToOneField(
+        "self",
+        verbose_name=_("corrected by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="corrects",
+    )
 
     class Meta:
         verbose_name = _("payment")
@@ -291,11 +314,19 @@ class Payment(TimeStampedModel):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="sales_payment_amount_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sales_payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True) | ~Q(reversal_reason=""),
+                name="sales_payment_reversal_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.amount} {self.currency}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 class PipelineStage(TimeStampedModel):
@@ -472,3 +503,89 @@ class SalesDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.owner_id}/{self.team_id} {self.currency}"
+
+
+class SalesCorrection(models.Model):
+    """A correction of a sales record (销售更正): who changed what, when and why.
+
+    ``changes`` maps each changed field to ``[before, after]`` as text (an order's lines as one
+    text per line), so the record reads the same after the products are renamed.
+    """
+
+    class Kind(models.TextChoices):
+        ORDER = "order", _("Order corrected")
+        PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
+        PAYMENT_CORRECTED = "payment_corrected", _("Payment corrected")
+        OPPORTUNITY = "opportunity", _("Opportunity changed")
+        PRODUCT = "product", _("Product changed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sales_corrections",
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
+    )
+    changes = models.JSONField(_("changes"), default=dict)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("sales correction")
+        verbose_name_plural = _("sales corrections")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-changed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "order",
+                        "payment_reversed",
+                        "payment_corrected",
+                        "opportunity",
+                        "product",
+                    ]
+                ),
+                name="sales_correction_kind_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def changed_fields(self) -> list[tuple[str, str, str]]:
+        """(label, before, after) per changed field, labels in the active language."""
+        model: type[models.Model] = {
+            self.Kind.ORDER: Order,
+            self.Kind.OPPORTUNITY: Opportunity,
+            self.Kind.PRODUCT: Product,
+        }.get(self.kind, Payment)  # type: ignore[call-overload]
+        rows = []
+        for name, (before, after) in self.changes.items():
+            if name == "lines":
+                label = str(_("lines"))
+            else:
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name))
+            rows.append((label, before, after))
+        return rows

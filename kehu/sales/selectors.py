@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Team, User
+from kehu.accounts.models import Role, Team, User
 from kehu.core.access import record_scope_q
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
@@ -32,6 +32,7 @@ from kehu.sales.models import (
     Payment,
     PipelineStage,
     Product,
+    SalesCorrection,
     SalesDaily,
 )
 
@@ -298,7 +299,9 @@ def customer_receivables(
         {}
         if as_of >= timezone.localdate()
         else dict(
-            Payment.objects.filter(customer=customer, received_on__gt=as_of)
+            Payment.objects.filter(
+                customer=customer, received_on__gt=as_of, reversed_at__isnull=True
+            )
             .values("order_id")
             .annotate(s=Sum("amount"))
             .values_list("order_id", "s")
@@ -566,7 +569,7 @@ def _performance_from_rows(
         row(r[key]).new_customers = r["first"]
 
     payments = Payment.objects.filter(scope).filter(
-        received_on__gte=start, received_on__lte=end, currency=currency
+        received_on__gte=start, received_on__lte=end, currency=currency, reversed_at__isnull=True
     )
     for r in payments.order_by().values(key).annotate(s=Sum("amount")):
         row(r[key]).collected = r["s"] or ZERO
@@ -689,7 +692,9 @@ def payment_items(
         TimelineItem(
             kind="payment",
             at=_day_end(payment.received_on),
-            title=_("Payment received"),
+            title=_("Payment received")
+            if payment.reversed_at is None
+            else _("Payment reversed: %(reason)s") % {"reason": payment.reversal_reason},
             body=f"{payment.amount:,} {payment.currency} · {payment.order.number}",
             by=str(payment.recorded_by) if payment.recorded_by else "",
             channel=payment.get_method_display(),
@@ -731,3 +736,34 @@ def opportunity_items(
             )
         )
     return items
+
+
+def payment_get_for_user(*, user: Any, payment_id: int) -> Payment:
+    """The payment with its order, if ``user`` may see its customer; else 404."""
+    payment = (
+        payments_visible_to(user)
+        .select_related("order__customer", "recorded_by", "reversed_by")
+        .filter(pk=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment
+
+
+def corrections_of(*, order: Order | None = None, opportunity: Opportunity | None = None) -> Any:
+    """The corrections of an order or an opportunity, newest first."""
+    rows = SalesCorrection.objects.select_related("changed_by", "payment")
+    if order is not None:
+        rows = rows.filter(order=order)
+    if opportunity is not None:
+        rows = rows.filter(opportunity=opportunity)
+    return rows.order_by("-changed_at", "-id")
+
+
+def possible_owners(*, customer: Customer) -> QuerySet[User]:
+    """Active users of the roles that may own sales records (the service checks that the one
+    chosen may change ``customer``)."""
+    return User.objects.filter(
+        is_active=True, role__in=[Role.SALES_REP, Role.ARCHIVE_ADMIN, Role.ADMIN]
+    ).order_by("username")

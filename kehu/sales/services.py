@@ -34,6 +34,7 @@ from kehu.sales.models import (
     Payment,
     PipelineStage,
     Product,
+    SalesCorrection,
 )
 
 CENT = Decimal("0.01")
@@ -66,6 +67,46 @@ def _require_change(user: User, customer: Customer) -> None:
         raise PermissionDenied(_("You may not change this customer's sales records."))
 
 
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _diff(record: Any, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Field → [before, after] as text, for the fields of ``data`` whose value changes."""
+    changes = {}
+    for name, value in data.items():
+        before, after = _text(getattr(record, name)), _text(value)
+        if before != after:
+            changes[name] = [before, after]
+    return changes
+
+
+def _correction(
+    *, kind: str, user: User, reason: str, changes: dict[str, Any], **refs: Any
+) -> SalesCorrection:
+    return SalesCorrection.objects.create(
+        kind=kind,
+        changes=changes,
+        reason=reason,
+        changed_by=user,
+        changed_at=timezone.now(),
+        **refs,
+    )
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why: the reason is kept with the change.")]})
+    if len(reason) > 300:
+        raise ValidationError({"reason": [_("At most 300 characters.")]})
+    return reason
+
+
 # --- products ---------------------------------------------------------------------------------
 
 PRODUCT_FIELDS = (
@@ -93,14 +134,24 @@ def product_save(
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise TypeError(", ".join(sorted(unknown)))
+    changes: dict[str, list[str]] = {}
     if product is None:
         product = Product(code=code)
-    elif code != product.code:
+    else:
+        changes = _diff(product, {"code": code, **data})
         product.code = code
     for name, value in data.items():
         setattr(product, name, value)
     product.full_clean()
     product.save()
+    if changes:
+        _correction(
+            kind=SalesCorrection.Kind.PRODUCT,
+            user=user,
+            reason="",
+            changes=changes,
+            product=product,
+        )
     return product
 
 
@@ -136,6 +187,43 @@ def _line_errors(lines: Sequence[LineInput], currency: str) -> list[str]:
         if not ZERO <= line.discount_percent <= 100:
             errors.append(f"{where}: " + _("the discount must be between 0 and 100%."))
     return errors
+
+
+def _line_rows(lines: Sequence[LineInput]) -> list[OrderLine]:
+    rows = []
+    for line in lines:
+        price = money(
+            Decimal(line.product.list_price if line.unit_price is None else line.unit_price)
+        )
+        amount = line_amount(
+            quantity=line.quantity, unit_price=price, discount_percent=line.discount_percent
+        )
+        rows.append(
+            OrderLine(
+                product=line.product,
+                quantity=line.quantity,
+                unit_price=price,
+                discount_percent=line.discount_percent,
+                amount=amount,
+            )
+        )
+    return rows
+
+
+def _total(rows: Sequence[OrderLine]) -> Decimal:
+    total = sum((row.amount for row in rows), ZERO)
+    if total > MAX_MONEY:
+        raise ValidationError({"lines": [_("The order's total is too large.")]})
+    return total
+
+
+def _lines_text(rows: Sequence[OrderLine]) -> list[str]:
+    return [
+        f"{row.product.code} × {_text(row.quantity)} @ {_text(row.unit_price)}"
+        + (f" -{_text(row.discount_percent)}%" if row.discount_percent else "")
+        + f" = {_text(row.amount)}"
+        for row in rows
+    ]
 
 
 @transaction.atomic
@@ -189,26 +277,8 @@ def order_create(
         .exclude(status=Order.Status.CANCELLED)
         .exists(),
     )
-    rows = []
-    for line in lines:
-        price = money(
-            Decimal(line.product.list_price if line.unit_price is None else line.unit_price)
-        )
-        amount = line_amount(
-            quantity=line.quantity, unit_price=price, discount_percent=line.discount_percent
-        )
-        rows.append(
-            OrderLine(
-                product=line.product,
-                quantity=line.quantity,
-                unit_price=price,
-                discount_percent=line.discount_percent,
-                amount=amount,
-            )
-        )
-    order.total_amount = sum((row.amount for row in rows), ZERO)
-    if order.total_amount > MAX_MONEY:
-        raise ValidationError({"lines": [_("The order's total is too large.")]})
+    rows = _line_rows(lines)
+    order.total_amount = _total(rows)
     order.save()
     order.number = f"SO{order.pk:09d}"
     order.save(update_fields=["number"])
@@ -217,6 +287,95 @@ def order_create(
     OrderLine.objects.bulk_create(rows)
     summary.order_counted(order, 1)
     return order
+
+
+@transaction.atomic
+def order_update(
+    *,
+    user: User,
+    order: Order,
+    reason: str,
+    lines: Sequence[LineInput] | None = None,
+    ordered_on: date | None = None,
+    channel: str | None = None,
+    notes: str | None = None,
+) -> Order:
+    """Correct an order before delivery: its lines (prices, discounts), date, channel, notes.
+
+    The change is kept with who made it and ``reason``; the daily sales summary moves with it
+    (the old order taken back, the corrected one counted). The total may not drop below what
+    was paid (reverse a payment first). ``Conflict`` once delivered or cancelled.
+    """
+    _require_change(user, order.customer)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status != Order.Status.CONFIRMED:
+        raise Conflict(_("Only an order not yet delivered can be corrected."))
+    reason = _require_reason(reason)
+    errors: dict[str, list[str]] = {}
+    if channel is not None and channel not in Order.Channel.values:
+        errors["channel"] = [_("Choose a valid channel.")]
+    if lines is not None:
+        line_errors = _line_errors(lines, locked.currency)
+        if line_errors:
+            errors["lines"] = line_errors
+    if ordered_on is not None:
+        first_payment = (
+            locked.payments.filter(reversed_at__isnull=True).order_by("received_on").first()
+        )
+        if first_payment is not None and ordered_on > first_payment.received_on:
+            errors["ordered_on"] = [_("A payment was received before this date.")]
+    if errors:
+        raise ValidationError(errors)
+    data: dict[str, Any] = {
+        name: value
+        for name, value in (("ordered_on", ordered_on), ("channel", channel), ("notes", notes))
+        if value is not None
+    }
+    changes = _diff(locked, data)
+    old_rows = list(locked.lines.select_related("product"))
+    new_rows = _line_rows(lines) if lines is not None else old_rows
+    if lines is not None:
+        before, after = _lines_text(old_rows), _lines_text(new_rows)
+        if before != after:
+            changes["lines"] = ["\n".join(before), "\n".join(after)]
+    if not changes:
+        return locked
+    total = _total(new_rows)
+    if total < locked.paid_amount:
+        raise ValidationError(
+            {
+                "lines": [
+                    _(
+                        "%(paid)s %(currency)s was paid on this order: the total cannot be "
+                        "less. Reverse the payment first."
+                    )
+                    % {"paid": locked.paid_amount, "currency": locked.currency}
+                ]
+            }
+        )
+    if total != locked.total_amount:
+        changes["total_amount"] = [_text(locked.total_amount), _text(total)]
+    summary.order_counted(locked, -1)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    locked.total_amount = total
+    locked.save()
+    if lines is not None and "lines" in changes:
+        locked.lines.all().delete()
+        for row in new_rows:
+            row.pk = None
+            row.order = locked
+        OrderLine.objects.bulk_create(new_rows)
+    summary.order_counted(locked, 1)
+    _correction(
+        kind=SalesCorrection.Kind.ORDER,
+        user=user,
+        reason=reason,
+        changes=changes,
+        customer_id=locked.customer_id,
+        order=locked,
+    )
+    return locked
 
 
 @transaction.atomic
@@ -309,6 +468,68 @@ def payment_record(
     return payment
 
 
+@transaction.atomic
+def payment_reverse(*, user: User, payment: Payment, reason: str) -> Payment:
+    """Reverse a payment recorded by mistake: it stays on the order, marked reversed with who
+    and why, and leaves what was collected (on the day it was received) and what was paid."""
+    _require_change(user, payment.order.customer)
+    reason = _require_reason(reason)
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.reversed_at is not None:
+        raise Conflict(_("This payment was reversed already."))
+    locked.reversed_at = timezone.now()
+    locked.reversed_by = user
+    locked.reversal_reason = reason
+    locked.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "updated_at"])
+    Order.objects.filter(pk=order.pk).update(
+        paid_amount=F("paid_amount") - locked.amount, updated_at=timezone.now()
+    )
+    summary.payment_counted(locked, sign=-1)
+    _correction(
+        kind=SalesCorrection.Kind.PAYMENT_REVERSED,
+        user=user,
+        reason=reason,
+        changes={"amount": [_text(locked.amount), "0"]},
+        customer_id=order.customer_id,
+        order=order,
+        payment=locked,
+    )
+    return locked
+
+
+@transaction.atomic
+def payment_correct(
+    *,
+    user: User,
+    payment: Payment,
+    reason: str,
+    amount: Decimal,
+    received_on: date,
+    method: str,
+    reference: str = "",
+) -> Payment:
+    """Correct a payment: the wrong one is reversed (with ``reason``) and the right one recorded
+    in its place, linked to it. Returns the new payment."""
+    reason = _require_reason(reason)
+    wrong = payment_reverse(user=user, payment=payment, reason=reason)
+    order = Order.objects.get(pk=payment.order_id)
+    right = payment_record(
+        user=user,
+        order=order,
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        reference=reference,
+    )
+    Payment.objects.filter(pk=wrong.pk).update(corrected_by=right)
+    changes = _diff(wrong, {"amount": right.amount, "received_on": received_on, "method": method})
+    SalesCorrection.objects.filter(payment=wrong).update(
+        kind=SalesCorrection.Kind.PAYMENT_CORRECTED, changes=changes
+    )
+    return right
+
+
 # --- opportunities ----------------------------------------------------------------------------
 
 
@@ -317,6 +538,18 @@ def _closing(stage: PipelineStage, opportunity: Opportunity) -> None:
         opportunity.closed_on = None
     elif opportunity.closed_on is None:
         opportunity.closed_on = timezone.localdate()
+
+
+def _lost_reason(stage: PipelineStage, lost_reason: str) -> str:
+    """The reason, required when ``stage`` is the lost one (empty for other stages)."""
+    lost_reason = lost_reason.strip()
+    if stage.outcome != PipelineStage.Outcome.LOST:
+        return ""
+    if not lost_reason:
+        raise ValidationError(
+            {"lost_reason": [_("Say why the opportunity was lost: the reason is required.")]}
+        )
+    return lost_reason
 
 
 @transaction.atomic
@@ -331,13 +564,16 @@ def opportunity_create(
     expected_close_on: date | None = None,
     competitors: str = "",
     currency: str = DEFAULT_CURRENCY,
+    lost_reason: str = "",
 ) -> Opportunity:
-    """Open an opportunity, in the pipeline's first stage unless told; the user owns it."""
+    """Open an opportunity, in the pipeline's first stage unless told; the user owns it.
+    Opened straight into the lost stage, it needs ``lost_reason``."""
     _require_change(user, customer)
     if stage is None:
         stage = PipelineStage.objects.filter(is_active=True).order_by("sort_order", "id").first()
         if stage is None:
             raise Conflict(_("The pipeline has no stages; an administrator must add some."))
+    lost_reason = _lost_reason(stage, lost_reason)
     now = timezone.now()
     opportunity = Opportunity(
         customer=customer,
@@ -348,6 +584,7 @@ def opportunity_create(
         probability=stage.probability if probability is None else probability,
         expected_close_on=expected_close_on,
         competitors=competitors,
+        lost_reason=lost_reason,
         owner=user,
         team_id=_primary_team_id(user),
         stage_changed_at=now,
@@ -385,6 +622,7 @@ def opportunity_move(
         and Order.objects.filter(opportunity=locked).exists()
     ):
         raise Conflict(_("This opportunity became an order; it stays won."))
+    lost_reason = _lost_reason(stage, lost_reason)
     now = timezone.now()
     OpportunityMove.objects.create(
         opportunity=locked, from_stage=locked.stage, to_stage=stage, moved_by=user, moved_at=now
@@ -396,28 +634,71 @@ def opportunity_move(
     locked.probability = stage.probability
     locked.stage_changed_at = now
     if stage.outcome == PipelineStage.Outcome.LOST:
-        locked.lost_reason = lost_reason.strip() or locked.lost_reason
+        locked.lost_reason = lost_reason
     _closing(stage, locked)
     locked.save()
     summary.opportunity_counted(locked, outcome=stage.outcome, closed_on=locked.closed_on, sign=1)
     return locked
 
 
+OPPORTUNITY_FIELDS = frozenset(
+    {"name", "amount", "probability", "expected_close_on", "competitors", "lost_reason", "owner"}
+)
+
+
 @transaction.atomic
 def opportunity_update(
-    *, user: User, opportunity: Opportunity, data: dict[str, Any]
+    *, user: User, opportunity: Opportunity, data: dict[str, Any], reason: str = ""
 ) -> Opportunity:
-    """Change an opportunity's details (not its stage: that is ``opportunity_move``)."""
-    allowed = {"name", "amount", "probability", "expected_close_on", "competitors", "lost_reason"}
-    unknown = set(data) - allowed
+    """Change an opportunity's details (not its stage: that is ``opportunity_move``), kept as a
+    correction with who, when and ``reason``. A new owner must be someone who may change the
+    customer; a closed opportunity's won/lost count moves to them in the sales summary."""
+    unknown = set(data) - OPPORTUNITY_FIELDS
     if unknown:
         raise TypeError(", ".join(sorted(unknown)))
     _require_change(user, opportunity.customer)
+    locked = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    if "amount" in data:
+        data["amount"] = money(Decimal(data["amount"]))
+    for name in ("name", "competitors", "lost_reason"):
+        if isinstance(data.get(name), str):
+            data[name] = data[name].strip()
+    if locked.stage.outcome == PipelineStage.Outcome.LOST and data.get("lost_reason", "x") == "":
+        raise ValidationError({"lost_reason": [_("A lost opportunity keeps its lost reason.")]})
+    new_owner = data.get("owner")
+    if "owner" in data and (
+        new_owner is None or not customer_can_change(user=new_owner, customer=locked.customer)
+    ):
+        raise ValidationError(
+            {"owner": [_("The new owner must be someone who may change this customer.")]}
+        )
+    changes = _diff(locked, data)
+    if not changes:
+        return locked
+    owner_moves = "owner" in changes
+    if owner_moves:
+        summary.opportunity_counted(
+            locked, outcome=locked.stage.outcome, closed_on=locked.closed_on, sign=-1
+        )
+        locked.team_id = _primary_team_id(new_owner)
     for name, value in data.items():
-        setattr(opportunity, name, money(Decimal(value)) if name == "amount" else value)
-    opportunity.full_clean(exclude=["customer", "stage", "owner", "team"])
-    opportunity.save()
-    return opportunity
+        setattr(locked, name, value)
+    locked.full_clean(exclude=["customer", "stage", "owner", "team"])
+    locked.save()
+    if owner_moves:
+        summary.opportunity_counted(
+            locked, outcome=locked.stage.outcome, closed_on=locked.closed_on, sign=1
+        )
+    _correction(
+        kind=SalesCorrection.Kind.OPPORTUNITY,
+        user=user,
+        reason=reason.strip()[:300],
+        changes=changes,
+        customer_id=locked.customer_id,
+        opportunity=locked,
+    )
+    opportunity.refresh_from_db()
+    return locked
 
 
 # --- the pipeline -----------------------------------------------------------------------------

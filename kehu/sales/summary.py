@@ -48,13 +48,14 @@ def order_counted(order: Order, sign: int) -> None:
     )
 
 
-def payment_counted(payment: Payment) -> None:
+def payment_counted(payment: Payment, sign: int = 1) -> None:
+    """A payment is received (``sign`` 1) or reversed (-1), on the day it was received."""
     summary_add(
         day=payment.received_on,
         owner_id=payment.owner_id,
         team_id=payment.team_id,
         currency=payment.currency,
-        collected=payment.amount,
+        collected=sign * payment.amount,
     )
 
 
@@ -95,7 +96,7 @@ def summary_rebuild() -> int:
             GROUP BY ordered_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
             SELECT received_on, owner_id, team_id, currency, 0, 0, 0, SUM(amount), 0, 0
-            FROM {_table(Payment)}
+            FROM {_table(Payment)} WHERE reversed_at IS NULL
             GROUP BY received_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
             SELECT o.closed_on, o.owner_id, o.team_id, o.currency, 0, 0, 0, 0,

@@ -7,6 +7,7 @@ through ``kehu.sales.services``; htmx requests get fragments from ``sales/partia
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,20 +19,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.core.api import Conflict
 from kehu.core.http import AuthenticatedRequest
+from kehu.core.templatetags.kehu_format import money
 from kehu.customers.selectors import customer_can_change, customer_get_for_user
 from kehu.sales import selectors, services
 from kehu.sales.access import can_manage_catalogue, can_sell
 from kehu.sales.forms import (
     LineFormSet,
     MoveForm,
+    OpportunityEditForm,
     OpportunityFilterForm,
     OpportunityForm,
+    OrderEditForm,
     OrderFilterForm,
     OrderForm,
+    PaymentCorrectionForm,
     PaymentForm,
     PerformanceForm,
     PipelineStageForm,
+    ProductField,
     ProductForm,
+    ReversalForm,
     StageDeleteForm,
 )
 from kehu.sales.models import Opportunity, Order, PipelineStage
@@ -74,6 +81,21 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "sales/order_list.html", {"form": form, "page": page, "tab": "orders"})
 
 
+def _line_formset(
+    request: AuthenticatedRequest, initial: list[dict[str, Any]] | None = None
+) -> Any:
+    return LineFormSet(
+        request.POST or None,
+        prefix="lines",
+        initial=initial,
+        form_kwargs={"products": selectors.products_on_sale()},
+    )
+
+
+def _line_inputs(lines: Any) -> list[services.LineInput]:
+    return [line for line in (f.line() for f in lines.forms) if line is not None]
+
+
 @require_http_methods(["GET", "POST"])
 def order_create(request: AuthenticatedRequest) -> HttpResponse:
     customer_id = request.GET.get("customer", "")
@@ -89,17 +111,17 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
         opportunity = selectors.opportunity_get_for_user(
             user=request.user, opportunity_id=int(opportunity_id)
         )
-    products = selectors.products_on_sale()
     form = OrderForm(request.POST or None)
-    lines = LineFormSet(request.POST or None, prefix="lines", form_kwargs={"products": products})
+    if opportunity is not None:
+        form.initial["currency"] = opportunity.currency
+    lines = _line_formset(request)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        line_inputs = [line for line in (f.line() for f in lines.forms) if line is not None]
         try:
             order = services.order_create(
                 user=request.user,
                 customer=customer,
-                lines=line_inputs,
+                lines=_line_inputs(lines),
                 ordered_on=form.cleaned_data["ordered_on"],
                 channel=form.cleaned_data["channel"],
                 currency=form.cleaned_data["currency"],
@@ -113,8 +135,8 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Order %(number)s taken: %(total)s %(currency)s.")
-                % {"number": order.number, "total": order.total_amount, "currency": order.currency},
+                _("Order %(number)s taken: %(total)s.")
+                % {"number": order.number, "total": money(order.total_amount, order.currency)},
             )
             return redirect(order)
     context = {
@@ -128,15 +150,150 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "sales/order_form.html", context)
 
 
+@require_http_methods(["GET", "POST"])
+def order_edit(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
+    """Correct an order before delivery: lines, prices, discounts, date, with a reason."""
+    order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+    if not customer_can_change(user=request.user, customer=order.customer):
+        raise PermissionDenied
+    if order.status != Order.Status.CONFIRMED:
+        messages.error(request, _("Only an order not yet delivered can be corrected."))
+        return redirect(order)
+    form = OrderEditForm(
+        request.POST or None,
+        initial={"ordered_on": order.ordered_on, "channel": order.channel, "notes": order.notes},
+    )
+    lines = _line_formset(
+        request,
+        initial=[
+            {
+                "product": line.product,
+                "quantity": line.quantity.normalize(),
+                "unit_price": line.unit_price,
+                "discount_percent": line.discount_percent.normalize() or None,
+            }
+            for line in order.lines.all()
+        ],
+    )
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            services.order_update(
+                user=request.user,
+                order=order,
+                reason=form.cleaned_data["reason"],
+                lines=_line_inputs(lines),
+                ordered_on=form.cleaned_data["ordered_on"],
+                channel=form.cleaned_data["channel"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            problems = _errors(exc)
+        except Conflict as exc:
+            problems = [exc.message]
+        else:
+            messages.success(request, _("Order corrected."))
+            return redirect(order)
+    context = {
+        "customer": order.customer,
+        "order": order,
+        "form": form,
+        "lines": lines,
+        "problems": problems,
+        "tab": "orders",
+    }
+    return render(request, "sales/order_form.html", context)
+
+
+@require_GET
+def product_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The products on sale matching what is typed in a line (htmx: the datalist's options)."""
+    q = request.GET.get("q") or next(
+        (str(v) for k, v in request.GET.items() if k.endswith("product")), ""
+    )
+    q = q.split(ProductField.SEPARATOR, 1)[0].strip()
+    products = selectors.product_list(q=q).filter(status="active")[:20]
+    return render(request, "sales/partials/product_options.html", {"products": products})
+
+
 def _order_context(request: AuthenticatedRequest, order: Order, **extra: Any) -> dict[str, Any]:
     can_change = customer_can_change(user=request.user, customer=order.customer)
     return {
         "order": order,
         "can_change": can_change,
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),
+        "corrections": selectors.corrections_of(order=order),
         "tab": "orders",
         **extra,
     }
+
+
+def _payment(request: AuthenticatedRequest, order_id: int, payment_id: int) -> Any:
+    payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+    if payment.order_id != order_id:
+        raise Http404
+    return payment
+
+
+@require_http_methods(["GET", "POST"])
+def payment_reverse(request: AuthenticatedRequest, order_id: int, payment_id: int) -> HttpResponse:
+    """Reverse (or, with ``?correct=1``, correct) a payment, with a reason."""
+    payment = _payment(request, order_id, payment_id)
+    if not customer_can_change(user=request.user, customer=payment.order.customer):
+        raise PermissionDenied
+    correcting = request.GET.get("correct") == "1"
+    form: forms.Form
+    if correcting:
+        form = PaymentCorrectionForm(
+            request.POST or None,
+            initial={
+                "amount": payment.amount,
+                "received_on": payment.received_on,
+                "method": payment.method,
+                "reference": payment.reference,
+            },
+        )
+    else:
+        form = ReversalForm(request.POST or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if correcting:
+                services.payment_correct(
+                    user=request.user,
+                    payment=payment,
+                    reason=data["reason"],
+                    amount=data["amount"],
+                    received_on=data["received_on"],
+                    method=data["method"],
+                    reference=data["reference"],
+                )
+            else:
+                services.payment_reverse(user=request.user, payment=payment, reason=data["reason"])
+        except ValidationError as exc:
+            problems = _errors(exc)
+        except Conflict as exc:
+            problems = [exc.message]
+        else:
+            messages.success(
+                request, _("Payment corrected.") if correcting else _("Payment reversed.")
+            )
+            return redirect(payment.order)
+    context = {
+        "payment": payment,
+        "order": payment.order,
+        "form": form,
+        "correcting": correcting,
+        "problems": problems,
+        "tab": "orders",
+    }
+    return render(
+        request,
+        "sales/payment_reverse.html",
+        context,
+        status=INVALID if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -281,10 +438,52 @@ def opportunity_detail(request: AuthenticatedRequest, opportunity_id: int) -> Ht
         "move_form": MoveForm(initial={"stage": opportunity.stage_id}),
         "moves": opportunity.moves.select_related("from_stage", "to_stage", "moved_by"),
         "can_change": customer_can_change(user=request.user, customer=opportunity.customer),
+        "corrections": selectors.corrections_of(opportunity=opportunity),
         "order": getattr(opportunity, "order", None) if _has_order(opportunity) else None,
         "tab": "opportunities",
     }
     return render(request, "sales/opportunity_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_edit(request: AuthenticatedRequest, opportunity_id: int) -> HttpResponse:
+    """Change an opportunity's amount, close date, probability, competitors and owner."""
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    if not customer_can_change(user=request.user, customer=opportunity.customer):
+        raise PermissionDenied
+    form = OpportunityEditForm(
+        request.POST or None,
+        owners=selectors.possible_owners(customer=opportunity.customer),
+        lost=opportunity.stage.outcome == PipelineStage.Outcome.LOST,
+        initial={
+            "name": opportunity.name,
+            "amount": opportunity.amount,
+            "probability": opportunity.probability,
+            "expected_close_on": opportunity.expected_close_on,
+            "competitors": opportunity.competitors,
+            "owner": opportunity.owner_id,
+            "lost_reason": opportunity.lost_reason,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            services.opportunity_update(
+                user=request.user,
+                opportunity=opportunity,
+                data=data,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Opportunity saved."))
+            return redirect(opportunity)
+    context = {"opportunity": opportunity, "form": form, "tab": "opportunities"}
+    return render(request, "sales/opportunity_edit.html", context)
 
 
 def _has_order(opportunity: Opportunity) -> bool:
@@ -356,6 +555,28 @@ def product_create(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, _("Product added."))
             return redirect("sales:products")
     return render(request, "sales/product_form.html", {"form": form, "tab": "products"})
+
+
+@require_http_methods(["GET", "POST"])
+def product_edit(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
+    if not can_manage_catalogue(request.user):
+        raise PermissionDenied
+    product = selectors.product_get(product_id=product_id)
+    form = ProductForm(request.POST or None, instance=selectors.product_get(product_id=product_id))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+        try:
+            services.product_save(
+                user=request.user, code=form.cleaned_data["code"], data=data, product=product
+            )
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Product saved."))
+            return redirect("sales:products")
+    context = {"form": form, "product": product, "tab": "products"}
+    return render(request, "sales/product_form.html", context)
 
 
 # --- the pipeline -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ A move the case's status does not allow is 409; so is rating a case twice.
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
-from kehu.core.api import ERROR_RESPONSES, ErrorBody
+from kehu.core.access import can_work_cases
+from kehu.core.api import ERROR_RESPONSES, ErrorBody, TokenAuth
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.customers.api.schemas import UserRef
@@ -30,6 +31,7 @@ from kehu.service.models import Case, CaseRating, CaseType, Feedback, Priority
 
 cases_router = Router(tags=["service cases"])
 feedback_router = Router(tags=["customer feedback"])
+email_router = Router(tags=["integrations"])
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -63,6 +65,7 @@ class CaseOut(Schema):
     assigned_to: UserRef | None
     opened_by: UserRef | None
     resolution: str
+    customer_summary: str
     response_due_at: datetime = Field(description="SLA: first response due (business hours).")
     resolution_due_at: datetime = Field(
         description="SLA: resolution due; moves on by the business time spent waiting."
@@ -123,8 +126,44 @@ class CaseIn(Schema):
 
 class TransitionIn(Schema):
     status: Case.Status
-    resolution: str = Field("", max_length=10000, description="Needed to resolve.")
+    resolution: str = Field("", max_length=10000, description="Needed to resolve; internal.")
     note: str = Field("", max_length=10000)
+    customer_summary: str | None = Field(
+        None, max_length=10000, description="What the customer reads; never the internal notes."
+    )
+
+
+class ReplyIn(Schema):
+    body: str = Field(min_length=1, max_length=10000)
+    to: str = Field("", description="One of the customer's addresses; default: the first.")
+
+
+class ReasonIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PriorityIn(Schema):
+    priority: Priority
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseEmailOut(Schema):
+    id: int
+    case_id: int
+    direction: str
+    from_address: str
+    to_address: str
+    subject: str
+    body: str
+    at: datetime
+
+
+class InboundEmailIn(Schema):
+    sender: str = Field(alias="from", max_length=500)
+    to: list[str] = Field(min_length=1, max_length=50)
+    subject: str = Field("", max_length=1000)
+    text: str = Field("", max_length=100000)
+    message_id: str = Field("", max_length=300)
 
 
 class AssignIn(Schema):
@@ -335,8 +374,82 @@ def case_transition(request: AuthenticatedRequest, case_id: int, payload: Transi
         to_status=payload.status,
         resolution=payload.resolution,
         note=payload.note,
+        customer_summary=payload.customer_summary,
     )
     return _case(request, case_id)
+
+
+@cases_router.post(
+    "/{case_id}/reply",
+    response={201: CaseEmailOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="E-mail the customer from the case",
+    description=(
+        "Sent through the configured e-mail backend, with a reply-to address that brings the "
+        "customer's answer back to the case; logged on the case and the customer's timeline. "
+        "409 if the mail server refuses it (nothing is recorded)."
+    ),
+)
+def case_reply(request: AuthenticatedRequest, case_id: int, payload: ReplyIn) -> Status[Any]:
+    email = services.case_reply(
+        user=request.user, case=_case(request, case_id), body=payload.body, to=payload.to
+    )
+    return Status(201, email)
+
+
+@cases_router.post(
+    "/{case_id}/escalate",
+    response=WRITE,
+    summary="Escalate a case to its supervisors by hand, with a reason",
+)
+def case_escalate(request: AuthenticatedRequest, case_id: int, payload: ReasonIn) -> Case:
+    services.case_escalate_by_hand(
+        user=request.user, case=_case(request, case_id), reason=payload.reason
+    )
+    return _case(request, case_id)
+
+
+@cases_router.post(
+    "/{case_id}/priority",
+    response=WRITE,
+    summary="Change a case's priority by hand, with a reason",
+    description="The SLA deadlines become the new priority's, counted from when it was opened.",
+)
+def case_priority(request: AuthenticatedRequest, case_id: int, payload: PriorityIn) -> Case:
+    services.case_priority_change(
+        user=request.user,
+        case=_case(request, case_id),
+        priority=payload.priority,
+        reason=payload.reason,
+    )
+    return _case(request, case_id)
+
+
+@email_router.post(
+    "/integrations/email",
+    auth=TokenAuth(),
+    response={201: CaseEmailOut, 404: ErrorBody, **ERROR_RESPONSES},
+    summary="Receive a customer's e-mail answer (from the mail gateway)",
+    description=(
+        "For the mail gateway that receives the reply-to address: attaches the text to the case "
+        "its signed plus-address names (or, from one of the customer's addresses, the "
+        "`[SR-000123]` in the subject). 404 when no case matches. A case waiting on the "
+        "customer goes back to in progress. Authenticate with the API token of an integration "
+        "account whose role works cases."
+    ),
+)
+def inbound_email(request: AuthenticatedRequest, payload: InboundEmailIn) -> Status[Any]:
+    if not can_work_cases(request.user):
+        raise PermissionDenied(_("This token's user may not work service cases."))
+    result = services.case_email_receive(
+        sender=payload.sender,
+        recipients=payload.to,
+        subject=payload.subject,
+        text=payload.text,
+        message_id=payload.message_id,
+    )
+    if result.email is None:
+        raise Http404(_("No case matches this e-mail."))
+    return Status(201, result.email)
 
 
 @cases_router.post("/{case_id}/assign", response=WRITE, summary="Assign a case to an agent")

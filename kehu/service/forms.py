@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.core.widgets import IsoDateInput, IsoTimeInput
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import channels_active
 from kehu.sales.models import Product
@@ -112,7 +113,17 @@ class AssignForm(forms.Form):
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(choices=Case.Status.choices)
     resolution = forms.CharField(
-        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Resolution (internal)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For colleagues only; the customer never sees it."),
+    )
+    customer_summary = forms.CharField(
+        label=_("Summary for the customer"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the customer on the satisfaction page."),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -213,12 +224,8 @@ class ServiceSettingsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    day_starts_at = forms.TimeField(
-        label=_("Business hours start"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    day_ends_at = forms.TimeField(
-        label=_("Business hours end"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    day_starts_at = forms.TimeField(label=_("Business hours start"), widget=IsoTimeInput())
+    day_ends_at = forms.TimeField(label=_("Business hours end"), widget=IsoTimeInput())
     warn_before_minutes = forms.IntegerField(
         label=_("Warn minutes before a deadline"), min_value=0, max_value=7 * 24 * 60
     )
@@ -294,6 +301,26 @@ class SlaForm(forms.Form):
 
 
 class SpecialDayForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=IsoDateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=SpecialDay.Kind.choices)
     name = forms.CharField(label=_("Name"), required=False, max_length=60)
+
+
+class ReplyForm(forms.Form):
+    to = forms.ChoiceField(label=_("Send to"))
+    body = forms.CharField(
+        label=_("Reply to the customer"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args: Any, addresses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(a, a) for a in addresses]  # type: ignore[attr-defined]
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(label=_("Why escalate?"), max_length=500)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500)

@@ -187,7 +187,11 @@ class Case(TimeStampedModel):
         related_name="+",
         verbose_name=_("opened by"),
     )
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)  # internal: agents only
+    # What the customer reads (the rating page, the reply e-mail); never the internal notes.
+    customer_summary = models.TextField(
+        _("resolution summary for the customer"), blank=True, db_default=""
+    )
     # SLA clock: deadlines in business time; waiting on the customer stops the resolution clock
     # and moves its deadline on by the business time spent waiting.
     response_due_at = models.DateTimeField(_("respond by"))
@@ -249,6 +253,9 @@ class CaseEvent(models.Model):
         ASSIGNED = "assigned", _("Assigned")
         ESCALATED = "escalated", _("Escalated")
         RATED = "rated", _("Rated")
+        PRIORITY = "priority", _("Priority changed")
+        EMAIL_OUT = "email_out", _("E-mail to the customer")
+        EMAIL_IN = "email_in", _("E-mail from the customer")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     # The case's customer, copied so the customer's timeline reads one index.
@@ -426,3 +433,42 @@ class Feedback(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.content[:40]}"
+
+
+class CaseEmail(models.Model):
+    """An e-mail about a case: a reply sent to the customer or their answer received."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("Sent")
+        IN = "in", _("Received")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emails")
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    from_address = models.CharField(_("from"), max_length=254)
+    to_address = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    message_id = models.CharField(_("message ID"), max_length=300, blank=True)
+    at = models.DateTimeField(_("time"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        verbose_name = _("case e-mail")
+        verbose_name_plural = _("case e-mails")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(direction__in=["out", "in"]), name="service_case_email_direction"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.direction} {self.subject}"

@@ -493,7 +493,14 @@ def product_report(*, user: User, since: date | None = None) -> list[ProductRow]
 
 # --- timeline source --------------------------------------------------------------------------
 
-TIMELINE_EVENT_KINDS = (CaseEvent.Kind.OPENED, CaseEvent.Kind.STATUS, CaseEvent.Kind.RATED)
+TIMELINE_EVENT_KINDS = (
+    CaseEvent.Kind.OPENED,
+    CaseEvent.Kind.STATUS,
+    CaseEvent.Kind.RATED,
+    CaseEvent.Kind.ESCALATED,
+    CaseEvent.Kind.EMAIL_OUT,
+    CaseEvent.Kind.EMAIL_IN,
+)
 STATUS_TITLES: dict[str, Any] = {
     Case.Status.IN_PROGRESS: _("Case in progress"),
     Case.Status.WAITING: _("Case waiting on the customer"),
@@ -507,6 +514,12 @@ def _event_title(event: CaseEvent) -> Any:
         return _("Case opened: %(type)s") % {"type": event.case.get_type_display()}
     if event.kind == CaseEvent.Kind.RATED:
         return _("Case rated")
+    if event.kind == CaseEvent.Kind.ESCALATED:
+        return _("Case escalated")
+    if event.kind == CaseEvent.Kind.EMAIL_OUT:
+        return _("Reply e-mailed to the customer")
+    if event.kind == CaseEvent.Kind.EMAIL_IN:
+        return _("The customer answered by e-mail")
     if event.from_status == Case.Status.RESOLVED and event.to_status == Case.Status.IN_PROGRESS:
         return _("Case reopened")
     return STATUS_TITLES.get(event.to_status, _("Case updated"))

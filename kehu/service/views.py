@@ -28,9 +28,12 @@ from kehu.service.forms import (
     AssignForm,
     CaseFilterForm,
     CaseForm,
+    EscalateForm,
     FeedbackFilterForm,
     FeedbackForm,
+    PriorityForm,
     RatingForm,
+    ReplyForm,
     ServiceSettingsForm,
     SlaForm,
     SpecialDayForm,
@@ -110,7 +113,14 @@ def _case_context(request: AuthenticatedRequest, case: Case, **extra: Any) -> di
             now=now,
             warn_before=timedelta(minutes=hours.warn_before_minutes),
         ),
-        "transition_form": TransitionForm(initial={"resolution": case.resolution}),
+        "transition_form": TransitionForm(
+            initial={"resolution": case.resolution, "customer_summary": case.customer_summary}
+        ),
+        "reply_form": ReplyForm(addresses=services.case_customer_addresses(case)),
+        "escalate_form": EscalateForm(),
+        "priority_form": PriorityForm(initial={"priority": case.priority}),
+        "emails": list(case.emails.select_related("by")),
+        "now": now,
         "assign_form": AssignForm(initial={"assigned_to": case.assigned_to_id or ""}),
         "rating_form": RatingForm(),
     }
@@ -145,6 +155,7 @@ def case_transition(request: AuthenticatedRequest, case_id: int) -> HttpResponse
             to_status=form.cleaned_data["status"],
             resolution=form.cleaned_data["resolution"],
             note=form.cleaned_data["note"],
+            customer_summary=form.cleaned_data["customer_summary"],
         )
     except Conflict as exc:
         messages.error(request, exc.message)
@@ -174,6 +185,72 @@ def case_assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Assignment saved."))
     return redirect(case)
+
+
+def _desk_action(
+    request: AuthenticatedRequest, case: Case, form: Any, name: str, action: Any, done: str
+) -> HttpResponse:
+    """Run a desk action (reply, escalate, priority) from its form on the case page."""
+    if not can_work_cases(request.user):
+        raise PermissionDenied
+    if not form.is_valid():
+        return _case_again(request, case, status=422, **{name: form})
+    try:
+        action(form.cleaned_data)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _case_again(request, case, status=422, **{name: form})
+    else:
+        messages.success(request, done)
+    return redirect(case)
+
+
+@require_POST
+def case_reply(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    form = ReplyForm(request.POST, addresses=services.case_customer_addresses(case))
+    return _desk_action(
+        request,
+        case,
+        form,
+        "reply_form",
+        lambda data: services.case_reply(
+            user=request.user, case=case, body=data["body"], to=data["to"]
+        ),
+        _("The reply was sent to the customer."),
+    )
+
+
+@require_POST
+def case_escalate(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    return _desk_action(
+        request,
+        case,
+        EscalateForm(request.POST),
+        "escalate_form",
+        lambda data: services.case_escalate_by_hand(
+            user=request.user, case=case, reason=data["reason"]
+        ),
+        _("The case was escalated."),
+    )
+
+
+@require_POST
+def case_priority(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    return _desk_action(
+        request,
+        case,
+        PriorityForm(request.POST),
+        "priority_form",
+        lambda data: services.case_priority_change(
+            user=request.user, case=case, priority=data["priority"], reason=data["reason"]
+        ),
+        _("Priority changed."),
+    )
 
 
 @require_POST

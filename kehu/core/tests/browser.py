@@ -57,6 +57,9 @@ MEMBER_USERNAME = "e2e-member"
 MEMBER_PASSWORD = "Member-e2e-passphrase-3"
 MEMBER_NAME = "刘洋"
 E2E_TEAM = "华东销售部"
+MARKETER_USERNAME = "e2e-marketer"
+MARKETER_PASSWORD = "Mkt-e2e-passphrase-3"
+MARKETER_NAME = "市场部刘洋"
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -92,7 +95,8 @@ def run_kehu(env: dict[str, str], *args: str) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        # a shared, loaded machine may need longer: KEHU_E2E_COMMAND_TIMEOUT seconds
+        timeout=int(os.environ.get("KEHU_E2E_COMMAND_TIMEOUT", "600")),
         check=False,
     )
     if result.returncode != 0:

@@ -8,12 +8,13 @@ honeypot, size limit already applied).
 
 from kehu.intake.services.calls import CallResult, call_event_receive
 from kehu.intake.services.forms import web_form_save, web_form_submit
-from kehu.intake.services.leads import lead_assignment_save
+from kehu.intake.services.leads import lead_assignment_save, lead_handover_decide
 
 __all__ = [
     "CallResult",
     "call_event_receive",
     "lead_assignment_save",
+    "lead_handover_decide",
     "web_form_save",
     "web_form_submit",
 ]

@@ -116,7 +116,9 @@ def test_sales_performance_per_rep_and_team(rep, other_rep, admin_user, customer
             opp = services.opportunity_create(
                 user=rep, customer=customer, name=outcome, amount=D(1)
             )
-            services.opportunity_move(user=rep, opportunity=opp, stage=stage(outcome))
+            services.opportunity_move(
+                user=rep, opportunity=opp, stage=stage(outcome), lost_reason="价格"
+            )
         services.opportunity_create(
             user=other_rep, customer=theirs, name="open", amount=D(1000), stage=stage("proposal")
         )

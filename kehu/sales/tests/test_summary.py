@@ -115,6 +115,34 @@ def test_report_from_summary_equals_report_from_rows(seed, sellers, admin_user):
                     services.payment_record(
                         user=seller, order=order, amount=amount, received_on=received
                     )
+            elif action < 0.80:
+                # corrections: an order's lines re-priced, a payment reversed or corrected
+                seller, order = rng.choice(orders)
+                order.refresh_from_db()
+                paid = list(order.payments.filter(reversed_at__isnull=True))
+                if paid and rng.random() < 0.5:
+                    payment = rng.choice(paid)
+                    if rng.random() < 0.5:
+                        services.payment_reverse(user=seller, payment=payment, reason="录错")
+                    else:
+                        services.payment_correct(
+                            user=seller, payment=payment, reason="金额录错",
+                            amount=min(payment.amount, D("1.11")),
+                            received_on=min(today, order.ordered_on + timedelta(days=1)),
+                            method="cash",
+                        )  # fmt: skip
+                elif order.status == "confirmed":
+                    lines = [
+                        LineInput(rng.choice(products), D(rng.randrange(1, 9)),
+                                  unit_price=D(rng.choice(["17.77", "2500.00"])),
+                                  discount_percent=D(rng.choice([0, 10])))
+                        for _ in range(rng.randrange(1, 3))
+                    ]  # fmt: skip
+                    with contextlib.suppress(ValidationError):  # less than paid: refused
+                        services.order_update(
+                            user=seller, order=order, lines=lines, reason="客户改单",
+                            ordered_on=order.ordered_on - timedelta(days=rng.randrange(0, 3)),
+                        )  # fmt: skip
             elif action < 0.85 or not opportunities:
                 seller, customer = rng.choice(customers)
                 opportunities.append(
@@ -122,15 +150,23 @@ def test_report_from_summary_equals_report_from_rows(seed, sellers, admin_user):
                         user=seller, customer=customer, name="商机",
                         amount=D(rng.randrange(100, 9999)),
                         stage=stages[rng.choice(["qualify", "proposal", "won", "lost"])],
-                        currency=rng.choice(["CNY", "USD"])))
+                        currency=rng.choice(["CNY", "USD"]), lost_reason="预算取消"))
                 )  # fmt: skip
             else:
                 seller, opportunity = rng.choice(opportunities)
                 code = rng.choice(["qualify", "negotiation", "won", "lost", "lost"])
                 with contextlib.suppress(Conflict):  # became an order: stays won
                     services.opportunity_move(
-                        user=seller, opportunity=opportunity, stage=stages[code]
-                    )
+                        user=seller, opportunity=opportunity, stage=stages[code],
+                        lost_reason="价格太高",
+                    )  # fmt: skip
+                if rng.random() < 0.3:  # handed to another seller (closed ones too)
+                    services.opportunity_update(
+                        user=sellers[3], opportunity=opportunity,
+                        data={"owner": rng.choice([seller, sellers[3]]),
+                              "amount": D(rng.randrange(1, 99))},
+                        reason="交接",
+                    )  # fmt: skip
     # the maintained summary gives the raw rows' report for any period, key and currency
     _assert_same_reports(sellers[3], rng)
     _assert_same_reports(sellers[0], rng, periods=4)  # a rep: their own work only

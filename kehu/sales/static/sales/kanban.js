@@ -37,10 +37,17 @@
     column.classList.remove("drop-target");
     if (dragged.closest(".kanban-col") === column) return;
     const board = column.closest(".kanban");
+    const values = { stage: column.dataset.stage };
+    if (column.dataset.outcome === "lost") {
+      // a lost opportunity needs its reason: ask before moving, stay put without one
+      const reason = window.prompt(board.dataset.lostPrompt || "");
+      if (!reason || !reason.trim()) return;
+      values.lost_reason = reason.trim();
+    }
     window.htmx.ajax("POST", dragged.dataset.moveUrl, {
       target: board.dataset.moveTarget || "#kanban",
       swap: "outerHTML",
-      values: { stage: column.dataset.stage },
+      values,
     });
   });
 })();
