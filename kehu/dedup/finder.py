@@ -237,7 +237,7 @@ def find_duplicates(
     threshold: float = DEFAULT_THRESHOLD,
     table: pa.Table | None = None,
     progress: Progress | None = None,
-    train: bool = False,
+    train: bool = True,
     pairs_to_check: list[tuple[int, int]] | None = None,
 ) -> FinderResult:
     """Score the blocked pairs of the archive (or of ``table``) and return those whose match

@@ -1,0 +1,176 @@
+"""Possible duplicates of a customer being entered (the form, the API's ``?check_duplicates``,
+web-form leads, the importer's dry run), scored by the finder's model.
+
+Fast by design: a few indexed lookups (phones, their first and last halves, e-mail and its
+name part, ID-number hash, credit code, the name and its pinyin in the search index) give a
+handful of candidates, which ``kehu.dedup.model.score`` weighs in Python; no DuckDB per form.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from kehu.core.phones import normalize_phone
+from kehu.core.regions import parse_region
+from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
+from kehu.customers.values import lookup_hash
+from kehu.dedup.model import DEFAULT_THRESHOLD, Record, Score, score
+from kehu.dedup.records import PHONE_HALF, customer_record
+from kehu.search.models import SearchTerm
+from kehu.search.terms import exact_value, normalize, phone_digits
+
+LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+PER_LOOKUP = 50  # candidates from one lookup (a common name: the most recent ones)
+
+
+@dataclass
+class PossibleDuplicate:
+    customer_id: int
+    name: str
+    score: Score
+
+    @property
+    def evidence(self) -> list[tuple[str, str]]:
+        """(field, level) of the comparisons that spoke for a match, strongest first."""
+        agreeing = sorted((e for e in self.score.evidence if e[2] > 0), key=lambda e: -e[2])
+        return [(name, label) for name, label, _weight in agreeing]
+
+
+def _phones(values: Iterable[str]) -> list[str]:
+    numbers = []
+    for value in values:
+        try:
+            numbers.append(normalize_phone(str(value)))
+        except ValidationError:
+            continue
+    return numbers
+
+
+def entry_record(kind: str, data: dict[str, Any]) -> Record:
+    """The record of values being entered, by field code (as the customer services take them)."""
+    address = str(data.get("address") or "")
+    region = parse_region(address) if address else None
+    birth = data.get("person.birth_date") or None
+    if isinstance(birth, str):
+        try:
+            birth = date.fromisoformat(birth.strip()[:10])
+        except ValueError:
+            birth = None
+    id_number = str(data.get("person.id_number") or "").strip()
+    phones = data.get("phones") or []
+    emails = data.get("emails") or []
+    return customer_record(
+        customer_id=0,
+        kind=kind,
+        name=str(data.get("name") or ""),
+        province=region.province if region else "",
+        city=region.city if region else "",
+        district=region.district if region else "",
+        address=address,
+        birth_date=birth,
+        id_hash=lookup_hash(exact_value(id_number)) if id_number else "",
+        employer=str(data.get("person.employer") or ""),
+        credit_code=exact_value(str(data.get("organization.credit_code") or "")),
+        phones=_phones([phones] if isinstance(phones, str) else phones),
+        emails=[str(e) for e in ([emails] if isinstance(emails, str) else emails) if e],
+    )
+
+
+def _ids(queryset: Any, column: str = "customer_id") -> set[int]:
+    return set(queryset.values_list(column, flat=True)[:PER_LOOKUP])
+
+
+def candidate_ids(kind: str, record: Record) -> set[int]:
+    """Customers sharing one of the record's keys, each found by an index."""
+    found: set[int] = set()
+    own_phones = Phone.objects.filter(contact__isnull=True)
+    for digits in record["phones"] or []:
+        e164 = "+86" + digits if len(digits) == 11 and digits.startswith("1") else "+" + digits
+        found |= _ids(own_phones.filter(number=e164))
+    if record["phone_head"]:
+        head = "+86" + record["phone_head"] if record["phone1"].startswith("1") else ""
+        if head:  # a one-digit slip in the second half: the same first half
+            found |= _ids(own_phones.filter(number__gte=head, number__lt=head + "\uffff"))
+        tail = "T" + phone_digits(record["phone1"])[-PHONE_HALF:][::-1]
+        found |= _ids(
+            SearchTerm.objects.filter(
+                term__gte=tail, term__lt=tail + "\uffff", source=SearchTerm.Source.PHONE
+            )
+        )
+    if record["email"]:
+        emails = Email.objects.filter(contact__isnull=True)
+        local = record["email_local"] + "@"
+        found |= _ids(emails.filter(Q(address__iexact=record["email"])))
+        found |= _ids(emails.filter(address__gte=local, address__lt=local + "\uffff"))
+    if record["id_hash"]:
+        found |= _ids(PersonProfile.objects.filter(id_number_hash=record["id_hash"]))
+    if record["credit_code"]:
+        found |= _ids(OrganizationProfile.objects.filter(credit_code=record["credit_code"]))
+    terms = []
+    if record["name"]:
+        terms.append("A" + normalize(record["name"])[:24])
+    if record["name_py"] and record["name_py"].isascii():
+        terms.append("P" + record["name_py"][:24])
+    for term in terms:
+        found |= _ids(
+            SearchTerm.objects.filter(term=term, source=SearchTerm.Source.NAME).order_by(
+                "-customer_id"
+            )
+        )
+    return found
+
+
+def _records(kind: str, ids: set[int]) -> list[tuple[Record, str]]:
+    customers = (
+        Customer.objects.filter(pk__in=ids, kind=kind, status__in=LIVE)
+        .select_related("person", "organization")
+        .prefetch_related("phones", "emails")
+    )
+    records = []
+    for c in customers:
+        person = getattr(c, "person", None) if kind == Customer.Kind.PERSON else None
+        organization = getattr(c, "organization", None) if person is None else None
+        record = customer_record(
+            customer_id=c.pk,
+            kind=c.kind,
+            name=c.name,
+            province=c.province,
+            city=c.city,
+            district=c.district,
+            address=c.address,
+            birth_date=person.birth_date if person else None,
+            id_hash=person.id_number_hash if person else "",
+            employer=person.employer if person else "",
+            credit_code=organization.credit_code if organization else "",
+            phones=[p.number for p in c.phones.all() if p.contact_id is None],
+            emails=[e.address for e in c.emails.all() if e.contact_id is None],
+        )
+        records.append((record, c.name))
+    return records
+
+
+def possible_duplicates(
+    *,
+    kind: str,
+    data: dict[str, Any],
+    exclude: Iterable[int] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+    limit: int = 10,
+) -> list[PossibleDuplicate]:
+    """Live customers of ``kind`` that the values being entered likely duplicate, most likely
+    first (every customer, whatever the user may see: callers filter by scope)."""
+    record = entry_record(kind, data)
+    if record["name_key"] is None and not record["phones"] and not record["email"]:
+        return []
+    ids = candidate_ids(kind, record) - set(exclude)
+    found = []
+    for other, name in _records(kind, ids):
+        result = score(record, other)
+        if result.weight >= threshold:
+            found.append(PossibleDuplicate(customer_id=other["unique_id"], name=name, score=result))
+    found.sort(key=lambda d: -d.score.weight)
+    return found[:limit]
