@@ -254,6 +254,31 @@ def measure(
     }
 
 
+def febrl_table() -> None:
+    """FEBRL1 and FEBRL2 (``bench/febrl.py``), each in its own process and empty archive."""
+    import json
+
+    rows = {}
+    for name in ("febrl1", "febrl2"):
+        script = str(Path(__file__).resolve().parent / "febrl.py")
+        done = subprocess.run(  # noqa: S603 (our own script)
+            [sys.executable, script, name], check=True, capture_output=True, text=True
+        )
+        rows[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\n{'measure':<22} {'FEBRL1':>10} {'FEBRL2':>10}")
+    for measure_name in rows["febrl1"]:
+        values = []
+        for name in rows:
+            value = rows[name][measure_name]
+            if measure_name in ("precision", "recall", "F1"):
+                values.append(f"{value:.4f}")
+            elif isinstance(value, float):
+                values.append(f"{value:.1f}")
+            else:
+                values.append(f"{value:,}")
+        print(f"{measure_name:<22} {values[0]:>10} {values[1]:>10}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -272,9 +297,15 @@ def main() -> None:
         help="with --data-dir: duplicates were injected already, copies from this id on",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument(
+        "--febrl", action="store_true", help="FEBRL1 and FEBRL2 through the importer instead"
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
+    if args.febrl:
+        febrl_table()
+        return
     own_dir = args.data_dir is None
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="kehu-dedup-", dir="/work"))
     try:

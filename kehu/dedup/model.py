@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from jellyfish import damerau_levenshtein_distance, jaro_winkler_similarity, levenshtein_distance
 
 # The prior odds that two records are one customer: that of an archive of 100,000 customers of
@@ -144,10 +144,12 @@ def comparisons() -> tuple[Comparison, ...]:
             "name",
             ("name_key", "name_py"),
             (
-                same("name_key", N_("same name"), 0.70, 0.0008),
-                same("name_py", N_("same pinyin (homophone)"), 0.12, 0.002),
-                Level(N_("similar name (typo)"), NAME_SIMILAR_SQL, _name_similar, 0.10, 0.01),
-                Level(N_("related name"), NAME_RELATED_SQL, _name_related, 0.05, 0.05),
+                same("name_key", gettext_noop("same name"), 0.70, 0.0008),
+                same("name_py", gettext_noop("same pinyin (homophone)"), 0.12, 0.002),
+                Level(
+                    gettext_noop("similar name (typo)"), NAME_SIMILAR_SQL, _name_similar, 0.10, 0.01
+                ),
+                Level(gettext_noop("related name"), NAME_RELATED_SQL, _name_related, 0.05, 0.05),
                 otherwise(0.03, 0.937),
             ),
         ),
@@ -156,13 +158,15 @@ def comparisons() -> tuple[Comparison, ...]:
             ("phones",),
             (
                 Level(
-                    N_("a phone in common"),
+                    gettext_noop("a phone in common"),
                     'list_has_any("phones_l", "phones_r")',
                     lambda x, y: bool(set(x["phones"]) & set(y["phones"])),
                     0.80,
                     1e-6,
                 ),
-                Level(N_("phone one digit apart"), PHONE_TYPO_SQL, _phone_typo, 0.05, 1e-5),
+                Level(
+                    gettext_noop("phone one digit apart"), PHONE_TYPO_SQL, _phone_typo, 0.05, 1e-5
+                ),
                 otherwise(0.15, 1 - 1e-6 - 1e-5),
             ),
         ),
@@ -170,8 +174,8 @@ def comparisons() -> tuple[Comparison, ...]:
             "email",
             ("email",),
             (
-                same("email", N_("same e-mail"), 0.75, 1e-6),
-                same("email_local", N_("same e-mail name"), 0.08, 1e-4),
+                same("email", gettext_noop("same e-mail"), 0.75, 1e-6),
+                same("email_local", gettext_noop("same e-mail name"), 0.08, 1e-4),
                 otherwise(0.17, 1 - 1e-6 - 1e-4),
             ),
         ),
@@ -179,19 +183,31 @@ def comparisons() -> tuple[Comparison, ...]:
             "id_number",
             ("id_hash",),
             # Two people share an ID number only by a typing error: about one pair in 10⁹.
-            (same("id_hash", N_("same ID number"), 0.99, 1e-9), otherwise(0.01, 1 - 1e-9)),
+            (
+                same("id_hash", gettext_noop("same ID number"), 0.99, 1e-9),
+                otherwise(0.01, 1 - 1e-9),
+            ),
         ),
         Comparison(
             "credit_code",
             ("credit_code",),
-            (same("credit_code", N_("same credit code"), 0.99, 1e-8), otherwise(0.01, 1 - 1e-8)),
+            (
+                same("credit_code", gettext_noop("same credit code"), 0.99, 1e-8),
+                otherwise(0.01, 1 - 1e-8),
+            ),
         ),
         Comparison(
             "birth_date",
             ("birth_date",),
             (
-                same("birth_date", N_("same birth date"), 0.85, 0.0003),
-                Level(N_("birth date one typo apart"), DATE_TYPO_SQL, _date_typo, 0.10, 0.003),
+                same("birth_date", gettext_noop("same birth date"), 0.85, 0.0003),
+                Level(
+                    gettext_noop("birth date one typo apart"),
+                    DATE_TYPO_SQL,
+                    _date_typo,
+                    0.10,
+                    0.003,
+                ),
                 otherwise(0.05, 0.9967),
             ),
         ),
@@ -199,36 +215,36 @@ def comparisons() -> tuple[Comparison, ...]:
             "address",
             ("address_tokens",),
             (
-                same("street_key", N_("same street address"), 0.65, 0.0005),
-                Level(N_("similar address"), *_tokens_overlap(0.6), 0.15, 0.002),
-                Level(N_("partly similar address"), *_tokens_overlap(0.3), 0.10, 0.02),
+                same("street_key", gettext_noop("same street address"), 0.65, 0.0005),
+                Level(gettext_noop("similar address"), *_tokens_overlap(0.6), 0.15, 0.002),
+                Level(gettext_noop("partly similar address"), *_tokens_overlap(0.3), 0.10, 0.02),
                 otherwise(0.10, 0.9775),
             ),
         ),
         Comparison(
             "postcode",
             ("postcode",),
-            (same("postcode", N_("same postcode"), 0.85, 0.003), otherwise(0.15, 0.997)),
+            (same("postcode", gettext_noop("same postcode"), 0.85, 0.003), otherwise(0.15, 0.997)),
         ),
         Comparison(
             "region",
             ("city",),
             (
                 Level(
-                    N_("same district"),
+                    gettext_noop("same district"),
                     '"city_l" = "city_r" AND "district_l" = "district_r"',
                     lambda x, y: x["city"] == y["city"] and _same("district")(x, y),
                     0.88,
                     0.004,
                 ),
-                same("city", N_("same city"), 0.07, 0.02),
+                same("city", gettext_noop("same city"), 0.07, 0.02),
                 otherwise(0.05, 0.976),
             ),
         ),
         Comparison(
             "employer",
             ("employer",),
-            (same("employer", N_("same employer"), 0.80, 0.002), otherwise(0.20, 0.998)),
+            (same("employer", gettext_noop("same employer"), 0.80, 0.002), otherwise(0.20, 0.998)),
         ),
     )
 

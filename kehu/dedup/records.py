@@ -176,8 +176,7 @@ def customer_record(
     person = kind == "person"
     numbers = [phone_digits(p) for p in phones or [] if phone_digits(p)]
     first = numbers[0] if numbers else ""
-    mail = (emails or [None])[0]
-    mail = fold(mail) if mail else None
+    mail = fold(emails[0]) if emails else None
     birth = str(birth_date) if birth_date else None
     return {
         "unique_id": customer_id,

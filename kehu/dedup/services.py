@@ -193,7 +193,7 @@ def candidates_flag_new(*, customer: Customer) -> int:
     review queue beside the customers it likely duplicates; how many pairs were added."""
     from kehu.dedup.entry import possible_duplicates
 
-    data = {
+    data: dict[str, Any] = {
         "name": customer.name,
         "address": customer.address,
         "phones": list(
