@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import parse_region
@@ -50,10 +51,11 @@ def _phones(values: Iterable[str]) -> list[str]:
     return numbers
 
 
-def entry_record(kind: str, data: dict[str, Any]) -> Record:
-    """The record of values being entered, by field code (as the customer services take them)."""
+def entry_record(kind: str, data: dict[str, Any], *, region: bool = True) -> Record:
+    """The record of values being entered, by field code (as the customer services take them);
+    without ``region`` the address's region is not looked up (the import's many rows)."""
     address = str(data.get("address") or "")
-    region = parse_region(address) if address else None
+    region_found = parse_region(address) if address and region else None
     birth = data.get("person.birth_date") or None
     if isinstance(birth, str):
         try:
@@ -67,9 +69,9 @@ def entry_record(kind: str, data: dict[str, Any]) -> Record:
         customer_id=0,
         kind=kind,
         name=str(data.get("name") or ""),
-        province=region.province if region else "",
-        city=region.city if region else "",
-        district=region.district if region else "",
+        province=region_found.province if region_found else "",
+        city=region_found.city if region_found else "",
+        district=region_found.district if region_found else "",
         address=address,
         birth_date=birth,
         id_hash=lookup_hash(exact_value(id_number)) if id_number else "",
@@ -125,11 +127,16 @@ def candidate_ids(kind: str, record: Record) -> set[int]:
 
 
 def _records(kind: str, ids: set[int]) -> list[tuple[Record, str]]:
-    customers = (
-        Customer.objects.filter(pk__in=ids, kind=kind, status__in=LIVE)
-        .select_related("person", "organization")
-        .prefetch_related("phones", "emails")
-    )
+    customers: list[Customer] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):
+        customers += (
+            Customer.objects.filter(
+                pk__in=ordered[start : start + 1000], kind=kind, status__in=LIVE
+            )
+            .select_related("person", "organization")
+            .prefetch_related("phones", "emails")
+        )
     records = []
     for c in customers:
         person = getattr(c, "person", None) if kind == Customer.Kind.PERSON else None
@@ -174,3 +181,133 @@ def possible_duplicates(
             found.append(PossibleDuplicate(customer_id=other["unique_id"], name=name, score=result))
     found.sort(key=lambda d: -d.score.weight)
     return found[:limit]
+
+
+# --- the importer's dry run ---------------------------------------------------------------------
+
+# Keys under which rows of one chunk of a file are compared with each other.
+_FILE_KEYS = (("name_py", "birth_year"), ("phone1",), ("email",), ("street_key", "family"),
+              ("family", "initial", "birth_year"))  # fmt: skip
+
+
+def _pairs_in_chunk(records: list[tuple[int, Record]]) -> set[tuple[int, int]]:
+    """(earlier, later) indexes of the chunk's rows sharing a key."""
+    buckets: dict[tuple[Any, ...], list[int]] = {}
+    pairs: set[tuple[int, int]] = set()
+    for index, (_number, record) in enumerate(records):
+        for columns in _FILE_KEYS:
+            values = tuple(record[c] for c in columns)
+            if any(v is None for v in values):
+                continue
+            bucket = buckets.setdefault((columns, values), [])
+            pairs.update((earlier, index) for earlier in bucket[-20:])
+            bucket.append(index)
+    return pairs
+
+
+def _archive_candidates(kind: str, records: list[tuple[int, Record]]) -> dict[int, set[int]]:
+    """Row number → ids of customers sharing its phone, e-mail or name (batched lookups; a
+    name shared by many customers gives its ``PER_LOOKUP`` most recent)."""
+    by_phone: dict[str, set[int]] = {}
+    by_email: dict[str, set[int]] = {}
+    by_term: dict[str, set[int]] = {}
+    phones = {p for _n, r in records for p in r["phones"] or []}
+    e164 = {"+86" + p if len(p) == 11 and p.startswith("1") else "+" + p: p for p in phones}
+    emails = {r["email"] for _n, r in records if r["email"]}
+    terms = {"A" + normalize(r["name"])[:24] for _n, r in records if r["name"]}
+    own_phones = Phone.objects.filter(contact__isnull=True)
+    for part in _parts(list(e164)):
+        for number, customer_id in own_phones.filter(number__in=part).values_list(
+            "number", "customer_id"
+        ):
+            by_phone.setdefault(e164[number], set()).add(customer_id)
+    for part in _parts(list(emails)):
+        for address, customer_id in Email.objects.filter(
+            contact__isnull=True, address__in=part
+        ).values_list("address", "customer_id"):
+            by_email.setdefault(address.lower(), set()).add(customer_id)
+    for part in _parts(list(terms)):
+        found = SearchTerm.objects.filter(term__in=part, source=SearchTerm.Source.NAME)
+        for term, customer_id in found.values_list("term", "customer_id").order_by("-customer_id"):
+            named = by_term.setdefault(term, set())
+            if len(named) < PER_LOOKUP:
+                named.add(customer_id)
+    candidates: dict[int, set[int]] = {}
+    for row_number, record in records:
+        ids: set[int] = set()
+        for phone in record["phones"] or []:
+            ids |= by_phone.get(phone, set())
+        ids |= by_email.get(record["email"] or "", set())
+        ids |= by_term.get("A" + normalize(record["name"])[:24], set())
+        if ids:
+            candidates[row_number] = ids
+    return candidates
+
+
+def _parts(values: list[str], size: int = 900) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+@dataclass
+class LikelyDuplicate:
+    """A row of an import file that likely repeats a customer or an earlier row of its chunk."""
+
+    row: int
+    customer_id: int | None
+    earlier_row: int | None
+    score: Score
+
+
+def import_likely_duplicates(
+    kind: str, rows: list[tuple[int, dict[str, Any]]]
+) -> list[LikelyDuplicate]:
+    """For the dry run: the rows (number, values by field code; valid, no exact match) that the
+    model finds likely to be a customer of the archive or an earlier row of the same chunk."""
+    records = [(number, entry_record(kind, values, region=False)) for number, values in rows]
+    records = [(n, r) for n, r in records if r["name_key"] is not None]
+    found: dict[int, LikelyDuplicate] = {}
+
+    def keep(candidate: LikelyDuplicate) -> None:
+        best = found.get(candidate.row)
+        if candidate.score.weight >= DEFAULT_THRESHOLD and (
+            best is None or candidate.score.weight > best.score.weight
+        ):
+            found[candidate.row] = candidate
+
+    candidates = _archive_candidates(kind, records)
+    wanted: set[int] = set().union(*candidates.values())
+    existing = {r["unique_id"]: r for r, _name in _records(kind, wanted)}
+    for number, record in records:
+        for customer_id in candidates.get(number, ()):
+            if customer_id in existing:
+                keep(
+                    LikelyDuplicate(number, customer_id, None, score(record, existing[customer_id]))
+                )
+    for earlier, later in _pairs_in_chunk(records):
+        (first, a), (second, b) = records[earlier], records[later]
+        keep(LikelyDuplicate(second, None, first, score(a, b)))
+    return sorted(found.values(), key=lambda d: d.row)
+
+
+def likely_duplicates_report(
+    kind: str, rows: list[Any]
+) -> list[tuple[int, str, int | None, list[Any]]]:
+    """The dry run's report lines (row, outcome, customer, problems) of the chunk's valid rows
+    without an exact match that likely duplicate a customer or an earlier row of the chunk."""
+    unmatched = [(r.number, r.values) for r in rows if r.valid and r.customer_id is None]
+    lines: list[tuple[int, str, int | None, list[Any]]] = []
+    for likely in import_likely_duplicates(kind, unmatched):
+        evidence = " · ".join(_(label) for _field, label, w in likely.score.evidence if w > 0)
+        if likely.customer_id is not None:
+            message = _("Possibly customer #%(id)s already in the archive (%(evidence)s).") % {
+                "id": likely.customer_id,
+                "evidence": evidence,
+            }
+        else:
+            message = _("Possibly the same customer as row %(row)s (%(evidence)s).") % {
+                "row": likely.earlier_row,
+                "evidence": evidence,
+            }
+        problem = {"field": "name", "message": message, "value": ""}
+        lines.append((likely.row, "valid", likely.customer_id, [problem]))
+    return lines

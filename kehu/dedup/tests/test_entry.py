@@ -226,3 +226,39 @@ def test_api_check_duplicates_refuses_a_read_only_user(client, make_user):
         "/api/v1/customers/?check_duplicates=true", body, content_type="application/json"
     )
     assert response.status_code == 403
+
+
+# --- the importer's dry run ---------------------------------------------------------------
+
+
+def test_dry_run_reports_likely_duplicates_in_the_file_and_the_archive(
+    archivist, settings, tmp_path
+):
+    import io
+
+    from kehu.imports import services
+    from kehu.imports.models import ImportRow
+
+    settings.DATA_DIR = tmp_path
+    # given a customer in the archive and a file that enters it again with a phone one digit
+    # apart, and the same person twice with day and month swapped
+    existing = person("司马文静", phones=["13812345678"], address="青年路18号")
+    text = (
+        "姓名,手机,地址,出生日期\n"
+        "司马文静,13812345670,,\n"
+        "欧阳建国,,,1975-04-02\n"
+        "赵敏,13698765432,,\n"
+        "欧阳建国,,,1975-02-04\n"
+    )
+    batch = services.import_upload(user=archivist, upload=io.BytesIO(text.encode()), name="x.csv")
+    # when the dry run checks it
+    batch = services.import_dry_run(batch_id=batch.pk)
+    # then both are reported (the rows stay valid) and nothing else is
+    assert batch.status == "validated"
+    assert batch.valid_rows == 4
+    report = {r.row_number: r for r in ImportRow.objects.filter(batch=batch)}
+    assert set(report) == {2, 5}
+    assert report[2].customer_id == existing.pk
+    assert "#" + str(existing.pk) in report[2].problems[0]["message"]
+    assert report[5].customer_id is None
+    assert "3" in report[5].problems[0]["message"]  # row 3, the earlier one
