@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kehu.core.phones import normalize_phone
@@ -22,7 +21,7 @@ from kehu.customers.values import lookup_hash
 from kehu.dedup.model import DEFAULT_THRESHOLD, Record, Score, score
 from kehu.dedup.records import PHONE_HALF, customer_record
 from kehu.search.models import SearchTerm
-from kehu.search.terms import exact_value, normalize, phone_digits
+from kehu.search.terms import exact_term, exact_value, normalize, phone_digits
 
 LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 PER_LOOKUP = 50  # candidates from one lookup (a common name: the most recent ones)
@@ -106,7 +105,8 @@ def candidate_ids(kind: str, record: Record) -> set[int]:
     if record["email"]:
         emails = Email.objects.filter(contact__isnull=True)
         local = record["email_local"] + "@"
-        found |= _ids(emails.filter(Q(address__iexact=record["email"])))
+        exact = exact_term(lookup_hash(exact_value(record["email"], email=True)))
+        found |= _ids(SearchTerm.objects.filter(term=exact, source=SearchTerm.Source.EXACT))
         found |= _ids(emails.filter(address__gte=local, address__lt=local + "\uffff"))
     if record["id_hash"]:
         found |= _ids(PersonProfile.objects.filter(id_number_hash=record["id_hash"]))

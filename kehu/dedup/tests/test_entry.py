@@ -262,3 +262,13 @@ def test_dry_run_reports_likely_duplicates_in_the_file_and_the_archive(
     assert "#" + str(existing.pk) in report[2].problems[0]["message"]
     assert report[5].customer_id is None
     assert "3" in report[5].problems[0]["message"]  # row 3, the earlier one
+
+
+def test_entry_finds_the_same_e_mail_whatever_its_case():
+    strangers()
+    first = person("李娜", emails=["Li.Na@Example.com"])
+    found = possible_duplicates(
+        kind="person", data={"name": "李娜娜", "emails": ["li.na@example.com"]}
+    )
+    assert [d.customer_id for d in found] == [first.pk]
+    assert "email" in {name for name, _label in found[0].evidence}
