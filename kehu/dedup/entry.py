@@ -160,6 +160,19 @@ def _records(kind: str, ids: set[int]) -> list[tuple[Record, str]]:
     return records
 
 
+def latest_parameters() -> dict[str, list[tuple[float, float]]]:
+    """The m, u probabilities of the latest finished search of the archive ({}: the priors)."""
+    from kehu.dedup.models import DuplicateRun
+
+    run = (
+        DuplicateRun.objects.filter(status=DuplicateRun.Status.DONE)
+        .order_by("-finished_at")
+        .values_list("parameters", flat=True)
+        .first()
+    )
+    return {name: [(m, u) for m, u in levels] for name, levels in (run or {}).items()}
+
+
 def possible_duplicates(
     *,
     kind: str,
@@ -174,9 +187,10 @@ def possible_duplicates(
     if record["name_key"] is None and not record["phones"] and not record["email"]:
         return []
     ids = candidate_ids(kind, record) - set(exclude)
+    parameters = latest_parameters()
     found = []
     for other, name in _records(kind, ids):
-        result = score(record, other)
+        result = score(record, other, parameters)
         if result.weight >= threshold:
             found.append(PossibleDuplicate(customer_id=other["unique_id"], name=name, score=result))
     found.sort(key=lambda d: -d.score.weight)
@@ -274,18 +288,18 @@ def import_likely_duplicates(
         ):
             found[candidate.row] = candidate
 
+    parameters = latest_parameters()
     candidates = _archive_candidates(kind, records)
     wanted: set[int] = set().union(*candidates.values())
     existing = {r["unique_id"]: r for r, _name in _records(kind, wanted)}
     for number, record in records:
         for customer_id in candidates.get(number, ()):
             if customer_id in existing:
-                keep(
-                    LikelyDuplicate(number, customer_id, None, score(record, existing[customer_id]))
-                )
+                weighed = score(record, existing[customer_id], parameters)
+                keep(LikelyDuplicate(number, customer_id, None, weighed))
     for earlier, later in _pairs_in_chunk(records):
         (first, a), (second, b) = records[earlier], records[later]
-        keep(LikelyDuplicate(second, None, first, score(a, b)))
+        keep(LikelyDuplicate(second, None, first, score(a, b, parameters)))
     return sorted(found.values(), key=lambda d: d.row)
 
 

@@ -8,13 +8,15 @@ customers are compared in minutes without a hand-written probabilistic model. Th
 
 Stages: ``load`` reads customers in id-ordered chunks through the Django connection into a
 pyarrow table (nothing is downloaded: no DuckDB extension is used); ``block`` lists the pairs
-sharing a blocking key; ``train`` (optional) estimates the model from the archive; ``score``
-predicts and keeps the pairs at or above the threshold, a match weight.
+sharing a blocking key; ``train`` estimates the model from the archive; ``score`` predicts and
+keeps the pairs at or above the threshold, a match weight.
 
-Training (``train=True``, ``kehu dedup find --train``): u probabilities by splink's random
-sampling of pairs, from archives of ``TRAIN_FROM`` customers on; the priors otherwise. The m
-probabilities and the prior match probability stay fixed (``kehu.dedup.model``), so a threshold
-is the same amount of evidence at any archive size.
+Training (the default; ``train=False`` keeps the priors): u probabilities by splink's random
+sampling of pairs, from archives of ``TRAIN_FROM`` customers on (below that a sample says
+little; the priors are used). The m probabilities and the prior match probability stay fixed
+(``kehu.dedup.model``), so a threshold is the same amount of evidence at any archive size. EM
+for the m probabilities is not used: on blocked pairs of the generated archive it was unstable
+(issue 5's notes), and the fixed m values held on FEBRL.
 """
 
 import logging

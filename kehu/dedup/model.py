@@ -5,8 +5,8 @@ Each agreement level is written twice, side by side: as SQL for splink on DuckDB
 archive-wide search, ``finder``) and as Python (the checks at entry, ``entry``, a handful of
 candidates per form); ``tests/test_model.py`` checks that both give every pair the same weight.
 
-A pair's **match weight** is log2 of the prior odds plus the log2 Bayes factor of each field
-(log2 m/u when agreeing, log2 (1-m… ) of the level met). The prior is fixed
+A pair's **match weight** is log2 of the prior odds plus, for each field known on both sides,
+log2 m/u of the level the pair meets. The prior is fixed
 (``PRIOR_MATCH_PROBABILITY``), not scaled with the archive, so the same evidence has the same
 weight in an archive of a thousand customers or a million, and the threshold is a weight.
 """

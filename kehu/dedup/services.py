@@ -138,6 +138,7 @@ def duplicate_run_execute(
     run.customers, run.pairs_compared = result.customers, result.pairs_compared
     run.candidates, run.new_candidates = len(result.pairs), counts["new"]
     run.timings = {stage: round(seconds, 2) for stage, seconds in result.timings.items()}
+    run.parameters = result.parameters
     run.finished_at = timezone.now()
     run.save()
     return run

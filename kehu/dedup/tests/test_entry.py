@@ -272,3 +272,23 @@ def test_entry_finds_the_same_e_mail_whatever_its_case():
     )
     assert [d.customer_id for d in found] == [first.pk]
     assert "email" in {name for name, _label in found[0].evidence}
+
+
+def test_entry_scores_with_the_parameters_the_latest_search_estimated():
+    from django.utils import timezone
+
+    from kehu.dedup.model import comparisons
+    from kehu.dedup.models import DuplicateRun
+
+    strangers()
+    first = person("刘洋", phones=["13812345678"])
+    data = {"name": "陈静", "phones": ["13812345678"]}
+    # with the priors a phone in common alone is worth a look
+    assert [d.customer_id for d in possible_duplicates(kind="person", data=data)] == [first.pk]
+    # an archive where strangers often share a phone (its search estimated so) says otherwise
+    parameters = {c.name: [(level.m, level.u) for level in c.levels] for c in comparisons()}
+    parameters["phone"][0] = (0.8, 0.01)
+    DuplicateRun.objects.create(
+        threshold=-8, status="done", finished_at=timezone.now(), parameters=parameters
+    )
+    assert possible_duplicates(kind="person", data=data) == []
