@@ -103,10 +103,11 @@ def candidate_ids(kind: str, record: Record) -> set[int]:
             )
         )
     if record["email"]:
-        emails = Email.objects.filter(contact__isnull=True)
-        local = record["email_local"] + "@"
         exact = exact_term(lookup_hash(exact_value(record["email"], email=True)))
         found |= _ids(SearchTerm.objects.filter(term=exact, source=SearchTerm.Source.EXACT))
+    if record["email_local"]:
+        local = record["email_local"] + "@"
+        emails = Email.objects.filter(contact__isnull=True)
         found |= _ids(emails.filter(address__gte=local, address__lt=local + "\uffff"))
     if record["id_hash"]:
         found |= _ids(PersonProfile.objects.filter(id_number_hash=record["id_hash"]))
