@@ -153,9 +153,8 @@ def records_table(
 
 
 def _splink_comparison(comparison: Any) -> dict[str, Any]:
-    null = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in comparison.needs)
     levels: list[dict[str, Any]] = [
-        {"sql_condition": null, "label_for_charts": "null", "is_null_level": True}
+        {"sql_condition": comparison.null_sql(), "label_for_charts": "null", "is_null_level": True}
     ]
     levels += [
         {

@@ -13,7 +13,7 @@ weight in an archive of a thousand customers or a million, and the threshold is 
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_noop
@@ -45,7 +45,23 @@ class Comparison:
     name: str
     needs: tuple[str, ...]  # unknown on either side: the comparison says nothing
     levels: tuple[Level, ...]
-    evidence: dict[str, str] = field(default_factory=dict)
+    # Pairs it says nothing about either (SQL, Python), e.g. the region of two companies, whose
+    # names carry their city already (counting both would count one fact twice).
+    unless: tuple[str, Test] | None = None
+
+    def silent(self, x: Record, y: Record) -> bool:
+        if any(x[c] is None or y[c] is None for c in self.needs):
+            return True
+        return self.unless is not None and self.unless[1](x, y)
+
+    def null_sql(self) -> str:
+        parts = [f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in self.needs]
+        if self.unless is not None:
+            parts.append(f"({self.unless[0]})")
+        return " OR ".join(parts)
+
+
+COMPANIES = ("\"kind_l\" = 'organization'", lambda x, y: x["kind"] == "organization")
 
 
 def _same(column: str) -> Test:
@@ -240,6 +256,7 @@ def comparisons() -> tuple[Comparison, ...]:
                 same("city", gettext_noop("same city"), 0.07, 0.02),
                 otherwise(0.05, 0.976),
             ),
+            unless=COMPANIES,
         ),
         Comparison(
             "employer",
@@ -325,7 +342,7 @@ def score(
     total = PRIOR_WEIGHT
     evidence = []
     for comparison in comparisons():
-        if any(left[c] is None or right[c] is None for c in comparison.needs):
+        if comparison.silent(left, right):
             continue
         for index, level in enumerate(comparison.levels):
             if level.test(left, right):

@@ -40,6 +40,12 @@ _NUMERALS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # house number (号 / 號, 弄, 栋…) that people write or leave out.
 _ADDRESS_NOISE = re.compile(r"(?<=[" + _HAN + r"])[省市区县镇乡村]|[号號栋幢单元室楼层弄]")
 PHONE_HALF = 6
+# E-mail names shared by strangers (a shop's info@, a company's sales@): not a key of anyone.
+GENERIC_MAILBOXES = frozenset(
+    "info sales service services admin contact office support hr mail email kefu marketing "
+    "postmaster webmaster noreply no-reply hello enquiries inquiry account accounts finance "
+    "billing team business market shop store order orders help".split()
+)
 
 
 def fold(text: str) -> str:
@@ -156,6 +162,14 @@ def phone_digits(number: str) -> str:
     return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
 
 
+def _mailbox(mail: str | None) -> str | None:
+    """The name part of an e-mail address, unless it is a generic one (info@, sales@…)."""
+    if not mail or "@" not in mail:
+        return None
+    local = mail.split("@", 1)[0]
+    return None if local in GENERIC_MAILBOXES else local
+
+
 def customer_record(
     *,
     customer_id: int,
@@ -191,7 +205,7 @@ def customer_record(
         "phone_head": first[:PHONE_HALF] if len(first) >= 2 * PHONE_HALF - 2 else None,
         "phone_tail": first[-PHONE_HALF:] if len(first) >= 2 * PHONE_HALF - 2 else None,
         "email": mail,
-        "email_local": mail.split("@", 1)[0] if mail and "@" in mail else None,
+        "email_local": _mailbox(mail),
         "id_hash": id_hash or None,
         "credit_code": credit_code or None,
         "province": province or None,
