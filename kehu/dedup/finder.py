@@ -162,6 +162,7 @@ def _splink_comparison(comparison: Any) -> dict[str, Any]:
             "label_for_charts": level.label,
             "m_probability": level.m,
             "u_probability": level.u,
+            "fix_u_probability": level.fixed_u,
         }
         for level in comparison.levels
     ]

@@ -38,6 +38,9 @@ class Level:
     test: Test
     m: float
     u: float
+    # u stays the prior when the archive is trained: random pairs are rarely two companies, so
+    # a sample of them says little about how often two firms share a name.
+    fixed_u: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,14 @@ def comparisons() -> tuple[Comparison, ...]:
             ("name_key", "name_py"),
             (
                 # A company's name alone (two branches, two firms of one name) is no more a
-                # duplicate than a person's name alone: half the weight's odds of a person's.
+                # duplicate than a person's name alone.
                 Level(
                     gettext_noop("same company name"),
                     f"{COMPANIES[0]} AND {_sql_same('name_key')}",
                     lambda x, y: COMPANIES[1](x, y) and _same("name_key")(x, y),
                     0.35,
                     0.0008,
+                    fixed_u=True,
                 ),
                 same("name_key", gettext_noop("same name"), 0.70, 0.0008),
                 same("name_py", gettext_noop("same pinyin (homophone)"), 0.12, 0.002),
