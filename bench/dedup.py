@@ -211,7 +211,7 @@ def show(pairs: list[tuple[int, int]], title: str, scores: dict[tuple[int, int],
         print(f"  {scores.get((a, b), '-')}: " + "  <>  ".join(described))
 
 
-CURVE = (0.1, 0.3, 0.5, 0.8, 0.9, 0.95, 0.99)
+CURVE = (-15.0, -12.0, -10.0, -8.0, -6.0, -4.0, 0.0, 4.0)  # match weights
 
 
 def measure(
@@ -229,7 +229,7 @@ def measure(
     recall = hits / len(true) if true else 0.0
     print(f"{'threshold':>9} {'candidates':>10} {'precision':>9} {'recall':>7} {'F1':>7}")
     for cut in (c for c in CURVE if c >= threshold):
-        kept = {(p.a, p.b) for p in result.pairs if p.probability >= cut}
+        kept = {(p.a, p.b) for p in result.pairs if p.weight >= cut}
         tp = len(kept & true)
         p_, r_ = (tp / len(kept) if kept else 0.0), tp / len(true)
         f_ = 2 * p_ * r_ / (p_ + r_) if p_ + r_ else 0.0
@@ -254,6 +254,31 @@ def measure(
     }
 
 
+def febrl_table() -> None:
+    """FEBRL1 and FEBRL2 (``bench/febrl.py``), each in its own process and empty archive."""
+    import json
+
+    rows = {}
+    for name in ("febrl1", "febrl2"):
+        script = str(Path(__file__).resolve().parent / "febrl.py")
+        done = subprocess.run(  # noqa: S603 (our own script)
+            [sys.executable, script, name], check=True, capture_output=True, text=True
+        )
+        rows[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\n{'measure':<22} {'FEBRL1':>10} {'FEBRL2':>10}")
+    for measure_name in rows["febrl1"]:
+        values = []
+        for name in rows:
+            value = rows[name][measure_name]
+            if measure_name in ("precision", "recall", "F1"):
+                values.append(f"{value:.4f}")
+            elif isinstance(value, float):
+                values.append(f"{value:.1f}")
+            else:
+                values.append(f"{value:,}")
+        print(f"{measure_name:<22} {values[0]:>10} {values[1]:>10}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -261,7 +286,9 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.025, help="share re-entered")
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--train", action="store_true", help="estimate u by random sampling")
+    parser.add_argument(
+        "--priors", action="store_true", help="fixed priors (no u estimated by random sampling)"
+    )
     parser.add_argument("--show", type=int, default=0, help="print N misses and false hits")
     parser.add_argument(
         "--injected-from",
@@ -270,9 +297,15 @@ def main() -> None:
         help="with --data-dir: duplicates were injected already, copies from this id on",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument(
+        "--febrl", action="store_true", help="FEBRL1 and FEBRL2 through the importer instead"
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
+    if args.febrl:
+        febrl_table()
+        return
     own_dir = args.data_dir is None
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="kehu-dedup-", dir="/work"))
     try:
@@ -295,7 +328,7 @@ def main() -> None:
             truth = inject(args.share, args.seed)
         print(f"{len(truth):,} customers re-entered in {time.perf_counter() - started:.0f} s")
         threshold = args.threshold if args.threshold is not None else DEFAULT_THRESHOLD
-        figures = measure(threshold, truth, args.show, args.train)
+        figures = measure(threshold, truth, args.show, not args.priors)
         print(f"\nthreshold {threshold}")
         print(f"{'measure':<30} {'value':>14}")
         for name, value in figures.items():

@@ -28,7 +28,7 @@ Data
   import FILE [--mapping NAME] [--kind person|organization] [--channel CODE]
          [--owner USERNAME] [--duplicates skip|fill|overwrite] [--dry-run]
                          Import customers from CSV or XLSX; re-run to resume an interrupted one
-  dedup find [--threshold P]
+  dedup find [--threshold W]
                          Find likely duplicate customers for the review queue (Duplicates)
   analytics refresh      Refresh customer value analytics now (also nightly and on the page)
 

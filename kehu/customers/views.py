@@ -34,7 +34,12 @@ from kehu.customers.forms import (
     apply_service_errors,
 )
 from kehu.customers.models import Contact, Customer
-from kehu.dedup.selectors import duplicates_pending_count_for_customer
+from kehu.dedup.selectors import (
+    EntryDuplicate,
+    duplicates_pending_count_for_customer,
+    possible_duplicates_for_user,
+)
+from kehu.dedup.services import candidates_flag_new
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 100
@@ -98,23 +103,31 @@ def customer_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerCreateForm(
         request.POST or None, specs=specs, kind=kind, phone=request.GET.get("phone", "")[:40]
     )
+    duplicates: list[EntryDuplicate] = []
     if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(
-                user=request.user,
-                kind=kind,
-                data=form.archive_data(),
-                channel=form.provenance_channel(),
+        save_anyway = request.POST.get("save_anyway") == "1"
+        if not save_anyway:
+            duplicates = possible_duplicates_for_user(
+                user=request.user, kind=kind, data=form.archive_data()
             )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Customer “%(name)s” created.") % {"name": customer})
-            return redirect(customer)
+        if not duplicates:
+            try:
+                customer = services.customer_create(
+                    user=request.user,
+                    kind=kind,
+                    data=form.archive_data(),
+                    channel=form.provenance_channel(),
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if save_anyway:
+                    candidates_flag_new(customer=customer)
+                messages.success(request, _("Customer “%(name)s” created.") % {"name": customer})
+                return redirect(customer)
     kinds = [(value, label) for value, label in Customer.Kind.choices]
-    return render(
-        request, "customers/customer_form.html", {"form": form, "kind": kind, "kinds": kinds}
-    )
+    context = {"form": form, "kind": kind, "kinds": kinds, "duplicates": duplicates}
+    return render(request, "customers/customer_form.html", context)
 
 
 # --- the 360° page ----------------------------------------------------------------------------

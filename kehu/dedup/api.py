@@ -63,7 +63,10 @@ class CandidateDetailOut(CandidateOut):
 
 
 class RunIn(Schema):
-    threshold: float = Field(DEFAULT_THRESHOLD, description="Keep pairs at or above (0–1).")
+    threshold: float = Field(
+        DEFAULT_THRESHOLD,
+        description="Keep pairs at or above this match weight (log2 odds, -40 to 40).",
+    )
 
 
 class RunOut(Schema):

@@ -41,6 +41,9 @@ class DuplicateRun(TimeStampedModel):
     candidates = models.PositiveIntegerField(_("candidates"), default=0)
     new_candidates = models.PositiveIntegerField(_("new candidates"), default=0)
     timings = models.JSONField(_("seconds per stage"), default=dict, blank=True)
+    # The m, u probabilities the run estimated, by comparison and level (empty: the priors);
+    # the checks at entry score with the latest.
+    parameters = models.JSONField(_("model parameters"), default=dict, blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

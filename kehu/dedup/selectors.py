@@ -177,3 +177,43 @@ def survivor_of(customer: Customer) -> Customer:
         seen.add(customer.merged_into_id)
         customer = Customer.objects.get(pk=customer.merged_into_id)
     return customer
+
+
+@dataclass
+class EntryDuplicate:
+    """A possible duplicate of a customer being entered, as its user may see it."""
+
+    customer_id: int | None  # None: outside the user's scope (not linked, name withheld)
+    name: str
+    probability: float
+    weight: float
+    evidence: list[str]  # translated, strongest first
+    agreed: list[str]
+
+
+def possible_duplicates_for_user(
+    *, user: Any, kind: str, data: dict[str, Any], exclude: tuple[int, ...] = ()
+) -> list[EntryDuplicate]:
+    """Live customers the values being entered likely duplicate: those the user may see with
+    their name and evidence, the others only as "a customer outside your scope"."""
+    from kehu.dedup.entry import possible_duplicates
+
+    found = possible_duplicates(kind=kind, data=data, exclude=exclude)
+    if not found:
+        return []
+    visible = set(
+        customers_visible_to(user)
+        .filter(pk__in=[d.customer_id for d in found])
+        .values_list("pk", flat=True)
+    )
+    return [
+        EntryDuplicate(
+            customer_id=d.customer_id if d.customer_id in visible else None,
+            name=d.name if d.customer_id in visible else "",
+            probability=d.score.probability,
+            weight=d.score.weight,
+            evidence=[_(label) for _field, label in d.evidence],
+            agreed=d.score.agreed,
+        )
+        for d in found
+    ]

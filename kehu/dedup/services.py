@@ -41,7 +41,11 @@ from kehu.search.services import search_index_update
 logger = logging.getLogger(__name__)
 
 LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
-MAX_MERGE = 20  # customers in one merge, survivor included
+MAX_MERGE = 20
+MIN_THRESHOLD, MAX_THRESHOLD = (
+    -40.0,
+    40.0,
+)  # match weights (log2 odds)  # customers in one merge, survivor included
 
 
 # --- finder runs ----------------------------------------------------------------------------------
@@ -52,8 +56,10 @@ def _clean_threshold(threshold: Any) -> float:
         value = float(threshold)
     except (TypeError, ValueError):
         value = -1.0
-    if not 0 < value < 1:
-        raise ValidationError({"threshold": [_("Enter a probability between 0 and 1, e.g. 0.9.")]})
+    if not MIN_THRESHOLD <= value <= MAX_THRESHOLD:
+        raise ValidationError(
+            {"threshold": [_("Enter a match weight between -40 and 40, e.g. -8.")]}
+        )
     return value
 
 
@@ -132,6 +138,7 @@ def duplicate_run_execute(
     run.customers, run.pairs_compared = result.customers, result.pairs_compared
     run.candidates, run.new_candidates = len(result.pairs), counts["new"]
     run.timings = {stage: round(seconds, 2) for stage, seconds in result.timings.items()}
+    run.parameters = result.parameters
     run.finished_at = timezone.now()
     run.save()
     return run
@@ -180,6 +187,44 @@ def candidates_store(*, pairs: Iterable[Pair], run: DuplicateRun | None) -> dict
     for start in range(0, len(stale), 2000):
         DuplicateCandidate.objects.filter(pk__in=stale[start : start + 2000]).delete()
     return {"new": len(new), "updated": len(again), "removed": len(stale)}
+
+
+def candidates_flag_new(*, customer: Customer) -> int:
+    """Put a customer just created (saved anyway from the form, a web-form lead, the API) in the
+    review queue beside the customers it likely duplicates; how many pairs were added."""
+    from kehu.dedup.entry import possible_duplicates
+
+    data: dict[str, Any] = {
+        "name": customer.name,
+        "address": customer.address,
+        "phones": list(
+            customer.phones.filter(contact__isnull=True).values_list("number", flat=True)
+        ),
+        "emails": list(
+            customer.emails.filter(contact__isnull=True).values_list("address", flat=True)
+        ),
+    }
+    person = PersonProfile.objects.filter(customer=customer).first()
+    if person is not None and person.birth_date:
+        data["person.birth_date"] = person.birth_date
+    found = possible_duplicates(kind=customer.kind, data=data, exclude=(customer.pk,))
+    now = timezone.now()
+    added = 0
+    for duplicate in found:
+        a, b = sorted((customer.pk, duplicate.customer_id))
+        _pair, created = DuplicateCandidate.objects.get_or_create(
+            customer_a_id=a,
+            customer_b_id=b,
+            defaults={
+                "kind": customer.kind,
+                "match_probability": duplicate.score.probability,
+                "match_weight": duplicate.score.weight,
+                "agreed": duplicate.score.agreed,
+                "found_at": now,
+            },
+        )
+        added += created
+    return added
 
 
 @transaction.atomic

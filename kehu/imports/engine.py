@@ -61,6 +61,7 @@ from kehu.customers.values import (
     read_value,
     to_text,
 )
+from kehu.dedup.entry import likely_duplicates_report
 from kehu.imports.mapping import CONTACT_FIELDS, choice_codes, import_specs
 from kehu.imports.models import ImportBatch, ImportRow
 from kehu.imports.readers import Table, file_hash
@@ -578,6 +579,7 @@ def _check_chunk(batch: ImportBatch, rows: list[Row]) -> None:
             report.append((row.number, ImportRow.Outcome.INVALID, None, row.problems))
         elif row.customer_id is not None:
             report.append((row.number, ImportRow.Outcome.EXISTING, row.customer_id, []))
+    report += likely_duplicates_report(batch.kind, rows)
     with transaction.atomic():
         _report_rows(batch, report)
         batch.checked_rows += len(rows)

@@ -8,13 +8,14 @@ leave the server in clear only from ``POST /customers/{id}/reveal``.
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_list
+from kehu.core.access import is_read_only
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -36,8 +37,25 @@ from kehu.customers.api.schemas import (
 )
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import CustomerFilters, ProfileView
+from kehu.dedup.selectors import possible_duplicates_for_user
 
 router = Router(tags=["customers"])
+
+
+class PossibleDuplicateOut(Schema):
+    customer_id: int | None
+    name: str
+    match_weight: float
+    match_probability: float
+    evidence: list[str]
+    agreed: list[str]
+
+
+class PossibleDuplicatesBody(Schema):
+    code: str
+    message: str
+    possible_duplicates: list[PossibleDuplicateOut]
+
 
 READ = {200: CustomerDetail, 404: ErrorBody, **ERROR_RESPONSES}
 WRITE = {200: CustomerDetail, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
@@ -147,16 +165,49 @@ def customer_list(request: AuthenticatedRequest, filters: Query[CustomerFilterIn
 
 @router.post(
     "/",
-    response={201: CustomerDetail, 422: ErrorBody, **ERROR_RESPONSES},
+    response={201: CustomerDetail, 409: PossibleDuplicatesBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create a customer",
     description=(
         "`fields` holds values by field code (`name`, `phones`, `person.id_number`, "
         "`organization.credit_code`, `custom.<code>` …); see the detail's `fields` for the "
-        "codes. Invalid values answer 422 with the field codes in `errors[].field`."
+        "codes. Invalid values answer 422 with the field codes in `errors[].field`. With "
+        "`?check_duplicates=true`, a customer the archive likely holds already is not created: "
+        "409 lists the possible duplicates with their evidence (`customer_id` null for one "
+        "outside your scope)."
     ),
 )
-def customer_create(request: AuthenticatedRequest, payload: CustomerCreateIn) -> Status[_Detail]:
+def customer_create(
+    request: AuthenticatedRequest, payload: CustomerCreateIn, check_duplicates: bool = False
+) -> Status[Any]:
     owner = _active_users([payload.owner_id], "owner_id")[0] if payload.owner_id else None
+    if check_duplicates:
+        if is_read_only(request.user):
+            raise PermissionDenied(_("Your role may not create customers."))
+        found = possible_duplicates_for_user(
+            user=request.user, kind=payload.kind, data=payload.fields
+        )
+        if found:
+            return Status(
+                409,
+                {
+                    "code": "possible_duplicates",
+                    "message": _(
+                        "This customer may already be in the archive; nothing was saved. "
+                        "Create it without check_duplicates if it is a different customer."
+                    ),
+                    "possible_duplicates": [
+                        {
+                            "customer_id": d.customer_id,
+                            "name": d.name,
+                            "match_weight": round(d.weight, 2),
+                            "match_probability": d.probability,
+                            "evidence": d.evidence,
+                            "agreed": d.agreed,
+                        }
+                        for d in found
+                    ],
+                },
+            )
     customer = services.customer_create(
         user=request.user,
         kind=payload.kind,

@@ -45,7 +45,7 @@ def test_archivist_compares_and_merges(
         assert response.status == 201, response.text()
         ids.append(response.json()["id"])
     data_dir = next(tmp_path_factory.getbasetemp().glob("kehu-e2e-data*"))
-    run_kehu(server_env(data_dir), "dedup", "find", "--threshold", "0.5")
+    run_kehu(server_env(data_dir), "dedup", "find", "--threshold", "-8")
 
     # from the customer's page to the pairs it is in
     page.goto(f"{live_app}/customers/{ids[0]}/")

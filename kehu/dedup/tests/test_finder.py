@@ -26,7 +26,7 @@ def org(name, **data):
     return customer_create(user=None, kind="organization", data={"name": name, **data})
 
 
-def pairs(threshold=0.0):
+def pairs(threshold=-40.0):
     result = find_duplicates(threshold=threshold, train=False)
     return {(p.a, p.b): p for p in result.pairs}
 
@@ -90,10 +90,10 @@ def test_id_hash_blocks():
     assert by_id[b.pk]["id_hash"] is None
     by_id[b.pk]["id_hash"] = by_id[a.pk]["id_hash"]
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
-    found = {(p.a, p.b): p for p in find_duplicates(threshold=0, table=table, train=False).pairs}
+    found = {(p.a, p.b): p for p in find_duplicates(threshold=-40, table=table, train=False).pairs}
     assert "id_number" in found[key(a, b)].agreed
     # the same ID number outweighs two names with nothing in common: the pair reaches the queue
-    assert found[key(a, b)].probability > DEFAULT_THRESHOLD
+    assert found[key(a, b)].weight >= DEFAULT_THRESHOLD
 
 
 def test_credit_code_and_company_name_block():

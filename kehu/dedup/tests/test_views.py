@@ -93,7 +93,7 @@ def test_the_nightly_search_fills_the_queue_and_skips_while_another_runs(archivi
     assert run.status == DuplicateRun.Status.DONE
     assert DuplicateCandidate.objects.filter(customer_a=a, customer_b=b).exists()
     # and while another search is queued the night's is skipped…
-    queued = DuplicateRun.objects.create(threshold=0.5)
+    queued = DuplicateRun.objects.create(threshold=-8)
     assert duplicate_run_nightly() is None
     # …unless that one was asked for so long ago that its worker must have been lost
     DuplicateRun.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(hours=7))

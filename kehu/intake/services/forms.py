@@ -16,6 +16,7 @@ from kehu.customers.fields import FieldSpec
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import field_specs_for
 from kehu.customers.values import clean_value, is_empty, read_value, to_text
+from kehu.dedup.services import candidates_flag_new
 from kehu.intake.models import (
     ConsentVersion,
     WebForm,
@@ -304,6 +305,9 @@ def web_form_submit(
             assign_to_creator=False,
             note=note,
         )
+        # A lead whose phone and e-mail are new may still be a customer already in the archive
+        # (same name and address, a phone one digit apart): flag it for review.
+        candidates_flag_new(customer=customer)
     consent_record = None
     if form.consent_text:
         consent_record = ConsentVersion.objects.get(form=form, version=form.consent_version)

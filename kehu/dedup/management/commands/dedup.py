@@ -1,4 +1,4 @@
-"""``kehu dedup find [--threshold P] [--train]``: search the whole archive for duplicates now."""
+"""``kehu dedup find [--threshold W]``: search the whole archive for duplicates now."""
 
 import time
 from typing import Any
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--threshold",
             type=float,
             default=DEFAULT_THRESHOLD,
-            help=f"Keep pairs with at least this match probability (default {DEFAULT_THRESHOLD}).",
+            help=f"Keep pairs with at least this match weight (default {DEFAULT_THRESHOLD}).",
         )
 
     def handle(self, *args: Any, action: str, threshold: float, **options: Any) -> None:

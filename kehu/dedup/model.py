@@ -1,0 +1,369 @@
+"""The duplicate model: which pairs are compared (blocking) and how each field's agreement
+weighs (Fellegi–Sunter levels with m and u probabilities).
+
+Each agreement level is written twice, side by side: as SQL for splink on DuckDB (the
+archive-wide search, ``finder``) and as Python (the checks at entry, ``entry``, a handful of
+candidates per form); ``tests/test_model.py`` checks that both give every pair the same weight.
+
+A pair's **match weight** is log2 of the prior odds plus, for each field known on both sides,
+log2 m/u of the level the pair meets. The prior is fixed
+(``PRIOR_MATCH_PROBABILITY``), not scaled with the archive, so the same evidence has the same
+weight in an archive of a thousand customers or a million, and the threshold is a weight.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_noop
+from jellyfish import damerau_levenshtein_distance, jaro_winkler_similarity, levenshtein_distance
+
+# The prior odds that two records are one customer: that of an archive of 100,000 customers of
+# which 2% were entered twice (2,000 pairs among 5·10⁹), whatever the archive's size.
+PRIOR_MATCH_PROBABILITY = 4e-7
+PRIOR_WEIGHT = math.log2(PRIOR_MATCH_PROBABILITY / (1 - PRIOR_MATCH_PROBABILITY))
+# Pairs at or above this match weight are candidates. Examples (bench/RESULTS.md): one phone in
+# common and nothing else known ≈ -6.6; the same name and birth date alone ≈ 0.
+DEFAULT_THRESHOLD = -8.0
+
+Record = dict[str, Any]
+Test = Callable[[Record, Record], bool]
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+    test: Test
+    m: float
+    u: float
+    # u stays the prior when the archive is trained: random pairs are rarely two companies, so
+    # a sample of them says little about how often two firms share a name.
+    fixed_u: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    needs: tuple[str, ...]  # unknown on either side: the comparison says nothing
+    levels: tuple[Level, ...]
+    # Pairs it says nothing about either (SQL, Python), e.g. the region of two companies, whose
+    # names carry their city already (counting both would count one fact twice).
+    unless: tuple[str, Test] | None = None
+
+    def silent(self, x: Record, y: Record) -> bool:
+        if any(x[c] is None or y[c] is None for c in self.needs):
+            return True
+        return self.unless is not None and self.unless[1](x, y)
+
+    def null_sql(self) -> str:
+        parts = [f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in self.needs]
+        if self.unless is not None:
+            parts.append(f"({self.unless[0]})")
+        return " OR ".join(parts)
+
+
+COMPANIES = ("\"kind_l\" = 'organization'", lambda x, y: x["kind"] == "organization")
+
+
+def _same(column: str) -> Test:
+    return lambda x, y: x[column] is not None and x[column] == y[column]
+
+
+def _sql_same(column: str) -> str:
+    return f'"{column}_l" = "{column}_r"'
+
+
+def same(column: str, label: str, m: float, u: float) -> Level:
+    return Level(label, _sql_same(column), _same(column), m, u)
+
+
+def otherwise(m: float, u: float) -> Level:
+    return Level("else", "ELSE", lambda x, y: True, m, u)
+
+
+def _jw(column: str, at_least: float) -> tuple[str, Test]:
+    return (
+        f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {at_least}',
+        lambda x, y: jaro_winkler_similarity(x[column], y[column]) >= at_least,
+    )
+
+
+def _one_char_apart(x: Record, y: Record) -> bool:
+    a, b = x["name_key"], y["name_key"]
+    return len(a) == len(b) <= 4 and levenshtein_distance(a, b) <= 1
+
+
+def _name_similar(x: Record, y: Record) -> bool:
+    return jaro_winkler_similarity(x["name_py"], y["name_py"]) >= 0.92 or _one_char_apart(x, y)
+
+
+def _name_related(x: Record, y: Record) -> bool:
+    if jaro_winkler_similarity(x["name_py"], y["name_py"]) >= 0.8:
+        return True
+    same_family = x["family"] is not None and x["family"] == y["family"]
+    return same_family and x["initial"] is not None and x["initial"] == y["initial"]
+
+
+def _date_typo(x: Record, y: Record) -> bool:
+    a, b = x["birth_date"], y["birth_date"]
+    if damerau_levenshtein_distance(a, b) <= 1:
+        return True
+    return bool(a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
+
+
+def jaccard(a: list[str], b: list[str]) -> float:
+    union = len(set(a) | set(b))
+    return len(set(a) & set(b)) / union if union else 0.0
+
+
+_JACCARD_SQL = (
+    'len(list_intersect("address_tokens_l", "address_tokens_r")) / '
+    'len(list_distinct(list_concat("address_tokens_l", "address_tokens_r")))'
+)
+
+
+def _tokens_overlap(at_least: float) -> tuple[str, Test]:
+    return (
+        f"{_JACCARD_SQL} >= {at_least}",
+        lambda x, y: jaccard(x["address_tokens"], y["address_tokens"]) >= at_least,
+    )
+
+
+def _phone_typo(x: Record, y: Record) -> bool:
+    a, b = x["phone1"], y["phone1"]
+    return len(a) == len(b) and levenshtein_distance(a, b) <= 1
+
+
+NAME_SIMILAR_SQL = (
+    'jaro_winkler_similarity("name_py_l", "name_py_r") >= 0.92 OR (length("name_key_l") = '
+    'length("name_key_r") AND length("name_key_l") <= 4 '
+    'AND levenshtein("name_key_l", "name_key_r") <= 1)'
+)
+NAME_RELATED_SQL = (
+    'jaro_winkler_similarity("name_py_l", "name_py_r") >= 0.8 OR ("family_l" = "family_r" '
+    'AND "initial_l" = "initial_r")'
+)
+DATE_TYPO_SQL = (
+    'damerau_levenshtein("birth_date_l", "birth_date_r") <= 1 OR '
+    '(substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4) AND '
+    'substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2) AND '
+    'substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2))'
+)
+PHONE_TYPO_SQL = (
+    'length("phone1_l") = length("phone1_r") AND levenshtein("phone1_l", "phone1_r") <= 1'
+)
+
+
+def comparisons() -> tuple[Comparison, ...]:
+    """The fields compared, each with its agreement levels and prior m / u probabilities."""
+    return (
+        Comparison(
+            "name",
+            ("name_key", "name_py"),
+            (
+                # A company's name alone (two branches, two firms of one name) is no more a
+                # duplicate than a person's name alone.
+                Level(
+                    gettext_noop("same company name"),
+                    f"{COMPANIES[0]} AND {_sql_same('name_key')}",
+                    lambda x, y: COMPANIES[1](x, y) and _same("name_key")(x, y),
+                    0.35,
+                    0.0008,
+                    fixed_u=True,
+                ),
+                same("name_key", gettext_noop("same name"), 0.70, 0.0008),
+                same("name_py", gettext_noop("same pinyin (homophone)"), 0.12, 0.002),
+                Level(
+                    gettext_noop("similar name (typo)"), NAME_SIMILAR_SQL, _name_similar, 0.10, 0.01
+                ),
+                Level(gettext_noop("related name"), NAME_RELATED_SQL, _name_related, 0.05, 0.05),
+                otherwise(0.03, 0.937),
+            ),
+        ),
+        Comparison(
+            "phone",
+            ("phones",),
+            (
+                Level(
+                    gettext_noop("a phone in common"),
+                    'list_has_any("phones_l", "phones_r")',
+                    lambda x, y: bool(set(x["phones"]) & set(y["phones"])),
+                    0.80,
+                    1e-6,
+                ),
+                Level(
+                    gettext_noop("phone one digit apart"), PHONE_TYPO_SQL, _phone_typo, 0.05, 1e-5
+                ),
+                otherwise(0.15, 1 - 1e-6 - 1e-5),
+            ),
+        ),
+        Comparison(
+            "email",
+            ("email",),
+            (
+                same("email", gettext_noop("same e-mail"), 0.75, 1e-6),
+                same("email_local", gettext_noop("same e-mail name"), 0.08, 1e-4),
+                otherwise(0.17, 1 - 1e-6 - 1e-4),
+            ),
+        ),
+        Comparison(
+            "id_number",
+            ("id_hash",),
+            # Two people share an ID number only by a typing error: about one pair in 10⁹.
+            (
+                same("id_hash", gettext_noop("same ID number"), 0.99, 1e-9),
+                otherwise(0.01, 1 - 1e-9),
+            ),
+        ),
+        Comparison(
+            "credit_code",
+            ("credit_code",),
+            (
+                same("credit_code", gettext_noop("same credit code"), 0.99, 1e-8),
+                otherwise(0.01, 1 - 1e-8),
+            ),
+        ),
+        Comparison(
+            "birth_date",
+            ("birth_date",),
+            (
+                same("birth_date", gettext_noop("same birth date"), 0.85, 0.0003),
+                Level(
+                    gettext_noop("birth date one typo apart"),
+                    DATE_TYPO_SQL,
+                    _date_typo,
+                    0.10,
+                    0.003,
+                ),
+                otherwise(0.05, 0.9967),
+            ),
+        ),
+        Comparison(
+            "address",
+            ("address_tokens",),
+            (
+                same("street_key", gettext_noop("same street address"), 0.65, 0.0005),
+                Level(gettext_noop("similar address"), *_tokens_overlap(0.6), 0.15, 0.002),
+                Level(gettext_noop("partly similar address"), *_tokens_overlap(0.3), 0.10, 0.02),
+                otherwise(0.10, 0.9775),
+            ),
+        ),
+        Comparison(
+            "postcode",
+            ("postcode",),
+            (same("postcode", gettext_noop("same postcode"), 0.85, 0.003), otherwise(0.15, 0.997)),
+        ),
+        Comparison(
+            "region",
+            ("city",),
+            (
+                Level(
+                    gettext_noop("same district"),
+                    '"city_l" = "city_r" AND "district_l" = "district_r"',
+                    lambda x, y: x["city"] == y["city"] and _same("district")(x, y),
+                    0.88,
+                    0.004,
+                ),
+                same("city", gettext_noop("same city"), 0.07, 0.02),
+                otherwise(0.05, 0.976),
+            ),
+            unless=COMPANIES,
+        ),
+        Comparison(
+            "employer",
+            ("employer",),
+            (same("employer", gettext_noop("same employer"), 0.80, 0.002), otherwise(0.20, 0.998)),
+        ),
+    )
+
+
+COMPARED = tuple(c.name for c in comparisons())
+
+
+def blocking_rules() -> list[tuple[str, str]]:
+    """(key, SQL) of the pairs compared: those sharing one of these keys (same kind). None
+    needs a resolved region."""
+    rules = [
+        ("phone", 'l."phone1" = r."phone1"'),
+        ("phone", 'l."phone1" = r."phone2"'),
+        ("phone", 'l."phone2" = r."phone1"'),
+        ("phone_head", 'l."phone_head" = r."phone_head" AND l."family" = r."family"'),
+        ("phone_tail", 'l."phone_tail" = r."phone_tail" AND l."family" = r."family"'),
+        ("id_number", 'l."id_hash" = r."id_hash"'),
+        ("credit_code", 'l."credit_code" = r."credit_code"'),
+        ("email", 'l."email" = r."email"'),
+        ("email_name", 'l."email_local" = r."email_local" AND length(l."email_local") >= 5'),
+        ("company_name", 'l."name_key" = r."name_key" AND l."kind" = \'organization\''),
+        ("name_birth_date", 'l."name_key" = r."name_key" AND l."birth_date" = r."birth_date"'),
+        (
+            "family_initial_birth_year",
+            'l."family" = r."family" AND l."initial" = r."initial" '
+            'AND l."birth_year" = r."birth_year"',
+        ),
+        ("name_birth_date", 'l."name_py" = r."name_py" AND l."birth_year" = r."birth_year"'),
+        ("name_postcode", 'l."name_py" = r."name_py" AND l."postcode" = r."postcode"'),
+        ("name_region", 'l."name_py" = r."name_py" AND l."city" = r."city"'),
+        ("name_street", 'l."name_py" = r."name_py" AND l."street_key" = r."street_key"'),
+        ("street_family", 'l."street_key" = r."street_key" AND l."family" = r."family"'),
+        (
+            "street_birth_date",
+            'l."street_key" = r."street_key" AND l."birth_date" = r."birth_date"',
+        ),
+        ("postcode_birth_date", 'l."postcode" = r."postcode" AND l."birth_date" = r."birth_date"'),
+        (
+            "postcode_family_initial",
+            'l."postcode" = r."postcode" AND l."family" = r."family" AND l."initial" = r."initial"',
+        ),
+        ("street_name", 'l."street_key" = r."street_key" AND l."initial" = r."initial"'),
+        ("initial_birth_date", 'l."initial" = r."initial" AND l."birth_date" = r."birth_date"'),
+        ("family_birth_date", 'l."family" = r."family" AND l."birth_date" = r."birth_date"'),
+        ("street_postcode", 'l."street_key" = r."street_key" AND l."postcode" = r."postcode"'),
+    ]
+    return [(key, f'{sql} AND l."kind" = r."kind"') for key, sql in rules]
+
+
+def weight(m: float, u: float) -> float:
+    return math.log2(m / u)
+
+
+def probability(match_weight: float) -> float:
+    odds = math.pow(2.0, match_weight)
+    return odds / (1 + odds)
+
+
+@dataclass
+class Score:
+    weight: float
+    evidence: list[tuple[str, str, float]]  # (comparison, level label, its weight)
+
+    @property
+    def probability(self) -> float:
+        return probability(self.weight)
+
+    @property
+    def agreed(self) -> list[str]:
+        return [name for name, _label, w in self.evidence if w > 0]
+
+
+def score(
+    left: Record, right: Record, parameters: dict[str, list[tuple[float, float]]] | None = None
+) -> Score:
+    """The match weight of two records, with each field's level (the Python twin of splink's
+    scoring; ``parameters`` are estimated m, u per comparison and level, else the priors)."""
+    total = PRIOR_WEIGHT
+    evidence = []
+    for comparison in comparisons():
+        if comparison.silent(left, right):
+            continue
+        for index, level in enumerate(comparison.levels):
+            if level.test(left, right):
+                m, u = level.m, level.u
+                if parameters and comparison.name in parameters:
+                    m, u = parameters[comparison.name][index]
+                w = weight(m, u)
+                total += w
+                evidence.append((comparison.name, level.label, w))
+                break
+    return Score(weight=total, evidence=evidence)

@@ -1,0 +1,294 @@
+"""Duplicates the old finder missed (issue 14), caught by the finder and at entry: the form, the
+API's ``?check_duplicates``, web-form leads. And the model's two forms (SQL for splink, Python at
+entry) give every pair the same weight."""
+
+import pyarrow as pa
+import pytest
+
+from kehu.customers.models import Customer
+from kehu.customers.services import customer_create
+from kehu.dedup.entry import possible_duplicates
+from kehu.dedup.finder import SCHEMA, find_duplicates, records_table
+from kehu.dedup.model import DEFAULT_THRESHOLD, score
+from kehu.dedup.models import DuplicateCandidate
+from kehu.dedup.records import address_keys, company_core, name_keys
+
+pytestmark = pytest.mark.django_db
+
+
+def person(name, user=None, **data):
+    return customer_create(user=user, kind="person", data={"name": name, **data})
+
+
+def org(name, **data):
+    return customer_create(user=None, kind="organization", data={"name": name, **data})
+
+
+def flagged():
+    """Pairs the finder puts in the queue at the default threshold."""
+    return {(p.a, p.b): p for p in find_duplicates(threshold=DEFAULT_THRESHOLD).pairs}
+
+
+def key(x, y):
+    return tuple(sorted((x.pk, y.pk)))
+
+
+def strangers():
+    person("李娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
+    person("王芳", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
+    org("成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+def test_names_are_token_sets_with_compound_surnames():
+    assert name_keys("欧阳建国", person=True)["family"] == "ouyang"
+    assert name_keys("欧阳建国", person=True)["initial"] == "j"
+    assert name_keys("Lachlan Berry", person=True)["name_key"] == "berrylachlan"
+    assert name_keys("berry  LACHLAN", person=True)["name_key"] == "berrylachlan"
+    assert name_keys("张伟", person=True)["name_py"] == name_keys("章伟", person=True)["name_py"]
+
+
+def test_company_names_keep_latin_letters_and_digits():
+    assert company_core("ABC科技有限公司") == "abc科技"
+    assert company_core("XYZ科技有限公司") == "xyz科技"
+    assert company_core("永州鼎信商贸股份有限公司") == "永州鼎信商贸"
+    assert company_core("华泰（集团）有限公司") == "华泰"
+    assert company_core("Acme Pty Ltd") == "acme"
+
+
+def test_addresses_are_normalised_without_a_region():
+    full = address_keys("江苏省南京市鼓楼区青年路八三七號", "江苏省", "南京市", "鼓楼区")
+    bare = address_keys("青年路837号")
+    assert full["street_key"] == bare["street_key"] == "青年路837"
+    latin = address_keys("6 tullaroop street, willaroo, st james wa 4011")
+    assert latin["postcode"] == "4011"
+    assert latin["street_key"] == "6 tullaroop"
+    assert "4011" not in latin["address_tokens"]
+
+
+# --- the misses of the issue, through the finder -----------------------------------------
+
+
+def test_same_name_and_birth_date_without_address_are_flagged():
+    strangers()
+    a = person("欧阳建国", **{"person.birth_date": "1975-04-02"})
+    b = person("欧阳建国", **{"person.birth_date": "1975-04-02"})
+    found = flagged()
+    assert key(a, b) in found
+    assert {"name", "birth_date"} <= set(found[key(a, b)].agreed)
+
+
+def test_same_street_without_a_city_is_flagged():
+    strangers()
+    a = person("司马文静", address="青年路18号")
+    b = person("司马文静", address="青年路18号3单元")
+    found = flagged()
+    assert key(a, b) in found
+    assert "address" in found[key(a, b)].agreed
+
+
+def test_a_phone_in_common_alone_is_flagged():
+    strangers()
+    a = person("刘洋", phones=["13812345678"])
+    b = person("陈静", phones=["13812345678"])
+    found = flagged()
+    assert key(a, b) in found
+    assert found[key(a, b)].agreed == ["phone"]
+
+
+def test_companies_at_one_address_with_other_latin_names_are_not_flagged():
+    strangers()
+    a = org("ABC科技有限公司", address="上海市浦东新区张江路100号")
+    b = org("XYZ科技有限公司", address="上海市浦东新区张江路100号")
+    assert key(a, b) not in flagged()
+
+
+def test_a_phone_one_digit_apart_is_compared():
+    strangers()
+    a = person("周杰", phones=["13812345678"], **{"person.birth_date": "1990-01-05"})
+    b = person("周杰", phones=["13812345679"], **{"person.birth_date": "1990-05-01"})
+    found = flagged()
+    assert key(a, b) in found
+    levels = {name for name, _label, w in _evidence(a, b) if w > 0}
+    assert {"phone", "birth_date", "name"} <= levels  # a digit slip; day and month swapped
+
+
+def _evidence(a, b):
+    rows = {r["unique_id"]: r for r in records_table().to_pylist()}
+    return score(rows[a.pk], rows[b.pk]).evidence
+
+
+def test_python_and_sql_scores_agree():
+    # given a small archive of look-alikes of every kind
+    strangers()
+    person("张伟", phones=["13812345678"], address="北京市朝阳区建国路1号")
+    person("章伟", phones=["13812345679"], address="北京市朝阳区建国路1号院")
+    person("Lachlan Berry", address="6 tullaroop street, st james wa 4011",
+           **{"person.birth_date": "1999-02-19"})  # fmt: skip
+    person("berry lachlna", address="6 tullaroop st, st james wa 4011",
+           **{"person.birth_date": "1999-12-19"})  # fmt: skip
+    org("ABC科技有限公司", address="上海市浦东新区张江路100号")
+    org("ABC科技股份有限公司", address="上海市浦东新区张江路100号")
+    rows = records_table().to_pylist()
+    by_id = {r["unique_id"]: r for r in rows}
+    # when the finder scores every blocked pair (SQL) and Python scores the same pairs
+    found = find_duplicates(threshold=-40, table=pa.Table.from_pylist(rows, schema=SCHEMA))
+    assert len(found.pairs) >= 3
+    for pair in found.pairs:
+        mine = score(by_id[pair.a], by_id[pair.b])
+        # then both give the same weight
+        assert mine.weight == pytest.approx(pair.weight, abs=1e-6)
+
+
+# --- at entry -------------------------------------------------------------------------------------
+
+
+def test_entry_finds_the_customer_entered_again():
+    strangers()
+    first = person("欧阳建国", phones=["13812345678"], address="北京市朝阳区建国路1号")
+    found = possible_duplicates(
+        kind="person",
+        data={"name": "欧阳建国", "phones": ["138 1234 5678"], "address": "北京市朝阳区建国路1号"},
+    )
+    assert [d.customer_id for d in found] == [first.pk]
+    assert {"name", "phone", "address"} <= {name for name, _label in found[0].evidence}
+
+
+def test_entry_finds_a_phone_one_digit_apart_and_the_same_name():
+    strangers()
+    first = person("司马文静", phones=["13812345678"])
+    found = possible_duplicates(kind="person", data={"name": "司马文静", "phones": ["13812345670"]})
+    assert [d.customer_id for d in found] == [first.pk]
+
+
+def test_entry_finds_nothing_for_a_new_customer():
+    strangers()
+    person("欧阳建国", phones=["13812345678"])
+    assert (
+        possible_duplicates(kind="person", data={"name": "赵敏", "phones": ["13698765432"]}) == []
+    )
+
+
+def test_form_warns_and_links_the_existing_customer(client, rep):
+    # given a customer of the rep's
+    existing = person("欧阳建国", user=rep, phones=["13812345678"], address="北京市朝阳区建国路1号")
+    client.force_login(rep)
+    data = {"name": "欧阳建国", "phones": "13812345678", "address": "北京市朝阳区建国路1号",
+            "lifecycle_stage": "lead", "grade": "general"}  # fmt: skip
+    # when the same customer is entered again
+    response = client.post("/customers/new/?kind=person", data)
+    # then nothing is saved and the existing one is shown with its evidence and a link
+    assert response.status_code == 200
+    assert Customer.objects.filter(name="欧阳建国").count() == 1
+    html = response.content.decode()
+    assert 'data-testid="possible-duplicates"' in html
+    assert f"/customers/{existing.pk}/" in html
+    # and "create anyway" saves it and queues the pair for review
+    response = client.post("/customers/new/?kind=person", {**data, "save_anyway": "1"})
+    assert response.status_code == 302
+    new = Customer.objects.filter(name="欧阳建国").exclude(pk=existing.pk).get()
+    assert DuplicateCandidate.objects.filter(customer_a=existing, customer_b=new).exists()
+
+
+def test_api_check_duplicates(client, rep, other_rep):
+    existing = person("欧阳建国", user=rep, phones=["13812345678"])
+    body = {"kind": "person", "fields": {"name": "欧阳建国", "phones": ["13812345678"]}}
+    url = "/api/v1/customers/?check_duplicates=true"
+    # the owner sees the existing customer with its evidence; nothing is created
+    client.force_login(rep)
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 409
+    found = response.json()["possible_duplicates"]
+    assert [d["customer_id"] for d in found] == [existing.pk]
+    assert "phone" in found[0]["agreed"]
+    # another rep is told of a possible duplicate without seeing whose
+    client.force_login(other_rep)
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 409
+    assert response.json()["possible_duplicates"][0]["customer_id"] is None
+    assert response.json()["possible_duplicates"][0]["name"] == ""
+    assert Customer.objects.filter(name="欧阳建国").count() == 1
+    # without the flag it is created
+    response = client.post("/api/v1/customers/", body, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_api_check_duplicates_refuses_a_read_only_user(client, make_user):
+    from kehu.accounts.models import Role
+
+    person("欧阳建国", phones=["13812345678"])
+    leader = make_user(Role.LEADER, username="leader1")
+    client.force_login(leader)
+    body = {"kind": "person", "fields": {"name": "欧阳建国", "phones": ["13812345678"]}}
+    response = client.post(
+        "/api/v1/customers/?check_duplicates=true", body, content_type="application/json"
+    )
+    assert response.status_code == 403
+
+
+# --- the importer's dry run ---------------------------------------------------------------
+
+
+def test_dry_run_reports_likely_duplicates_in_the_file_and_the_archive(
+    archivist, settings, tmp_path
+):
+    import io
+
+    from kehu.imports import services
+    from kehu.imports.models import ImportRow
+
+    settings.DATA_DIR = tmp_path
+    # given a customer in the archive and a file that enters it again with a phone one digit
+    # apart, and the same person twice with day and month swapped
+    existing = person("司马文静", phones=["13812345678"], address="青年路18号")
+    text = (
+        "姓名,手机,地址,出生日期\n"
+        "司马文静,13812345670,,\n"
+        "欧阳建国,,,1975-04-02\n"
+        "赵敏,13698765432,,\n"
+        "欧阳建国,,,1975-02-04\n"
+    )
+    batch = services.import_upload(user=archivist, upload=io.BytesIO(text.encode()), name="x.csv")
+    # when the dry run checks it
+    batch = services.import_dry_run(batch_id=batch.pk)
+    # then both are reported (the rows stay valid) and nothing else is
+    assert batch.status == "validated"
+    assert batch.valid_rows == 4
+    report = {r.row_number: r for r in ImportRow.objects.filter(batch=batch)}
+    assert set(report) == {2, 5}
+    assert report[2].customer_id == existing.pk
+    assert "#" + str(existing.pk) in report[2].problems[0]["message"]
+    assert report[5].customer_id is None
+    assert "3" in report[5].problems[0]["message"]  # row 3, the earlier one
+
+
+def test_entry_finds_the_same_e_mail_whatever_its_case():
+    strangers()
+    first = person("李娜", emails=["Li.Na@Example.com"])
+    found = possible_duplicates(
+        kind="person", data={"name": "李娜娜", "emails": ["li.na@example.com"]}
+    )
+    assert [d.customer_id for d in found] == [first.pk]
+    assert "email" in {name for name, _label in found[0].evidence}
+
+
+def test_entry_scores_with_the_parameters_the_latest_search_estimated():
+    from django.utils import timezone
+
+    from kehu.dedup.model import comparisons
+    from kehu.dedup.models import DuplicateRun
+
+    strangers()
+    first = person("刘洋", phones=["13812345678"])
+    data = {"name": "陈静", "phones": ["13812345678"]}
+    # with the priors a phone in common alone is worth a look
+    assert [d.customer_id for d in possible_duplicates(kind="person", data=data)] == [first.pk]
+    # an archive where strangers often share a phone (its search estimated so) says otherwise
+    parameters = {c.name: [(level.m, level.u) for level in c.levels] for c in comparisons()}
+    parameters["phone"][0] = (0.8, 0.01)
+    DuplicateRun.objects.create(
+        threshold=-8, status="done", finished_at=timezone.now(), parameters=parameters
+    )
+    assert possible_duplicates(kind="person", data=data) == []
