@@ -3,12 +3,14 @@
 import secrets
 from datetime import datetime
 
+from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.lockout import lock_filter
 from kehu.accounts.models import ApiToken, Membership, Role, Team, User
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
@@ -136,3 +138,26 @@ def api_token_revoke(*, token: ApiToken, revoked_by: User) -> ApiToken:
             detail={"name": token.name},
         )
     return token
+
+
+@transaction.atomic
+def login_lock_clear(
+    *,
+    cleared_by: User,
+    username: str | None = None,
+    ip_address: str | None = None,
+    request_ip: str | None = None,
+) -> int:
+    """Remove the sign-in failures of a username (every address) or of an address (every
+    username), which lifts its lock; audited. Returns how many failure records went."""
+    if (username is None) == (ip_address is None):
+        raise ValueError("Give a username or an address.")
+    count, _detail = AccessAttempt.objects.filter(lock_filter(username, ip_address)).delete()
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.LOCK_CLEARED,
+        actor=cleared_by,
+        username=username or "",
+        ip_address=request_ip,
+        detail={"username": username, "ip_address": ip_address, "records": count},
+    )
+    return count

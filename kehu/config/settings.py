@@ -185,11 +185,18 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "kehu_session"
 CSRF_COOKIE_NAME = "kehu_csrftoken"
 
-# Login throttling (django-axes): lock a username, and separately an address, after N failures.
+# Login throttling (django-axes, limits in kehu.accounts.lockout): a username from one address,
+# a username from any address, an address for any username.
+AXES_HANDLER = "kehu.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 5)
+KEHU_LOGIN_USER_FAILURE_LIMIT = env_int("KEHU_LOGIN_USER_FAILURE_LIMIT", 20)
+KEHU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("KEHU_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# Repeated lockouts of one username or address within a day alert the administrators.
+KEHU_LOCKOUT_ALERT_THRESHOLD = env_int("KEHU_LOCKOUT_ALERT_THRESHOLD", 3)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "kehu.accounts.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "kehu.core.http.client_ip"
 KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)  # trusted reverse proxies in front
