@@ -38,7 +38,7 @@ def cool_off_start() -> datetime:
 
 
 def is_over_limit(*, username: str | None, ip_address: str | None, since: datetime) -> bool:
-    """Whether sign-in for ``username`` from ``ip_address`` is locked by failures since ``since``."""
+    """Whether ``username`` from ``ip_address`` is locked by the failures since ``since``."""
     attempts = AccessAttempt.objects.filter(attempt_time__gte=since)
     return (
         _failures(attempts.filter(username=username, ip_address=ip_address))

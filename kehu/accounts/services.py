@@ -160,4 +160,4 @@ def login_lock_clear(
         ip_address=request_ip,
         detail={"username": username, "ip_address": ip_address, "records": count},
     )
-    return count
+    return int(count)
