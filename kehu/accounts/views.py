@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kehu.accounts import lockout, selectors, services
 from kehu.accounts.forms import ApiTokenForm, LanguageForm, LoginForm
 from kehu.accounts.models import User
+from kehu.accounts.reauth import password_confirms
 from kehu.core.access import can_manage_accounts
 from kehu.core.http import AuthenticatedRequest, client_ip
 
@@ -81,6 +82,9 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = ApiTokenForm(request.POST or None)
     new_token = None
+    valid = request.method == "POST" and form.is_valid()
+    if valid and not password_confirms(request, user=user, password=form.cleaned_data["password"]):
+        form.add_error("password", _("The password is wrong."))
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_at"]
         expires_at = timezone.make_aware(datetime.combine(expires, time.max)) if expires else None

@@ -193,6 +193,8 @@ KEHU_LOGIN_USER_FAILURE_LIMIT = env_int("KEHU_LOGIN_USER_FAILURE_LIMIT", 20)
 KEHU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("KEHU_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 # Repeated lockouts of one username or address within a day alert the administrators.
 KEHU_LOCKOUT_ALERT_THRESHOLD = env_int("KEHU_LOCKOUT_ALERT_THRESHOLD", 3)
+# A person's API token without an expiry expires after this many days.
+KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 90)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True

@@ -59,6 +59,7 @@ class TokenAuth(HttpBearer):
         user = api_token_authenticate(token=token)
         if user is not None:
             request.user = user
+            request.kehu_token_auth = True  # type: ignore[attr-defined]
         return user
 
 
@@ -66,6 +67,13 @@ class SessionAuth(APIKeyCookie):
     """The browser's session cookie; unsafe methods also need the CSRF token (ninja checks)."""
 
     param_name = "kehu_session"
+
+    def __call__(self, request: HttpRequest) -> Any:
+        # A request that sent a token is judged by its token alone: an invalid or expired one
+        # answers 401, not the session's CSRF refusal.
+        if request.headers.get("Authorization"):
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
