@@ -262,7 +262,7 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- API ----------------------------------------------------------------------------------
-NINJA_PAGINATION_CLASS = "ninja.pagination.CursorPagination"
+NINJA_PAGINATION_CLASS = "kehu.core.pagination.BoundedCursorPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_MAX_PER_PAGE_SIZE = 200
 NINJA_PAGINATION_DEFAULT_ORDERING = ("-id",)

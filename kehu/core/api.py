@@ -15,9 +15,12 @@ where they are needed, because exact counts over a million rows are slow.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -89,6 +92,7 @@ def default_error(status: int) -> tuple[str, str]:
         404: ("not_found", _("Not found.")),
         405: ("method_not_allowed", _("This method is not allowed here.")),
         409: ("conflict", _("This clashes with the current state of the record.")),
+        413: ("too_large", _("The request is too large.")),
         429: ("rate_limited", _("Too many requests; try again later.")),
         500: ("server_error", _("Something went wrong on our side. Please try again.")),
     }
@@ -208,6 +212,37 @@ def install_error_handlers(api: NinjaAPI) -> None:
         elif code == "error":
             message = exc.message
         return error_response(api, request, exc.status_code, code, message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = _("The request is too large; at most %(n)s bytes.") % {"n": limit}
+        return error_response(api, request, 413, "too_large", message)
+
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        message = _("The upload could not be read; send multipart/form-data with a boundary.")
+        return error_response(api, request, 400, "bad_request", message)
+
+    @api.exception_handler(UnicodeError)
+    def on_bad_text(request: HttpRequest, exc: UnicodeError) -> HttpResponse:
+        # e.g. a lone surrogate ("\\ud800") in JSON: valid JSON, but not text a database stores.
+        message = _("The request contains characters that are not valid text.")
+        return error_response(api, request, 400, "bad_request", message)
+
+    @api.exception_handler(OverflowError)
+    def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # A number no database column holds (an id of 2**63 or more). PostgreSQL reports the
+        # same as a DataError, handled below.
+        return _out_of_range(request)
+
+    @api.exception_handler(DataError)
+    def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        return _out_of_range(request)
+
+    def _out_of_range(request: HttpRequest) -> HttpResponse:
+        message = _("A number in the request is out of range.")
+        return error_response(api, request, 422, "validation_error", message)
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

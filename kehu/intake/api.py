@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pydantic
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -262,8 +262,9 @@ def form_update(request: AuthenticatedRequest, form_id: int, payload: WebFormPat
         "embed_origins": form.embed_origins,
     }
     changes = payload.model_dump(exclude_unset=True)
-    if changes.get("fields") is None:
-        changes.pop("fields", None)
+    nulls = [name for name, value in changes.items() if value is None and name != "owner_id"]
+    if nulls:
+        raise ValidationError({name: [_("This field cannot be null.")] for name in nulls})
     form = services.web_form_save(user=request.user, form=form, **{**current, **changes})
     return _form_out(request, form)
 
