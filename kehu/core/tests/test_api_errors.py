@@ -101,9 +101,7 @@ def test_a_lone_surrogate_is_refused_before_anything_is_written(api, admin_user)
     customer = customer_services.customer_create(
         user=admin_user, kind="person", data={"name": "张伟"}
     )
-    body = (
-        '{"customer_id": %d, "type": "phone_call", "summary": "\\udc00 hello"}' % customer.pk
-    )
+    body = '{"customer_id": ' + str(customer.pk) + ', "type": "phone_call", "summary": "\\udc00 x"}'
     response = api.post("/api/v1/interactions/", body, content_type="application/json")
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code)
@@ -112,7 +110,7 @@ def test_a_lone_surrogate_is_refused_before_anything_is_written(api, admin_user)
 
 def test_a_lone_surrogate_in_free_form_json_is_400(api, admin_user):
     # fields typed as free JSON (custom values) are not checked by pydantic's str
-    body = '{"kind": "person", "data": {"name": "张伟", "\ud800": "x", "notes": "\ud800"}}'
+    body = '{"kind": "person", "data": {"name": "张伟", "\\ud800": "x", "notes": "\\ud800"}}'
     response = api.post("/api/v1/customers/", body, content_type="application/json")
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code)
