@@ -6,6 +6,8 @@ The README lists every variable. Two modes:
 - production (``KEHU_ENV=production``): secrets must be given, HTTPS-only cookies, HSTS.
 """
 
+import contextlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -22,7 +24,12 @@ if KEHU_ENV not in {"embedded", "production"}:
 PRODUCTION = KEHU_ENV == "production"
 
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+# Everything this process creates (database and its WAL, task queue, cache, exports, imports,
+# media, secrets) is readable by its owner only; the data directory is closed to others.
+os.umask(0o077)
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+with contextlib.suppress(PermissionError):  # a directory someone else owns: its owner decides
+    DATA_DIR.chmod(0o700)
 
 SECRET_KEY = persistent_secret(
     "KEHU_SECRET_KEY", DATA_DIR / "secret_key", production=PRODUCTION, kind="django"
@@ -193,6 +200,9 @@ KEHU_LOGIN_USER_FAILURE_LIMIT = env_int("KEHU_LOGIN_USER_FAILURE_LIMIT", 20)
 KEHU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("KEHU_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 # Repeated lockouts of one username or address within a day alert the administrators.
 KEHU_LOCKOUT_ALERT_THRESHOLD = env_int("KEHU_LOCKOUT_ALERT_THRESHOLD", 3)
+# Uploaded import files of unfinished batches are deleted this many days after their last change
+# (an imported or undone batch's file goes within 15 minutes).
+KEHU_IMPORT_FILE_DAYS = env_int("KEHU_IMPORT_FILE_DAYS", 7)
 # A person's API token without an expiry expires after this many days.
 KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 90)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
