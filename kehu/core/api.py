@@ -13,9 +13,11 @@ where they are needed, because exact counts over a million rows are slow.
 """
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
@@ -25,11 +27,37 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi import schema as ninja_openapi_schema
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic.json_schema import DefsRef
 
 from kehu.accounts.selectors import api_token_authenticate
+from kehu.core.audit import audit_log
+from kehu.core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
+
+# A choices class of a model module, e.g. "kehu.accounts.models.Role:140…" (pydantic's core ref).
+_MODEL_CHOICES = re.compile(r"kehu\.(\w+)\.models\.([\w.]+):\d+$")
+
+
+class SchemaNames(NinjaGenerateJsonSchema):
+    """Names model choices in the OpenAPI components by app and class (``accounts.Role``,
+    ``customers.Contact.Role``). ninja merges each schema's definitions by their short name, so
+    two enums called ``Role`` (or ``Status``, ``Kind``) would otherwise overwrite each other."""
+
+    def get_defs_ref(self, core_mode_ref: Any) -> DefsRef:
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        match = _MODEL_CHOICES.match(core_mode_ref[0])
+        if match:
+            qualified = DefsRef(f"{match[1]}.{match[2]}")
+            self._prioritized_defsref_choices[defs_ref].insert(0, qualified)
+        return defs_ref
+
+
+# ninja's OpenAPI builder refers to its generator by this module attribute.
+ninja_openapi_schema.NinjaGenerateJsonSchema = SchemaNames  # type: ignore[misc]
 
 
 class FieldError(Schema):
@@ -81,6 +109,29 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
         return user if user.is_authenticated else None
+
+
+# At most one audit event per user and kind of refusal in this many seconds, so that a client
+# probing ids or retrying a refused export cannot flood the audit log.
+REFUSAL_AUDIT_INTERVAL = 60
+
+
+def audit_refusal(request: HttpRequest, kind: str) -> None:
+    """Record in the audit log that a signed-in user was refused (403) or asked for a record
+    that is not theirs to see (404), rate-limited per user and kind."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    if not cache.add(f"kehu:refusal:{user.pk}:{kind}", 1, REFUSAL_AUDIT_INTERVAL):
+        return
+    audit_log(
+        action=AuditEvent.Action.DENIED,
+        actor=user,
+        request=request,
+        object_type="api",
+        object_id=request.path[:64],
+        detail={"kind": kind, "method": request.method},
+    )
 
 
 def default_error(status: int) -> tuple[str, str]:
@@ -193,11 +244,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        audit_refusal(request, "forbidden")
         message = str(exc) or _("You do not have permission to do this.")
         return error_response(api, request, 403, "permission_denied", message)
 
     @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        # A record id that is not there, or not the user's to see: a possible probe.
+        if request.resolver_match and request.resolver_match.kwargs:
+            audit_refusal(request, "not_found")
         return api.create_response(request, error_body(404), status=404)
 
     @api.exception_handler(Conflict)

@@ -114,3 +114,28 @@ def test_a_lone_surrogate_in_free_form_json_is_400(api, admin_user):
     response = api.post("/api/v1/customers/", body, content_type="application/json")
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code)
+
+
+def test_refusals_and_probes_are_audited_without_flooding(rep, other_rep):
+    from django.core.cache import cache
+
+    from kehu.core.models import AuditEvent
+
+    cache.clear()
+    client = Client()
+    client.force_login(rep)
+    theirs = customer_services.customer_create(user=other_rep, kind="person", data={"name": "李娜"})
+    # a refused export, three times
+    for _n in range(3):
+        response = client.post(
+            "/api/v1/exports/",
+            {"columns": ["name"], "format": "csv"},
+            content_type="application/json",
+        )
+        assert response.status_code == 403
+    # probes of a record outside the rep's scope, and of ids that do not exist
+    for customer_id in (theirs.pk, theirs.pk + 1000, theirs.pk + 2000):
+        assert client.get(f"/api/v1/customers/{customer_id}").status_code == 404
+    denied = AuditEvent.objects.filter(action="denied", actor=rep)
+    assert sorted(e.detail["kind"] for e in denied) == ["forbidden", "not_found"]
+    cache.clear()
