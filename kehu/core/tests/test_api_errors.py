@@ -35,7 +35,7 @@ def test_a_body_over_the_upload_limit_is_413(api, settings):
 
 
 def test_a_lone_surrogate_in_json_is_refused(api):
-    body = '{"kind": "person", "data": {"name": "\\ud800\\u5f20"}}'
+    body = '{"kind": "person", "fields": {"name": "\\ud800\\u5f20"}}'
     response = api.post("/api/v1/customers/", body, content_type="application/json")
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code)
@@ -110,7 +110,7 @@ def test_a_lone_surrogate_is_refused_before_anything_is_written(api, admin_user)
 
 def test_a_lone_surrogate_in_free_form_json_is_400(api, admin_user):
     # fields typed as free JSON (custom values) are not checked by pydantic's str
-    body = '{"kind": "person", "data": {"name": "张伟", "\\ud800": "x", "notes": "\\ud800"}}'
+    body = '{"kind": "person", "fields": {"name": "张伟", "\\ud800": "x", "notes": "\\ud800"}}'
     response = api.post("/api/v1/customers/", body, content_type="application/json")
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code)

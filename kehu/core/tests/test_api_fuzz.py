@@ -28,7 +28,7 @@ from kehu.customers import services as customer_services
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-EXAMPLES = int(os.environ.get("KEHU_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("KEHU_FUZZ_EXAMPLES", "2"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 

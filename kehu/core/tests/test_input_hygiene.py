@@ -34,7 +34,7 @@ def api(rep):
 
 @pytest.mark.parametrize("char", BAD)
 def test_a_customer_name_with_a_control_character_is_refused_by_the_api(api, char):
-    body = {"kind": "person", "data": {"name": f"张{char}伟"}}
+    body = {"kind": "person", "fields": {"name": f"张{char}伟"}}
     response = api.post("/api/v1/customers/", body, content_type="application/json")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].endswith("name")
