@@ -55,7 +55,9 @@ def test_no_clear_values_in_data_files_or_logs(
     )
     assert response.status_code == 201, response.content
     job = ExportJob.objects.get()
-    exported = b"".join(decrypted_chunks(export_file(job))).decode("utf-8-sig")
+    path = export_file(job)
+    assert path is not None
+    exported = b"".join(decrypted_chunks(path)).decode("utf-8-sig")
     assert ID_NUMBER in exported  # the export holds it; only not in clear on disk
     # import another customer with an ID number, and finish the import
     content = f"姓名,手机,身份证号\n李娜,{IMPORTED_PHONE},{IMPORTED_ID}\n".encode()
