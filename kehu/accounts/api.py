@@ -1,12 +1,14 @@
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts import selectors, services
 from kehu.accounts.models import ApiToken, Role, User
+from kehu.accounts.reauth import password_confirms
 from kehu.core.access import (
     SensitiveGroup,
     can_export,
@@ -75,7 +77,14 @@ class TokenOut(Schema):
 
 class TokenIn(Schema):
     name: str = Field(max_length=100)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(
+        None, description="Empty: a person's token expires in 90 days."
+    )
+    password: str = Field(
+        "",
+        max_length=4096,
+        description="Your password; required when signed in with the browser session.",
+    )
 
 
 class TokenCreated(TokenOut):
@@ -94,6 +103,11 @@ def token_list(request: AuthenticatedRequest) -> object:
     summary="Create an API token",
 )
 def token_create(request: AuthenticatedRequest, payload: TokenIn) -> Status[TokenCreated]:
+    from_session = not getattr(request, "kehu_token_auth", False)
+    if from_session and not password_confirms(
+        request, user=request.user, password=payload.password
+    ):
+        raise ValidationError({"password": [_("Enter your password to create a token.")]})
     row, token = services.api_token_create(
         user=request.user, name=payload.name, expires_at=payload.expires_at
     )

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -17,10 +19,26 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if getattr(user, "is_integration", False):
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses this token."))
-    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=IsoDateInput())
+    expires_at = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=IsoDateInput(),
+        help_text=_("Empty: in 90 days."),
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Confirm it is you before a new token is made."),
+    )
 
 
 class LanguageForm(forms.Form):

@@ -29,6 +29,13 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty: follow the browser."),
     )
+    # A machine account for a system such as the call center: it cannot sign in to the web
+    # interface, and only its tokens may post call events (and name the agent of a call).
+    is_integration = models.BooleanField(
+        _("integration account"),
+        default=False,
+        help_text=_("An account for another system (e.g. the call center), not for a person."),
+    )
 
     class Meta:
         verbose_name = _("user")

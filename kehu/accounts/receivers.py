@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from kehu.accounts.lockout import lockout_alert_if_repeated
 from kehu.accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from kehu.accounts.models import User
 from kehu.core.audit import audit_log
@@ -53,3 +54,4 @@ def on_locked_out(
         username=(username or "")[:150],
         detail={"ip_address": ip_address},
     )
+    lockout_alert_if_repeated(username=(username or "")[:150], ip_address=ip_address)

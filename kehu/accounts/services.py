@@ -1,14 +1,17 @@
 """Every write to users, teams and API tokens."""
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.lockout import lock_filter
 from kehu.accounts.models import ApiToken, Membership, Role, Team, User
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
@@ -24,9 +27,12 @@ def user_create(
     is_team_manager: bool = False,
     display_name: str = "",
     email: str = "",
+    is_integration: bool = False,
     created_by: User | None = None,
 ) -> User:
-    """Create a user; without a password the account cannot sign in until one is set."""
+    """Create a user; without a password the account cannot sign in until one is set. An
+    integration account (for another system, e.g. the call center) never has a password: it
+    works only through its API tokens."""
     username = username.strip()
     errors: dict[str, list[str]] = {}
     if not username:
@@ -39,8 +45,16 @@ def user_create(
             % {"role": role, "roles": ", ".join(Role.values)}
         ]
     user = User(
-        username=username, role=role, display_name=display_name.strip(), email=email.strip()
+        username=username,
+        role=role,
+        display_name=display_name.strip(),
+        email=email.strip(),
+        is_integration=is_integration,
     )
+    if is_integration:
+        password = None
+        if role == Role.ADMIN:
+            errors["role"] = [_("An integration account cannot be an administrator.")]
     if password is not None:
         try:
             validate_password(password, user)
@@ -63,7 +77,7 @@ def user_create(
         actor=created_by,
         object_type="user",
         object_id=user.pk,
-        detail={"username": user.username, "role": role},
+        detail={"username": user.username, "role": role, "integration": is_integration},
     )
     return user
 
@@ -95,7 +109,9 @@ def user_set_language(*, user: User, language: str) -> User:
 def api_token_create(
     *, user: User, name: str, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a personal API token; returns the row and the token, which is never stored."""
+    """Create an API token; returns the row and the token, which is never stored. A person's
+    token without an expiry expires after ``KEHU_TOKEN_DEFAULT_DAYS``; an integration
+    account's lasts until revoked."""
     name = name.strip()
     if not name:
         raise ValidationError(
@@ -105,6 +121,8 @@ def api_token_create(
         raise ValidationError({"name": [_("At most 100 characters.")]})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
+    if expires_at is None and not user.is_integration:
+        expires_at = timezone.now() + timedelta(days=settings.KEHU_TOKEN_DEFAULT_DAYS)
     token = ApiToken.PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
         user=user,
@@ -136,3 +154,26 @@ def api_token_revoke(*, token: ApiToken, revoked_by: User) -> ApiToken:
             detail={"name": token.name},
         )
     return token
+
+
+@transaction.atomic
+def login_lock_clear(
+    *,
+    cleared_by: User,
+    username: str | None = None,
+    ip_address: str | None = None,
+    request_ip: str | None = None,
+) -> int:
+    """Remove the sign-in failures of a username (every address) or of an address (every
+    username), which lifts its lock; audited. Returns how many failure records went."""
+    if (username is None) == (ip_address is None):
+        raise ValueError("Give a username or an address.")
+    count, _detail = AccessAttempt.objects.filter(lock_filter(username, ip_address)).delete()
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.LOCK_CLEARED,
+        actor=cleared_by,
+        username=username or "",
+        ip_address=request_ip,
+        detail={"username": username, "ip_address": ip_address, "records": count},
+    )
+    return int(count)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("language/", views.language_switch, name="language"),
     path("settings/", views.settings_page, name="settings"),
+    path("lockouts/", views.lockouts, name="lockouts"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,10 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kehu.accounts import selectors, services
+from kehu.accounts import lockout, selectors, services
 from kehu.accounts.forms import ApiTokenForm, LanguageForm, LoginForm
 from kehu.accounts.models import User
-from kehu.core.http import AuthenticatedRequest
+from kehu.accounts.reauth import password_confirms
+from kehu.core.access import can_manage_accounts
+from kehu.core.http import AuthenticatedRequest, client_ip
 
 
 def set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -80,6 +82,9 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = ApiTokenForm(request.POST or None)
     new_token = None
+    valid = request.method == "POST" and form.is_valid()
+    if valid and not password_confirms(request, user=user, password=form.cleaned_data["password"]):
+        form.add_error("password", _("The password is wrong."))
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_at"]
         expires_at = timezone.make_aware(datetime.combine(expires, time.max)) if expires else None
@@ -113,3 +118,35 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
         services.api_token_revoke(token=token, revoked_by=request.user)
         messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:settings")
+
+
+@require_http_methods(["GET", "POST"])
+def lockouts(request: AuthenticatedRequest) -> HttpResponse:
+    """Administrators: the sign-in failures that still count, and unlocking a username or an
+    address."""
+    if not can_manage_accounts(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        username = request.POST.get("username") or None
+        ip_address = request.POST.get("ip_address") or None
+        if (username is None) != (ip_address is None):
+            services.login_lock_clear(
+                cleared_by=request.user,
+                username=username,
+                ip_address=ip_address,
+                request_ip=client_ip(request) or None,
+            )
+            messages.success(request, _("Unlocked %(what)s.") % {"what": username or ip_address})
+        return redirect("accounts:lockouts")
+    rows = [
+        {
+            "attempt": attempt,
+            "locked": lockout.is_over_limit(
+                username=attempt.username,
+                ip_address=attempt.ip_address,
+                since=lockout.cool_off_start(),
+            ),
+        }
+        for attempt in lockout.failure_records()[:200]
+    ]
+    return render(request, "accounts/lockouts.html", {"rows": rows})

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from kehu.accounts.api import router as accounts_router
-from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers
+from kehu.core.api import ErrorBody, SessionAuth, TokenAuth, install_error_handlers
 from kehu.customers.api import router as customers_router
 from kehu.customers.api import settings_router as archive_settings_router
 
@@ -17,7 +17,29 @@ def docs_decorator(view: Any) -> Any:
     return login_required(csp_update({"style-src": ["'self'", "'unsafe-inline'"]})(view))
 
 
-api = NinjaAPI(
+class KehuAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """The schema, with the error answers any operation can give listed on every one."""
+        schema = super().get_openapi_schema(**kwargs)
+        error = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}},
+        }
+        schema["components"]["schemas"].setdefault("ErrorBody", ErrorBody.model_json_schema())
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status in GENERIC_ERRORS:
+                    operation["responses"].setdefault(status, error)
+        return schema
+
+
+# Malformed request (400), no or bad credentials (401), refused (403), unknown id (404), body
+# too large (413), invalid input (422).
+GENERIC_ERRORS = (400, 401, 403, 404, 413, 422)
+ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+
+
+api = KehuAPI(
     title="Kehu API",
     version="1",
     description=(

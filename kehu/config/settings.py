@@ -6,6 +6,8 @@ The README lists every variable. Two modes:
 - production (``KEHU_ENV=production``): secrets must be given, HTTPS-only cookies, HSTS.
 """
 
+import contextlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -27,7 +29,12 @@ if KEHU_ENV not in {"embedded", "production"}:
 PRODUCTION = KEHU_ENV == "production"
 
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+# Everything this process creates (database and its WAL, task queue, cache, exports, imports,
+# media, secrets) is readable by its owner only; the data directory is closed to others.
+os.umask(0o077)
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+with contextlib.suppress(PermissionError):  # a directory someone else owns: its owner decides
+    DATA_DIR.chmod(0o700)
 
 SECRET_KEY = persistent_secret(
     "KEHU_SECRET_KEY", DATA_DIR / "secret_key", production=PRODUCTION, kind="django"
@@ -202,11 +209,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "kehu_session"
 CSRF_COOKIE_NAME = "kehu_csrftoken"
 
-# Login throttling (django-axes): lock a username, and separately an address, after N failures.
+# Login throttling (django-axes, limits in kehu.accounts.lockout): a username from one address,
+# a username from any address, an address for any username.
+AXES_HANDLER = "kehu.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 5)
+KEHU_LOGIN_USER_FAILURE_LIMIT = env_int("KEHU_LOGIN_USER_FAILURE_LIMIT", 20)
+KEHU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("KEHU_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# Repeated lockouts of one username or address within a day alert the administrators.
+KEHU_LOCKOUT_ALERT_THRESHOLD = env_int("KEHU_LOCKOUT_ALERT_THRESHOLD", 3)
+# Uploaded import files of unfinished batches are deleted this many days after their last change
+# (an imported or undone batch's file goes within 15 minutes).
+KEHU_IMPORT_FILE_DAYS = env_int("KEHU_IMPORT_FILE_DAYS", 7)
+# A person's API token without an expiry expires after this many days.
+KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 90)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "kehu.accounts.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "kehu.core.http.client_ip"
 KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)  # trusted reverse proxies in front
@@ -285,7 +304,7 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- API ----------------------------------------------------------------------------------
-NINJA_PAGINATION_CLASS = "ninja.pagination.CursorPagination"
+NINJA_PAGINATION_CLASS = "kehu.core.pagination.BoundedCursorPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_MAX_PER_PAGE_SIZE = 200
 NINJA_PAGINATION_DEFAULT_ORDERING = ("-id",)

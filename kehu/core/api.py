@@ -13,20 +13,51 @@ where they are needed, because exact counts over a million rows are slow.
 """
 
 import logging
+import re
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi import schema as ninja_openapi_schema
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic.json_schema import DefsRef
 
 from kehu.accounts.selectors import api_token_authenticate
+from kehu.core.audit import audit_log
+from kehu.core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
+
+# A choices class of a model module, e.g. "kehu.accounts.models.Role:140…" (pydantic's core ref).
+_MODEL_CHOICES = re.compile(r"kehu\.(\w+)\.models\.([\w.]+):\d+$")
+
+
+class SchemaNames(NinjaGenerateJsonSchema):
+    """Names model choices in the OpenAPI components by app and class (``accounts.Role``,
+    ``customers.Contact.Role``). ninja merges each schema's definitions by their short name, so
+    two enums called ``Role`` (or ``Status``, ``Kind``) would otherwise overwrite each other."""
+
+    def get_defs_ref(self, core_mode_ref: Any) -> DefsRef:
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        match = _MODEL_CHOICES.match(core_mode_ref[0])
+        if match:
+            qualified = DefsRef(f"{match[1]}.{match[2]}")
+            self._prioritized_defsref_choices[defs_ref].insert(0, qualified)
+        return defs_ref
+
+
+# ninja's OpenAPI builder refers to its generator by this module attribute.
+ninja_openapi_schema.NinjaGenerateJsonSchema = SchemaNames  # type: ignore[attr-defined]
 
 
 class FieldError(Schema):
@@ -59,6 +90,7 @@ class TokenAuth(HttpBearer):
         user = api_token_authenticate(token=token)
         if user is not None:
             request.user = user
+            request.kehu_token_auth = True  # type: ignore[attr-defined]
         return user
 
 
@@ -67,9 +99,39 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "kehu_session"
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # A request that sent a token is judged by its token alone: an invalid or expired one
+        # answers 401, not the session's CSRF refusal.
+        if request.headers.get("Authorization"):
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
         return user if user.is_authenticated else None
+
+
+# At most one audit event per user and kind of refusal in this many seconds, so that a client
+# probing ids or retrying a refused export cannot flood the audit log.
+REFUSAL_AUDIT_INTERVAL = 60
+
+
+def audit_refusal(request: HttpRequest, kind: str) -> None:
+    """Record in the audit log that a signed-in user was refused (403) or asked for a record
+    that is not theirs to see (404), rate-limited per user and kind."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    if not cache.add(f"kehu:refusal:{user.pk}:{kind}", 1, REFUSAL_AUDIT_INTERVAL):
+        return
+    audit_log(
+        action=AuditEvent.Action.DENIED,
+        actor=user,
+        request=request,
+        object_type="api",
+        object_id=request.path[:64],
+        detail={"kind": kind, "method": request.method},
+    )
 
 
 def default_error(status: int) -> tuple[str, str]:
@@ -81,6 +143,7 @@ def default_error(status: int) -> tuple[str, str]:
         404: ("not_found", _("Not found.")),
         405: ("method_not_allowed", _("This method is not allowed here.")),
         409: ("conflict", _("This clashes with the current state of the record.")),
+        413: ("too_large", _("The request is too large.")),
         429: ("rate_limited", _("Too many requests; try again later.")),
         500: ("server_error", _("Something went wrong on our side. Please try again.")),
     }
@@ -181,11 +244,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        audit_refusal(request, "forbidden")
         message = str(exc) or _("You do not have permission to do this.")
         return error_response(api, request, 403, "permission_denied", message)
 
     @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        # A record id that is not there, or not the user's to see: a possible probe.
+        if request.resolver_match and request.resolver_match.kwargs:
+            audit_refusal(request, "not_found")
         return api.create_response(request, error_body(404), status=404)
 
     @api.exception_handler(Conflict)
@@ -200,6 +267,37 @@ def install_error_handlers(api: NinjaAPI) -> None:
         elif code == "error":
             message = exc.message
         return error_response(api, request, exc.status_code, code, message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = _("The request is too large; at most %(n)s bytes.") % {"n": limit}
+        return error_response(api, request, 413, "too_large", message)
+
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        message = _("The upload could not be read; send multipart/form-data with a boundary.")
+        return error_response(api, request, 400, "bad_request", message)
+
+    @api.exception_handler(UnicodeError)
+    def on_bad_text(request: HttpRequest, exc: UnicodeError) -> HttpResponse:
+        # e.g. a lone surrogate ("\\ud800") in JSON: valid JSON, but not text a database stores.
+        message = _("The request contains characters that are not valid text.")
+        return error_response(api, request, 400, "bad_request", message)
+
+    @api.exception_handler(OverflowError)
+    def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # A number no database column holds (an id of 2**63 or more). PostgreSQL reports the
+        # same as a DataError, handled below.
+        return _out_of_range(request)
+
+    @api.exception_handler(DataError)
+    def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        return _out_of_range(request)
+
+    def _out_of_range(request: HttpRequest) -> HttpResponse:
+        message = _("A number in the request is out of range.")
+        return error_response(api, request, 422, "validation_error", message)
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -1,11 +1,15 @@
 """Encryption at rest for sensitive customer fields (ID numbers, income, family details).
 
 Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under ``KEHU_FIELD_ENCRYPTION_KEY``.
-Several comma-separated keys allow rotation: the first encrypts, every key decrypts.
+Several comma-separated keys allow rotation: the first encrypts, every key decrypts. Export
+files are encrypted at rest with the same keys (``encrypt_file``).
 """
 
+import os
+from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -53,3 +57,33 @@ class EncryptedTextField(models.TextField[str, str]):
 
 
 __all__ = ["EncryptedTextField", "InvalidToken", "decrypt", "encrypt"]
+
+
+# --- files at rest ------------------------------------------------------------------------------
+# A file is a sequence of frames: a 4-byte big-endian length, then a Fernet token of up to
+# FILE_CHUNK bytes of the clear file. Fernet is not a streaming cipher; frames keep memory flat.
+FILE_CHUNK = 1 << 20
+
+
+def encrypt_file(source: Path, target: Path) -> None:
+    """Write ``source`` encrypted to ``target`` (mode 0600), frame by frame."""
+    fernet = _fernet()
+    with source.open("rb") as clear, private_file(target) as out:
+        while chunk := clear.read(FILE_CHUNK):
+            token = fernet.encrypt(chunk)
+            out.write(len(token).to_bytes(4, "big"))
+            out.write(token)
+
+
+def decrypted_chunks(path: Path) -> Iterator[bytes]:
+    """The clear content of a file written by ``encrypt_file``, a chunk at a time."""
+    fernet = _fernet()
+    with path.open("rb") as encrypted:
+        while header := encrypted.read(4):
+            yield fernet.decrypt(encrypted.read(int.from_bytes(header, "big")))
+
+
+def private_file(path: Path) -> IO[bytes]:
+    """Open ``path`` for writing, created readable and writable by its owner only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(descriptor, "wb")

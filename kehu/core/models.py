@@ -20,6 +20,7 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("signed in")
         LOGIN_FAILED = "login_failed", _("sign-in failed")
         LOCKED_OUT = "locked_out", _("locked out")
+        LOCK_CLEARED = "lock_cleared", _("sign-in lock cleared")
         LOGOUT = "logout", _("signed out")
         SESSION_EXPIRED = "session_expired", _("session expired")
         TOKEN_CREATED = "token_created", _("API token created")
@@ -32,6 +33,8 @@ class AuditEvent(models.Model):
         IMPORT_UNDONE = "import_undone", _("import undone")
         MERGE = "merge", _("customers merged")
         UNMERGE = "unmerge", _("merge undone")
+        CALL_EVENT = "call_event", _("call-center event received")
+        DENIED = "denied", _("access denied")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -72,6 +72,7 @@ NAV_ITEMS = [
     ),
     NavItem(_("Imports"), "imports:list", "form", "imports", can_administer_archive),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
+    NavItem(_("Sign-in locks"), "accounts:lockouts", "shield", "lockouts", can_manage_accounts),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),
     NavItem(_("Administration"), "admin:index", "shield", "admin", can_manage_accounts),

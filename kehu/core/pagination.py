@@ -12,11 +12,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from ninja import Field, Schema
 from ninja.errors import ValidationError
 from ninja.pagination import CursorPagination
 
@@ -76,7 +78,15 @@ def _after(order: tuple[str, ...], position: str) -> Q:
     )
 
 
-class KeysetPagination(CursorPagination):
+class BoundedCursorPagination(CursorPagination):
+    """ninja's cursor pagination, refusing a page size outside 1..200 instead of clamping it."""
+
+    class Input(Schema):
+        page_size: int | None = Field(None, ge=1, le=settings.NINJA_MAX_PER_PAGE_SIZE)
+        cursor: str | None = None
+
+
+class KeysetPagination(BoundedCursorPagination):
     """``?page_size=&cursor=`` over whatever order the handler's selector chose."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,5 +1,11 @@
 """Plain text as people type it: no control characters (a NUL, a bell, an escape) in any text,
-and no line breaks in a single-line value such as a name."""
+no line breaks in a single-line value, and in names nothing invisible either.
+
+A name is one line of visible text. Zero-width characters and the Unicode bidirectional
+controls (e.g. RLO, which shows "\u202etxt.exe" as "exe.txt") would make a name print
+differently from what it is, break exports and logs, or hide one name inside another. Names
+are checked by ``validate_name_text`` wherever they are cleaned (form, API, importer: all go
+through ``kehu.customers.values``); every imported cell by ``validate_plain_text``."""
 
 import re
 
@@ -34,3 +40,21 @@ def validate_plain_text(value: str, *, multiline: bool) -> str:
             code="control_character",
         )
     return value
+
+
+# C0 and C1 controls, zero-width and joiner characters, bidirectional marks, embeddings,
+# overrides and isolates, word joiner and invisible operators, the byte-order mark.
+_NOT_IN_NAMES = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def validate_name_text(value: str) -> None:
+    """Raise ValidationError naming the first control or invisible character in ``value``."""
+    found = _NOT_IN_NAMES.search(value)
+    if found:
+        raise ValidationError(
+            _("Remove the invisible or control character U+%(code)04X from the name.")
+            % {"code": ord(found.group())},
+            code="control_character",
+        )

@@ -222,6 +222,9 @@ ARCHIVED_SHARE = 0.005
 ORGANIZATION_SHARE = 0.25
 HISTORY_DAYS = 730
 
+# The demo accounts' password when KEHU_DEMO_PASSWORD is not set; published in the README.
+DEMO_PASSWORD_DEFAULT = "kehu-demo-2026"  # noqa: S105
+
 
 # --- records ----------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from kehu.core.encryption import encrypt
 from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.models import AuditEvent
 from kehu.core.regions import parse_region
+from kehu.core.text import validate_name_text
 from kehu.customers.fields import BUILTIN_BY_CODE, FieldSpec, Store, Type
 from kehu.customers.models import (
     Channel,
@@ -465,6 +466,11 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
         errors["name"] = [_("A name is required.")]
     elif len(name) > 100:
         errors["name"] = [_("At most %(n)s characters.") % {"n": 100}]
+    else:
+        try:
+            validate_name_text(name)
+        except ValidationError as exc:
+            errors["name"] = list(exc.messages)
     cleaned["name"] = name
     role = str(data.get("role") or Contact.Role.OTHER)
     if role not in Contact.Role.values:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from kehu.core.creditcode import validate_credit_code
 from kehu.core.idcard import mask_id_number, parse_id_number
 from kehu.core.phones import normalize_phone
+from kehu.core.text import validate_name_text
 from kehu.customers.fields import FieldSpec, Store, Type
 from kehu.customers.models import Channel, Customer
 
@@ -42,6 +43,8 @@ def _clean_text(spec: FieldSpec, raw: Any) -> str:
     if spec.max_length and len(text) > spec.max_length:
         message = _("At most %(max)s characters; this has %(n)s.")
         raise ValidationError(message % {"max": spec.max_length, "n": len(text)})
+    if spec.code == "name":
+        validate_name_text(text)
     return text
 
 

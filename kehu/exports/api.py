@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.core.api import ERROR_RESPONSES, Conflict, ErrorBody
+from kehu.core.encryption import decrypted_chunks
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.exports import selectors, services
@@ -124,7 +125,7 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
     if path is None:
         raise Conflict(_("This export is not ready, failed or has expired."))
     return FileResponse(
-        path.open("rb"),
+        decrypted_chunks(path),
         as_attachment=True,
         filename=job.file_name,
         content_type=job.content_type,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.access import SensitiveGroup, can_export, can_reveal
 from kehu.core.audit import audit_log
-from kehu.core.encryption import EncryptedTextField
+from kehu.core.encryption import EncryptedTextField, encrypt_file
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, OrganizationProfile, PersonProfile
 from kehu.customers.segments import filters_from_json, filters_to_json
@@ -175,9 +175,12 @@ def export_run(*, job_id: int, request: HttpRequest | None = None) -> ExportJob:
             user=user, filters=filters_from_json(job.filters), columns=columns
         )
         count = _write(job, partial, RowMaker(columns, revealed), customers)
-        partial.rename(path)
+        # At rest the file is encrypted; the clear one lives only while it is written.
+        encrypt_file(partial, path)
+        partial.unlink()
     except Exception as exc:
         partial.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         logger.exception("Export %s failed", job.pk)
         job.status = ExportJob.Status.FAILED
         job.error = (str(exc) if isinstance(exc, PermissionDenied | ValidationError) else "")[:300]

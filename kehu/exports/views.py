@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.access import SensitiveGroup, can_export, can_reveal
+from kehu.core.encryption import decrypted_chunks
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import CustomerFilterForm
 from kehu.exports import selectors, services
@@ -83,7 +84,7 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
     if path is None:
         raise Http404
     return FileResponse(
-        path.open("rb"),
+        decrypted_chunks(path),
         as_attachment=True,
         filename=job.file_name,
         content_type=job.content_type,

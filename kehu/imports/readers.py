@@ -18,6 +18,8 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kehu.imports.safety import xlsx_check
+
 SAMPLE_BYTES = 64 * 1024
 READ_BYTES = 1 << 20
 # Control bytes (not tab, line feed, carriage return): more than 1 % of them and the file is
@@ -216,6 +218,7 @@ def _csv_records(
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
+    xlsx_check(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):

@@ -1,7 +1,9 @@
 """Background work of imports: the dry run, the import and the undo of a batch."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from kehu.imports.retention import import_files_purge
 from kehu.imports.services import import_dry_run, import_run, import_undo_continue
 
 
@@ -20,3 +22,9 @@ def run_import_undo(batch_id: int) -> None:
     """Undo a batch being undone, continuing after its checkpoint: running it twice never
     deletes, archives or restores a customer twice."""
     import_undo_continue(batch_id=batch_id)
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def purge_import_files() -> None:
+    """Delete uploaded files no batch needs any more (see kehu.imports.retention)."""
+    import_files_purge()

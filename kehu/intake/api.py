@@ -1,8 +1,9 @@
 """Intake's HTTP API.
 
-- ``POST /integrations/calls``: the call center's webhook. Authenticated with a personal API
-  token (``Authorization: Bearer kehu_…``) of an integration account whose role may log
-  contacts; the browser session is not accepted. The event itself is processed as the system.
+- ``POST /integrations/calls``: the call center's webhook. Only the API token of an integration
+  account (``kehu user create --integration``) whose role may log contacts; a person's token
+  and the browser session are refused. Ids of customers outside that account's scope are not
+  returned, and every event (and every refused attempt) is audited.
 - ``GET/POST /forms``, ``GET/PATCH /forms/{id}``: web form definitions (administrators).
 - ``POST /forms/{slug}/submit``: public, no token, no CSRF, rate-limited per client address;
   accepts only the form's own fields.
@@ -13,16 +14,19 @@ from typing import Any, Literal
 
 import pydantic
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from kehu.core.access import can_log_contact, can_manage_accounts
+from kehu.core.access import Scope, can_log_contact, can_manage_accounts, policy_for
 from kehu.core.api import ERROR_RESPONSES, ErrorBody, TokenAuth
+from kehu.core.audit import audit_log
 from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.models import AuditEvent
+from kehu.customers.selectors import customers_visible_to
 from kehu.intake import selectors, services
 from kehu.intake.models import CallEvent, WebForm
 from kehu.intake.ratelimit import rate_limit_hit
@@ -61,13 +65,13 @@ class CallEventOut(Schema):
     number: str = Field(description="The customer's number, E.164")
 
 
-def _call_out(event: CallEvent, *, duplicate: bool) -> CallEventOut:
+def _call_out(event: CallEvent, *, duplicate: bool, visible: bool) -> CallEventOut:
     return CallEventOut(
         call_id=event.call_id,
         duplicate=duplicate,
         match=event.match,
-        customer_id=event.customer_id,
-        interaction_id=event.interaction_id,
+        customer_id=event.customer_id if visible else None,
+        interaction_id=event.interaction_id if visible else None,
         number=event.number,
     )
 
@@ -82,16 +86,42 @@ def _call_out(event: CallEvent, *, duplicate: bool) -> CallEventOut:
         "one) to a customer or contact phone and logs the call on that customer's timeline, "
         "notifying the owner; an unknown number becomes a lead with channel “call center”, "
         "owned by the lead assignment rule's next user. Idempotent on `call_id`: a repeated "
-        "delivery answers 200 with the first result and `duplicate: true`. Authenticate with the "
-        "API token of an integration account whose role may log contacts."
+        "delivery answers 200 with the first result and `duplicate: true`. Only the API token of "
+        "an integration account (`kehu user create NAME --role service_agent --integration`) "
+        "is accepted; `customer_id` and `interaction_id` are null for a customer outside that "
+        "account's scope."
     ),
 )
 def call_event(request: AuthenticatedRequest, payload: CallEventIn) -> Status[CallEventOut]:
-    if not can_log_contact(request.user):
-        raise PermissionDenied(_("This token's user may not log contacts."))
+    user = request.user
+    if not (user.is_integration and can_log_contact(user)):
+        audit_log(
+            action=AuditEvent.Action.DENIED,
+            actor=user,
+            request=request,
+            object_type="call",
+            object_id=payload.call_id[:64],
+        )
+        raise PermissionDenied(
+            _("Only the token of an integration account that may log contacts is accepted.")
+        )
     result = services.call_event_receive(**payload.model_dump())
+    event = result.event
+    visible = event.customer_id is not None and (
+        policy_for(user).view is Scope.ALL
+        or customers_visible_to(user).filter(pk=event.customer_id).exists()
+    )
+    audit_log(
+        action=AuditEvent.Action.CALL_EVENT,
+        actor=user,
+        request=request,
+        object_type="customer" if event.customer_id else "call",
+        object_id=event.customer_id or "",
+        detail={"call_id": event.call_id, "match": event.match, "repeat": not result.created},
+    )
     return Status(
-        201 if result.created else 200, _call_out(result.event, duplicate=not result.created)
+        201 if result.created else 200,
+        _call_out(event, duplicate=not result.created, visible=visible),
     )
 
 
@@ -232,8 +262,9 @@ def form_update(request: AuthenticatedRequest, form_id: int, payload: WebFormPat
         "embed_origins": form.embed_origins,
     }
     changes = payload.model_dump(exclude_unset=True)
-    if changes.get("fields") is None:
-        changes.pop("fields", None)
+    nulls = [name for name, value in changes.items() if value is None and name != "owner_id"]
+    if nulls:
+        raise ValidationError({name: [_("This field cannot be null.")] for name in nulls})
     form = services.web_form_save(user=request.user, form=form, **{**current, **changes})
     return _form_out(request, form)
 

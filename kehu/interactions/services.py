@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import can_log_contact
+from kehu.core.dates import business_date_problem
 from kehu.customers import services as customer_services
 from kehu.customers.models import Channel, Contact, Customer, PersonProfile
 from kehu.interactions.models import Attachment, Interaction, Notification, Reminder, ReminderRun
@@ -63,6 +64,8 @@ def _clean(
         errors["summary"] = [_("At most %(n)s characters.") % {"n": 10000}]
     if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
         errors["occurred_at"] = [_("This time is in the future.")]
+    elif occurred_at is not None and (problem := business_date_problem(occurred_at.date())):
+        errors["occurred_at"] = [problem]
     if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
         errors["duration_seconds"] = [_("Enter a duration between 0 and 24 hours.")]
     if contact is not None and contact.customer_id != customer.pk:

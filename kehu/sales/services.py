@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, User
 from kehu.core.api import Conflict
+from kehu.core.dates import business_date_problem
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_can_change
 from kehu.sales import summary
@@ -252,6 +253,8 @@ def order_create(
     line_errors = _line_errors(lines, currency)
     if line_errors:
         errors["lines"] = line_errors
+    if ordered_on is not None and (problem := business_date_problem(ordered_on)):
+        errors["ordered_on"] = [problem]
     if opportunity is not None:
         opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         if opportunity.customer_id != customer.pk:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kehu.accounts import services
 from kehu.accounts.models import ApiToken, Role, User
+from kehu.accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,11 @@ def test_me_describes_the_user_and_their_rights(client, rep):
 
 def test_token_created_over_the_api_authenticates(client, rep):
     client.force_login(rep)
-    response = client.post("/api/v1/tokens", {"name": "ERP sync"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/tokens",
+        {"name": "ERP sync", "password": PASSWORD},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     token = response.json()["token"]
     assert token.startswith("kehu_")
@@ -159,7 +164,9 @@ def test_unknown_url_is_a_json_404(client, rep):
 def test_session_writes_need_the_csrf_token(rep):
     client = Client(enforce_csrf_checks=True)
     client.force_login(rep)
-    response = client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/tokens", {"name": "x", "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert not ApiToken.objects.exists()
@@ -187,3 +194,44 @@ def test_openapi_schema_and_docs_need_sign_in(client, rep):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/customers/" in schema["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_minting_a_token_from_the_session_needs_the_password(client, rep):
+    client.force_login(rep)
+    for body in ({"name": "x"}, {"name": "x", "password": "wrong"}):
+        response = client.post("/api/v1/tokens", body, content_type="application/json")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "password"
+    assert not ApiToken.objects.exists()
+
+
+def test_minting_a_token_in_the_settings_page_needs_the_password(client, rep):
+    client.force_login(rep)
+    response = client.post("/accounts/settings/", {"name": "x", "password": "wrong"})
+    assert response.status_code == 200
+    assert not ApiToken.objects.exists()
+    client.post("/accounts/settings/", {"name": "x", "password": PASSWORD})
+    assert ApiToken.objects.filter(user=rep).count() == 1
+
+
+def test_a_persons_token_expires_in_90_days_by_default(rep, make_user):
+    row, _token = services.api_token_create(user=rep, name="x")
+    assert row.expires_at is not None
+    assert abs(row.expires_at - (timezone.now() + timedelta(days=90))) < timedelta(minutes=1)
+    robot = make_user(Role.SERVICE_AGENT, username="robot", is_integration=True)
+    row, _token = services.api_token_create(user=robot, name="calls")
+    assert row.expires_at is None
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_an_invalid_or_expired_token_on_a_write_is_401(rep, method):
+    row, token = services.api_token_create(user=rep, name="x")
+    ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    client = Client(enforce_csrf_checks=True)
+    for header in (bearer(token), bearer("kehu_nonsense")):
+        response = getattr(client, method)(
+            "/api/v1/customers/", {}, content_type="application/json", **header
+        )
+        assert response.status_code in {401, 405}
+        if response.status_code == 401:
+            assert response.json()["code"] == "not_authenticated"

@@ -59,3 +59,32 @@ def test_setup_creates_the_first_admin_once(capsys, monkeypatch):
     assert "a-long-admin-password" not in capsys.readouterr().out
     call_command("setup", "--no-static")
     assert User.objects.filter(role="admin").count() == 1
+
+
+def test_an_integration_account_and_its_token(client, capsys):
+    call_command("user", "create", "callcenter", "--role", "service_agent", "--integration")
+    user = User.objects.get(username="callcenter")
+    assert user.is_integration
+    assert not user.has_usable_password()
+    assert "Password:" not in capsys.readouterr().out
+    call_command("token", "create", "callcenter", "--name", "call center")
+    token = capsys.readouterr().out.strip()
+    assert user.api_tokens.get().expires_at is None
+    response = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.json()["username"] == "callcenter"
+
+
+def test_an_integration_account_cannot_sign_in_to_the_web(client, make_user):
+    robot = make_user("service_agent", username="robot", is_integration=True)
+    robot.set_password("long-enough-42")
+    robot.save()
+    response = client.post("/accounts/login/", {"username": "robot", "password": "long-enough-42"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_token_create_with_days(rep, capsys):
+    call_command("token", "create", "rep1", "--days", "7")
+    row = rep.api_tokens.get()
+    assert row.expires_at is not None
+    assert (row.expires_at - row.created_at).days == 6  # 7 days less the microseconds between

@@ -119,3 +119,30 @@ def test_malformed_encryption_key_stops_the_start(tmp_path):
     result = run_kehu("check", KEHU_DATA_DIR=str(tmp_path), KEHU_FIELD_ENCRYPTION_KEY="short")
     assert result.returncode != 0
     assert "kehu.E001" in result.stderr
+
+
+def test_the_web_server_logs_no_query_strings_recycles_workers_and_has_no_control_socket():
+    from gunicorn.config import Config
+
+    from kehu.core.management.commands.serve import server_options
+
+    options = server_options({"host": "127.0.0.1", "port": 8000, "workers": 2, "threads": 2})
+    config = Config()
+    for key, value in options.items():
+        config.set(key, value)  # every option is one gunicorn knows
+    assert config.max_requests >= 100
+    assert config.max_requests_jitter > 0
+    assert config.control_socket_disable is True
+    # request line with query (r), query (q), referrer (f) and raw URI are never logged
+    for atom in ("%(r)s", "%(q)s", "%(f)s", "%(a)s", "%({raw_uri}e)s"):
+        assert atom not in config.access_log_format
+    assert "%(U)s" in config.access_log_format
+
+
+def test_the_data_directory_and_new_files_are_private(settings, tmp_path):
+    from pathlib import Path
+
+    assert Path(settings.DATA_DIR).stat().st_mode & 0o777 == 0o700
+    created = tmp_path / "new"
+    created.write_text("x")
+    assert created.stat().st_mode & 0o777 == 0o600

@@ -2,7 +2,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from kehu.accounts.models import Membership, Role, User
@@ -195,3 +195,31 @@ class TestDemoCommand:
             profile = customer_profile(user=admin, customer=customer)
             assert profile.completeness.score > 30
             assert customer_history(user=admin, customer=customer)
+
+
+@pytest.mark.django_db
+def test_demo_is_refused_in_production(settings, monkeypatch):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("demo", "--customers", "3")
+    with pytest.raises(CommandError, match="KEHU_DEMO_PASSWORD"):
+        call_command("demo", "--customers", "3", "--allow-production")
+    assert not User.objects.exists()
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_deploy_check_flags_accounts_with_the_demo_password(make_user):
+    from django.core.checks import run_checks
+
+    from kehu.customers.demo import DEMO_PASSWORD_DEFAULT
+
+    def flagged():
+        return [m for m in run_checks(include_deployment_checks=True) if m.id == "kehu.W001"]
+
+    make_user(username="safe")
+    assert flagged() == []
+    user = make_user(username="boss", role="admin")
+    user.set_password(DEMO_PASSWORD_DEFAULT)
+    user.save()
+    assert "boss" in flagged()[0].msg

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from kehu.accounts.models import Role
 from kehu.core import access
+from kehu.core.encryption import decrypted_chunks
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Segment
@@ -227,7 +228,7 @@ def test_rows_are_streamed_in_chunks(rep, archivist, monkeypatch):
     )
     path = export_file(job)
     assert path is not None
-    text = path.read_text(encoding="utf-8-sig")
+    text = b"".join(decrypted_chunks(path)).decode("utf-8-sig")
     assert text.splitlines()[1:] == [f"客户{n},138 0013 800{n}" for n in range(5)]
 
 
@@ -473,3 +474,21 @@ def test_the_task_runs_every_five_minutes_and_the_purge_nightly():
     assert not every_five.validate_datetime(START.replace(minute=7))
     assert nightly.validate_datetime(START.replace(hour=3, minute=20))
     assert not nightly.validate_datetime(START.replace(hour=3, minute=25))
+
+
+def test_export_files_are_encrypted_at_rest_and_private(rep, archivist, settings):
+    person(rep, name="张伟", phones="13800138000")
+    job = services.export_request(
+        user=archivist,
+        filters=services.export_filters_from_input(user=archivist, filters={}),
+        columns=["name", "phones"],
+        format="csv",
+    )
+    path = export_file(job)
+    assert path is not None
+    raw = path.read_bytes()
+    assert "张伟".encode() not in raw
+    assert b"13800138000" not in raw
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list(path.parent.glob("*.part")) == []
+    assert "张伟" in b"".join(decrypted_chunks(path)).decode("utf-8-sig")

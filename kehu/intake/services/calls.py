@@ -113,14 +113,22 @@ def _clean_call(
     return number, duration
 
 
+# Roles a call's agent may have; a call is never attributed to a leader, an administrator or
+# another integration account.
+AGENT_ROLES = (Role.SERVICE_AGENT, Role.SALES_REP, Role.MARKETER, Role.ARCHIVE_ADMIN)
+
+
 def _agent_user(agent: str) -> User | None:
-    """The Kehu user an agent name stands for, if it is one who may log contacts."""
+    """The person an agent name stands for, if it is an active user of a role that takes calls."""
     if not agent:
         return None
-    user = User.objects.filter(username=agent, is_active=True).first()
-    if user is None or user.role == Role.LEADER:
-        return None
-    return user
+    return User.objects.filter(
+        username=agent,
+        is_active=True,
+        is_integration=False,
+        is_superuser=False,
+        role__in=AGENT_ROLES,
+    ).first()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def _fresh_cache():
 @pytest.fixture
 def agent(make_user):
     """The call center's integration account: a service agent."""
-    return make_user(Role.SERVICE_AGENT, username="callcenter")
+    return make_user(Role.SERVICE_AGENT, username="callcenter", is_integration=True)
 
 
 def token_for(user):

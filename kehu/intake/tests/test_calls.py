@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kehu.accounts.models import Role, Team
 from kehu.accounts.tests.factories import MembershipFactory
+from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, CustomerChange
 from kehu.intake import services
 from kehu.intake.models import CallEvent, LeadAssignment
@@ -105,10 +106,53 @@ def test_outbound_call_matches_the_callee(client, agent_token, person):
     assert Interaction.objects.get().direction == "outbound"
 
 
-def test_agent_that_is_a_user_is_recorded_as_who(client, agent_token, agent, person, rep):
-    response = post(client, agent_token, event(agent="callcenter"))
+def test_agent_that_is_a_user_is_recorded_as_who(client, agent_token, make_user, person, rep):
+    desk = make_user(Role.SERVICE_AGENT, username="desk7")
+    response = post(client, agent_token, event(agent="desk7"))
     assert response.status_code == 201
-    assert Interaction.objects.get().user == agent
+    assert Interaction.objects.get().user == desk
+
+
+def test_agent_is_never_an_integration_account_or_administrator(
+    client, agent_token, person, make_user
+):
+    make_user(Role.ADMIN, username="boss")
+    post(client, agent_token, event(call_id="c-a", agent="boss"))
+    post(client, agent_token, event(call_id="c-b", agent="callcenter"))
+    assert list(Interaction.objects.values_list("user", flat=True)) == [None, None]
+
+
+@pytest.mark.parametrize("role", [Role.SALES_REP, Role.MARKETER, Role.SERVICE_AGENT, Role.ADMIN])
+def test_a_personal_token_is_refused_and_audited(client, make_user, person, role):
+    # given: a person's own token, of a role that may or may not log contacts
+    user = make_user(role, username="someone")
+    # when
+    response = post(client, token_for(user), event(agent="rep1"))
+    # then: nothing written, nothing learnt, the attempt audited
+    assert response.status_code == 403
+    assert "customer_id" not in response.json()
+    assert not Interaction.objects.exists()
+    assert Customer.objects.count() == 1
+    assert AuditEvent.objects.filter(action="denied", actor=user, object_type="call").exists()
+
+
+def test_every_event_is_audited(client, agent_token, agent, person):
+    post(client, agent_token, event())
+    post(client, agent_token, event())  # a repeated delivery too
+    events = AuditEvent.objects.filter(action="call_event", actor=agent)
+    assert events.count() == 2
+    assert {e.object_id for e in events} == {str(person.pk)}
+    assert {e.detail["call_id"] for e in events} == {"c-1"}
+
+
+def test_ids_outside_the_integration_accounts_scope_are_not_returned(client, make_user, person):
+    # an integration account that may only see its own customers (a sales rep's scope)
+    robot = make_user(Role.SALES_REP, username="robot", is_integration=True)
+    response = post(client, token_for(robot), event())
+    assert response.status_code == 201
+    body = response.json()
+    assert body["customer_id"] is None
+    assert body["interaction_id"] is None
 
 
 def test_repeated_delivery_is_idempotent(client, agent_token, person):
@@ -199,7 +243,7 @@ def test_assignment_rule_is_validated_and_admin_only(admin_user, rep):
 
 
 def test_token_of_a_leader_is_refused(client, make_user, person):
-    leader = make_user(Role.LEADER, username="boss")
+    leader = make_user(Role.LEADER, username="boss", is_integration=True)
     response = post(client, token_for(leader), event())
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
@@ -259,11 +303,11 @@ def test_a_known_call_takes_few_queries(client, agent_token, person):
         response = post(client, agent_token, event(call_id="c-9"))
     assert response.status_code == 201
     # token, receipt (look, insert), channel, phone, agent, interaction (look, insert), receipt
-    # update, notification; savepoints aside
-    assert len(statements(queries)) <= 10, "\n".join(statements(queries))
+    # update, notification, audit; savepoints aside
+    assert len(statements(queries)) <= 11, "\n".join(statements(queries))
     with CaptureQueriesContext(connection) as queries:
         post(client, agent_token, event(call_id="c-9"))
-    assert len(statements(queries)) <= 2  # token, receipt
+    assert len(statements(queries)) <= 3  # token, receipt, audit
 
 
 def statements(queries):

@@ -396,3 +396,19 @@ def test_the_top_bar_search_answers_htmx_with_a_fragment(rep, client: Client):
     assert b"<html" not in fragment.content
     assert "张伟" in fragment.content.decode()
     assert b'data-testid="topbar-search"' in page.content
+
+
+@pytest.mark.django_db
+def test_the_search_forms_post_the_query(client, rep):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(rep)
+    page = csrf_client.get("/")
+    assert '<form class="topbar-search" role="search" method="post"' in page.text
+    assert "hx-post=" in page.text
+    assert 'hx-get="/search/"' not in page.text
+    token = csrf_client.cookies["kehu_csrftoken"].value
+    response = csrf_client.post("/search/", {"q": "13800138000", "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert Client(enforce_csrf_checks=True).post("/search/", {"q": "x"}).status_code in {302, 403}

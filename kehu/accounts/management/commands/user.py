@@ -20,6 +20,12 @@ class Command(BaseCommand):
         create.add_argument("--password", help="Without it, a random password is printed.")
         create.add_argument("--display-name", default="")
         create.add_argument("--email", default="")
+        create.add_argument(
+            "--integration",
+            action="store_true",
+            help="An account for another system (e.g. the call center): no password, no web "
+            "sign-in, only API tokens; the only kind the call-center webhook accepts.",
+        )
         disable = sub.add_parser("disable", help="Disable a user.")
         disable.add_argument("username")
         sub.add_parser("list", help="List users.")
@@ -41,12 +47,14 @@ class Command(BaseCommand):
                     for m in user.memberships.all()
                 )
                 state = "" if user.is_active else "  [disabled]"
+                state += "  [integration]" if user.is_integration else ""
                 self.stdout.write(f"{user.username:<20} {user.role:<14} {teams}{state}")
 
     def _create(self, options: dict[str, Any]) -> None:
         from django.utils.crypto import get_random_string
 
-        password = options["password"] or get_random_string(16)
+        integration = options["integration"]
+        password = None if integration else options["password"] or get_random_string(16)
         try:
             user = services.user_create(
                 username=options["username"],
@@ -56,10 +64,12 @@ class Command(BaseCommand):
                 is_team_manager=options["manager"],
                 display_name=options["display_name"],
                 email=options["email"],
+                is_integration=integration,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise CommandError(problems) from None
-        self.stdout.write(f"Created {user.username} ({user.role}).")
-        if not options["password"]:
+        kind = ", integration account" if integration else ""
+        self.stdout.write(f"Created {user.username} ({user.role}{kind}).")
+        if not options["password"] and not integration:
             self.stdout.write(f"Password: {password}")

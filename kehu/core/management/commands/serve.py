@@ -7,6 +7,31 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def server_options(options: dict[str, Any]) -> dict[str, Any]:
+    """gunicorn's settings for ``kehu serve``."""
+    return {
+        "bind": f"{options['host']}:{options['port']}",
+        "workers": options["workers"],
+        "threads": options["threads"],
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        # The path without its query string and no referrer: a query may carry a
+        # phone or ID number, and the log is kept outside the encrypted database.
+        "access_log_format": ACCESS_LOG_FORMAT,
+        # Recycle each worker after about a thousand requests, at staggered times,
+        # so memory a large request took goes back to the system.
+        "max_requests": int(os.environ.get("KEHU_WEB_MAX_REQUESTS", "1000")),
+        "max_requests_jitter": int(os.environ.get("KEHU_WEB_MAX_REQUESTS_JITTER", "200")),
+        # No control socket: its default path is shared by every instance of a user.
+        "control_socket_disable": True,
+        "forwarded_allow_ips": os.environ.get("KEHU_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }
+
 
 class KehuServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     def __init__(self, options: dict[str, Any]) -> None:
@@ -60,18 +85,7 @@ class Command(BaseCommand):
             f"Kehu is serving on http://{options['host']}:{options['port']}/ (Ctrl+C stops it)"
         )
         try:
-            KehuServer(
-                {
-                    "bind": f"{options['host']}:{options['port']}",
-                    "workers": options["workers"],
-                    "threads": options["threads"],
-                    "worker_class": "gthread",
-                    "timeout": 60,
-                    "graceful_timeout": 20,
-                    "accesslog": "-",
-                    "forwarded_allow_ips": os.environ.get("KEHU_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                }
-            ).run()
+            KehuServer(server_options(options)).run()
         finally:
             if worker is not None and worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGTERM)

@@ -4,16 +4,16 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.services import user_create
-from kehu.customers.demo import DemoStaff
+from kehu.customers.demo import DEMO_PASSWORD_DEFAULT, DemoStaff
 from kehu.customers.demo_load import demo_customers_load
 from kehu.customers.models import Customer
 
-DEMO_PASSWORD_DEFAULT = "kehu-demo-2026"  # noqa: S105 (demo accounts, printed on load)
 # username, role, display name, team, team manager
 DEMO_USERS = [
     ("zhaoqiang", Role.SALES_REP, "赵强", "华东销售部", True),
@@ -60,12 +60,28 @@ class Command(BaseCommand):
             help="Demo service cases, ratings and feedback, as a multiple of the usual rates "
             "(default 1: about one customer in twelve opened a case last year; 0: none).",
         )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load demo data although KEHU_ENV=production (then KEHU_DEMO_PASSWORD must be "
+            "set to a password other than the published one).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and Customer.objects.exists():
             self.stdout.write("Customers exist already; demo data not loaded.")
             return
         password = os.environ.get("KEHU_DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
+        if settings.PRODUCTION:
+            if not options["allow_production"]:
+                raise CommandError(
+                    "KEHU_ENV=production: demo accounts with a published password are not "
+                    "created. Use --allow-production with KEHU_DEMO_PASSWORD if you mean it."
+                )
+            if password == DEMO_PASSWORD_DEFAULT:
+                raise CommandError(
+                    "KEHU_ENV=production: set KEHU_DEMO_PASSWORD to a password of your own."
+                )
         self._users(password)
         count = options["customers"]
         # History ends at today's midnight, so a seed gives the same archive all day.
