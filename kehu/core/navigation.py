@@ -42,6 +42,7 @@ NAV_ITEMS = [
     ),
     NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
+    NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

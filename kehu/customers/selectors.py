@@ -112,6 +112,9 @@ class CustomerFilters:
     updated_to: date | None = None
     # Custom field conditions: (code, value); a multiple choice field matches if it holds it.
     custom: tuple[tuple[str, str], ...] = ()
+    # Cross-sell (kehu.basket): bought this product but never that one.
+    bought_product: int | None = None
+    never_bought_product: int | None = None
 
 
 ORDERINGS = {
@@ -145,6 +148,11 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
     }
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
     queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
+    if filters.bought_product is not None:
+        from kehu.basket.segments import bought_but_never_q
+
+        never = [filters.never_bought_product] if filters.never_bought_product else []
+        queryset = queryset.filter(bought_but_never_q("product", [filters.bought_product], never))
     if filters.q:
         from kehu.search.filters import search_filter_q
 
