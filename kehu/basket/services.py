@@ -195,8 +195,10 @@ def mining_run_request(
     basket_mode: str = MiningRun.BasketMode.ORDER,
     window_days: Any = None,
     max_len: Any = None,
+    queue: bool = True,
 ) -> MiningRun:
-    """Queue a mining run (the worker does it; ``user`` None for the nightly schedule)."""
+    """Queue a mining run (the worker does it; ``user`` None for the nightly schedule and the
+    demo; ``queue=False`` leaves running it to the caller)."""
     if user is not None and not sees_all_customers(user):
         raise PermissionDenied(_("Only users who see every customer may mine the baskets."))
     errors: dict[str, list[str]] = {}
@@ -234,10 +236,20 @@ def mining_run_request(
         max_len=length,
         requested_by=user,
     )
-    from kehu.basket.tasks import mine
+    if queue:
+        from kehu.basket.tasks import mine
 
-    transaction.on_commit(lambda: mine(run.pk))
+        transaction.on_commit(lambda: mine(run.pk))
     return run
+
+
+def demo_mining_report(*, write: Any) -> None:
+    """Mine the demo's orders at both levels at once, so the rules page is full after
+    ``kehu demo``."""
+    for level in Level.values:
+        run = mining_run_request(user=None, level=level, queue=False)
+        run = mining_run_execute(run_id=run.pk)
+        write(f"Bought together ({level}): {run.rule_count:,} rules from {run.baskets:,} baskets")
 
 
 def cross_sell_segment_create(*, user: User, rule: AssociationRule, name: str = "") -> Any:

@@ -100,6 +100,9 @@ class Command(BaseCommand):
 
             lines = 10 * Customer.objects.count() if lines is None else lines
             demo_sales_report(order_lines=lines, seed=options["seed"], write=self.stdout.write)
+            from kehu.basket.services import demo_mining_report
+
+            demo_mining_report(write=self.stdout.write)
         if options["service"] > 0:
             from kehu.service.demo_load import demo_service_report
 
