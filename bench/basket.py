@@ -154,11 +154,50 @@ def evaluate(n_orders: int, n_customers: int) -> list[tuple[str, float, float, f
     return [(name, h / evaluated, r / evaluated, p95) for name, (h, r) in scores.items()], evaluated
 
 
+def time_selector(data_dir: str) -> None:
+    """p95 of ``customer_recommendations`` (the API's and the 360° card's work) for up to 500
+    customers with orders of an existing archive (``kehu demo``), as an archive administrator;
+    floor: the cheapest query, one customer by id."""
+    os.environ["KEHU_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
+    import django
+
+    django.setup()
+    from kehu.accounts.models import Role, User
+    from kehu.basket.selectors import customer_recommendations
+    from kehu.customers.models import Customer
+    from kehu.sales.models import Order
+
+    user = User.objects.filter(role=Role.ARCHIVE_ADMIN).first()
+    if user is None:
+        raise SystemExit("no archive administrator in this archive")
+    ids = list(Order.objects.values_list("customer_id", flat=True).distinct()[:500])
+    timings, floor = [], []
+    for pk in ids:
+        t = time.perf_counter()
+        customer_recommendations(user=user, customer_id=pk)
+        timings.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        Customer.objects.get(pk=pk)
+        floor.append(time.perf_counter() - t)
+    print(machine())
+    print(f"customer_recommendations over {len(ids)} customers ({Order.objects.count():,} orders):"
+          f" p50 {np.percentile(timings, 50) * 1000:.1f} ms, p95 "
+          f"{np.percentile(timings, 95) * 1000:.1f} ms; floor (one customer by id) p95 "
+          f"{np.percentile(floor, 95) * 1000:.1f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--big", action="store_true", help="also 1M orders / 10M lines")
     parser.add_argument("--child", nargs=3)
+    parser.add_argument(
+        "--data-dir", help="also time the recommendations selector on this existing archive"
+    )
     args = parser.parse_args()
+    if args.data_dir:
+        time_selector(args.data_dir)
+        return
     if args.child:
         n, extra, ref = args.child
         print(json.dumps(mine_child(int(n), float(extra), ref == "1")))
