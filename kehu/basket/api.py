@@ -95,6 +95,7 @@ class RunOut(Schema):
     min_support: float
     min_confidence: float
     max_len: int
+    min_baskets: int
     status: str
     progress: int
     baskets: int

@@ -75,16 +75,18 @@ def frequent_itemsets(
     *,
     min_support: float,
     max_len: int | None = None,
+    min_count: int = 1,
     progress: Progress | None = None,
 ) -> Mined:
-    """All itemsets in at least ``min_support`` of the baskets (up to ``max_len`` items)."""
+    """All itemsets in at least ``min_support`` of the baskets and in at least ``min_count``
+    baskets (up to ``max_len`` items)."""
     if not 0 < min_support <= 1:
         raise ValueError("min_support must be in (0, 1]")
     report = progress or (lambda _percent: None)
     n, basket, item = _dense_baskets(basket, item)
     if n == 0:
         return Mined(0, [])
-    min_count = math.ceil(min_support * n)
+    min_count = max(math.ceil(min_support * n), min_count)
     item_counts = np.bincount(item)
     frequent = np.flatnonzero(item_counts >= min_count)
     found = [Itemset((int(i),), int(item_counts[i]), item_counts[i] / n) for i in frequent]

@@ -36,6 +36,8 @@ class MiningRun(TimeStampedModel):
     min_support = models.FloatField(_("minimum support"))
     min_confidence = models.FloatField(_("minimum confidence"))
     max_len = models.PositiveSmallIntegerField(_("largest itemset"), default=3)
+    # On a small archive a tiny support is one or two baskets: chance, not a pattern.
+    min_baskets = models.PositiveIntegerField(_("minimum baskets"), default=3)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

@@ -28,6 +28,10 @@ def default_min_support() -> float:
     return float(getattr(settings, "KEHU_BASKET_MIN_SUPPORT", 0.001))
 
 
+def default_min_baskets() -> int:
+    return int(getattr(settings, "KEHU_BASKET_MIN_BASKETS", 3))
+
+
 def default_min_confidence() -> float:
     return float(getattr(settings, "KEHU_BASKET_MIN_CONFIDENCE", 0.05))
 
@@ -126,6 +130,7 @@ def mining_run_execute(*, run_id: int) -> MiningRun:
             item,
             min_support=run.min_support,
             max_len=run.max_len,
+            min_count=run.min_baskets,
             progress=lambda p: progress(10 + p * 7 // 10),
         )
         rules = association_rules(mined.itemsets, min_confidence=run.min_confidence)
@@ -234,6 +239,7 @@ def mining_run_request(
         min_support=support,
         min_confidence=confidence,
         max_len=length,
+        min_baskets=default_min_baskets(),
         requested_by=user,
     )
     if queue:

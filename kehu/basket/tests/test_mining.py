@@ -82,5 +82,8 @@ def test_duplicate_lines_count_once_and_support_is_checked():
     item = np.array([5, 5, 6, 5, 6, 6])
     mined = frequent_itemsets(basket, item, min_support=0.5)
     assert {s.items: s.count for s in mined.itemsets} == {(5,): 2, (6,): 3, (5, 6): 2}
+    assert [
+        s.items for s in frequent_itemsets(basket, item, min_support=0.1, min_count=3).itemsets
+    ] == [(6,)]
     with pytest.raises(ValueError, match="min_support"):
         frequent_itemsets(basket, item, min_support=0)
