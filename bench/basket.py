@@ -118,6 +118,8 @@ def evaluate(n_orders: int, n_customers: int) -> list[tuple[str, float, float, f
     mined = frequent_itemsets(order[train], product[train], min_support=SUPPORT, max_len=2)
     pairs: dict[int, list[Pair]] = {}
     for rule in association_rules(mined.itemsets, min_confidence=CONFIDENCE):
+        if rule.lift <= 1:  # as the selector: only pairs bought together more than chance
+            continue
         pairs.setdefault(rule.antecedent[0], []).append(
             Pair(rule.consequent[0], rule.confidence, rule.lift)
         )

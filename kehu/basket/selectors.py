@@ -270,7 +270,11 @@ def customer_recommendations(
     popularity: dict[int, float] = {}
     if run is not None:
         keys = [f"|{p}|" for p in set(products.tolist())]
-        for rule in AssociationRule.objects.filter(run=run, size=2, antecedent_keys__in=keys):
+        # lift above 1 only: a pair bought together less often than chance is no reason
+        rules = AssociationRule.objects.filter(
+            run=run, size=2, antecedent_keys__in=keys, lift__gt=1
+        )
+        for rule in rules:
             pairs.setdefault(rule.antecedent[0], []).append(
                 Pair(rule.consequent[0], rule.confidence, rule.lift)
             )
