@@ -4,6 +4,7 @@ a customer's suggestions, follow the user's scope (outside it: 404)."""
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -252,6 +253,13 @@ def _reason_text(suggestion: Suggestion, names: dict[int, str]) -> str:
     return _("Popular: in %(share)s of all orders.") % {"share": f"{d[0]:.1%}"}
 
 
+@lru_cache(maxsize=4)
+def _popularity(run_id: int) -> dict[int, float]:
+    """The 50 most bought products of a finished run (immutable, so kept per process)."""
+    popular = FrequentItemset.objects.filter(run_id=run_id, size=1).order_by("-support")[:50]
+    return {s.items[0]: s.support for s in popular}
+
+
 def customer_recommendations(
     *, user: User, customer_id: int, limit: int = 10, today: date | None = None
 ) -> list[Recommendation]:
@@ -278,8 +286,7 @@ def customer_recommendations(
             pairs.setdefault(rule.antecedent[0], []).append(
                 Pair(rule.consequent[0], rule.confidence, rule.lift)
             )
-        popular = FrequentItemset.objects.filter(run=run, size=1).order_by("-support")[:50]
-        popularity = {s.items[0]: s.support for s in popular}
+        popularity = _popularity(run.pk)
     discontinued = set(
         Product.objects.filter(status=Product.Status.DISCONTINUED).values_list("pk", flat=True)
     )
