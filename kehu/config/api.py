@@ -122,3 +122,6 @@ api.add_router("/analytics", analytics_router)
 from kehu.tasks.api import router as tasks_router  # noqa: E402
 
 api.add_router("/tasks", tasks_router)
+from kehu.basket.api import router as basket_router  # noqa: E402
+
+api.add_router("/basket", basket_router)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kehu.quality",
     "kehu.exports",
     "kehu.analytics",
+    "kehu.basket",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("work/", include("kehu.tasks.urls")),
     path("pool/", include("kehu.pool.urls")),
     path("sales/", include("kehu.sales.urls")),
+    path("basket/", include("kehu.basket.urls")),
     path("quality/", include("kehu.quality.urls")),
     path("duplicates/", include("kehu.dedup.urls")),
     path("exports/", include("kehu.exports.urls")),

@@ -50,6 +50,7 @@ NAV_ITEMS = [
     NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
+    NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

@@ -317,6 +317,9 @@ class CustomerFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         owner, team = data.get("owner"), data.get("team")
+        value_filters: dict[str, Any] = {
+            name: "" if data.get(name) in (None, "") else str(data[name]) for name in VALUE_FILTERS
+        }
         return CustomerFilters(
             kind=data.get("kind") or "",
             stage=data.get("stage") or "",
@@ -334,10 +337,7 @@ class CustomerFilterForm(forms.Form):
             updated_from=data.get("updated_from"),
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
-            **{
-                name: "" if data.get(name) in (None, "") else str(data[name])
-                for name in VALUE_FILTERS
-            },
+            **value_filters,
         )
 
     def custom_conditions(self) -> tuple[tuple[str, str], ...]:

@@ -121,6 +121,9 @@ class CustomerFilters:
     clv_max: str = ""
     last_purchase_from: str = ""
     last_purchase_to: str = ""
+    # Cross-sell (kehu.basket): bought this product but never that one.
+    bought_product: int | None = None
+    never_bought_product: int | None = None
 
 
 ORDERINGS = {
@@ -157,6 +160,11 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
     from kehu.analytics.selectors import customer_filters_value_q
 
     queryset = queryset.filter(customer_filters_value_q(filters))
+    if filters.bought_product is not None:
+        from kehu.basket.segments import bought_but_never_q
+
+        never = [filters.never_bought_product] if filters.never_bought_product else []
+        queryset = queryset.filter(bought_but_never_q("product", [filters.bought_product], never))
     if filters.q:
         from kehu.search.filters import search_filter_q
 

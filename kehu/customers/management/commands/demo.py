@@ -119,6 +119,9 @@ class Command(BaseCommand):
             from kehu.analytics.services import analytics_refresh_report
 
             analytics_refresh_report(write=self.stdout.write)
+            from kehu.basket.services import demo_mining_report
+
+            demo_mining_report(write=self.stdout.write)
         if options["service"] > 0:
             from kehu.service.demo_load import demo_service_report
 
