@@ -39,7 +39,7 @@ TIERS = ("A", "B", "C")
 
 @dataclass(frozen=True)
 class Config:
-    """What an administrator may tune (``KEHU_ANALYTICS_*``; see the README)."""
+    """What an administrator may tune (``KEHU_ANALYTICS_*``; see docs/analytics.md)."""
 
     tier_cuts: tuple[float, float] = (0.80, 0.95)  # cumulative revenue share closing A and B
     # Fixed RFM score thresholds (four ascending cut points each: recency in days, frequency

@@ -63,7 +63,7 @@ def persistent_secret(name: str, path: Path, *, production: bool, kind: str) -> 
     if production:
         raise ImproperlyConfigured(
             f"{name} is not set. In production (KEHU_ENV=production) Kehu does not generate "
-            f"secrets: set {name} in the environment (see README, 'Configuration')."
+            f"secrets: set {name} in the environment (see docs/configuration.md)."
         )
     if path.exists():
         return path.read_text().strip()

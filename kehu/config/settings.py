@@ -1,6 +1,6 @@
 """Kehu settings: 12-factor, every knob an environment variable with a safe embedded default.
 
-The README lists every variable. Two modes:
+docs/configuration.md lists every variable. Two modes:
 - embedded (default): SQLite in the data directory, secrets generated on first start and kept
   there, plain HTTP on 127.0.0.1;
 - production (``KEHU_ENV=production``): secrets must be given, HTTPS-only cookies, HSTS.
@@ -167,7 +167,7 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
 
-# Customer value analytics (kehu.analytics.config reads and checks these; README lists them).
+# Customer value analytics (kehu.analytics.config reads and checks these; docs/configuration.md lists them).
 KEHU_ANALYTICS = {
     "hour": env_int("KEHU_ANALYTICS_HOUR", 3),  # the nightly refresh, local time
     "tier_cuts": env_str("KEHU_ANALYTICS_TIER_CUTS", "80,95"),  # % of revenue closing A, B
