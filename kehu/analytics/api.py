@@ -18,7 +18,7 @@ from kehu.customers.api.schemas import UserRef
 router = Router(tags=["analytics"])
 
 
-class ValueOut(Schema):
+class ValueFiguresOut(Schema):
     customer_id: int
     first_purchase_on: date
     last_purchase_on: date
@@ -56,7 +56,7 @@ class ValueOut(Schema):
 
 class CustomerValueOut(Schema):
     customer_id: int
-    value: ValueOut | None
+    value: ValueFiguresOut | None
 
 
 class CountRow(Schema):
@@ -74,7 +74,7 @@ class SummaryOut(Schema):
     archive: dict[str, Any] | None
 
 
-class RunOut(Schema):
+class RefreshRunOut(Schema):
     id: int
     status: str
     stage: str
@@ -92,7 +92,7 @@ class ValueCustomer(Schema):
     name: str
     grade: str
     owner: UserRef | None
-    value: ValueOut
+    value: ValueFiguresOut
 
 
 class AcceptIn(Schema):
@@ -149,7 +149,7 @@ def value_customers(request: AuthenticatedRequest) -> Any:
 
 @router.post(
     "/refresh",
-    response={202: RunOut, **ERROR_RESPONSES},
+    response={202: RefreshRunOut, **ERROR_RESPONSES},
     summary="Refresh every customer's figures now (in the background); poll the run",
 )
 def refresh(request: AuthenticatedRequest) -> Status[AnalyticsRun]:
@@ -158,7 +158,7 @@ def refresh(request: AuthenticatedRequest) -> Status[AnalyticsRun]:
 
 @router.get(
     "/runs/latest",
-    response={200: RunOut | None, **ERROR_RESPONSES},
+    response={200: RefreshRunOut | None, **ERROR_RESPONSES},
     summary="The latest refresh and its progress",
 )
 def run_latest(request: AuthenticatedRequest) -> AnalyticsRun | None:
@@ -168,7 +168,7 @@ def run_latest(request: AuthenticatedRequest) -> AnalyticsRun | None:
 
 @router.get(
     "/runs/{run_id}",
-    response={200: RunOut, 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: RefreshRunOut, 404: ErrorBody, **ERROR_RESPONSES},
     summary="A refresh and its progress",
 )
 def run_status(request: AuthenticatedRequest, run_id: int) -> AnalyticsRun:

@@ -78,7 +78,7 @@ class RecommendationOut(Schema):
     text: str
 
 
-class RunIn(Schema):
+class MiningRunIn(Schema):
     level: str = Level.PRODUCT
     min_support: float | None = None
     min_confidence: float | None = None
@@ -87,7 +87,7 @@ class RunIn(Schema):
     max_len: int | None = None
 
 
-class RunOut(Schema):
+class MiningRunOut(Schema):
     id: int
     level: str
     basket_mode: str
@@ -171,17 +171,17 @@ def customer_recommendations(
 
 @router.post(
     "/runs",
-    response={202: RunOut, 422: ErrorBody, **ERROR_RESPONSES},
+    response={202: MiningRunOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Mine the baskets again (in the background)",
 )
-def run_request(request: AuthenticatedRequest, payload: RunIn) -> Status[MiningRun]:
+def run_request(request: AuthenticatedRequest, payload: MiningRunIn) -> Status[MiningRun]:
     run = services.mining_run_request(user=request.user, **payload.dict())
     return Status(202, run)
 
 
 @router.get(
     "/runs/{run_id}",
-    response={200: RunOut, 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: MiningRunOut, 404: ErrorBody, **ERROR_RESPONSES},
     summary="A mining run and its progress",
 )
 def run_status(request: AuthenticatedRequest, run_id: int) -> MiningRun:

@@ -167,7 +167,7 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
 
-# Customer value analytics (kehu.analytics.config reads and checks these; docs/configuration.md lists them).
+# Customer value analytics (kehu.analytics.config checks these; docs/configuration.md lists them).
 KEHU_ANALYTICS = {
     "hour": env_int("KEHU_ANALYTICS_HOUR", 3),  # the nightly refresh, local time
     "tier_cuts": env_str("KEHU_ANALYTICS_TIER_CUTS", "80,95"),  # % of revenue closing A, B

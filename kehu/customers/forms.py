@@ -282,10 +282,10 @@ class CustomerFilterForm(forms.Form):
     last_purchase_from = forms.DateField(
         label=_("Last purchase from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
     last_purchase_to = forms.DateField(
-        label=_("Last purchase to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Last purchase to"), required=False, widget=IsoDateInput()
     )
 
     # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).

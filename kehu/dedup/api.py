@@ -21,7 +21,7 @@ duplicates_router = Router(tags=["duplicates"])
 merges_router = Router(tags=["duplicates"])
 
 
-class CustomerRef(Schema):
+class CustomerStatusRef(Schema):
     id: int
     name: str
     status: str
@@ -35,8 +35,8 @@ class CandidateOut(Schema):
     agreed: list[str] = Field(description="Fields that spoke for a match.")
     status: DuplicateCandidate.Status
     found_at: datetime
-    customer_a: CustomerRef
-    customer_b: CustomerRef
+    customer_a: CustomerStatusRef
+    customer_b: CustomerStatusRef
 
 
 class ValueOut(Schema):
@@ -101,8 +101,8 @@ class MergeIn(Schema):
 class MergeOut(Schema):
     id: int
     status: Merge.Status
-    survivor: CustomerRef
-    others: list[CustomerRef]
+    survivor: CustomerStatusRef
+    others: list[CustomerStatusRef]
     merged_by: str | None
     created_at: datetime
     undone_at: datetime | None

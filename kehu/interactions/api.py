@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
+from kehu.core.schemas import ContactRef, CustomerRef
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import channels_active, customer_get_for_user
@@ -27,16 +28,6 @@ reminders_router = Router(tags=["reminders"])
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
-
-
-class ContactRef(Schema):
-    id: int
-    name: str
 
 
 class AttachmentOut(Schema):

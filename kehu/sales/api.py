@@ -19,6 +19,7 @@ from kehu.accounts.models import User
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
+from kehu.core.schemas import CustomerRef
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.selectors import customer_get_for_user
 from kehu.sales import selectors, services
@@ -44,11 +45,6 @@ Money = Decimal
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
 
 
 class ProductOut(Schema):

@@ -22,6 +22,7 @@ from kehu.core.access import can_work_cases
 from kehu.core.api import ERROR_RESPONSES, ErrorBody, TokenAuth
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
+from kehu.core.schemas import ContactRef, CustomerRef
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import channels_active, customer_get_for_user
@@ -35,16 +36,6 @@ email_router = Router(tags=["integrations"])
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
-
-
-class ContactRef(Schema):
-    id: int
-    name: str
 
 
 class CaseOut(Schema):
@@ -166,7 +157,7 @@ class InboundEmailIn(Schema):
     message_id: str = Field("", max_length=300)
 
 
-class AssignIn(Schema):
+class CaseAssignIn(Schema):
     user_id: int | None = Field(description="null: back to the unassigned queue.")
 
 
@@ -453,7 +444,7 @@ def inbound_email(request: AuthenticatedRequest, payload: InboundEmailIn) -> Sta
 
 
 @cases_router.post("/{case_id}/assign", response=WRITE, summary="Assign a case to an agent")
-def case_assign(request: AuthenticatedRequest, case_id: int, payload: AssignIn) -> Case:
+def case_assign(request: AuthenticatedRequest, case_id: int, payload: CaseAssignIn) -> Case:
     case = _case(request, case_id)
     services.case_assign(user=request.user, case=case, assignee=_user(payload.user_id, "user_id"))
     return _case(request, case_id)

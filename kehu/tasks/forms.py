@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.core.widgets import IsoDateTimeInput
 from kehu.tasks.models import Task
 from kehu.tasks.selectors import assignable_users
 
@@ -16,7 +17,7 @@ class TaskForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Task.Kind.choices, initial=Task.Kind.TODO)
     due_at = forms.DateTimeField(
         label=_("Due"),
-        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}),
+        widget=IsoDateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     priority = forms.ChoiceField(

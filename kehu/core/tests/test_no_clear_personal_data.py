@@ -64,7 +64,9 @@ def test_no_clear_values_in_data_files_or_logs(
     batch = import_services.import_upload(
         user=archivist, upload=io.BytesIO(content), name="customers.csv"
     )
-    import_services.import_run(batch_id=batch.pk)
+    import_services.import_dry_run(batch_id=batch.pk)
+    batch = import_services.import_run(batch_id=batch.pk)
+    assert batch.processed_rows == 1, batch.error
     import_files_purge()
 
     # then
