@@ -91,3 +91,7 @@ from kehu.dedup.api import duplicates_router, merges_router  # noqa: E402
 
 api.add_router("/duplicates", duplicates_router)
 api.add_router("/merges", merges_router)
+
+from kehu.knowledge.api import router as knowledge_router  # noqa: E402
+
+api.add_router("/knowledge", knowledge_router)

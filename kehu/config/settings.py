@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kehu.dedup",
     "kehu.quality",
     "kehu.exports",
+    "kehu.knowledge",
 ]
 
 MIDDLEWARE = [

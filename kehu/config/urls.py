@@ -23,6 +23,8 @@ urlpatterns = [
     path("duplicates/", include("kehu.dedup.urls")),
     path("exports/", include("kehu.exports.urls")),
     path("imports/", include("kehu.imports.urls")),
+    path("knowledge/", include("kehu.knowledge.urls")),
+    path("faq/", include("kehu.knowledge.public_urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -1,0 +1,185 @@
+"""Reads of the knowledge base, scoped by reader.
+
+Internal readers see every published article (internal and public), their own articles in any
+status, and what they review; knowledge managers see everything. The public FAQ sees published
+public articles only (``public_articles``): an internal article never shows there.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from kehu.accounts.models import User
+from kehu.core.access import can_manage_knowledge, can_read_knowledge
+from kehu.knowledge import terms
+from kehu.knowledge.models import Article, ArticleStatus, ArticleTerm, Audience, Category
+from kehu.knowledge.rendering import highlight, plain_text
+from kehu.sales.models import Product
+
+STALE_AFTER_MONTHS = 12
+SEARCH_LIMIT = 50
+# A query word that matches more articles than this is too common to narrow anything alone.
+MAX_CANDIDATES = 20_000
+
+
+def articles_visible_to(user: User) -> QuerySet[Article]:
+    if not can_read_knowledge(user):
+        return Article.objects.none()
+    if can_manage_knowledge(user):
+        return Article.objects.all()
+    return Article.objects.filter(
+        Q(status=ArticleStatus.PUBLISHED) | Q(owner=user) | Q(reviewers=user)
+    ).distinct()
+
+
+def public_articles() -> QuerySet[Article]:
+    return Article.objects.filter(status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC)
+
+
+def article_get_for_user(*, user: User, article_id: int) -> Article:
+    article = (
+        articles_visible_to(user).select_related("category", "owner").filter(pk=article_id).first()
+    )
+    if article is None:
+        raise Http404
+    return article
+
+
+def public_article_get(*, article_id: int) -> Article:
+    article = public_articles().select_related("category").filter(pk=article_id).first()
+    if article is None:
+        raise Http404
+    return article
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by(
+        "parent__position", "parent__name", "position", "name"
+    )
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    q: str = ""
+    category_id: int | None = None
+    product_id: int | None = None
+    status: str = ""
+    audience: str = ""
+
+
+@dataclass
+class Hit:
+    article: Article
+    score: int
+    snippet: SafeString
+
+
+def _scan(probes: list[terms.Probe]) -> dict[int, int]:
+    """Article id → best field weight for one query word (prefix range scans of the index)."""
+    found: dict[int, int] = defaultdict(int)
+    q = Q()
+    for probe in probes:
+        if probe.exact:
+            q |= Q(term=probe.prefix)
+        else:
+            q |= Q(term__gte=probe.prefix, term__lt=probe.prefix + "\U0010ffff")
+    rows = ArticleTerm.objects.filter(q).values_list("article_id", "field")[:MAX_CANDIDATES]
+    for article_id, field in rows:
+        if found[article_id] < field:
+            found[article_id] = field
+    return found
+
+
+def _filtered(queryset: QuerySet[Article], filters: ArticleFilters) -> QuerySet[Article]:
+    if filters.category_id:
+        queryset = queryset.filter(
+            Q(category_id=filters.category_id) | Q(category__parent_id=filters.category_id)
+        )
+    if filters.product_id:
+        queryset = queryset.filter(products=filters.product_id)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.audience:
+        queryset = queryset.filter(audience=filters.audience)
+    return queryset
+
+
+def article_search(
+    *, articles: QuerySet[Article], filters: ArticleFilters, limit: int = SEARCH_LIMIT
+) -> list[Hit]:
+    """Articles of ``articles`` matching every word of ``filters.q``, best first: a word in the
+    title counts more than in a tag, a tag more than the body; then by usefulness (helpful
+    votes less unhelpful ones) and views."""
+    groups = terms.plan_query(filters.q)
+    if not groups:
+        return []
+    scores: dict[int, int] | None = None
+    for probes in groups:
+        found = _scan(probes)
+        if scores is None:
+            scores = dict(found)
+        else:
+            scores = {aid: s + found[aid] for aid, s in scores.items() if aid in found}
+        if not scores:
+            return []
+    assert scores is not None  # noqa: S101  (groups is not empty)
+    candidates = list(
+        _filtered(articles, filters)
+        .filter(pk__in=list(scores))
+        .select_related("category")
+        .only(
+            "id",
+            "title",
+            "body",
+            "tags",
+            "status",
+            "audience",
+            "category__name",
+            "helpful",
+            "not_helpful",
+            "views",
+            "updated_at",
+        )  # fmt: skip
+    )
+    candidates.sort(
+        key=lambda a: (scores[a.pk], a.helpful - a.not_helpful, a.views, a.pk), reverse=True
+    )
+    needles = terms.needles(filters.q)
+    return [
+        Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates[:limit]
+    ]
+
+
+def article_list(*, user: User, filters: ArticleFilters) -> QuerySet[Article]:
+    """The articles a user may see, filtered, newest change first (no text query)."""
+    return _filtered(articles_visible_to(user), filters).select_related("category", "owner")
+
+
+def stale_articles(*, user: User, today: date | None = None) -> QuerySet[Article]:
+    """Published articles past their validity date or not reviewed in a year."""
+    today = today or timezone.localdate()
+    reviewed_before = timezone.now() - timedelta(days=30 * STALE_AFTER_MONTHS)
+    return (
+        articles_visible_to(user)
+        .filter(status=ArticleStatus.PUBLISHED)
+        .filter(Q(valid_until__lt=today) | Q(reviewed_at__lt=reviewed_before))
+        .select_related("category", "owner")
+        .order_by("valid_until", "reviewed_at")
+    )
+
+
+def faq_products() -> list[tuple[int, str, str, int]]:
+    """(id, code, name, number of public articles) of the products the FAQ has answers for."""
+    return list(
+        Product.objects.filter(
+            articles__status=ArticleStatus.PUBLISHED, articles__audience=Audience.PUBLIC
+        )
+        .annotate(n=Count("articles", distinct=True))
+        .order_by("name")
+        .values_list("id", "code", "name", "n")
+    )
