@@ -197,3 +197,8 @@ def can_write_articles(user: User) -> bool:
 def can_manage_knowledge(user: User) -> bool:
     """May ``user`` review, publish, archive and edit every article?"""
     return can_administer_archive(user)
+
+
+def can_ask_questions(user: User) -> bool:
+    """May ``user`` put a question to the experts? Everyone who may log contacts."""
+    return policy_for(user).log_contact

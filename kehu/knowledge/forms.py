@@ -6,7 +6,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
-from kehu.knowledge.models import Article, ArticleStatus, Audience, Category
+from kehu.knowledge.models import (
+    Article,
+    ArticleStatus,
+    Audience,
+    Category,
+    QuestionChannel,
+    Urgency,
+)
 from kehu.knowledge.selectors import categories
 from kehu.sales.models import Product
 
@@ -112,3 +119,24 @@ class ArticleFilterForm(forms.Form):
 
 class FaqSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial="normal")
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=QuestionChannel.choices, initial="other"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories()  # type: ignore[attr-defined]
+        self.fields["product"].queryset = Product.objects.order_by("name")  # type: ignore[attr-defined]

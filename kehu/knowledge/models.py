@@ -182,3 +182,188 @@ class ArticleTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} → {self.article_id}"
+
+
+# --- questions and experts (问题研究中心) -------------------------------------------------------
+
+
+class Expert(TimeStampedModel):
+    """A user in the expert directory: the topics (categories, products) they answer."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="expert_profile",
+        verbose_name=_("user"),
+    )
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="experts", verbose_name=_("categories")
+    )
+    products = models.ManyToManyField(
+        Product, blank=True, related_name="experts", verbose_name=_("products")
+    )
+    available = models.BooleanField(_("available"), default=True)
+    # Round robin: the expert assigned longest ago (or never) gets the next question.
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("expert")
+        verbose_name_plural = _("experts")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Urgency(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class QuestionChannel(models.TextChoices):
+    SERVICE_CASE = "service_case", _("Service case")
+    CALL = "call", _("Call center")
+    CUSTOMER_PAGE = "customer_page", _("Customer page")
+    WEB_FORM = "web_form", _("Web form")
+    FEEDBACK = "feedback", _("Customer feedback")
+    OTHER = "other", _("Other")
+
+
+class QuestionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUGGESTED = "suggested", _("Articles suggested")
+    WITH_EXPERT = "with_expert", _("With expert")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+class Question(TimeStampedModel):
+    """A question front-line staff could not answer (客户问题): routed to an expert by topic."""
+
+    text = models.TextField(_("question"), max_length=5000)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="knowledge_questions",
+        verbose_name=_("customer"),
+    )
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="questions_asked",
+        verbose_name=_("asker"),
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("category")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("product")
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=QuestionChannel.choices, default="other"
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=QuestionStatus.choices, default="open"
+    )
+    due_at = models.DateTimeField(_("due at"))
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions_assigned",
+        verbose_name=_("expert"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_from = models.ForeignKey(
+        Article,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions_answered",
+        verbose_name=_("answered from article"),
+    )
+    article = models.ForeignKey(
+        Article,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="source_questions",
+        verbose_name=_("article made from the answer"),
+    )
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["expert", "status"]),
+            models.Index(fields=["asker", "status"]),
+            models.Index(fields=["category", "product", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=QuestionStatus.values),
+                name="knowledge_question_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(urgency__in=Urgency.values),
+                name="knowledge_question_urgency_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def get_absolute_url(self) -> str:
+        return reverse("knowledge:question", args=[self.pk])
+
+
+class QuestionMessage(TimeStampedModel):
+    """A step in a question's conversation: an expert asks back, the asker replies, a hand-over."""
+
+    class Kind(models.TextChoices):
+        ASK_BACK = "ask_back", _("Asked back")
+        REPLY = "reply", _("Reply")
+        HAND_OVER = "hand_over", _("Handed over")
+        ESCALATED = "escalated", _("Escalated")
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="messages", verbose_name=_("question")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    text = models.TextField(_("text"), max_length=5000, blank=True)
+
+    class Meta:
+        verbose_name = _("question message")
+        verbose_name_plural = _("question messages")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} {self.kind}"

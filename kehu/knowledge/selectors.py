@@ -7,7 +7,7 @@ public articles only (``public_articles``): an internal article never shows ther
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -17,7 +17,16 @@ from django.utils.safestring import SafeString
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_knowledge, can_read_knowledge
 from kehu.knowledge import terms
-from kehu.knowledge.models import Article, ArticleStatus, ArticleTerm, Audience, Category
+from kehu.knowledge.models import (
+    Article,
+    ArticleStatus,
+    ArticleTerm,
+    Audience,
+    Category,
+    Expert,
+    Question,
+    QuestionChannel,
+)
 from kehu.knowledge.rendering import highlight, plain_text
 from kehu.sales.models import Product
 
@@ -182,4 +191,154 @@ def faq_products() -> list[tuple[int, str, str, int]]:
         .annotate(n=Count("articles", distinct=True))
         .order_by("name")
         .values_list("id", "code", "name", "n")
+    )
+
+
+# --- questions --------------------------------------------------------------------------------
+
+GAP_MIN_QUESTIONS = 3
+GAP_DAYS = 90
+
+
+def questions_visible_to(user: User) -> QuerySet[Question]:
+    """Managers see every question; others the ones they asked or hold as expert."""
+    if can_manage_knowledge(user):
+        return Question.objects.all()
+    if not can_read_knowledge(user):
+        return Question.objects.none()
+    return Question.objects.filter(Q(asker=user) | Q(expert=user))
+
+
+def question_get_for_user(*, user: User, question_id: int) -> Question:
+    question = (
+        questions_visible_to(user)
+        .select_related("customer", "asker", "expert", "category", "product", "answered_from")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        raise Http404
+    return question
+
+
+def question_list(*, user: User, status: str = "", mine: str = "") -> QuerySet[Question]:
+    questions = questions_visible_to(user).select_related("asker", "expert", "customer")
+    if status:
+        questions = questions.filter(status=status)
+    if mine == "asked":
+        questions = questions.filter(asker=user)
+    elif mine == "assigned":
+        questions = questions.filter(expert=user)
+    return questions
+
+
+def experts() -> QuerySet[Expert]:
+    return Expert.objects.select_related("user").prefetch_related("categories", "products")
+
+
+@dataclass(frozen=True)
+class Gap:
+    category: str
+    product: str
+    questions: int
+
+
+def knowledge_gaps(*, now: datetime | None = None) -> list[Gap]:
+    """Topics (category and product) with repeated questions the base could not answer."""
+    since = (now or timezone.now()) - timedelta(days=GAP_DAYS)
+    rows = (
+        Question.objects.filter(created_at__gte=since, answered_from__isnull=True)
+        .values("category__name", "product__name")
+        .annotate(n=Count("id"))
+        .filter(n__gte=GAP_MIN_QUESTIONS)
+        .order_by("-n", "category__name", "product__name")
+    )
+    return [Gap(r["category__name"] or "", r["product__name"] or "", r["n"]) for r in rows]
+
+
+def question_suggestions(*, user: User, text: str, limit: int = 5) -> list[Hit]:
+    """Published articles that may answer a question being typed: any of its words matches."""
+    words = [w for w in terms.needles(text) if len(w) >= 2][:8]
+    visible = articles_visible_to(user).filter(status=ArticleStatus.PUBLISHED)
+    best: dict[int, Hit] = {}
+    for word in words:
+        for hit in article_search(articles=visible, filters=ArticleFilters(q=word), limit=limit):
+            if hit.article.pk in best:
+                best[hit.article.pk].score += hit.score
+            else:
+                best[hit.article.pk] = hit
+    return sorted(best.values(), key=lambda h: h.score, reverse=True)[:limit]
+
+
+@dataclass
+class ExpertRow:
+    expert: str
+    answered: int
+    avg_hours: float | None
+    breaches: int
+
+
+@dataclass
+class KnowledgeReport:
+    by_channel: list[tuple[str, int]]
+    by_category: list[tuple[str, int]]
+    total: int
+    from_knowledge: int
+    experts: list[ExpertRow]
+    most_viewed: list[Article]
+    most_helpful: list[Article]
+    gaps: list[Gap]
+
+    @property
+    def share_from_knowledge(self) -> float:
+        return self.from_knowledge / self.total if self.total else 0.0
+
+
+def knowledge_report(*, now: datetime | None = None) -> KnowledgeReport:
+    """Questions by channel and topic, share answered from knowledge, experts' response times
+    and SLA breaches, most viewed and most helpful articles, knowledge gaps."""
+    now = now or timezone.now()
+    channels = dict(QuestionChannel.choices)
+    by_channel = [
+        (str(channels.get(r["channel"], r["channel"])), r["n"])
+        for r in Question.objects.values("channel").annotate(n=Count("id")).order_by("-n")
+    ]
+    by_category = [
+        (r["category__name"] or "—", r["n"])
+        for r in Question.objects.values("category__name").annotate(n=Count("id")).order_by("-n")
+    ]
+    total = Question.objects.count()
+    from_knowledge = Question.objects.filter(answered_from__isnull=False).count()
+    rows: dict[int, ExpertRow] = {}
+    sums: dict[int, float] = defaultdict(float)
+    answered = Question.objects.filter(answered_by__isnull=False, answered_at__isnull=False)
+    for q in answered.select_related("answered_by").only(
+        "created_at", "answered_at", "due_at", "answered_by"
+    ):
+        if q.answered_by is None or q.answered_at is None:
+            continue
+        row = rows.setdefault(q.answered_by.pk, ExpertRow(str(q.answered_by), 0, None, 0))
+        row.answered += 1
+        sums[q.answered_by.pk] += (q.answered_at - q.created_at).total_seconds() / 3600
+        row.breaches += q.answered_at > q.due_at
+    for expert_id, row in rows.items():
+        row.avg_hours = round(sums[expert_id] / row.answered, 1)
+    waiting_late = Question.objects.filter(
+        status__in=["open", "suggested", "with_expert"], due_at__lt=now, expert__isnull=False
+    ).select_related("expert")
+    for q in waiting_late:
+        if q.expert is None:
+            continue
+        row = rows.setdefault(q.expert.pk, ExpertRow(str(q.expert), 0, None, 0))
+        row.breaches += 1
+    published = Article.objects.filter(status=ArticleStatus.PUBLISHED)
+    return KnowledgeReport(
+        by_channel=by_channel,
+        by_category=by_category,
+        total=total,
+        from_knowledge=from_knowledge,
+        experts=sorted(rows.values(), key=lambda r: -r.answered),
+        most_viewed=list(published.order_by("-views", "id")[:10]),
+        most_helpful=list(published.order_by("-helpful", "not_helpful", "id")[:10]),
+        gaps=knowledge_gaps(now=now),
     )

@@ -11,14 +11,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_manage_knowledge, can_read_knowledge, can_write_articles
+from kehu.accounts.models import User
+from kehu.core.access import (
+    can_ask_questions,
+    can_manage_knowledge,
+    can_read_knowledge,
+    can_write_articles,
+)
 from kehu.core.api import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
+from kehu.customers.selectors import customer_get_for_user
 from kehu.intake.ratelimit import rate_limit_hit
-from kehu.knowledge import selectors, services
-from kehu.knowledge.forms import ArticleFilterForm, ArticleForm, FaqSearchForm
-from kehu.knowledge.models import Article
+from kehu.knowledge import questions, selectors, services
+from kehu.knowledge.forms import ArticleFilterForm, ArticleForm, FaqSearchForm, QuestionForm
+from kehu.knowledge.models import Article, QuestionStatus
 from kehu.knowledge.rendering import render_markdown
 from kehu.sales.models import Product
 
@@ -251,3 +258,149 @@ def faq_rate(request: HttpRequest, article_id: int) -> HttpResponse:
     article = selectors.public_article_get(article_id=article_id)
     services.article_rate(article=article, helpful=request.POST.get("helpful") == "yes")
     return redirect(f"{request.path.rsplit('helpful/', 1)[0]}?thanks=1")
+
+
+# --- questions to experts ---------------------------------------------------------------------
+
+
+@require_GET
+def question_list(request: AuthenticatedRequest) -> HttpResponse:
+    _require_reader(request.user)
+    mine = request.GET.get("mine", "")
+    status = request.GET.get("status", "")
+    if status not in QuestionStatus.values:
+        status = ""
+    rows = selectors.question_list(user=request.user, status=status, mine=mine)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "mine": mine,
+        "status": status,
+        "statuses": QuestionStatus.choices,
+        "can_ask": can_ask_questions(request.user),
+    }
+    return render(request, "knowledge/question_list.html", context)
+
+
+@require_GET
+def question_suggest(request: AuthenticatedRequest) -> HttpResponse:
+    """htmx: articles that may answer the question being typed."""
+    _require_reader(request.user)
+    text = request.GET.get("text", "")[:500]
+    hits = selectors.question_suggestions(user=request.user, text=text) if text.strip() else []
+    return render(request, "knowledge/partials/suggestions.html", {"hits": hits})
+
+
+@require_http_methods(["GET", "POST"])
+def question_create(request: AuthenticatedRequest) -> HttpResponse:
+    if not can_ask_questions(request.user):
+        raise PermissionDenied
+    customer = None
+    customer_id = request.GET.get("customer") or request.POST.get("customer")
+    if customer_id and str(customer_id).isdigit():
+        customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
+    form = QuestionForm(request.POST or None, initial={"channel": request.GET.get("channel", "")})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            suggestions = selectors.question_suggestions(user=request.user, text=data["text"])
+            try:
+                question = questions.question_ask(
+                    user=request.user,
+                    text=data["text"],
+                    customer=customer,
+                    category=data["category"],
+                    product=data["product"],
+                    urgency=data["urgency"],
+                    channel=data["channel"],
+                    suggestions=len(suggestions),
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except Conflict as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect(question)
+        status = 400
+    context = {"form": form, "customer": customer}
+    return render(request, "knowledge/question_form.html", context, status=status)
+
+
+@require_GET
+def question_detail(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = selectors.question_get_for_user(user=request.user, question_id=question_id)
+    user = request.user
+    works = question.expert_id == user.pk or can_manage_knowledge(user)
+    waiting = question.status in questions.WAITING
+    suggestions = (
+        selectors.question_suggestions(user=user, text=question.text)
+        if waiting and question.asker_id == user.pk
+        else []
+    )
+    context = {
+        "question": question,
+        "messages_": question.messages.select_related("author"),
+        "suggestions": suggestions,
+        "is_asker": question.asker_id == user.pk,
+        "works": works and question.status == QuestionStatus.WITH_EXPERT,
+        "can_answer": works and waiting,
+        "can_make_article": bool(
+            question.answer
+            and not question.answered_from_id
+            and not question.article_id
+            and (works or question.answered_by_id == user.pk)
+        ),
+        "experts": selectors.experts().exclude(user=question.expert_id),
+    }
+    return render(request, "knowledge/question_detail.html", context)
+
+
+@require_POST
+def question_action(request: AuthenticatedRequest, question_id: int, action: str) -> HttpResponse:
+    question = selectors.question_get_for_user(user=request.user, question_id=question_id)
+    user = request.user
+    text = request.POST.get("text", "")
+    try:
+        if action == "answer":
+            questions.question_answer(user=user, question=question, text=text)
+        elif action == "ask-back":
+            questions.question_ask_back(user=user, question=question, text=text)
+        elif action == "reply":
+            questions.question_reply(user=user, question=question, text=text)
+        elif action == "hand-over":
+            to = get_object_or_404(User, pk=request.POST.get("to") or 0, is_active=True)
+            questions.question_hand_over(user=user, question=question, to=to, note=text)
+        elif action == "route":
+            questions.question_route(user=user, question=question)
+        elif action == "close":
+            questions.question_close(user=user, question=question)
+        elif action == "answered":
+            article = selectors.article_get_for_user(
+                user=user, article_id=int(request.POST.get("article") or 0)
+            )
+            questions.question_answered_from_knowledge(
+                user=user, question=question, article=article
+            )
+        elif action == "article":
+            article = questions.question_to_article(user=user, question=question)
+            messages.success(request, _("Draft article made from the answer; edit and publish it."))
+            return redirect("knowledge:edit", article.pk)
+        else:
+            raise Http404
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, exc.message if isinstance(exc, Conflict) else exc.messages[0])
+    return redirect(question)
+
+
+@require_GET
+def expert_list(request: AuthenticatedRequest) -> HttpResponse:
+    _require_reader(request.user)
+    return render(request, "knowledge/expert_list.html", {"experts": selectors.experts()})
+
+
+@require_GET
+def report(request: AuthenticatedRequest) -> HttpResponse:
+    if not can_manage_knowledge(request.user):
+        raise PermissionDenied
+    return render(request, "knowledge/report.html", {"report": selectors.knowledge_report()})
