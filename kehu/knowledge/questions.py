@@ -2,7 +2,7 @@
 close, turn an answer into an article, escalate lapsed ones.
 
 Routing: an available expert for the question's product, else for its category (and its
-parent category), round robin among equals (the one assigned longest ago, or never, first);
+parent category), else a generalist (an expert without topics), round robin among equals (the one assigned longest ago, or never, first);
 with no expert, a knowledge manager (archive administrator or admin) takes it. Each step
 notifies the person who has to act, through ``kehu.interactions``' notifications.
 """
@@ -76,6 +76,8 @@ def expert_for(question: Question, *, exclude: set[int] | frozenset[int] = froze
         tiers.append(Q(categories=question.category_id))
         if question.category and question.category.parent_id:
             tiers.append(Q(categories=question.category.parent_id))
+    # Generalists: experts without topics take what no specialist covers.
+    tiers.append(Q(categories__isnull=True, products__isnull=True))
     for tier in tiers:
         expert = (
             pool.filter(tier)
