@@ -2,9 +2,10 @@
 close, turn an answer into an article, escalate lapsed ones.
 
 Routing: an available expert for the question's product, else for its category (and its
-parent category), else a generalist (an expert without topics), round robin among equals (the one assigned longest ago, or never, first);
-with no expert, a knowledge manager (archive administrator or admin) takes it. Each step
-notifies the person who has to act, through ``kehu.interactions``' notifications.
+parent category), else a generalist (an expert without topics); round robin among equals (the
+one assigned longest ago, or never, first); with no expert, a knowledge manager (archive
+administrator or admin) takes it. Each step notifies the person who has to act, through
+``kehu.interactions``' notifications.
 """
 
 from datetime import datetime, timedelta
