@@ -109,6 +109,9 @@ class Command(BaseCommand):
                 scale=options["service"],
                 write=self.stdout.write,
             )
+        from kehu.knowledge.demo import demo_knowledge_report
+
+        demo_knowledge_report(write=self.stdout.write)
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
