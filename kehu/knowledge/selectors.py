@@ -41,9 +41,10 @@ def articles_visible_to(user: User) -> QuerySet[Article]:
         return Article.objects.none()
     if can_manage_knowledge(user):
         return Article.objects.all()
+    reviewing = Article.reviewers.through.objects.filter(user=user).values("article_id")
     return Article.objects.filter(
-        Q(status=ArticleStatus.PUBLISHED) | Q(owner=user) | Q(reviewers=user)
-    ).distinct()
+        Q(status=ArticleStatus.PUBLISHED) | Q(owner=user) | Q(pk__in=reviewing)
+    )
 
 
 def public_articles() -> QuerySet[Article]:
@@ -137,31 +138,19 @@ def article_search(
         if not scores:
             return []
     assert scores is not None  # noqa: S101  (groups is not empty)
-    candidates = list(
+    # Rank on a narrow read (id and usefulness), then fetch only the rows shown.
+    ranked = sorted(
         _filtered(articles, filters)
         .filter(pk__in=list(scores))
-        .select_related("category")
-        .only(
-            "id",
-            "title",
-            "body",
-            "tags",
-            "status",
-            "audience",
-            "category__name",
-            "helpful",
-            "not_helpful",
-            "views",
-            "updated_at",
-        )  # fmt: skip
-    )
-    candidates.sort(
-        key=lambda a: (scores[a.pk], a.helpful - a.not_helpful, a.views, a.pk), reverse=True
-    )
+        .values_list("id", "helpful", "not_helpful", "views"),
+        key=lambda r: (scores[r[0]], r[1] - r[2], r[3], r[0]),
+        reverse=True,
+    )[:limit]
+    top = [r[0] for r in ranked]
+    rows = Article.objects.filter(pk__in=top).select_related("category").in_bulk()
+    candidates = [rows[pk] for pk in top]
     needles = terms.needles(filters.q)
-    return [
-        Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates[:limit]
-    ]
+    return [Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates]
 
 
 def article_list(*, user: User, filters: ArticleFilters) -> QuerySet[Article]:
