@@ -1,6 +1,7 @@
 """Knowledge in a real browser against the served app (fixtures in kehu/conftest.py).
 
-A service agent asks a question the knowledge base cannot answer; with no expert for the topic
+A service agent asks a question the knowledge base cannot answer (suggested articles, if any,
+do not answer it); with no expert for the topic
 it goes to the fallback manager (the administrator), who answers it, turns the answer into an
 article in one step and publishes it; the next colleague (a sales rep) finds the article by
 pinyin. In English and Simplified Chinese. Screenshots: ``test-artifacts/screenshots/knowledge-*``.
@@ -45,13 +46,17 @@ def test_question_to_expert_to_article_found_by_pinyin(
     log_in(agent, AGENT_USERNAME, AGENT_PASSWORD)
     agent.goto("/knowledge/questions/new/")
     form = agent.get_by_test_id("question-form")
-    form.locator("[name=text]").fill(f"客户问：{word}的保修期是多久？")
+    form.locator("[name=text]").fill(f"客户问：{word}能不能壁挂安装？")
     form.locator("[name=urgency]").select_option("high")
     form.locator("[name=channel]").select_option("call")
-    expect(agent.get_by_test_id("suggestions")).to_have_count(0)
     screenshot(agent, f"knowledge-ask-{tag}")
     agent.get_by_test_id("send-question").click()
     expect(agent).to_have_url(re.compile(r"/knowledge/questions/\d+/$"))
+    route = agent.get_by_test_id("route-question")
+    if route.count():
+        # Articles matched some words (an earlier run's article) but none answers it.
+        screenshot(agent, f"knowledge-suggested-{tag}")
+        route.click()
     expect(agent.get_by_test_id("question-status")).to_have_text(labels["with_expert"])
     expect(agent.get_by_test_id("question-expert")).to_have_text(ADMIN_NAME)
     question_url = agent.url
