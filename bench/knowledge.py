@@ -53,9 +53,9 @@ def run(args: argparse.Namespace, connection: object) -> None:
 
     from kehu.accounts.models import Role, User
     from kehu.core.pinyin import syllables
-    from kehu.knowledge import questions, selectors, terms
+    from kehu.knowledge import selectors, terms
     from kehu.knowledge.demo import POLICY_ARTICLES, PRODUCT_ARTICLES, TREE
-    from kehu.knowledge.models import Article, ArticleTerm, Category, Question
+    from kehu.knowledge.models import Article, ArticleTerm, Category
     from kehu.sales.demo import PRODUCTS
     from kehu.sales.models import Product
 
@@ -174,7 +174,15 @@ def run(args: argparse.Namespace, connection: object) -> None:
               f"{pct(values, 0.95):>10.1f}{pct(values, 0.99):>10.1f}")  # fmt: skip
     print(f"average hits per query: {hits_total / len(mix):.1f}")
 
-    # Routing.
+    if args.questions:
+        route(args, rng, boss, agent, cats, products)
+
+
+def route(args: argparse.Namespace, rng: random.Random, boss, agent, cats, products) -> None:
+    from kehu.accounts.models import Role, User
+    from kehu.knowledge import questions
+    from kehu.knowledge.models import Question
+
     experts = []
     for i in range(20):
         user = User.objects.create(username=f"bench-expert{i}", role=Role.SERVICE_AGENT)
