@@ -66,7 +66,7 @@ def managers() -> list[User]:
 def expert_for(question: Question, *, exclude: set[int] | frozenset[int] = frozenset()) -> User:
     """The user the question goes to (locks the chosen expert's row for the round robin)."""
     pool = (
-        Expert.objects.select_for_update()
+        Expert.objects.select_for_update(of=("self",))
         .filter(available=True, user__is_active=True)
         .exclude(user_id__in=exclude)
     )
@@ -145,7 +145,11 @@ def question_ask(
 
 
 def _lock(question: Question) -> Question:
-    return Question.objects.select_for_update().select_related("category").get(pk=question.pk)
+    return (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("category")
+        .get(pk=question.pk)
+    )
 
 
 @transaction.atomic
