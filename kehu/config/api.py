@@ -125,3 +125,6 @@ api.add_router("/tasks", tasks_router)
 from kehu.basket.api import router as basket_router  # noqa: E402
 
 api.add_router("/basket", basket_router)
+from kehu.knowledge.api import router as knowledge_router  # noqa: E402
+
+api.add_router("/knowledge", knowledge_router)

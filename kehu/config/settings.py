@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kehu.exports",
     "kehu.analytics",
     "kehu.basket",
+    "kehu.knowledge",
 ]
 
 MIDDLEWARE = [

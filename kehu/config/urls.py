@@ -26,6 +26,8 @@ urlpatterns = [
     path("exports/", include("kehu.exports.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("analytics/", include("kehu.analytics.urls")),
+    path("knowledge/", include("kehu.knowledge.urls")),
+    path("faq/", include("kehu.knowledge.public_urls")),
     path("api/v1/", api.urls),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

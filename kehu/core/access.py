@@ -191,3 +191,30 @@ def can_work_cases(user: User) -> bool:
 def can_record_feedback(user: User) -> bool:
     """May ``user`` record customer feedback (客户知识)? Everyone who may log contacts."""
     return policy_for(user).log_contact
+
+
+# --- knowledge base (知识库) -------------------------------------------------------------------
+# Everyone internal reads published articles (internal and public ones); case-working roles
+# (service agents, sales reps) write drafts from their front-line know-how; archive
+# administrators and admins manage the base: review, publish, archive, edit any article. A
+# reviewer named on an article may review and publish that one.
+
+
+def can_read_knowledge(user: User) -> bool:
+    """May ``user`` read the internal knowledge base? Every internal role."""
+    return policy_for(user).view is not Scope.NONE
+
+
+def can_write_articles(user: User) -> bool:
+    """May ``user`` draft articles (and edit their own drafts)?"""
+    return can_work_cases(user)
+
+
+def can_manage_knowledge(user: User) -> bool:
+    """May ``user`` review, publish, archive and edit every article?"""
+    return can_administer_archive(user)
+
+
+def can_ask_questions(user: User) -> bool:
+    """May ``user`` put a question to the experts? Everyone who may log contacts."""
+    return policy_for(user).log_contact

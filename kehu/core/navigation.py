@@ -13,6 +13,7 @@ from kehu.core.access import (
     can_administer_archive,
     can_export,
     can_manage_accounts,
+    can_read_knowledge,
     can_view_audit,
     can_view_pool,
 )
@@ -59,6 +60,7 @@ NAV_ITEMS = [
         can_manage_accounts,
     ),
     NavItem(_("Service"), "service:queue", "lifebuoy", "service"),
+    NavItem(_("Knowledge"), "knowledge:list", "form", "knowledge", can_read_knowledge),
     NavItem(_("Caller lookup"), "calls:lookup", "phone", "calls"),
     NavItem(_("Web forms"), "intake_admin:forms", "form", "intake_admin", can_manage_accounts),
     NavItem(_("My exports"), "exports:list", "form", "exports", can_export),

@@ -131,6 +131,9 @@ class Command(BaseCommand):
                 scale=options["service"],
                 write=self.stdout.write,
             )
+        from kehu.knowledge.demo import demo_knowledge_report
+
+        demo_knowledge_report(write=self.stdout.write)
 
         self._work(options["seed"])
 

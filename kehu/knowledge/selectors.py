@@ -1,0 +1,333 @@
+"""Reads of the knowledge base, scoped by reader.
+
+Internal readers see every published article (internal and public), their own articles in any
+status, and what they review; knowledge managers see everything. The public FAQ sees published
+public articles only (``public_articles``): an internal article never shows there.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from kehu.accounts.models import User
+from kehu.core.access import can_manage_knowledge, can_read_knowledge
+from kehu.knowledge import terms
+from kehu.knowledge.models import (
+    Article,
+    ArticleStatus,
+    ArticleTerm,
+    Audience,
+    Category,
+    Expert,
+    Question,
+    QuestionChannel,
+)
+from kehu.knowledge.rendering import highlight, plain_text
+from kehu.sales.models import Product
+
+STALE_AFTER_MONTHS = 12
+SEARCH_LIMIT = 50
+# A query word that matches more articles than this is too common to narrow anything alone.
+MAX_CANDIDATES = 20_000
+
+
+def articles_visible_to(user: User) -> QuerySet[Article]:
+    if not can_read_knowledge(user):
+        return Article.objects.none()
+    if can_manage_knowledge(user):
+        return Article.objects.all()
+    reviewing = Article.reviewers.through.objects.filter(user=user).values("article_id")
+    return Article.objects.filter(
+        Q(status=ArticleStatus.PUBLISHED) | Q(owner=user) | Q(pk__in=reviewing)
+    )
+
+
+def public_articles() -> QuerySet[Article]:
+    return Article.objects.filter(status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC)
+
+
+def article_get_for_user(*, user: User, article_id: int) -> Article:
+    article = (
+        articles_visible_to(user).select_related("category", "owner").filter(pk=article_id).first()
+    )
+    if article is None:
+        raise Http404
+    return article
+
+
+def public_article_get(*, article_id: int) -> Article:
+    article = public_articles().select_related("category").filter(pk=article_id).first()
+    if article is None:
+        raise Http404
+    return article
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by(
+        "parent__position", "parent__name", "position", "name"
+    )
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    q: str = ""
+    category_id: int | None = None
+    product_id: int | None = None
+    status: str = ""
+    audience: str = ""
+
+
+@dataclass
+class Hit:
+    article: Article
+    score: int
+    snippet: SafeString
+
+
+def _scan(probes: list[terms.Probe]) -> dict[int, int]:
+    """Article id → best field weight for one query word (prefix range scans of the index)."""
+    found: dict[int, int] = defaultdict(int)
+    q = Q()
+    for probe in probes:
+        if probe.exact:
+            q |= Q(term=probe.prefix)
+        else:
+            q |= Q(term__gte=probe.prefix, term__lt=probe.prefix + "\U0010ffff")
+    rows = ArticleTerm.objects.filter(q).values_list("article_id", "field")[:MAX_CANDIDATES]
+    for article_id, field in rows:
+        if found[article_id] < field:
+            found[article_id] = field
+    return found
+
+
+def _filtered(queryset: QuerySet[Article], filters: ArticleFilters) -> QuerySet[Article]:
+    if filters.category_id:
+        queryset = queryset.filter(
+            Q(category_id=filters.category_id) | Q(category__parent_id=filters.category_id)
+        )
+    if filters.product_id:
+        queryset = queryset.filter(products=filters.product_id)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.audience:
+        queryset = queryset.filter(audience=filters.audience)
+    return queryset
+
+
+def article_search(
+    *, articles: QuerySet[Article], filters: ArticleFilters, limit: int = SEARCH_LIMIT
+) -> list[Hit]:
+    """Articles of ``articles`` matching every word of ``filters.q``, best first: a word in the
+    title counts more than in a tag, a tag more than the body; then by usefulness (helpful
+    votes less unhelpful ones) and views."""
+    groups = terms.plan_query(filters.q)
+    if not groups:
+        return []
+    scores: dict[int, int] | None = None
+    for probes in groups:
+        found = _scan(probes)
+        if scores is None:
+            scores = dict(found)
+        else:
+            scores = {aid: s + found[aid] for aid, s in scores.items() if aid in found}
+        if not scores:
+            return []
+    assert scores is not None  # noqa: S101  (groups is not empty)
+    # Rank on a narrow read (id and usefulness), then fetch only the rows shown.
+    ranked = sorted(
+        _filtered(articles, filters)
+        .filter(pk__in=list(scores))
+        .values_list("id", "helpful", "not_helpful", "views"),
+        key=lambda r: (scores[r[0]], r[1] - r[2], r[3], r[0]),
+        reverse=True,
+    )[:limit]
+    top = [r[0] for r in ranked]
+    rows = Article.objects.filter(pk__in=top).select_related("category").in_bulk()
+    candidates = [rows[pk] for pk in top]
+    needles = terms.needles(filters.q)
+    return [Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates]
+
+
+def article_list(*, user: User, filters: ArticleFilters) -> QuerySet[Article]:
+    """The articles a user may see, filtered, newest change first (no text query)."""
+    return _filtered(articles_visible_to(user), filters).select_related("category", "owner")
+
+
+def stale_articles(*, user: User, today: date | None = None) -> QuerySet[Article]:
+    """Published articles past their validity date or not reviewed in a year."""
+    today = today or timezone.localdate()
+    reviewed_before = timezone.now() - timedelta(days=30 * STALE_AFTER_MONTHS)
+    return (
+        articles_visible_to(user)
+        .filter(status=ArticleStatus.PUBLISHED)
+        .filter(Q(valid_until__lt=today) | Q(reviewed_at__lt=reviewed_before))
+        .select_related("category", "owner")
+        .order_by("valid_until", "reviewed_at")
+    )
+
+
+def faq_products() -> list[tuple[int, str, str, int]]:
+    """(id, code, name, number of public articles) of the products the FAQ has answers for."""
+    return list(
+        Product.objects.filter(
+            articles__status=ArticleStatus.PUBLISHED, articles__audience=Audience.PUBLIC
+        )
+        .annotate(n=Count("articles", distinct=True))
+        .order_by("name")
+        .values_list("id", "code", "name", "n")
+    )
+
+
+# --- questions --------------------------------------------------------------------------------
+
+GAP_MIN_QUESTIONS = 3
+GAP_DAYS = 90
+
+
+def questions_visible_to(user: User) -> QuerySet[Question]:
+    """Managers see every question; others the ones they asked or hold as expert."""
+    if can_manage_knowledge(user):
+        return Question.objects.all()
+    if not can_read_knowledge(user):
+        return Question.objects.none()
+    return Question.objects.filter(Q(asker=user) | Q(expert=user))
+
+
+def question_get_for_user(*, user: User, question_id: int) -> Question:
+    question = (
+        questions_visible_to(user)
+        .select_related("customer", "asker", "expert", "category", "product", "answered_from")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        raise Http404
+    return question
+
+
+def question_list(*, user: User, status: str = "", mine: str = "") -> QuerySet[Question]:
+    questions = questions_visible_to(user).select_related("asker", "expert", "customer")
+    if status:
+        questions = questions.filter(status=status)
+    if mine == "asked":
+        questions = questions.filter(asker=user)
+    elif mine == "assigned":
+        questions = questions.filter(expert=user)
+    return questions
+
+
+def experts() -> QuerySet[Expert]:
+    return Expert.objects.select_related("user").prefetch_related("categories", "products")
+
+
+@dataclass(frozen=True)
+class Gap:
+    category: str
+    product: str
+    questions: int
+
+
+def knowledge_gaps(*, now: datetime | None = None) -> list[Gap]:
+    """Topics (category and product) with repeated questions the base could not answer."""
+    since = (now or timezone.now()) - timedelta(days=GAP_DAYS)
+    rows = (
+        Question.objects.filter(created_at__gte=since, answered_from__isnull=True)
+        .values("category__name", "product__name")
+        .annotate(n=Count("id"))
+        .filter(n__gte=GAP_MIN_QUESTIONS)
+        .order_by("-n", "category__name", "product__name")
+    )
+    return [Gap(r["category__name"] or "", r["product__name"] or "", r["n"]) for r in rows]
+
+
+def question_suggestions(*, user: User, text: str, limit: int = 5) -> list[Hit]:
+    """Published articles that may answer a question being typed: any of its words matches."""
+    words = [w for w in terms.needles(text) if len(w) >= 2][:8]
+    visible = articles_visible_to(user).filter(status=ArticleStatus.PUBLISHED)
+    best: dict[int, Hit] = {}
+    for word in words:
+        for hit in article_search(articles=visible, filters=ArticleFilters(q=word), limit=limit):
+            if hit.article.pk in best:
+                best[hit.article.pk].score += hit.score
+            else:
+                best[hit.article.pk] = hit
+    return sorted(best.values(), key=lambda h: h.score, reverse=True)[:limit]
+
+
+@dataclass
+class ExpertRow:
+    expert: str
+    answered: int
+    avg_hours: float | None
+    breaches: int
+
+
+@dataclass
+class KnowledgeReport:
+    by_channel: list[tuple[str, int]]
+    by_category: list[tuple[str, int]]
+    total: int
+    from_knowledge: int
+    experts: list[ExpertRow]
+    most_viewed: list[Article]
+    most_helpful: list[Article]
+    gaps: list[Gap]
+
+    @property
+    def share_from_knowledge(self) -> float:
+        return self.from_knowledge / self.total if self.total else 0.0
+
+
+def knowledge_report(*, now: datetime | None = None) -> KnowledgeReport:
+    """Questions by channel and topic, share answered from knowledge, experts' response times
+    and SLA breaches, most viewed and most helpful articles, knowledge gaps."""
+    now = now or timezone.now()
+    channels = dict(QuestionChannel.choices)
+    by_channel = [
+        (str(channels.get(r["channel"], r["channel"])), r["n"])
+        for r in Question.objects.values("channel").annotate(n=Count("id")).order_by("-n")
+    ]
+    by_category = [
+        (r["category__name"] or "—", r["n"])
+        for r in Question.objects.values("category__name").annotate(n=Count("id")).order_by("-n")
+    ]
+    total = Question.objects.count()
+    from_knowledge = Question.objects.filter(answered_from__isnull=False).count()
+    rows: dict[int, ExpertRow] = {}
+    sums: dict[int, float] = defaultdict(float)
+    answered = Question.objects.filter(answered_by__isnull=False, answered_at__isnull=False)
+    for q in answered.select_related("answered_by").only(
+        "created_at", "answered_at", "due_at", "answered_by"
+    ):
+        if q.answered_by is None or q.answered_at is None:
+            continue
+        row = rows.setdefault(q.answered_by.pk, ExpertRow(str(q.answered_by), 0, None, 0))
+        row.answered += 1
+        sums[q.answered_by.pk] += (q.answered_at - q.created_at).total_seconds() / 3600
+        row.breaches += q.answered_at > q.due_at
+    for expert_id, row in rows.items():
+        row.avg_hours = round(sums[expert_id] / row.answered, 1)
+    waiting_late = Question.objects.filter(
+        status__in=["open", "suggested", "with_expert"], due_at__lt=now, expert__isnull=False
+    ).select_related("expert")
+    for q in waiting_late:
+        if q.expert is None:
+            continue
+        row = rows.setdefault(q.expert.pk, ExpertRow(str(q.expert), 0, None, 0))
+        row.breaches += 1
+    published = Article.objects.filter(status=ArticleStatus.PUBLISHED)
+    return KnowledgeReport(
+        by_channel=by_channel,
+        by_category=by_category,
+        total=total,
+        from_knowledge=from_knowledge,
+        experts=sorted(rows.values(), key=lambda r: -r.answered),
+        most_viewed=list(published.order_by("-views", "id")[:10]),
+        most_helpful=list(published.order_by("-helpful", "not_helpful", "id")[:10]),
+        gaps=knowledge_gaps(now=now),
+    )

@@ -1,0 +1,264 @@
+"""Writes to the knowledge base: articles, their workflow (draft → in review → published →
+archived), versions and search terms, categories, and reader feedback.
+
+Who may do what is in ``kehu.core.access``: writers draft and edit their own drafts; managers
+(and a reviewer named on the article) review and publish; managers archive and edit any article.
+A move the status does not allow raises ``Conflict``.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import can_manage_knowledge, can_write_articles
+from kehu.core.api import Conflict
+from kehu.knowledge import terms
+from kehu.knowledge.models import (
+    Article,
+    ArticleStatus,
+    ArticleTerm,
+    ArticleVersion,
+    Audience,
+    Category,
+)
+from kehu.sales.models import Product
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 30
+EDITABLE = ("title", "body", "category", "tags", "audience", "valid_until")
+
+
+def _require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("You do not have permission to do this."))
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": _("At most %(n)s tags.") % {"n": MAX_TAGS}})
+    if any(len(t) > MAX_TAG_LENGTH for t in cleaned):
+        raise ValidationError(
+            {"tags": _("A tag has at most %(n)s characters.") % {"n": MAX_TAG_LENGTH}}
+        )
+    return cleaned
+
+
+def _validate(article: Article) -> None:
+    errors: dict[str, str] = {}
+    if not article.title.strip():
+        errors["title"] = _("Enter a title.")
+    if not article.body.strip():
+        errors["body"] = _("Write the article.")
+    if article.audience not in Audience.values:
+        errors["audience"] = _("Choose internal or public.")
+    if errors:
+        raise ValidationError(errors)
+    article.full_clean(exclude=["owner", "category"])
+
+
+def article_reindex(*, article: Article) -> None:
+    """Replace the article's search terms."""
+    ArticleTerm.objects.filter(article=article).delete()
+    item = terms.Indexable(article.pk, article.title, list(article.tags), article.body)
+    ArticleTerm.objects.bulk_create(
+        ArticleTerm(term=term, article_id=article_id, field=field)
+        for term, article_id, field in terms.rows_for(item)
+    )
+
+
+def _snapshot(*, article: Article, user: User | None, changed: list[str], note: str = "") -> None:
+    ArticleVersion.objects.create(
+        article=article,
+        number=article.version,
+        title=article.title,
+        body=article.body,
+        tags=list(article.tags),
+        status=article.status,
+        changed_fields=changed,
+        note=note,
+        changed_by=user,
+    )
+
+
+@transaction.atomic
+def article_create(
+    *,
+    user: User,
+    title: str,
+    body: str,
+    category: Category | None = None,
+    tags: Iterable[str] = (),
+    products: Iterable[Product] = (),
+    reviewers: Iterable[User] = (),
+    audience: str = Audience.INTERNAL,
+    valid_until: date | None = None,
+) -> Article:
+    """A new draft owned by ``user``, saved as version 1."""
+    _require(can_write_articles(user) or can_manage_knowledge(user))
+    article = Article(
+        title=title.strip(),
+        body=body,
+        category=category,
+        tags=_clean_tags(tags),
+        audience=audience,
+        valid_until=valid_until,
+        owner=user,
+    )
+    _validate(article)
+    article.save()
+    article.products.set(list(products))
+    article.reviewers.set(list(reviewers))
+    _snapshot(article=article, user=user, changed=["created"])
+    article_reindex(article=article)
+    return article
+
+
+def can_edit(user: User, article: Article) -> bool:
+    if article.status == ArticleStatus.ARCHIVED:
+        return False
+    if can_manage_knowledge(user):
+        return True
+    return bool(
+        article.owner_id == user.pk
+        and article.status == ArticleStatus.DRAFT
+        and can_write_articles(user)
+    )
+
+
+def can_review(user: User, article: Article) -> bool:
+    return can_manage_knowledge(user) or article.reviewers.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def article_update(
+    *,
+    user: User,
+    article: Article,
+    products: Iterable[Product] | None = None,
+    reviewers: Iterable[User] | None = None,
+    note: str = "",
+    **changes: Any,
+) -> Article:
+    """Change an article's fields; a change makes a new version that says what changed."""
+    _require(can_edit(user, article), _("You may not edit this article."))
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    if "tags" in changes:
+        changes["tags"] = _clean_tags(changes["tags"])
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+    changed = [name for name, value in changes.items() if getattr(article, name) != value]
+    for name in changed:
+        setattr(article, name, changes[name])
+    if products is not None:
+        new = {p.pk for p in products}
+        if new != set(article.products.values_list("pk", flat=True)):
+            article.products.set(list(new))
+            changed.append("products")
+    if reviewers is not None:
+        new = {u.pk for u in reviewers}
+        if new != set(article.reviewers.values_list("pk", flat=True)):
+            article.reviewers.set(list(new))
+            changed.append("reviewers")
+    if not changed:
+        return article
+    _validate(article)
+    article.version += 1
+    article.save()
+    _snapshot(article=article, user=user, changed=changed, note=note)
+    if {"title", "body", "tags"} & set(changed):
+        article_reindex(article=article)
+    return article
+
+
+def _move(*, user: User, article: Article, to: str, note: str = "") -> Article:
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    if locked.status != article.status:
+        raise Conflict(_("The article changed meanwhile; reload it."))
+    article.status = to
+    article.version += 1
+    now = timezone.now()
+    if to == ArticleStatus.PUBLISHED:
+        article.published_at = now
+        article.reviewed_at = now
+    article.save()
+    _snapshot(article=article, user=user, changed=["status"], note=note)
+    return article
+
+
+@transaction.atomic
+def article_submit(*, user: User, article: Article) -> Article:
+    """Send a draft for review."""
+    _require(article.owner_id == user.pk or can_manage_knowledge(user))
+    if article.status != ArticleStatus.DRAFT:
+        raise Conflict(_("Only a draft can be sent for review."))
+    return _move(user=user, article=article, to=ArticleStatus.IN_REVIEW)
+
+
+@transaction.atomic
+def article_publish(*, user: User, article: Article) -> Article:
+    """Publish an article in review (a manager may also publish a draft directly)."""
+    _require(can_review(user, article), _("Only a reviewer may publish this article."))
+    allowed = [ArticleStatus.IN_REVIEW]
+    if can_manage_knowledge(user):
+        allowed.append(ArticleStatus.DRAFT)
+    if article.status not in allowed:
+        raise Conflict(_("This article cannot be published in its current status."))
+    return _move(user=user, article=article, to=ArticleStatus.PUBLISHED)
+
+
+@transaction.atomic
+def article_return(*, user: User, article: Article, note: str = "") -> Article:
+    """Send an article in review back to its owner as a draft, saying why."""
+    _require(can_review(user, article), _("Only a reviewer may return this article."))
+    if article.status != ArticleStatus.IN_REVIEW:
+        raise Conflict(_("Only an article in review can be returned."))
+    return _move(user=user, article=article, to=ArticleStatus.DRAFT, note=note[:200])
+
+
+@transaction.atomic
+def article_archive(*, user: User, article: Article) -> Article:
+    """Take an article out of use; it stays readable in its history."""
+    _require(can_manage_knowledge(user), _("Only knowledge managers archive articles."))
+    if article.status == ArticleStatus.ARCHIVED:
+        raise Conflict(_("The article is archived already."))
+    return _move(user=user, article=article, to=ArticleStatus.ARCHIVED)
+
+
+@transaction.atomic
+def article_confirm_current(*, user: User, article: Article) -> Article:
+    """A manager confirms a published article is still right (resets its review age)."""
+    _require(can_manage_knowledge(user))
+    article.reviewed_at = timezone.now()
+    article.save(update_fields=["reviewed_at", "updated_at"])
+    return article
+
+
+def article_viewed(*, article: Article) -> None:
+    Article.objects.filter(pk=article.pk).update(views=F("views") + 1)
+
+
+def article_rate(*, article: Article, helpful: bool) -> None:
+    """Count one "was this helpful?" answer."""
+    field = "helpful" if helpful else "not_helpful"
+    Article.objects.filter(pk=article.pk).update(**{field: F(field) + 1})
+
+
+@transaction.atomic
+def category_create(*, user: User, name: str, parent: Category | None = None) -> Category:
+    _require(can_manage_knowledge(user))
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if Category.objects.filter(parent=parent, name=name).exists():
+        raise ValidationError({"name": _("This category exists already.")})
+    return Category.objects.create(name=name, parent=parent)
