@@ -154,7 +154,7 @@ class FilterIn(Schema):
     audience: Audience | None = None
 
 
-class SearchIn(FilterIn):
+class ArticleSearchIn(FilterIn):
     q: str = Field(max_length=200, description="Words, Chinese or English, pinyin or initials.")
 
 
@@ -233,7 +233,7 @@ def article_list(request: AuthenticatedRequest, filters: Query[FilterIn]) -> obj
     description="Every word must match: in the title, a tag or the body; pinyin and initials "
     "match title and tag words. Best first: title over tags over body, then usefulness.",
 )
-def article_search(request: AuthenticatedRequest, filters: Query[SearchIn]) -> list[HitOut]:
+def article_search(request: AuthenticatedRequest, filters: Query[ArticleSearchIn]) -> list[HitOut]:
     hits = selectors.article_search(
         articles=selectors.articles_visible_to(request.user),
         filters=_filters(filters, filters.q),

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.core.widgets import IsoDateInput
 from kehu.knowledge.models import (
     Article,
     ArticleStatus,
@@ -42,7 +43,7 @@ class ArticleForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("For time-bound knowledge such as price lists and promotions."),
     )
     note = forms.CharField(label=_("What changed"), required=False, max_length=200)
