@@ -62,6 +62,16 @@ def archivist(make_user):
 
 
 @pytest.fixture
+def agent(make_user):
+    return make_user(Role.SERVICE_AGENT, username="agent1", display_name="客服小李")
+
+
+@pytest.fixture
+def leader(make_user):
+    return make_user(Role.LEADER, username="boss")
+
+
+@pytest.fixture
 def huey_immediate():
     """Background tasks run at once, in the test's process."""
     from huey.contrib.djhuey import HUEY

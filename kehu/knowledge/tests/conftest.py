@@ -1,7 +1,6 @@
 import pytest
 from django.core.cache import cache
 
-from kehu.accounts.models import Role
 from kehu.knowledge import services
 from kehu.knowledge.models import Category
 
@@ -12,16 +11,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user(Role.SERVICE_AGENT, username="agent1", display_name="客服小李")
-
-
-@pytest.fixture
-def leader(make_user):
-    return make_user(Role.LEADER, username="boss")
 
 
 @pytest.fixture

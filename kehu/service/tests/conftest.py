@@ -14,16 +14,6 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def agent(make_user):
-    return make_user(Role.SERVICE_AGENT, username="agent1", display_name="客服小李")
-
-
-@pytest.fixture
-def leader(make_user):
-    return make_user(Role.LEADER, username="boss")
-
-
-@pytest.fixture
 def marketer(make_user):
     return make_user(Role.MARKETER, username="mkt")
 
