@@ -10,7 +10,7 @@ pinyin. In English and Simplified Chinese. Screenshots: ``test-artifacts/screens
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from kehu.core.tests.browser import (
     ADMIN_NAME,
@@ -33,13 +33,6 @@ LABELS = {
 }
 
 
-def _speak(locale: str, page: Page) -> None:
-    # The served archive is shared and a user's saved language beats the browser's: another
-    # test may have switched this user to the other language.
-    page.get_by_test_id("lang-zh-hans" if locale == "zh-CN" else "lang-en").click()
-    page.wait_for_load_state("load")
-
-
 @pytest.mark.parametrize(("locale", "word", "pinyin"), [
     ("en-US", "手环", "shouhuan"), ("zh-CN", "投影仪", "touyingyi"),
 ])  # fmt: skip
@@ -51,7 +44,6 @@ def test_question_to_expert_to_article_found_by_pinyin(
     # --- the agent asks; nothing in the base matches
     agent = new_context(locale=locale).new_page()
     log_in(agent, AGENT_USERNAME, AGENT_PASSWORD)
-    _speak(locale, agent)
     agent.goto("/knowledge/questions/new/")
     form = agent.get_by_test_id("question-form")
     form.locator("[name=text]").fill(f"客户问：{word}能不能壁挂安装？")
@@ -73,7 +65,6 @@ def test_question_to_expert_to_article_found_by_pinyin(
     # --- the expert answers and publishes the answer as an article
     expert = new_context(locale=locale).new_page()
     log_in(expert, ADMIN_USERNAME, ADMIN_PASSWORD)
-    _speak(locale, expert)
     expert.goto(question_url)
     expert.get_by_test_id("answer-text").fill(f"{word}整机保修一年，电池保修半年，凭订单号报修。")
     expert.get_by_test_id("send-answer").click()
@@ -97,7 +88,6 @@ def test_question_to_expert_to_article_found_by_pinyin(
     # --- the next colleague finds it by pinyin
     rep = new_context(locale=locale).new_page()
     log_in(rep, REP_USERNAME, REP_PASSWORD)
-    _speak(locale, rep)
     rep.goto("/knowledge/")
     rep.get_by_test_id("article-filters").locator("[name=q]").fill(pinyin)
     rep.get_by_test_id("search-articles").click()
