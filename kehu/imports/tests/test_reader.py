@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kehu.customers.models import Customer
+from kehu.demo.import_files import HEADER, sample_rows
 from kehu.imports import engine, services
 from kehu.imports.models import ImportBatch, ImportRow
-from kehu.imports.sample import HEADER, sample_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_a_failed_half_finished_import_can_be_undone_or_resumed(archivist, monke
     monkeypatch.setattr(engine, "CHUNK_SIZE", 4)
     content = csv_text(clean_rows(12)).encode()
     batch = checked(archivist, content)
-    write_chunk = engine._write_chunk
+    write_chunk = engine.write_chunk
     calls = []
 
     def failing(context, rows):
@@ -210,7 +210,7 @@ def test_a_failed_half_finished_import_can_be_undone_or_resumed(archivist, monke
             raise RuntimeError("killed")
         write_chunk(context, rows)
 
-    monkeypatch.setattr(engine, "_write_chunk", failing)
+    monkeypatch.setattr(engine, "write_chunk", failing)
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.processed_rows) == (ImportBatch.Status.FAILED, 4)
     assert Customer.objects.count() == 4
@@ -227,7 +227,7 @@ def test_a_failed_half_finished_import_resumes(archivist, monkeypatch):
     monkeypatch.setattr(engine, "FIRST_CHUNK_SIZE", 4)
     monkeypatch.setattr(engine, "CHUNK_SIZE", 4)
     batch = checked(archivist, csv_text(clean_rows(12)).encode())
-    write_chunk = engine._write_chunk
+    write_chunk = engine.write_chunk
     calls = []
 
     def failing(context, rows):
@@ -236,7 +236,7 @@ def test_a_failed_half_finished_import_resumes(archivist, monkeypatch):
             raise RuntimeError("killed")
         write_chunk(context, rows)
 
-    monkeypatch.setattr(engine, "_write_chunk", failing)
+    monkeypatch.setattr(engine, "write_chunk", failing)
     assert services.import_run(batch_id=batch.pk).status == ImportBatch.Status.FAILED
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.created_count) == (ImportBatch.Status.DONE, 12)

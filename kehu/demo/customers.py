@@ -4,7 +4,7 @@ Pure generation: ``generate_customers`` turns a seed into ``DemoCustomer`` recor
 realistic surname frequencies, valid mobile and landline numbers, ID numbers that agree with the
 birth date, gender and district of the address, unique credit codes, profiles, contacts, tags and
 a history of changes from direct and indirect channels). Nothing here touches the database;
-``kehu.customers.demo_load`` writes the records.
+``kehu.demo.customers_load`` writes the records.
 """
 
 import random
