@@ -36,15 +36,15 @@ from kehu.customers.services import contact_summary, record_change, write_value
 def columns(model: type[models.Model], *, leave_out: Sequence[str] = ()) -> tuple[str, ...]:
     """The names of ``model``'s concrete fields in declaration order, but ``leave_out`` (each
     nullable or the auto-incremented id, which the database fills)."""
+    concrete = [f.name for f in model._meta.concrete_fields]
+    missing = set(leave_out) - set(concrete)
+    if missing:
+        raise TypeError(f"{model.__name__} has no column {sorted(missing)}")
     for name in leave_out:
         field = model._meta.get_field(name)
         if not (getattr(field, "null", False) or isinstance(field, models.AutoField)):
             raise TypeError(f"{model.__name__}.{name} cannot be left out of a batch row")
-    names = tuple(f.name for f in model._meta.concrete_fields if f.name not in leave_out)
-    missing = set(leave_out) - {f.name for f in model._meta.concrete_fields}
-    if missing:
-        raise TypeError(f"{model.__name__} has no column {sorted(missing)}")
-    return names
+    return tuple(name for name in concrete if name not in leave_out)
 
 
 # Left out: set later by their own services (a review, a merge).
@@ -163,3 +163,13 @@ def customer_values_write(
 def changes_insert(changes: list[CustomerChange]) -> None:
     """Save history rows built with ``record_change``."""
     CustomerChange.objects.bulk_create(changes)
+
+
+def customers_delete(customer_ids: list[int]) -> int:
+    """Delete these customers with their own records (what an undone import created and
+    nothing else holds on to); returns how many were deleted."""
+    doomed = Customer.objects.filter(pk__in=customer_ids)
+    deleted = doomed.count()
+    if deleted:
+        doomed.delete()
+    return deleted

@@ -12,14 +12,15 @@ from kehu.customers.models import Customer
 
 # What is written with a customer as part of its own record (by the archive, an import, the
 # search index), as opposed to the records other work attaches to it later.
+# (A contact's ``person``, the customer it names, is a record attached to that customer.)
 OWN_RECORD = (
-    "customers.personprofile",
-    "customers.organizationprofile",
-    "customers.phone",
-    "customers.email",
-    "customers.customerchange",
-    "customers.contact",
-    "search.searchterm",
+    "customers.personprofile.customer",
+    "customers.organizationprofile.customer",
+    "customers.phone.customer",
+    "customers.email.customer",
+    "customers.customerchange.customer",
+    "customers.contact.customer",
+    "search.searchterm.customer",
 )
 
 
@@ -39,14 +40,16 @@ class Relation:
 
 def customer_relations(*, leave_out: Collection[str] = ()) -> list[Relation]:
     """Every relation pointing at a customer but many-to-many links (tags, shares) and hidden
-    ones (``merged_into``); ``leave_out`` names models (``app_label.modelname``) or whole apps
-    (``app_label``) not to list."""
+    ones (``merged_into``); ``leave_out`` names keys (``app_label.modelname.field``), models
+    (``app_label.modelname``) or whole apps (``app_label``) not to list."""
     relations = []
     for rel in Customer._meta.related_objects:
         model = rel.related_model
         if not isinstance(model, type) or rel.many_to_many:
             continue
-        if model._meta.label_lower in leave_out or model._meta.app_label in leave_out:
+        label = model._meta.label_lower
+        names = (model._meta.app_label, label, f"{label}.{rel.field.name}")
+        if any(name in leave_out for name in names):
             continue
         relations.append(Relation(model, rel.field.name, bool(rel.one_to_one)))
     return relations

@@ -23,6 +23,7 @@ from kehu.core.access import can_administer_archive
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
+from kehu.customers.bulk import customers_delete
 from kehu.customers.models import Channel, Customer, CustomerChange
 from kehu.customers.related import OWN_RECORD, customers_attached
 from kehu.customers.selectors import field_specs_for
@@ -504,10 +505,7 @@ def _remove_created(batch: ImportBatch, ids: list[int], note: str) -> tuple[int,
     ):
         customer_services.customer_archive(user=None, customer=customer, note=note)
         archived += 1
-    doomed = Customer.objects.filter(pk__in=[i for i in ids if i not in keep])
-    deleted = doomed.count()
-    if deleted:
-        doomed.delete()
+    deleted = customers_delete([i for i in ids if i not in keep])
     return deleted, archived
 
 
