@@ -1,3 +1,5 @@
+# Over 500 lines: most of it is the generator's tables (names, places, employers, products),
+# data rather than logic.
 """Chinese sample customers for demos and benchmarks: generated, never downloaded.
 
 Pure generation: ``generate_customers`` turns a seed into ``DemoCustomer`` records (names with

@@ -33,7 +33,7 @@ from kehu.imports.engine.matching import match_existing
 from kehu.imports.engine.rows import Context, Row
 from kehu.imports.engine.writing import report_rows, sqlite_bulk_settings, write_chunk
 from kehu.imports.models import ImportBatch, ImportRow
-from kehu.imports.readers import Table, file_hash
+from kehu.imports.readers import Table, batch_path, file_hash
 
 __all__ = [
     "KEY_LABELS",
@@ -108,8 +108,6 @@ def cleaned_chunks(
 
 
 def open_table(batch: ImportBatch) -> Table:
-    from kehu.imports.services import batch_path
-
     path = batch_path(batch)
     return Table(path, path.suffix.lower())
 
