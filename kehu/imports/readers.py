@@ -324,6 +324,6 @@ class Table:
         return max(0, lines - self.header_row)
 
 
-def batch_path(batch: Any) -> Path:
+def batch_path(batch: Any) -> Path:  # an ImportBatch
     """Where an import batch's uploaded file is kept (under the data directory)."""
-    return Path(settings.DATA_DIR) / batch.file_path
+    return Path(settings.DATA_DIR) / str(batch.file_path)

@@ -3,6 +3,7 @@ models' own, and a batch of rows reads back through the ORM as written."""
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection, models
@@ -72,7 +73,7 @@ def test_a_batch_reads_back_through_the_orm(rep):
     customer_id = (Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     contact_id = (Contact.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     custom = Customer._meta.get_field("custom_values").get_db_prep_save({"vip": 1}, connection)
-    row = dict.fromkeys(bulk.CUSTOMER_FIELDS, "")
+    row: dict[str, Any] = dict.fromkeys(bulk.CUSTOMER_FIELDS, "")
     row.update(
         id=customer_id, created_at=at, updated_at=at, name="测试批量", kind=Customer.Kind.PERSON,
         lifecycle_stage=Customer.Stage.LEAD, grade=Customer.Grade.GENERAL,
@@ -80,13 +81,13 @@ def test_a_batch_reads_back_through_the_orm(rep):
         owner=rep.pk, team=None, source_channel=channel.pk if channel else None, city="杭州市",
         custom_values=custom, archived_at=None,
     )  # fmt: skip
-    person = dict.fromkeys(bulk.PERSON_FIELDS, "")
+    person: dict[str, Any] = dict.fromkeys(bulk.PERSON_FIELDS, "")
     person.update(birth_date=ops.adapt_datefield_value(date(1990, 5, 1)), height_cm=172,
                   weight_kg=None, employer="西湖茶厂")  # fmt: skip
-    change = dict.fromkeys(bulk.CHANGE_FIELDS)
+    change: dict[str, Any] = dict.fromkeys(bulk.CHANGE_FIELDS)
     change.update(customer=customer_id, field="name", old_value="", new_value="测试批量",
                   sensitive=False, changed_at=at, note="批量")  # fmt: skip
-    contact = dict.fromkeys(bulk.CONTACT_FIELDS, "")
+    contact: dict[str, Any] = dict.fromkeys(bulk.CONTACT_FIELDS, "")
     contact.update(id=contact_id, created_at=at, updated_at=at, customer=customer_id,
                    name="王经理", role=Contact.Role.OTHER, birthday=None)  # fmt: skip
     tags = bulk.tag_ids(["批量标签"])
@@ -128,7 +129,7 @@ def test_a_batch_reads_back_through_the_orm(rep):
 
 def test_an_organization_profile_row(rep):
     customer = Customer.objects.create(name="批量公司", kind=Customer.Kind.ORGANIZATION)
-    org = dict.fromkeys(bulk.ORGANIZATION_FIELDS, "")
+    org: dict[str, Any] = dict.fromkeys(bulk.ORGANIZATION_FIELDS, "")
     org.update(registered_capital=connection.ops.adapt_decimalfield_value(Decimal("100.50"), 14, 2),
                founded_on=None, credit_limit=None, industry="茶叶")  # fmt: skip
     with connection.cursor() as cursor:

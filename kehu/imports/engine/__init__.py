@@ -45,6 +45,7 @@ __all__ = [
     "key_message",
     "open_table",
     "run_import",
+    "write_chunk",
 ]
 
 CHUNK_SIZE = 5000

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from kehu.customers.models import Customer
 from kehu.demo.import_files import HEADER, sample_rows
-from kehu.imports import engine, services
+from kehu.imports import engine, readers, services
 from kehu.imports.models import ImportBatch, ImportRow
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,7 @@ def test_an_import_needs_a_dry_run_of_the_same_file_and_mapping(archivist):
         services.import_request_run(user=archivist, batch=batch)
 
     batch = services.import_dry_run(batch_id=batch.pk)
-    services.batch_path(batch).write_bytes(csv_text(clean_rows(4)).encode())  # file replaced
+    readers.batch_path(batch).write_bytes(csv_text(clean_rows(4)).encode())  # file replaced
     assert services.import_run(batch_id=batch.pk).status == ImportBatch.Status.FAILED
     assert Customer.objects.count() == 0
 
