@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kehu.analytics",
     "kehu.basket",
     "kehu.knowledge",
+    "kehu.demo",
 ]
 
 MIDDLEWARE = [

@@ -3,10 +3,10 @@
 import pytest
 
 from kehu.accounts.models import Role
+from kehu.demo.knowledge import POLICY_ARTICLES, PRODUCT_ARTICLES, demo_knowledge_load
+from kehu.demo.sales import PRODUCTS
 from kehu.knowledge import selectors
-from kehu.knowledge.demo import POLICY_ARTICLES, PRODUCT_ARTICLES, demo_knowledge_load
 from kehu.knowledge.models import Article, Question, QuestionStatus
-from kehu.sales.demo import PRODUCTS
 from kehu.sales.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

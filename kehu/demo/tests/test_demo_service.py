@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.demo.service_load import demo_service_load
 from kehu.sales import selectors as sales_selectors
-from kehu.service.demo_load import demo_service_load
 from kehu.service.models import Case, CaseEvent, CaseRating, Feedback
 from kehu.service.selectors import breached_q
 

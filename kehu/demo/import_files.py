@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from kehu.core.idcard import make_id_number
-from kehu.customers.demo import STREETS, _districts, _place, mobile_number, person_name
+from kehu.demo.customers import STREETS, _districts, _place, mobile_number, person_name
 
 HEADER = ["姓名", "手机", "身份证号", "性别", "邮箱", "地址", "工作单位", "备注"]
 

@@ -1,6 +1,6 @@
 """Demo service data for the demo archive: cases with their SLA history, satisfaction ratings
 and customer feedback, generated with NumPy a batch of customers at a time and written with the
-raw batch writer of ``kehu.customers.demo_load`` (``executemany`` on SQLite, ``COPY`` on
+raw batch writer of ``kehu.demo.customers_load`` (``executemany`` on SQLite, ``COPY`` on
 PostgreSQL), so it scales with the archive.
 
 What makes it look like a service desk's year:
@@ -29,9 +29,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.customers.demo_load import bulk_insert
+from kehu.core.bulk import bulk_insert
 from kehu.customers.models import Channel
-from kehu.sales.demo_load import _customer_batches
+from kehu.demo.sales_load import _customer_batches
 from kehu.sales.models import Product
 from kehu.service.business_hours import BusinessHours, add_business_minutes
 from kehu.service.models import Case, CaseEvent, CaseRating, CaseType, Feedback, Priority

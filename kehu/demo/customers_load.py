@@ -1,4 +1,4 @@
-"""Writing generated demo customers (``kehu.customers.demo``) fast, for demos and benchmarks.
+"""Writing generated demo customers (``kehu.demo.customers``) fast, for demos and benchmarks.
 
 A demo archive of a million customers has to load in minutes, so rows skip the ORM's per-object
 work: customer and contact ids are assigned here, each batch goes in as one ``executemany`` per
@@ -8,80 +8,34 @@ of the same clear value. Only for generated data: it validates nothing, and it a
 else writes customers while it runs.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from typing import Any, NamedTuple
 
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from kehu.accounts.models import Membership, User
-from kehu.core.bulk import insert_rows
+from kehu.core.bulk import datetime_adapter
 from kehu.core.encryption import EncryptedTextField, encrypt
 from kehu.core.forked import iterate_in_child
-from kehu.customers.demo import TAGS, DemoCustomer, DemoStaff, generate_customers
-from kehu.customers.models import (
-    Channel,
-    Contact,
-    Customer,
-    CustomerChange,
-    Email,
-    OrganizationProfile,
-    PersonProfile,
-    Phone,
-    Tag,
+from kehu.customers.bulk import (
+    ORGANIZATION_FIELDS,
+    PERSON_FIELDS,
+    CustomerRows,
+    customer_rows_insert,
+    tag_ids,
 )
+from kehu.customers.models import Channel, Contact, Customer, PersonProfile
 from kehu.customers.values import lookup_hash
+from kehu.demo.customers import TAGS, DemoCustomer, DemoStaff, generate_customers
 from kehu.search import services as search_services
 from kehu.search.models import SearchTerm
 from kehu.search.terms import Indexable, exact_value, rows_for
 
-PERSON_FIELDS = (
-    "gender",
-    "birth_date",
-    "household_registration",
-    "native_place",
-    "height_cm",
-    "weight_kg",
-    "id_number",
-    "id_number_hash",
-    "home_address",
-    "preferred_products",
-    "preferred_channels",
-    "purchase_style",
-    "employer",
-    "position",
-    "income_band",
-    "career_attitude",
-    "marital_status",
-    "spouse",
-    "children",
-    "highest_degree",
-    "major",
-    "school",
-)
-ORGANIZATION_FIELDS = (
-    "credit_code",
-    "legal_representative",
-    "industry",
-    "size_band",
-    "registered_capital",
-    "founded_on",
-    "ownership_type",
-    "business_scope",
-    "market_capacity",
-    "revenue_band",
-    "performance_trend",
-    "product_structure",
-    "competitiveness",
-    "competitors",
-    "credit_rating",
-    "credit_limit",
-    "organisation_notes",
-)
 ENCRYPTED_PERSON_FIELDS = tuple(
     f.name for f in PersonProfile._meta.concrete_fields if isinstance(f, EncryptedTextField)
 )
@@ -96,7 +50,6 @@ class _Ids:
 
 
 def _lookups(staff: DemoStaff) -> _Ids:
-    Tag.objects.bulk_create([Tag(name=name) for name in TAGS], ignore_conflicts=True)
     users = dict(User.objects.values_list("username", "id"))
     teams: dict[int, int] = {}
     for user_id, team_id in Membership.objects.order_by("id").values_list("user_id", "team_id"):
@@ -105,27 +58,8 @@ def _lookups(staff: DemoStaff) -> _Ids:
         users=users,
         teams=teams,
         channels=dict(Channel.objects.values_list("code", "id")),
-        tags=dict(Tag.objects.filter(name__in=TAGS).values_list("name", "id")),
+        tags=tag_ids(TAGS),
     )
-
-
-def sqlite_datetime(value: datetime | None) -> str | None:
-    # What Django's SQLite backend stores (naive UTC as text), without its checks: 3x faster.
-    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field) or not field.column:
-        raise TypeError(f"{model.__name__}.{name} is not a column")
-    return field.column
-
-
-def bulk_insert(
-    cursor: Any, model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    columns = [_column(model, name) for name in fields]
-    insert_rows(cursor, model._meta.db_table, columns, rows)
 
 
 class _Batch:
@@ -134,9 +68,7 @@ class _Batch:
     def __init__(self, ids: _Ids) -> None:
         self.ids = ids
         ops = connection.ops
-        self.dt: Callable[[datetime | None], Any] = ops.adapt_datetimefield_value
-        if connection.vendor == "sqlite":
-            self.dt = sqlite_datetime
+        self.dt: Callable[[datetime | None], Any] = datetime_adapter()
         self.date = ops.adapt_datefield_value
         self.decimal = ops.adapt_decimalfield_value
         self.empty_json = Customer._meta.get_field("custom_values").get_db_prep_save({}, connection)
@@ -234,7 +166,7 @@ class _Batch:
                 (customer_id, change.field, old, new, change.sensitive,
                  ids.channels.get(change.channel) if change.channel else None,
                  ids.users.get(change.by) if change.by else None,
-                 self.dt(change.at), change.note)
+                 self.dt(change.at), change.note, None)
             )  # fmt: skip
         return next_contact_id
 
@@ -261,54 +193,24 @@ class _Batch:
         )
 
     def rows(self) -> "_Rows":
-        return _Rows(
+        archive = CustomerRows(
             self.customers, self.people, self.organizations, self.contacts, self.phones,
-            self.emails, self.tags, self.shares, self.changes, self.search,
+            self.emails, self.tags, self.shares, self.changes,
         )  # fmt: skip
+        return _Rows(archive, self.search)
 
 
 class _Rows(NamedTuple):
-    """One batch's rows, table by table: what the producer process sends the writer."""
+    """One batch's rows: what the producer process sends the writer."""
 
-    customers: list[tuple[Any, ...]]
-    people: list[tuple[Any, ...]]
-    organizations: list[tuple[Any, ...]]
-    contacts: list[tuple[Any, ...]]
-    phones: list[tuple[Any, ...]]
-    emails: list[tuple[Any, ...]]
-    tags: list[tuple[Any, ...]]
-    shares: list[tuple[Any, ...]]
-    changes: list[tuple[Any, ...]]
+    archive: CustomerRows
     search: list[tuple[Any, ...]]
-
-
-CUSTOMER_FIELDS = (
-    "id", "created_at", "updated_at", "name", "kind", "lifecycle_stage", "grade", "status",
-    "owner", "team", "source_channel", "address", "province", "city", "district", "region_code",
-    "notes", "custom_values", "custom_sensitive", "archived_at",
-)  # fmt: skip
-CONTACT_FIELDS = (
-    "id", "created_at", "updated_at", "customer", "name", "role", "title", "birthday", "notes",
-)  # fmt: skip
-CHANGE_FIELDS = (
-    "customer", "field", "old_value", "new_value", "sensitive", "channel", "changed_by",
-    "changed_at", "note",
-)  # fmt: skip
 
 
 @transaction.atomic
 def _write(rows: _Rows) -> None:
     with connection.cursor() as cursor:
-        bulk_insert(cursor, Customer, CUSTOMER_FIELDS, rows.customers)
-        bulk_insert(cursor, PersonProfile, ("customer", *PERSON_FIELDS), rows.people)
-        organization_fields = ("customer", *ORGANIZATION_FIELDS)
-        bulk_insert(cursor, OrganizationProfile, organization_fields, rows.organizations)
-        bulk_insert(cursor, Contact, CONTACT_FIELDS, rows.contacts)
-        bulk_insert(cursor, Phone, ("customer", "contact", "number", "label"), rows.phones)
-        bulk_insert(cursor, Email, ("customer", "contact", "address"), rows.emails)
-        bulk_insert(cursor, Customer.tags.through, ("customer", "tag"), rows.tags)
-        bulk_insert(cursor, Customer.shared_with.through, ("customer", "user"), rows.shares)
-        bulk_insert(cursor, CustomerChange, CHANGE_FIELDS, rows.changes)
+        customer_rows_insert(cursor, rows.archive)
         search_services.insert_rows(cursor, rows.search)
 
 
@@ -383,7 +285,7 @@ def demo_customers_load(
     try:
         for rows in batches:
             _write(rows)
-            written += len(rows.customers)
+            written += len(rows.archive.customers)
             if progress is not None:
                 progress(written)
     finally:

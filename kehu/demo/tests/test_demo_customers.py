@@ -11,8 +11,6 @@ from kehu.core.encryption import decrypt
 from kehu.core.idcard import parse_id_number
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import parse_regions
-from kehu.customers import demo_load
-from kehu.customers.demo import DemoStaff, generate_customers
 from kehu.customers.models import (
     Channel,
     Contact,
@@ -29,6 +27,8 @@ from kehu.customers.selectors import (
     customers_visible_to,
 )
 from kehu.customers.values import lookup_hash
+from kehu.demo import customers_load as demo_load
+from kehu.demo.customers import DemoStaff, generate_customers
 from kehu.quality.metrics import _phone_prefix, _phone_province, _province_key
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -212,7 +212,7 @@ def test_demo_is_refused_in_production(settings, monkeypatch):
 def test_deploy_check_flags_accounts_with_the_demo_password(make_user):
     from django.core.checks import run_checks
 
-    from kehu.customers.demo import DEMO_PASSWORD_DEFAULT
+    from kehu.demo.customers import DEMO_PASSWORD_DEFAULT
 
     def flagged():
         return [m for m in run_checks(include_deployment_checks=True) if m.id == "kehu.W001"]

@@ -1,4 +1,4 @@
-"""Writing demo sales (``kehu.sales.demo``) fast: the raw bulk load of ``kehu.customers.demo_load``
+"""Writing demo sales (``kehu.demo.sales``) fast: the raw bulk load of ``kehu.demo.customers_load``
 applied to orders, lines, payments and opportunities.
 
 Customers are read in id order, a batch at a time; each batch's orders, lines and payments are
@@ -17,9 +17,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kehu.customers.demo_load import bulk_insert
+from kehu.core.bulk import bulk_insert
 from kehu.customers.models import Customer
-from kehu.sales.demo import FINANCIAL, PRODUCTS, CustomerBatch, catalogue_from, generate
+from kehu.demo.sales import FINANCIAL, PRODUCTS, CustomerBatch, catalogue_from, generate
 from kehu.sales.models import (
     Opportunity,
     OpportunityMove,

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.services import user_create
-from kehu.customers.demo import DEMO_PASSWORD_DEFAULT, DemoStaff
-from kehu.customers.demo_load import demo_customers_load
 from kehu.customers.models import Customer
+from kehu.demo.customers import DEMO_PASSWORD_DEFAULT, DemoStaff
+from kehu.demo.customers_load import demo_customers_load
 
 # username, role, display name, team, team manager
 DEMO_USERS = [
@@ -112,7 +112,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<11} {Role(role).label} ({name}{extra})")
         lines = options["order_lines"]
         if lines is None or lines > 0:
-            from kehu.sales.demo_load import demo_sales_report
+            from kehu.demo.sales_load import demo_sales_report
 
             lines = 10 * Customer.objects.count() if lines is None else lines
             demo_sales_report(order_lines=lines, seed=options["seed"], write=self.stdout.write)
@@ -123,7 +123,7 @@ class Command(BaseCommand):
 
             demo_mining_report(write=self.stdout.write)
         if options["service"] > 0:
-            from kehu.service.demo_load import demo_service_report
+            from kehu.demo.service_load import demo_service_report
 
             demo_service_report(
                 seed=options["seed"],
@@ -131,7 +131,7 @@ class Command(BaseCommand):
                 scale=options["service"],
                 write=self.stdout.write,
             )
-        from kehu.knowledge.demo import demo_knowledge_report
+        from kehu.demo.knowledge import demo_knowledge_report
 
         demo_knowledge_report(write=self.stdout.write)
 
@@ -139,8 +139,8 @@ class Command(BaseCommand):
 
     def _work(self, seed: int) -> None:
         """Recent contacts, follow-ups and tasks around today: my work, calendar, homes."""
-        from kehu.interactions.demo_load import demo_interactions_load
-        from kehu.tasks.demo_load import demo_tasks_load
+        from kehu.demo.interactions_load import demo_interactions_load
+        from kehu.demo.tasks_load import demo_tasks_load
 
         today = timezone.localdate()
         reps = list(STAFF.owners)

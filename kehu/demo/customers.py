@@ -1,10 +1,12 @@
+# Over 500 lines: most of it is the generator's tables (names, places, employers, products),
+# data rather than logic.
 """Chinese sample customers for demos and benchmarks: generated, never downloaded.
 
 Pure generation: ``generate_customers`` turns a seed into ``DemoCustomer`` records (names with
 realistic surname frequencies, valid mobile and landline numbers, ID numbers that agree with the
 birth date, gender and district of the address, unique credit codes, profiles, contacts, tags and
 a history of changes from direct and indirect channels). Nothing here touches the database;
-``kehu.customers.demo_load`` writes the records.
+``kehu.demo.customers_load`` writes the records.
 """
 
 import random
