@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import Region, parse_regions
-from kehu.core.text import is_plain_line, validate_plain_text
+from kehu.core.text import is_plain_line, validate_plain_text, visible_controls
 from kehu.customers import services as customer_services
 from kehu.customers.fields import FieldSpec, Store, Type
 from kehu.customers.models import (
@@ -91,7 +91,7 @@ class RegionCache:
 
 
 def _masked(spec: FieldSpec | None, raw: str) -> str:
-    text = raw[:100]
+    text = visible_controls(raw[:100])
     return mask_text(spec, text) if spec is not None and spec.sensitive else text
 
 
