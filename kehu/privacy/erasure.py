@@ -41,7 +41,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.encryption import decrypt, decrypted_chunks
+from kehu.core.encryption import decrypt, decrypted_chunks, encrypt
 from kehu.core.models import AuditEvent
 from kehu.customers.models import (
     Contact,
@@ -181,6 +181,10 @@ def customer_erase(*, customer: Customer, values: list[str] | None = None) -> Er
     now = timezone.now()
     contacts = Contact.objects.filter(Q(customer_id__in=ids) | Q(person_id__in=ids))
     contact_ids = list(contacts.values_list("pk", flat=True))
+    # Organizations where the person was a contact: their history and index name the person.
+    employers = sorted(
+        set(contacts.exclude(customer_id__in=ids).values_list("customer_id", flat=True))
+    )
 
     # --- customers ---------------------------------------------------------------------------
     for shell in Customer.objects.select_for_update().filter(pk__in=ids):
@@ -211,12 +215,16 @@ def customer_erase(*, customer: Customer, values: list[str] | None = None) -> Er
     )
     report.add("contacts", contacts.delete()[0])
     report.add("history", CustomerChange.objects.filter(customer_id__in=ids).delete()[0])
+    report.add("employers' history", _scrub_history(employers, values))
 
     # --- search, dedup -------------------------------------------------------------------------
     from kehu.dedup.models import DuplicateCandidate, Merge
     from kehu.search.models import SearchTerm
+    from kehu.search.services import search_index_update
 
     report.add("search terms", SearchTerm.objects.filter(customer_id__in=ids).delete()[0])
+    if employers:
+        search_index_update(customer_ids=employers)
     report.add(
         "duplicate candidates",
         DuplicateCandidate.objects.filter(
@@ -382,6 +390,36 @@ def customer_erase(*, customer: Customer, values: list[str] | None = None) -> Er
 
     transaction.on_commit(remove_files)
     return report
+
+
+def _scrub_text(text: str, sensitive: bool, values: list[str]) -> str:
+    if not text:
+        return text
+    if sensitive:
+        return encrypt(_scrub(decrypt(text), values))
+    return str(_scrub(text, values))
+
+
+def _scrub_history(customer_ids: list[int], values: list[str]) -> int:
+    """Take the person's values out of other customers' history (an organization's record of
+    its contacts); returns the rows changed."""
+    changed = 0
+    for row in CustomerChange.objects.filter(customer_id__in=customer_ids):
+        if row.field == CustomerChange.CREATED:
+            entries = [
+                (f, _scrub_text(text, hidden, values), hidden)
+                for f, text, hidden in json.loads(row.new_value)
+            ]
+            new_value, old_value = CustomerChange.creation_value(entries), row.old_value
+        else:
+            old_value = _scrub_text(row.old_value, row.sensitive, values)
+            new_value = _scrub_text(row.new_value, row.sensitive, values)
+        if (old_value, new_value) != (row.old_value, row.new_value):
+            CustomerChange.objects.filter(pk=row.pk).update(
+                old_value=old_value, new_value=new_value
+            )
+            changed += 1
+    return changed
 
 
 FERNET_TOKEN = re.compile(r"gAAAAA[A-Za-z0-9_\-]+=*")
