@@ -40,7 +40,7 @@ class RequestForm(forms.Form):
         max_length=300,
         help_text=_("What was checked, e.g. the document type; not the document number."),
     )
-    received_on = forms.DateField(label=_("Received on"), widget=IsoDateInput())
+    received_on = forms.DateField(label=_("Date received"), widget=IsoDateInput())
     language = forms.ChoiceField(label=_("The person's language"), choices=LANGUAGE_CHOICES)
     details = forms.CharField(
         label=_("What the person asks"),

@@ -46,7 +46,7 @@ class DataSubjectRequest(TimeStampedModel):
         _("identity verified by"), max_length=20, choices=Verification.choices
     )
     verification_note = models.CharField(_("verification note"), max_length=300, blank=True)
-    received_on = models.DateField(_("received on"))
+    received_on = models.DateField(_("date received"))
     due_on = models.DateField(_("due on"))
     status = models.CharField(
         _("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.RECEIVED

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                     "verification_note",
                     models.CharField(blank=True, max_length=300, verbose_name="verification note"),
                 ),
-                ("received_on", models.DateField(verbose_name="received on")),
+                ("received_on", models.DateField(verbose_name="date received")),
                 ("due_on", models.DateField(verbose_name="due on")),
                 (
                     "status",
