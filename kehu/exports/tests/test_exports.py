@@ -24,6 +24,7 @@ from kehu.exports import services
 from kehu.exports.models import ExportJob
 from kehu.exports.selectors import export_file
 from kehu.exports.tasks import fail_stuck_exports, purge_expired_exports
+from kehu.privacy.services import consent_record
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +82,18 @@ def test_only_roles_allowed_to_export_may(client, make_user, rep, role, status):
 
 
 def test_sensitive_fields_masked_for_a_role_that_may_not_reveal(client, rep, marketer):
-    person(
+    customer = person(
         rep, **{"person.id_number": ID_MALE_1990, "person.home_address": "北京市朝阳区建国路1号"}
     )
+    consent_record(
+        user=None, customer=customer, purpose="marketing_email", granted=True, method="web_form"
+    )
     client.force_login(marketer)
-    body = {"columns": ["name", "person.id_number", "person.home_address"], "format": "csv"}
+    body = {
+        "columns": ["name", "person.id_number", "person.home_address"],
+        "format": "csv",
+        "purpose": "marketing_email",
+    }
     job = post_export(client, body).json()
     rows = download_rows(client, job["id"], "csv")
     assert rows[1] == ["张伟", ID_MASKED, "北京市****"]
@@ -492,3 +500,35 @@ def test_export_files_are_encrypted_at_rest_and_private(rep, archivist, settings
     assert path.stat().st_mode & 0o777 == 0o600
     assert list(path.parent.glob("*.part")) == []
     assert "张伟" in b"".join(decrypted_chunks(path)).decode("utf-8-sig")
+
+
+# --- consent (kehu.privacy): an export for a purpose holds only those who agreed to it ----------
+
+
+def test_an_export_for_a_purpose_holds_only_who_agreed_and_a_marketer_must_name_one(
+    client, rep, marketer, archivist
+):
+    agreed, withdrew, never = person(rep, "同意者"), person(rep, "撤回者"), person(rep, "未问者")
+    for customer, granted in ((agreed, True), (withdrew, True), (withdrew, False)):
+        consent_record(
+            user=None,
+            customer=customer,
+            purpose="marketing_sms",
+            granted=granted,
+            method="web_form",
+        )
+    client.force_login(marketer)
+    refused = post_export(client, {"columns": ["name"], "format": "csv"})
+    assert refused.status_code == 422
+    assert "purpose" in refused.content.decode()
+    job = post_export(client, {"columns": ["name"], "format": "csv", "purpose": "marketing_sms"})
+    assert job.status_code == 201
+    assert job.json()["purpose"] == "marketing_sms"
+    rows = download_rows(client, job.json()["id"], "csv")
+    assert [r[0] for r in rows[1:]] == ["同意者"]
+    # record keeping by the archive (no contact): everyone, for an archive administrator
+    client.force_login(archivist)
+    everyone = post_export(client, {"columns": ["name"], "format": "csv"})
+    rows = download_rows(client, everyone.json()["id"], "csv")
+    assert sorted(r[0] for r in rows[1:]) == sorted(["同意者", "撤回者", "未问者"])
+    assert never.pk

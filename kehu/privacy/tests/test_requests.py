@@ -102,7 +102,9 @@ def test_the_register_is_refused_to_other_roles(client, request, archivist, cust
     assert api(client, "GET", "/privacy/requests").status_code == 404
     assert api(client, "POST", "/privacy/requests", body).status_code == 404
     assert api(client, "GET", f"/privacy/requests/{dsr.pk}").status_code == 404
-    assert api(client, "PATCH", f"/privacy/requests/{dsr.pk}", {"status": "done"}).status_code == 404
+    assert (
+        api(client, "PATCH", f"/privacy/requests/{dsr.pk}", {"status": "done"}).status_code == 404
+    )
     for step in ("copy", "erase", "handed-over"):
         assert api(client, "POST", f"/privacy/requests/{dsr.pk}/{step}", {}).status_code == 404
     correct = {"data": {"name": "x"}}
@@ -140,7 +142,9 @@ def test_status_handler_and_outcome_are_changed_and_a_refusal_needs_a_reason(
 # --- copy -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "title"), [("zh-hans", "您的个人信息"), ("en", "Your personal data")])
+@pytest.mark.parametrize(
+    ("language", "title"), [("zh-hans", "您的个人信息"), ("en", "Your personal data")]
+)
 def test_copy_holds_every_fact_in_clear_with_its_source_in_the_persons_language(
     client, archivist, customer, language, title
 ):
@@ -148,8 +152,12 @@ def test_copy_holds_every_fact_in_clear_with_its_source_in_the_persons_language(
         user=archivist, customer=customer, data={"person.spouse": "韩子墨"}, note="电话核实"
     )
     services.consent_record(
-        user=archivist, customer=customer, purpose="marketing_email", granted=True,
-        method="paper", reference="纸质同意书 2026-001",
+        user=archivist,
+        customer=customer,
+        purpose="marketing_email",
+        granted=True,
+        method="paper",
+        reference="纸质同意书 2026-001",
     )
     dsr = make_request(archivist, customer, RequestKind.COPY, language=language)
     client.force_login(archivist)
@@ -238,9 +246,9 @@ def test_correction_goes_through_provenance_and_the_wrong_values_leave_history(
     customer_update(
         user=archivist, customer=customer, data={"person.id_number": "330212199105171185"}
     )
-    old_entry = CustomerChange.objects.filter(
-        customer=customer, field="person.id_number"
-    ).latest("id")
+    old_entry = CustomerChange.objects.filter(customer=customer, field="person.id_number").latest(
+        "id"
+    )
     dsr = make_request(archivist, customer, RequestKind.CORRECTION)
     client.force_login(archivist)
     response = api(
@@ -301,7 +309,10 @@ def test_withdrawal_of_one_purpose_through_the_page(client, archivist, customer)
     client.force_login(archivist)
     empty = client.post(f"/privacy/{dsr.pk}/withdraw/", {})
     assert empty.status_code == 200  # the form again, with the problem
-    assert client.post(f"/privacy/{dsr.pk}/withdraw/", {"purposes": ["data_sharing"]}).status_code == 302
+    assert (
+        client.post(f"/privacy/{dsr.pk}/withdraw/", {"purposes": ["data_sharing"]}).status_code
+        == 302
+    )
     assert not customers_consenting("data_sharing").filter(pk=customer.pk).exists()
 
 
@@ -310,7 +321,9 @@ def test_consent_api_reads_for_who_sees_the_customer_and_records_for_archive_adm
 ):
     client.force_login(archivist)
     paper = {"purpose": "marketing_phone", "granted": True, "method": "paper"}
-    assert api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 422
+    assert (
+        api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 422
+    )
     paper["reference"] = "同意书 A-17"
     created = api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper)
     assert created.status_code == 201
@@ -318,7 +331,9 @@ def test_consent_api_reads_for_who_sees_the_customer_and_records_for_archive_adm
     listed = api(client, "GET", f"/privacy/customers/{customer.pk}/consents")
     assert listed.status_code == 200
     assert listed.json()[0]["reference"] == "同意书 A-17"
-    assert api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 404
+    assert (
+        api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 404
+    )
     client.force_login(other_rep)
     assert api(client, "GET", f"/privacy/customers/{customer.pk}/consents").status_code == 404
 
@@ -327,7 +342,12 @@ def test_consent_page_records_and_shows_in_both_languages(client, archivist, cus
     client.force_login(archivist)
     response = client.post(
         f"/privacy/customers/{customer.pk}/consents/",
-        {"purpose": "marketing_sms", "granted": "0", "method": "call_recording", "reference": "REC-88"},
+        {
+            "purpose": "marketing_sms",
+            "granted": "0",
+            "method": "call_recording",
+            "reference": "REC-88",
+        },
     )
     assert response.status_code == 302
     assert ConsentRecord.objects.get(customer=customer).granted is False
