@@ -78,7 +78,7 @@ def scan_database(values: Iterable[str]) -> list[Residue]:
                 for field, raw in zip(fields, row[1:], strict=True):
                     if raw is None:
                         continue
-                    text = raw if isinstance(raw, str) else json.dumps(raw)
+                    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
                     where = f"{model._meta.db_table}.{field.column} #{row[0]}"
                     found.extend(_matches(where, text, wanted))
     return found
