@@ -37,7 +37,7 @@ def _ip(request: AuthenticatedRequest) -> str | None:
     return client_ip(request) or None
 
 
-class RequestOut(Schema):
+class PrivacyRequestOut(Schema):
     id: int
     kind: RequestKind
     customer: CustomerRef
@@ -69,7 +69,7 @@ class RequestOut(Schema):
         return reverse("api:privacy_copy_download", args=[obj.pk]) if obj.copy_path else None
 
 
-class RequestIn(Schema):
+class PrivacyRequestIn(Schema):
     kind: RequestKind
     customer_id: int = Field(description="Find the person with `GET /search?q=` first.")
     verification: Verification
@@ -79,28 +79,28 @@ class RequestIn(Schema):
     language: str = Field("zh-hans", description="Language of the copy: `zh-hans` or `en`.")
 
 
-class RequestPatch(Schema):
+class PrivacyRequestPatch(Schema):
     status: RequestStatus | None = None
     handler_id: int | None = None
     outcome: str | None = Field(None, max_length=5000)
 
 
-class RequestFilter(Schema):
+class PrivacyRequestFilter(Schema):
     status: RequestStatus | None = None
     kind: RequestKind | None = None
     overdue: bool = False
 
 
-class CorrectionIn(Schema):
+class PrivacyCorrectionIn(Schema):
     data: dict[str, Any] = Field(description="Field codes and their corrected values.")
     forget_old_values: bool = Field(True, description="Take the wrong values out of history.")
 
 
-class WithdrawIn(Schema):
+class PrivacyWithdrawIn(Schema):
     purposes: list[Purpose] = Field(default_factory=list)
 
 
-class ConsentOut(Schema):
+class ConsentRecordOut(Schema):
     id: int
     purpose: Purpose
     granted: bool
@@ -114,7 +114,7 @@ class ConsentOut(Schema):
         return obj.recorded_by.get_username() if obj.recorded_by else None
 
 
-class ConsentIn(Schema):
+class ConsentRecordIn(Schema):
     purpose: Purpose
     granted: bool
     method: ConsentMethod
@@ -122,7 +122,7 @@ class ConsentIn(Schema):
     at: datetime | None = None
 
 
-class RuleOut(Schema):
+class RetentionRuleOut(Schema):
     id: int
     name: str
     kind: RetentionRule.Kind
@@ -130,14 +130,14 @@ class RuleOut(Schema):
     is_active: bool
 
 
-class RuleIn(Schema):
+class RetentionRuleIn(Schema):
     name: str = Field(max_length=100)
     kind: RetentionRule.Kind
     months: int = Field(ge=1, le=1200)
     is_active: bool = True
 
 
-class FlagOut(Schema):
+class RetentionFlagOut(Schema):
     id: int
     rule_id: int
     customer: CustomerRef
@@ -145,12 +145,12 @@ class FlagOut(Schema):
     flagged_at: datetime
 
 
-class DecideIn(Schema):
+class RetentionDecideIn(Schema):
     flag_ids: list[int]
     approve: bool
 
 
-class RunOut(Schema):
+class RetentionRunOut(Schema):
     id: int
     started_at: datetime
     finished_at: datetime | None
@@ -164,12 +164,12 @@ def _require(request: AuthenticatedRequest) -> User:
     return request.user
 
 
-ONE = {200: RequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
+ONE = {200: PrivacyRequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 
-@router.get("/requests", response={200: list[RequestOut], **ERROR_RESPONSES}, summary="Requests")
+@router.get("/requests", response={200: list[PrivacyRequestOut], **ERROR_RESPONSES}, summary="Requests")
 @paginate(KeysetPagination)
-def request_list(request: AuthenticatedRequest, filters: Query[RequestFilter]) -> Any:
+def request_list(request: AuthenticatedRequest, filters: Query[PrivacyRequestFilter]) -> Any:
     _require(request)
     return selectors.privacy_requests(
         user=request.user,
@@ -181,10 +181,10 @@ def request_list(request: AuthenticatedRequest, filters: Query[RequestFilter]) -
 
 @router.post(
     "/requests",
-    response={201: RequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={201: PrivacyRequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a request",
 )
-def request_create(request: AuthenticatedRequest, payload: RequestIn) -> Status[Any]:
+def request_create(request: AuthenticatedRequest, payload: PrivacyRequestIn) -> Status[Any]:
     user = _require(request)
     customer = selectors.customer_for_privacy(user=user, customer_id=payload.customer_id)
     dsr = services.privacy_request_create(
@@ -207,7 +207,7 @@ def request_detail(request: AuthenticatedRequest, request_id: int) -> Any:
 
 
 @router.patch("/requests/{request_id}", response=ONE, summary="Change status, handler, outcome")
-def request_update(request: AuthenticatedRequest, request_id: int, payload: RequestPatch) -> Any:
+def request_update(request: AuthenticatedRequest, request_id: int, payload: PrivacyRequestPatch) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     handler = None
@@ -265,7 +265,7 @@ def request_erase(request: AuthenticatedRequest, request_id: int) -> Any:
 
 
 @router.post("/requests/{request_id}/correct", response=ONE, summary="Correct the person's data")
-def request_correct(request: AuthenticatedRequest, request_id: int, payload: CorrectionIn) -> Any:
+def request_correct(request: AuthenticatedRequest, request_id: int, payload: PrivacyCorrectionIn) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     return services.privacy_correct(
@@ -278,7 +278,7 @@ def request_correct(request: AuthenticatedRequest, request_id: int, payload: Cor
 
 
 @router.post("/requests/{request_id}/withdraw", response=ONE, summary="Withdraw consent")
-def request_withdraw(request: AuthenticatedRequest, request_id: int, payload: WithdrawIn) -> Any:
+def request_withdraw(request: AuthenticatedRequest, request_id: int, payload: PrivacyWithdrawIn) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     return services.privacy_withdraw(
@@ -288,7 +288,7 @@ def request_withdraw(request: AuthenticatedRequest, request_id: int, payload: Wi
 
 @router.get(
     "/customers/{customer_id}/consents",
-    response={200: list[ConsentOut], 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: list[ConsentRecordOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="A customer's consent records, newest first",
 )
 def consent_list(request: AuthenticatedRequest, customer_id: int) -> Any:
@@ -300,10 +300,10 @@ def consent_list(request: AuthenticatedRequest, customer_id: int) -> Any:
 
 @router.post(
     "/customers/{customer_id}/consents",
-    response={201: ConsentOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={201: ConsentRecordOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a grant or withdrawal",
 )
-def consent_create(request: AuthenticatedRequest, customer_id: int, payload: ConsentIn) -> Any:
+def consent_create(request: AuthenticatedRequest, customer_id: int, payload: ConsentRecordIn) -> Any:
     user = _require(request)
     customer = selectors.customer_for_privacy(user=user, customer_id=customer_id)
     record = services.consent_record(
@@ -319,13 +319,13 @@ def consent_create(request: AuthenticatedRequest, customer_id: int, payload: Con
     return Status(201, record)
 
 
-@router.get("/retention/rules", response={200: list[RuleOut], **ERROR_RESPONSES})
+@router.get("/retention/rules", response={200: list[RetentionRuleOut], **ERROR_RESPONSES})
 def rule_list(request: AuthenticatedRequest) -> Any:
     return list(selectors.retention_rules(user=_require(request)))
 
 
-@router.post("/retention/rules", response={201: RuleOut, 422: ErrorBody, **ERROR_RESPONSES})
-def rule_create(request: AuthenticatedRequest, payload: RuleIn) -> Status[Any]:
+@router.post("/retention/rules", response={201: RetentionRuleOut, 422: ErrorBody, **ERROR_RESPONSES})
+def rule_create(request: AuthenticatedRequest, payload: RetentionRuleIn) -> Status[Any]:
     user = _require(request)
     rule = services.retention_rule_save(user=user, ip_address=_ip(request), **payload.dict())
     return Status(201, rule)
@@ -333,9 +333,9 @@ def rule_create(request: AuthenticatedRequest, payload: RuleIn) -> Status[Any]:
 
 @router.put(
     "/retention/rules/{rule_id}",
-    response={200: RuleOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={200: RetentionRuleOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
 )
-def rule_update(request: AuthenticatedRequest, rule_id: int, payload: RuleIn) -> Any:
+def rule_update(request: AuthenticatedRequest, rule_id: int, payload: RetentionRuleIn) -> Any:
     user = _require(request)
     rule = selectors.retention_rule_get(user=user, rule_id=rule_id)
     return services.retention_rule_save(
@@ -343,7 +343,7 @@ def rule_update(request: AuthenticatedRequest, rule_id: int, payload: RuleIn) ->
     )
 
 
-@router.get("/retention/flags", response={200: list[FlagOut], **ERROR_RESPONSES})
+@router.get("/retention/flags", response={200: list[RetentionFlagOut], **ERROR_RESPONSES})
 @paginate(KeysetPagination)
 def flag_list(request: AuthenticatedRequest, status: str = RetentionFlag.Status.FLAGGED) -> Any:
     return selectors.retention_flags(user=_require(request), status=status).order_by("-id")
@@ -352,7 +352,7 @@ def flag_list(request: AuthenticatedRequest, status: str = RetentionFlag.Status.
 @router.post(
     "/retention/flags/decide", response={200: dict[str, int], 422: ErrorBody, **ERROR_RESPONSES}
 )
-def flag_decide(request: AuthenticatedRequest, payload: DecideIn) -> dict[str, int]:
+def flag_decide(request: AuthenticatedRequest, payload: RetentionDecideIn) -> dict[str, int]:
     user = _require(request)
     count = services.retention_decide(
         user=user, flag_ids=payload.flag_ids, approve=payload.approve, ip_address=_ip(request)
@@ -360,6 +360,6 @@ def flag_decide(request: AuthenticatedRequest, payload: DecideIn) -> dict[str, i
     return {"decided": count}
 
 
-@router.post("/retention/run", response={200: RunOut, **ERROR_RESPONSES})
+@router.post("/retention/run", response={200: RetentionRunOut, **ERROR_RESPONSES})
 def retention_run(request: AuthenticatedRequest) -> Any:
     return services.retention_run(user=_require(request), ip_address=_ip(request))
