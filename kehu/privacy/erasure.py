@@ -102,8 +102,9 @@ def personal_values(customer_ids: Iterable[int]) -> list[str]:
         organization = getattr(customer, "organization", None)
         if organization is not None:
             values.update([organization.credit_code, organization.legal_representative])
+        # Custom values only when long enough to be the person's own (not "VIP", "是").
         for value in customer.custom_values.values():
-            if isinstance(value, str):
+            if isinstance(value, str) and len(value) >= MIN_FILE_VALUE:
                 values.add(value)
     contacts = Contact.objects.filter(Q(customer_id__in=ids) | Q(person_id__in=ids))
     values.update(contacts.values_list("name", flat=True))
