@@ -167,7 +167,9 @@ def _require(request: AuthenticatedRequest) -> User:
 ONE = {200: PrivacyRequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 
-@router.get("/requests", response={200: list[PrivacyRequestOut], **ERROR_RESPONSES}, summary="Requests")
+@router.get(
+    "/requests", response={200: list[PrivacyRequestOut], **ERROR_RESPONSES}, summary="Requests"
+)
 @paginate(KeysetPagination)
 def request_list(request: AuthenticatedRequest, filters: Query[PrivacyRequestFilter]) -> Any:
     _require(request)
@@ -207,7 +209,9 @@ def request_detail(request: AuthenticatedRequest, request_id: int) -> Any:
 
 
 @router.patch("/requests/{request_id}", response=ONE, summary="Change status, handler, outcome")
-def request_update(request: AuthenticatedRequest, request_id: int, payload: PrivacyRequestPatch) -> Any:
+def request_update(
+    request: AuthenticatedRequest, request_id: int, payload: PrivacyRequestPatch
+) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     handler = None
@@ -265,7 +269,9 @@ def request_erase(request: AuthenticatedRequest, request_id: int) -> Any:
 
 
 @router.post("/requests/{request_id}/correct", response=ONE, summary="Correct the person's data")
-def request_correct(request: AuthenticatedRequest, request_id: int, payload: PrivacyCorrectionIn) -> Any:
+def request_correct(
+    request: AuthenticatedRequest, request_id: int, payload: PrivacyCorrectionIn
+) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     return services.privacy_correct(
@@ -278,7 +284,9 @@ def request_correct(request: AuthenticatedRequest, request_id: int, payload: Pri
 
 
 @router.post("/requests/{request_id}/withdraw", response=ONE, summary="Withdraw consent")
-def request_withdraw(request: AuthenticatedRequest, request_id: int, payload: PrivacyWithdrawIn) -> Any:
+def request_withdraw(
+    request: AuthenticatedRequest, request_id: int, payload: PrivacyWithdrawIn
+) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     return services.privacy_withdraw(
@@ -303,7 +311,9 @@ def consent_list(request: AuthenticatedRequest, customer_id: int) -> Any:
     response={201: ConsentRecordOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a grant or withdrawal",
 )
-def consent_create(request: AuthenticatedRequest, customer_id: int, payload: ConsentRecordIn) -> Any:
+def consent_create(
+    request: AuthenticatedRequest, customer_id: int, payload: ConsentRecordIn
+) -> Any:
     user = _require(request)
     customer = selectors.customer_for_privacy(user=user, customer_id=customer_id)
     record = services.consent_record(
@@ -324,7 +334,9 @@ def rule_list(request: AuthenticatedRequest) -> Any:
     return list(selectors.retention_rules(user=_require(request)))
 
 
-@router.post("/retention/rules", response={201: RetentionRuleOut, 422: ErrorBody, **ERROR_RESPONSES})
+@router.post(
+    "/retention/rules", response={201: RetentionRuleOut, 422: ErrorBody, **ERROR_RESPONSES}
+)
 def rule_create(request: AuthenticatedRequest, payload: RetentionRuleIn) -> Status[Any]:
     user = _require(request)
     rule = services.retention_rule_save(user=user, ip_address=_ip(request), **payload.dict())
