@@ -218,3 +218,19 @@ def can_manage_knowledge(user: User) -> bool:
 def can_ask_questions(user: User) -> bool:
     """May ``user`` put a question to the experts? Everyone who may log contacts."""
     return policy_for(user).log_contact
+
+
+# --- privacy rights (个人信息权利) -------------------------------------------------------------
+
+
+def can_handle_privacy_requests(user: User) -> bool:
+    """May ``user`` keep the register of data-subject requests, make copies, correct and erase
+    on a person's request, keep the consent register and the retention rules? Archive
+    administrators and admins."""
+    return can_administer_archive(user)
+
+
+def can_read_consents(user: User) -> bool:
+    """May ``user`` read a customer's consents (to know whom they may contact)? Every role
+    that sees customers."""
+    return policy_for(user).view is not Scope.NONE

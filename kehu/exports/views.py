@@ -39,6 +39,7 @@ def export_new(request: AuthenticatedRequest) -> HttpResponse:
                 filters=filters,
                 columns=form.cleaned_data["columns"],
                 format=form.cleaned_data["format"],
+                purpose=form.cleaned_data["purpose"],
                 request=request,
             )
         except ValidationError as exc:
