@@ -213,7 +213,7 @@ def test_external_reference_and_credit_code(archivist, archive, rep):
     org = customer_services.customer_create(
         user=rep,
         kind="organization",
-        data={"name": "杭州云杉科技有限公司", "organization.credit_code": "91330106MA2H2X8X1A"},
+        data={"name": "杭州云杉科技有限公司", "organization.credit_code": "91350100M000100Y43"},
     )
     customer = archive["li"]
     customer.custom_values = {"erp_id": "C-0042"}
@@ -227,7 +227,7 @@ def test_external_reference_and_credit_code(archivist, archive, rep):
     services.import_dry_run(batch_id=batch.pk)
     assert services.import_run(batch_id=batch.pk).created_count == 1
     assert Order.objects.get(number="E1").customer_id == customer.pk
-    text = "订单号,信用代码,日期,商品编码,数量,单价\nE2,91330106MA2H2X8X1A,2024-02-02,TEA-01,1,99\n"
+    text = "订单号,信用代码,日期,商品编码,数量,单价\nE2,91350100M000100Y43,2024-02-02,TEA-01,1,99\n"
     batch = run(archivist, text)
     assert Order.objects.get(number="E2").customer_id == org.pk
 
