@@ -297,10 +297,7 @@ def scope_figures(*, user: Any) -> ScopeFigures:
 def scope_list(*, user: Any, ids: list[int]) -> list[Customer]:
     """The customers of a headline list found by ``scope_figures``, in its order (checked
     against the scope again: the ids came from it in this request)."""
-    found = {
-        c.pk: c
-        for c in value_customers(user=user, filters=ValueFilters()).filter(pk__in=ids)
-    }
+    found = {c.pk: c for c in value_customers(user=user, filters=ValueFilters()).filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
 
 

@@ -56,7 +56,7 @@ def _parse(text: bytes | str, columns: int) -> np.ndarray[Any, Any]:
     text = text.replace("\n", ",").strip(",")
     if not text:
         return np.zeros((0, columns))
-    return np.fromstring(text, sep=",").reshape(-1, columns)  # type: ignore[no-any-return]
+    return np.fromstring(text, sep=",").reshape(-1, columns)
 
 
 def purchases_load(*, progress: Progress | None = None) -> Purchases:
@@ -73,9 +73,7 @@ def purchases_load(*, progress: Progress | None = None) -> Purchases:
         day = "CAST(julianday(o.ordered_on) - 2440587.5 AS INTEGER)"
         amount = "SUM(CAST(o.total_amount AS REAL))"
     # Constants of the code, not input: inlined because COPY takes no parameters.
-    where = (
-        f"o.status <> '{cancelled}' AND c.status IN ('{live[0]}', '{live[1]}')"  # noqa: S608
-    )
+    where = f"o.status <> '{cancelled}' AND c.status IN ('{live[0]}', '{live[1]}')"
     select = f"""
         SELECT o.customer_id, {day} AS day, {amount} AS amount, COUNT(*) AS orders
         FROM {_table(Order)} o JOIN {_table(Customer)} c ON c.id = o.customer_id

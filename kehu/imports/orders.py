@@ -128,9 +128,9 @@ def suggest(headers: list[str]) -> dict[str, str]:
                 words.setdefault(normalise_header(str(label)), code)
     mapping: dict[str, str] = {}
     for header in headers:
-        code = words.get(normalise_header(header))
-        if code and code not in mapping.values():
-            mapping[header] = code
+        found = words.get(normalise_header(header))
+        if found and found not in mapping.values():
+            mapping[header] = found
     return mapping
 
 
@@ -210,6 +210,11 @@ STATUS_WORDS = {"已取消": "cancelled", "取消": "cancelled", "作废": "canc
 METHOD_WORDS = {"银行转账": "bank_transfer", "转账": "bank_transfer", "现金": "cash",
                 "刷卡": "card", "银行卡": "card", "支付宝": "alipay", "微信": "wechat",
                 "微信支付": "wechat"}  # fmt: skip
+
+
+def _list(words: list[str]) -> str:
+    language = translation.get_language() or ""
+    return ("、" if language.startswith("zh") else ", ").join(words)
 
 
 def _decimal(raw: str) -> Decimal:
@@ -485,9 +490,9 @@ class Matcher:
         if wanted["external"]:
             values = self._external()
             for value in wanted["external"]:
-                pk = values.get(value)
-                if pk is not None:
-                    found[("external", value)].add(pk)
+                external = values.get(value)
+                if external is not None:
+                    found[("external", value)].add(external)
         if wanted["phone"]:
             pairs = _select(
                 f"SELECT number, customer_id FROM {_table(Phone)} "  # noqa: S608
@@ -498,8 +503,8 @@ class Matcher:
             for value, pk in pairs:
                 if pk in self.names:
                     found[("phone", value)].add(pk)
-        for kind, values in wanted.items():
-            for value in values:
+        for kind, wanted_values in wanted.items():
+            for value in wanted_values:
                 ids = found.get((kind, value), set())
                 self.customers[(kind, value)] = (
                     next(iter(ids)) if len(ids) == 1 else self.AMBIGUOUS if ids else 0
@@ -650,10 +655,11 @@ class FileCheck:
                 if not same
             ]
             if differs:
-                self._problem(row, 
+                self._problem(
+                    row,
                     "order_number",
                     _("Row %(row)s gave order %(order)s another %(what)s.")
-                    % {"row": head.row, "order": row.order_number, "what": "、".join(differs)},
+                    % {"row": head.row, "order": row.order_number, "what": _list(differs)},
                     row.order_number,
                 )
         head.count += 1
@@ -809,7 +815,8 @@ class Writer:
         if owner_id not in self.teams:
             from kehu.accounts.models import User
 
-            team = primary_team(user=User.objects.filter(pk=owner_id).first())
+            owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+            team = primary_team(user=owner)
             self.teams[owner_id] = team.pk if team else None
         return self.teams[owner_id]
 
@@ -840,7 +847,7 @@ class Writer:
         for row in rows:
             orders.setdefault(row.order_number, []).append(row)
         fresh = [number for number in orders if number not in existing]
-        customers = sorted({orders[n][0].customer_id for n in fresh if orders[n][0].customer_id})
+        customers = sorted({c for n in fresh if (c := orders[n][0].customer_id) is not None})
         buying = {
             c
             for (c,) in _select(
@@ -853,7 +860,9 @@ class Writer:
         first_id = _reserve(Order, len(fresh)) if fresh else 0
         ids = {number: first_id + i for i, number in enumerate(fresh)}
         order_rows, line_rows, payment_rows = [], [], []
-        deltas: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
+        deltas: dict[tuple[Any, ...], list[Any]] = defaultdict(
+            lambda: [0, Decimal(0), 0, Decimal(0)]
+        )
         added: dict[int, tuple[Decimal, Decimal]] = {}
         for number, lines in orders.items():
             head = lines[0]
@@ -1007,10 +1016,15 @@ def undo_chunk(batch_id: int) -> ImportBatch:
             Payment.objects.filter(order_id__in=ids)
             .exclude(reference=reference, reversed_at__isnull=True)
             .values_list("order_id", flat=True)
-        ) | set(SalesCorrection.objects.filter(order_id__in=ids).values_list("order_id", flat=True))
+        )
+        kept |= set(
+            SalesCorrection.objects.filter(order_id__in=ids).values_list("order_id", flat=True)
+        )
         doomed = [o for o in orders if o[0] not in kept]
         doomed_ids = [o[0] for o in doomed]
-        deltas: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
+        deltas: dict[tuple[Any, ...], list[Any]] = defaultdict(
+            lambda: [0, Decimal(0), 0, Decimal(0)]
+        )
         for _pk, day, owner, team, currency, status, total, first in doomed:
             if status != Order.Status.CANCELLED:
                 delta = deltas[(day, owner, team, currency)]

@@ -368,7 +368,8 @@ def import_run(
             "invalid": batch.invalid_rows,
         },
     )
-    return batch
+    done: ImportBatch = batch
+    return done
 
 
 def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:

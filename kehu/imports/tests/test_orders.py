@@ -6,6 +6,7 @@ summary exact throughout (compared with a rebuild from the raw rows)."""
 import io
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,7 +56,7 @@ def run(user, text, **options):
 
 def summary_by_key():
     """The daily summary's rows summed per key: what the sales report reads."""
-    sums = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
+    sums: dict[tuple[object, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
     for row in SalesDaily.objects.all():
         key = (row.day, row.owner_id, row.team_id, row.currency)
         for i, name in enumerate(("orders", "revenue", "new_customers", "collected")):
@@ -86,7 +87,8 @@ def test_orders_imported_with_customers_products_payments_and_summary(archivist,
         f"H1004,{li.pk},,,2024年6月1日,TEA-01,,1,99,,,\n"
     )
     batch = upload(archivist, text)
-    assert batch.mapping["订单号"] == "order_number" and batch.mapping["手机"] == "phone"
+    assert batch.mapping["订单号"] == "order_number"
+    assert batch.mapping["手机"] == "phone"
     batch = services.import_dry_run(batch_id=batch.pk)
     assert (batch.valid_rows, batch.invalid_rows, batch.duplicate_rows) == (5, 0, 0)
     assert not Order.objects.exists()  # the dry run writes nothing
@@ -96,14 +98,16 @@ def test_orders_imported_with_customers_products_payments_and_summary(archivist,
     h1001 = Order.objects.get(number="H1001")
     assert (h1001.customer_id, str(h1001.ordered_on)) == (zhang.pk, "2024-03-01")
     assert (h1001.total_amount, h1001.paid_amount) == (Decimal("248.50"), Decimal("198.00"))
-    assert h1001.first_for_customer and h1001.owner_id == zhang.owner_id
+    assert h1001.first_for_customer
+    assert h1001.owner_id == zhang.owner_id
     assert h1001.import_batch_id == batch.pk
     lines = list(OrderLine.objects.filter(order=h1001).order_by("id"))
     assert [(line.product_id, line.quantity, line.amount) for line in lines][0] == (
         tea.pk, Decimal("2.000"), Decimal("198.00"),
     )  # fmt: skip
     created = Product.objects.get(name="普洱茶饼")
-    assert created.import_batch_id == batch.pk and lines[1].product_id == created.pk
+    assert created.import_batch_id == batch.pk
+    assert lines[1].product_id == created.pk
     assert lines[1].unit_price == Decimal("50.50")
     # The amount below quantity × price is a discount, not a lost cent.
     h1002_line = OrderLine.objects.get(order__number="H1002")
@@ -154,7 +158,8 @@ def test_malformed_file_every_refused_row_has_its_reason(archivist, archive):
     assert "imported whole" in found[12][2][0]  # row 13's problem refuses its order
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.created_count, batch.invalid_rows) == ("done", 0, 12)
-    assert not Order.objects.exists() and not SalesDaily.objects.exists()
+    assert not Order.objects.exists()
+    assert not SalesDaily.objects.exists()
 
 
 def test_errors_in_the_users_language(archivist, archive, settings):
@@ -185,7 +190,8 @@ def test_re_import_skips_every_row_with_the_reason(archivist, archive):
     for outcome, customer, problems in report(again).values():
         assert (outcome, customer) == ("skipped", li.pk)
         assert f"in the archive already (import #{first.pk})" in problems[0]
-    assert Order.objects.count() == 2 and OrderLine.objects.count() == 3
+    assert Order.objects.count() == 2
+    assert OrderLine.objects.count() == 3
     assert summary_by_key() == before
     # An order entered by hand with the same number is skipped the same way.
     hand = Order.objects.get(number="R2")
@@ -193,7 +199,8 @@ def test_re_import_skips_every_row_with_the_reason(archivist, archive):
     hand.save()
     third = run(archivist, text.replace("R1,", "R3,"))
     skipped = [p for o, _c, p in report(third).values() if o == "skipped"]
-    assert len(skipped) == 1 and f"(customer {li.pk})" in skipped[0][0]
+    assert len(skipped) == 1
+    assert f"(customer {li.pk})" in skipped[0][0]
     assert third.created_count == 2
 
 
@@ -255,7 +262,8 @@ def test_resume_after_a_crash_writes_nothing_twice(archivist, archive, monkeypat
     assert OrderLine.objects.count() == 5
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.processed_rows, batch.created_count) == ("done", 12, 12)
-    assert Order.objects.count() == 4 and OrderLine.objects.count() == 12
+    assert Order.objects.count() == 4
+    assert OrderLine.objects.count() == 12
     assert all(o.total_amount == Decimal("297.00") for o in Order.objects.all())
     assert Payment.objects.filter(amount__gt=0).count() >= 4
     assert sum(p.amount for p in Payment.objects.all()) == Decimal("12.00")
@@ -266,8 +274,7 @@ def test_undo_removes_orders_payments_and_products(archivist, archive):
     li = archive["li"]
     before = summary_by_key()
     text = HEADER + (
-        f"U1,{li.pk},,,2024-01-01,,新品A,1,10,,,5\n"
-        f"U2,{li.pk},,,2024-01-02,TEA-01,,1,99,,,\n"
+        f"U1,{li.pk},,,2024-01-01,,新品A,1,10,,,5\nU2,{li.pk},,,2024-01-02,TEA-01,,1,99,,,\n"
     )
     batch = run(archivist, text)
     assert Order.objects.count() == 2
@@ -275,7 +282,8 @@ def test_undo_removes_orders_payments_and_products(archivist, archive):
     assert counts["deleted"] == 2
     batch.refresh_from_db()
     assert batch.status == "undone"
-    assert not Order.objects.exists() and not Payment.objects.exists()
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists()
     assert not Product.objects.filter(name="新品A").exists()
     assert Product.objects.filter(code="TEA-01").exists()
     assert summary_by_key() == before
@@ -293,14 +301,17 @@ def test_only_archive_administrators_import_orders(rep, archivist, archive, clie
 
 def test_api_order_history_flow(client, archivist, archive):
     client.force_login(archivist)
-    content = io.BytesIO((HEADER + f"A1,{archive['li'].pk},,,2024-01-01,TEA-01,,1,99,,,\n").encode())
+    content = io.BytesIO(
+        (HEADER + f"A1,{archive['li'].pk},,,2024-01-01,TEA-01,,1,99,,,\n").encode(),
+    )
     content.name = "orders.csv"
     response = client.post(
         "/api/v1/imports/", {"file": content, "kind": "orders", "create_products": "false"}
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["kind"] == "orders" and body["create_products"] is False
+    assert body["kind"] == "orders"
+    assert body["create_products"] is False
     targets = client.get("/api/v1/imports/targets?kind=orders").json()
     assert "order_number" in {t["code"] for t in targets}
     assert client.post(f"/api/v1/imports/{body['id']}/start").status_code == 422  # no dry run
@@ -314,7 +325,9 @@ def test_mapping_must_name_customer_order_date_product_and_money(archivist, arch
     with pytest.raises(ValidationError) as error:
         services.import_request_dry_run(user=archivist, batch=batch)
     messages = " ".join(error.value.messages)
-    assert "customer" in messages and "Order date" in messages and "unit price" in messages
+    assert "customer" in messages
+    assert "Order date" in messages
+    assert "unit price" in messages
 
 
 def test_xlsx_order_history(archivist, archive):
