@@ -49,6 +49,7 @@ from kehu.imports.readers import Table, file_hash
 from kehu.sales.models import Currency, Order, OrderLine, Payment, Product, SalesDaily
 
 ORDERS = "orders"
+CURRENCIES = frozenset(Currency.values)
 CHUNK_SIZE = 5000
 LIVE = (Customer.Status.ACTIVE.value, Customer.Status.PUBLIC_POOL.value)
 CENT = Decimal("0.01")
@@ -329,7 +330,7 @@ class LineCleaner:
             else:
                 setattr(row, attr, chosen)
         currency = raw.get("currency", "CNY").upper().replace("RMB", "CNY").replace("人民币", "CNY")
-        if currency not in Currency.values:
+        if currency not in CURRENCIES:
             row.problem("currency", _("Choose one of: %(c)s.") % {"c": ", ".join(Currency.values)},
                         raw.get("currency", ""))  # fmt: skip
         row.currency = currency
@@ -518,7 +519,6 @@ class Matcher:
     def _resolve(self, row: "Line") -> None:
         assert row.key is not None  # noqa: S101
         kind, value = row.key
-        label = FIELDS.get(kind, _("External reference"))
         shown = "" if kind == "id_number" else value
         pk = self.customers[row.key]
         if kind == "phone" and row.name:
@@ -531,6 +531,8 @@ class Matcher:
                     row.name,
                 )
                 return
+        if pk in (0, self.AMBIGUOUS):
+            label = FIELDS[kind] if kind in FIELDS else _("External reference")
         if pk == 0:
             row.problem(kind, _("No customer in the archive has this %(key)s.") % {"key": label},
                         shown)  # fmt: skip
@@ -643,17 +645,14 @@ class FileCheck:
                              row.channel, row.cancelled)  # fmt: skip
             self.orders[row.order_number] = head
         elif row.valid:
-            differs = [
-                label
-                for label, same in (
-                    (_("customer"), head.customer == row.key and head.name == row.name),
-                    (_("date"), head.ordered_on == row.ordered_on),
-                    (_("currency"), head.currency == row.currency),
-                    (_("channel"), head.channel == row.channel),
-                    (_("status"), head.cancelled == row.cancelled),
-                )
-                if not same
-            ]
+            same = (
+                (gettext_lazy("customer"), head.customer == row.key and head.name == row.name),
+                (gettext_lazy("date"), head.ordered_on == row.ordered_on),
+                (gettext_lazy("currency"), head.currency == row.currency),
+                (gettext_lazy("channel"), head.channel == row.channel),
+                (gettext_lazy("status"), head.cancelled == row.cancelled),
+            )
+            differs = [str(label) for label, agrees in same if not agrees]
             if differs:
                 self._problem(
                     row,
