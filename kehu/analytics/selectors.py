@@ -256,6 +256,9 @@ def scope_figures(*, user: Any) -> ScopeFigures:
     scope_sql, params = scope.query.sql_with_params()
     quote = connection.ops.quote_name
     values, customers = quote(CustomerValue._meta.db_table), quote(Customer._meta.db_table)
+    # Typed NULLs: PostgreSQL takes an untyped one in a subquery for text.
+    none = "CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
+    no_count = "CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION)"
     # One statement: the scope's value rows read once into a materialised table, then the
     # grids grouped and each list's first rows taken from it (on SQLite and PostgreSQL).
     sql = f"""
@@ -267,14 +270,15 @@ def scope_figures(*, user: Any) -> ScopeFigures:
                    v.suggested_grade AS suggested, c.grade
             FROM {values} v JOIN {customers} c ON c.id = v.customer_id
             WHERE v.customer_id IN ({scope_sql}))
-        SELECT 'grid', segment, tier, NULL, COUNT(*), SUM(revenue) FROM s GROUP BY segment, tier
-        UNION ALL SELECT * FROM (SELECT 'churn', NULL, NULL, id, NULL, NULL FROM s
+        SELECT 'grid', segment, tier, CAST(NULL AS BIGINT), COUNT(*), SUM(revenue)
+            FROM s GROUP BY segment, tier
+        UNION ALL SELECT * FROM (SELECT 'churn', {none}, id, {no_count} FROM s
             WHERE churn_risk ORDER BY rank LIMIT {LIST_SIZE}) a
-        UNION ALL SELECT * FROM (SELECT 'growth', NULL, NULL, id, NULL, NULL FROM s
+        UNION ALL SELECT * FROM (SELECT 'growth', {none}, id, {no_count} FROM s
             WHERE change > 0 ORDER BY delta DESC, rank LIMIT {LIST_SIZE}) b
-        UNION ALL SELECT * FROM (SELECT 'decline', NULL, NULL, id, NULL, NULL FROM s
+        UNION ALL SELECT * FROM (SELECT 'decline', {none}, id, {no_count} FROM s
             WHERE change < 0 ORDER BY delta, rank LIMIT {LIST_SIZE}) d
-        UNION ALL SELECT * FROM (SELECT 'disagreement', NULL, NULL, id, NULL, NULL FROM s
+        UNION ALL SELECT * FROM (SELECT 'disagreement', {none}, id, {no_count} FROM s
             WHERE grade <> %s AND suggested <> grade ORDER BY rank LIMIT {LIST_SIZE}) e
     """  # noqa: S608 (names from the models)
     with connection.cursor() as cursor:
