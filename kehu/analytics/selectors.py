@@ -201,6 +201,15 @@ VALUE_FIELDS = {  # CustomerFilters field → ValueFilters field
 }
 
 
+def export_query(filters: ValueFilters) -> dict[str, str] | None:
+    """The drill-down's filters as the customer list's (the export takes those), or None when
+    one of them has no counterpart there (churn risk, trend, disagreement, top ranks)."""
+    if filters.churn_risk or filters.trend or filters.disagreement or filters.rank_max:
+        return None
+    query = value_filters_query(filters)
+    return {customer: query[value] for customer, value in VALUE_FIELDS.items() if value in query}
+
+
 def customer_filters_value_q(filters: Any) -> Q:
     """The customer list's and segments' value conditions (``CustomerFilters.value_*`` …)
     as a condition on customers; raise ``ValidationError`` if one cannot be read."""

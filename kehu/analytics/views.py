@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.analytics import selectors, services
 from kehu.analytics.models import Segment, Tier
+from kehu.core.access import can_export
 from kehu.core.http import AuthenticatedRequest
 
 PAGE_SIZE = 50
@@ -104,6 +105,9 @@ def analytics_customers(request: AuthenticatedRequest) -> HttpResponse:
         "tiers": Tier.choices,
         "can_accept": filters.disagreement,
     }
+    export = selectors.export_query(filters)
+    if export is not None and can_export(request.user):
+        context["export_query"] = urlencode(export)
     return render(request, "analytics/customers.html", context)
 
 
