@@ -349,3 +349,38 @@ def test_xlsx_order_history(archivist, archive):
     assert (line.quantity, line.unit_price, line.amount) == (
         Decimal("2.000"), Decimal("75.00"), Decimal("150.00"),
     )  # fmt: skip
+
+
+def test_pages_upload_check_and_import_order_history_in_chinese(client, archivist, archive):
+    client.force_login(archivist)
+    content = io.BytesIO(
+        (HEADER + f"W1,{archive['li'].pk},,,2024-01-01,TEA-01,,1,99,,,\n").encode()
+    )
+    content.name = "订单.csv"
+    headers = {"Accept-Language": "zh-hans"}
+    assert "订单历史" in client.get("/imports/new/", headers=headers).content.decode()
+    response = client.post(
+        "/imports/new/",
+        {"file": content, "kind": "orders", "create_products": "0"},
+        headers=headers,
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    batch = ImportBatch.objects.get()
+    assert (batch.kind, batch.create_products) == ("orders", False)
+    page = client.get(f"/imports/{batch.pk}/", headers=headers).content.decode()
+    assert "订单历史" in page
+    assert "未知产品的行将被拒绝" in page
+    assert '<option value="order_number" selected>订单号</option>' in page
+    form = {
+        f"map-{i}": code for i, code in enumerate(batch.mapping.get(h, "") for h in batch.columns)
+    }
+    form.update(create_products="0")
+    client.post(f"/imports/{batch.pk}/", {**form, "action": "dry_run"}, headers=headers)
+    page = client.get(f"/imports/{batch.pk}/", headers=headers).content.decode()
+    assert "已检查 1 条订单明细：1 条待导入" in page
+    client.post(f"/imports/{batch.pk}/", {**form, "action": "start"}, headers=headers)
+    page = client.get(f"/imports/{batch.pk}/", headers=headers).content.decode()
+    assert "已导入 1 条订单明细" in page
+    assert Order.objects.filter(number="W1").exists()
+    client.force_login(archive["li"].owner)  # a sales rep: refused
+    assert client.get(f"/imports/{batch.pk}/").status_code in (403, 404)
