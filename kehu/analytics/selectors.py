@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -86,6 +87,7 @@ class ValueFilters:
 
 
 TRENDS = ("growth", "decline")
+LIST_SIZE = 10
 
 
 def value_filters_from(data: Any) -> ValueFilters:
@@ -199,6 +201,15 @@ VALUE_FIELDS = {  # CustomerFilters field → ValueFilters field
 }
 
 
+def export_query(filters: ValueFilters) -> dict[str, str] | None:
+    """The drill-down's filters as the customer list's (the export takes those), or None when
+    one of them has no counterpart there (churn risk, trend, disagreement, top ranks)."""
+    if filters.churn_risk or filters.trend or filters.disagreement or filters.rank_max:
+        return None
+    query = value_filters_query(filters)
+    return {customer: query[value] for customer, value in VALUE_FIELDS.items() if value in query}
+
+
 def customer_filters_value_q(filters: Any) -> Q:
     """The customer list's and segments' value conditions (``CustomerFilters.value_*`` …)
     as a condition on customers; raise ``ValidationError`` if one cannot be read."""
@@ -233,12 +244,86 @@ def values_visible_to(user: Any) -> QuerySet[CustomerValue]:
     )
 
 
-def segment_grid(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
+@dataclass
+class ScopeFigures:
+    """The overview's figures for a viewer who sees part of the archive, from ONE read of the
+    value rows in their scope (before: one query per grid and per list, each walking the
+    scope again — six walks, 2.4 s for a rep with 30,000 customers at 100,000)."""
+
+    segments: dict[str, dict[str, Any]]
+    tiers: dict[str, dict[str, Any]]
+    lists: dict[str, list[int]]  # kind -> customer ids in the list's order
+
+
+def scope_figures(*, user: Any) -> ScopeFigures:
+    require_viewer(user)
+    scope = (
+        customers_visible_to(user)
+        .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+        .values("pk")
+    )
+    scope_sql, params = scope.query.sql_with_params()
+    quote = connection.ops.quote_name
+    values, customers = quote(CustomerValue._meta.db_table), quote(Customer._meta.db_table)
+    # Typed NULLs: PostgreSQL takes an untyped one in a subquery for text.
+    none = "CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
+    no_count = "CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION)"
+    # One statement: the scope's value rows read once into a materialised table, then the
+    # grids grouped and each list's first rows taken from it (on SQLite and PostgreSQL).
+    sql = f"""
+        WITH s AS MATERIALIZED (
+            SELECT v.customer_id AS id, v.segment, v.tier,
+                   CAST(v.revenue AS DOUBLE PRECISION) AS revenue, v.churn_risk,
+                   v.revenue_rank AS rank, v.change_365 AS change,
+                   CAST(v.spend_365 - v.spend_prev_365 AS DOUBLE PRECISION) AS delta,
+                   v.suggested_grade AS suggested, c.grade
+            FROM {values} v JOIN {customers} c ON c.id = v.customer_id
+            WHERE v.customer_id IN ({scope_sql}))
+        SELECT 'grid', segment, tier, CAST(NULL AS BIGINT), COUNT(*), SUM(revenue)
+            FROM s GROUP BY segment, tier
+        UNION ALL SELECT * FROM (SELECT 'churn', {none}, id, {no_count} FROM s
+            WHERE churn_risk ORDER BY rank LIMIT {LIST_SIZE}) a
+        UNION ALL SELECT * FROM (SELECT 'growth', {none}, id, {no_count} FROM s
+            WHERE change > 0 ORDER BY delta DESC, rank LIMIT {LIST_SIZE}) b
+        UNION ALL SELECT * FROM (SELECT 'decline', {none}, id, {no_count} FROM s
+            WHERE change < 0 ORDER BY delta, rank LIMIT {LIST_SIZE}) d
+        UNION ALL SELECT * FROM (SELECT 'disagreement', {none}, id, {no_count} FROM s
+            WHERE grade <> %s AND suggested <> grade ORDER BY rank LIMIT {LIST_SIZE}) e
+    """  # noqa: S608 (names from the models)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Customer.Grade.SPECIAL.value])
+        rows = cursor.fetchall()
+    segments: dict[str, dict[str, Any]] = {}
+    tiers: dict[str, dict[str, Any]] = {}
+    lists: dict[str, list[int]] = {k: [] for k in ("churn", "growth", "decline", "disagreement")}
+    for kind, segment, tier, pk, count, revenue in rows:
+        if kind != "grid":
+            lists[kind].append(pk)
+            continue
+        for groups, key in ((segments, segment), (tiers, tier)):
+            group = groups.setdefault(key, {"count": 0, "revenue": 0.0})
+            group["count"] += count
+            group["revenue"] += revenue or 0.0
+    return ScopeFigures(segments=segments, tiers=tiers, lists=lists)
+
+
+def scope_list(*, user: Any, ids: list[int]) -> list[Customer]:
+    """The customers of a headline list found by ``scope_figures``, in its order (checked
+    against the scope again: the ids came from it in this request)."""
+    found = {c.pk: c for c in value_customers(user=user, filters=ValueFilters()).filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def segment_grid(
+    *, user: Any, run: AnalyticsRun | None, figures: ScopeFigures | None = None
+) -> list[dict[str, Any]]:
     """Customers and revenue per RFM segment, in the viewer's scope (read from the refresh's
     summary for roles that see every customer)."""
     require_viewer(user)
     if run is not None and sees_whole_archive(user) and "segments" in run.summary:
         stored = run.summary["segments"]
+    elif figures is not None:
+        stored = figures.segments
     else:
         stored = {
             row["segment"]: {"count": row["count"], "revenue": float(row["revenue"] or 0)}
@@ -259,10 +344,14 @@ def segment_grid(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]
     ]
 
 
-def tier_counts(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
+def tier_counts(
+    *, user: Any, run: AnalyticsRun | None, figures: ScopeFigures | None = None
+) -> list[dict[str, Any]]:
     require_viewer(user)
     if run is not None and sees_whole_archive(user) and "tiers" in run.summary:
         stored = run.summary["tiers"]
+    elif figures is not None:
+        stored = figures.tiers
     else:
         stored = {
             row["tier"]: {"count": row["count"], "revenue": float(row["revenue"] or 0)}
@@ -281,9 +370,6 @@ def tier_counts(*, user: Any, run: AnalyticsRun | None) -> list[dict[str, Any]]:
         }
         for code in Tier.values
     ]
-
-
-LIST_SIZE = 10
 
 
 def top_list(*, user: Any, kind: str, run: AnalyticsRun | None = None) -> list[Customer]:

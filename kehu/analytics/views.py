@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.analytics import selectors, services
 from kehu.analytics.models import Segment, Tier
+from kehu.core.access import can_export
 from kehu.core.http import AuthenticatedRequest
 
 PAGE_SIZE = 50
@@ -35,14 +36,26 @@ def analytics_overview(request: AuthenticatedRequest) -> HttpResponse:
     if run is not None:
         top_rank = math.ceil(TOP_SHARE * run.customers) if run.customers else 0
         summary = run.summary if whole else {}
+        if whole:  # the refresh stored the grids and the lists' candidates
+            figures = None
+            lists = {
+                kind: selectors.top_list(user=user, kind=kind, run=run)
+                for kind in ("churn", "growth", "decline", "disagreement")
+            }
+        else:  # one read of the viewer's scope
+            figures = selectors.scope_figures(user=user)
+            lists = {
+                kind: selectors.scope_list(user=user, ids=ids)
+                for kind, ids in figures.lists.items()
+            }
         context.update(
             summary=summary,
-            segments=selectors.segment_grid(user=user, run=run),
-            tiers=selectors.tier_counts(user=user, run=run),
-            churn=selectors.top_list(user=user, kind="churn", run=run),
-            growth=selectors.top_list(user=user, kind="growth", run=run),
-            decline=selectors.top_list(user=user, kind="decline", run=run),
-            disagreements=selectors.top_list(user=user, kind="disagreement", run=run),
+            segments=selectors.segment_grid(user=user, run=run, figures=figures),
+            tiers=selectors.tier_counts(user=user, run=run, figures=figures),
+            churn=lists["churn"],
+            growth=lists["growth"],
+            decline=lists["decline"],
+            disagreements=lists["disagreement"],
             top_rank=top_rank,
             chart={
                 "pareto": summary.get("pareto", []),
@@ -92,6 +105,9 @@ def analytics_customers(request: AuthenticatedRequest) -> HttpResponse:
         "tiers": Tier.choices,
         "can_accept": filters.disagreement,
     }
+    export = selectors.export_query(filters)
+    if export is not None and can_export(request.user):
+        context["export_query"] = urlencode(export)
     return render(request, "analytics/customers.html", context)
 
 

@@ -36,6 +36,7 @@ class ImportOut(Schema):
     channel: str | None
     owner: str | None
     duplicates: str
+    create_products: bool = Field(description="Order history: create unknown products.")
     columns: list[str]
     mapping: dict[str, str]
     total_rows: int | None
@@ -85,6 +86,9 @@ class ImportUpdateIn(Schema):
     owner: str | None = Field(None, description="Username; empty string: the public pool.")
     duplicates: str | None = Field(None, description="skip, fill or overwrite.")
     save_as: str = Field("", description="Also save the mapping under this name.")
+    create_products: bool | None = Field(
+        None, description="Order history: create unknown products (else refuse their rows)."
+    )
 
 
 class ReportRowOut(Schema):
@@ -133,6 +137,7 @@ def import_create(
     owner: Form[str] = "",
     duplicates: Form[str] = "skip",
     mapping: Form[str] = "",
+    create_products: Form[bool] = True,
 ) -> Status[ImportBatch]:
     batch = services.import_upload(
         user=request.user,
@@ -143,6 +148,7 @@ def import_create(
         owner=owner or None,
         duplicates=duplicates,
         mapping=mapping or None,
+        create_products=create_products,
     )
     return Status(201, batch)
 
@@ -169,6 +175,7 @@ def import_update(request: AuthenticatedRequest, batch_id: int, payload: ImportU
         owner=payload.owner,
         duplicates=payload.duplicates,
         save_as=payload.save_as,
+        create_products=payload.create_products,
     )
 
 

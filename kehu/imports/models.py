@@ -67,6 +67,9 @@ class ImportBatch(TimeStampedModel):
     duplicates = models.CharField(
         _("existing customers"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP
     )
+    # Order-history imports (kind "orders"): create products the catalogue does not have yet,
+    # or refuse their rows.
+    create_products = models.BooleanField(_("create unknown products"), default=True)
     # Relative to the data directory.
     file_path = models.CharField(_("stored file"), max_length=200, blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True, db_index=True)

@@ -29,7 +29,7 @@ from kehu.customers.bulk import customers_delete
 from kehu.customers.models import Channel, Customer, CustomerChange
 from kehu.customers.related import OWN_RECORD, customers_attached
 from kehu.customers.selectors import field_specs_for
-from kehu.imports import engine
+from kehu.imports import engine, orders
 from kehu.imports.mapping import import_targets, suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.imports.readers import Table, file_extension
@@ -74,10 +74,18 @@ def _owner(username: str | None) -> User | None:
     return owner
 
 
+KINDS = (*Customer.Kind.values, orders.ORDERS)  # customers of either kind, or order history
+
+
 def _kind(kind: str) -> str:
-    if kind not in Customer.Kind.values:
-        raise ValidationError({"kind": [_("Choose person or organization.")]})
+    if kind not in KINDS:
+        raise ValidationError({"kind": [_("Choose persons, organizations or order history.")]})
     return kind
+
+
+def _engine(batch: ImportBatch) -> Any:
+    """The module that checks and imports this batch's rows."""
+    return orders if batch.kind == orders.ORDERS else engine
 
 
 def _policy(value: str) -> str:
@@ -103,7 +111,9 @@ def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dic
             errors.append(_("Two columns are mapped to “%(code)s”.") % {"code": code})
         else:
             cleaned[header] = code
-    if "name" not in cleaned.values():
+    if kind == orders.ORDERS:
+        errors += orders.mapping_errors(cleaned)
+    elif "name" not in cleaned.values():
         errors.append(_("Map a column to the name: every customer needs one."))
     if (
         any(c.startswith("contact.") for c in cleaned.values())
@@ -151,6 +161,7 @@ def import_upload(
     owner: str | None = None,
     duplicates: str = ImportBatch.Duplicates.SKIP,
     mapping: str | dict[str, str] | None = None,
+    create_products: bool = True,
 ) -> ImportBatch:
     """Store an uploaded file as a batch (or return the unfinished batch of the same content
     and kind, so an interrupted import continues), with suggested or saved column mapping."""
@@ -216,6 +227,7 @@ def import_upload(
             batch.status = ImportBatch.Status.UPLOADED
     batch.mapping = mapping_now
     batch.channel, batch.owner, batch.duplicates = channel_obj, owner_obj, duplicates
+    batch.create_products = create_products
     batch.created_by = user
     batch.save()
     return batch
@@ -245,6 +257,7 @@ def import_configure(
     owner: str | None = None,
     duplicates: str | None = None,
     save_as: str = "",
+    create_products: bool | None = None,
 ) -> ImportBatch:
     """Set the batch's mapping and options (before it is imported); optionally save the mapping."""
     require_archive_admin(user)
@@ -260,6 +273,11 @@ def import_configure(
     batch.owner = _owner(owner) if owner is not None else batch.owner
     if duplicates is not None:
         batch.duplicates = _policy(duplicates)
+    if create_products is not None and create_products != batch.create_products:
+        batch.create_products = create_products
+        batch.checked_hash = ""  # which rows are valid depends on it: check again
+        if batch.status == ImportBatch.Status.VALIDATED:
+            batch.status = ImportBatch.Status.UPLOADED
     batch.save()
     if save_as.strip():
         mapping_save(user=user, name=save_as, kind=batch.kind, columns=batch.mapping)
@@ -276,7 +294,7 @@ def mapping_save(*, user: User, name: str, kind: str, columns: dict[str, str]) -
         _kind(kind)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    codes = {t.code for t in import_targets(kind)} if kind in Customer.Kind.values else set()
+    codes = {t.code for t in import_targets(kind)} if kind in KINDS else set()
     unknown = sorted({c for c in columns.values() if c and c not in codes})
     if unknown:
         errors["columns"] = [_("Unknown fields: %(codes)s.") % {"codes": ", ".join(unknown)}]
@@ -318,7 +336,7 @@ def import_dry_run(*, batch_id: int, progress: engine.Progress | None = None) ->
     if batch.processed_rows or batch.status in FINISHED:
         return batch
     try:
-        return engine.dry_run(batch, progress)
+        return _engine(batch).dry_run(batch, progress)  # type: ignore[no-any-return]
     except Exception as exc:
         return _fail(batch, exc)
 
@@ -331,7 +349,7 @@ def import_run(
     if batch.status in FINISHED:
         return batch
     try:
-        batch = engine.run_import(batch, progress)
+        batch = _engine(batch).run_import(batch, progress)
     except Exception as exc:
         return _fail(batch, exc)
     audit_log(
@@ -350,7 +368,8 @@ def import_run(
             "invalid": batch.invalid_rows,
         },
     )
-    return batch
+    done: ImportBatch = batch
+    return done
 
 
 def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
@@ -418,9 +437,13 @@ def _undo_start(user: User, batch: ImportBatch) -> ImportBatch:
             )
         batch.status = ImportBatch.Status.UNDOING
         batch.undone_by = user
-        batch.undo_rows = ImportRow.objects.filter(
-            batch=batch, outcome__in=[ImportRow.Outcome.CREATED, ImportRow.Outcome.UPDATED]
-        ).count()
+        batch.undo_rows = (
+            orders.undo_rows(batch)
+            if batch.kind == orders.ORDERS
+            else ImportRow.objects.filter(
+                batch=batch, outcome__in=[ImportRow.Outcome.CREATED, ImportRow.Outcome.UPDATED]
+            ).count()
+        )
         batch.undone_rows = batch.deleted_count = batch.archived_count = 0
         batch.restored_count = 0
         batch.error = ""
@@ -512,8 +535,12 @@ def _undo_rest(batch_id: int, request: HttpRequest | None = None) -> ImportBatch
     created_total = ImportRow.objects.filter(
         batch_id=batch_id, outcome=ImportRow.Outcome.CREATED
     ).count()
+    kind = ImportBatch.objects.values_list("kind", flat=True).get(pk=batch_id)
     while True:
-        batch = _undo_chunk(batch_id, created_total)
+        if kind == orders.ORDERS:
+            batch = orders.undo_chunk(batch_id)
+        else:
+            batch = _undo_chunk(batch_id, created_total)
         if batch.status != ImportBatch.Status.UNDOING or batch.undone_rows >= batch.undo_rows:
             break
     now = timezone.now()

@@ -16,7 +16,7 @@ from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.models import Channel, Customer
-from kehu.imports import selectors, services
+from kehu.imports import orders, selectors, services
 from kehu.imports.api import report_response
 from kehu.imports.engine import open_table
 from kehu.imports.mapping import import_targets
@@ -37,7 +37,7 @@ def _options() -> dict[str, Any]:
         "channels": Channel.objects.filter(is_active=True),
         "owners": User.objects.filter(is_active=True).order_by("username"),
         "policies": ImportBatch.Duplicates.choices,
-        "kinds": Customer.Kind.choices,
+        "kinds": [*Customer.Kind.choices, (orders.ORDERS, _("Order history (one row per line)"))],
         "saved_mappings": ImportMapping.objects.order_by("name"),
     }
 
@@ -68,6 +68,7 @@ def import_new(request: AuthenticatedRequest) -> HttpResponse:
                     owner=request.POST.get("owner") or None,
                     duplicates=request.POST.get("duplicates", "skip"),
                     mapping=request.POST.get("mapping") or None,
+                    create_products=request.POST.get("create_products", "1") == "1",
                 )
             except ValidationError as exc:
                 errors.extend(exc.messages)
@@ -143,6 +144,7 @@ def _act(request: AuthenticatedRequest, batch: ImportBatch) -> HttpResponse:
                 owner=request.POST.get("owner", ""),
                 duplicates=request.POST.get("duplicates") or None,
                 save_as=request.POST.get("save_as", ""),
+                create_products=request.POST.get("create_products", "1") == "1",
             )
             batch.refresh_from_db()
         if action == "dry_run":

@@ -64,6 +64,15 @@ class Product(TimeStampedModel):
         _("risk level"), max_length=2, choices=RiskLevel.choices, blank=True
     )
     description = models.TextField(_("description"), blank=True)
+    # The order-history import that created it (undone with the import when still unused).
+    import_batch = models.ForeignKey(
+        "imports.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -146,6 +155,15 @@ class Order(TimeStampedModel):
         related_name="order",
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The order-history import that brought it in (its undo deletes it).
+    import_batch = models.ForeignKey(
+        "imports.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("order")

@@ -198,3 +198,45 @@ def test_stored_headline_lists_match_the_query(archivist, refreshed, buy):
     # 张伟 spent 500 in the last year against 100 the year before: the one growing customer
     growth = selectors.top_list(user=archivist, kind="growth", run=run)
     assert [c.name for c in growth] == ["张伟"]
+
+
+def test_one_read_of_a_reps_scope_matches_the_queries_per_grid_and_list(rep, refreshed, buy):
+    """The overview's single statement over a rep's scope gives what a query per grid and per
+    list gives (the rep's customers only)."""
+    from kehu.analytics import selectors
+
+    CustomerValue.objects.filter(customer=refreshed["mine"]).update(
+        churn_risk=True, suggested_grade="important"
+    )
+    figures = selectors.scope_figures(user=rep)
+    assert selectors.segment_grid(user=rep, run=None, figures=figures) == selectors.segment_grid(
+        user=rep, run=None
+    )
+    assert selectors.tier_counts(user=rep, run=None, figures=figures) == selectors.tier_counts(
+        user=rep, run=None
+    )
+    for kind in ("churn", "growth", "decline", "disagreement"):
+        queried = [c.pk for c in selectors.top_list(user=rep, kind=kind)]
+        assert selectors.scope_list(user=rep, ids=figures.lists[kind]) == list(
+            selectors.top_list(user=rep, kind=kind)
+        )
+        assert figures.lists[kind] == queried
+    assert figures.lists["churn"] == [refreshed["mine"].pk]
+    visible = set(selectors.values_visible_to(rep).values_list("customer_id", flat=True))
+    assert all(pk in visible for ids in figures.lists.values() for pk in ids)
+
+
+def test_drill_down_lists_export_through_the_customer_export(client, archivist, rep, refreshed):
+    client.force_login(archivist)
+    page = client.get("/analytics/customers/?tier=A&clv_min=100").content.decode()
+    link = page.split('data-testid="value-export"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert link.startswith("/exports/new/?")
+    assert "value_tier=A" in link
+    assert "clv_min=100" in link
+    assert client.get(link.replace("&amp;", "&")).status_code == 200
+    # churn risk has no counterpart in the customer list's filters: no export offered
+    page = client.get("/analytics/customers/?churn_risk=1").content.decode()
+    assert 'data-testid="value-export"' not in page
+    client.force_login(rep)  # reps may not export
+    page = client.get("/analytics/customers/?tier=A").content.decode()
+    assert 'data-testid="value-export"' not in page

@@ -23,7 +23,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--mapping", default="", help="A saved column mapping (its name).")
-        parser.add_argument("--kind", default="person", choices=["person", "organization"])
+        parser.add_argument(
+            "--kind",
+            default="person",
+            choices=["person", "organization", "orders"],
+            help="orders: order history, one row per order line.",
+        )
+        parser.add_argument(
+            "--refuse-unknown-products",
+            action="store_true",
+            help="Order history: refuse rows of products not in the catalogue.",
+        )
         parser.add_argument("--channel", default=services.DEFAULT_CHANNEL, help="Channel code.")
         parser.add_argument("--owner", default="", help="Owner's username (none: public pool).")
         parser.add_argument(
@@ -68,6 +78,7 @@ class Command(BaseCommand):
                     owner=options["owner"] or None,
                     duplicates=options["duplicates"],
                     mapping=options["mapping"] or None,
+                    create_products=not options["refuse_unknown_products"],
                 )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
@@ -94,9 +105,14 @@ class Command(BaseCommand):
             self.stderr.write(f"Import #{batch.pk} failed: {batch.error}")
             return
         if dry:
+            matched = (
+                "to skip: order in the archive"
+                if batch.kind == "orders"
+                else "match existing customers"
+            )
             self.stdout.write(
                 f"Checked {batch.checked_rows:,} rows: {batch.valid_rows:,} valid "
-                f"({batch.duplicate_rows:,} match existing customers), "
+                f"({batch.duplicate_rows:,} {matched}), "
                 f"{batch.invalid_rows:,} invalid."
             )
         else:
