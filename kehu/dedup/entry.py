@@ -50,9 +50,13 @@ def _phones(values: Iterable[str]) -> list[str]:
     return numbers
 
 
-def entry_record(kind: str, data: dict[str, Any], *, region: bool = True) -> Record:
+def entry_record(
+    kind: str, data: dict[str, Any], *, region: bool = True, cleaned: bool = False
+) -> Record:
     """The record of values being entered, by field code (as the customer services take them);
-    without ``region`` the address's region is not looked up (the import's many rows)."""
+    without ``region`` the address's region is not looked up (the import's many rows);
+    ``cleaned``: the values went through the importer's cleaning, so phones are E.164 already
+    (parsing them again with libphonenumber was a quarter of a dry run's time)."""
     address = str(data.get("address") or "")
     region_found = parse_region(address) if address and region else None
     birth = data.get("person.birth_date") or None
@@ -76,7 +80,11 @@ def entry_record(kind: str, data: dict[str, Any], *, region: bool = True) -> Rec
         id_hash=lookup_hash(exact_value(id_number)) if id_number else "",
         employer=str(data.get("person.employer") or ""),
         credit_code=exact_value(str(data.get("organization.credit_code") or "")),
-        phones=_phones([phones] if isinstance(phones, str) else phones),
+        phones=(
+            [str(p) for p in phones]
+            if cleaned and not isinstance(phones, str)
+            else _phones([phones] if isinstance(phones, str) else phones)
+        ),
         emails=[str(e) for e in ([emails] if isinstance(emails, str) else emails) if e],
     )
 
@@ -278,7 +286,9 @@ def import_likely_duplicates(
 ) -> list[LikelyDuplicate]:
     """For the dry run: the rows (number, values by field code; valid, no exact match) that the
     model finds likely to be a customer of the archive or an earlier row of the same chunk."""
-    records = [(number, entry_record(kind, values, region=False)) for number, values in rows]
+    records = [
+        (number, entry_record(kind, values, region=False, cleaned=True)) for number, values in rows
+    ]
     records = [(n, r) for n, r in records if r["name_key"] is not None]
     found: dict[int, LikelyDuplicate] = {}
 

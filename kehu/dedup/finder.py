@@ -130,23 +130,28 @@ _COLUMNS = (
 def records_table(
     *, progress: Progress | None = None, total: int = 0, chunk: int = CHUNK
 ) -> pa.Table:
-    """Every live customer (active or in the public pool) as one row of the finder's input."""
-    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    """Every live customer (active or in the public pool) as one row of the finder's input.
+
+    Each chunk becomes an Arrow record batch at once, so the Python objects of one chunk are
+    alive at a time, not those of the whole archive (a million customers' keys as Python
+    strings and lists take several times their Arrow size)."""
+    batches = []
     done = 0
     for rows, phones, emails in _chunks(chunk):
-        for row in rows:
-            cid = row[0]
-            record = customer_record(
+        records = [
+            customer_record(
                 **dict(zip(_COLUMNS, row, strict=True)),
-                phones=phones.get(cid),
-                emails=emails.get(cid),
+                phones=phones.get(row[0]),
+                emails=emails.get(row[0]),
             )
-            for column, values in columns.items():
-                values.append(record[column])
+            for row in rows
+        ]
+        batches.append(pa.RecordBatch.from_pylist(records, schema=SCHEMA))
+        del records
         done += len(rows)
         if progress is not None:
             progress("load", min(99, round(100 * done / total)) if total else 0)
-    return pa.table(columns, schema=SCHEMA)
+    return pa.Table.from_batches(batches, schema=SCHEMA)
 
 
 # --- the model ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.customers.models import (
     Customer,
+    OrganizationProfile,
     PersonProfile,
 )
 from kehu.dedup.finder import Pair
@@ -79,9 +80,15 @@ def candidates_flag_new(*, customer: Customer) -> int:
             customer.emails.filter(contact__isnull=True).values_list("address", flat=True)
         ),
     }
+    # Every field the model compares, as the form's check reads them.
     person = PersonProfile.objects.filter(customer=customer).first()
-    if person is not None and person.birth_date:
+    if person is not None:
         data["person.birth_date"] = person.birth_date
+        data["person.employer"] = person.employer
+        data["person.id_number"] = person.id_number
+    organization = OrganizationProfile.objects.filter(customer=customer).first()
+    if organization is not None:
+        data["organization.credit_code"] = organization.credit_code
     found = possible_duplicates(kind=customer.kind, data=data, exclude=(customer.pk,))
     now = timezone.now()
     added = 0

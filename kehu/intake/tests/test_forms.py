@@ -179,6 +179,37 @@ def test_duplicate_by_email_attaches(client, inquiry, rep):
     assert WebFormSubmission.objects.get().customer == known
 
 
+def test_a_lead_that_likely_repeats_a_customer_is_queued_for_review(client, inquiry, rep):
+    # given a customer whose phone the visitor mistypes by one digit, with another e-mail
+    from kehu.dedup.models import DuplicateCandidate
+
+    known = customer_services.customer_create(
+        user=rep,
+        kind="person",
+        data={"name": "陈静", "phones": "13912345678", "person.employer": "华为"},
+    )
+    # when the form is sent
+    page_post(client, "inquiry", {**GOOD, "phones": "139 1234 5679", "emails": "cj@example.org"})
+
+    # then a lead is made (no key matched) and the pair waits in the duplicate review queue
+    lead = Customer.objects.exclude(pk=known.pk).get()
+    pair = DuplicateCandidate.objects.get()
+    assert (pair.customer_a_id, pair.customer_b_id) == (known.pk, lead.pk)
+    assert pair.status == DuplicateCandidate.Status.PENDING
+    assert {"name", "phone", "employer"} <= set(pair.agreed)
+
+
+def test_a_lead_unlike_any_customer_is_not_queued(client, inquiry, rep):
+    from kehu.dedup.models import DuplicateCandidate
+
+    customer_services.customer_create(
+        user=rep, kind="person", data={"name": "王芳", "phones": "13800000001"}
+    )
+    page_post(client, "inquiry", GOOD)
+    assert Customer.objects.count() == 2
+    assert not DuplicateCandidate.objects.exists()
+
+
 def test_honeypot_pretends_success_and_stores_nothing(client, inquiry):
     response = page_post(client, "inquiry", {**GOOD, "homepage": "http://spam.example"})
     assert response.status_code == 302
