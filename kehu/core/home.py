@@ -45,8 +45,9 @@ def home_role(user: User) -> str:
 
 
 def role_label(user: User, role: str) -> Any:
-    """The greeting's role: a rep who manages a team is greeted as team manager."""
-    return _("team manager") if role == "manager" else user.role_label
+    """The role shown in the top bar and the greeting: a rep who manages a team is shown as
+    team manager."""
+    return _("Team manager") if role == "manager" else user.role_label
 
 
 def _month_start(today: date) -> date:

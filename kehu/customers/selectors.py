@@ -11,7 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
-from kehu.core.access import Scope, can_reveal, policy_for, record_scope_q
+from kehu.core.access import Scope, can_record_facts, can_reveal, policy_for, record_scope_q
 from kehu.customers.fields import (
     BUILTIN_FIELDS,
     GROUP_LABELS,
@@ -87,6 +87,28 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
 
 def customer_can_change(*, user: User, customer: Customer) -> bool:
     return customers_changeable_by(user).filter(pk=customer.pk).exists()
+
+
+# The archive's own fields: only those who change the record set them.
+ARCHIVE_GROUPS = frozenset({Group.ARCHIVE})
+
+
+def fact_field_allowed(user: User, spec: FieldSpec) -> bool:
+    """May ``user``, who records facts without changing the record, set this field? Not the
+    archive's own fields, nor a sensitive field they may not reveal."""
+    if spec.group in ARCHIVE_GROUPS:
+        return False
+    return spec.sensitive is None or can_reveal(user, spec.sensitive)
+
+
+def customer_can_record_facts(*, user: User, customer: Customer) -> bool:
+    """May ``user`` record facts on ``customer`` without the right to change it (a marketer or
+    service agent with a customer they see; a merged or archived record takes none)?"""
+    return (
+        can_record_facts(user)
+        and customer.status in (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+        and customers_visible_to(user).filter(pk=customer.pk).exists()
+    )
 
 
 # --- lists ------------------------------------------------------------------------------------

@@ -155,13 +155,22 @@ def _cases(user: User, visible: Any, since: date | None, until: date) -> list[Wo
 
 
 def work_items(
-    *, user: User, since: date | None, until: date, today: date | None = None
+    *,
+    user: User,
+    since: date | None,
+    until: date,
+    today: date | None = None,
+    viewer: User | None = None,
 ) -> list[WorkItem]:
     """The user's open work due from ``since`` (None: however long overdue) until the day
-    before ``until``, by day and time."""
+    before ``until``, by day and time. A ``viewer`` other than the user (their team manager)
+    sees only the items about customers both may see."""
     today = today or timezone.localdate()
     # the scope's Q is built once (it reads the user's teams), then used as a subquery
-    visible = customers_visible_to(user).values("pk")
+    scope = customers_visible_to(user)
+    if viewer is not None and viewer.pk != user.pk:
+        scope = scope.filter(pk__in=customers_visible_to(viewer).values("pk"))
+    visible = scope.values("pk")
     items = (
         _tasks(user, visible, since, until)
         + _follow_ups(user, visible, since, until)
@@ -184,13 +193,15 @@ class MyWork:
         return not (self.overdue or self.due_today or self.this_week or self.later)
 
 
-def my_work(*, user: User, today: date, later_days: int = LATER_DAYS) -> MyWork:
+def my_work(
+    *, user: User, today: date, later_days: int = LATER_DAYS, viewer: User | None = None
+) -> MyWork:
     """The user's open work: overdue, today, the rest of this week (to Sunday), and later
     (up to ``later_days`` ahead; 0: nothing after this week)."""
     week_end = today + timedelta(days=6 - today.weekday())
     until = max(today + timedelta(days=later_days), week_end) + timedelta(days=1)
     work = MyWork(today=today)
-    for item in work_items(user=user, since=None, until=until, today=today):
+    for item in work_items(user=user, since=None, until=until, today=today, viewer=viewer):
         if item.day < today:
             work.overdue.append(item)
         elif item.day == today:
@@ -216,11 +227,17 @@ class CalendarDay:
 
 
 def calendar_weeks(
-    *, user: User, start: date, days: int, month: int | None = None
+    *,
+    user: User,
+    start: date,
+    days: int,
+    month: int | None = None,
+    viewer: User | None = None,
 ) -> list[list[CalendarDay]]:
     """Weeks of days from ``start`` (a Monday), each with its work items."""
     by_day: dict[date, list[WorkItem]] = {}
-    for item in work_items(user=user, since=start, until=start + timedelta(days=days)):
+    items = work_items(user=user, since=start, until=start + timedelta(days=days), viewer=viewer)
+    for item in items:
         by_day.setdefault(item.day, []).append(item)
     weeks: list[list[CalendarDay]] = []
     for offset in range(days):

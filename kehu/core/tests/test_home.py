@@ -78,7 +78,7 @@ def test_manager_home_greets_the_team_manager(client, team, rep, other_rep):
     response = client.get("/")
     text = response.content.decode()
     assert response.context["role"] == "manager"
-    assert "You are signed in as team manager." in text
+    assert "You are signed in as Team manager." in text
     rows = {row.member.username: row for row in response.context["cards"]["team"]}
     assert rows["rep1"].overdue_follow_ups == 2
     assert rows["rep2"].logged_this_week == 0  # who logged nothing this week
