@@ -175,8 +175,14 @@ def test_a_marketers_lead_is_routed_by_its_address(client, admin_user, general, 
         user=admin_user, kind="region", province="广东省", target="user", user_id=south.pk
     )
     client.force_login(make_user(Role.MARKETER))
-    body = {"name": "展会线索", "phones": "139 1234 5678", "address": "广东省东莞市",
-            "source_channel": "exhibition", "lifecycle_stage": "lead", "grade": "general"}  # fmt: skip
+    body = {
+        "name": "展会线索",
+        "phones": "139 1234 5678",
+        "address": "广东省东莞市",
+        "source_channel": "exhibition",
+        "lifecycle_stage": "lead",
+        "grade": "general",
+    }
     assert client.post(reverse("customers:create") + "?kind=person", body).status_code == 302
     assert Customer.objects.get(name="展会线索").owner == south
     assert Notification.objects.filter(user=south, text__contains="展会线索").exists()

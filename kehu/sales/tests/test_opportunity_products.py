@@ -124,4 +124,3 @@ def test_a_won_opportunitys_products_start_the_order(client, rep, opportunity, p
     assert lines.forms[0].initial["unit_price"] == D("90.00")
     assert lines.forms[0].initial["quantity"] == D(3)
     assert 'value="3"' in page.content.decode()
-

@@ -268,9 +268,7 @@ def test_a_manager_sees_a_members_work_and_calendar(client, manager, rep, week):
     assert 'data-testid="member-picker"' in client.get("/work/").text
 
 
-def test_a_member_or_stranger_may_not_see_anothers_work(
-    client, manager, rep, other_rep, week
-):
+def test_a_member_or_stranger_may_not_see_anothers_work(client, manager, rep, other_rep, week):
     client.force_login(rep)  # a member may not look at the manager's work
     assert client.get(f"/work/?member={manager.pk}").status_code == 404
     assert client.get(f"/work/calendar/?member={manager.pk}").status_code == 404
