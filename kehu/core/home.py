@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,12 +20,33 @@ from kehu.accounts.models import Membership, Role, User
 from kehu.core.access import managed_team_ids
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import segments_visible_to
-from kehu.customers.selectors import (
-    customers_home_summary,
-    customers_in_pool_visible_to,
-    customers_visible_to,
-)
+from kehu.customers.selectors import customers_in_pool_visible_to, customers_visible_to
 from kehu.interactions.models import Interaction
+
+# Counts on the home page stop here ("10,000+"): counting a million rows for a figure nobody
+# reads to the last digit would cost more than the rest of the page.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """A count that stopped at ``COUNT_CAP``: ``more`` says there are more than ``value``."""
+
+    value: int
+    more: bool
+
+    def __str__(self) -> str:
+        return f"{self.value:,}+" if self.more else f"{self.value:,}"
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+
+def capped_count(queryset: Any, cap: int = COUNT_CAP) -> CappedCount:
+    """How many rows, reading at most ``cap + 1`` of them."""
+    n = queryset[: cap + 1].count()
+    return CappedCount(min(n, cap), n > cap)
+
 
 # An important customer nobody contacted for this long needs attention.
 ATTENTION_DAYS = 30
@@ -57,16 +79,11 @@ def _month_start(today: date) -> date:
 # --- rep ----------------------------------------------------------------------------------
 
 
-def card_today(user: User, today: date) -> dict[str, Any]:
-    from kehu.tasks.work import my_work
+def card_today(user: User, today: date) -> Any:
+    """Overdue, today's and the rest of the week's work (counted in SQL), the first few items."""
+    from kehu.tasks.work import work_summary
 
-    work = my_work(user=user, today=today, later_days=0)  # the card shows this week only
-    return {
-        "overdue": len(work.overdue),
-        "today": len(work.due_today),
-        "week": len(work.this_week),
-        "items": (work.overdue + work.due_today)[:CARD_ROWS],
-    }
+    return work_summary(user=user, today=today, rows=CARD_ROWS)
 
 
 def _open_opportunities() -> Any:
@@ -171,24 +188,22 @@ def card_team(user: User, today: date) -> list[MemberRow]:
 def card_unassigned_leads(user: User, today: date) -> dict[str, Any]:
     """Leads nobody owns yet (web forms, unknown callers, returned to the pool)."""
     leads = customers_in_pool_visible_to(user).filter(lifecycle_stage=Customer.Stage.LEAD)
-    return {"count": leads.count(), "rows": list(leads.order_by("-id")[:CARD_ROWS])}
+    return {"count": capped_count(leads), "rows": list(leads.order_by("-id")[:CARD_ROWS])}
 
 
 # --- service agent ------------------------------------------------------------------------
 
 
 def card_queue(user: User, today: date) -> Any:
-    from kehu.service.selectors import case_queue
+    from kehu.service.selectors import case_queue, case_queue_counts
 
-    queue = case_queue(user=user, scope="mine")
-    unassigned = case_queue(user=user, scope="unassigned")
+    counts = case_queue_counts(user=user)
     return {
-        "mine": queue.rows[:CARD_ROWS],
-        "mine_count": len(queue.rows),
-        "breached": queue.breached + unassigned.breached,
-        "at_risk": queue.at_risk + unassigned.at_risk,
-        "unassigned": unassigned.rows[:CARD_ROWS],
-        "unassigned_count": len(unassigned.rows),
+        "mine": case_queue(user=user, scope="mine", limit=CARD_ROWS).rows,
+        "mine_count": counts["mine"],
+        "breached": counts["breached"],
+        "at_risk": counts["at_risk"],
+        "unassigned_count": counts["unassigned"],
     }
 
 
@@ -229,7 +244,21 @@ def card_segments(user: User, today: date) -> list[Segment]:
 # --- leader and admin ---------------------------------------------------------------------
 
 
+# The headline figures are the whole company's (the same for every leader and admin): computed
+# at most once a minute, shared through the cache by every server process.
+HEADLINE_SECONDS = 60
+
+
 def card_headline(user: User, today: date) -> dict[str, Any]:
+    key = f"home:headline:{today.isoformat()}"
+    figures: dict[str, Any] | None = cache.get(key)
+    if figures is None:
+        figures = _headline_figures(today)
+        cache.set(key, figures, HEADLINE_SECONDS)
+    return figures
+
+
+def _headline_figures(today: date) -> dict[str, Any]:
     from kehu.sales.models import SalesDaily
     from kehu.service.models import Case
     from kehu.service.selectors import OPEN_STATUSES, breached_q
@@ -253,11 +282,19 @@ def card_headline(user: User, today: date) -> dict[str, Any]:
         "pipeline_value": pipeline["value"] or 0,
         "open_cases": cases["open"],
         "breached_cases": cases["breached"],
+        "as_of": timezone.now(),
     }
 
 
 def card_recent(user: User, today: date) -> Any:
-    return customers_home_summary(user=user)
+    """The recently added customers, with how many the user sees and owns (capped counts)."""
+    live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+    visible = customers_visible_to(user).filter(status__in=live)
+    return {
+        "visible": capped_count(visible),
+        "owned": capped_count(Customer.objects.filter(owner=user, status__in=live)),
+        "recent": list(visible.select_related("owner").order_by("-id")[:8]),
+    }
 
 
 CARDS = {

@@ -163,6 +163,10 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name", "id"], name="customers_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="customers_updated_id"),
             models.Index(fields=["created_at", "id"], name="customers_created_id"),
+            # An owner's customers of one grade by name: the home page's "needs attention".
+            models.Index(
+                fields=["owner", "grade", "name", "id"], name="customers_owner_grade_name"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -560,24 +560,6 @@ def contact_get(*, customer: Customer, contact_id: int) -> Contact:
 # --- the home page ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HomeSummary:
-    visible: int
-    owned: int
-    recent: list[Customer]
-
-
-def customers_home_summary(*, user: User) -> HomeSummary:
-    """Counts and the recently added customers; archived and merged-away ones are left out."""
-    live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
-    visible = customers_visible_to(user).filter(status__in=live)
-    return HomeSummary(
-        visible=visible.count(),
-        owned=Customer.objects.filter(owner=user, status__in=live).count(),
-        recent=list(visible.select_related("owner").order_by("-id")[:8]),
-    )
-
-
 # --- the public pool --------------------------------------------------------------------------
 
 

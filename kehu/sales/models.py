@@ -620,6 +620,8 @@ class SalesCorrection(models.Model):
         for name, (before, after) in self.changes.items():
             if name == "lines":
                 label = str(_("lines"))
+            elif name == "products":  # an opportunity's products (OpportunityLine rows)
+                label = str(_("products"))
             else:
                 label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             rows.append((label, before, after))

@@ -134,3 +134,38 @@ def test_merged_customers_are_not_in_the_recent_list(client, rep):
     recent = client.get("/").context["cards"]["recent"]
     assert [c.name for c in recent.recent] == ["留下的"]
     assert recent.visible == 1
+
+
+def test_counts_stop_at_the_cap(rep):
+    from kehu.core.home import capped_count
+
+    for i in range(3):
+        person(rep, f"计数{i}")
+    every = Customer.objects.filter(name__startswith="计数")
+    assert str(capped_count(every, cap=5)) == "3"
+    capped = capped_count(every, cap=2)
+    assert (capped.value, capped.more, str(capped)) == (2, True, "2+")
+    assert not capped_count(Customer.objects.none())
+
+
+def test_the_agents_queue_card_counts_every_case(agent, rep):
+    """The card's figures come from SQL over every open case, not from the first rows."""
+    from kehu.core.home import CARD_ROWS, card_queue
+    from kehu.service.services import case_open
+
+    customer = person(rep, "投诉客户")
+    for i in range(CARD_ROWS + 2):
+        case_open(
+            user=agent, customer=customer, type="complaint", subject=f"问题{i}",
+            description="-", assigned_to=agent,
+        )  # fmt: skip
+    case_open(user=agent, customer=customer, type="complaint", subject="无人", description="-")
+    card = card_queue(agent, NOW.date())
+    assert card["mine_count"] == CARD_ROWS + 2
+    assert len(card["mine"]) == CARD_ROWS
+    assert card["unassigned_count"] == 1
+    assert card["breached"] == 0
+    # a day later every response deadline has passed
+    with time_machine.travel(NOW + timedelta(days=3), tick=False):
+        later = card_queue(agent, (NOW + timedelta(days=3)).date())
+    assert later["breached"] == CARD_ROWS + 3

@@ -288,3 +288,19 @@ def test_the_top_bar_shows_a_manager_as_team_manager(client, manager, rep, froze
         client.force_login(manager)
         page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="zh-hans").text
     assert 'data-testid="user-role">团队经理</span>' in page
+
+
+def test_the_home_cards_summary_agrees_with_my_work(rep, week):
+    from kehu.tasks.work import my_work, work_summary
+
+    today = date(2026, 12, 3)
+    work = my_work(user=rep, today=today, later_days=0)
+    summary = work_summary(user=rep, today=today, rows=2)
+    assert (summary.overdue, summary.today, summary.week) == (
+        len(work.overdue),
+        len(work.due_today),
+        len(work.this_week),
+    )
+    assert summary.overdue >= 1
+    assert summary.week >= 3
+    assert titles(summary.items) == titles(work.overdue + work.due_today)[:2]
