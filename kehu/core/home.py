@@ -54,16 +54,23 @@ CARD_ROWS = 6
 
 
 def home_role(user: User) -> str:
-    """Which home ``user`` gets: rep, manager, agent, archivist, marketer or leader."""
+    """Which home ``user`` gets: rep, manager, agent, archivist, marketer or leader (kept on
+    the user object: the top bar and the home page ask within one request)."""
+    role: str | None = getattr(user, "_kehu_home_role", None)
+    if role is not None:
+        return role
     if user.is_superuser or user.role in (Role.ADMIN, Role.LEADER):
-        return "leader"
-    if user.role == Role.ARCHIVE_ADMIN:
-        return "archivist"
-    if user.role == Role.SERVICE_AGENT:
-        return "agent"
-    if user.role == Role.MARKETER:
-        return "marketer"
-    return "manager" if managed_team_ids(user) else "rep"
+        role = "leader"
+    elif user.role == Role.ARCHIVE_ADMIN:
+        role = "archivist"
+    elif user.role == Role.SERVICE_AGENT:
+        role = "agent"
+    elif user.role == Role.MARKETER:
+        role = "marketer"
+    else:
+        role = "manager" if managed_team_ids(user) else "rep"
+    user._kehu_home_role = role  # type: ignore[attr-defined]
+    return role
 
 
 def role_label(user: User, role: str) -> Any:
@@ -286,15 +293,23 @@ def _headline_figures(today: date) -> dict[str, Any]:
     }
 
 
-def card_recent(user: User, today: date) -> Any:
-    """The recently added customers, with how many the user sees and owns (capped counts)."""
+@dataclass(frozen=True)
+class RecentCustomers:
+    visible: CappedCount
+    owned: CappedCount
+    recent: list[Customer]
+
+
+def card_recent(user: User, today: date) -> RecentCustomers:
+    """The recently added customers, with how many the user sees and owns (capped counts);
+    archived and merged-away ones are left out."""
     live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
     visible = customers_visible_to(user).filter(status__in=live)
-    return {
-        "visible": capped_count(visible),
-        "owned": capped_count(Customer.objects.filter(owner=user, status__in=live)),
-        "recent": list(visible.select_related("owner").order_by("-id")[:8]),
-    }
+    return RecentCustomers(
+        visible=capped_count(visible),
+        owned=capped_count(Customer.objects.filter(owner=user, status__in=live)),
+        recent=list(visible.select_related("owner").order_by("-id")[:8]),
+    )
 
 
 CARDS = {

@@ -272,14 +272,17 @@ def work_summary(*, user: User, today: date, rows: int) -> WorkSummary:
     visible = customers_visible_to(user).values("pk")
 
     def buckets(queryset: Any, field: str, as_time: bool) -> dict[str, int]:
-        edge = _start if as_time else (lambda day: day)
-        return queryset.aggregate(
+        def edge(day: date) -> date | datetime:
+            return _start(day) if as_time else day
+
+        figures: dict[str, int] = queryset.aggregate(
             overdue=Count("pk", filter=Q(**{f"{field}__lt": edge(today)})),
             today=Count(
                 "pk", filter=Q(**{f"{field}__gte": edge(today), f"{field}__lt": edge(tomorrow)})
             ),
             week=Count("pk", filter=Q(**{f"{field}__gte": edge(tomorrow)})),
         )
+        return figures
 
     counts = [
         buckets(_task_rows(user, visible, until), "due_at", True),
