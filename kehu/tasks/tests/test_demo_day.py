@@ -29,6 +29,10 @@ def test_the_demo_spreads_work_over_past_and_coming_weeks():
         assert contacts.filter(type=Interaction.Type.VISIT).exists(), rep
         assert contacts.filter(next_follow_up_on__lt=today).exists(), rep
         assert contacts.filter(next_follow_up_on__gt=today + timedelta(days=3)).exists(), rep
+    # open opportunities show the products discussed
+    from kehu.sales.models import OpportunityLine
+
+    assert OpportunityLine.objects.filter(opportunity__owner__in=reps).exists()
     # every role's home has something to show
     for username in ("zhaoqiang", "liuyang", "sunli"):
         user = User.objects.get(username=username)

@@ -147,6 +147,10 @@ class Command(BaseCommand):
         interactions = demo_interactions_load(reps=reps, seed=seed, today=today)
         tasks = demo_tasks_load(reps=reps, agent=STAFF.service, seed=seed, today=today)
         self.stdout.write(f"Demo work: {interactions:,} recent interactions, {tasks:,} tasks.")
+        from kehu.sales.demo_load import demo_opportunity_products_load
+
+        lines = demo_opportunity_products_load(owners=reps, seed=seed)
+        self.stdout.write(f"Demo opportunities: {lines:,} product lines.")
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
