@@ -17,10 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Membership, Role, User
-from kehu.core.access import managed_team_ids
+from kehu.core.access import Scope, managed_team_ids, policy_for
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import segments_visible_to
-from kehu.customers.selectors import customers_in_pool_visible_to, customers_visible_to
+from kehu.customers.selectors import (
+    customers_in_pool_visible_to,
+    customers_visible_q,
+    customers_visible_to,
+)
 from kehu.interactions.models import Interaction
 
 # Counts on the home page stop here ("10,000+"): counting a million rows for a figure nobody
@@ -217,11 +221,15 @@ def card_queue(user: User, today: date) -> Any:
 def card_ratings(user: User, today: date) -> list[Any]:
     from kehu.service.models import CaseRating
 
-    return list(
-        CaseRating.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-        .select_related("case", "customer")
-        .order_by("-created_at", "-id")[:CARD_ROWS]
+    # The newest ids first, then their rows: joined in one query, SQLite scanned every
+    # customer to find the ratings (0.1 s at 100,000 customers).
+    newest = list(
+        CaseRating.objects.filter(customers_visible_q(user, prefix="customer__"))
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[:CARD_ROWS]
     )
+    rows = CaseRating.objects.filter(pk__in=newest).select_related("case", "customer")
+    return sorted(rows, key=lambda r: (r.created_at, r.pk), reverse=True)
 
 
 # --- archive administrator ----------------------------------------------------------------
@@ -308,8 +316,39 @@ def card_recent(user: User, today: date) -> RecentCustomers:
     return RecentCustomers(
         visible=capped_count(visible),
         owned=capped_count(Customer.objects.filter(owner=user, status__in=live)),
-        recent=list(visible.select_related("owner").order_by("-id")[:8]),
+        recent=_newest_visible(user, Customer.objects.filter(status__in=live), RECENT_ROWS),
     )
+
+
+RECENT_ROWS = 8
+
+
+def _newest_visible(user: User, live: Any, n: int) -> list[Customer]:
+    """The ``n`` newest customers ``user`` sees: for a scoped user the newest of each part of
+    the scope (own, each team member's, each managed team's, shared), each read down its
+    (column, -id) index and merged here. The scope's OR in one query made the database collect
+    and sort every visible customer (a team manager's: a third of the archive)."""
+    policy = policy_for(user)
+    if policy.view is Scope.NONE:
+        return []
+    if policy.view is Scope.ALL:
+        return list(live.select_related("owner").order_by("-id")[:n])
+    teams = managed_team_ids(user)
+    members = set(
+        Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True)
+    ) - {user.pk}
+    parts = [Q(owner=user), Q(pk__in=_shared_with(user))]
+    parts += [Q(owner_id=member) for member in sorted(members)]
+    parts += [Q(team_id=team) for team in teams]
+    found: dict[int, Customer] = {}
+    for part in parts:
+        for customer in live.filter(part).select_related("owner").order_by("-id")[:n]:
+            found[customer.pk] = customer
+    return [found[pk] for pk in sorted(found, reverse=True)[:n]]
+
+
+def _shared_with(user: User) -> Any:
+    return Customer.shared_with.through.objects.filter(user=user).values("customer_id")
 
 
 CARDS = {

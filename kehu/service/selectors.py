@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Membership, Role, User
 from kehu.core.access import CASE_WORKER_ROLES
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_visible_to
+from kehu.customers.selectors import customers_visible_q, customers_visible_to
 from kehu.interactions.timeline import TimelineItem, register
 from kehu.service.business_hours import BusinessHours
 from kehu.service.models import (
@@ -140,8 +140,8 @@ def supervisors_for(case: Case) -> list[User]:
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Cases of the customers ``user`` may see."""
-    return Case.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    """Cases of the customers ``user`` may see (checked through each case's customer)."""
+    return Case.objects.filter(customers_visible_q(user, prefix="customer__"))
 
 
 def _with_next_due(queryset: QuerySet[Case]) -> QuerySet[Case]:

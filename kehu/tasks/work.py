@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_visible_to
+from kehu.customers.selectors import customers_visible_q
 from kehu.interactions.models import Interaction, Reminder
 from kehu.service.models import Case
 from kehu.service.selectors import OPEN_STATUSES
@@ -54,43 +54,42 @@ def _start(day: date) -> datetime:
 # with the field that dates it: "my work" lists it, the home card counts it in SQL.
 
 
-def _task_rows(user: User, visible: Any, until: date) -> Any:
+def _task_rows(user: User, visible: Q, until: date) -> Any:
+    # a task without a customer is always the assignee's
     return Task.objects.filter(
-        Q(customer__isnull=True) | Q(customer__in=visible),
+        (Q(customer__isnull=True) | visible) if visible else Q(),
         assignee=user,
         status=Task.Status.OPEN,
         due_at__lt=_start(until),
     )
 
 
-def _follow_up_rows(user: User, visible: Any, until: date) -> Any:
+def _follow_up_rows(user: User, visible: Q, until: date) -> Any:
     return Interaction.objects.filter(
+        visible,
         user=user,
         follow_up_done_at__isnull=True,
         next_follow_up_on__isnull=False,
         next_follow_up_on__lt=until,
-        customer__in=visible,
     )
 
 
-def _care_rows(user: User, visible: Any, until: date, today: date) -> Any:
+def _care_rows(user: User, visible: Q, until: date, today: date) -> Any:
     return Reminder.objects.filter(
+        visible,
         user=user,
         done_at__isnull=True,
         kind__in=[Reminder.Kind.BIRTHDAY, Reminder.Kind.POOL_WARNING],
         due_on__lt=until,
-        customer__in=visible,
     ).exclude(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)  # a past birthday is not overdue
 
 
-def _case_rows(user: User, visible: Any, until: date) -> Any:
+def _case_rows(user: User, visible: Q, until: date) -> Any:
     # The next deadline: the first response while there is none, else the resolution.
     due = Q(first_response_at__isnull=True, response_due_at__lt=_start(until)) | Q(
         first_response_at__isnull=False, resolution_due_at__lt=_start(until)
     )
-    return Case.objects.filter(
-        due, customer__in=visible, assigned_to=user, status__in=OPEN_STATUSES
-    ).annotate(
+    return Case.objects.filter(due, visible, assigned_to=user, status__in=OPEN_STATUSES).annotate(
         next_due_at=When_(
             WhenClause(first_response_at__isnull=True, then=F("response_due_at")),
             default=F("resolution_due_at"),
@@ -99,7 +98,7 @@ def _case_rows(user: User, visible: Any, until: date) -> Any:
 
 
 def _tasks(
-    user: User, visible: Any, since: date | None, until: date, limit: int | None = None
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
 ) -> list[WorkItem]:
     rows = _task_rows(user, visible, until).select_related("customer")
     if since is not None:
@@ -124,7 +123,7 @@ def _tasks(
 
 
 def _follow_ups(
-    user: User, visible: Any, since: date | None, until: date, limit: int | None = None
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
 ) -> list[WorkItem]:
     rows = _follow_up_rows(user, visible, until).select_related("customer")
     if since is not None:
@@ -146,7 +145,7 @@ def _follow_ups(
 
 def _care(
     user: User,
-    visible: Any,
+    visible: Q,
     since: date | None,
     until: date,
     today: date,
@@ -170,7 +169,7 @@ def _care(
 
 
 def _cases(
-    user: User, visible: Any, since: date | None, until: date, limit: int | None = None
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
 ) -> list[WorkItem]:
     rows = _case_rows(user, visible, until)
     if since is not None:
@@ -194,6 +193,16 @@ def _cases(
     return items
 
 
+def _visible(user: User, viewer: User | None) -> Q:
+    """The customers whose work the page shows: those ``user`` sees and, when another person
+    (their team manager) looks, that person sees too; built once (it reads the teams) and
+    checked row by row through each source's customer."""
+    visible = customers_visible_q(user, prefix="customer__")
+    if viewer is not None and viewer.pk != user.pk:
+        visible &= customers_visible_q(viewer, prefix="customer__")
+    return visible
+
+
 def work_items(
     *,
     user: User,
@@ -206,11 +215,7 @@ def work_items(
     before ``until``, by day and time. A ``viewer`` other than the user (their team manager)
     sees only the items about customers both may see."""
     today = today or timezone.localdate()
-    # the scope's Q is built once (it reads the user's teams), then used as a subquery
-    scope = customers_visible_to(user)
-    if viewer is not None and viewer.pk != user.pk:
-        scope = scope.filter(pk__in=customers_visible_to(viewer).values("pk"))
-    visible = scope.values("pk")
+    visible = _visible(user, viewer)
     items = (
         _tasks(user, visible, since, until)
         + _follow_ups(user, visible, since, until)
@@ -269,7 +274,7 @@ def work_summary(*, user: User, today: date, rows: int) -> WorkSummary:
     tomorrow = today + timedelta(days=1)
     week_end = today + timedelta(days=6 - today.weekday())
     until = week_end + timedelta(days=1)
-    visible = customers_visible_to(user).values("pk")
+    visible = _visible(user, None)
 
     def buckets(queryset: Any, field: str, as_time: bool) -> dict[str, int]:
         def edge(day: date) -> date | datetime:
