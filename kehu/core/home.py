@@ -27,9 +27,9 @@ from kehu.customers.selectors import (
 )
 from kehu.interactions.models import Interaction
 
-# Counts on the home page stop here ("10,000+"): counting a million rows for a figure nobody
+# Counts on the home page stop here ("1,000+"): counting a million rows for a figure nobody
 # reads to the last digit would cost more than the rest of the page.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
