@@ -5,21 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_is_integration'),
-        ('customers', '0005_fewer_write_indexes'),
+        ("accounts", "0002_user_is_integration"),
+        ("customers", "0005_fewer_write_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('grade', 'important'), ('status', 'active')), fields=['owner', 'name', 'id'], name='customers_important_by_owner'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("grade", "important"), ("status", "active")),
+                fields=["owner", "name", "id"],
+                name="customers_important_by_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('status', 'public_pool')), fields=['lifecycle_stage', '-id'], name='customers_pool_by_stage'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("status", "public_pool")),
+                fields=["lifecycle_stage", "-id"],
+                name="customers_pool_by_stage",
+            ),
         ),
         # Statistics for the new indexes: without them SQLite's planner keeps to the indexes
         # it has figures for (ANALYZE is PostgreSQL's too; autovacuum would do it later).
