@@ -19,7 +19,10 @@ admin           all                              all          yes    all groups
 Every role but the leader may log interactions (calls, visits…) with customers it can see, and
 create leads (new customers, with the channel they came through): marketing finds leads and
 service meets new callers. A lead created by a role that may not own customers (marketer,
-service agent) goes to its owner by the lead-assignment rule.
+service agent) goes to its owner by the lead-assignment rule. Marketers and service agents also
+record facts (contact information, profile details; each with the channel it came through) on
+the customers they see — not the archive's own fields (name, stage, grade, source, tags, notes),
+which stay with those who change records, nor sensitive fields they may not reveal.
 """
 
 import enum
@@ -54,6 +57,7 @@ class Policy:
     reveal: frozenset[SensitiveGroup]
     log_contact: bool = True  # may log interactions with customers they can see
     create_leads: bool = True  # may create customers (leads)
+    record_facts: bool = False  # may record facts on any customer they see, without changing it
 
 
 ALL_GROUPS = frozenset(SensitiveGroup)
@@ -62,8 +66,10 @@ NO_GROUPS: frozenset[SensitiveGroup] = frozenset()
 POLICIES: dict[str, Policy] = {
     Role.SALES_REP: Policy(Scope.OWN, Scope.OWN, False, frozenset({SensitiveGroup.ADDRESS})),
     Role.ARCHIVE_ADMIN: Policy(Scope.ALL, Scope.ALL, True, ALL_GROUPS),
-    Role.SERVICE_AGENT: Policy(Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.ADDRESS})),
-    Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS),
+    Role.SERVICE_AGENT: Policy(
+        Scope.ALL, Scope.NONE, False, frozenset({SensitiveGroup.ADDRESS}), record_facts=True
+    ),
+    Role.MARKETER: Policy(Scope.ALL, Scope.NONE, True, NO_GROUPS, record_facts=True),
     Role.LEADER: Policy(
         Scope.ALL, Scope.NONE, False, NO_GROUPS, log_contact=False, create_leads=False
     ),
@@ -124,6 +130,11 @@ def is_read_only(user: User) -> bool:
 def can_create_leads(user: User) -> bool:
     """May ``user`` create customers (leads)?"""
     return policy_for(user).create_leads
+
+
+def can_record_facts(user: User) -> bool:
+    """May ``user`` record facts on customers they see but may not change (marketer, agent)?"""
+    return policy_for(user).record_facts
 
 
 def can_own_customers(user: User) -> bool:

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from kehu.core.access import can_log_contact
+from kehu.core.home import home_role, role_label
 from kehu.core.navigation import nav_for
 from kehu.interactions.selectors import notifications_unread_count
 
@@ -20,4 +21,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_section": match.namespace if match else "",
         "can_log_contact": can_log_contact(user),
         "unread_notifications": SimpleLazyObject(lambda: notifications_unread_count(user)),
+        # A rep who manages a team is shown as team manager in the top bar.
+        "user_role_label": SimpleLazyObject(lambda: str(role_label(user, home_role(user)))),
     }

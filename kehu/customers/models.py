@@ -164,6 +164,20 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name", "id"], name="customers_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="customers_updated_id"),
             models.Index(fields=["created_at", "id"], name="customers_created_id"),
+            # An owner's important customers by name: the home page's "needs attention" (partial:
+            # the planner takes it only for that question, not for every owner's list).
+            models.Index(
+                fields=["owner", "name", "id"],
+                condition=models.Q(grade="important", status="active"),
+                name="customers_important_by_owner",
+            ),
+            # The public pool by stage, newest first: the home pages' "unassigned leads" (a column
+            # compared with "=" first, or SQLite's planner passes the partial index by).
+            models.Index(
+                fields=["lifecycle_stage", "-id"],
+                condition=models.Q(status="public_pool"),
+                name="customers_pool_by_stage",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

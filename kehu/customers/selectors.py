@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
-from kehu.core.access import Scope, can_reveal, policy_for, record_scope_q
+from kehu.core.access import Scope, can_record_facts, can_reveal, policy_for, record_scope_q
 from kehu.customers.fields import (
     BUILTIN_FIELDS,
     GROUP_LABELS,
@@ -63,6 +63,26 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(_scope_q(user))
 
 
+def customers_visible_q(user: User, *, prefix: str) -> Q:
+    """The scope of ``customers_visible_to`` as a filter on a related customer (``prefix``, e.g.
+    ``"customer__"``), for records that belong to a customer (tasks, cases, ratings).
+
+    Checked row by row through the join, where ``customer__in=customers_visible_to(user)`` makes
+    the database first list every visible customer's id: a team manager's list is a scan of
+    the whole archive (0.5 s per query at 100,000 customers), and for a role that sees every
+    customer the filter is no filter at all (an empty Q here)."""
+    policy = policy_for(user)
+    if policy.view is Scope.ALL:
+        return Q()
+    if policy.view is Scope.NONE:
+        return Q(pk__in=[])
+    q = record_scope_q(
+        user, owner_field=f"{prefix}owner", shared_field=None, team_field=f"{prefix}team"
+    )
+    shared = Customer.shared_with.through.objects.filter(user=user).values("customer_id")
+    return q | Q(**{f"{prefix}pk__in": shared})
+
+
 def customers_changeable_by(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(_scope_q(user, for_change=True))
 
@@ -89,6 +109,28 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
 
 def customer_can_change(*, user: User, customer: Customer) -> bool:
     return customers_changeable_by(user).filter(pk=customer.pk).exists()
+
+
+# The archive's own fields: only those who change the record set them.
+ARCHIVE_GROUPS = frozenset({Group.ARCHIVE})
+
+
+def fact_field_allowed(user: User, spec: FieldSpec) -> bool:
+    """May ``user``, who records facts without changing the record, set this field? Not the
+    archive's own fields, nor a sensitive field they may not reveal."""
+    if spec.group in ARCHIVE_GROUPS:
+        return False
+    return spec.sensitive is None or can_reveal(user, spec.sensitive)
+
+
+def customer_can_record_facts(*, user: User, customer: Customer) -> bool:
+    """May ``user`` record facts on ``customer`` without the right to change it (a marketer or
+    service agent with a customer they see; a merged or archived record takes none)?"""
+    return (
+        can_record_facts(user)
+        and customer.status in (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
+        and customers_visible_to(user).filter(pk=customer.pk).exists()
+    )
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -538,24 +580,6 @@ def contact_get(*, customer: Customer, contact_id: int) -> Contact:
 
 
 # --- the home page ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HomeSummary:
-    visible: int
-    owned: int
-    recent: list[Customer]
-
-
-def customers_home_summary(*, user: User) -> HomeSummary:
-    """Counts and the recently added customers; archived and merged-away ones are left out."""
-    live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
-    visible = customers_visible_to(user).filter(status__in=live)
-    return HomeSummary(
-        visible=visible.count(),
-        owned=Customer.objects.filter(owner=user, status__in=live).count(),
-        recent=list(visible.select_related("owner").order_by("-id")[:8]),
-    )
 
 
 # --- the public pool --------------------------------------------------------------------------

@@ -43,6 +43,8 @@ from kehu.customers.models import (
 )
 from kehu.customers.selectors import (
     customer_can_change,
+    customer_can_record_facts,
+    fact_field_allowed,
     field_specs_for,
 )
 from kehu.customers.values import (
@@ -306,7 +308,13 @@ def customer_create(
     if routed:
         from kehu.intake.services import leads
 
-        owner = leads.lead_owner_next()
+        phones = list(cleaned.get("phones") or [])
+        owner = leads.lead_owner_next(
+            leads.lead_facts(
+                address=str(cleaned.get("address") or ""),
+                phone=str(phones[0]) if phones else "",
+            )
+        )
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": [_("This user is disabled.")]})
     if team is None:
@@ -341,10 +349,26 @@ def customer_update(
     channel: Channel | None = None,
     note: str = "",
 ) -> list[CustomerChange]:
-    """Change some facts; returns the history rows written (none when nothing changed)."""
-    _require_change(user, customer)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    """Change some facts; returns the history rows written (none when nothing changed).
+
+    A marketer or service agent, who may not change the record, may still record facts on a
+    customer they see (not the archive's own fields, nor sensitive ones they may not reveal).
+    """
     specs = field_specs_for(customer.kind)
+    if user is not None and not customer_can_change(user=user, customer=customer):
+        if not customer_can_record_facts(user=user, customer=customer):
+            raise PermissionDenied(_("You may not change this customer."))
+        refused = [
+            str(specs[code].label)
+            for code in data
+            if code in specs and not fact_field_allowed(user, specs[code])
+        ]
+        if refused:
+            raise PermissionDenied(
+                _("Your role records facts, but may not change: %(fields)s.")
+                % {"fields": ", ".join(refused)}
+            )
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     cleaned = _clean_payload(specs, data, customer)
     return _apply(
         customer, specs, cleaned, user=user, channel=channel or _default_channel(), note=note

@@ -141,6 +141,17 @@ def _can_change(request: AuthenticatedRequest, customer: Customer) -> bool:
     return selectors.customer_can_change(user=request.user, customer=customer)
 
 
+def _editable_groups(request: AuthenticatedRequest, customer: Customer, can_change: bool) -> Any:
+    """The groups whose edit button the user gets: all when they may change the customer; for
+    a marketer or service agent who records facts, the groups with a field they may set."""
+    specs = selectors.field_specs_for(customer.kind).values()
+    if can_change:
+        return {spec.group for spec in specs}
+    if not selectors.customer_can_record_facts(user=request.user, customer=customer):
+        return set()
+    return {spec.group for spec in specs if selectors.fact_field_allowed(request.user, spec)}
+
+
 def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[str, Any]:
     can_change = _can_change(request, customer)
     profile = selectors.customer_profile(user=request.user, customer=customer)
@@ -149,6 +160,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[s
         "profile": profile,
         "completeness": profile.completeness,
         "can_change": can_change,
+        "editable_groups": _editable_groups(request, customer, can_change),
         "tab": "profile",
         "duplicate_count": duplicates_pending_count_for_customer(
             user=request.user, customer=customer
@@ -196,7 +208,8 @@ def _group_card(
         "profile": profile,
         "completeness": profile.completeness,
         "group": view,
-        "can_change": _can_change(request, customer),
+        "can_change": (can_change := _can_change(request, customer)),
+        "editable_groups": _editable_groups(request, customer, can_change),
         "oob_header": True,
     }
     return render(request, "customers/partials/group_card.html", context, status=status)
@@ -214,9 +227,12 @@ def customer_group_edit(
 ) -> HttpResponse:
     customer = _get(request, customer_id)
     group_key = _group_of(customer, group)
-    if not _can_change(request, customer):
+    can_change = _can_change(request, customer)
+    if group_key not in _editable_groups(request, customer, can_change):
         raise PermissionDenied
     specs = [s for s in selectors.field_specs_for(customer.kind).values() if s.group == group_key]
+    if not can_change:  # recording facts: only the fields the role may set
+        specs = [s for s in specs if selectors.fact_field_allowed(request.user, s)]
     form = GroupEditForm(request.POST or None, specs=specs, customer=customer)
     status = 200
     if request.method == "POST":

@@ -7,6 +7,7 @@ table in one transaction. Order ids are assigned here from ``MAX(id)``: it assum
 writes orders while it runs. Only for generated data: it validates nothing.
 """
 
+import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -230,3 +231,37 @@ def demo_sales_report(*, order_lines: int, seed: int, write: Callable[[str], Non
         f"Demo sales: {orders:,} orders, {lines:,} lines, {payments:,} payments "
         f"in {time.monotonic() - started:.1f} s"
     )
+
+
+def demo_opportunity_products_load(*, owners: list[str], seed: int, per_owner: int = 30) -> int:
+    """Products on the open opportunities of ``owners`` (the first ``per_owner`` of each): one to
+    three catalogue products each, at list price with an occasional discount, so an opportunity
+    page shows what is being discussed and a won one starts its order with it."""
+    from kehu.sales.models import OpportunityLine, PipelineStage
+
+    rng = random.Random(f"{seed}-opportunity-products")  # noqa: S311 (demo data)
+    products = list(Product.objects.filter(status=Product.Status.ACTIVE).order_by("code"))
+    if not products:
+        return 0
+    rows: list[OpportunityLine] = []
+    for username in owners:
+        opportunities = (
+            Opportunity.objects.filter(
+                owner__username=username, stage__outcome=PipelineStage.Outcome.OPEN
+            )
+            .exclude(lines__isnull=False)
+            .order_by("id")[:per_owner]
+        )
+        for opportunity in opportunities:
+            for product in rng.sample(products, rng.randint(1, min(3, len(products)))):
+                rows.append(
+                    OpportunityLine(
+                        opportunity=opportunity,
+                        product=product,
+                        quantity=Decimal(rng.choice([1, 2, 5, 10, 20])),
+                        unit_price=product.list_price,
+                        discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
+                    )
+                )
+    OpportunityLine.objects.bulk_create(rows, batch_size=500)
+    return len(rows)

@@ -6,13 +6,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import can_manage_accounts
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import apply_service_errors
 from kehu.intake import selectors, services
-from kehu.intake.forms import LeadAssignmentForm, WebFormDefinitionForm
+from kehu.intake.forms import LeadAssignmentForm, LeadRoutingRuleForm, WebFormDefinitionForm
 
 
 def _require_admin(request: AuthenticatedRequest) -> None:
@@ -98,4 +98,33 @@ def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Lead assignment saved."))
             return redirect("intake_admin:assignment")
-    return render(request, "intake/assignment.html", {"form": form, "tab": "assignment"})
+    context = {"form": form, "tab": "assignment", "rules": selectors.lead_routing_rules()}
+    return render(request, "intake/assignment.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: AuthenticatedRequest, rule_id: int | None = None) -> HttpResponse:
+    """Add or change a lead routing rule by region or product."""
+    _require_admin(request)
+    rule = selectors.lead_routing_rule_get(rule_id=rule_id) if rule_id else None
+    initial = LeadRoutingRuleForm.initial_for(rule) if rule else {}
+    form = LeadRoutingRuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_routing_rule_save(user=request.user, rule=rule, **form.service_data())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Routing rule saved."))
+            return redirect("intake_admin:assignment")
+    context = {"form": form, "rule": rule, "tab": "assignment"}
+    return render(request, "intake/rule_edit.html", context)
+
+
+@require_POST
+def rule_delete(request: AuthenticatedRequest, rule_id: int) -> HttpResponse:
+    _require_admin(request)
+    rule = selectors.lead_routing_rule_get(rule_id=rule_id)
+    services.lead_routing_rule_delete(user=request.user, rule=rule)
+    messages.success(request, _("Routing rule deleted."))
+    return redirect("intake_admin:assignment")

@@ -54,6 +54,12 @@ class CallEventIn(Schema):
     recording_url: str = Field("", max_length=500)
     ivr_path: str = Field("", max_length=200, description="e.g. 1>3>2")
     notes: str = Field("", max_length=2000)
+    product: str = Field(
+        "",
+        max_length=40,
+        description="Code of the product the caller chose in the IVR; lead routing rules by "
+        "product read it",
+    )
 
 
 class CallEventOut(Schema):
@@ -85,7 +91,8 @@ def _call_out(event: CallEvent, *, duplicate: bool, visible: bool) -> CallEventO
         "Matches the customer's number (the caller of an inbound call, the callee of an outbound "
         "one) to a customer or contact phone and logs the call on that customer's timeline, "
         "notifying the owner; an unknown number becomes a lead with channel “call center”, "
-        "owned by the lead assignment rule's next user. Idempotent on `call_id`: a repeated "
+        "owned by the lead assignment rules' next user (by the number's region or `product`). "
+        "Idempotent on `call_id`: a repeated "
         "delivery answers 200 with the first result and `duplicate: true`. Only the API token of "
         "an integration account (`kehu user create NAME --role service_agent --integration`) "
         "is accepted; `customer_id` and `interaction_id` are null for a customer outside that "

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Team, User
 from kehu.customers.fields import Type
 from kehu.customers.forms import archive_form_field
-from kehu.intake.models import LeadAssignment, WebForm
+from kehu.intake.models import LeadAssignment, LeadRoutingRule, WebForm
 from kehu.intake.selectors import MESSAGE, FormField, form_field_specs
 from kehu.privacy.models import Purpose
+from kehu.sales.models import Product
 
 HONEYPOT = "homepage"  # a field people never see; bots fill in every field they find
 
@@ -110,6 +111,12 @@ class WebFormDefinitionForm(forms.Form):
         required=False,
         help_text=_("Empty: the lead assignment rule decides."),
     )
+    product = forms.ModelChoiceField(
+        label=_("Product asked about"),
+        queryset=Product.objects.none(),
+        required=False,
+        help_text=_("Lead routing rules by product send its leads to the product's people."),
+    )
     embed_origins = forms.CharField(
         label=_("Sites that may embed it"),
         required=False,
@@ -129,6 +136,7 @@ class WebFormDefinitionForm(forms.Form):
         self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             is_active=True
         ).order_by("username")
+        self.fields["product"].queryset = Product.objects.order_by("code")  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_for(form: WebForm) -> dict[str, Any]:
@@ -143,6 +151,7 @@ class WebFormDefinitionForm(forms.Form):
             "consent_purposes": form.consent_purposes,
             "thank_you_message": form.thank_you_message,
             "owner": form.owner_id,
+            "product": form.product_id,
             "embed_origins": "\n".join(form.embed_origins),
             "is_active": form.is_active,
         }
@@ -163,6 +172,7 @@ class WebFormDefinitionForm(forms.Form):
             "consent_purposes": data["consent_purposes"],
             "thank_you_message": data["thank_you_message"],
             "owner_id": owner.pk if owner else None,
+            "product_id": data["product"].pk if data["product"] else None,
             "embed_origins": data["embed_origins"].splitlines(),
             "is_active": data["is_active"],
         }
@@ -190,6 +200,69 @@ class LeadAssignmentForm(forms.Form):
         active = User.objects.filter(is_active=True).order_by("username")
         self.fields["user"].queryset = active  # type: ignore[attr-defined]
         self.fields["fallback_user"].queryset = active  # type: ignore[attr-defined]
+
+
+class LeadRoutingRuleForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Rule"), choices=LeadRoutingRule.Kind.choices, widget=forms.RadioSelect
+    )
+    province = forms.ChoiceField(label=_("Province"), required=False)
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False
+    )
+    target = forms.ChoiceField(
+        label=_("Goes to"), choices=LeadRoutingRule.Target.choices, widget=forms.RadioSelect
+    )
+    user = UserChoiceField(label=_("User"), queryset=User.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team (round robin)"), queryset=Team.objects.all(), required=False
+    )
+    sort_order = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("Rules are checked from the lowest number; the first that matches decides."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kehu.core.regions import provinces
+
+        super().__init__(*args, **kwargs)
+        self.fields["province"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (p.province, p.province) for p in provinces()
+        ]
+        self.fields["product"].queryset = Product.objects.order_by("code")  # type: ignore[attr-defined]
+        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("username")
+
+    @staticmethod
+    def initial_for(rule: LeadRoutingRule) -> dict[str, Any]:
+        return {
+            "kind": rule.kind,
+            "province": rule.province,
+            "product": rule.product_id,
+            "target": rule.target,
+            "user": rule.user_id,
+            "team": rule.team_id,
+            "sort_order": rule.sort_order,
+            "is_active": rule.is_active,
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "province": data["province"],
+            "product_id": data["product"].pk if data["product"] else None,
+            "target": data["target"],
+            "user_id": data["user"].pk if data["user"] else None,
+            "team_id": data["team"].pk if data["team"] else None,
+            "sort_order": data["sort_order"],
+            "is_active": data["is_active"],
+        }
 
 
 class CallerLookupForm(forms.Form):

@@ -72,6 +72,76 @@ class LeadAssignment(TimeStampedModel):
         return str(self.get_rule_display())
 
 
+class LeadRoutingRule(TimeStampedModel):
+    """A rule that sends a lead of one region or about one product to a user, to a team (round
+    robin), or to the public pool; checked in order before the general lead assignment, the
+    first that matches decides. Edited by administrators under lead assignment."""
+
+    class Kind(models.TextChoices):
+        REGION = "region", _("By region")
+        PRODUCT = "product", _("By product")
+
+    class Target(models.TextChoices):
+        USER = "user", _("A user")
+        TEAM = "team", _("Round robin within a team")
+        POOL = "pool", _("The public pool")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    # The province-level region's name as the archive stores it (广东省, 北京市).
+    province = models.CharField(_("province"), max_length=20, blank=True)
+    product = models.ForeignKey(
+        "sales.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    target = models.CharField(_("goes to"), max_length=4, choices=Target.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The round robin's position within the team: the member who got the last lead.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("lead routing rule")
+        verbose_name_plural = _("lead routing rules")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="region", product__isnull=True) & ~models.Q(province="")
+                | models.Q(kind="product", product__isnull=False, province=""),
+                name="intake_routingrule_kind_has_its_value",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target__in=["user", "team", "pool"]),
+                name="intake_routingrule_target_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.province if self.kind == self.Kind.REGION else str(self.product)
+        return f"{self.get_kind_display()}: {what}"
+
+
 class CallEvent(models.Model):
     """One call event from the call center, as received; unique by the call center's id."""
 
@@ -141,6 +211,15 @@ class WebForm(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Empty: the lead assignment rule decides."),
+    )
+    # The product the form asks about (产品询价表单): lead routing rules by product read it.
+    product = models.ForeignKey(
+        "sales.Product",
+        verbose_name=_("product asked about"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Sites allowed to embed the form in an iframe (CSP frame-ancestors); empty: any site.
     embed_origins = models.JSONField(_("sites that may embed it"), default=list, blank=True)

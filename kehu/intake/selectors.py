@@ -14,7 +14,7 @@ from kehu.core.phones import normalize_phone
 from kehu.customers.fields import FieldSpec, Group, Store, Type
 from kehu.customers.models import Contact, Customer, Email, Phone
 from kehu.customers.selectors import customers_visible_to, field_specs_for
-from kehu.intake.models import CallEvent, LeadAssignment, LeadHandover, WebForm
+from kehu.intake.models import CallEvent, LeadAssignment, LeadHandover, LeadRoutingRule, WebForm
 from kehu.interactions.models import Interaction
 from kehu.interactions.timeline import TimelineItem, register
 
@@ -115,6 +115,22 @@ def caller_lookup(*, user: User, number: str) -> CallerLookup:
 
 
 # --- lead assignment --------------------------------------------------------------------------
+
+
+def lead_routing_rules() -> list[LeadRoutingRule]:
+    """Every routing rule, in the order they are checked."""
+    return list(
+        LeadRoutingRule.objects.select_related("product", "user", "team").order_by(
+            "sort_order", "id"
+        )
+    )
+
+
+def lead_routing_rule_get(*, rule_id: int) -> LeadRoutingRule:
+    rule = LeadRoutingRule.objects.filter(pk=rule_id).first()
+    if rule is None:
+        raise Http404
+    return rule
 
 
 def lead_assignment_get() -> LeadAssignment:

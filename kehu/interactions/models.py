@@ -92,6 +92,12 @@ class Interaction(TimeStampedModel):
             models.Index(fields=["user", "-occurred_at"]),
             models.Index(fields=["type", "-occurred_at"]),
             models.Index(fields=["next_follow_up_on", "follow_up_done_at"]),
+            # A user's open follow-ups by date: my work, the home card, the team's overdue.
+            models.Index(
+                fields=["user", "next_follow_up_on"],
+                condition=models.Q(follow_up_done_at__isnull=True, next_follow_up_on__isnull=False),
+                name="interactions_open_follow_up",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

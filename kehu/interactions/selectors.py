@@ -10,14 +10,19 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer, CustomerChange
-from kehu.customers.selectors import customers_visible_to, field_label, field_specs_for
+from kehu.customers.selectors import (
+    customers_visible_q,
+    customers_visible_to,
+    field_label,
+    field_specs_for,
+)
 from kehu.interactions.models import Attachment, Interaction, Notification, Reminder
 from kehu.interactions.timeline import TimelineItem, register
 
 
 def interactions_visible_to(user: User) -> QuerySet[Interaction]:
     """Interactions with the customers ``user`` may see."""
-    return Interaction.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    return Interaction.objects.filter(customers_visible_q(user, prefix="customer__"))
 
 
 def interaction_list(
@@ -117,10 +122,10 @@ BIRTHDAY_DAYS_AHEAD = 7
 
 
 def _reminders_of(user: User, *, open_only: bool = True) -> QuerySet[Reminder]:
-    # Only about customers the user still sees: a customer handed over takes its reminders along.
-    reminders = Reminder.objects.filter(
-        user=user, customer__in=customers_visible_to(user).values("pk")
-    )
+    # Only about customers the user still sees: a customer handed over takes its reminders along
+    # (checked through each reminder's customer: a list of every visible customer would be a
+    # scan of the archive for a team manager, on every page through the navigation badge).
+    reminders = Reminder.objects.filter(customers_visible_q(user, prefix="customer__"), user=user)
     return reminders.filter(done_at__isnull=True) if open_only else reminders
 
 

@@ -152,6 +152,15 @@ class OrderEditForm(OrderForm):
         del self.fields["currency"]
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=300,
+        required=False,
+        help_text=_("Kept with the change, with your name and the time."),
+    )
+
+
 class ReversalForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 

@@ -462,6 +462,41 @@ class Opportunity(TimeStampedModel):
         return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
 
 
+class OpportunityLine(models.Model):
+    """A product the opportunity is about, with the quantity and price discussed: carried into
+    the order when the opportunity is won."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, default=ZERO
+    )
+
+    class Meta:
+        verbose_name = _("opportunity product")
+        verbose_name_plural = _("opportunity products")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="sales_opportunityline_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="sales_opportunityline_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="sales_opportunityline_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.quantity} × {self.product_id}"
+
+
 class OpportunityMove(models.Model):
     """One move of an opportunity between stages: its history and its timeline entries."""
 
@@ -604,6 +639,8 @@ class SalesCorrection(models.Model):
         for name, (before, after) in self.changes.items():
             if name == "lines":
                 label = str(_("lines"))
+            elif name == "products":  # an opportunity's products (OpportunityLine rows)
+                label = str(_("products"))
             else:
                 label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             rows.append((label, before, after))

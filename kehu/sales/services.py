@@ -31,6 +31,7 @@ from kehu.sales.models import (
     ZERO,
     Currency,
     Opportunity,
+    OpportunityLine,
     OpportunityMove,
     Order,
     OrderLine,
@@ -704,6 +705,70 @@ def opportunity_update(
     )
     opportunity.refresh_from_db()
     return locked
+
+
+def _products_text(lines: Sequence[OpportunityLine]) -> str:
+    return "; ".join(
+        f"{line.product.code} × {_text(line.quantity)} @ {_text(money(line.unit_price))}"
+        + (f" -{_text(line.discount_percent)}%" if line.discount_percent else "")
+        for line in lines
+    )
+
+
+@transaction.atomic
+def opportunity_products_set(
+    *, user: User, opportunity: Opportunity, lines: Sequence[LineInput], reason: str = ""
+) -> list[OpportunityLine]:
+    """Set the products an opportunity is about (replacing the ones before; none clears them),
+    kept as a correction with who, when and ``reason``. A won opportunity's products become
+    the order's lines when the order is taken from it."""
+    _require_change(user, opportunity.customer)
+    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    errors = _line_errors(lines, locked.currency) if lines else []
+    if errors:
+        raise ValidationError(errors)
+    before = list(locked.lines.select_related("product"))
+    rows = [
+        OpportunityLine(
+            opportunity=locked,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=money(
+                Decimal(line.product.list_price if line.unit_price is None else line.unit_price)
+            ),
+            discount_percent=line.discount_percent,
+        )
+        for line in lines
+    ]
+    old_text, new_text = _products_text(before), _products_text(rows)
+    if old_text == new_text:
+        return before
+    locked.lines.all().delete()
+    OpportunityLine.objects.bulk_create(rows)
+    _correction(
+        kind=SalesCorrection.Kind.OPPORTUNITY,
+        user=user,
+        reason=reason.strip()[:300],
+        changes={"products": [old_text, new_text]},
+        customer_id=locked.customer_id,
+        opportunity=locked,
+    )
+    return list(locked.lines.select_related("product"))
+
+
+def opportunity_products_total(opportunity: Opportunity) -> Decimal:
+    """The value of the opportunity's products, after discounts."""
+    return sum(
+        (
+            line_amount(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+            )
+            for line in opportunity.lines.all()
+        ),
+        ZERO,
+    )
 
 
 # --- the pipeline -----------------------------------------------------------------------------

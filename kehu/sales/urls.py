@@ -30,6 +30,11 @@ urlpatterns = [
         name="opportunity_edit",
     ),
     path(
+        "opportunities/<int:opportunity_id>/products/",
+        views.opportunity_products,
+        name="opportunity_products",
+    ),
+    path(
         "opportunities/<int:opportunity_id>/move/",
         views.opportunity_move,
         name="opportunity_move",

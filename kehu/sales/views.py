@@ -40,6 +40,7 @@ from kehu.sales.forms import (
     PipelineStageForm,
     ProductField,
     ProductForm,
+    ReasonForm,
     ReversalForm,
     StageDeleteForm,
 )
@@ -94,6 +95,19 @@ def _line_formset(
     )
 
 
+def _lines_initial(rows: Any) -> list[dict[str, Any]]:
+    """Order or opportunity lines as the line forms' initial values."""
+    return [
+        {
+            "product": line.product,
+            "quantity": line.quantity.normalize(),
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent.normalize() or None,
+        }
+        for line in rows
+    ]
+
+
 def _line_inputs(lines: Any) -> list[services.LineInput]:
     return [line for line in (f.line() for f in lines.forms) if line is not None]
 
@@ -114,9 +128,13 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
             user=request.user, opportunity_id=int(opportunity_id)
         )
     form = OrderForm(request.POST or None)
+    initial_lines = None
     if opportunity is not None:
+        # The won opportunity's products become the order's lines (the rep may still change
+        # them before taking the order).
         form.initial["currency"] = opportunity.currency
-    lines = _line_formset(request)
+        initial_lines = _lines_initial(opportunity.lines.select_related("product")) or None
+    lines = _line_formset(request, initial=initial_lines)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         try:
@@ -167,15 +185,7 @@ def order_edit(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     )
     lines = _line_formset(
         request,
-        initial=[
-            {
-                "product": line.product,
-                "quantity": line.quantity.normalize(),
-                "unit_price": line.unit_price,
-                "discount_percent": line.discount_percent.normalize() or None,
-            }
-            for line in order.lines.all()
-        ],
+        initial=_lines_initial(order.lines.select_related("product")),
     )
     problems: list[str] = []
     if request.method == "POST" and form.is_valid() and lines.is_valid():
@@ -442,6 +452,8 @@ def opportunity_detail(request: AuthenticatedRequest, opportunity_id: int) -> Ht
         "can_change": customer_can_change(user=request.user, customer=opportunity.customer),
         "corrections": selectors.corrections_of(opportunity=opportunity),
         "order": getattr(opportunity, "order", None) if _has_order(opportunity) else None,
+        "product_lines": list(opportunity.lines.select_related("product")),
+        "products_total": services.opportunity_products_total(opportunity),
         "tab": "opportunities",
     }
     return render(request, "sales/opportunity_detail.html", context)
@@ -486,6 +498,43 @@ def opportunity_edit(request: AuthenticatedRequest, opportunity_id: int) -> Http
             return redirect(opportunity)
     context = {"opportunity": opportunity, "form": form, "tab": "opportunities"}
     return render(request, "sales/opportunity_edit.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_products(request: AuthenticatedRequest, opportunity_id: int) -> HttpResponse:
+    """The products an opportunity is about, with quantities, prices and discounts."""
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    if not customer_can_change(user=request.user, customer=opportunity.customer):
+        raise PermissionDenied
+    lines = _line_formset(
+        request, initial=_lines_initial(opportunity.lines.select_related("product"))
+    )
+    reason_form = ReasonForm(request.POST or None)
+    problems: list[str] = []
+    if request.method == "POST" and lines.is_valid() and reason_form.is_valid():
+        try:
+            services.opportunity_products_set(
+                user=request.user,
+                opportunity=opportunity,
+                lines=_line_inputs(lines),
+                reason=reason_form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            problems = _errors(exc)
+        else:
+            messages.success(request, _("Products saved."))
+            return redirect(opportunity)
+    context = {
+        "opportunity": opportunity,
+        "customer": opportunity.customer,
+        "lines": lines,
+        "reason_form": reason_form,
+        "problems": problems,
+        "tab": "opportunities",
+    }
+    return render(request, "sales/opportunity_products.html", context)
 
 
 def _has_order(opportunity: Opportunity) -> bool:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Membership, Role, User
 from kehu.core.access import CASE_WORKER_ROLES
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_visible_to
+from kehu.customers.selectors import customers_visible_q, customers_visible_to
 from kehu.interactions.timeline import TimelineItem, register
 from kehu.service.business_hours import BusinessHours
 from kehu.service.models import (
@@ -142,8 +142,8 @@ def supervisors_for(case: Case) -> list[User]:
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Cases of the customers ``user`` may see."""
-    return Case.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+    """Cases of the customers ``user`` may see (checked through each case's customer)."""
+    return Case.objects.filter(customers_visible_q(user, prefix="customer__"))
 
 
 def _with_next_due(queryset: QuerySet[Case]) -> QuerySet[Case]:
@@ -275,7 +275,28 @@ QUEUE_SCOPES = ("mine", "unassigned", "all")
 QUEUE_LIMIT = 200
 
 
-def case_queue(*, user: User, scope: str = "mine", now: datetime | None = None) -> Queue:
+def case_queue_counts(*, user: User, now: datetime | None = None) -> dict[str, int]:
+    """The home card's figures, in one query over every open case (no row limit): the user's
+    open cases, the unassigned ones, and of both, how many have breached their running
+    deadline and how many are within the warning time of it."""
+    now = now or timezone.now()
+    warn = timedelta(minutes=service_settings_get().warn_before_minutes)
+    mine, unassigned = Q(assigned_to=user), Q(assigned_to__isnull=True)
+    running = ~Q(status=Case.Status.WAITING, first_response_at__isnull=False)
+    figures = _with_next_due(
+        cases_visible_to(user).filter(mine | unassigned, status__in=OPEN_STATUSES)
+    ).aggregate(
+        mine=Count("pk", filter=mine),
+        unassigned=Count("pk", filter=unassigned),
+        breached=Count("pk", filter=running & Q(next_due_at__lt=now)),
+        at_risk=Count("pk", filter=running & Q(next_due_at__gte=now, next_due_at__lte=now + warn)),
+    )
+    return {key: value or 0 for key, value in figures.items()}
+
+
+def case_queue(
+    *, user: User, scope: str = "mine", now: datetime | None = None, limit: int = 0
+) -> Queue:
     """Open cases by their next SLA deadline, soonest (most overdue) first; two queries.
 
     ``mine``: assigned to ``user``; ``unassigned``: nobody's yet; ``all``: every open case
@@ -296,7 +317,7 @@ def case_queue(*, user: User, scope: str = "mine", now: datetime | None = None) 
             )
         )
         .select_related("customer", "assigned_to")
-        .order_by("waiting_last", "next_due_at", "id")[:QUEUE_LIMIT]
+        .order_by("waiting_last", "next_due_at", "id")[: limit or QUEUE_LIMIT]
     )
     warn = timedelta(minutes=service_settings_get().warn_before_minutes)
     rows = [

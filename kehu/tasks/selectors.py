@@ -8,7 +8,7 @@ from django.http import Http404
 
 from kehu.accounts.models import Membership, User
 from kehu.core.access import managed_team_ids
-from kehu.customers.selectors import customers_visible_to
+from kehu.customers.selectors import customers_visible_q
 from kehu.tasks.models import Task
 
 
@@ -21,9 +21,8 @@ def team_member_ids(user: User) -> QuerySet[Membership, int]:
 
 def tasks_visible_to(user: User) -> QuerySet[Task]:
     people = Q(assignee=user) | Q(created_by=user) | Q(assignee__in=team_member_ids(user))
-    customer_seen = Q(customer__isnull=True) | Q(
-        customer__in=customers_visible_to(user).values("pk")
-    )
+    seen = customers_visible_q(user, prefix="customer__")  # through each task's customer
+    customer_seen = (Q(customer__isnull=True) | seen) if seen else Q()
     return Task.objects.filter(people & customer_seen)
 
 

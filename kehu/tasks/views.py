@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kehu.accounts.models import User
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.models import Customer
@@ -24,14 +25,28 @@ from kehu.customers.selectors import customer_get_for_user
 from kehu.customers.views import INVALID, is_htmx
 from kehu.tasks import ical, services
 from kehu.tasks.forms import TaskForm
-from kehu.tasks.selectors import task_get_for_user
+from kehu.tasks.selectors import assignable_users, task_get_for_user
 from kehu.tasks.work import calendar_weeks, my_work
+
+
+def _work_of(request: AuthenticatedRequest) -> tuple[User, list[User]]:
+    """Whose work the page shows: the user's, or (``?member=<id>``) a member of a team the user
+    manages (404 for anyone else); and the people the user may pick from."""
+    people = list(assignable_users(request.user))
+    raw = request.GET.get("member", "")
+    if not raw or raw == str(request.user.pk):
+        return request.user, people
+    member = next((p for p in people if str(p.pk) == raw), None)
+    if member is None:
+        raise Http404
+    return member, people
 
 
 @require_GET
 def my_work_view(request: AuthenticatedRequest) -> HttpResponse:
-    work = my_work(user=request.user, today=timezone.localdate())
-    return render(request, "tasks/my_work.html", {"work": work})
+    member, people = _work_of(request)
+    work = my_work(user=member, today=timezone.localdate(), viewer=request.user)
+    return render(request, "tasks/my_work.html", {"work": work, "member": member, "people": people})
 
 
 # The calendar shows these years; a day outside them (or no day) shows today.
@@ -48,7 +63,9 @@ def _parse_day(raw: str, default: date) -> date:
 
 @require_GET
 def calendar_view(request: AuthenticatedRequest) -> HttpResponse:
-    """A week (Monday to Sunday) or a month (whole weeks) of the user's work."""
+    """A week (Monday to Sunday) or a month (whole weeks) of the user's work (or, for a team
+    manager, a member's)."""
+    member, people = _work_of(request)
     today = timezone.localdate()
     day = _parse_day(request.GET.get("date", ""), today)
     mode = "month" if request.GET.get("view") == "month" else "week"
@@ -57,12 +74,14 @@ def calendar_view(request: AuthenticatedRequest) -> HttpResponse:
         start = first - timedelta(days=first.weekday())
         last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
         days = ((last - start).days // 7 + 1) * 7
-        weeks = calendar_weeks(user=request.user, start=start, days=days, month=first.month)
+        weeks = calendar_weeks(
+            user=member, start=start, days=days, month=first.month, viewer=request.user
+        )
         previous = (first - timedelta(days=1)).replace(day=1)
         following = last + timedelta(days=1)
     else:
         start = day - timedelta(days=day.weekday())
-        weeks = calendar_weeks(user=request.user, start=start, days=7)
+        weeks = calendar_weeks(user=member, start=start, days=7, viewer=request.user)
         previous, following = start - timedelta(days=7), start + timedelta(days=7)
     return render(
         request,
@@ -76,6 +95,9 @@ def calendar_view(request: AuthenticatedRequest) -> HttpResponse:
             "end": start + timedelta(days=len(weeks) * 7 - 1),
             "previous": previous,
             "following": following,
+            "member": member,
+            "people": people,
+            "member_q": f"&member={member.pk}" if member.pk != request.user.pk else "",
             "feed_url": request.build_absolute_uri(
                 reverse("tasks:ical", args=[ical.feed_token(request.user)])
             ),

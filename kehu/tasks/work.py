@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case as When_
+from django.db.models import Count, F, Q
+from django.db.models import When as WhenClause
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -15,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_visible_to
+from kehu.customers.selectors import customers_visible_q
 from kehu.interactions.models import Interaction, Reminder
 from kehu.service.models import Case
 from kehu.service.selectors import OPEN_STATUSES
@@ -48,17 +50,61 @@ def _start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _tasks(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
-    rows = Task.objects.filter(
-        Q(customer__isnull=True) | Q(customer__in=visible),
+# Each source's work as a queryset (open, due before ``until``, the customers in ``visible``),
+# with the field that dates it: "my work" lists it, the home card counts it in SQL.
+
+
+def _task_rows(user: User, visible: Q, until: date) -> Any:
+    # a task without a customer is always the assignee's
+    return Task.objects.filter(
+        (Q(customer__isnull=True) | visible) if visible else Q(),
         assignee=user,
         status=Task.Status.OPEN,
         due_at__lt=_start(until),
-    ).select_related("customer")
+    )
+
+
+def _follow_up_rows(user: User, visible: Q, until: date) -> Any:
+    return Interaction.objects.filter(
+        visible,
+        user=user,
+        follow_up_done_at__isnull=True,
+        next_follow_up_on__isnull=False,
+        next_follow_up_on__lt=until,
+    )
+
+
+def _care_rows(user: User, visible: Q, until: date, today: date) -> Any:
+    return Reminder.objects.filter(
+        visible,
+        user=user,
+        done_at__isnull=True,
+        kind__in=[Reminder.Kind.BIRTHDAY, Reminder.Kind.POOL_WARNING],
+        due_on__lt=until,
+    ).exclude(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)  # a past birthday is not overdue
+
+
+def _case_rows(user: User, visible: Q, until: date) -> Any:
+    # The next deadline: the first response while there is none, else the resolution.
+    due = Q(first_response_at__isnull=True, response_due_at__lt=_start(until)) | Q(
+        first_response_at__isnull=False, resolution_due_at__lt=_start(until)
+    )
+    return Case.objects.filter(due, visible, assigned_to=user, status__in=OPEN_STATUSES).annotate(
+        next_due_at=When_(
+            WhenClause(first_response_at__isnull=True, then=F("response_due_at")),
+            default=F("resolution_due_at"),
+        )
+    )
+
+
+def _tasks(
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
+) -> list[WorkItem]:
+    rows = _task_rows(user, visible, until).select_related("customer")
     if since is not None:
         rows = rows.filter(due_at__gte=_start(since))
     items = []
-    for task in rows.order_by("due_at", "id"):
+    for task in rows.order_by("due_at", "id")[:limit]:
         local = timezone.localtime(task.due_at)
         items.append(
             WorkItem(
@@ -76,14 +122,10 @@ def _tasks(user: User, visible: Any, since: date | None, until: date) -> list[Wo
     return items
 
 
-def _follow_ups(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
-    rows = Interaction.objects.filter(
-        user=user,
-        follow_up_done_at__isnull=True,
-        next_follow_up_on__isnull=False,
-        next_follow_up_on__lt=until,
-        customer__in=visible,
-    ).select_related("customer")
+def _follow_ups(
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
+) -> list[WorkItem]:
+    rows = _follow_up_rows(user, visible, until).select_related("customer")
     if since is not None:
         rows = rows.filter(next_follow_up_on__gte=since)
     return [
@@ -96,19 +138,20 @@ def _follow_ups(user: User, visible: Any, since: date | None, until: date) -> li
             url=row.customer.get_absolute_url(),
             customer=row.customer,
         )
-        for row in rows.order_by("next_follow_up_on", "id")
+        for row in rows.order_by("next_follow_up_on", "id")[:limit]
         if row.next_follow_up_on is not None
     ]
 
 
-def _care(user: User, visible: Any, since: date | None, until: date, today: date) -> list[WorkItem]:
-    rows = Reminder.objects.filter(
-        user=user,
-        done_at__isnull=True,
-        kind__in=[Reminder.Kind.BIRTHDAY, Reminder.Kind.POOL_WARNING],
-        due_on__lt=until,
-        customer__in=visible,
-    ).exclude(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)  # a past birthday is not overdue
+def _care(
+    user: User,
+    visible: Q,
+    since: date | None,
+    until: date,
+    today: date,
+    limit: int | None = None,
+) -> list[WorkItem]:
+    rows = _care_rows(user, visible, until, today)
     if since is not None:
         rows = rows.filter(due_on__gte=since)
     return [
@@ -121,24 +164,20 @@ def _care(user: User, visible: Any, since: date | None, until: date, today: date
             url=row.customer.get_absolute_url(),
             customer=row.customer,
         )
-        for row in rows.select_related("customer").order_by("due_on", "id")
+        for row in rows.select_related("customer").order_by("due_on", "id")[:limit]
     ]
 
 
-def _cases(user: User, visible: Any, since: date | None, until: date) -> list[WorkItem]:
-    # The next deadline: the first response while there is none, else the resolution.
-    due = Q(first_response_at__isnull=True, response_due_at__lt=_start(until)) | Q(
-        first_response_at__isnull=False, resolution_due_at__lt=_start(until)
-    )
-    rows = Case.objects.filter(
-        due, customer__in=visible, assigned_to=user, status__in=OPEN_STATUSES
-    )
+def _cases(
+    user: User, visible: Q, since: date | None, until: date, limit: int | None = None
+) -> list[WorkItem]:
+    rows = _case_rows(user, visible, until)
+    if since is not None:
+        rows = rows.filter(next_due_at__gte=_start(since))
     items = []
-    for case in rows.select_related("customer").order_by("resolution_due_at", "id"):
+    for case in rows.select_related("customer").order_by("next_due_at", "id")[:limit]:
         responded = case.first_response_at is not None
         local = timezone.localtime(case.resolution_due_at if responded else case.response_due_at)
-        if since is not None and local.date() < since:
-            continue
         items.append(
             WorkItem(
                 source="case",
@@ -154,14 +193,29 @@ def _cases(user: User, visible: Any, since: date | None, until: date) -> list[Wo
     return items
 
 
+def _visible(user: User, viewer: User | None) -> Q:
+    """The customers whose work the page shows: those ``user`` sees and, when another person
+    (their team manager) looks, that person sees too; built once (it reads the teams) and
+    checked row by row through each source's customer."""
+    visible = customers_visible_q(user, prefix="customer__")
+    if viewer is not None and viewer.pk != user.pk:
+        visible &= customers_visible_q(viewer, prefix="customer__")
+    return visible
+
+
 def work_items(
-    *, user: User, since: date | None, until: date, today: date | None = None
+    *,
+    user: User,
+    since: date | None,
+    until: date,
+    today: date | None = None,
+    viewer: User | None = None,
 ) -> list[WorkItem]:
     """The user's open work due from ``since`` (None: however long overdue) until the day
-    before ``until``, by day and time."""
+    before ``until``, by day and time. A ``viewer`` other than the user (their team manager)
+    sees only the items about customers both may see."""
     today = today or timezone.localdate()
-    # the scope's Q is built once (it reads the user's teams), then used as a subquery
-    visible = customers_visible_to(user).values("pk")
+    visible = _visible(user, viewer)
     items = (
         _tasks(user, visible, since, until)
         + _follow_ups(user, visible, since, until)
@@ -184,13 +238,15 @@ class MyWork:
         return not (self.overdue or self.due_today or self.this_week or self.later)
 
 
-def my_work(*, user: User, today: date, later_days: int = LATER_DAYS) -> MyWork:
+def my_work(
+    *, user: User, today: date, later_days: int = LATER_DAYS, viewer: User | None = None
+) -> MyWork:
     """The user's open work: overdue, today, the rest of this week (to Sunday), and later
     (up to ``later_days`` ahead; 0: nothing after this week)."""
     week_end = today + timedelta(days=6 - today.weekday())
     until = max(today + timedelta(days=later_days), week_end) + timedelta(days=1)
     work = MyWork(today=today)
-    for item in work_items(user=user, since=None, until=until, today=today):
+    for item in work_items(user=user, since=None, until=until, today=today, viewer=viewer):
         if item.day < today:
             work.overdue.append(item)
         elif item.day == today:
@@ -200,6 +256,58 @@ def my_work(*, user: User, today: date, later_days: int = LATER_DAYS) -> MyWork:
         else:
             work.later.append(item)
     return work
+
+
+@dataclass(frozen=True)
+class WorkSummary:
+    overdue: int
+    today: int
+    week: int  # the rest of this week, after today
+    items: list[WorkItem]  # the first overdue and today's items
+
+
+def work_summary(*, user: User, today: date, rows: int) -> WorkSummary:
+    """What the home card shows: how much work is overdue, due today and due the rest of the
+    week (counted in SQL, one query per source) and the first ``rows`` items due by today (at
+    most ``rows`` read per source). The same work as ``my_work``, without building an item
+    for every follow-up and birthday of a rep with thousands of customers."""
+    tomorrow = today + timedelta(days=1)
+    week_end = today + timedelta(days=6 - today.weekday())
+    until = week_end + timedelta(days=1)
+    visible = _visible(user, None)
+
+    def buckets(queryset: Any, field: str, as_time: bool) -> dict[str, int]:
+        def edge(day: date) -> date | datetime:
+            return _start(day) if as_time else day
+
+        figures: dict[str, int] = queryset.aggregate(
+            overdue=Count("pk", filter=Q(**{f"{field}__lt": edge(today)})),
+            today=Count(
+                "pk", filter=Q(**{f"{field}__gte": edge(today), f"{field}__lt": edge(tomorrow)})
+            ),
+            week=Count("pk", filter=Q(**{f"{field}__gte": edge(tomorrow)})),
+        )
+        return figures
+
+    counts = [
+        buckets(_task_rows(user, visible, until), "due_at", True),
+        buckets(_follow_up_rows(user, visible, until), "next_follow_up_on", False),
+        buckets(_care_rows(user, visible, until, today), "due_on", False),
+        buckets(_case_rows(user, visible, until), "next_due_at", True),
+    ]
+    items = sorted(
+        _tasks(user, visible, None, tomorrow, rows)
+        + _follow_ups(user, visible, None, tomorrow, rows)
+        + _care(user, visible, None, tomorrow, today, rows)
+        + _cases(user, visible, None, tomorrow, rows),
+        key=lambda i: (i.day, i.at is not None, i.at or _start(i.day)),
+    )
+    return WorkSummary(
+        overdue=sum(c["overdue"] for c in counts),
+        today=sum(c["today"] for c in counts),
+        week=sum(c["week"] for c in counts),
+        items=items[:rows],
+    )
 
 
 def work_due_count(user: User) -> int:
@@ -216,11 +324,17 @@ class CalendarDay:
 
 
 def calendar_weeks(
-    *, user: User, start: date, days: int, month: int | None = None
+    *,
+    user: User,
+    start: date,
+    days: int,
+    month: int | None = None,
+    viewer: User | None = None,
 ) -> list[list[CalendarDay]]:
     """Weeks of days from ``start`` (a Monday), each with its work items."""
     by_day: dict[date, list[WorkItem]] = {}
-    for item in work_items(user=user, since=start, until=start + timedelta(days=days)):
+    items = work_items(user=user, since=start, until=start + timedelta(days=days), viewer=viewer)
+    for item in items:
         by_day.setdefault(item.day, []).append(item)
     weeks: list[list[CalendarDay]] = []
     for offset in range(days):

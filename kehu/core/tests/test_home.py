@@ -55,7 +55,7 @@ def some_work(rep, n):
 def test_rep_home(client, rep, django_assert_max_num_queries):
     some_work(rep, 3)
     client.force_login(rep)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(25):
         response = client.get("/")
     text = response.content.decode()
     assert response.context["role"] == "rep"
@@ -68,7 +68,7 @@ def test_rep_home(client, rep, django_assert_max_num_queries):
 def test_rep_home_queries_do_not_grow_with_the_work(client, rep, django_assert_max_num_queries):
     some_work(rep, 12)
     client.force_login(rep)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(25):
         assert client.get("/").status_code == 200
 
 
@@ -78,21 +78,21 @@ def test_manager_home_greets_the_team_manager(client, team, rep, other_rep):
     response = client.get("/")
     text = response.content.decode()
     assert response.context["role"] == "manager"
-    assert "You are signed in as team manager." in text
+    assert "You are signed in as Team manager." in text
     rows = {row.member.username: row for row in response.context["cards"]["team"]}
     assert rows["rep1"].overdue_follow_ups == 2
     assert rows["rep2"].logged_this_week == 0  # who logged nothing this week
     assert 'data-testid="logged-nothing"' in text
     with translation.override("zh-hans"):
         zh = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "您已以团队主管身份登录" in zh
+    assert "您已以团队经理身份登录" in zh
     assert "销售代表身份" not in zh
 
 
 def test_manager_home_query_count(client, team, rep, django_assert_max_num_queries):
     some_work(rep, 4)
     client.force_login(team)
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):
         assert client.get("/").status_code == 200
 
 
@@ -120,7 +120,7 @@ def test_each_role_has_its_home(
     some_work(rep, 2)
     user = make_user(role, username=f"u-{role}")
     client.force_login(user)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(25):
         response = client.get("/")
     assert response.context["role"] == home
     assert f'data-testid="{card}"' in response.content.decode()
@@ -133,4 +133,39 @@ def test_merged_customers_are_not_in_the_recent_list(client, rep):
     client.force_login(rep)
     recent = client.get("/").context["cards"]["recent"]
     assert [c.name for c in recent.recent] == ["留下的"]
-    assert recent.visible == 1
+    assert recent.visible.value == 1
+
+
+def test_counts_stop_at_the_cap(rep):
+    from kehu.core.home import capped_count
+
+    for i in range(3):
+        person(rep, f"计数{i}")
+    every = Customer.objects.filter(name__startswith="计数")
+    assert str(capped_count(every, cap=5)) == "3"
+    capped = capped_count(every, cap=2)
+    assert (capped.value, capped.more, str(capped)) == (2, True, "2+")
+    assert not capped_count(Customer.objects.none())
+
+
+def test_the_agents_queue_card_counts_every_case(agent, rep):
+    """The card's figures come from SQL over every open case, not from the first rows."""
+    from kehu.core.home import CARD_ROWS, card_queue
+    from kehu.service.services import case_open
+
+    customer = person(rep, "投诉客户")
+    for i in range(CARD_ROWS + 2):
+        case_open(
+            user=agent, customer=customer, type="complaint", subject=f"问题{i}",
+            description="-", assigned_to=agent,
+        )  # fmt: skip
+    case_open(user=agent, customer=customer, type="complaint", subject="无人", description="-")
+    card = card_queue(agent, NOW.date())
+    assert card["mine_count"] == CARD_ROWS + 2
+    assert len(card["mine"]) == CARD_ROWS
+    assert card["unassigned_count"] == 1
+    assert card["breached"] == 0
+    # a day later every response deadline has passed
+    with time_machine.travel(NOW + timedelta(days=3), tick=False):
+        later = card_queue(agent, (NOW + timedelta(days=3)).date())
+    assert later["breached"] == CARD_ROWS + 3

@@ -8,13 +8,20 @@ honeypot, size limit already applied).
 
 from kehu.intake.services.calls import CallResult, call_event_receive
 from kehu.intake.services.forms import web_form_save, web_form_submit
-from kehu.intake.services.leads import lead_assignment_save, lead_handover_decide
+from kehu.intake.services.leads import (
+    lead_assignment_save,
+    lead_handover_decide,
+    lead_routing_rule_delete,
+    lead_routing_rule_save,
+)
 
 __all__ = [
     "CallResult",
     "call_event_receive",
     "lead_assignment_save",
     "lead_handover_decide",
+    "lead_routing_rule_delete",
+    "lead_routing_rule_save",
     "web_form_save",
     "web_form_submit",
 ]

@@ -27,6 +27,7 @@ from kehu.intake.services.leads import (
     MAX_CALL_SECONDS,
     assignment_locked,
     channel_by_code,
+    lead_facts,
     live_customer,
     next_owner,
     notify_owner,
@@ -35,6 +36,7 @@ from kehu.intake.services.leads import (
 )
 from kehu.interactions.models import Interaction
 from kehu.interactions.services import interaction_log
+from kehu.sales.models import Product
 
 # --- call events ------------------------------------------------------------------------------
 
@@ -145,6 +147,7 @@ class _Call:
     channel: Channel | None
     agent_user: User | None
     match: PhoneMatch | None
+    product_id: int | None = None  # the product chosen in the IVR, for routing a new lead
 
 
 def call_event_receive(
@@ -159,10 +162,12 @@ def call_event_receive(
     recording_url: str = "",
     ivr_path: str = "",
     notes: str = "",
+    product: str = "",
 ) -> CallResult:
     """Put one call on the timeline of the customer whose number it is; an unknown number
     becomes a lead (channel "call center", the number as its first fact) for the assignment
-    rule's next owner. The owner is notified. A repeated ``call_id`` changes nothing and returns
+    rules' next owner (by the number's region or the ``product`` code chosen in the IVR, see
+    ``next_owner``). The owner is notified. A repeated ``call_id`` changes nothing and returns
     the first result.
 
     The reads (the repeat check, the number's match, the agent) come before the write
@@ -182,6 +187,13 @@ def call_event_receive(
         ended_at=ended_at,
         recording_url=recording_url,
     )
+    product_id = None
+    if product.strip():
+        product_id = (
+            Product.objects.filter(code=product.strip()).values_list("pk", flat=True).first()
+        )
+        if product_id is None:
+            raise ValidationError({"product": [_("No product has this code.")]})
     with stored_language():
         summary = _call_summary(
             direction=direction,
@@ -212,6 +224,7 @@ def call_event_receive(
         channel=channel_by_code(CALL_CENTER),
         agent_user=_agent_user(agent),
         match=phone_match_best(number=number),
+        product_id=product_id,
     )
     return _call_event_write(call)
 
@@ -242,7 +255,9 @@ def _call_event_write(call: _Call) -> CallResult:
                 kind=Customer.Kind.PERSON,
                 data={"name": name, "phones": [call.number]},
                 channel=call.channel,
-                owner=next_owner(assignment),
+                owner=next_owner(
+                    assignment, lead_facts(phone=call.number, product_id=call.product_id)
+                ),
                 assign_to_creator=False,
                 note=note,
             )

@@ -32,6 +32,7 @@ from kehu.intake.services.leads import (
     WEBSITE,
     assignment_locked,
     channel_by_code,
+    lead_facts,
     live_customer,
     may_own_customers,
     next_owner,
@@ -106,6 +107,7 @@ def web_form_save(
     thank_you_message: str = "",
     is_active: bool = True,
     owner_id: int | None = None,
+    product_id: int | None = None,
     embed_origins: list[str] | None = None,
     consent_purposes: list[str] | None = None,
     form: WebForm | None = None,
@@ -131,6 +133,13 @@ def web_form_save(
         owner = User.objects.filter(pk=owner_id).first()
         if not may_own_customers(owner):
             errors["owner"] = [_("Choose an active user whose role may own customers.")]
+    product = None
+    if product_id is not None:
+        from kehu.sales.models import Product
+
+        product = Product.objects.filter(pk=product_id).first()
+        if product is None:
+            errors["product"] = [_("Choose a product.")]
     for name, text, limit in (
         ("intro", intro, 2000),
         ("consent_text", consent_text, 5000),
@@ -162,7 +171,7 @@ def web_form_save(
     form.slug, form.title, form.kind = slug, title.strip(), kind
     form.intro, form.thank_you_message = intro.strip(), thank_you_message.strip()
     form.fields = _clean_form_fields(kind, fields)
-    form.is_active, form.owner = is_active, owner
+    form.is_active, form.owner, form.product = is_active, owner, product
     form.embed_origins = _clean_origins(embed_origins or [])
     consent_text = consent_text.strip()
     consent_changed = consent_text != form.consent_text
@@ -306,7 +315,12 @@ def web_form_submit(
             _fill_empty_fields(customer, cleaned, channel, note)
     else:
         assert assignment is not None  # noqa: S101 (locked above when nothing matched)
-        owner = form.owner if may_own_customers(form.owner) else next_owner(assignment)
+        facts = lead_facts(
+            address=str(cleaned.get("address", "")),
+            phone=phones[0] if phones else "",
+            product_id=form.product_id,
+        )
+        owner = form.owner if may_own_customers(form.owner) else next_owner(assignment, facts)
         customer = customer_services.customer_create(
             user=None,
             kind=form.kind,

@@ -1,20 +1,25 @@
 """What intake's writes share: channels, stored texts, owners, lead assignment."""
 
+from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from phonenumbers import geocoder
 
 from kehu.accounts.models import User
 from kehu.core.access import POLICIES, Scope, can_manage_accounts
 from kehu.core.api import Conflict
+from kehu.core.regions import parse_region
 from kehu.customers.models import Channel, Customer
 from kehu.customers.services import customer_assign
-from kehu.intake.models import LeadAssignment, LeadHandover
+from kehu.intake.models import LeadAssignment, LeadHandover, LeadRoutingRule
 from kehu.interactions.services import notify
 
 CALL_CENTER = "call_center"
@@ -66,20 +71,79 @@ def may_own_customers(user: User | None) -> bool:
     return user is not None and user.is_active and user.role in OWNER_ROLES
 
 
-def next_owner(assignment: LeadAssignment) -> User | None:
-    """Who gets the next lead under the rule (None: the public pool, only when the rule says so
-    or nobody, not even the fallback owner, may take it). Call with the row locked."""
-    if assignment.rule == LeadAssignment.Rule.PUBLIC_POOL:
+@dataclass(frozen=True)
+class LeadFacts:
+    """What routing rules look at in a new lead: its province (from its address, or the
+    caller's number) and the product it asks about."""
+
+    province: str = ""
+    product_id: int | None = None
+
+
+def lead_facts(*, address: str = "", phone: str = "", product_id: int | None = None) -> LeadFacts:
+    """The lead's province from its address, else from its phone number (the region of a
+    mobile number's block or a landline's area code, from the phone-number library's offline
+    data); and the product."""
+    province = parse_region(address).province if address.strip() else ""
+    if not province and phone:
+        province = province_of_phone(phone)
+    return LeadFacts(province=province, product_id=product_id)
+
+
+def province_of_phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return ""
+    where = geocoder.description_for_number(number, "zh")
+    return parse_region(where).province if where else ""
+
+
+def matching_rule(facts: LeadFacts) -> LeadRoutingRule | None:
+    """The first active routing rule (by order) that matches the lead, locked."""
+    if not facts.province and facts.product_id is None:
         return None
-    chosen = _rule_owner(assignment)
-    if chosen is None and may_own_customers(assignment.fallback_user):
-        return assignment.fallback_user
-    return chosen
+    matches = (
+        Q(kind=LeadRoutingRule.Kind.REGION, province=facts.province) if facts.province else Q()
+    )
+    if facts.product_id is not None:
+        product_q = Q(kind=LeadRoutingRule.Kind.PRODUCT, product_id=facts.product_id)
+        matches = matches | product_q if matches else product_q
+    return (
+        LeadRoutingRule.objects.select_for_update()
+        .filter(matches, is_active=True)
+        .order_by("sort_order", "id")
+        .first()
+    )
 
 
-def lead_owner_next() -> User | None:
-    """The owner the assignment rule gives the next lead; in the caller's transaction."""
-    return next_owner(assignment_locked())
+def next_owner(assignment: LeadAssignment, facts: LeadFacts | None = None) -> User | None:
+    """Who gets the next lead: the first routing rule that matches it (by region or product),
+    else the general rule; when either finds nobody (an empty team, a disabled user), the
+    fallback owner. None (the public pool) only when the rule that decides says so, or nobody
+    at all may take it. Call with the assignment row locked."""
+    rule = matching_rule(facts) if facts is not None else None
+    if rule is not None:
+        if rule.target == LeadRoutingRule.Target.POOL:
+            return None
+        if rule.target == LeadRoutingRule.Target.USER:
+            chosen = rule.user if may_own_customers(rule.user) else None
+        else:
+            chosen = _round_robin(rule)
+        if chosen is not None:
+            return chosen
+    elif assignment.rule == LeadAssignment.Rule.PUBLIC_POOL:
+        return None
+    else:
+        chosen = _rule_owner(assignment)
+        if chosen is not None:
+            return chosen
+    return assignment.fallback_user if may_own_customers(assignment.fallback_user) else None
+
+
+def lead_owner_next(facts: LeadFacts | None = None) -> User | None:
+    """The owner the assignment rules give the next lead; in the caller's transaction."""
+    return next_owner(assignment_locked(), facts)
 
 
 def lead_assigned_notify(customer: Customer, *, by: User | None) -> None:
@@ -140,21 +204,26 @@ def lead_handover_decide(
 def _rule_owner(assignment: LeadAssignment) -> User | None:
     if assignment.rule == LeadAssignment.Rule.FIXED_USER:
         return assignment.user if may_own_customers(assignment.user) else None
-    if assignment.team_id is None:
+    return _round_robin(assignment)
+
+
+def _round_robin(holder: LeadAssignment | LeadRoutingRule) -> User | None:
+    """The team member after the one who got the last lead (locked ``holder`` keeps the turn)."""
+    if holder.team_id is None:
         return None
     members = list(
         User.objects.filter(
-            memberships__team_id=assignment.team_id, is_active=True, role__in=OWNER_ROLES
+            memberships__team_id=holder.team_id, is_active=True, role__in=OWNER_ROLES
         )
         .order_by("pk")
         .distinct()
     )
     if not members:
         return None
-    last = assignment.last_assigned_id
+    last = holder.last_assigned_id
     chosen = next((m for m in members if last is not None and m.pk > last), members[0])
-    assignment.last_assigned = chosen
-    assignment.save(update_fields=["last_assigned", "updated_at"])
+    holder.last_assigned = chosen
+    holder.save(update_fields=["last_assigned", "updated_at"])
     return chosen
 
 
@@ -195,3 +264,73 @@ def lead_assignment_save(
     assignment.user = fixed if rule == LeadAssignment.Rule.FIXED_USER else None
     assignment.save()
     return assignment
+
+
+@transaction.atomic
+def lead_routing_rule_save(
+    *,
+    user: User,
+    rule: LeadRoutingRule | None = None,
+    kind: str,
+    province: str = "",
+    product_id: int | None = None,
+    target: str,
+    team_id: int | None = None,
+    user_id: int | None = None,
+    sort_order: int = 100,
+    is_active: bool = True,
+) -> LeadRoutingRule:
+    """Create or change a routing rule by region or product (administrators)."""
+    if not can_manage_accounts(user):
+        raise PermissionDenied(_("Only administrators may change lead assignment."))
+    from kehu.accounts.models import Team
+    from kehu.core.regions import provinces
+    from kehu.sales.models import Product
+
+    errors: dict[str, list[str]] = {}
+    product = Product.objects.filter(pk=product_id).first() if product_id else None
+    team = Team.objects.filter(pk=team_id).first() if team_id else None
+    owner = User.objects.filter(pk=user_id).first() if user_id else None
+    if kind not in LeadRoutingRule.Kind.values:
+        errors["kind"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(LeadRoutingRule.Kind.values)}
+        ]
+    elif kind == LeadRoutingRule.Kind.REGION and province not in {p.province for p in provinces()}:
+        errors["province"] = [_("Choose a province.")]
+    elif kind == LeadRoutingRule.Kind.PRODUCT and product is None:
+        errors["product"] = [_("Choose a product.")]
+    if target not in LeadRoutingRule.Target.values:
+        errors["target"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(LeadRoutingRule.Target.values)}
+        ]
+    elif target == LeadRoutingRule.Target.TEAM and team is None:
+        errors["team"] = [_("Choose the team whose members take turns.")]
+    elif target == LeadRoutingRule.Target.USER and not may_own_customers(owner):
+        errors["user"] = [_("Choose an active user whose role may own customers.")]
+    if not 0 <= sort_order <= 32767:
+        errors["sort_order"] = [_("Enter a number from 0 to 32767.")]
+    if errors:
+        raise ValidationError(errors)
+    if rule is None:
+        rule = LeadRoutingRule()
+    else:
+        rule = LeadRoutingRule.objects.select_for_update().get(pk=rule.pk)
+    rule.kind = kind
+    rule.province = province if kind == LeadRoutingRule.Kind.REGION else ""
+    rule.product = product if kind == LeadRoutingRule.Kind.PRODUCT else None
+    rule.target = target
+    rule.team = team if target == LeadRoutingRule.Target.TEAM else None
+    rule.user = owner if target == LeadRoutingRule.Target.USER else None
+    if rule.team_id is None:
+        rule.last_assigned = None
+    rule.sort_order = sort_order
+    rule.is_active = is_active
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def lead_routing_rule_delete(*, user: User, rule: LeadRoutingRule) -> None:
+    if not can_manage_accounts(user):
+        raise PermissionDenied(_("Only administrators may change lead assignment."))
+    LeadRoutingRule.objects.filter(pk=rule.pk).delete()

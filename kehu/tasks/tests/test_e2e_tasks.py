@@ -121,6 +121,16 @@ def test_manager_assigns_a_task_and_sees_it_done(new_context: NewContext, locale
     expect(boss.get_by_test_id("task-assignee")).to_contain_text(MEMBER_NAME)
     task_url = boss.url
 
+    # --- the top bar names the team manager; the member's calendar shows the task
+    role = "团队经理" if lang == "zh" else "Team manager"
+    expect(boss.get_by_test_id("user-role")).to_have_text(role)
+    boss.goto(f"/work/calendar/?date={(today() + timedelta(days=1)).isoformat()}")
+    boss.get_by_test_id("member-select").select_option(label=MEMBER_NAME)
+    boss.get_by_test_id("member-show").click()
+    expect(boss.get_by_test_id("work-member")).to_have_text(MEMBER_NAME)
+    expect(boss.get_by_test_id("calendar")).to_contain_text(title)
+    screenshot(boss, f"tasks-manager-member-calendar-{lang}")
+
     # --- the member is notified and does it
     member = new_context(locale=locale).new_page()
     log_in(member, MEMBER_USERNAME, MEMBER_PASSWORD)
@@ -157,3 +167,16 @@ def test_phone_quick_log_with_the_floating_button(new_context: NewContext) -> No
     screenshot(page, "tasks-phone-home")
     page.goto("/work/calendar/")
     screenshot(page, "tasks-phone-calendar")
+
+    # --- my work on the phone: the floating button adds a task, which is listed
+    page.goto("/work/")
+    page.get_by_test_id("fab").click()
+    task_form = page.get_by_test_id("task-form")
+    expect(task_form).to_be_visible()
+    task_form.locator("[name=title]").fill("手机上添加：回电确认样品")
+    screenshot(page, "tasks-phone-add-task")
+    page.get_by_test_id("save-task").click()
+    expect(task_form).to_be_hidden()
+    page.reload()
+    expect(page.get_by_test_id("work-item").filter(has_text="手机上添加")).to_be_visible()
+    screenshot(page, "tasks-phone-my-work")

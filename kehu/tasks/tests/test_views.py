@@ -247,3 +247,60 @@ def test_my_work_in_chinese(client, rep, week):
         text = client.get("/work/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "我的工作" in text
     assert "逾期" in text
+
+
+def test_a_manager_sees_a_members_work_and_calendar(client, manager, rep, week):
+    # given: the manager, whose team has rep
+    client.force_login(manager)
+    # when
+    work = client.get(f"/work/?member={rep.pk}")
+    calendar = client.get(f"/work/calendar/?date=2026-12-03&member={rep.pk}")
+    # then: the member's work, named in the heading; the feed address is the manager's own
+    # and not shown on a member's calendar
+    assert work.status_code == 200
+    assert titles(work.context["work"].overdue) == ["逾期报价"]
+    assert f"Work of {rep}" in work.text
+    assert calendar.status_code == 200
+    assert "周六拜访" in calendar.text
+    assert 'data-testid="ical-url"' not in calendar.text
+    assert f"member={rep.pk}" in calendar.text  # the previous / next links keep the member
+    # and the manager's own pages offer the member in the picker
+    assert 'data-testid="member-picker"' in client.get("/work/").text
+
+
+def test_a_member_or_stranger_may_not_see_anothers_work(client, manager, rep, other_rep, week):
+    client.force_login(rep)  # a member may not look at the manager's work
+    assert client.get(f"/work/?member={manager.pk}").status_code == 404
+    assert client.get(f"/work/calendar/?member={manager.pk}").status_code == 404
+    client.force_login(other_rep)  # nor someone outside the team at the member's
+    assert client.get(f"/work/?member={rep.pk}").status_code == 404
+    assert client.get(f"/work/calendar/?member={rep.pk}").status_code == 404
+    assert client.get("/work/?member=abc").status_code == 404
+
+
+def test_the_top_bar_shows_a_manager_as_team_manager(client, manager, rep, frozen):
+    client.force_login(manager)
+    page = client.get("/work/").text
+    assert '<span class="user-role" data-testid="user-role">Team manager</span>' in page
+    client.force_login(rep)
+    assert 'data-testid="user-role">Sales rep</span>' in client.get("/work/").text
+    with translation.override("zh-hans"):
+        client.force_login(manager)
+        page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert 'data-testid="user-role">团队经理</span>' in page
+
+
+def test_the_home_cards_summary_agrees_with_my_work(rep, week):
+    from kehu.tasks.work import my_work, work_summary
+
+    today = date(2026, 12, 3)
+    work = my_work(user=rep, today=today, later_days=0)
+    summary = work_summary(user=rep, today=today, rows=2)
+    assert (summary.overdue, summary.today, summary.week) == (
+        len(work.overdue),
+        len(work.due_today),
+        len(work.this_week),
+    )
+    assert summary.overdue >= 1
+    assert summary.week >= 3
+    assert titles(summary.items) == titles(work.overdue + work.due_today)[:2]

@@ -140,6 +140,7 @@ class Command(BaseCommand):
     def _work(self, seed: int) -> None:
         """Recent contacts, follow-ups and tasks around today: my work, calendar, homes."""
         from kehu.demo.interactions_load import demo_interactions_load
+        from kehu.demo.sales_load import demo_opportunity_products_load
         from kehu.demo.tasks_load import demo_tasks_load
 
         today = timezone.localdate()
@@ -147,6 +148,8 @@ class Command(BaseCommand):
         interactions = demo_interactions_load(reps=reps, seed=seed, today=today)
         tasks = demo_tasks_load(reps=reps, agent=STAFF.service, seed=seed, today=today)
         self.stdout.write(f"Demo work: {interactions:,} recent interactions, {tasks:,} tasks.")
+        lines = demo_opportunity_products_load(owners=reps, seed=seed)
+        self.stdout.write(f"Demo opportunities: {lines:,} product lines.")
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:
