@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import parse_region
 from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
-from kehu.customers.values import lookup_hash
+from kehu.customers.values import lookup_hash, lookup_hashes
 from kehu.dedup.model import DEFAULT_THRESHOLD, Record, Score, score
 from kehu.dedup.records import PHONE_HALF, customer_record
 from kehu.search.models import SearchTerm
@@ -103,8 +103,8 @@ def candidate_ids(kind: str, record: Record) -> set[int]:
             )
         )
     if record["email"]:
-        exact = exact_term(lookup_hash(exact_value(record["email"], email=True)))
-        found |= _ids(SearchTerm.objects.filter(term=exact, source=SearchTerm.Source.EXACT))
+        exact = [exact_term(h) for h in lookup_hashes(exact_value(record["email"], email=True))]
+        found |= _ids(SearchTerm.objects.filter(term__in=exact, source=SearchTerm.Source.EXACT))
     if record["email_local"]:
         local = record["email_local"] + "@"
         emails = Email.objects.filter(contact__isnull=True)
