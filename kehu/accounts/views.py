@@ -81,7 +81,7 @@ def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
     pending = request.session.get(PENDING_KEY)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
-    user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    user = User.objects.filter(pk=int(pending.get("user_id") or 0), is_active=True).first()
     return (user, pending) if user is not None else None
 
 

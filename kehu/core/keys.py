@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
+from django.db import DatabaseError, models
 
 CANARY_TEXT = b"kehu-key-canary-v1"
 LEGACY = "legacy"
@@ -58,7 +58,9 @@ RECOVERY_STEPS = (
 def _encrypted_data_exists() -> bool:
     from kehu.customers.models import CustomerChange
 
-    if any(model.objects.exclude(**{name: ""}).exists() for model, name in encrypted_columns()):
+    if any(
+        model._default_manager.exclude(**{name: ""}).exists() for model, name in encrypted_columns()
+    ):
         return True
     return CustomerChange.objects.filter(sensitive=True).exists() or _export_files_exist()
 
@@ -149,7 +151,7 @@ def keyed_hash(key: bytes, value: str) -> str:
 # --- where encrypted values live ------------------------------------------------------------
 
 
-def encrypted_columns() -> list[tuple[type, str]]:
+def encrypted_columns() -> list[tuple[type[models.Model], str]]:
     """Every ``EncryptedTextField`` of every installed model: (model, field name)."""
     from django.apps import apps
 
@@ -191,13 +193,14 @@ def _sample_tokens(limit: int = 3) -> list[str]:
 
     tokens: list[str] = []
     for model, name in encrypted_columns():
-        column = model._meta.get_field(name).column
+        column = str(getattr(model._meta.get_field(name), "column", name))
         table = model._meta.db_table
+        pk = str(getattr(model._meta.pk, "column", "id"))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {connection.ops.quote_name(column)} FROM "  # noqa: S608  # names from _meta
                 f"{connection.ops.quote_name(table)} WHERE {connection.ops.quote_name(column)} "
-                f"<> '' ORDER BY {connection.ops.quote_name(model._meta.pk.column)} DESC LIMIT %s",
+                f"<> '' ORDER BY {connection.ops.quote_name(pk)} DESC LIMIT %s",
                 [limit],
             )
             tokens += [row[0] for row in cursor.fetchall()]
