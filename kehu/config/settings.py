@@ -197,6 +197,15 @@ KEHU_ANALYTICS = {
     "churn_min_m_score": env_int("KEHU_ANALYTICS_CHURN_M_SCORE", 4),
 }
 
+# The nightly backup (kehu.core.tasks.nightly_backup; docs/operations.md). KEEP=0 turns it off.
+# Backups without a passphrase file are not encrypted; the encryption key is never in them.
+KEHU_BACKUP = {
+    "dir": env_str("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")),
+    "keep": env_int("KEHU_BACKUP_KEEP", 7),
+    "hour": env_int("KEHU_BACKUP_HOUR", 1),  # server time
+    "passphrase_file": env_str("KEHU_BACKUP_PASSPHRASE_FILE", ""),
+}
+
 # --- Authentication, sessions -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -428,3 +428,97 @@ def backups_prune(folder: Path, keep: int) -> list[Path]:
     for path in doomed:
         path.unlink()
     return doomed
+
+
+# --- with this installation's settings ------------------------------------------------------
+
+
+def configured_keys() -> dict[str, str]:
+    """The secrets a backup made with ``include_key`` carries (file name → value)."""
+    from django.conf import settings
+
+    from kehu.core.keys import field_keys
+
+    found = {"field_encryption_key": ",".join(field_keys()), "secret_key": settings.SECRET_KEY}
+    if settings.FIELD_LOOKUP_KEYS:
+        found["field_lookup_key"] = ",".join(settings.FIELD_LOOKUP_KEYS)
+    return found
+
+
+def backup_create(
+    *, target: Path, passphrase: str | None = None, include_key: bool = False
+) -> BackupResult:
+    """Back up this installation's archive to ``target`` and audit it."""
+    from django.conf import settings
+    from django.db import connection
+
+    from kehu.core.audit import audit_log
+    from kehu.core.models import AuditEvent
+
+    database = dict(settings.DATABASES["default"])
+    name = str(connection.settings_dict["NAME"])
+    sqlite = str(database["ENGINE"]).endswith("sqlite3")
+    in_memory = sqlite and (name in {":memory:", ""} or "mode=memory" in name)
+    raw = None
+    if in_memory:
+        connection.ensure_connection()
+        raw = connection.connection
+    result = backup_write(
+        target=target,
+        data_dir=settings.DATA_DIR,
+        database=connection.settings_dict if raw is not None else database,
+        sqlite_connection=raw,
+        passphrase=passphrase,
+        include_key=include_key,
+        keys=configured_keys(),
+    )
+    audit_log(
+        action=AuditEvent.Action.BACKUP,
+        username="kehu backup",
+        object_type="backup",
+        object_id=target.name[:64],
+        detail={"encrypted": result.encrypted, "includes_keys": include_key, "size": result.size},
+    )
+    return result
+
+
+def backup_restore_here(*, archive: Path, passphrase: str | None = None) -> dict[str, Any]:
+    """Restore ``archive`` into this installation's (empty) data directory and database."""
+    from django.conf import settings
+
+    return backup_restore(
+        archive=archive,
+        data_dir=settings.DATA_DIR,
+        database=dict(settings.DATABASES["default"]),
+        passphrase=passphrase,
+    )
+
+
+def backup_nightly() -> Path:
+    """The scheduled backup into ``KEHU_BACKUP_DIR``, keeping the newest ``KEHU_BACKUP_KEEP``."""
+    from django.conf import settings
+
+    folder = Path(settings.KEHU_BACKUP["dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    passphrase = read_passphrase(settings.KEHU_BACKUP["passphrase_file"] or None)
+    result = backup_create(
+        target=folder / backup_name(timezone.localtime()),
+        passphrase=passphrase,
+        include_key=False,
+    )
+    backups_prune(folder, int(settings.KEHU_BACKUP["keep"]))
+    return result.path
+
+
+def read_passphrase(path: str | None) -> str | None:
+    """The passphrase in the first line of the file ``path`` (None: no file, no passphrase)."""
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BackupError(f"Cannot read the passphrase file {path}: {exc.strerror}.") from None
+    passphrase = text.splitlines()[0].strip() if text.strip() else ""
+    if not passphrase:
+        raise BackupError(f"The passphrase file {path} is empty.")
+    return passphrase
