@@ -10,10 +10,12 @@ def field_encryption_key_check(app_configs: Any = None, **kwargs: Any) -> list[E
     """Refuse to start with a malformed field-encryption key, or with keys that cannot read the
     encrypted data already in the archive (a lost or wrong key is never silent)."""
     from kehu.core.encryption import _fernet
-    from kehu.core.keys import key_problems
+    from kehu.core.keys import KeyProblem, key_problems
 
     try:
         _fernet()
+    except KeyProblem as exc:
+        return [Error(str(exc), id="kehu.E002")]
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="kehu.E001")]
     return [Error(problem, id="kehu.E002") for problem in key_problems()]

@@ -59,7 +59,8 @@ def test_enrolment_shows_a_qr_code_and_ten_recovery_codes_once(client, rep):
     device, codes = enrol(client, rep)
     # then
     assert device.confirmed
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
     stored = set(RecoveryCode.objects.filter(user=rep).values_list("digest", flat=True))
     assert stored == {RecoveryCode.digest_of(c.replace("-", "")) for c in codes}
     assert not any(c in d for c in codes for d in stored)  # only digests are kept
@@ -87,14 +88,16 @@ def test_sign_in_asks_for_the_code_and_signs_in_with_it(client, rep):
     with time_machine.travel(timezone.now() + timedelta(seconds=60), tick=False):
         # given: the password step passed
         first = sign_in(client, "rep1")
-        assert first.status_code == 302 and first.url == VERIFY
+        assert first.status_code == 302
+        assert first.url == VERIFY
         # then: not signed in yet
         assert client.get("/").status_code == 302
         assert "_auth_user_id" not in client.session
         # when
         done = verify(client, code_of(device))
         # then
-        assert done.status_code == 302 and done.url == "/"
+        assert done.status_code == 302
+        assert done.url == "/"
         assert client.session["_auth_user_id"] == str(rep.pk)
         assert client.get("/").status_code == 200
         # a code is good once: the same code again is refused
@@ -124,7 +127,9 @@ def test_wrong_codes_lock_the_sign_in_and_are_audited(client, rep, settings):
     device, _codes = enrol(client, rep)
     sign_in(client, "rep1")
     for _n in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert verify(client, "000000" if code_of(device) != "000000" else "111111").status_code == 200
+        assert (
+            verify(client, "000000" if code_of(device) != "000000" else "111111").status_code == 200
+        )
     locked = verify(client, "999999" if code_of(device) != "999999" else "111111")
     assert locked.status_code == 429
     assert AuditEvent.objects.filter(action="2fa_failed", username="rep1").count() == (
@@ -145,9 +150,11 @@ def test_a_required_role_must_enrol_before_anything_else(client, make_user, rep,
     assert sign_in(client, "root1").status_code == 302
     # then: every page leads to the set-up, the API refuses the session
     home = client.get("/")
-    assert home.status_code == 302 and home.url == PAGE
+    assert home.status_code == 302
+    assert home.url == PAGE
     api = client.get("/api/v1/me")
-    assert api.status_code == 403 and api.json()["code"] == "two_factor_required"
+    assert api.status_code == 403
+    assert api.json()["code"] == "two_factor_required"
     assert client.get(PAGE).status_code == 200
     # after enrolling, the pages open
     client.post(PAGE, {"action": "start"})
@@ -192,7 +199,8 @@ def test_new_recovery_codes_replace_the_old(client, rep):
     client.force_login(rep)
     renewed = client.post(PAGE, {"action": "renew", "password": PASSWORD}).content.decode()
     new = CODE.findall(renewed)
-    assert len(new) == 10 and not set(new) & set(old)
+    assert len(new) == 10
+    assert not set(new) & set(old)
     assert twofactor.second_factor_verify(user=rep, code=old[0]) is None
     assert twofactor.second_factor_verify(user=rep, code=new[0]) == "recovery"
 
@@ -200,10 +208,12 @@ def test_new_recovery_codes_replace_the_old(client, rep):
 def test_the_pages_refuse_whoever_may_not_use_them(client, rep, other_rep):
     # anonymous: the set-up page asks to sign in
     response = client.get(PAGE)
-    assert response.status_code == 302 and response.url.startswith(LOGIN)
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
     # no password step passed: the code page sends back to sign in
     response = client.post(VERIFY, {"code": "123456"})
-    assert response.status_code == 302 and response.url == LOGIN
+    assert response.status_code == 302
+    assert response.url == LOGIN
     # another user's session cannot confirm rep's device
     enrol(client, rep)
     client.force_login(other_rep)
