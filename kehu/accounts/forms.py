@@ -48,7 +48,7 @@ class LanguageForm(forms.Form):
 
 class SecondFactorForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=32,
         help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
         widget=forms.TextInput(
