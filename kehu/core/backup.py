@@ -163,13 +163,16 @@ def _pg_dump(database: dict[str, Any], target: Path) -> None:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
 
 
-def _data_files(data_dir: Path, exclude: Path | None) -> Iterator[tuple[Path, str]]:
+def _data_files(data_dir: Path, target: Path) -> Iterator[tuple[Path, str]]:
     for folder in FILE_FOLDERS:
         base = data_dir / folder
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if exclude is not None and path.is_relative_to(exclude):
+            # not the backup being written, nor its staging folder
+            if path == target or any(
+                p.startswith((".kehu-backup-", ".kehu-restore-")) for p in path.parts
+            ):
                 continue
             if path.is_file() and not path.is_symlink():
                 yield path, f"files/{path.relative_to(data_dir).as_posix()}"
@@ -216,7 +219,7 @@ def backup_write(
             kind = "postgresql"
         else:
             raise BackupError(f"Backups of a {engine} database are not supported.")
-        members.extend(_data_files(data_dir, exclude=target.parent))
+        members.extend(_data_files(data_dir, target))
         if include_key:
             (staging / "keys").mkdir()
             for name, secret in (keys or {}).items():

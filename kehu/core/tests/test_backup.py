@@ -194,7 +194,9 @@ def test_a_lost_key_stops_check_and_serve_and_is_not_replaced(populated):
 
 
 @pytest.fixture
-def made(db, tmp_path, settings, archivist):
+def made(transactional_db, tmp_path, settings, archivist):
+    # transactional_db: SQLite's backup API waits for a writer, and the ``db`` fixture's
+    # enclosing transaction is one that never ends within the test.
     settings.DATA_DIR = tmp_path / "data"
     (settings.DATA_DIR / "media").mkdir(parents=True)
     (settings.DATA_DIR / "media" / "合同.pdf").write_bytes(b"%PDF-1.4 contract")
