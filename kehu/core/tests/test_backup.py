@@ -48,7 +48,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
 django.setup()
 from kehu.customers.models import PersonProfile
 for p in PersonProfile.objects.order_by("pk"):
-    print(p.pk, p.id_number, p.spouse, p.income_band)
+    print(p.pk, p.id_number, p.spouse, p.income_band, sep="|")
 """
 
 
@@ -149,17 +149,25 @@ def test_backup_while_writing_restores_every_row(populated):
     people = {r[0] for r in copy_rows["customers_personprofile"]}
     assert people == {r[0] for r in copy_rows["customers_customer"] if r[0] in people}
     with sqlite3.connect(copy) as conn:
+        # every customer came whole: with its history (a creation row, or the name's row when
+        # made by the service) and, for the writer's, with its phone
         created = conn.execute(
-            "SELECT customer_id FROM customers_customerchange WHERE field = '*'"
+            "SELECT customer_id FROM customers_customerchange WHERE field IN ('*', 'name')"
         ).fetchall()
-        assert {c for (c,) in created} >= customers  # every customer with its creation row
+        assert {c for (c,) in created} >= customers
+        unphoned = conn.execute(
+            "SELECT COUNT(*) FROM customers_customer c WHERE c.name LIKE '并发客户%' AND NOT "
+            "EXISTS (SELECT 1 FROM customers_phone p WHERE p.customer_id = c.id)"
+        ).fetchone()[0]
+        assert unphoned == 0
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     # the keys came along: the copy decrypts every sensitive value as the source does
     source_dump = python(env, DUMP).splitlines()
     copy_dump = python(restored_env, DUMP).splitlines()
-    assert copy_dump == [line for line in source_dump if int(line.split()[0]) in people]
-    assert any(len(line.split()) > 2 for line in copy_dump)
+    assert copy_dump == [line for line in source_dump if int(line.split("|")[0]) in people]
+    sensitive = [line.split("|")[1:] for line in copy_dump]
+    assert sum(1 for values in sensitive if any(values)) > 5  # decrypted values, not blanks
 
 
 def test_a_lost_key_stops_check_and_serve_and_is_not_replaced(populated):
