@@ -125,6 +125,11 @@ def legacy_lookups_in_use() -> bool:
     return bool(_state["legacy"])
 
 
+def remember_state(*, legacy: bool) -> None:
+    """Take ``legacy`` as read from the canary table just now (tests)."""
+    _state.update(at=time.monotonic(), legacy=legacy)
+
+
 def forget_state() -> None:
     """Read the canary table again at the next lookup (tests; after a rotation)."""
     _state["at"] = 0.0
