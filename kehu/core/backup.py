@@ -170,6 +170,8 @@ def _data_files(data_dir: Path, target: Path) -> Iterator[tuple[Path, str]]:
             continue
         for path in sorted(base.rglob("*")):
             # not the backup being written, nor its staging folder
+            if path.suffix in {".part", ".rotating"}:
+                continue  # an export being written (clear text) or re-encrypted
             if path == target or any(
                 p.startswith((".kehu-backup-", ".kehu-restore-")) for p in path.parts
             ):

@@ -67,7 +67,7 @@ def _encrypted_data_exists() -> bool:
 
 def _export_files_exist() -> bool:
     folder = settings.DATA_DIR / "exports"
-    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+    return folder.is_dir() and any(p.is_file() and p.suffix != ".part" for p in folder.rglob("*"))
 
 
 def field_keys() -> list[str]:

@@ -244,7 +244,12 @@ def _search_chunk(after: int) -> tuple[int, int]:
 
 def _export_files() -> list[Path]:
     folder = settings.DATA_DIR / "exports"
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    # Not a clear file being written (.part) nor one of ours.
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix not in {".part", ".rotating"}
+    )
 
 
 def _export_count() -> int:
@@ -267,10 +272,10 @@ def _exports_chunk(done: int) -> tuple[int, int]:
                 try:
                     first.decrypt(token)
                 except InvalidToken:
-                    token = fernet.rotate(token)
+                    token = fernet.rotate(token)  # InvalidToken: a file still being written
                     changed = True
                 out.write(len(token).to_bytes(4, "big") + token)
-    except FileNotFoundError:  # expired and purged meanwhile
+    except (FileNotFoundError, InvalidToken):  # purged meanwhile, or still being written
         partial.unlink(missing_ok=True)
         return done + 1, 1
     if changed:
