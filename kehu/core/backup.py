@@ -503,15 +503,16 @@ def backup_nightly() -> Path:
     """The scheduled backup into ``KEHU_BACKUP_DIR``, keeping the newest ``KEHU_BACKUP_KEEP``."""
     from django.conf import settings
 
-    folder = Path(settings.KEHU_BACKUP["dir"])
+    config: dict[str, Any] = settings.KEHU_BACKUP
+    folder = Path(str(config["dir"]))
     folder.mkdir(parents=True, exist_ok=True)
-    passphrase = read_passphrase(settings.KEHU_BACKUP["passphrase_file"] or None)
+    passphrase = read_passphrase(str(config["passphrase_file"]) or None)
     result = backup_create(
         target=folder / backup_name(timezone.localtime()),
         passphrase=passphrase,
         include_key=False,
     )
-    backups_prune(folder, int(settings.KEHU_BACKUP["keep"]))
+    backups_prune(folder, int(config["keep"]))
     return result.path
 
 

@@ -24,5 +24,5 @@ def purge_old_login_failure_logs() -> None:
 def nightly_backup() -> None:
     """The nightly backup (``KEHU_BACKUP_*``), keeping the newest N; idempotent enough: a
     second run the same night writes one more file and prunes."""
-    if settings.KEHU_BACKUP["keep"] > 0:
+    if int(str(settings.KEHU_BACKUP["keep"])) > 0:
         backup_nightly()

@@ -298,7 +298,7 @@ def test_restore_refuses_an_archive_that_is_not_empty(made, tmp_path):
 
 
 def test_postgres_without_pg_dump_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     database = {"ENGINE": "django.db.backends.postgresql", "NAME": "kehu", "HOST": "127.0.0.1"}
     with pytest.raises(BackupError, match="pg_dump is not installed") as refused:
         backup.backup_write(target=tmp_path / "b.kehubak", data_dir=tmp_path, database=database)

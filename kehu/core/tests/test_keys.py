@@ -5,6 +5,7 @@ import secrets
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 
@@ -198,7 +199,7 @@ def test_a_wrong_key_is_reported_with_the_recovery_steps(archive, use_keys):
 
 def test_a_missing_key_file_is_not_replaced_while_encrypted_data_exists(archive, use_keys):
     use_keys([], [])
-    key_file = keys.settings.FIELD_ENCRYPTION_KEY_FILE
+    key_file = django_settings.FIELD_ENCRYPTION_KEY_FILE
     assert not key_file.exists()
     with pytest.raises(keys.KeyProblem, match="Kehu does not make a new key"):
         keys.field_keys()
@@ -209,7 +210,7 @@ def test_a_missing_key_file_is_not_replaced_while_encrypted_data_exists(archive,
 def test_a_new_archive_gets_a_key_file(use_keys):
     use_keys([], [])
     made = keys.field_keys()
-    assert keys.settings.FIELD_ENCRYPTION_KEY_FILE.read_text().strip() == made[0]
+    assert django_settings.FIELD_ENCRYPTION_KEY_FILE.read_text().strip() == made[0]
     assert field_encryption_key_check() == []
 
 
