@@ -31,6 +31,18 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _lookup_key_state():
+    # A process reads once a minute whether old-style lookup hashes may exist (one query); a
+    # test starts knowing they do not, so query counts do not depend on test order. The key
+    # tests (kehu/core/tests/test_keys.py) forget this and read the table.
+    from kehu.core import keys
+
+    keys.remember_state(legacy=False)
+    yield
+    keys.forget_state()
+
+
 @pytest.fixture
 def make_user(db):
     from kehu.accounts.tests.factories import UserFactory

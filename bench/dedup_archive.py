@@ -4,7 +4,7 @@
 fields; at 1,000,000 customers that takes 10 minutes on a quiet 2-core machine and hours on a
 loaded one. The finder reads five tables: customers, person and organization profiles, and the
 customers' own phones and e-mails. This loader draws the customers from the same generator
-(``kehu.customers.demo.generate_customers``: names, regions, addresses, phones, e-mails, ID
+(``kehu.demo.customers.generate_customers``: names, regions, addresses, phones, e-mails, ID
 numbers, birth dates, employers, credit codes) and writes those five tables only, with the
 generation split over ``workers`` forked processes by id range (each range has its own seeded
 stream, as ``kehu demo`` gives each run). What differs from ``kehu demo`` for the finder:

@@ -18,6 +18,8 @@ Accounts
   user create USERNAME --role ROLE [--team TEAM] [--manager] [--password PASSWORD]
   user disable USERNAME  Disable an account; its sessions and tokens stop working at once
   user list              List users with their roles and teams
+  user reset-2fa USERNAME
+                         Remove a user's two-factor authenticator (a lost phone)
   token create USERNAME [--name NAME]
                          Print a new personal API token for USERNAME
 

@@ -39,6 +39,9 @@ from kehu.core.tests.browser import (
     REP_USERNAME,
     REPO_ROOT,
     START_TIMEOUT,
+    TOTP_ADMIN_NAME,
+    TOTP_ADMIN_PASSWORD,
+    TOTP_ADMIN_USERNAME,
     NewContext,
     PageProblems,
     free_port,
@@ -137,6 +140,19 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         MARKETER_PASSWORD,
         "--display-name",
         MARKETER_NAME,
+    )
+
+    run_kehu(
+        env,
+        "user",
+        "create",
+        TOTP_ADMIN_USERNAME,
+        "--role",
+        "admin",
+        "--password",
+        TOTP_ADMIN_PASSWORD,
+        "--display-name",
+        TOTP_ADMIN_NAME,
     )
 
     port = free_port()

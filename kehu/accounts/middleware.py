@@ -6,13 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 
 SESSION_STARTED_KEY = "kehu_auth_at"
+# Set at sign-in for a user whose role requires two-factor sign-in and who has not set it up.
+ENROL_REQUIRED_KEY = "kehu_2fa_enrol"
 SESSION_SEEN_KEY = "kehu_seen_at"
 # Refresh the last-seen mark at most this often, so reads don't each write the session.
 SEEN_RESOLUTION = 60
@@ -63,3 +67,28 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class TwoFactorEnrolmentMiddleware:
+    """A signed-in user whose role requires two-factor sign-in and who has not set it up may
+    only set it up (or sign out) until they do. API tokens are not affected."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.user.is_authenticated and request.session.get(ENROL_REQUIRED_KEY):
+            allowed = {
+                reverse("accounts:twofactor"),
+                reverse("accounts:logout"),
+                reverse("accounts:language"),
+            }
+            path = request.path_info
+            if path not in allowed and not path.startswith(settings.STATIC_URL):
+                message = _("Your role must sign in with two factors: set it up first.")
+                if path.startswith("/api/"):
+                    body = {"code": "two_factor_required", "message": message, "errors": []}
+                    return JsonResponse(body, status=403)
+                messages.warning(request, message)
+                return redirect("accounts:twofactor")
+        return self.get_response(request)

@@ -119,3 +119,27 @@ class ApiToken(TimeStampedModel):
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RecoveryCode(models.Model):
+    """A single-use recovery code for two-factor sign-in (备用验证码). Only its SHA-256 digest
+    is stored; the codes are shown once, when made."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recovery_codes", verbose_name=_("user")
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        indexes = [models.Index(fields=["user", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'used' if self.used_at else 'unused'}"
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()

@@ -33,8 +33,11 @@ def on_logout(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> N
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
+    second_factor = bool(credentials.get("factor"))
     audit_log(
-        action=AuditEvent.Action.LOGIN_FAILED,
+        action=(
+            AuditEvent.Action.TWO_FACTOR_FAILED if second_factor else AuditEvent.Action.LOGIN_FAILED
+        ),
         request=request,
         username=str(credentials.get("username", ""))[:150],
     )

@@ -1,10 +1,15 @@
-from datetime import datetime, time
+import time
+from datetime import datetime
+from datetime import time as day_time
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -13,12 +18,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kehu.accounts import lockout, selectors, services
-from kehu.accounts.forms import ApiTokenForm, LanguageForm, LoginForm
+from kehu.accounts import lockout, selectors, services, twofactor
+from kehu.accounts.forms import (
+    ApiTokenForm,
+    EnrolmentForm,
+    LanguageForm,
+    LoginForm,
+    PasswordConfirmForm,
+    SecondFactorForm,
+)
+from kehu.accounts.middleware import ENROL_REQUIRED_KEY
 from kehu.accounts.models import User
 from kehu.accounts.reauth import password_confirms
 from kehu.core.access import can_manage_accounts
 from kehu.core.http import AuthenticatedRequest, client_ip
+
+# The session key of a sign-in waiting for its second factor, and how long it may wait.
+PENDING_KEY = "kehu_2fa_pending"
+PENDING_SECONDS = 300
 
 
 def set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -38,14 +55,143 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
-        response = super().form_valid(form)
-        language = form.get_user().language
-        if language:
-            set_language_cookie(response, language)
+        user = form.get_user()
+        if twofactor.confirmed_device(user) is not None:
+            # The password was right; the session is not signed in until the second factor is.
+            self.request.session[PENDING_KEY] = {
+                "user_id": user.pk,
+                "backend": getattr(user, "backend", ""),
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            response: HttpResponse = redirect("accounts:login_verify")
+        else:
+            response = super().form_valid(form)
+            if twofactor.twofactor_required(user):
+                self.request.session[ENROL_REQUIRED_KEY] = True
+        if user.language:
+            set_language_cookie(response, user.language)
         return response
 
 
 login_view = login_not_required(LoginView.as_view())
+
+
+def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = User.objects.filter(pk=int(pending.get("user_id") or 0), is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the authenticator app or a recovery code.
+
+    A wrong code counts towards the sign-in lockout exactly like a wrong password."""
+    found = _pending_user(request)
+    if found is None:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, _("Please sign in again."))
+        return redirect("accounts:login")
+    user, pending = found
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        return lockout_response(request, credentials)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        method = twofactor.second_factor_verify(user=user, code=form.cleaned_data["code"])
+        if method is None:
+            # Recorded by django-axes (lockout) and audited by accounts.receivers.
+            user_login_failed.send(
+                sender=__name__, credentials={**credentials, "factor": "code"}, request=request
+            )
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request, credentials)
+            form.add_error("code", _("That code is wrong."))
+        else:
+            del request.session[PENDING_KEY]
+            login(request, user, backend=pending.get("backend") or None)
+            if method == "recovery":
+                left = twofactor.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    _("You signed in with a recovery code; %(n)s are left. Make new ones.")
+                    % {"n": left},
+                )
+            next_url = str(pending.get("next") or "")
+            if not url_has_allowed_host_and_scheme(
+                next_url, {request.get_host()}, request.is_secure()
+            ):
+                next_url = settings.LOGIN_REDIRECT_URL
+            return redirect(next_url)
+    return render(request, "accounts/login_verify.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def twofactor_page(request: AuthenticatedRequest) -> HttpResponse:
+    """Set up, renew or turn off two-factor sign-in for oneself."""
+    user = request.user
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    device = twofactor.confirmed_device(user)
+    new_codes: list[str] = []
+    enrol_form = EnrolmentForm()
+    password_form = PasswordConfirmForm()
+    pending = None
+    if action == "start":
+        pending = twofactor.totp_enrolment_start(user=user)
+    elif action == "confirm":
+        pending = twofactor.pending_device(user)
+        enrol_form = EnrolmentForm(request.POST)
+        if pending is None:
+            messages.error(request, _("Start the set-up again."))
+            return redirect("accounts:twofactor")
+        if enrol_form.is_valid():
+            try:
+                new_codes = twofactor.totp_enrolment_confirm(
+                    user=user,
+                    device=pending,
+                    code=enrol_form.cleaned_data["code"],
+                    ip_address=client_ip(request) or None,
+                )
+            except ValidationError as exc:
+                for error in exc.message_dict.get("code", []):
+                    enrol_form.add_error("code", error)
+            else:
+                pending = None
+                device = twofactor.confirmed_device(user)
+                request.session.pop(ENROL_REQUIRED_KEY, None)
+    elif action in {"renew", "disable"}:
+        password_form = PasswordConfirmForm(request.POST)
+        if password_form.is_valid() and not password_confirms(
+            request, user=user, password=password_form.cleaned_data["password"]
+        ):
+            password_form.add_error("password", _("The password is wrong."))
+        if action == "disable" and twofactor.twofactor_required(user):
+            messages.error(request, _("Your role must sign in with two factors."))
+        elif password_form.is_valid() and device is not None:
+            if action == "renew":
+                new_codes = twofactor.recovery_codes_renew(user=user)
+            else:
+                twofactor.twofactor_disable(user=user, disabled_by=user)
+                messages.success(request, _("Two-factor sign-in is off."))
+                return redirect("accounts:twofactor")
+    context = {
+        "device": device,
+        "pending": pending,
+        "qr": twofactor.totp_qr_data_uri(pending) if pending else "",
+        "secret": twofactor.totp_secret_text(pending) if pending else "",
+        "enrol_form": enrol_form,
+        "password_form": password_form,
+        "new_codes": new_codes,
+        "codes_left": twofactor.recovery_codes_left(user) if device else 0,
+        "required": twofactor.twofactor_required(user),
+    }
+    return render(request, "accounts/twofactor.html", context)
+
+
 logout_view = auth_views.LogoutView.as_view()
 
 
@@ -87,7 +233,9 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         form.add_error("password", _("The password is wrong."))
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_at"]
-        expires_at = timezone.make_aware(datetime.combine(expires, time.max)) if expires else None
+        expires_at = (
+            timezone.make_aware(datetime.combine(expires, day_time.max)) if expires else None
+        )
         try:
             _row, new_token = services.api_token_create(
                 user=user,

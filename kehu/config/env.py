@@ -48,6 +48,8 @@ def _new_secret(kind: str) -> str:
         from cryptography.fernet import Fernet
 
         return Fernet.generate_key().decode()
+    if kind == "lookup":
+        return secrets.token_urlsafe(32)
     return secrets.token_urlsafe(50)
 
 
@@ -76,3 +78,12 @@ def persistent_secret(name: str, path: Path, *, production: bool, kind: str) -> 
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def secret_list(name: str, path: Path, *, production: bool, kind: str, generate: bool) -> list[str]:
+    """Comma-separated secrets from the environment or ``path``; ``[]`` when neither has them
+    and ``generate`` is false (the caller decides later whether a new one is safe)."""
+    if os.environ.get(name, "").strip() or production or generate or path.exists():
+        value = persistent_secret(name, path, production=production, kind=kind)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return []

@@ -14,7 +14,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from kehu.config.env import env_bool, env_int, env_list, env_str, persistent_secret
+from kehu.config.env import env_bool, env_int, env_list, env_str, persistent_secret, secret_list
 
 # Django classes take type parameters at run time as they do for the type checker
 # (`forms.ModelForm[Product]`).
@@ -40,12 +40,28 @@ SECRET_KEY = persistent_secret(
     "KEHU_SECRET_KEY", DATA_DIR / "secret_key", production=PRODUCTION, kind="django"
 )
 # Fernet keys for sensitive customer fields; the first encrypts, all decrypt (key rotation).
-FIELD_ENCRYPTION_KEYS = persistent_secret(
+# Outside production a missing key file is generated only for a new archive; with a database
+# already there, kehu.core.keys decides (it refuses when encrypted data exists: see
+# docs/operations.md, "A lost or wrong key").
+FIELD_ENCRYPTION_KEY_FILE = DATA_DIR / "field_encryption_key"
+FIELD_ENCRYPTION_KEYS = secret_list(
     "KEHU_FIELD_ENCRYPTION_KEY",
-    DATA_DIR / "field_encryption_key",
+    FIELD_ENCRYPTION_KEY_FILE,
     production=PRODUCTION,
     kind="fernet",
-).split(",")
+    generate=not (DATA_DIR / "kehu.sqlite3").exists() and "DATABASE_URL" not in os.environ,
+)
+# Keys of the keyed hashes that find encrypted values exactly (ID numbers, e-mails, credit
+# codes): the first writes, all are searched. Without one, an archive made before this key
+# existed keeps hashing with a key derived from the encryption key until `kehu keys rotate`.
+FIELD_LOOKUP_KEY_FILE = DATA_DIR / "field_lookup_key"
+FIELD_LOOKUP_KEYS = secret_list(
+    "KEHU_FIELD_LOOKUP_KEY",
+    FIELD_LOOKUP_KEY_FILE,
+    production=False,
+    kind="lookup",
+    generate=not PRODUCTION,
+)
 
 DEBUG = env_bool("KEHU_DEBUG", False)
 if DEBUG and PRODUCTION:
@@ -61,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "huey.contrib.djhuey",
     "ninja",
@@ -96,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "kehu.accounts.middleware.SessionTimeoutMiddleware",
     "kehu.accounts.middleware.LoginRequiredMiddleware",
+    "kehu.accounts.middleware.TwoFactorEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -180,6 +199,15 @@ KEHU_ANALYTICS = {
     "churn_min_m_score": env_int("KEHU_ANALYTICS_CHURN_M_SCORE", 4),
 }
 
+# The nightly backup (kehu.core.tasks.nightly_backup; docs/operations.md). KEEP=0 turns it off.
+# Backups without a passphrase file are not encrypted; the encryption key is never in them.
+KEHU_BACKUP = {
+    "dir": env_str("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")),
+    "keep": env_int("KEHU_BACKUP_KEEP", 7),
+    "hour": env_int("KEHU_BACKUP_HOUR", 1),  # server time
+    "passphrase_file": env_str("KEHU_BACKUP_PASSPHRASE_FILE", ""),
+}
+
 # --- Authentication, sessions -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -237,6 +265,14 @@ AXES_LOCKOUT_CALLABLE = "kehu.accounts.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "kehu.core.http.client_ip"
 KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)  # trusted reverse proxies in front
 AXES_VERBOSE = False
+
+# Two-factor sign-in (TOTP, kehu.accounts.twofactor): the roles that must use it. Wrong codes
+# count towards the sign-in lockout above; django-otp's own throttle is off so one rule applies.
+KEHU_2FA_REQUIRED_ROLES = env_list(
+    "KEHU_2FA_REQUIRED_ROLES", ["admin", "archive_admin"] if PRODUCTION else []
+)
+OTP_TOTP_ISSUER = env_str("KEHU_2FA_ISSUER", "Kehu")
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 
 @cache
 def _fernet() -> MultiFernet:
+    from kehu.core.keys import field_keys
+
     try:
-        return MultiFernet([Fernet(key.strip()) for key in settings.FIELD_ENCRYPTION_KEYS])
+        return MultiFernet([Fernet(key.strip()) for key in field_keys()])
     except ValueError:
         raise ImproperlyConfigured(
             "KEHU_FIELD_ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64 bytes); "

@@ -41,6 +41,13 @@ class AuditEvent(models.Model):
         CONSENT = "consent", _("consent recorded")
         RETENTION = "retention", _("retention rule or run")
         AUDIT_EXPORTED = "audit_exported", _("audit log exported")
+        TWO_FACTOR_ENABLED = "2fa_enabled", _("two-factor sign-in turned on")
+        TWO_FACTOR_DISABLED = "2fa_disabled", _("two-factor sign-in turned off")
+        TWO_FACTOR_FAILED = "2fa_failed", _("two-factor code wrong")
+        RECOVERY_CODE_USED = "recovery_code_used", _("recovery code used")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("recovery codes renewed")
+        BACKUP = "backup", _("backup written")
+        KEYS_ROTATED = "keys_rotated", _("encryption keys rotated")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -67,3 +74,56 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.username}"
+
+
+class KeyCanary(models.Model):
+    """A known text encrypted (field keys) or hashed (lookup keys) under a key the archive has
+    used, so a missing or wrong key is found at start instead of on the first 360° page.
+
+    The lookup row ``fingerprint="legacy"`` marks an archive whose stored lookup hashes were
+    made with the old derivation from the encryption key (until ``kehu keys rotate``)."""
+
+    class Purpose(models.TextChoices):
+        FIELD = "field", _("field encryption")
+        LOOKUP = "lookup", _("lookup hash")
+
+    purpose = models.CharField(_("purpose"), max_length=8, choices=Purpose.choices)
+    fingerprint = models.CharField(_("fingerprint"), max_length=16)
+    token = models.TextField(_("canary"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("key canary")
+        verbose_name_plural = _("key canaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "fingerprint"], name="core_keycanary_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=["field", "lookup"]),
+                name="core_keycanary_purpose_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.fingerprint}"
+
+
+class KeyRotation(TimeStampedModel):
+    """One run of ``kehu keys rotate``: the keys it rotates to and how far it got, so an
+    interrupted run resumes where it stopped."""
+
+    field_key = models.CharField(_("field key"), max_length=16)
+    lookup_key = models.CharField(_("lookup key"), max_length=16)
+    step = models.CharField(_("step"), max_length=40, blank=True)
+    last_id = models.BigIntegerField(_("last id done"), default=0)
+    done = models.JSONField(_("rows done per step"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("key rotation")
+        verbose_name_plural = _("key rotations")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"rotation to {self.field_key}/{self.lookup_key} at {self.step}:{self.last_id}"

@@ -51,6 +51,7 @@ from kehu.customers.values import (
     clean_value,
     custom_sensitive_values,
     lookup_hash,
+    lookup_hashes,
     read_value,
     to_text,
 )
@@ -146,7 +147,7 @@ def _check_unique_keys(
     this names the field in the user's language instead of failing on the constraint)."""
     number = cleaned.get("person.id_number")
     if number:
-        people = PersonProfile.objects.filter(id_number_hash=lookup_hash(number))
+        people = PersonProfile.objects.filter(id_number_hash__in=lookup_hashes(number))
         if customer is not None:
             people = people.exclude(customer=customer)
         if people.exists():

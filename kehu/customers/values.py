@@ -1,13 +1,10 @@
 """Reading, cleaning, writing, serialising and masking archive field values, by field type."""
 
-import hashlib
-import hmac
 import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
@@ -15,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.creditcode import validate_credit_code
 from kehu.core.idcard import mask_id_number, parse_id_number
+from kehu.core.keys import keyed_hash, lookup_read_keys, lookup_write_key
 from kehu.core.phones import normalize_phone
 from kehu.core.text import validate_name_text
 from kehu.customers.fields import FieldSpec, Store, Type
@@ -28,9 +26,14 @@ def is_empty(value: Any) -> bool:
 
 
 def lookup_hash(value: str) -> str:
-    """A keyed hash (HMAC-SHA256) for exact-match lookup of an encrypted value."""
-    key = hashlib.sha256(b"kehu-lookup-v1:" + settings.FIELD_ENCRYPTION_KEYS[0].encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """The keyed hash (HMAC-SHA256) to store for exact-match lookup of an encrypted value."""
+    return keyed_hash(lookup_write_key(), value)
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """Every hash ``value`` may be stored under (the lookup keys being rotated from too): look
+    stored hashes up with ``__in`` these, never with the one ``lookup_hash``."""
+    return [keyed_hash(key, value) for key in lookup_read_keys()]
 
 
 # --- cleaning input -------------------------------------------------------------------------

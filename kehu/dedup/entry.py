@@ -9,7 +9,7 @@ handful of candidates, which ``kehu.dedup.model.score`` weighs in Python; no Duc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kehu.core.phones import normalize_phone
 from kehu.core.regions import parse_region
 from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
-from kehu.customers.values import lookup_hash
+from kehu.customers.values import lookup_hash, lookup_hashes
 from kehu.dedup.model import DEFAULT_THRESHOLD, Record, Score, score
 from kehu.dedup.records import PHONE_HALF, customer_record
 from kehu.search.models import SearchTerm
@@ -111,8 +111,8 @@ def candidate_ids(kind: str, record: Record) -> set[int]:
             )
         )
     if record["email"]:
-        exact = exact_term(lookup_hash(exact_value(record["email"], email=True)))
-        found |= _ids(SearchTerm.objects.filter(term=exact, source=SearchTerm.Source.EXACT))
+        exact = [exact_term(h) for h in lookup_hashes(exact_value(record["email"], email=True))]
+        found |= _ids(SearchTerm.objects.filter(term__in=exact, source=SearchTerm.Source.EXACT))
     if record["email_local"]:
         local = record["email_local"] + "@"
         emails = Email.objects.filter(contact__isnull=True)
@@ -195,11 +195,21 @@ def possible_duplicates(
     record = entry_record(kind, data)
     if record["name_key"] is None and not record["phones"] and not record["email"]:
         return []
-    ids = candidate_ids(kind, record) - set(exclude)
+    ids = candidate_ids(kind, record)
+    # While lookup keys are rotated, an existing ID number may be hashed under an older key:
+    # find it under every key and compare it as the same number.
+    id_number = str(data.get("person.id_number") or "").strip()
+    alternates = set(lookup_hashes(exact_value(id_number))) if id_number else set()
+    if len(alternates) > 1:
+        ids |= _ids(PersonProfile.objects.filter(id_number_hash__in=alternates))
+    ids -= set(exclude)
     parameters = latest_parameters()
     found = []
     for other, name in _records(kind, ids):
-        result = score(record, other, parameters)
+        mine = record
+        if other["id_hash"] in alternates and other["id_hash"] != record["id_hash"]:
+            mine = cast(Record, {**record, "id_hash": other["id_hash"]})
+        result = score(mine, other, parameters)
         if result.weight >= threshold:
             found.append(PossibleDuplicate(customer_id=other["unique_id"], name=name, score=result))
     found.sort(key=lambda d: -d.score.weight)

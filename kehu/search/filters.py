@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from kehu.customers.models import Contact
-from kehu.customers.values import lookup_hash
+from kehu.customers.values import lookup_hashes
 from kehu.search.models import SearchTerm
 from kehu.search.terms import plan_query
 
@@ -16,7 +16,7 @@ def search_filter_q(q: str) -> Q:
     A subquery, not a list of ids, so the database joins it with the other filters and the page
     order; one character matches only names that start with it (a surname).
     """
-    plan = plan_query(q[:100], hash_of=lookup_hash)
+    plan = plan_query(q[:100], hashes_of=lookup_hashes)
     probes = [p for p in plan.probes if not (len(plan.text) == 1 and p.inner)]
     if not probes:
         return Q(pk__in=[])

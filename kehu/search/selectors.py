@@ -22,7 +22,7 @@ from kehu.core.access import Scope, managed_team_ids, policy_for
 from kehu.core.phones import mask_phone
 from kehu.customers.models import Contact, Customer, Phone
 from kehu.customers.selectors import customers_visible_to
-from kehu.customers.values import lookup_hash
+from kehu.customers.values import lookup_hashes
 from kehu.search.filters import TOP
 from kehu.search.models import SearchTerm
 from kehu.search.terms import TERM_TEXT, Plan, Probe, normalize, phone_term, plan_query
@@ -166,7 +166,7 @@ def _contact_matches(name: str, plan: Plan) -> bool:
 def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
     """The customers (and contacts) matching ``q`` that ``user`` may see, best first."""
     limit = max(1, min(limit, MAX_RESULTS))
-    plan = plan_query(q[:100], hash_of=lookup_hash)
+    plan = plan_query(q[:100], hashes_of=lookup_hashes)
     if not plan.probes:
         return SearchResult(query=q, hits=[], more=False, records=records_for(user=user, q=q))
     records = records_for(user=user, q=q)

@@ -170,25 +170,24 @@ class Plan:
 _DIGITS = re.compile(r"[\d\s+\-().]+")
 
 
-def plan_query(q: str, *, hash_of: Callable[[str], str]) -> Plan:
+def plan_query(q: str, *, hashes_of: Callable[[str], list[str]]) -> Plan:
     """Which ranges of the index a query scans."""
     raw = unicodedata.normalize("NFKC", q).strip()
     text = normalize(raw)
     if not text:
         return Plan([], "")
     if "@" in raw:
-        return Plan(
-            [Probe(exact_term(hash_of(exact_value(raw, email=True))))], text, exact_only=True
-        )
+        hashes = hashes_of(exact_value(raw, email=True))
+        return Plan([Probe(exact_term(h)) for h in hashes], text, exact_only=True)
     upper = text.upper()
     if len(upper) in (15, 18) and re.fullmatch(r"[0-9A-Z]+", upper) and not upper.isdigit():
         # an ID number ending in X, or a credit code
-        return Plan([Probe(exact_term(hash_of(upper)))], text, exact_only=True)
+        return Plan([Probe(exact_term(h)) for h in hashes_of(upper)], text, exact_only=True)
     if _DIGITS.fullmatch(raw):
         digits = re.sub(r"\D", "", raw)
         probes = []
         if len(digits) == 18 or len(digits) == 15:
-            probes.append(Probe(exact_term(hash_of(digits))))  # an ID number
+            probes += [Probe(exact_term(h)) for h in hashes_of(digits)]  # an ID number
         phone_prefix = ""
         if len(digits) >= 4:
             national = digits[2:] if raw.lstrip().startswith(("+86", "0086")) else digits

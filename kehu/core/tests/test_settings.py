@@ -47,6 +47,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         KEHU_DATA_DIR=str(tmp_path),
         KEHU_SECRET_KEY=Fernet.generate_key().decode() * 2,
         KEHU_FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        KEHU_FIELD_LOOKUP_KEY=Fernet.generate_key().decode(),
         KEHU_ALLOWED_HOSTS="crm.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr

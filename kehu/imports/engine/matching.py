@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import connection
 
+from kehu.core.keys import lookup_read_keys
 from kehu.customers.models import (
     Customer,
     Email,
@@ -11,6 +12,7 @@ from kehu.customers.models import (
     PersonProfile,
     Phone,
 )
+from kehu.customers.values import lookup_hashes
 from kehu.imports.engine.cleaning import KEY_LABELS
 from kehu.imports.engine.rows import Row
 
@@ -58,8 +60,17 @@ def match_existing(kind: str, rows: list[Row]) -> None:
                 found[(key, value)] = customer_id
 
     if wanted["id"]:
-        keep("id", _select_in(PersonProfile, ("id_number_hash", "customer_id"),
-                              "id_number_hash", wanted["id"]))  # fmt: skip
+        # While lookup keys are being rotated an existing ID number may be stored under an
+        # older key: look under every one, and count a match as the row's own key.
+        as_written = {h: h for h in wanted["id"]}
+        if len(lookup_read_keys()) > 1:
+            for row in rows:
+                number = row.values.get("person.id_number")
+                if number and row.keys and row.keys[0][0] == "id":
+                    as_written.update(dict.fromkeys(lookup_hashes(number), row.keys[0][1]))
+        found_ids = _select_in(PersonProfile, ("id_number_hash", "customer_id"),
+                               "id_number_hash", as_written)  # fmt: skip
+        keep("id", ((as_written[h], c) for h, c in found_ids))
     if wanted["credit"]:
         keep("credit", _select_in(OrganizationProfile, ("credit_code", "customer_id"),
                                   "credit_code", wanted["credit"]))  # fmt: skip

@@ -3,12 +3,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kehu.accounts import selectors, services
+from kehu.accounts import selectors, services, twofactor
 from kehu.accounts.models import Role, User
 
 
 class Command(BaseCommand):
-    help = "Create, disable or list users."
+    help = "Create, disable or list users; reset a user's two-factor sign-in."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -29,6 +29,12 @@ class Command(BaseCommand):
         disable = sub.add_parser("disable", help="Disable a user.")
         disable.add_argument("username")
         sub.add_parser("list", help="List users.")
+        reset = sub.add_parser(
+            "reset-2fa",
+            help="Remove a user's authenticator and recovery codes (a lost phone); they set it "
+            "up again at their next sign-in if their role requires it.",
+        )
+        reset.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -40,6 +46,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No user named {options['username']!r}.")
             services.user_set_active(user=user, active=False)
             self.stdout.write(f"Disabled {user.username}.")
+        elif action == "reset-2fa":
+            user = User.objects.filter(username=options["username"]).first()
+            if user is None:
+                raise CommandError(f"No user named {options['username']!r}.")
+            twofactor.twofactor_disable(user=user, disabled_by=None)
+            self.stdout.write(f"Two-factor sign-in reset for {user.username}.")
         else:
             for user in selectors.users_list():
                 teams = ", ".join(

@@ -7,6 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
+from kehu.core import keys
+
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
@@ -76,6 +78,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A lost or wrong key stops the start here (the system check reports it too).
+        keys.require_readable_keys()
+        keys.canaries_record()
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen(  # our own interpreter and module

@@ -7,6 +7,7 @@ from django.utils.crypto import get_random_string
 
 from kehu.accounts import services
 from kehu.accounts.models import Role, User
+from kehu.core import keys
 
 
 class Command(BaseCommand):
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
+        keys.require_readable_keys()
+        keys.canaries_record()
         if User.objects.filter(role=Role.ADMIN, is_active=True).exists():
             return
         username = os.environ.get("KEHU_ADMIN_USERNAME", "admin")
