@@ -32,7 +32,8 @@ from kehu.sales.models import Product
 
 STALE_AFTER_MONTHS = 12
 SEARCH_LIMIT = 50
-# A query word that matches more articles than this is too common to narrow anything alone.
+# A query word in more articles than this is too common to narrow the search alone: it is read
+# after the rarer words, among the articles they matched.
 MAX_CANDIDATES = 20_000
 
 
@@ -89,8 +90,11 @@ class Hit:
     snippet: SafeString
 
 
-def _scan(probes: list[terms.Probe]) -> dict[int, int]:
-    """Article id → best field weight for one query word (prefix range scans of the index)."""
+def _scan(
+    probes: list[terms.Probe], *, within: set[int] | None = None, cap: int | None = None
+) -> dict[int, int] | None:
+    """Article id → best field weight for one query word (prefix range scans of the index),
+    only among ``within`` when given; None when the word is in more than ``cap`` articles."""
     found: dict[int, int] = defaultdict(int)
     q = Q()
     for probe in probes:
@@ -98,8 +102,14 @@ def _scan(probes: list[terms.Probe]) -> dict[int, int]:
             q |= Q(term=probe.prefix)
         else:
             q |= Q(term__gte=probe.prefix, term__lt=probe.prefix + "\U0010ffff")
-    rows = ArticleTerm.objects.filter(q).values_list("article_id", "field")[:MAX_CANDIDATES]
-    for article_id, field in rows:
+    rows = ArticleTerm.objects.filter(q)
+    if within is not None:
+        rows = rows.filter(article_id__in=within)
+    pairs = rows.values_list("article_id", "field")
+    read = list(pairs[: cap + 1]) if cap is not None else list(pairs)
+    if cap is not None and len(read) > cap:
+        return None
+    for article_id, field in read:
         if found[article_id] < field:
             found[article_id] = field
     return found
@@ -128,13 +138,23 @@ def article_search(
     groups = terms.plan_query(filters.q)
     if not groups:
         return []
+    # Narrow by the rarer words first; a word too common to narrow alone is read afterwards,
+    # only among the articles the others matched (never cut off: that would drop matches).
     scores: dict[int, int] | None = None
+    common: list[list[terms.Probe]] = []
     for probes in groups:
-        found = _scan(probes)
-        if scores is None:
-            scores = dict(found)
-        else:
-            scores = {aid: s + found[aid] for aid, s in scores.items() if aid in found}
+        found = _scan(probes, cap=MAX_CANDIDATES)
+        if found is None:
+            common.append(probes)
+            continue
+        scores = _combine(scores, found)
+        if not scores:
+            return []
+    for probes in common:
+        within = set(scores) if scores is not None else None
+        found = _scan(probes, within=within)
+        assert found is not None  # noqa: S101  (no cap)
+        scores = _combine(scores, found)
         if not scores:
             return []
     assert scores is not None  # noqa: S101  (groups is not empty)
@@ -151,6 +171,12 @@ def article_search(
     candidates = [rows[pk] for pk in top]
     needles = terms.needles(filters.q)
     return [Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates]
+
+
+def _combine(scores: dict[int, int] | None, found: dict[int, int]) -> dict[int, int]:
+    if scores is None:
+        return dict(found)
+    return {aid: s + found[aid] for aid, s in scores.items() if aid in found}
 
 
 def article_list(*, user: User, filters: ArticleFilters) -> QuerySet[Article]:

@@ -97,3 +97,16 @@ def test_edit_reindexes(agent, archivist, make_article):
     services.article_update(user=archivist, article=article, title="以旧换新", body="新内容。")
     assert search(agent, "旧标题") == []
     assert search(agent, "yijiuhuanxin") == ["以旧换新"]
+
+
+def test_a_word_too_common_to_narrow_alone_loses_no_match(agent, make_article, monkeypatch):
+    # given more articles with 保修 than the per-word read cap, the rare one created last
+    monkeypatch.setattr(selectors, "MAX_CANDIDATES", 3)
+    for n in range(6):
+        make_article(f"保修说明{n}", "整机保修一年。")
+    make_article("投影仪保修", "投影仪整机保修一年，灯泡保修半年。")
+
+    # then a search with a rarer word still finds it, and the common word alone finds all
+    assert search(agent, "保修 投影仪") == ["投影仪保修"]
+    assert search(agent, "投影仪 保修") == ["投影仪保修"]
+    assert len(search(agent, "保修")) == 7
