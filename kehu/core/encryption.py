@@ -45,6 +45,10 @@ class EncryptedTextField(models.TextField[str, str]):
     It cannot be filtered or ordered by value: look values up through a keyed hash column.
     """
 
+    # How ``kehu.core.keys`` finds every encrypted column without importing this module (this
+    # module reads its keys from there).
+    is_encrypted = True
+
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value is None or value == "":

@@ -56,13 +56,14 @@ RECOVERY_STEPS = (
 
 
 def _encrypted_data_exists() -> bool:
-    from kehu.customers.models import CustomerChange
+    from django.apps import apps
 
+    changes = apps.get_model("customers", "CustomerChange")._default_manager
     if any(
         model._default_manager.exclude(**{name: ""}).exists() for model, name in encrypted_columns()
     ):
         return True
-    return CustomerChange.objects.filter(sensitive=True).exists() or _export_files_exist()
+    return changes.filter(sensitive=True).exists() or _export_files_exist()
 
 
 def _export_files_exist() -> bool:
@@ -160,13 +161,11 @@ def encrypted_columns() -> list[tuple[type[models.Model], str]]:
     """Every ``EncryptedTextField`` of every installed model: (model, field name)."""
     from django.apps import apps
 
-    from kehu.core.encryption import EncryptedTextField
-
     return [
         (model, field.name)
         for model in apps.get_models()
         for field in model._meta.concrete_fields
-        if isinstance(field, EncryptedTextField)
+        if getattr(field, "is_encrypted", False)  # EncryptedTextField
     ]
 
 

@@ -19,7 +19,7 @@ from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.imports import selectors, services
-from kehu.imports.mapping import import_targets
+from kehu.imports.kinds import import_targets
 from kehu.imports.models import ImportBatch, ImportMapping
 
 router = Router(tags=["imports"])

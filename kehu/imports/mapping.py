@@ -88,11 +88,8 @@ def import_specs(kind: str) -> dict[str, FieldSpec]:
 
 
 def import_targets(kind: str) -> list[Target]:
-    """Everything a column can be mapped to, in the registry's order (contacts last)."""
-    if kind == "orders":
-        from kehu.imports import orders
-
-        return orders.targets()
+    """Everything a column can be mapped to, in the registry's order (contacts last), for an
+    import of people or organizations (``kehu.imports.kinds`` answers for every kind)."""
     targets = [Target(code, str(spec.label)) for code, spec in import_specs(kind).items()]
     if kind == Customer.Kind.ORGANIZATION:
         targets += [Target(code, str(label)) for code, label in CONTACT_FIELDS.items()]
@@ -126,11 +123,8 @@ def _words(kind: str) -> dict[str, str]:
 
 
 def suggest_mapping(headers: list[str], kind: str) -> dict[str, str]:
-    """Column header -> field code for the columns recognised; each field used once."""
-    if kind == "orders":
-        from kehu.imports import orders
-
-        return orders.suggest(headers)
+    """Column header -> field code for the columns recognised; each field used once (people
+    and organizations; ``kehu.imports.kinds`` answers for every kind)."""
     words = _words(kind)
     mapping: dict[str, str] = {}
     used: set[str] = set()

@@ -30,7 +30,7 @@ from kehu.customers.models import Channel, Customer, CustomerChange
 from kehu.customers.related import OWN_RECORD, customers_attached
 from kehu.customers.selectors import field_specs_for
 from kehu.imports import engine, orders
-from kehu.imports.mapping import import_targets, suggest_mapping
+from kehu.imports.kinds import import_targets, suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.imports.readers import Table, file_extension
 

@@ -19,7 +19,7 @@ from kehu.customers.models import Channel, Customer
 from kehu.imports import orders, selectors, services
 from kehu.imports.api import report_response
 from kehu.imports.engine import open_table
-from kehu.imports.mapping import import_targets
+from kehu.imports.kinds import import_targets
 from kehu.imports.models import ImportBatch, ImportMapping
 
 LIST_SIZE = 50
