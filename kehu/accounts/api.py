@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -12,9 +12,9 @@ from kehu.accounts.reauth import password_confirms
 from kehu.core.access import (
     SensitiveGroup,
     can_export,
-    can_manage_accounts,
     can_reveal,
     is_read_only,
+    require_account_admin,
 )
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
@@ -151,15 +151,10 @@ class UserIn(Schema):
     is_team_manager: bool = False
 
 
-def _require_account_admin(user: User) -> None:
-    if not can_manage_accounts(user):
-        raise PermissionDenied
-
-
 @router.get("/users", response={200: list[UserOut], **ERROR_RESPONSES}, summary="Users (admins)")
 @paginate
 def user_list(request: AuthenticatedRequest) -> object:
-    _require_account_admin(request.user)
+    require_account_admin(request.user)
     return selectors.users_list()
 
 
@@ -169,7 +164,7 @@ def user_list(request: AuthenticatedRequest) -> object:
     summary="Create a user (admins)",
 )
 def user_create(request: AuthenticatedRequest, payload: UserIn) -> Status[User]:
-    _require_account_admin(request.user)
+    require_account_admin(request.user)
     user = services.user_create(
         username=payload.username,
         role=payload.role,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +17,7 @@ from kehu.accounts import lockout, selectors, services
 from kehu.accounts.forms import ApiTokenForm, LanguageForm, LoginForm
 from kehu.accounts.models import User
 from kehu.accounts.reauth import password_confirms
-from kehu.core.access import can_manage_accounts
+from kehu.core.access import require_account_admin
 from kehu.core.http import AuthenticatedRequest, client_ip
 
 
@@ -124,8 +124,7 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
 def lockouts(request: AuthenticatedRequest) -> HttpResponse:
     """Administrators: the sign-in failures that still count, and unlocking a username or an
     address."""
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
+    require_account_admin(request.user)
     if request.method == "POST":
         username = request.POST.get("username") or None
         ip_address = request.POST.get("ip_address") or None

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,7 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from kehu.core.access import can_view_audit
+from kehu.core.access import can_view_audit, require
 from kehu.core.api import error_body
 from kehu.core.audit import audit_events
 from kehu.core.forms import AuditFilterForm
@@ -57,8 +56,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @require_GET
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     """The audit trail (reveals, exports, sign-ins) for archive administrators and admins."""
-    if not can_view_audit(request.user):
-        raise PermissionDenied
+    require(request.user, can_view_audit)
     form = AuditFilterForm(request.GET or None)
     values = form.values() if form.is_bound else {}
     events = audit_events(

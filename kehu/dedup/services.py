@@ -14,11 +14,11 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.access import require_archive_admin
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers.models import (
@@ -35,12 +35,11 @@ from kehu.customers.values import read_value, to_text
 from kehu.dedup.finder import DEFAULT_THRESHOLD, Pair, find_duplicates
 from kehu.dedup.merging import FieldChoice, field_choices
 from kehu.dedup.models import DuplicateCandidate, DuplicateRun, Merge
-from kehu.dedup.selectors import require_archive_admin
+from kehu.dedup.selectors import DEDUP_REFUSED
 from kehu.search.services import search_index_update
 
 logger = logging.getLogger(__name__)
 
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 MAX_MERGE = 20
 MIN_THRESHOLD, MAX_THRESHOLD = (
     -40.0,
@@ -66,7 +65,7 @@ def _clean_threshold(threshold: Any) -> float:
 @transaction.atomic
 def duplicate_run_request(*, user: User, threshold: Any = DEFAULT_THRESHOLD) -> DuplicateRun:
     """Queue a search of the whole archive; the worker runs it (one at a time)."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     value = _clean_threshold(threshold)
     busy = DuplicateRun.objects.filter(
         status__in=[DuplicateRun.Status.QUEUED, DuplicateRun.Status.RUNNING]
@@ -230,7 +229,7 @@ def candidates_flag_new(*, customer: Customer) -> int:
 @transaction.atomic
 def candidate_dismiss(*, user: User, candidate_id: int) -> DuplicateCandidate:
     """ "Not a duplicate": the pair leaves the queue and stays out when the finder runs again."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     candidate = DuplicateCandidate.objects.select_for_update().filter(pk=candidate_id).first()
     if candidate is None:
         from django.http import Http404
@@ -441,7 +440,7 @@ def customers_merge(
     survivor_id: Any,
     other_ids: Any,
     fields: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    ip_address: str | None = None,
 ) -> Merge:
     """Merge ``other_ids`` into ``survivor_id``: one customer remains, the others become
     tombstones (status merged, pointing at the survivor).
@@ -451,7 +450,7 @@ def customers_merge(
     are united. Every related record moves to the survivor. What moved and what was
     overwritten is kept in the ``Merge`` so ``merge_undo`` can put it back.
     """
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     survivor_id, others = _validate_merge(survivor_id, other_ids)
     if fields is not None and not isinstance(fields, dict):
         raise ValidationError({"fields": [_("Give field codes and customer ids.")]})
@@ -572,7 +571,7 @@ def customers_merge(
     audit_log(
         action=AuditEvent.Action.MERGE,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="customer",
         object_id=survivor.pk,
         detail={"merge": merge.pk, "survivor": survivor.pk, "others": others},
@@ -582,10 +581,10 @@ def customers_merge(
 
 
 @transaction.atomic
-def merge_undo(*, user: User, merge_id: int, request: HttpRequest | None = None) -> Merge:
+def merge_undo(*, user: User, merge_id: int, ip_address: str | None = None) -> Merge:
     """Put a merge back: the rows it moved return, the tombstones live again with their keys,
     and survivor fields it overwrote get their old values (unless changed since)."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     merge = Merge.objects.select_for_update().filter(pk=merge_id).first()
     if merge is None:
         from django.http import Http404
@@ -704,7 +703,7 @@ def merge_undo(*, user: User, merge_id: int, request: HttpRequest | None = None)
     audit_log(
         action=AuditEvent.Action.UNMERGE,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="customer",
         object_id=survivor.pk,
         detail={"merge": merge.pk, "survivor": survivor.pk, "others": others},

@@ -73,7 +73,6 @@ CHUNK_SIZE = 5000
 FIRST_CHUNK_SIZE = 500
 # From this many rows the file is read and validated in a second process.
 PARALLEL_FROM = 20_000
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 Progress = Callable[[ImportBatch], None]
 NOT_CHECKED = gettext_lazy(
     "Run the dry run first: an import starts only over the file and mapping a dry run checked."
@@ -456,7 +455,7 @@ def match_existing(kind: str, rows: list[Row]) -> None:
     live: dict[int, str] = {}
     if candidates:
         live = dict(
-            Customer.objects.filter(pk__in=list(candidates), kind=kind, status__in=LIVE)
+            Customer.objects.live().filter(pk__in=list(candidates), kind=kind)
             .values_list("id", "name")
         )  # fmt: skip
     keep("phone", ((n, c) for n, c in phones if c in live))

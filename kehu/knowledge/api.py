@@ -7,14 +7,14 @@ user's role does not allow answers 403; a move the status does not allow answers
 
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
-from kehu.core.access import can_manage_knowledge, can_read_knowledge
+from kehu.core.access import can_manage_knowledge, can_read_knowledge, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -325,8 +325,7 @@ def article_versions(request: AuthenticatedRequest, article_id: int) -> list[Art
 
 @router.get("/categories", response={200: list[CategoryOut], **ERROR_RESPONSES})
 def category_list(request: AuthenticatedRequest) -> list[Category]:
-    if not can_read_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_read_knowledge)
     return list(selectors.categories())
 
 
@@ -549,8 +548,7 @@ def question_article(request: AuthenticatedRequest, question_id: int) -> Status[
 
 @router.get("/experts", response={200: list[ExpertOut], **ERROR_RESPONSES})
 def expert_list(request: AuthenticatedRequest) -> list[Expert]:
-    if not can_read_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_read_knowledge)
     return list(selectors.experts())
 
 
@@ -578,6 +576,5 @@ def expert_put(request: AuthenticatedRequest, user_id: int, payload: ExpertIn) -
 @router.get("/gaps", response={200: list[GapOut], **ERROR_RESPONSES})
 def knowledge_gaps(request: AuthenticatedRequest) -> list[selectors.Gap]:
     """Topics with repeated questions no article answered (managers)."""
-    if not can_manage_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_knowledge)
     return selectors.knowledge_gaps()

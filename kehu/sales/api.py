@@ -9,13 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
+from kehu.core.access import can_manage_catalogue, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -23,7 +24,6 @@ from kehu.core.schemas import CustomerRef
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.selectors import customer_get_for_user
 from kehu.sales import selectors, services
-from kehu.sales.access import can_manage_catalogue
 from kehu.sales.models import (
     DEFAULT_CURRENCY,
     Currency,
@@ -399,8 +399,7 @@ def product_detail(request: AuthenticatedRequest, product_id: int) -> Product:
     summary="Change a product (archive administrators and admins)",
 )
 def product_update(request: AuthenticatedRequest, product_id: int, payload: ProductIn) -> Product:
-    if not can_manage_catalogue(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_catalogue)
     product = selectors.product_get(product_id=product_id)
     data = payload.model_dump(exclude={"code"})
     return services.product_save(user=request.user, code=payload.code, data=data, product=product)

@@ -18,11 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Role, Team, User
-from kehu.core.access import record_scope_q
+from kehu.core.access import record_scope_q, sees_all_customers
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.timeline import TimelineItem, register
-from kehu.sales.access import sees_all_customers
 from kehu.sales.models import (
     DEFAULT_CURRENCY,
     ZERO,
