@@ -91,14 +91,14 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The token itself. Shown only this once; store it safely.")
 
 
-@router.get("/tokens", response=list[TokenOut], summary="My API tokens")
+@router.get("/tokens/", response=list[TokenOut], summary="My API tokens")
 @paginate
 def token_list(request: AuthenticatedRequest) -> object:
     return selectors.api_tokens_of(user=request.user)
 
 
 @router.post(
-    "/tokens",
+    "/tokens/",
     response={201: TokenCreated, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create an API token",
 )
@@ -151,7 +151,7 @@ class UserIn(Schema):
     is_team_manager: bool = False
 
 
-@router.get("/users", response={200: list[UserOut], **ERROR_RESPONSES}, summary="Users (admins)")
+@router.get("/users/", response={200: list[UserOut], **ERROR_RESPONSES}, summary="Users (admins)")
 @paginate
 def user_list(request: AuthenticatedRequest) -> object:
     require_account_admin(request.user)
@@ -159,7 +159,7 @@ def user_list(request: AuthenticatedRequest) -> object:
 
 
 @router.post(
-    "/users",
+    "/users/",
     response={201: UserOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create a user (admins)",
 )

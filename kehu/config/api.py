@@ -6,7 +6,9 @@ from typing import Any
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from kehu.accounts.api import router as accounts_router
@@ -14,6 +16,7 @@ from kehu.core.api import (
     ErrorBody,
     SessionAuth,
     TokenAuth,
+    default_error,
     error_response,
     install_error_handlers,
 )
@@ -158,3 +161,24 @@ api.add_router("/basket", basket_router)
 from kehu.knowledge.api import router as knowledge_router  # noqa: E402
 
 api.add_router("/knowledge", knowledge_router)
+
+
+@csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests
+def other_slash(request: HttpRequest, rest: str = "") -> HttpResponseBase:
+    """An API path without its trailing slash (or with one too many) answers as the canonical
+    path does, without a redirect: a redirected POST would lose its body. Collections end in
+    ``/`` (``/api/v1/customers/``), records and actions do not (``/api/v1/customers/7``). A path
+    that is not the API's answers the JSON 404."""
+    path = request.path_info
+    alternative = path[:-1] if path.endswith("/") else f"{path}/"
+    try:
+        match = resolve(alternative)
+    except Resolver404:
+        match = None
+    if match is None or match.func is other_slash:
+        code, message = default_error(404)
+        return error_response(api, request, 404, code, message)
+    request.path_info = alternative
+    request.resolver_match = match
+    response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
+    return response

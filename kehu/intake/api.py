@@ -215,7 +215,7 @@ FORM_ERRORS = {404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 
 @forms_router.get(
-    "/forms",
+    "/forms/",
     response={200: list[WebFormOut], **ERROR_RESPONSES},
     summary="Web forms (administrators; not paginated)",
 )
@@ -225,7 +225,7 @@ def form_list(request: AuthenticatedRequest) -> list[WebFormOut]:
 
 
 @forms_router.post(
-    "/forms",
+    "/forms/",
     response={201: WebFormOut, **FORM_ERRORS},
     summary="Define a web form (administrators)",
 )

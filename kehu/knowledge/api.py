@@ -215,7 +215,7 @@ def _users(ids: list[int]) -> list[User]:
 
 
 @router.get(
-    "/articles",
+    "/articles/",
     response={200: list[ArticleOut], 422: ErrorBody, **ERROR_RESPONSES},
     summary="Articles you may read, last changed first",
 )
@@ -242,7 +242,7 @@ def article_search(request: AuthenticatedRequest, filters: Query[ArticleSearchIn
 
 
 @router.post(
-    "/articles",
+    "/articles/",
     response={201: ArticleOut, **WRITE_ERRORS},
     summary="Write a new article (a draft you own)",
 )
@@ -323,13 +323,13 @@ def article_versions(request: AuthenticatedRequest, article_id: int) -> list[Art
     return list(article.versions.select_related("changed_by"))
 
 
-@router.get("/categories", response={200: list[CategoryOut], **ERROR_RESPONSES})
+@router.get("/categories/", response={200: list[CategoryOut], **ERROR_RESPONSES})
 def category_list(request: AuthenticatedRequest) -> list[Category]:
     require(request.user, can_read_knowledge)
     return list(selectors.categories())
 
 
-@router.post("/categories", response={201: CategoryOut, **WRITE_ERRORS})
+@router.post("/categories/", response={201: CategoryOut, **WRITE_ERRORS})
 def category_create(request: AuthenticatedRequest, payload: CategoryIn) -> Status[Category]:
     category = services.category_create(
         user=request.user, name=payload.name, parent=_category(payload.parent_id)
@@ -419,7 +419,7 @@ def _question(request: AuthenticatedRequest, question_id: int) -> Question:
 
 
 @router.get(
-    "/questions",
+    "/questions/",
     response={200: list[QuestionOut], 422: ErrorBody, **ERROR_RESPONSES},
     summary="Questions you asked or hold as expert (managers: all), newest first",
 )
@@ -430,7 +430,7 @@ def question_list(request: AuthenticatedRequest, filters: Query[QuestionFilterIn
     ).select_related("answered_by")
 
 
-@router.post("/questions", response={201: QuestionOut, **WRITE_ERRORS}, summary="Ask a question")
+@router.post("/questions/", response={201: QuestionOut, **WRITE_ERRORS}, summary="Ask a question")
 def question_create(request: AuthenticatedRequest, payload: QuestionIn) -> Status[Question]:
     customer = (
         customer_get_for_user(user=request.user, customer_id=payload.customer_id)

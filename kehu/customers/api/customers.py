@@ -373,7 +373,7 @@ def customer_reveal(
 
 
 @router.get(
-    "/{customer_id}/contacts",
+    "/{customer_id}/contacts/",
     response={200: list[ContactOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="The contacts of an organization (not paginated)",
 )
@@ -383,7 +383,7 @@ def contact_list(request: AuthenticatedRequest, customer_id: int) -> list[Contac
 
 
 @router.post(
-    "/{customer_id}/contacts",
+    "/{customer_id}/contacts/",
     response={201: ContactOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Add a contact to an organization",
 )
