@@ -1,4 +1,4 @@
-"""``/api/v1/channels`` and ``/api/v1/custom-fields``: what the archive's forms offer.
+"""``/api/v1/channels/`` and ``/api/v1/custom-fields/``: what the archive's forms offer.
 
 Everyone signed in reads them (to know the codes); only administrators change them. Both are
 short configuration lists and come whole, not paginated.
