@@ -44,7 +44,7 @@ def archive(rep, other_rep, make_user):
 def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, make_user, archive):
     user = {"rep": rep, "leader": leader, "archivist": archivist}.get(who)
     if who == "manager":
-        user = make_user(username="boss")
+        user = make_user(username="teamlead")
         MembershipFactory(user=user, team=archive, is_manager=True)
     if who == "inactive":
         user = make_user(Role.SALES_REP, username="gone", is_active=False)
@@ -52,5 +52,6 @@ def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, 
     changeable = set(customers_changeable_by(user).values_list("pk", flat=True))
     assert in_sql_scope(user) == visible
     assert in_sql_scope(user, for_change=True) == changeable
-    if who == "rep":  # own and shared: a real narrowing, not everything or nothing
-        assert len(visible) == 2
+    # real narrowings, not everything or nothing: the rep's own and shared customer; the
+    # manager's member's two and the team's one
+    assert len(visible) == {"rep": 2, "manager": 3, "inactive": 0}.get(who, 6)
