@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.access import require_archive_admin
@@ -29,6 +28,7 @@ from kehu.imports import engine
 from kehu.imports.mapping import import_targets, suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.imports.readers import Table, file_extension
+from kehu.imports.selectors import IMPORTS_REFUSED
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,6 @@ INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_CHANNEL = "purchased_list"
 # Imported, being undone or undone: never imported (or checked) again.
 FINISHED = {ImportBatch.Status.DONE, ImportBatch.Status.UNDOING, ImportBatch.Status.UNDONE}
-
-IMPORTS_REFUSED = gettext_lazy("Only archive administrators may import customers.")
 
 
 def batch_path(batch: ImportBatch) -> Path:

@@ -42,12 +42,16 @@ def archive(rep, other_rep, make_user):
 
 @pytest.mark.parametrize("who", ["rep", "manager", "leader", "archivist", "inactive"])
 def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, make_user, archive):
-    user = {"rep": rep, "leader": leader, "archivist": archivist}.get(who)
+    users = {
+        "rep": lambda: rep,
+        "leader": lambda: leader,
+        "archivist": lambda: archivist,
+        "manager": lambda: make_user(username="teamlead"),
+        "inactive": lambda: make_user(Role.SALES_REP, username="gone", is_active=False),
+    }
+    user = users[who]()
     if who == "manager":
-        user = make_user(username="teamlead")
         MembershipFactory(user=user, team=archive, is_manager=True)
-    if who == "inactive":
-        user = make_user(Role.SALES_REP, username="gone", is_active=False)
     visible = set(customers_visible_to(user).values_list("pk", flat=True))
     changeable = set(customers_changeable_by(user).values_list("pk", flat=True))
     assert in_sql_scope(user) == visible
