@@ -5,7 +5,7 @@ latency.
     .venv/bin/python bench/basket.py --big                # also 1,000,000 orders / 10,000,000 lines
 
 The baskets are generated here, in memory, with the demo's catalogue and purchase model
-(kehu.sales.demo: popularity, a favourite category per customer, partner products following
+(kehu.demo.sales: popularity, a favourite category per customer, partner products following
 40% of the time) — not loaded through the database: a 1M demo load takes 10+ minutes on the
 shared machine. Each mining runs in a child process so its peak memory (ru_maxrss) is its own.
 Timed: kehu.basket.mining (frequent itemsets up to 3 items, then the rules) at support 0.001,
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from kehu.basket.mining import association_rules, frequent_itemsets  # noqa: E402
 from kehu.basket.recommend import Pair, recommend  # noqa: E402
-from kehu.sales.demo import MAX_LINES, PARTNER_RATE, PRODUCTS, catalogue_from  # noqa: E402
+from kehu.demo.sales import MAX_LINES, PARTNER_RATE, PRODUCTS, catalogue_from  # noqa: E402
 
 SUPPORT, CONFIDENCE = 0.001, 0.05
 

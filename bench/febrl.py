@@ -69,11 +69,11 @@ def spreadsheet(frame: Any) -> list[list[str]]:
 
 def _earlier_row(problems: list[dict[str, Any]]) -> int | None:
     """The earlier row of the file a row repeats (the importer's "Same … as row N")."""
-    from kehu.imports.engine import KEY_LABELS, _key_message
+    from kehu.imports.engine.cleaning import KEY_LABELS, key_message
 
     for problem in problems:
         for number in re.findall(r"\d+", problem["message"]):
-            if problem["message"] in {_key_message(key, int(number)) for key in KEY_LABELS}:
+            if problem["message"] in {key_message(key, int(number)) for key in KEY_LABELS}:
                 return int(number)
     return None
 

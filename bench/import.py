@@ -102,8 +102,8 @@ def run(args: argparse.Namespace, directory: Path, database: str) -> None:
     from django.core.management import call_command
 
     from kehu.accounts.models import Role, User
+    from kehu.demo.import_files import write_sample_csv
     from kehu.imports import services
-    from kehu.imports.sample import write_sample_csv
 
     call_command("migrate", verbosity=0)
     admin = User.objects.create_user(username="bench-archivist", role=Role.ARCHIVE_ADMIN)

@@ -53,10 +53,10 @@ def run(args: argparse.Namespace, connection: object) -> None:
 
     from kehu.accounts.models import Role, User
     from kehu.core.pinyin import syllables
+    from kehu.demo.knowledge import POLICY_ARTICLES, PRODUCT_ARTICLES, TREE
+    from kehu.demo.sales import PRODUCTS
     from kehu.knowledge import selectors, terms
-    from kehu.knowledge.demo import POLICY_ARTICLES, PRODUCT_ARTICLES, TREE
     from kehu.knowledge.models import Article, ArticleTerm, Category
-    from kehu.sales.demo import PRODUCTS
     from kehu.sales.models import Product
 
     rng = random.Random(args.seed)

@@ -161,6 +161,11 @@ api.add_router("/basket", basket_router)
 from kehu.knowledge.api import router as knowledge_router  # noqa: E402
 
 api.add_router("/knowledge", knowledge_router)
+from kehu.core.audit_api import router as audit_router  # noqa: E402
+from kehu.privacy.api import router as privacy_router  # noqa: E402
+
+api.add_router("/audit", audit_router)
+api.add_router("/privacy", privacy_router)
 
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "kehu.analytics",
     "kehu.basket",
     "kehu.knowledge",
+    "kehu.demo",
+    "kehu.privacy",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +224,9 @@ KEHU_LOCKOUT_ALERT_THRESHOLD = env_int("KEHU_LOCKOUT_ALERT_THRESHOLD", 3)
 # Uploaded import files of unfinished batches are deleted this many days after their last change
 # (an imported or undone batch's file goes within 15 minutes).
 KEHU_IMPORT_FILE_DAYS = env_int("KEHU_IMPORT_FILE_DAYS", 7)
+# A data-subject request (access, copy, correction, deletion…) is due this many days after it
+# was received (PIPL; kehu.privacy).
+KEHU_PRIVACY_REQUEST_DAYS = env_int("KEHU_PRIVACY_REQUEST_DAYS", 15)
 # A person's API token without an expiry expires after this many days.
 KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 90)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours

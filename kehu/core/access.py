@@ -325,3 +325,19 @@ def can_manage_catalogue(user: User) -> bool:
 def can_sell(user: User) -> bool:
     """Roles that may take orders and work opportunities (for customers they may change)."""
     return can_own_customers(user)
+
+
+# --- privacy rights (个人信息权利) -------------------------------------------------------------
+
+
+def can_handle_privacy_requests(user: User) -> bool:
+    """May ``user`` keep the register of data-subject requests, make copies, correct and erase
+    on a person's request, keep the consent register and the retention rules? Archive
+    administrators and admins."""
+    return can_administer_archive(user)
+
+
+def can_read_consents(user: User) -> bool:
+    """May ``user`` read a customer's consents (to know whom they may contact)? Every role
+    that sees customers."""
+    return can_see_customers(user)

@@ -4,6 +4,8 @@ The edges (views, API handlers) pass their ``request``; services, which never se
 the ``ip_address`` their caller read with ``kehu.core.http.client_ip``.
 """
 
+import json
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
@@ -45,9 +47,15 @@ def audit_events(
     username: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    object_type: str = "",
+    object_id: str = "",
 ) -> QuerySet[AuditEvent]:
     """The audit trail, newest first, filtered; days are whole days in the current time zone."""
     events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+    if object_type:
+        events = events.filter(object_type=object_type.strip())
+    if object_id:
+        events = events.filter(object_id=str(object_id).strip())
     if action:
         events = events.filter(action=action)
     if username:
@@ -57,3 +65,35 @@ def audit_events(
     if date_to:
         events = events.filter(at__lte=timezone.make_aware(datetime.combine(date_to, time.max)))
     return events
+
+
+AUDIT_CSV_HEADER = [
+    "time",
+    "action",
+    "username",
+    "ip_address",
+    "object_type",
+    "object_id",
+    "detail",
+]
+
+
+def audit_csv_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
+    """The events as CSV rows (header first), streamed; cells that a spreadsheet would run as a
+    formula are neutralised."""
+    from kehu.exports.writers import neutralise
+
+    yield AUDIT_CSV_HEADER
+    for event in events.iterator(chunk_size=2000):
+        yield [
+            str(neutralise(value))
+            for value in (
+                timezone.localtime(event.at).isoformat(timespec="seconds"),
+                event.action,
+                event.username,
+                event.ip_address or "",
+                event.object_type,
+                event.object_id,
+                json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+            )
+        ]

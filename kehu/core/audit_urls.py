@@ -5,4 +5,5 @@ from kehu.core import views
 app_name = "audit"
 urlpatterns = [
     path("", views.audit_list, name="list"),
+    path("export.csv", views.audit_export, name="export"),
 ]

@@ -2,9 +2,10 @@
 ORM's per-object work and go in as ``COPY`` on PostgreSQL or multi-row ``INSERT`` on SQLite."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 # SQLite before 3.32 allows 999 bound values a statement; rows are grouped under that.
 SQLITE_MAX_VALUES = 999
@@ -40,3 +41,33 @@ def insert_rows(
     if whole < len(rows):
         rest = rows[whole:]
         cursor.execute(into + ", ".join([one] * len(rest)), [v for row in rest for v in row])
+
+
+def sqlite_datetime(value: datetime | None) -> str | None:
+    """What Django's SQLite backend stores (naive UTC as text), without its checks: 3x faster."""
+    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field.column
+
+
+def bulk_insert(
+    cursor: Any, model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
+    if rows and len(rows[0]) != len(fields):
+        raise ValueError(
+            f"{model.__name__}: a row of {len(rows[0])} values for {len(fields)} columns"
+        )
+    insert_rows(cursor, model._meta.db_table, [_column(model, name) for name in fields], rows)
+
+
+def datetime_adapter() -> Any:
+    """The function that adapts an aware datetime for this database's batch rows."""
+    if connection.vendor == "sqlite":
+        return sqlite_datetime
+    return connection.ops.adapt_datetimefield_value

@@ -21,7 +21,7 @@ def field_encryption_key_check(app_configs: Any = None, **kwargs: Any) -> list[E
 def demo_password_check(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
     """``check --deploy``: no active account may have the published demo password."""
     from kehu.accounts.models import User
-    from kehu.customers.demo import DEMO_PASSWORD_DEFAULT
+    from kehu.demo.customers import DEMO_PASSWORD_DEFAULT
 
     try:
         # "!…" is an unusable password (set_unusable_password).

@@ -18,6 +18,8 @@ class AuditFilterForm(forms.Form):
     username = forms.CharField(label=_("Username"), required=False, max_length=150)
     date_from = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=64)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
 
     def values(self) -> dict[str, Any]:
         self.is_valid()

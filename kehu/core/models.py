@@ -43,6 +43,12 @@ class AuditEvent(models.Model):
         UNMERGE = "unmerge", _("merge undone")
         CALL_EVENT = "call_event", _("call-center event received")
         DENIED = "denied", _("access denied")
+        PRIVACY_REQUEST = "privacy_request", _("data-subject request")
+        PRIVACY_COPY = "privacy_copy", _("personal data copy")
+        ERASED = "erased", _("personal data erased")
+        CONSENT = "consent", _("consent recorded")
+        RETENTION = "retention", _("retention rule or run")
+        AUDIT_EXPORTED = "audit_exported", _("audit log exported")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

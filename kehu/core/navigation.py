@@ -12,6 +12,7 @@ from kehu.accounts.models import User
 from kehu.core.access import (
     can_administer_archive,
     can_export,
+    can_handle_privacy_requests,
     can_manage_accounts,
     can_read_knowledge,
     can_view_audit,
@@ -74,6 +75,14 @@ NAV_ITEMS = [
         badge="kehu.dedup.selectors.duplicates_pending_count_for",
     ),
     NavItem(_("Imports"), "imports:list", "form", "imports", can_administer_archive),
+    NavItem(
+        _("Privacy requests"),
+        "privacy:list",
+        "shield",
+        "privacy",
+        can_handle_privacy_requests,
+        badge="kehu.privacy.selectors.privacy_open_count",
+    ),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Sign-in locks"), "accounts:lockouts", "shield", "lockouts", can_manage_accounts),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),

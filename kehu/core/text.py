@@ -19,6 +19,18 @@ _LINE_BREAK = re.compile("[\n\r\u2028\u2029]")
 _NOT_PLAIN_LINE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def visible_controls(value: str) -> str:
+    """``value`` with each control character shown as its picture ("李\\x00娜" → "李␀娜"), for
+    echoing refused input back to people; and storable anywhere (PostgreSQL's text and JSON
+    refuse NUL)."""
+    return _CONTROL.sub(_picture, value)
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
 def is_plain_line(value: str) -> bool:
     """Whether ``value`` passes ``validate_plain_text`` even as a single-line value (one scan:
     a fast check of many values joined by tabs)."""

@@ -1,3 +1,5 @@
+# Over 500 lines: the archive's forms share the field registry's widgets and cleaning; a
+# split would scatter one vocabulary. Split by screen if it grows further.
 """Forms of the customer archive UI.
 
 The forms parse what the browser sends; the services validate it. Archive fields are built from

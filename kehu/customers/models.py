@@ -1,3 +1,4 @@
+# Over 500 lines: the archive's models in one models.py, as Django expects of an app.
 """The customer archive (客户档案): customers, their profiles, contacts, provenance and history.
 
 Which fields exist, how they are grouped, validated, protected and scored is described once,

@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's Customer.objects.live() and access changes (branch
+# refa), which rewrite much of it; then a selectors/ package (scope, profile, history).
 """Every read of customers goes through here, scoped by ``kehu.core.access``."""
 
 import json

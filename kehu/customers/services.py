@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's access and HTTP-edge changes (branch refa), which
+# touch most functions here; then a services/ package (customers, contacts, fields, reveal).
 """Every write to the customer archive. Each fact that changes leaves a ``CustomerChange``."""
 
 import json

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy
 from kehu.accounts.models import User
 from kehu.core.access import can_administer_archive, require_archive_admin
 from kehu.customers.models import Customer
+from kehu.customers.related import attached_counts
 from kehu.customers.selectors import customers_visible_to
+from kehu.customers.tombstones import merge_relations
 from kehu.dedup.merging import FieldChoice, field_choices, masked
 from kehu.dedup.models import DuplicateCandidate, DuplicateRun, Merge
 
@@ -154,15 +156,7 @@ def comparison_for(*, user: User, customer_ids: list[int]) -> Comparison:
 
 def related_counts(customer: Customer) -> dict[str, int]:
     """How many records of each related kind point at ``customer`` (what a merge moves)."""
-    from kehu.dedup.services import relations
-
-    counts: dict[str, int] = {}
-    for relation in relations():
-        n = relation.model._base_manager.filter(**{relation.field: customer}).count()
-        if n:
-            name = str(relation.model._meta.verbose_name_plural)
-            counts[name] = counts.get(name, 0) + n
-    return counts
+    return attached_counts(customer, merge_relations())
 
 
 def survivor_of(customer: Customer) -> Customer:

@@ -37,6 +37,14 @@ class ExportIn(Schema):
     segment: int | None = Field(None, description="Export a saved segment instead of filters.")
     columns: list[str] = Field(description="Column codes, see `GET /exports/columns`.")
     format: str = Field(description="`xlsx` or `csv` (UTF-8 with BOM).")
+    purpose: str = Field(
+        "",
+        description=(
+            "What the people will be contacted for: marketing_email, marketing_sms, "
+            "marketing_phone, data_sharing, sensitive_data; only those who agreed are exported. "
+            "Empty (record keeping, no contact) only for archive administrators and admins."
+        ),
+    )
 
 
 class ExportOut(Schema):
@@ -46,6 +54,7 @@ class ExportOut(Schema):
     row_count: int | None
     columns: list[str]
     filters: dict[str, Any]
+    purpose: str
     error: str
     created_at: datetime
     finished_at: datetime | None
@@ -98,6 +107,7 @@ def export_create(request: AuthenticatedRequest, payload: ExportIn) -> Status[Ex
         filters=filters,
         columns=payload.columns,
         format=payload.format,
+        purpose=payload.purpose,
         ip_address=client_ip(request),
     )
     return Status(201 if job.is_finished else 202, job)

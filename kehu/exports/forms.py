@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.exports.columns import DEFAULT_COLUMNS, Column
 from kehu.exports.models import ExportJob
+from kehu.privacy.models import Purpose
 
 
 class ExportForm(forms.Form):
@@ -19,6 +20,11 @@ class ExportForm(forms.Form):
         initial=ExportJob.Format.XLSX,
         widget=forms.RadioSelect,
     )
+    purpose = forms.ChoiceField(
+        label=_("The people exported will be contacted for"),
+        required=False,
+        help_text=_("Only customers who agreed to it are exported."),
+    )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
 
     def __init__(self, *args: Any, columns: dict[str, Column], **kwargs: Any) -> None:
@@ -26,6 +32,10 @@ class ExportForm(forms.Form):
             "columns", [code for code in DEFAULT_COLUMNS if code in columns]
         )
         super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = [  # type: ignore[attr-defined]
+            ("", _("Nothing: record keeping by the archive")),
+            *Purpose.choices,
+        ]
         self.fields["columns"].choices = [  # type: ignore[attr-defined]
             (code, str(column.label)) for code, column in columns.items()
         ]

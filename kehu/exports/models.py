@@ -36,6 +36,9 @@ class ExportJob(TimeStampedModel):
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     columns = models.JSONField(_("columns"), default=list)
     format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # What the people in the file will be contacted for (a kehu.privacy Purpose); only those who
+    # agreed to it are exported. Empty: record keeping by the archive, no contact.
+    purpose = models.CharField(_("purpose"), max_length=20, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )

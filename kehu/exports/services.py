@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import SensitiveGroup, can_export, can_reveal, require
+from kehu.core.access import SensitiveGroup, can_administer_archive, can_export, can_reveal, require
 from kehu.core.audit import audit_log
 from kehu.core.encryption import EncryptedTextField, encrypt_file
 from kehu.core.models import AuditEvent
@@ -60,14 +60,43 @@ def _clean_format(value: str) -> str:
     return value
 
 
+def _clean_purpose(user: User, purpose: str) -> str:
+    """An export for a purpose holds only the people who agreed to it; an export without one
+    (record keeping, no contact) is for the roles that keep the archive."""
+    from kehu.privacy.models import Purpose
+
+    if purpose and purpose not in Purpose.values:
+        raise ValidationError({"purpose": [_("Choose a purpose from the list.")]})
+    if not purpose and not can_administer_archive(user):
+        raise ValidationError(
+            {"purpose": [_("Say what the people exported will be contacted for.")]}
+        )
+    return purpose
+
+
+def exported_customers(
+    *, user: User, filters: CustomerFilters, purpose: str = ""
+) -> QuerySet[Customer]:
+    """The customers of the list view ``user`` may export: for a purpose, only those who agreed
+    to it (``kehu.privacy.selectors.customers_consenting``)."""
+    queryset = customer_list(user=user, filters=filters)
+    if purpose:
+        from kehu.privacy.selectors import customers_consenting
+
+        queryset = customers_consenting(purpose, queryset)
+    return queryset
+
+
 def export_customers(
-    *, user: User, filters: CustomerFilters, columns: list[Column]
+    *, user: User, filters: CustomerFilters, columns: list[Column], purpose: str = ""
 ) -> QuerySet[Customer]:
     """The customers of the list view, in its order, with the profiles the columns read.
 
     Encrypted values no column shows are not loaded (each would cost a decryption per row).
     """
-    queryset = customer_list(user=user, filters=filters).select_related("person", "organization")
+    queryset = exported_customers(user=user, filters=filters, purpose=purpose).select_related(
+        "person", "organization"
+    )
     wanted = {column.code for column in columns}
     deferred = [
         f"{prefix}__{field.name}"
@@ -105,6 +134,7 @@ def export_request(
     filters: CustomerFilters,
     columns: list[str],
     format: str,
+    purpose: str = "",
     ip_address: str | None = None,
 ) -> ExportJob:
     """Ask for an export of the list ``filters`` select; small ones are written at once.
@@ -122,12 +152,22 @@ def export_request(
         _clean_format(format)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    try:
+        _clean_purpose(user, purpose)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     job = ExportJob.objects.create(
-        requester=user, filters=filters_to_json(filters), columns=codes, format=format
+        requester=user,
+        filters=filters_to_json(filters),
+        columns=codes,
+        format=format,
+        purpose=purpose,
     )
-    matching = customer_list(user=user, filters=filters).order_by()[: INLINE_MAX_ROWS + 1]
+    matching = exported_customers(user=user, filters=filters, purpose=purpose).order_by()[
+        : INLINE_MAX_ROWS + 1
+    ]
     if matching.count() <= INLINE_MAX_ROWS:
         return export_run(job_id=job.pk, ip_address=ip_address)
     from kehu.exports.tasks import run_export
@@ -169,7 +209,7 @@ def export_run(*, job_id: int, ip_address: str | None = None) -> ExportJob:
         groups = {column.sensitive for column in columns if column.sensitive is not None}
         revealed = frozenset(group for group in groups if can_reveal(user, group))
         customers = export_customers(
-            user=user, filters=filters_from_json(job.filters), columns=columns
+            user=user, filters=filters_from_json(job.filters), columns=columns, purpose=job.purpose
         )
         count = _write(job, partial, RowMaker(columns, revealed), customers)
         # At rest the file is encrypted; the clear one lives only while it is written.
@@ -214,6 +254,7 @@ def _audit(
             "columns": job.columns,
             "rows": job.row_count,
             "format": job.format,
+            "purpose": job.purpose,
         },
     )
     for column in columns:

@@ -38,6 +38,7 @@ def export_new(request: AuthenticatedRequest) -> HttpResponse:
                 filters=filters,
                 columns=form.cleaned_data["columns"],
                 format=form.cleaned_data["format"],
+                purpose=form.cleaned_data["purpose"],
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -321,3 +322,8 @@ class Table:
             for line in handle:
                 lines += bool(line.strip(b" \t\r\n,;"))  # empty rows are no rows
         return max(0, lines - self.header_row)
+
+
+def batch_path(batch: Any) -> Path:  # an ImportBatch
+    """Where an import batch's uploaded file is kept (under the data directory)."""
+    return Path(settings.DATA_DIR) / str(batch.file_path)

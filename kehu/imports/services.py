@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's HTTP-edge changes (services take ip_address; branch
+# refa); then the undo (its second half) moves to kehu/imports/undo.py.
 """Every write of imports: upload a file (one batch per file content), map its columns, save
 mappings, run the dry run, the import and its undo (in the background or in the caller's
 process; chunk by chunk, each chunk with its checkpoint, so a stopped run continues).
@@ -22,7 +24,9 @@ from kehu.core.access import require_archive_admin
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
+from kehu.customers.bulk import customers_delete
 from kehu.customers.models import Channel, Customer, CustomerChange
+from kehu.customers.related import OWN_RECORD, customers_attached
 from kehu.customers.selectors import field_specs_for
 from kehu.imports import engine
 from kehu.imports.mapping import import_targets, suggest_mapping
@@ -39,10 +43,6 @@ INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_CHANNEL = "purchased_list"
 # Imported, being undone or undone: never imported (or checked) again.
 FINISHED = {ImportBatch.Status.DONE, ImportBatch.Status.UNDOING, ImportBatch.Status.UNDONE}
-
-
-def batch_path(batch: ImportBatch) -> Path:
-    return Path(settings.DATA_DIR) / batch.file_path
 
 
 def default_channel() -> Channel | None:
@@ -386,50 +386,6 @@ def import_request_run(*, user: User, batch: ImportBatch) -> ImportBatch:
 
 # --- undo ---------------------------------------------------------------------------------
 
-# Relations to a customer that are the import's own writing (or the archive's bookkeeping);
-# anything else attached since (interactions, orders, cases, contacts' roles …) is kept.
-_OWN_RELATIONS = {
-    ("customers.personprofile", "customer"),
-    ("customers.organizationprofile", "customer"),
-    ("customers.phone", "customer"),
-    ("customers.email", "customer"),
-    ("customers.customerchange", "customer"),
-    ("customers.contact", "customer"),
-    ("search.searchterm", "customer"),
-}
-
-
-def _attached(customer_ids: list[int]) -> set[int]:
-    """Of these customers, those something other than the import is attached to."""
-    attached: set[int] = set()
-    for relation in Customer._meta.related_objects:
-        model = relation.related_model
-        if not isinstance(model, type):
-            continue
-        label = f"{model._meta.app_label}.{model._meta.model_name}"
-        if (label, relation.field.name) in _OWN_RELATIONS or relation.many_to_many:
-            continue
-        if relation.remote_field is None:
-            continue
-        name = relation.field.name
-        attached |= set(
-            model._default_manager.filter(**{f"{name}__in": customer_ids}).values_list(
-                name, flat=True
-            )
-        )
-    # Survivor of a merge since, or shared with someone.
-    attached |= set(
-        Customer.objects.filter(merged_into_id__in=customer_ids).values_list(
-            "merged_into_id", flat=True
-        )
-    )
-    attached |= set(
-        Customer.shared_with.through.objects.filter(customer_id__in=customer_ids).values_list(
-            "customer_id", flat=True
-        )
-    )
-    return attached
-
 
 def _changed_since(batch: ImportBatch, customer_ids: list[int]) -> set[int]:
     return set(
@@ -535,17 +491,14 @@ def _remove_created(batch: ImportBatch, ids: list[int], note: str) -> tuple[int,
     to since; returns how many were deleted and archived."""
     if not ids:
         return 0, 0
-    keep = _attached(ids) | _changed_since(batch, ids)
+    keep = customers_attached(ids, leave_out=OWN_RECORD) | _changed_since(batch, ids)
     archived = 0
     for customer in Customer.objects.filter(pk__in=sorted(keep)).exclude(
         status=Customer.Status.ARCHIVED
     ):
         customer_services.customer_archive(user=None, customer=customer, note=note)
         archived += 1
-    doomed = Customer.objects.filter(pk__in=[i for i in ids if i not in keep])
-    deleted = doomed.count()
-    if deleted:
-        doomed.delete()
+    deleted = customers_delete([i for i in ids if i not in keep])
     return deleted, archived
 
 

@@ -152,6 +152,7 @@ class WebFormIn(Schema):
     intro: str = ""
     fields: list[FormFieldIn]
     consent_text: str = ""
+    consent_purposes: list[str] = []
     thank_you_message: str = ""
     is_active: bool = True
     owner_id: int | None = None
@@ -165,6 +166,7 @@ class WebFormPatch(Schema):
     intro: str | None = None
     fields: list[FormFieldIn] | None = None
     consent_text: str | None = None
+    consent_purposes: list[str] | None = None
     thank_you_message: str | None = None
     is_active: bool | None = None
     owner_id: int | None = None
@@ -179,6 +181,7 @@ class WebFormOut(Schema):
     intro: str
     fields: list[FormFieldOut]
     consent_text: str
+    consent_purposes: list[str]
     consent_version: int
     thank_you_message: str
     is_active: bool
@@ -201,6 +204,7 @@ def _form_out(request: HttpRequest, form: WebForm) -> WebFormOut:
             for f in form.fields
         ],
         consent_text=form.consent_text,
+        consent_purposes=form.consent_purposes,
         consent_version=form.consent_version,
         thank_you_message=form.thank_you_message,
         is_active=form.is_active,
@@ -259,6 +263,7 @@ def form_update(request: AuthenticatedRequest, form_id: int, payload: WebFormPat
         "intro": form.intro,
         "fields": form.fields,
         "consent_text": form.consent_text,
+        "consent_purposes": form.consent_purposes,
         "thank_you_message": form.thank_you_message,
         "is_active": form.is_active,
         "owner_id": form.owner_id,

@@ -11,6 +11,7 @@ from kehu.customers.fields import Type
 from kehu.customers.forms import archive_form_field
 from kehu.intake.models import LeadAssignment, WebForm
 from kehu.intake.selectors import MESSAGE, FormField, form_field_specs
+from kehu.privacy.models import Purpose
 
 HONEYPOT = "homepage"  # a field people never see; bots fill in every field they find
 
@@ -93,6 +94,13 @@ class WebFormDefinitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the visitor agrees to; a changed text becomes a new version."),
     )
+    consent_purposes = forms.MultipleChoiceField(
+        label=_("The consent covers"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=Purpose.choices,
+        help_text=_("Each consenting visitor is added to the consent register for these."),
+    )
     thank_you_message = forms.CharField(
         label=_("Thank-you message"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -132,6 +140,7 @@ class WebFormDefinitionForm(forms.Form):
             "field_codes": [f["code"] for f in form.fields],
             "required_fields": [f["code"] for f in form.fields if f["required"]],
             "consent_text": form.consent_text,
+            "consent_purposes": form.consent_purposes,
             "thank_you_message": form.thank_you_message,
             "owner": form.owner_id,
             "embed_origins": "\n".join(form.embed_origins),
@@ -151,6 +160,7 @@ class WebFormDefinitionForm(forms.Form):
                 {"code": code, "required": code in required} for code in data["field_codes"]
             ],
             "consent_text": data["consent_text"],
+            "consent_purposes": data["consent_purposes"],
             "thank_you_message": data["thank_you_message"],
             "owner_id": owner.pk if owner else None,
             "embed_origins": data["embed_origins"].splitlines(),

@@ -125,6 +125,9 @@ class WebForm(TimeStampedModel):
     fields = models.JSONField(_("fields"), default=list)
     consent_text = models.TextField(_("consent text"), blank=True)
     consent_version = models.PositiveIntegerField(_("consent version"), default=0)
+    # The purposes (kehu.privacy.models.Purpose) the consent text asks agreement to; each
+    # consenting submission adds a grant per purpose to the consent register.
+    consent_purposes = models.JSONField(_("consent covers"), default=list, blank=True)
     thank_you_message = models.TextField(_("thank-you message"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     owner = models.ForeignKey(

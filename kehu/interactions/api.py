@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
-from kehu.core.schemas import ContactRef, CustomerRef
+from kehu.core.schemas import ContactRef, CustomerRef, RecordId
 from kehu.customers.api.schemas import UserRef
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import channels_active, customer_get_for_user
@@ -74,8 +74,8 @@ class InteractionOut(Schema):
 
 
 class InteractionFilterIn(Schema):
-    customer_id: int | None = None
-    user_id: int | None = Field(None, description="Who logged it.")
+    customer_id: RecordId | None = None
+    user_id: RecordId | None = Field(None, description="Who logged it.")
     type: Interaction.Type | None = None
     since: date | None = Field(None, description="On or after this day.")
     until: date | None = Field(None, description="On or before this day.")

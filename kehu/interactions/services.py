@@ -449,3 +449,20 @@ def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+@transaction.atomic
+def reminders_replace(*, kind: str, reminders: list[Reminder], now: datetime) -> int:
+    """Make the open reminders of ``kind`` exactly ``reminders`` (matched by user and key):
+    open ones not among them are marked done, missing ones added; returns how many were
+    added. For reminders another app computes in full each time (the pool's warnings)."""
+    keys = {(r.user_id, r.key) for r in reminders}
+    existing = set(
+        Reminder.objects.filter(kind=kind, done_at__isnull=True).values_list("pk", "user_id", "key")
+    )
+    stale = [pk for pk, user_id, key in existing if (user_id, key) not in keys]
+    Reminder.objects.filter(pk__in=stale).update(done_at=now, updated_at=now)
+    known = {(user_id, key) for _pk, user_id, key in existing}
+    new = [r for r in reminders if (r.user_id, r.key) not in known]
+    Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's schema changes (branch refa); then an api/ package
+# (articles, questions, the public FAQ).
 """``/api/v1/knowledge/``: articles (CRUD with the review workflow), their versions, search and
 categories.
 

@@ -90,9 +90,20 @@ def pool_warned(*, policy: PoolPolicy, now: datetime) -> QuerySet[Customer]:
     )
 
 
+def pool_contactable(user: User) -> QuerySet[Customer]:
+    """The pool customers ``user`` may browse and claim: those who have not withdrawn consent to
+    marketing calls (taking someone from the pool means calling them; the consent register,
+    ``kehu.privacy``, says who said no)."""
+    from kehu.privacy.models import Purpose
+    from kehu.privacy.selectors import customers_refusing
+
+    refusing = customers_refusing(Purpose.MARKETING_PHONE).values("pk")
+    return customers_in_pool_visible_to(user).exclude(pk__in=refusing)
+
+
 def pool_list(*, user: User, q: str = "", grade: str = "") -> QuerySet[Customer]:
     """The pool as ``user`` may browse it, newest arrivals first."""
-    queryset = customers_in_pool_visible_to(user)
+    queryset = pool_contactable(user)
     if q:
         queryset = queryset.filter(name__icontains=q)
     if grade:
@@ -104,7 +115,7 @@ def pool_customer_get(*, user: User, customer_id: int) -> Customer:
     """A pool customer ``user`` may claim; 404 if it is not (or no longer) in the pool."""
     from django.http import Http404
 
-    customer = customers_in_pool_visible_to(user).filter(pk=customer_id).first()
+    customer = pool_contactable(user).filter(pk=customer_id).first()
     if customer is None:
         raise Http404
     return customer

@@ -18,7 +18,7 @@ from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.interactions.models import Reminder
-from kehu.interactions.services import notify
+from kehu.interactions.services import notify, reminders_replace
 from kehu.pool.models import PoolClaim, PoolPolicy
 from kehu.pool.selectors import pool_claims_on, pool_due, pool_policy_get, pool_warned
 
@@ -100,19 +100,8 @@ def pool_recycle(*, now: datetime | None = None) -> RecycleResult:
         )
         for customer in pool_warned(policy=policy, now=now)
     ]
-    keys = {(w.user_id, w.key) for w in warnings}
-    with transaction.atomic():
-        existing = set(
-            Reminder.objects.filter(
-                kind=Reminder.Kind.POOL_WARNING, done_at__isnull=True
-            ).values_list("pk", "user_id", "key")
-        )
-        stale = [pk for pk, user_id, key in existing if (user_id, key) not in keys]
-        Reminder.objects.filter(pk__in=stale).update(done_at=now, updated_at=now)
-        known = {(user_id, key) for _pk, user_id, key in existing}
-        new = [w for w in warnings if (w.user_id, w.key) not in known]
-        Reminder.objects.bulk_create(new, ignore_conflicts=True)
-    return RecycleResult(returned=returned, warned=len(new))
+    warned = reminders_replace(kind=Reminder.Kind.POOL_WARNING, reminders=warnings, now=now)
+    return RecycleResult(returned=returned, warned=warned)
 
 
 @transaction.atomic

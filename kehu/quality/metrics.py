@@ -1,3 +1,5 @@
+# Over 500 lines: one definition per data-quality metric, each short and independent; a list
+# read from top to bottom, not a tangle.
 """The data-quality measures and the rules behind them.
 
 Four families, each a share with the customers behind it:

@@ -1,3 +1,4 @@
+# Over 500 lines: the sales app's models in one models.py, as Django expects of an app.
 """Sales (销售管理): products, orders with lines, payments (回款) and opportunities (商机).
 
 Money is ``Decimal`` with two places and an ISO currency code beside it (default CNY), never a

@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's Conflict and ip_address changes (branch refa); then a
+# services/ package (products, orders and payments, opportunities, corrections).
 """Every write in sales: products, orders, payments, opportunities and their stage moves.
 
 Each service checks that the user may change the customer (``PermissionDenied`` otherwise),

@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's schema and access changes (branch refa); then an api/
+# package like kehu/sales/api (cases, ratings, feedback, settings).
 """``/api/v1/cases/`` and ``/api/v1/feedback/``: service cases with their SLA and satisfaction,
 and customer feedback (客户知识).
 

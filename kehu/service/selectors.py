@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's access changes (branch refa) in this app; then a
+# selectors/ package (cases, SLA, ratings and feedback, reports).
 """Reads of service cases, SLA settings and customer feedback, scoped by the customers a user
 may see (``customers_visible_to``): a case or a comment is visible exactly when its customer is."""
 

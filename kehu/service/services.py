@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's Conflict and ip_address changes (branch refa); then a
+# services/ package (cases, SLA, e-mail, ratings and feedback).
 """Every write of the service module: cases and their SLA clock, escalation, satisfaction,
 customer feedback, and the settings behind them.
 

@@ -1,3 +1,5 @@
+# Over 500 lines: waits for issue #16's access and HTTP-edge changes (branch refa) in this
+# app; then a views/ package by screen (cases, ratings and feedback, settings).
 """Service in the browser: the agent's queue, cases, feedback, the product report, the SLA
 settings, and the customer's public satisfaction page. Cases and customers come through scoped
 selectors (404 outside the user's scope); writes go through ``kehu.service.services``."""

@@ -22,7 +22,7 @@ from kehu.core.tests.browser import (
     server_env,
     stop,
 )
-from kehu.customers.demo import DEMO_PASSWORD_DEFAULT
+from kehu.demo.customers import DEMO_PASSWORD_DEFAULT
 
 pytestmark = pytest.mark.e2e
 

@@ -171,11 +171,17 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page: Page, username: str, password: str) -> None:
+def submit_login(page: Page, username: str, password: str) -> None:
+    """Fill in and send the sign-in form, whatever the outcome."""
     page.goto("/accounts/login/")
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
     page.get_by_test_id("login-submit").click()
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Sign in, in the browser's language."""
+    submit_login(page, username, password)
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     # The served archive is shared and a user's saved language beats the browser's: another
     # test may have switched this user to the other language. Speak the browser's language.

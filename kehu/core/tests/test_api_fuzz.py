@@ -10,7 +10,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -68,6 +70,17 @@ def operation_test(operation, mode, checks, headers, failures):
             failures.append(f"{operation.label}: {str(first)[:600]}")
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # A bare WSGIHandler closes the database connection after each request (Django's test
+    # client suspends that): on PostgreSQL that would end the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

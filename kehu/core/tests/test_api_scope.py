@@ -70,6 +70,8 @@ UNSCOPED = {
     "candidate_id",
     "merge_id",
     "mapping_id",
+    "request_id",
+    "rule_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit")}

@@ -4,8 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from kehu.core.bulk import SQLITE_MAX_VALUES, insert_rows
-from kehu.customers.demo_load import sqlite_datetime
+from kehu.core.bulk import SQLITE_MAX_VALUES, insert_rows, sqlite_datetime
 from kehu.customers.models import Tag
 
 pytestmark = pytest.mark.django_db

@@ -22,6 +22,7 @@ from kehu.core.tests.browser import (
     NewContext,
     log_in,
     screenshot,
+    submit_login,
 )
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def test_sign_in(page: Page, live_app: str) -> None:
     expect(page.get_by_test_id("login-error")).to_have_count(0)
     screenshot(page, "login")
 
-    log_in(page, REP_USERNAME, "not-the-password")
+    submit_login(page, REP_USERNAME, "not-the-password")
     error = page.get_by_test_id("login-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("wrong")
@@ -81,7 +82,7 @@ def test_language_switch_is_kept(page: Page, new_context: NewContext, live_app: 
 
     # Kept on the account: a new browser whose own language is English gets Chinese on sign-in.
     other = new_context().new_page()
-    log_in(other, ADMIN_USERNAME, ADMIN_PASSWORD)
+    submit_login(other, ADMIN_USERNAME, ADMIN_PASSWORD)
     expect(other.get_by_test_id("user-name")).to_have_text(ADMIN_NAME)
     expect(other.locator("html")).to_have_attribute("lang", "zh-CN")
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from kehu.core.text import is_plain_line, validate_plain_text
+from kehu.core.text import is_plain_line, validate_plain_text, visible_controls
 
 
 @pytest.mark.parametrize("value", ["张伟", "a\tb", "", "Zhang Wei"])
@@ -31,3 +31,8 @@ def test_is_plain_line_agrees_with_the_single_line_check(value):
     except ValidationError:
         valid = False
     assert is_plain_line(value) is valid
+
+
+def test_control_characters_are_shown_as_their_pictures():
+    assert visible_controls("李\x00娜\x07\x7f\x85") == "李␀娜␇␡\ufffd"
+    assert visible_controls("张伟\tfirst\nsecond") == "张伟\tfirst\nsecond"

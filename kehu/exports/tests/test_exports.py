@@ -19,12 +19,13 @@ from kehu.core import access
 from kehu.core.encryption import decrypted_chunks
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
-from kehu.customers.models import Segment
+from kehu.customers.models import Customer, Segment
 from kehu.customers.tests.factories import make_person
 from kehu.exports import services
 from kehu.exports.models import ExportJob
 from kehu.exports.selectors import export_file
 from kehu.exports.tasks import fail_stuck_exports, purge_expired_exports
+from kehu.privacy.services import consent_record
 
 pytestmark = pytest.mark.django_db
 
@@ -71,18 +72,27 @@ def download_rows(client, job_id, fmt):
 def test_only_roles_allowed_to_export_may(client, make_user, rep, role, status):
     make_person(rep)
     client.force_login(make_user(role))
-    response = post_export(client, {"columns": ["name"], "format": "csv"})
+    # A marketer exports for a purpose (kehu.privacy); the others may keep records without one.
+    purpose = "marketing_email" if role == Role.MARKETER else ""
+    response = post_export(client, {"columns": ["name"], "format": "csv", "purpose": purpose})
     assert response.status_code == status
     assert ExportJob.objects.count() == (1 if status == 201 else 0)
     assert AuditEvent.objects.filter(action="export").count() == (1 if status == 201 else 0)
 
 
 def test_sensitive_fields_masked_for_a_role_that_may_not_reveal(client, rep, marketer):
-    make_person(
+    customer = make_person(
         rep, **{"person.id_number": ID_MALE_1990, "person.home_address": "北京市朝阳区建国路1号"}
     )
+    consent_record(
+        user=None, customer=customer, purpose="marketing_email", granted=True, method="web_form"
+    )
     client.force_login(marketer)
-    body = {"columns": ["name", "person.id_number", "person.home_address"], "format": "csv"}
+    body = {
+        "columns": ["name", "person.id_number", "person.home_address"],
+        "format": "csv",
+        "purpose": "marketing_email",
+    }
     job = post_export(client, body).json()
     rows = download_rows(client, job["id"], "csv")
     assert rows[1] == ["张伟", ID_MASKED, "北京市****"]
@@ -113,6 +123,7 @@ def test_revealed_fields_are_in_clear_and_each_is_audited(client, rep, archivist
         "columns": columns,
         "rows": 2,
         "format": "xlsx",
+        "purpose": "",
     }
 
 
@@ -182,7 +193,12 @@ def test_record_scope_applies(client, rep, other_rep, monkeypatch):
     make_person(rep, name="我的客户")
     make_person(other_rep, name="别人的客户")
     client.force_login(rep)
-    job = post_export(client, {"columns": ["name"], "format": "csv"}).json()
+    body = {"columns": ["name"], "format": "csv", "purpose": "data_sharing"}
+    for customer in Customer.objects.all():
+        consent_record(
+            user=None, customer=customer, purpose="data_sharing", granted=True, method="web_form"
+        )
+    job = post_export(client, body).json()
     assert download_rows(client, job["id"], "csv")[1:] == [["我的客户"]]
 
 
@@ -489,3 +505,39 @@ def test_export_files_are_encrypted_at_rest_and_private(rep, archivist, settings
     assert path.stat().st_mode & 0o777 == 0o600
     assert list(path.parent.glob("*.part")) == []
     assert "张伟" in b"".join(decrypted_chunks(path)).decode("utf-8-sig")
+
+
+# --- consent (kehu.privacy): an export for a purpose holds only those who agreed to it ----------
+
+
+def test_an_export_for_a_purpose_holds_only_who_agreed_and_a_marketer_must_name_one(
+    client, rep, marketer, archivist
+):
+    agreed, withdrew, never = (
+        make_person(rep, "同意者"),
+        make_person(rep, "撤回者"),
+        make_person(rep, "未问者"),
+    )
+    for customer, granted in ((agreed, True), (withdrew, True), (withdrew, False)):
+        consent_record(
+            user=None,
+            customer=customer,
+            purpose="marketing_sms",
+            granted=granted,
+            method="web_form",
+        )
+    client.force_login(marketer)
+    refused = post_export(client, {"columns": ["name"], "format": "csv"})
+    assert refused.status_code == 422
+    assert "purpose" in refused.content.decode()
+    job = post_export(client, {"columns": ["name"], "format": "csv", "purpose": "marketing_sms"})
+    assert job.status_code == 201
+    assert job.json()["purpose"] == "marketing_sms"
+    rows = download_rows(client, job.json()["id"], "csv")
+    assert [r[0] for r in rows[1:]] == ["同意者"]
+    # record keeping by the archive (no contact): everyone, for an archive administrator
+    client.force_login(archivist)
+    everyone = post_export(client, {"columns": ["name"], "format": "csv"})
+    rows = download_rows(client, everyone.json()["id"], "csv")
+    assert sorted(r[0] for r in rows[1:]) == sorted(["同意者", "撤回者", "未问者"])
+    assert never.pk

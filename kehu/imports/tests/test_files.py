@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import Workbook
 
-from kehu.imports import safety, services
+from kehu.imports import readers, safety, services
 from kehu.imports.models import ImportBatch
 from kehu.imports.retention import import_files_purge
 
@@ -73,7 +73,7 @@ def test_an_ordinary_workbook_passes(archivist):
 
 def test_files_of_imported_and_undone_batches_are_purged(archivist):
     batch = upload(archivist, CSV, "a.csv")
-    path = services.batch_path(batch)
+    path = readers.batch_path(batch)
     assert path.is_file()
     assert import_files_purge() == 0  # still needed
     assert path.is_file()
@@ -86,7 +86,7 @@ def test_files_of_imported_and_undone_batches_are_purged(archivist):
 def test_files_of_abandoned_batches_go_after_the_retention(archivist, settings):
     settings.KEHU_IMPORT_FILE_DAYS = 7
     batch = upload(archivist, CSV, "a.csv")
-    path = services.batch_path(batch)
+    path = readers.batch_path(batch)
     old = timezone.now() - timedelta(days=8)
     ImportBatch.objects.filter(pk=batch.pk).update(updated_at=old)
     partial = path.parent / "upload-1.part"
@@ -107,10 +107,10 @@ def test_the_purge_is_scheduled(archivist):
     batch = upload(archivist, CSV, "a.csv")
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.DONE)
     tasks.purge_import_files.call_local()
-    assert not services.batch_path(batch).exists()
+    assert not readers.batch_path(batch).exists()
 
 
 def test_uploaded_files_are_private(archivist):
     batch = upload(archivist, CSV, "a.csv")
-    path: Path = services.batch_path(batch)
+    path: Path = readers.batch_path(batch)
     assert path.stat().st_mode & 0o777 == 0o600

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kehu.customers.models import Customer
-from kehu.imports import engine, services
+from kehu.demo.import_files import HEADER, sample_rows
+from kehu.imports import engine, readers, services
 from kehu.imports.models import ImportBatch, ImportRow
-from kehu.imports.sample import HEADER, sample_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_an_import_needs_a_dry_run_of_the_same_file_and_mapping(archivist):
         services.import_request_run(user=archivist, batch=batch)
 
     batch = services.import_dry_run(batch_id=batch.pk)
-    services.batch_path(batch).write_bytes(csv_text(clean_rows(4)).encode())  # file replaced
+    readers.batch_path(batch).write_bytes(csv_text(clean_rows(4)).encode())  # file replaced
     assert services.import_run(batch_id=batch.pk).status == ImportBatch.Status.FAILED
     assert Customer.objects.count() == 0
 
@@ -201,7 +201,7 @@ def test_a_failed_half_finished_import_can_be_undone_or_resumed(archivist, monke
     monkeypatch.setattr(engine, "CHUNK_SIZE", 4)
     content = csv_text(clean_rows(12)).encode()
     batch = checked(archivist, content)
-    write_chunk = engine._write_chunk
+    write_chunk = engine.write_chunk
     calls = []
 
     def failing(context, rows):
@@ -210,7 +210,7 @@ def test_a_failed_half_finished_import_can_be_undone_or_resumed(archivist, monke
             raise RuntimeError("killed")
         write_chunk(context, rows)
 
-    monkeypatch.setattr(engine, "_write_chunk", failing)
+    monkeypatch.setattr(engine, "write_chunk", failing)
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.processed_rows) == (ImportBatch.Status.FAILED, 4)
     assert Customer.objects.count() == 4
@@ -227,7 +227,7 @@ def test_a_failed_half_finished_import_resumes(archivist, monkeypatch):
     monkeypatch.setattr(engine, "FIRST_CHUNK_SIZE", 4)
     monkeypatch.setattr(engine, "CHUNK_SIZE", 4)
     batch = checked(archivist, csv_text(clean_rows(12)).encode())
-    write_chunk = engine._write_chunk
+    write_chunk = engine.write_chunk
     calls = []
 
     def failing(context, rows):
@@ -236,7 +236,7 @@ def test_a_failed_half_finished_import_resumes(archivist, monkeypatch):
             raise RuntimeError("killed")
         write_chunk(context, rows)
 
-    monkeypatch.setattr(engine, "_write_chunk", failing)
+    monkeypatch.setattr(engine, "write_chunk", failing)
     assert services.import_run(batch_id=batch.pk).status == ImportBatch.Status.FAILED
     batch = services.import_run(batch_id=batch.pk)
     assert (batch.status, batch.created_count) == (ImportBatch.Status.DONE, 12)

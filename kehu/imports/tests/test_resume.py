@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kehu.core.tests.browser import KEHU, REPO_ROOT, run_kehu, server_env
+from kehu.demo.import_files import write_sample_csv
 from kehu.imports import services
-from kehu.imports.sample import write_sample_csv
 
 ROWS = 12_000
 

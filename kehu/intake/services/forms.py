@@ -107,6 +107,7 @@ def web_form_save(
     is_active: bool = True,
     owner_id: int | None = None,
     embed_origins: list[str] | None = None,
+    consent_purposes: list[str] | None = None,
     form: WebForm | None = None,
 ) -> WebForm:
     """Define (or change) a public web form (administrators). A changed consent text becomes a
@@ -144,9 +145,19 @@ def web_form_save(
             step()
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    if consent_purposes is not None:
+        from kehu.privacy.models import Purpose
+
+        consent_purposes = list(dict.fromkeys(consent_purposes))
+        if any(p not in Purpose.values for p in consent_purposes):
+            errors["consent_purposes"] = [_("Choose purposes from the list.")]
+        elif consent_purposes and not consent_text.strip():
+            errors["consent_purposes"] = [_("Write the consent text these purposes need.")]
     if errors:
         raise ValidationError(errors)
     form = form or WebForm()
+    if consent_purposes is not None:
+        form.consent_purposes = consent_purposes
     form.slug, form.title, form.kind = slug, title.strip(), kind
     form.intro, form.thank_you_message = intro.strip(), thank_you_message.strip()
     form.fields = _clean_form_fields(kind, fields)
@@ -336,6 +347,10 @@ def web_form_submit(
         details={"form": form.slug, "submission_id": submission.pk, "values": stored},
     )
     submission.save(update_fields=["interaction"])
+    if consent_record is not None and form.consent_purposes:
+        from kehu.privacy.services import consent_from_web_form
+
+        consent_from_web_form(submission=submission)
     with owner_language(customer):
         if submission.created_lead:
             text = _("New lead from the web form “%(title)s”: %(name)s")
