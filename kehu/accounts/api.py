@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -12,9 +12,9 @@ from kehu.accounts.reauth import password_confirms
 from kehu.core.access import (
     SensitiveGroup,
     can_export,
-    can_manage_accounts,
     can_reveal,
     is_read_only,
+    require_account_admin,
 )
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
@@ -91,14 +91,14 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The token itself. Shown only this once; store it safely.")
 
 
-@router.get("/tokens", response=list[TokenOut], summary="My API tokens")
+@router.get("/tokens/", response=list[TokenOut], summary="My API tokens")
 @paginate
 def token_list(request: AuthenticatedRequest) -> object:
     return selectors.api_tokens_of(user=request.user)
 
 
 @router.post(
-    "/tokens",
+    "/tokens/",
     response={201: TokenCreated, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create an API token",
 )
@@ -151,25 +151,20 @@ class UserIn(Schema):
     is_team_manager: bool = False
 
 
-def _require_account_admin(user: User) -> None:
-    if not can_manage_accounts(user):
-        raise PermissionDenied
-
-
-@router.get("/users", response={200: list[UserOut], **ERROR_RESPONSES}, summary="Users (admins)")
+@router.get("/users/", response={200: list[UserOut], **ERROR_RESPONSES}, summary="Users (admins)")
 @paginate
 def user_list(request: AuthenticatedRequest) -> object:
-    _require_account_admin(request.user)
+    require_account_admin(request.user)
     return selectors.users_list()
 
 
 @router.post(
-    "/users",
+    "/users/",
     response={201: UserOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Create a user (admins)",
 )
 def user_create(request: AuthenticatedRequest, payload: UserIn) -> Status[User]:
-    _require_account_admin(request.user)
+    require_account_admin(request.user)
     user = services.user_create(
         username=payload.username,
         role=payload.role,

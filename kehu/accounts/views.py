@@ -10,7 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +30,7 @@ from kehu.accounts.forms import (
 from kehu.accounts.middleware import ENROL_REQUIRED_KEY
 from kehu.accounts.models import User
 from kehu.accounts.reauth import password_confirms
-from kehu.core.access import can_manage_accounts
+from kehu.core.access import require_account_admin
 from kehu.core.http import AuthenticatedRequest, client_ip
 
 # The session key of a sign-in waiting for its second factor, and how long it may wait.
@@ -272,8 +272,7 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
 def lockouts(request: AuthenticatedRequest) -> HttpResponse:
     """Administrators: the sign-in failures that still count, and unlocking a username or an
     address."""
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
+    require_account_admin(request.user)
     if request.method == "POST":
         username = request.POST.get("username") or None
         ip_address = request.POST.get("ip_address") or None

@@ -10,6 +10,12 @@ from ninja.pagination import paginate
 
 from kehu.analytics import selectors, services
 from kehu.analytics.models import AnalyticsRun
+from kehu.core.access import (
+    can_see_customers,
+    require,
+    require_archive_admin,
+    sees_all_customers,
+)
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -119,9 +125,9 @@ def customer_value(request: AuthenticatedRequest, customer_id: int) -> dict[str,
     summary="Segments and tiers in your scope; the archive's figures for whole-archive roles",
 )
 def summary(request: AuthenticatedRequest) -> dict[str, Any]:
-    selectors.require_viewer(request.user)
+    require(request.user, can_see_customers, selectors.ANALYTICS_REFUSED)
     run = selectors.run_latest_done()
-    whole = selectors.sees_whole_archive(request.user)
+    whole = sees_all_customers(request.user)
     return {
         "as_of": run.as_of if run else None,
         "whole_archive": whole,
@@ -162,7 +168,7 @@ def refresh(request: AuthenticatedRequest) -> Status[AnalyticsRun]:
     summary="The latest refresh and its progress",
 )
 def run_latest(request: AuthenticatedRequest) -> AnalyticsRun | None:
-    selectors.require_refresher(request.user)
+    require_archive_admin(request.user, selectors.REFRESH_REFUSED)
     return selectors.run_latest()
 
 

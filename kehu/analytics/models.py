@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 
 class Segment(models.TextChoices):
@@ -174,12 +174,11 @@ class AnalyticsRun(TimeStampedModel):
         verbose_name_plural = _("analytics refreshes")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "-id"], name="analytics_run_status")]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
-                name="analytics_run_status_valid",
-            ),
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [
+        choices_check("status", Status, "analytics_run_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.status}"

@@ -6,34 +6,26 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.analytics.models import AnalyticsRun, CustomerValue, Segment, Tier
-from kehu.core.access import Scope, can_administer_archive, policy_for
+from kehu.core.access import (
+    can_see_customers,
+    require,
+    require_archive_admin,
+    sees_all_customers,
+)
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
 
-
-def require_refresher(user: Any) -> None:
-    """Archive administrators and admins start refreshes."""
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may refresh the analytics."))
+REFRESH_REFUSED = gettext_lazy("Only archive administrators may refresh the analytics.")
 
 
-def can_refresh(user: Any) -> bool:
-    return can_administer_archive(user)
-
-
-def sees_whole_archive(user: Any) -> bool:
-    return policy_for(user).view is Scope.ALL
-
-
-def require_viewer(user: Any) -> None:
-    if policy_for(user).view is Scope.NONE:
-        raise PermissionDenied(_("You may not see customer analytics."))
+ANALYTICS_REFUSED = gettext_lazy("You may not see customer analytics.")
 
 
 def run_latest_done() -> AnalyticsRun | None:
@@ -45,7 +37,7 @@ def run_latest() -> AnalyticsRun | None:
 
 
 def run_get(*, user: Any, run_id: int) -> AnalyticsRun:
-    require_refresher(user)
+    require_archive_admin(user, REFRESH_REFUSED)
     run = AnalyticsRun.objects.filter(pk=run_id).first()
     if run is None:
         from django.http import Http404
@@ -225,10 +217,10 @@ def customer_filters_value_q(filters: Any) -> Q:
 
 def value_customers(*, user: Any, filters: ValueFilters) -> QuerySet[Customer]:
     """The live customers ``user`` may see that match ``filters``, by revenue rank."""
-    require_viewer(user)
+    require(user, can_see_customers, ANALYTICS_REFUSED)
     return (
         customers_visible_to(user)
-        .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+        .live()
         .filter(value__isnull=False)
         .filter(value_filter_q(filters))
         .select_related("value", "owner")
@@ -237,11 +229,7 @@ def value_customers(*, user: Any, filters: ValueFilters) -> QuerySet[Customer]:
 
 
 def values_visible_to(user: Any) -> QuerySet[CustomerValue]:
-    return CustomerValue.objects.filter(
-        customer__in=customers_visible_to(user).exclude(
-            status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED]
-        )
-    )
+    return CustomerValue.objects.filter(customer__in=customers_visible_to(user).live())
 
 
 @dataclass
@@ -256,7 +244,7 @@ class ScopeFigures:
 
 
 def scope_figures(*, user: Any) -> ScopeFigures:
-    require_viewer(user)
+    require(user, can_see_customers, ANALYTICS_REFUSED)
     scope = (
         customers_visible_to(user)
         .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
@@ -319,8 +307,8 @@ def segment_grid(
 ) -> list[dict[str, Any]]:
     """Customers and revenue per RFM segment, in the viewer's scope (read from the refresh's
     summary for roles that see every customer)."""
-    require_viewer(user)
-    if run is not None and sees_whole_archive(user) and "segments" in run.summary:
+    require(user, can_see_customers, ANALYTICS_REFUSED)
+    if run is not None and sees_all_customers(user) and "segments" in run.summary:
         stored = run.summary["segments"]
     elif figures is not None:
         stored = figures.segments
@@ -347,8 +335,8 @@ def segment_grid(
 def tier_counts(
     *, user: Any, run: AnalyticsRun | None, figures: ScopeFigures | None = None
 ) -> list[dict[str, Any]]:
-    require_viewer(user)
-    if run is not None and sees_whole_archive(user) and "tiers" in run.summary:
+    require(user, can_see_customers, ANALYTICS_REFUSED)
+    if run is not None and sees_all_customers(user) and "tiers" in run.summary:
         stored = run.summary["tiers"]
     elif figures is not None:
         stored = figures.tiers
@@ -383,7 +371,7 @@ def top_list(*, user: Any, kind: str, run: AnalyticsRun | None = None) -> list[C
     }[kind]
     customers = value_customers(user=user, filters=filters)
     stored = (run.summary.get("lists", {}) if run is not None else {}).get(kind)
-    if stored is not None and sees_whole_archive(user):
+    if stored is not None and sees_all_customers(user):
         customers = customers.filter(pk__in=stored)
     # by the change in money, not in per cent (a small base makes any rise look huge)
     change = F("value__spend_365") - F("value__spend_prev_365")

@@ -23,7 +23,8 @@ from kehu.accounts.models import User
 from kehu.analytics import config
 from kehu.analytics.engine import SEGMENTS, TIERS, Purchases, Result, compute
 from kehu.analytics.models import AnalyticsRun, CustomerValue, SuggestedGrade, ValueSnapshot
-from kehu.analytics.selectors import require_refresher
+from kehu.analytics.selectors import REFRESH_REFUSED
+from kehu.core.access import require_archive_admin
 from kehu.core.bulk import insert_rows
 from kehu.customers.models import Channel, Customer
 from kehu.customers.selectors import customers_changeable_by
@@ -33,7 +34,6 @@ from kehu.sales.models import Order
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
-LIVE = (Customer.Status.ACTIVE.value, Customer.Status.PUBLIC_POOL.value)
 FETCH = 200_000
 STORE_CHUNK = 20_000
 ANALYTICS_CHANNEL = "analytics"
@@ -53,14 +53,16 @@ def purchases_load(*, progress: Progress | None = None) -> Purchases:
     else:
         day = "CAST(julianday(o.ordered_on) - 2440587.5 AS INTEGER)"
         amount = "SUM(CAST(o.total_amount AS REAL))"
+    live_values = [status.value for status in Customer.LIVE_STATUSES]
+    live = ", ".join(["%s"] * len(live_values))
     sql = f"""
         SELECT o.customer_id, {day}, {amount}, COUNT(*)
         FROM {_table(Order)} o JOIN {_table(Customer)} c ON c.id = o.customer_id
-        WHERE o.status <> %s AND c.status IN (%s, %s)
+        WHERE o.status <> %s AND c.status IN ({live})
         GROUP BY o.customer_id, o.ordered_on"""  # noqa: S608 (table names from the models)
     parts: list[np.ndarray[Any, Any]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Order.Status.CANCELLED.value, *LIVE])
+        cursor.execute(sql, [Order.Status.CANCELLED.value, *live_values])
         while rows := cursor.fetchmany(FETCH):
             parts.append(np.array(rows, dtype=np.float64))
             if progress is not None:
@@ -255,7 +257,7 @@ def _busy() -> AnalyticsRun | None:
 @transaction.atomic
 def analytics_run_request(*, user: User) -> AnalyticsRun:
     """Queue a refresh ("refresh now"); answers the one already queued or running, if any."""
-    require_refresher(user)
+    require_archive_admin(user, REFRESH_REFUSED)
     busy = _busy()
     if busy is not None:
         return busy

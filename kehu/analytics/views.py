@@ -14,7 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.analytics import selectors, services
 from kehu.analytics.models import Segment, Tier
-from kehu.core.access import can_export
+from kehu.core.access import (
+    can_administer_archive,
+    can_export,
+    can_see_customers,
+    require,
+    sees_all_customers,
+)
 from kehu.core.http import AuthenticatedRequest
 
 PAGE_SIZE = 50
@@ -24,13 +30,13 @@ TOP_SHARE = 0.2  # the 20 of 20/80
 @require_GET
 def analytics_overview(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    selectors.require_viewer(user)
+    require(user, can_see_customers, selectors.ANALYTICS_REFUSED)
     run = selectors.run_latest_done()
-    whole = selectors.sees_whole_archive(user)
+    whole = sees_all_customers(user)
     context: dict[str, object] = {
         "run": run,
-        "latest": selectors.run_latest() if selectors.can_refresh(user) else None,
-        "can_refresh": selectors.can_refresh(user),
+        "latest": selectors.run_latest() if can_administer_archive(user) else None,
+        "can_refresh": can_administer_archive(user),
         "whole_archive": whole,
     }
     if run is not None:

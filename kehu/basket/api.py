@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from kehu.basket import selectors, services
 from kehu.basket.models import AssociationRule, Level, MiningRun
+from kehu.core.access import can_see_customers, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -140,7 +141,7 @@ def rules(request: AuthenticatedRequest, filters: Query[RuleFilterIn]) -> Any:
     summary="Often bought with this product",
 )
 def product_associations(request: AuthenticatedRequest, product_id: int) -> list[AssociationRule]:
-    selectors.require_rules_reader(request.user)
+    require(request.user, can_see_customers, selectors.RULES_REFUSED)
     from kehu.sales.selectors import product_get
 
     product = product_get(product_id=product_id)

@@ -8,16 +8,16 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.basket.models import AssociationRule, FrequentItemset, Level, MiningRun
 from kehu.basket.recommend import Pair, Suggestion, recommend
-from kehu.core.access import Scope, policy_for
+from kehu.core.access import can_see_customers, require
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for_user, customers_visible_to
 from kehu.sales.models import Order, OrderLine, Product
@@ -31,10 +31,7 @@ RULE_ORDERINGS = {
     "conviction": ("-conviction", "id"),
 }
 
-
-def require_rules_reader(user: User) -> None:
-    if policy_for(user).view is Scope.NONE:
-        raise PermissionDenied(_("You may not see the association rules."))
+RULES_REFUSED = gettext_lazy("You may not see the association rules.")
 
 
 def latest_run(level: str = Level.PRODUCT) -> MiningRun | None:
@@ -46,7 +43,7 @@ def runs_recent() -> QuerySet[MiningRun]:
 
 
 def mining_run_get(*, user: User, run_id: int) -> MiningRun:
-    require_rules_reader(user)
+    require(user, can_see_customers, RULES_REFUSED)
     run = MiningRun.objects.filter(pk=run_id).first()
     if run is None:
         raise Http404
@@ -75,7 +72,7 @@ def _side_q(key: str, side: str) -> Q:
 
 def rule_list(*, user: User, filters: RuleFilters) -> QuerySet[AssociationRule]:
     """The latest run's rules at the level, filtered and sorted; none before a first run."""
-    require_rules_reader(user)
+    require(user, can_see_customers, RULES_REFUSED)
     run = latest_run(filters.level)
     if run is None:
         return AssociationRule.objects.none()
@@ -99,7 +96,7 @@ def rule_list(*, user: User, filters: RuleFilters) -> QuerySet[AssociationRule]:
 
 
 def rule_get(*, user: User, rule_id: int) -> AssociationRule:
-    require_rules_reader(user)
+    require(user, can_see_customers, RULES_REFUSED)
     rule = AssociationRule.objects.select_related("run").filter(pk=rule_id).first()
     if rule is None:
         raise Http404

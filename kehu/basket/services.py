@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.basket.mining import Rule, association_rules, frequent_itemsets
 from kehu.basket.models import AssociationRule, FrequentItemset, Level, MiningRun
-from kehu.sales.access import sees_all_customers
+from kehu.core.access import sees_all_customers
 from kehu.sales.models import Order
 
 FETCH_ROWS = 200_000

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.basket import selectors, services
 from kehu.basket.models import Level, MiningRun
+from kehu.core.access import can_see_customers, require, sees_all_customers
 from kehu.core.http import AuthenticatedRequest
-from kehu.sales.access import sees_all_customers
 from kehu.sales.selectors import product_get
 
 PAGE_SIZE = 50
@@ -129,7 +129,7 @@ def rule_segment(request: AuthenticatedRequest, rule_id: int) -> HttpResponse:
 
 @require_GET
 def product_page(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
-    selectors.require_rules_reader(request.user)
+    require(request.user, can_see_customers, selectors.RULES_REFUSED)
     product = product_get(product_id=product_id)
     rules = selectors.often_bought_with(product_id=product.pk)
     names = selectors.item_names(rules, Level.PRODUCT)

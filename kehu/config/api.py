@@ -1,20 +1,53 @@
 """The HTTP API root: ``/api/v1/``. Each app contributes a router from its ``api.py``."""
 
+import functools
 from typing import Any
 
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from kehu.accounts.api import router as accounts_router
-from kehu.core.api import ErrorBody, SessionAuth, TokenAuth, install_error_handlers
+from kehu.core.api import (
+    ErrorBody,
+    SessionAuth,
+    TokenAuth,
+    default_error,
+    error_response,
+    install_error_handlers,
+)
 from kehu.customers.api import router as customers_router
 from kehu.customers.api import settings_router as archive_settings_router
 
 
 def docs_decorator(view: Any) -> Any:
-    # The schema and its docs page are for signed-in users; Swagger UI needs inline styles.
-    return login_required(csp_update({"style-src": ["'self'", "'unsafe-inline'"]})(view))
+    """The schema and its docs page are for signed-in users, or programs with an API token.
+
+    A request with ``Authorization: Bearer …`` is judged by its token alone (401 in JSON when it
+    is not valid); a browser without a session goes to the sign-in page. Swagger UI needs
+    inline styles.
+    """
+    page = login_required(csp_update({"style-src": ["'self'", "'unsafe-inline'"]})(view))
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.headers.get("Authorization"):
+            if TokenAuth()(request) is None:
+                return error_response(
+                    api,
+                    request,
+                    401,
+                    "not_authenticated",
+                    _("Sign in, or send a valid API token as “Authorization: Bearer …”."),
+                )
+            return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+        return page(request, *args, **kwargs)
+
+    return wrapped
 
 
 class KehuAPI(NinjaAPI):
@@ -133,3 +166,24 @@ from kehu.privacy.api import router as privacy_router  # noqa: E402
 
 api.add_router("/audit", audit_router)
 api.add_router("/privacy", privacy_router)
+
+
+@csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests
+def other_slash(request: HttpRequest, rest: str = "") -> HttpResponseBase:
+    """An API path without its trailing slash (or with one too many) answers as the canonical
+    path does, without a redirect: a redirected POST would lose its body. Collections end in
+    ``/`` (``/api/v1/customers/``), records and actions do not (``/api/v1/customers/7``). A path
+    that is not the API's answers the JSON 404."""
+    path = request.path_info
+    alternative = path[:-1] if path.endswith("/") else f"{path}/"
+    try:
+        match = resolve(alternative)
+    except Resolver404:
+        match = None
+    if match is None or match.func is other_slash:
+        code, message = default_error(404)
+        return error_response(api, request, 404, code, message)
+    request.path_info = alternative
+    request.resolver_match = match
+    response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
+    return response

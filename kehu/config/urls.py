@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from kehu.config.api import api
+from kehu.config.api import api, other_slash
 
 urlpatterns = [
     path("", include("kehu.core.urls")),
@@ -30,6 +30,7 @@ urlpatterns = [
     path("faq/", include("kehu.knowledge.public_urls")),
     path("privacy/", include("kehu.privacy.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -2,7 +2,9 @@
 
 Every app asks here and nowhere else: ``record_scope_q`` narrows a queryset to the records a user
 may view or change, ``can_export`` / ``can_reveal`` answer for exports and sensitive fields,
-``is_read_only`` for roles that never write. The rules, by role:
+``is_read_only`` for roles that never write; ``record_scope_sql`` is the same scope for raw SQL.
+A refusal is raised through ``require(user, predicate, message)`` or one of its named forms
+(``require_account_admin``, ``require_archive_admin``…). The rules, by role:
 
 =============== ================================ ============ ====== =========================
 role            view                             change       export reveal sensitive fields
@@ -26,9 +28,15 @@ which stay with those who change records, nor sensitive fields they may not reve
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, Role, User
 
@@ -121,6 +129,65 @@ def record_scope_q(
         if team_field:
             q |= Q(**{f"{team_field}__in": teams})
     return q
+
+
+def record_scope_sql(
+    user: User,
+    *,
+    for_change: bool = False,
+    owner_column: str = "owner_id",
+    team_column: str | None = "team_id",
+    id_column: str = "id",
+    shared_table: str | None = None,
+    shared_fk: str = "customer_id",
+) -> tuple[str, list[Any]]:
+    """``record_scope_q`` for raw SQL, such as the search index's scan: a condition on the
+    named columns and its parameters; ``("", [])`` when the user sees every record.
+
+    ``shared_table`` links record ids (``shared_fk``) to the users they are shared with.
+    """
+    policy = policy_for(user)
+    scope = policy.change if for_change else policy.view
+    if scope is Scope.ALL:
+        return "", []
+    if scope is Scope.NONE:
+        return "1 = 0", []
+    teams = managed_team_ids(user)
+    owners = [user.pk]
+    if teams:
+        owners += list(
+            Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True)
+        )
+    parts = [f"{owner_column} IN ({', '.join(['%s'] * len(owners))})"]
+    params: list[Any] = list(owners)
+    if teams and team_column:
+        parts.append(f"{team_column} IN ({', '.join(['%s'] * len(teams))})")
+        params += teams
+    if shared_table:
+        # A subquery, not a list: a team manager may have thousands of records shared.
+        parts.append(
+            f"{id_column} IN (SELECT {shared_fk} FROM {connection.ops.quote_name(shared_table)} "  # noqa: S608
+            "WHERE user_id = %s)"
+        )
+        params.append(user.pk)
+    return f"({' OR '.join(parts)})", params
+
+
+def require(
+    user: User, predicate: Callable[[User], bool], message: str | Promise | None = None
+) -> None:
+    """Raise ``PermissionDenied`` (with ``message``, shown by the API) unless ``predicate(user)``.
+
+    The one way a rule refuses: ``require(user, can_export, _("…"))``. Records outside a
+    user's scope are not refused but not found (404), through the selectors ``*_get_for_user``.
+    """
+    if not predicate(user):
+        raise PermissionDenied(*([message] if message else []))
+
+
+def can_see_customers(user: User) -> bool:
+    """May ``user`` see customers at all (and what is computed from them)? Every internal role."""
+    return policy_for(user).view is not Scope.NONE
 
 
 def is_read_only(user: User) -> bool:
@@ -231,6 +298,46 @@ def can_ask_questions(user: User) -> bool:
     return policy_for(user).log_contact
 
 
+# --- the named refusals -----------------------------------------------------------------------
+
+
+def require_account_admin(user: User, message: str | Promise | None = None) -> None:
+    """Admins only: accounts, channels and custom fields, service and intake settings."""
+    require(user, can_manage_accounts, message or _("Only administrators may change this."))
+
+
+def require_archive_admin(user: User, message: str | Promise | None = None) -> None:
+    """Archive administrators and admins only: imports, duplicates, data quality, analytics,
+    the product catalogue and the pipeline."""
+    require(user, can_administer_archive, message)
+
+
+def require_case_worker(user: User, message: str | Promise | None = None) -> None:
+    """Roles that work service cases only."""
+    require(user, can_work_cases, message or _("Your role may not work service cases."))
+
+
+# --- sales ------------------------------------------------------------------------------------
+# Sales records follow their customer: a user sees the orders, payments and opportunities of
+# the customers they may see, and takes orders, records payments and moves opportunities for the
+# customers they may change. The catalogue and the pipeline are kept by those who may change
+# every record.
+
+
+def sees_all_customers(user: User) -> bool:
+    return policy_for(user).view is Scope.ALL
+
+
+def can_manage_catalogue(user: User) -> bool:
+    """Archive administrators and admins keep the product catalogue and the pipeline."""
+    return can_administer_archive(user)
+
+
+def can_sell(user: User) -> bool:
+    """Roles that may take orders and work opportunities (for customers they may change)."""
+    return can_own_customers(user)
+
+
 # --- privacy rights (个人信息权利) -------------------------------------------------------------
 
 
@@ -244,4 +351,4 @@ def can_handle_privacy_requests(user: User) -> bool:
 def can_read_consents(user: User) -> bool:
     """May ``user`` read a customer's consents (to know whom they may contact)? Every role
     that sees customers."""
-    return policy_for(user).view is not Scope.NONE
+    return can_see_customers(user)

@@ -34,6 +34,7 @@ from pydantic.json_schema import DefsRef
 
 from kehu.accounts.selectors import api_token_authenticate
 from kehu.core.audit import audit_log
+from kehu.core.exceptions import Conflict
 from kehu.core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -73,14 +74,6 @@ class ErrorBody(Schema):
 
 # Responses every authenticated endpoint may give; handlers add their own (404, 409, 422).
 ERROR_RESPONSES: dict[int, type[Schema]] = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody}
-
-
-class Conflict(Exception):
-    """The request is well formed but clashes with the current state (HTTP 409)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TokenAuth(HttpBearer):

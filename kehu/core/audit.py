@@ -1,4 +1,8 @@
-"""Writing the audit trail. Every reveal, export and sign-in event goes through ``audit_log``."""
+"""Writing the audit trail. Every reveal, export and sign-in event goes through ``audit_log``.
+
+The edges (views, API handlers) pass their ``request``; services, which never see HTTP, pass
+the ``ip_address`` their caller read with ``kehu.core.http.client_ip``.
+"""
 
 import json
 from collections.abc import Iterator
@@ -18,11 +22,11 @@ def audit_log(
     action: str,
     actor: Any = None,
     request: HttpRequest | None = None,
+    ip_address: str | None = None,
     username: str = "",
     object_type: str = "",
     object_id: str | int = "",
     detail: dict[str, Any] | None = None,
-    ip_address: str | None = None,
 ) -> AuditEvent:
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
@@ -30,7 +34,7 @@ def audit_log(
         action=action,
         actor=actor,
         username=username or (actor.get_username() if actor else ""),
-        ip_address=(client_ip(request) or None) if request is not None else (ip_address or None),
+        ip_address=ip_address or (client_ip(request) or None if request is not None else None),
         object_type=object_type,
         object_id=str(object_id),
         detail=detail or {},

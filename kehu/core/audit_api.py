@@ -4,12 +4,11 @@ delete endpoint); filterable; a CSV export for admins, itself audited."""
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from kehu.core.access import can_manage_accounts, can_view_audit
+from kehu.core.access import can_manage_accounts, can_view_audit, require
 from kehu.core.api import ERROR_RESPONSES
 from kehu.core.audit import audit_events, audit_log
 from kehu.core.http import AuthenticatedRequest
@@ -53,8 +52,7 @@ def _events(filters: AuditFilter) -> Any:
 @router.get("/", response={200: list[AuditEventOut], **ERROR_RESPONSES}, summary="Audit events")
 @paginate(KeysetPagination)
 def audit_list(request: AuthenticatedRequest, filters: Query[AuditFilter]) -> Any:
-    if not can_view_audit(request.user):
-        raise PermissionDenied
+    require(request.user, can_view_audit)
     return _events(filters)
 
 
@@ -68,8 +66,7 @@ def audit_export(
 ) -> StreamingHttpResponse:
     from kehu.core.views import audit_csv_response
 
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_accounts)
     audit_log(
         action=AuditEvent.Action.AUDIT_EXPORTED,
         actor=request.user,

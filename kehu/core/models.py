@@ -3,6 +3,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def choices_check(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
+    """A check constraint that ``field`` holds one of the values of ``choices``, so that the
+    database refuses what the model's choices do not name."""
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
 class TimeStampedModel(models.Model):
     """Every Kehu table records when a row was made and last changed."""
 

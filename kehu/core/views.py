@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
@@ -12,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from kehu.core.access import can_manage_accounts, can_view_audit
+from kehu.core.access import can_manage_accounts, can_view_audit, require
 from kehu.core.api import error_body
 from kehu.core.audit import audit_csv_rows, audit_events, audit_log
 from kehu.core.forms import AuditFilterForm
@@ -63,8 +62,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @require_GET
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     """The audit trail (reveals, exports, sign-ins) for archive administrators and admins."""
-    if not can_view_audit(request.user):
-        raise PermissionDenied
+    require(request.user, can_view_audit)
     form = AuditFilterForm(request.GET or None)
     values = form.values() if form.is_bound else {}
     events = _filtered_events(values)
@@ -112,8 +110,7 @@ def audit_csv_response(events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
 @require_GET
 def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
     """The filtered audit trail as CSV, for admins; the export itself is audited."""
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_accounts)
     form = AuditFilterForm(request.GET or None)
     values = form.values() if form.is_bound else {}
     events = _filtered_events(values)

@@ -13,7 +13,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
-from kehu.core.access import Scope, can_record_facts, can_reveal, policy_for, record_scope_q
+from kehu.core.access import (
+    Scope,
+    can_record_facts,
+    can_reveal,
+    policy_for,
+    record_scope_q,
+    require,
+)
 from kehu.customers.fields import (
     BUILTIN_FIELDS,
     GROUP_LABELS,
@@ -28,6 +35,7 @@ from kehu.customers.models import (
     Contact,
     Customer,
     CustomerChange,
+    CustomerQuerySet,
     CustomField,
 )
 from kehu.customers.values import is_empty, mask_text, read_value, to_text
@@ -58,7 +66,7 @@ def _scope_q(user: User, *, for_change: bool = False) -> Q:
     return q
 
 
-def customers_visible_to(user: User) -> QuerySet[Customer]:
+def customers_visible_to(user: User) -> CustomerQuerySet:
     """The customers ``user`` may see. A rep's list never hints at another rep's customers."""
     return Customer.objects.filter(_scope_q(user))
 
@@ -83,7 +91,7 @@ def customers_visible_q(user: User, *, prefix: str) -> Q:
     return q | Q(**{f"{prefix}pk__in": shared})
 
 
-def customers_changeable_by(user: User) -> QuerySet[Customer]:
+def customers_changeable_by(user: User) -> CustomerQuerySet:
     return Customer.objects.filter(_scope_q(user, for_change=True))
 
 
@@ -131,6 +139,19 @@ def customer_can_record_facts(*, user: User, customer: Customer) -> bool:
         and customer.status in (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
         and customers_visible_to(user).filter(pk=customer.pk).exists()
     )
+
+
+def require_customer_change(
+    user: User | None, customer: Customer, message: str | Promise | None = None
+) -> None:
+    """Refuse (403) unless ``user`` may change ``customer``. ``None`` is the system (an import,
+    a background job), which is not refused."""
+    if user is not None:
+        require(
+            user,
+            lambda u: customer_can_change(user=u, customer=customer),
+            message or _("You may not change this customer."),
+        )
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -182,12 +203,7 @@ ORDERINGS = {
 
 def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]:
     queryset = customers_visible_to(user)
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    else:
-        # Written as an exclusion so the newest-first page walks the primary key and stops
-        # after a page; "status IN (…)" made SQLite sort every matching row first.
-        queryset = queryset.exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+    queryset = queryset.filter(status=filters.status) if filters.status else queryset.live()
     exact = {
         "kind": filters.kind,
         "lifecycle_stage": filters.stage,

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -18,9 +17,10 @@ from kehu.accounts.models import Team, User
 from kehu.accounts.selectors import primary_team
 from kehu.core.access import (
     can_create_leads,
-    can_manage_accounts,
     can_own_customers,
     can_reveal,
+    require,
+    require_account_admin,
 )
 from kehu.core.audit import audit_log
 from kehu.core.encryption import encrypt
@@ -46,6 +46,7 @@ from kehu.customers.selectors import (
     customer_can_record_facts,
     fact_field_allowed,
     field_specs_for,
+    require_customer_change,
 )
 from kehu.customers.values import (
     clean_value,
@@ -62,11 +63,6 @@ DEFAULT_CHANNEL = "direct_entry"
 
 def _default_channel() -> Channel | None:
     return Channel.objects.filter(code=DEFAULT_CHANNEL).first()
-
-
-def _require_change(user: User | None, customer: Customer) -> None:
-    if user is not None and not customer_can_change(user=user, customer=customer):
-        raise PermissionDenied(_("You may not change this customer."))
 
 
 # --- cleaning a whole payload -----------------------------------------------------------------
@@ -377,7 +373,7 @@ def customer_update(
 
 
 def _set_status(*, user: User | None, customer: Customer, status: str, note: str) -> Customer:
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     if customer.status == status:
         return customer
     change = record_change(
@@ -413,7 +409,7 @@ def customer_restore(*, user: User | None, customer: Customer, note: str = "") -
 def customer_mark_reviewed(*, user: User | None, customer: Customer, note: str = "") -> Customer:
     """Record a periodic review (定期核查): someone who may change the customer confirmed its
     archive is correct. Sets ``reviewed_at`` (not ``updated_at``: nothing else changed)."""
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     now = timezone.now()
     change = record_change(
         customer=customer,
@@ -436,7 +432,7 @@ def customer_assign(
     *, user: User | None, customer: Customer, owner: User | None, note: str = ""
 ) -> Customer:
     """Give the customer to ``owner`` (None: into the public pool)."""
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": [_("This user is disabled.")]})
     if owner == customer.owner:
@@ -465,7 +461,7 @@ def customer_share(
     *, user: User | None, customer: Customer, users: Iterable[User], note: str = ""
 ) -> Customer:
     """Share the customer with exactly ``users`` (replacing the previous list)."""
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     new = sorted({u for u in users if u != customer.owner}, key=lambda u: u.username)
     old = sorted(customer.shared_with.all(), key=lambda u: u.username)
     if new != old:
@@ -532,7 +528,7 @@ def contact_save(
     person: Customer | None = None,
 ) -> Contact:
     """Create or update a contact at an organization customer."""
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     if customer.kind != Customer.Kind.ORGANIZATION:
         raise ValidationError({"customer": [_("Only organizations have contacts.")]})
     cleaned = _clean_contact(data)
@@ -565,7 +561,7 @@ def contact_save(
 @transaction.atomic
 def contact_delete(*, user: User | None, contact: Contact) -> None:
     customer = contact.customer
-    _require_change(user, customer)
+    require_customer_change(user, customer)
     record_change(
         customer=customer,
         field="contacts",
@@ -592,7 +588,7 @@ def customer_field_reveal(
     customer: Customer,
     field: str,
     change_id: int | None = None,
-    request: HttpRequest | None = None,
+    ip_address: str | None = None,
 ) -> str:
     """The clear value of a sensitive field (or of one of its history entries), audited.
 
@@ -601,8 +597,8 @@ def customer_field_reveal(
     spec = field_specs_for(customer.kind).get(field)
     if spec is None or spec.sensitive is None:
         raise ValidationError({"field": [_("This field is not a sensitive field.")]})
-    if not can_reveal(user, spec.sensitive):
-        raise PermissionDenied(_("Your role may not reveal this field."))
+    group = spec.sensitive
+    require(user, lambda u: can_reveal(u, group), _("Your role may not reveal this field."))
     if change_id is None:
         value = to_text(spec, read_value(customer, spec))
     else:
@@ -616,7 +612,7 @@ def customer_field_reveal(
     audit_log(
         action=AuditEvent.Action.REVEAL,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="customer",
         object_id=customer.pk,
         detail={"field": field, "customer": customer.name, "change_id": change_id},
@@ -625,11 +621,6 @@ def customer_field_reveal(
 
 
 # --- administration: channels and custom fields -----------------------------------------------
-
-
-def _require_admin(user: User) -> None:
-    if not can_manage_accounts(user):
-        raise PermissionDenied(_("Only administrators may change this."))
 
 
 @transaction.atomic
@@ -643,7 +634,7 @@ def channel_save(
     is_active: bool = True,
     channel: Channel | None = None,
 ) -> Channel:
-    _require_admin(user)
+    require_account_admin(user)
     errors: dict[str, list[str]] = {}
     code = slugify(code).replace("-", "_")[:40]
     if not code:
@@ -681,7 +672,7 @@ def custom_field_save(
     custom_field: CustomField | None = None,
 ) -> CustomField:
     """Define (or change) a custom field. Its type and code are fixed once it exists."""
-    _require_admin(user)
+    require_account_admin(user)
     errors: dict[str, list[str]] = {}
     code = slugify(code).replace("-", "_")[:40]
     if custom_field is not None:
@@ -726,8 +717,7 @@ def customer_claim(*, user: User, customer: Customer, note: str = "") -> Custome
     """
     from kehu.core.access import can_claim_from_pool
 
-    if not can_claim_from_pool(user):
-        raise PermissionDenied(_("Your role may not take customers from the public pool."))
+    require(user, can_claim_from_pool, _("Your role may not take customers from the public pool."))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.status != Customer.Status.PUBLIC_POOL or customer.owner_id is not None:
         raise ValidationError(_("This customer is no longer in the public pool."))

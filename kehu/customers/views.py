@@ -18,8 +18,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_create_leads, can_export
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.access import can_create_leads, can_export, require
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import CappedPaginator
 from kehu.customers import selectors, services
 from kehu.customers.fields import GROUP_LABELS, Group
@@ -94,8 +94,7 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def customer_create(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_create_leads(request.user):
-        raise PermissionDenied
+    require(request.user, can_create_leads)
     kind = request.GET.get("kind", Customer.Kind.PERSON)
     if kind not in Customer.Kind.values:
         kind = Customer.Kind.PERSON
@@ -281,7 +280,7 @@ def customer_reveal(request: AuthenticatedRequest, customer_id: int) -> HttpResp
             customer=customer,
             field=field,
             change_id=change_id,
-            request=request,
+            ip_address=client_ip(request),
         )
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages))

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.dedup import selectors, services
 from kehu.dedup.finder import DEFAULT_THRESHOLD
@@ -236,7 +236,7 @@ def merge_create(request: AuthenticatedRequest, payload: MergeIn) -> Status[Merg
         survivor_id=payload.survivor,
         other_ids=payload.others,
         fields=payload.fields,
-        request=request,
+        ip_address=client_ip(request),
     )
     return Status(201, selectors.merge_get(user=request.user, merge_id=merge.pk))
 
@@ -254,5 +254,5 @@ def merge_detail(request: AuthenticatedRequest, merge_id: int) -> Merge:
     summary="Undo a merge",
 )
 def merge_undo(request: AuthenticatedRequest, merge_id: int) -> Merge:
-    services.merge_undo(user=request.user, merge_id=merge_id, request=request)
+    services.merge_undo(user=request.user, merge_id=merge_id, ip_address=client_ip(request))
     return selectors.merge_get(user=request.user, merge_id=merge_id)

@@ -23,7 +23,6 @@ from kehu.dedup.records import PHONE_HALF, customer_record
 from kehu.search.models import SearchTerm
 from kehu.search.terms import exact_term, exact_value, normalize, phone_digits
 
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 PER_LOOKUP = 50  # candidates from one lookup (a common name: the most recent ones)
 
 
@@ -140,9 +139,8 @@ def _records(kind: str, ids: set[int]) -> list[tuple[Record, str]]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), 1000):
         customers += (
-            Customer.objects.filter(
-                pk__in=ordered[start : start + 1000], kind=kind, status__in=LIVE
-            )
+            Customer.objects.live()
+            .filter(pk__in=ordered[start : start + 1000], kind=kind)
             .select_related("person", "organization")
             .prefetch_related("phones", "emails")
         )

@@ -258,9 +258,7 @@ def find_duplicates(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if table is None:
-        total = Customer.objects.filter(
-            status__in=[Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL]
-        ).count()
+        total = Customer.objects.live().count()
         table = records_table(progress=report, total=total)
     timings["load"] = time.perf_counter() - started
     count = table.num_rows

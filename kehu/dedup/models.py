@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.encryption import EncryptedTextField
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 
 class DuplicateRun(TimeStampedModel):
@@ -52,12 +52,11 @@ class DuplicateRun(TimeStampedModel):
         verbose_name = _("duplicate search")
         verbose_name_plural = _("duplicate searches")
         ordering = ["-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
-                name="dedup_run_status_valid",
-            ),
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [
+        choices_check("status", Status, "dedup_run_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.status}"
@@ -134,11 +133,12 @@ class DuplicateCandidate(models.Model):
                 condition=models.Q(customer_a__lt=models.F("customer_b")),
                 name="dedup_pair_ordered",
             ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "merged", "dismissed", "superseded"]),
-                name="dedup_candidate_status_valid",
-            ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("status", Status, "dedup_candidate_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.customer_a_id} ~ {self.customer_b_id} ({self.match_probability:.3f})"
@@ -191,11 +191,11 @@ class Merge(TimeStampedModel):
         verbose_name_plural = _("merges")
         ordering = ["-id"]
         indexes = [models.Index(fields=["survivor", "-id"], name="dedup_merge_survivor")]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=["done", "undone"]), name="dedup_merge_status_valid"
-            ),
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [
+        choices_check("status", Status, "dedup_merge_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"#{self.pk} → {self.survivor_id}"

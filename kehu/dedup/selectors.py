@@ -3,19 +3,21 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
+from kehu.core.access import can_administer_archive, require_archive_admin
 from kehu.customers.models import Customer
 from kehu.customers.related import attached_counts
 from kehu.customers.selectors import customers_visible_to
 from kehu.customers.tombstones import merge_relations
 from kehu.dedup.merging import FieldChoice, field_choices, masked
 from kehu.dedup.models import DuplicateCandidate, DuplicateRun, Merge
+
+DEDUP_REFUSED = gettext_lazy("Only archive administrators may find and merge duplicates.")
 
 
 def duplicates_pending_count() -> int:
@@ -26,11 +28,6 @@ def duplicates_pending_count() -> int:
 def duplicates_pending_count_for(user: User) -> int:
     """The navigation badge: the pending count for archive administrators, else 0."""
     return duplicates_pending_count() if can_administer_archive(user) else 0
-
-
-def require_archive_admin(user: User) -> None:
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may find and merge duplicates."))
 
 
 def _involving(customer_id: int, status: str) -> QuerySet[DuplicateCandidate, Any]:
@@ -53,7 +50,7 @@ def candidates_for(
 ) -> QuerySet[DuplicateCandidate]:
     """The review queue, most likely duplicates first; with ``customer_id``, only the pairs
     that customer is in (none if ``user`` may not see that customer)."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     status = status or DuplicateCandidate.Status.PENDING
     if customer_id is None:
         queryset = DuplicateCandidate.objects.filter(status=status)
@@ -68,7 +65,7 @@ def candidates_for(
 
 def queue_customer_get(*, user: User, customer_id: int) -> Customer:
     """The customer the review queue is narrowed to, if ``user`` may see it; else 404."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     customer = customers_visible_to(user).filter(pk=customer_id).first()
     if customer is None:
         raise Http404
@@ -84,7 +81,7 @@ def duplicates_pending_count_for_customer(*, user: User, customer: Customer) -> 
 
 
 def candidate_get(*, user: User, candidate_id: int) -> DuplicateCandidate:
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     candidate = (
         DuplicateCandidate.objects.select_related("customer_a", "customer_b")
         .filter(pk=candidate_id)
@@ -96,12 +93,12 @@ def candidate_get(*, user: User, candidate_id: int) -> DuplicateCandidate:
 
 
 def runs_for(*, user: User) -> QuerySet[DuplicateRun]:
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     return DuplicateRun.objects.order_by("-id")
 
 
 def run_get(*, user: User, run_id: int) -> DuplicateRun:
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     run = DuplicateRun.objects.filter(pk=run_id).first()
     if run is None:
         raise Http404
@@ -113,12 +110,12 @@ def run_latest() -> DuplicateRun | None:
 
 
 def merges_for(*, user: User) -> QuerySet[Merge]:
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     return Merge.objects.select_related("survivor", "merged_by").prefetch_related("others")
 
 
 def merge_get(*, user: User, merge_id: int) -> Merge:
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     merge = (
         Merge.objects.select_related("survivor", "merged_by", "undone_by")
         .prefetch_related("others")
@@ -141,7 +138,7 @@ class Comparison:
 
 def comparison_for(*, user: User, customer_ids: list[int]) -> Comparison:
     """The comparison of these customers, sensitive values masked; 404 if one is not visible."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     found = {
         c.pk: c
         for c in customers_visible_to(user)

@@ -11,7 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.models import Customer
 from kehu.dedup import selectors, services
 from kehu.dedup.finder import DEFAULT_THRESHOLD
@@ -107,7 +107,7 @@ def merge(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
             survivor_id=survivor,
             other_ids=sorted(pair - {survivor}),
             fields=fields,
-            request=request,
+            ip_address=client_ip(request),
         )
     except ValidationError as exc:
         for problem in exc.messages:
@@ -139,7 +139,7 @@ def merge_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def merge_undo(request: AuthenticatedRequest, merge_id: int) -> HttpResponse:
     try:
-        services.merge_undo(user=request.user, merge_id=merge_id, request=request)
+        services.merge_undo(user=request.user, merge_id=merge_id, ip_address=client_ip(request))
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)

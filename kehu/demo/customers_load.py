@@ -156,7 +156,7 @@ class _Batch:
             self.tags.append((customer_id, ids.tags[tag]))
         for username in record.shared_with:
             self.shares.append((customer_id, ids.users[username]))
-        if record.status in (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL):
+        if record.status in Customer.LIVE_STATUSES:
             self.search.extend(rows_for(self._indexable(customer_id, record, owner_id)))
         for change in record.changes:
             old, new = change.old, change.new

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from kehu.core.api import ERROR_RESPONSES, Conflict, ErrorBody
+from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.encryption import decrypted_chunks
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.exceptions import Conflict
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
@@ -107,7 +108,7 @@ def export_create(request: AuthenticatedRequest, payload: ExportIn) -> Status[Ex
         columns=payload.columns,
         format=payload.format,
         purpose=payload.purpose,
-        request=request,
+        ip_address=client_ip(request),
     )
     return Status(201 if job.is_finished else 202, job)
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 # A job still running after this long lost its worker (killed, restarted): no export takes it.
 STUCK_AFTER = timedelta(hours=2)
@@ -56,15 +56,12 @@ class ExportJob(TimeStampedModel):
             models.Index(fields=["requester", "-id"], name="exports_requester_id"),
             models.Index(fields=["status", "expires_at"], name="exports_status_expires"),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(format__in=["xlsx", "csv"]), name="exports_job_format_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "running", "done", "failed", "expired"]),
-                name="exports_job_status_valid",
-            ),
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [
+        choices_check("format", Format, "exports_job_format_valid"),
+        choices_check("status", Status, "exports_job_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} #{self.pk}"

@@ -16,12 +16,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import SensitiveGroup, can_administer_archive, can_export, can_reveal
+from kehu.core.access import SensitiveGroup, can_administer_archive, can_export, can_reveal, require
 from kehu.core.audit import audit_log
 from kehu.core.encryption import EncryptedTextField, encrypt_file
 from kehu.core.models import AuditEvent
@@ -136,14 +135,13 @@ def export_request(
     columns: list[str],
     format: str,
     purpose: str = "",
-    request: HttpRequest | None = None,
+    ip_address: str | None = None,
 ) -> ExportJob:
     """Ask for an export of the list ``filters`` select; small ones are written at once.
 
     Returns the job: finished (up to ``INLINE_MAX_ROWS`` rows) or queued for the worker.
     """
-    if not can_export(user):
-        raise PermissionDenied(_("Your role may not export customers."))
+    require(user, can_export, _("Your role may not export customers."))
     errors: dict[str, list[str]] = {}
     codes: list[str] = []
     try:
@@ -171,7 +169,7 @@ def export_request(
         : INLINE_MAX_ROWS + 1
     ]
     if matching.count() <= INLINE_MAX_ROWS:
-        return export_run(job_id=job.pk, request=request)
+        return export_run(job_id=job.pk, ip_address=ip_address)
     from kehu.exports.tasks import run_export
 
     job_id = job.pk
@@ -186,7 +184,7 @@ def _write(job: ExportJob, path: Path, maker: RowMaker, customers: QuerySet[Cust
     return write_xlsx(path, maker.header(), rows, title=_("Customers"))
 
 
-def export_run(*, job_id: int, request: HttpRequest | None = None) -> ExportJob:
+def export_run(*, job_id: int, ip_address: str | None = None) -> ExportJob:
     """Write the job's file, streaming customers in chunks; idempotent (a job runs once).
 
     On failure the job is marked failed with a message and no file is left behind.
@@ -204,8 +202,7 @@ def export_run(*, job_id: int, request: HttpRequest | None = None) -> ExportJob:
     path = Path(settings.DATA_DIR) / relative
     partial = path.with_name(path.name + ".part")
     try:
-        if not can_export(user):
-            raise PermissionDenied(_("Your role may not export customers."))
+        require(user, can_export, _("Your role may not export customers."))
         available = export_columns()
         # A custom field deactivated since the request is left out rather than failing.
         columns = [available[code] for code in job.columns if code in available]
@@ -235,7 +232,7 @@ def export_run(*, job_id: int, request: HttpRequest | None = None) -> ExportJob:
         job.finished_at = timezone.now()
         job.expires_at = job.finished_at + RETENTION
         job.save()
-        _audit(job, user, columns, revealed, request)
+        _audit(job, user, columns, revealed, ip_address)
     return job
 
 
@@ -244,12 +241,12 @@ def _audit(
     user: User,
     columns: list[Column],
     revealed: frozenset[SensitiveGroup],
-    request: HttpRequest | None,
+    ip_address: str | None,
 ) -> None:
     audit_log(
         action=AuditEvent.Action.EXPORT,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="export",
         object_id=job.pk,
         detail={
@@ -265,7 +262,7 @@ def _audit(
             audit_log(
                 action=AuditEvent.Action.REVEAL,
                 actor=user,
-                request=request,
+                ip_address=ip_address,
                 object_type="export",
                 object_id=job.pk,
                 detail={

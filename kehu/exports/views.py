@@ -2,16 +2,16 @@
 filters), "my exports" with their status (polled with htmx while one runs) and downloads."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kehu.core.access import SensitiveGroup, can_export, can_reveal
+from kehu.core.access import SensitiveGroup, can_export, can_reveal, require
 from kehu.core.encryption import decrypted_chunks
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import CustomerFilterForm
 from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
@@ -23,8 +23,7 @@ LIST_SIZE = 50
 
 @require_http_methods(["GET", "POST"])
 def export_new(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_export(request.user):
-        raise PermissionDenied
+    require(request.user, can_export)
     columns = export_columns()
     if request.method == "POST":
         form = ExportForm(request.POST, columns=columns)
@@ -40,7 +39,7 @@ def export_new(request: AuthenticatedRequest) -> HttpResponse:
                 columns=form.cleaned_data["columns"],
                 format=form.cleaned_data["format"],
                 purpose=form.cleaned_data["purpose"],
-                request=request,
+                ip_address=client_ip(request),
             )
         except ValidationError as exc:
             for problem in exc.messages:

@@ -15,8 +15,9 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
+from kehu.core.access import require_archive_admin
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.imports import selectors, services
 from kehu.imports.kinds import import_targets
@@ -122,7 +123,7 @@ ONE = {200: ImportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 @router.get("/targets", response={200: list[TargetOut], **ERROR_RESPONSES}, summary="Fields")
 def import_target_list(request: AuthenticatedRequest, kind: str = "person") -> list[Any]:
-    services.require_archive_admin(request.user)
+    require_archive_admin(request.user, selectors.IMPORTS_REFUSED)
     return [{"code": t.code, "label": t.label} for t in import_targets(services._kind(kind))]
 
 
@@ -239,7 +240,9 @@ def report_response(user: User, batch: ImportBatch) -> FileResponse:
 )
 def import_undo(request: AuthenticatedRequest, batch_id: int) -> Status[ImportBatch]:
     batch = selectors.import_batch_get(user=request.user, batch_id=batch_id)
-    batch = services.import_request_undo(user=request.user, batch=batch, request=request)
+    batch = services.import_request_undo(
+        user=request.user, batch=batch, ip_address=client_ip(request)
+    )
     return Status(202, batch)
 
 

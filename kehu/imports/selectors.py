@@ -4,20 +4,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
+from kehu.core.access import require_archive_admin
 from kehu.imports.mapping import CONTACT_FIELDS, import_specs
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 
-
-def _require(user: User) -> None:
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may import customers."))
+IMPORTS_REFUSED = gettext_lazy("Only archive administrators may import customers.")
 
 
 def _imports_of_same_file() -> QuerySet[ImportBatch]:
@@ -26,7 +23,7 @@ def _imports_of_same_file() -> QuerySet[ImportBatch]:
 
 def import_batches(*, user: User) -> QuerySet[ImportBatch]:
     """Batches, newest first; each with ``earlier_import_pk``: see ``earlier_import``."""
-    _require(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     earlier = (
         _imports_of_same_file()
         .filter(content_hash=OuterRef("content_hash"))
@@ -51,7 +48,7 @@ def import_batch_get(*, user: User, batch_id: int) -> ImportBatch:
 def earlier_import(*, user: User, batch: ImportBatch) -> ImportBatch | None:
     """The latest other batch of the same file content that is imported (and not undone):
     uploading a file again is allowed, but the user is told."""
-    _require(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     if not batch.content_hash:
         return None
     return (
@@ -64,7 +61,7 @@ def earlier_import(*, user: User, batch: ImportBatch) -> ImportBatch | None:
 
 
 def import_mappings(*, user: User) -> QuerySet[ImportMapping]:
-    _require(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     return ImportMapping.objects.order_by("-id")
 
 
@@ -80,7 +77,7 @@ def import_report(
 ) -> QuerySet[ImportRow]:
     """The batch's row outcomes in row order (after a dry run: its invalid and matching rows;
     after the import: every row)."""
-    _require(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     rows = ImportRow.objects.filter(batch=batch)
     if outcome:
         rows = rows.filter(outcome=outcome)

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
+from kehu.core.access import require_archive_admin
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
@@ -33,6 +32,7 @@ from kehu.imports import engine, orders
 from kehu.imports.kinds import import_targets, suggest_mapping
 from kehu.imports.models import ImportBatch, ImportMapping, ImportRow
 from kehu.imports.readers import Table, file_extension
+from kehu.imports.selectors import IMPORTS_REFUSED
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,6 @@ INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_CHANNEL = "purchased_list"
 # Imported, being undone or undone: never imported (or checked) again.
 FINISHED = {ImportBatch.Status.DONE, ImportBatch.Status.UNDOING, ImportBatch.Status.UNDONE}
-
-
-def require_archive_admin(user: User) -> None:
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may import customers."))
 
 
 def default_channel() -> Channel | None:
@@ -165,7 +160,7 @@ def import_upload(
 ) -> ImportBatch:
     """Store an uploaded file as a batch (or return the unfinished batch of the same content
     and kind, so an interrupted import continues), with suggested or saved column mapping."""
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     errors: dict[str, list[str]] = {}
     checks: tuple[tuple[Callable[[str], str], str], ...] = (
         (_kind, kind),
@@ -260,7 +255,7 @@ def import_configure(
     create_products: bool | None = None,
 ) -> ImportBatch:
     """Set the batch's mapping and options (before it is imported); optionally save the mapping."""
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     if batch.processed_rows or batch.status in FINISHED:
         raise ValidationError(_("This import has started; its mapping can no longer change."))
     mapping = clean_mapping(batch.kind, batch.columns, mapping)
@@ -285,7 +280,7 @@ def import_configure(
 
 
 def mapping_save(*, user: User, name: str, kind: str, columns: dict[str, str]) -> ImportMapping:
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     name = name.strip()[:100]
     errors: dict[str, list[str]] = {}
     if not name:
@@ -312,7 +307,7 @@ def mapping_save(*, user: User, name: str, kind: str, columns: dict[str, str]) -
 
 
 def mapping_delete(*, user: User, mapping: ImportMapping) -> None:
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     mapping.delete()
 
 
@@ -342,7 +337,7 @@ def import_dry_run(*, batch_id: int, progress: engine.Progress | None = None) ->
 
 
 def import_run(
-    *, batch_id: int, progress: engine.Progress | None = None, request: HttpRequest | None = None
+    *, batch_id: int, progress: engine.Progress | None = None, ip_address: str | None = None
 ) -> ImportBatch:
     """Import the batch's valid rows (continuing after its checkpoint); audited when done."""
     batch = ImportBatch.objects.select_related("channel", "owner", "created_by").get(pk=batch_id)
@@ -355,7 +350,7 @@ def import_run(
     audit_log(
         action=AuditEvent.Action.IMPORT,
         actor=batch.created_by,
-        request=request,
+        ip_address=ip_address,
         object_type="import",
         object_id=batch.pk,
         detail={
@@ -393,7 +388,7 @@ def _queue(batch: ImportBatch, status: str, phase: str) -> ImportBatch:
 
 
 def import_request_dry_run(*, user: User, batch: ImportBatch) -> ImportBatch:
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     if batch.processed_rows:
         raise ValidationError(_("This import has started; its rows were checked already."))
     clean_mapping(batch.kind, batch.columns, batch.mapping)
@@ -401,7 +396,7 @@ def import_request_dry_run(*, user: User, batch: ImportBatch) -> ImportBatch:
 
 
 def import_request_run(*, user: User, batch: ImportBatch) -> ImportBatch:
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     clean_mapping(batch.kind, batch.columns, batch.mapping)
     if batch.checked_hash != batch.content_hash:
         raise ValidationError(engine.NOT_CHECKED)
@@ -530,7 +525,7 @@ def _remove_created(batch: ImportBatch, ids: list[int], note: str) -> tuple[int,
     return deleted, archived
 
 
-def _undo_rest(batch_id: int, request: HttpRequest | None = None) -> ImportBatch:
+def _undo_rest(batch_id: int, ip_address: str | None = None) -> ImportBatch:
     """Undo the chunks not undone yet, then mark the batch undone and audit it (once)."""
     created_total = ImportRow.objects.filter(
         batch_id=batch_id, outcome=ImportRow.Outcome.CREATED
@@ -553,7 +548,7 @@ def _undo_rest(batch_id: int, request: HttpRequest | None = None) -> ImportBatch
             audit_log(
                 action=AuditEvent.Action.IMPORT_UNDONE,
                 actor=batch.undone_by,
-                request=request,
+                ip_address=ip_address,
                 object_type="import",
                 object_id=batch.pk,
                 detail={"file": batch.original_name, **undo_counts(batch)},
@@ -569,18 +564,16 @@ def undo_counts(batch: ImportBatch) -> dict[str, int]:
     }
 
 
-def import_undo(
-    *, user: User, batch: ImportBatch, request: HttpRequest | None = None
-) -> dict[str, int]:
+def import_undo(*, user: User, batch: ImportBatch, ip_address: str | None = None) -> dict[str, int]:
     """Undo a whole import in the caller's process (or continue an undo that stopped): delete
     the customers it created (archive those something has been attached to since), restore
     the fields it updated where they still hold what the import wrote. Chunk by chunk, each
     in its own transaction; audited once at the end; the restorations are history rows of
     their own. Returns the counts (deleted, archived, restored), also kept on the batch."""
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     batch = _undo_start(user, batch)
     try:
-        return undo_counts(_undo_rest(batch.pk, request=request))
+        return undo_counts(_undo_rest(batch.pk, ip_address=ip_address))
     except Exception:
         _undo_failed(batch.pk)
         raise
@@ -592,14 +585,14 @@ def _undo_failed(batch_id: int) -> None:
     ImportBatch.objects.filter(pk=batch_id).update(error=message[:300])
 
 
-def import_undo_continue(*, batch_id: int, request: HttpRequest | None = None) -> ImportBatch:
+def import_undo_continue(*, batch_id: int, ip_address: str | None = None) -> ImportBatch:
     """Undo the rest of an import being undone (the background task's work). An error is kept
     on the batch, which stays "undoing" and can be continued from its checkpoint."""
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.UNDOING:
         return batch
     try:
-        return _undo_rest(batch_id, request=request)
+        return _undo_rest(batch_id, ip_address=ip_address)
     except Exception:
         _undo_failed(batch_id)
         batch.refresh_from_db()
@@ -607,19 +600,19 @@ def import_undo_continue(*, batch_id: int, request: HttpRequest | None = None) -
 
 
 def import_request_undo(
-    *, user: User, batch: ImportBatch, request: HttpRequest | None = None
+    *, user: User, batch: ImportBatch, ip_address: str | None = None
 ) -> ImportBatch:
     """Start undoing a finished import (or continue an undo that stopped) in the background;
     a small import is undone before this returns."""
     from kehu.imports.tasks import run_import_undo
 
-    require_archive_admin(user)
+    require_archive_admin(user, IMPORTS_REFUSED)
     if batch.status == ImportBatch.Status.UNDOING and not batch.can_continue_undo:
         raise ValidationError(_("This import is already being undone."))
     batch = _undo_start(user, batch)
     batch_id = batch.pk
     if batch.file_size <= INLINE_MAX_BYTES:
-        return import_undo_continue(batch_id=batch_id, request=request)
+        return import_undo_continue(batch_id=batch_id, ip_address=ip_address)
     transaction.on_commit(lambda: run_import_undo(batch_id))
     return batch
 

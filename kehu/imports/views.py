@@ -5,7 +5,7 @@ from itertools import islice
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.access import require_archive_admin
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.models import Channel, Customer
 from kehu.imports import orders, selectors, services
 from kehu.imports.api import report_response
@@ -28,8 +28,7 @@ PREVIEW_ROWS = 3
 
 
 def _require(request: AuthenticatedRequest) -> None:
-    if not can_administer_archive(request.user):
-        raise PermissionDenied
+    require_archive_admin(request.user)
 
 
 def _options() -> dict[str, Any]:
@@ -152,7 +151,9 @@ def _act(request: AuthenticatedRequest, batch: ImportBatch) -> HttpResponse:
         elif action == "start":
             services.import_request_run(user=request.user, batch=batch)
         elif action == "undo":
-            batch = services.import_request_undo(user=request.user, batch=batch, request=request)
+            batch = services.import_request_undo(
+                user=request.user, batch=batch, ip_address=client_ip(request)
+            )
             if batch.status == ImportBatch.Status.UNDONE:
                 messages.success(
                     request,

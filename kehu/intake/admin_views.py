@@ -1,28 +1,23 @@
 """Intake settings for administrators: web forms (with their embed snippet) and lead assignment."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_manage_accounts
+from kehu.core.access import require_account_admin
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import apply_service_errors
 from kehu.intake import selectors, services
 from kehu.intake.forms import LeadAssignmentForm, LeadRoutingRuleForm, WebFormDefinitionForm
 
 
-def _require_admin(request: AuthenticatedRequest) -> None:
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
-
-
 @require_GET
 def form_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     context = {
         "web_forms": selectors.web_forms_all(),
         "tab": "forms",
@@ -32,7 +27,7 @@ def form_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def form_edit(request: AuthenticatedRequest, form_id: int | None = None) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     web_form = selectors.web_form_get(form_id=form_id) if form_id else None
     kind = request.POST.get("kind") or request.GET.get("kind") or "person"
     if web_form is not None and request.method == "GET":
@@ -74,7 +69,7 @@ def form_edit(request: AuthenticatedRequest, form_id: int | None = None) -> Http
 
 @require_http_methods(["GET", "POST"])
 def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     assignment = selectors.lead_assignment_get()
     initial = {
         "rule": assignment.rule,
@@ -105,7 +100,7 @@ def assignment_edit(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: AuthenticatedRequest, rule_id: int | None = None) -> HttpResponse:
     """Add or change a lead routing rule by region or product."""
-    _require_admin(request)
+    require_account_admin(request.user)
     rule = selectors.lead_routing_rule_get(rule_id=rule_id) if rule_id else None
     initial = LeadRoutingRuleForm.initial_for(rule) if rule else {}
     form = LeadRoutingRuleForm(request.POST or None, initial=initial)
@@ -123,7 +118,7 @@ def rule_edit(request: AuthenticatedRequest, rule_id: int | None = None) -> Http
 
 @require_POST
 def rule_delete(request: AuthenticatedRequest, rule_id: int) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     rule = selectors.lead_routing_rule_get(rule_id=rule_id)
     services.lead_routing_rule_delete(user=request.user, rule=rule)
     messages.success(request, _("Routing rule deleted."))

@@ -17,11 +17,17 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from kehu.core.access import Scope, can_log_contact, can_manage_accounts, policy_for
+from kehu.core.access import (
+    Scope,
+    can_log_contact,
+    policy_for,
+    require_account_admin,
+)
 from kehu.core.api import ERROR_RESPONSES, ErrorBody, TokenAuth
 from kehu.core.audit import audit_log
 from kehu.core.http import AuthenticatedRequest, client_ip
@@ -30,6 +36,8 @@ from kehu.customers.selectors import customers_visible_to
 from kehu.intake import selectors, services
 from kehu.intake.models import CallEvent, WebForm
 from kehu.intake.ratelimit import rate_limit_hit
+
+FORMS_REFUSED = gettext_lazy("Only administrators may manage web forms.")
 
 calls_router = Router(tags=["integrations"])
 forms_router = Router(tags=["web forms"])
@@ -214,31 +222,26 @@ def _form_out(request: HttpRequest, form: WebForm) -> WebFormOut:
     )
 
 
-def _require_admin(request: AuthenticatedRequest) -> None:
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied(_("Only administrators may manage web forms."))
-
-
 FORM_ERRORS = {404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 
 @forms_router.get(
-    "/forms",
+    "/forms/",
     response={200: list[WebFormOut], **ERROR_RESPONSES},
     summary="Web forms (administrators; not paginated)",
 )
 def form_list(request: AuthenticatedRequest) -> list[WebFormOut]:
-    _require_admin(request)
+    require_account_admin(request.user, FORMS_REFUSED)
     return [_form_out(request, form) for form in selectors.web_forms_all()]
 
 
 @forms_router.post(
-    "/forms",
+    "/forms/",
     response={201: WebFormOut, **FORM_ERRORS},
     summary="Define a web form (administrators)",
 )
 def form_create(request: AuthenticatedRequest, payload: WebFormIn) -> Status[WebFormOut]:
-    _require_admin(request)
+    require_account_admin(request.user, FORMS_REFUSED)
     form = services.web_form_save(user=request.user, **payload.model_dump())
     return Status(201, _form_out(request, form))
 
@@ -247,7 +250,7 @@ def form_create(request: AuthenticatedRequest, payload: WebFormIn) -> Status[Web
     "/forms/{form_id}", response={200: WebFormOut, **FORM_ERRORS}, summary="One web form"
 )
 def form_detail(request: AuthenticatedRequest, form_id: int) -> WebFormOut:
-    _require_admin(request)
+    require_account_admin(request.user, FORMS_REFUSED)
     return _form_out(request, selectors.web_form_get(form_id=form_id))
 
 
@@ -258,7 +261,7 @@ def form_detail(request: AuthenticatedRequest, form_id: int) -> WebFormOut:
     description="A changed consent text becomes a new consent version.",
 )
 def form_update(request: AuthenticatedRequest, form_id: int, payload: WebFormPatch) -> WebFormOut:
-    _require_admin(request)
+    require_account_admin(request.user, FORMS_REFUSED)
     form = selectors.web_form_get(form_id=form_id)
     current: dict[str, Any] = {
         "slug": form.slug,

@@ -10,7 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 
 class LeadAssignment(TimeStampedModel):
@@ -61,12 +61,9 @@ class LeadAssignment(TimeStampedModel):
     class Meta:
         verbose_name = _("lead assignment")
         verbose_name_plural = _("lead assignment")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rule__in=["round_robin", "fixed_user", "public_pool"]),
-                name="intake_leadassignment_rule_valid",
-            )
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [choices_check("rule", Rule, "intake_leadassignment_rule_valid")]
 
     def __str__(self) -> str:
         return str(self.get_rule_display())
@@ -351,14 +348,15 @@ class LeadHandover(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "accepted", "declined"]),
-                name="intake_handover_status_valid",
-            ),
-            models.CheckConstraint(
                 condition=~models.Q(status="declined") | ~models.Q(reason=""),
                 name="intake_handover_decline_has_reason",
             ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("status", Status, "intake_handover_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.to_user_id}: {self.status}"

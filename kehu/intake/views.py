@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.access import can_create_leads
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
 from kehu.intake import selectors, services

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_log_contact
+from kehu.core.access import can_log_contact, require
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.models import Customer
@@ -92,8 +92,7 @@ def customer_timeline(request: AuthenticatedRequest, customer_id: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def interaction_create(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
-    if not can_log_contact(request.user):
-        raise PermissionDenied
+    require(request.user, can_log_contact)
     can_change_facts = customer_can_change(user=request.user, customer=customer)
     reminder_id = request.POST.get("reminder") or request.GET.get("reminder") or ""
     if not reminder_id.isdigit():

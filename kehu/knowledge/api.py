@@ -9,14 +9,14 @@ user's role does not allow answers 403; a move the status does not allow answers
 
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
-from kehu.core.access import can_manage_knowledge, can_read_knowledge
+from kehu.core.access import can_manage_knowledge, can_read_knowledge, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -217,7 +217,7 @@ def _users(ids: list[int]) -> list[User]:
 
 
 @router.get(
-    "/articles",
+    "/articles/",
     response={200: list[ArticleOut], 422: ErrorBody, **ERROR_RESPONSES},
     summary="Articles you may read, last changed first",
 )
@@ -244,7 +244,7 @@ def article_search(request: AuthenticatedRequest, filters: Query[ArticleSearchIn
 
 
 @router.post(
-    "/articles",
+    "/articles/",
     response={201: ArticleOut, **WRITE_ERRORS},
     summary="Write a new article (a draft you own)",
 )
@@ -325,14 +325,13 @@ def article_versions(request: AuthenticatedRequest, article_id: int) -> list[Art
     return list(article.versions.select_related("changed_by"))
 
 
-@router.get("/categories", response={200: list[CategoryOut], **ERROR_RESPONSES})
+@router.get("/categories/", response={200: list[CategoryOut], **ERROR_RESPONSES})
 def category_list(request: AuthenticatedRequest) -> list[Category]:
-    if not can_read_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_read_knowledge)
     return list(selectors.categories())
 
 
-@router.post("/categories", response={201: CategoryOut, **WRITE_ERRORS})
+@router.post("/categories/", response={201: CategoryOut, **WRITE_ERRORS})
 def category_create(request: AuthenticatedRequest, payload: CategoryIn) -> Status[Category]:
     category = services.category_create(
         user=request.user, name=payload.name, parent=_category(payload.parent_id)
@@ -422,7 +421,7 @@ def _question(request: AuthenticatedRequest, question_id: int) -> Question:
 
 
 @router.get(
-    "/questions",
+    "/questions/",
     response={200: list[QuestionOut], 422: ErrorBody, **ERROR_RESPONSES},
     summary="Questions you asked or hold as expert (managers: all), newest first",
 )
@@ -433,7 +432,7 @@ def question_list(request: AuthenticatedRequest, filters: Query[QuestionFilterIn
     ).select_related("answered_by")
 
 
-@router.post("/questions", response={201: QuestionOut, **WRITE_ERRORS}, summary="Ask a question")
+@router.post("/questions/", response={201: QuestionOut, **WRITE_ERRORS}, summary="Ask a question")
 def question_create(request: AuthenticatedRequest, payload: QuestionIn) -> Status[Question]:
     customer = (
         customer_get_for_user(user=request.user, customer_id=payload.customer_id)
@@ -551,8 +550,7 @@ def question_article(request: AuthenticatedRequest, question_id: int) -> Status[
 
 @router.get("/experts", response={200: list[ExpertOut], **ERROR_RESPONSES})
 def expert_list(request: AuthenticatedRequest) -> list[Expert]:
-    if not can_read_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_read_knowledge)
     return list(selectors.experts())
 
 
@@ -580,6 +578,5 @@ def expert_put(request: AuthenticatedRequest, user_id: int, payload: ExpertIn) -
 @router.get("/gaps", response={200: list[GapOut], **ERROR_RESPONSES})
 def knowledge_gaps(request: AuthenticatedRequest) -> list[selectors.Gap]:
     """Topics with repeated questions no article answered (managers)."""
-    if not can_manage_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_knowledge)
     return selectors.knowledge_gaps()

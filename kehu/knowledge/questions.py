@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.core.access import can_ask_questions, can_manage_knowledge
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.interactions.models import Interaction
 from kehu.interactions.services import interaction_log, notify

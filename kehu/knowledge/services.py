@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_knowledge, can_write_articles
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.knowledge import terms
 from kehu.knowledge.models import (
     Article,

@@ -17,8 +17,9 @@ from kehu.core.access import (
     can_manage_knowledge,
     can_read_knowledge,
     can_write_articles,
+    require,
 )
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import customer_get_for_user
@@ -34,14 +35,9 @@ FAQ_LIMIT = 120  # public requests per client and window
 FAQ_WINDOW = 60
 
 
-def _require_reader(user: Any) -> None:
-    if not can_read_knowledge(user):
-        raise PermissionDenied
-
-
 @require_GET
 def article_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_reader(request.user)
+    require(request.user, can_read_knowledge)
     form = ArticleFilterForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
     filters = selectors.ArticleFilters(
@@ -69,7 +65,7 @@ def article_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_GET
 def stale_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_reader(request.user)
+    require(request.user, can_read_knowledge)
     articles = selectors.stale_articles(user=request.user)
     page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "knowledge/stale_list.html", {"page": page})
@@ -265,7 +261,7 @@ def faq_rate(request: HttpRequest, article_id: int) -> HttpResponse:
 
 @require_GET
 def question_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_reader(request.user)
+    require(request.user, can_read_knowledge)
     mine = request.GET.get("mine", "")
     status = request.GET.get("status", "")
     if status not in QuestionStatus.values:
@@ -285,7 +281,7 @@ def question_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def question_suggest(request: AuthenticatedRequest) -> HttpResponse:
     """htmx: articles that may answer the question being typed."""
-    _require_reader(request.user)
+    require(request.user, can_read_knowledge)
     text = request.GET.get("text", "")[:500]
     hits = selectors.question_suggestions(user=request.user, text=text) if text.strip() else []
     return render(request, "knowledge/partials/suggestions.html", {"hits": hits})
@@ -293,8 +289,7 @@ def question_suggest(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def question_create(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_ask_questions(request.user):
-        raise PermissionDenied
+    require(request.user, can_ask_questions)
     customer = None
     customer_id = request.GET.get("customer") or request.POST.get("customer")
     if customer_id and str(customer_id).isdigit():
@@ -395,12 +390,11 @@ def question_action(request: AuthenticatedRequest, question_id: int, action: str
 
 @require_GET
 def expert_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require_reader(request.user)
+    require(request.user, can_read_knowledge)
     return render(request, "knowledge/expert_list.html", {"experts": selectors.experts()})
 
 
 @require_GET
 def report(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_manage_knowledge(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_knowledge)
     return render(request, "knowledge/report.html", {"report": selectors.knowledge_report()})

@@ -2,12 +2,11 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from kehu.core.access import can_view_pool
+from kehu.core.access import can_view_pool, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -52,8 +51,7 @@ class ClaimOut(Schema):
 )
 @paginate(KeysetPagination)
 def pool_list(request: AuthenticatedRequest, filters: Query[PoolFilterIn]) -> object:
-    if not can_view_pool(request.user):
-        raise PermissionDenied
+    require(request.user, can_view_pool)
     return selectors.pool_list(user=request.user, q=filters.q, grade=filters.grade or "")
 
 

@@ -4,14 +4,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import can_claim_from_pool, can_manage_accounts
-from kehu.core.api import Conflict
+from kehu.core.access import (
+    can_claim_from_pool,
+    require,
+    require_account_admin,
+)
+from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.interactions.models import Reminder
@@ -32,8 +35,7 @@ POLICY_FIELDS = (
 @transaction.atomic
 def pool_policy_save(*, user: User, **values: int | bool) -> PoolPolicy:
     """Change the pool's rules; administrators only."""
-    if not can_manage_accounts(user):
-        raise PermissionDenied(_("Only administrators may change the public pool's rules."))
+    require_account_admin(user, _("Only administrators may change the public pool's rules."))
     policy = pool_policy_get()
     for name, value in values.items():
         if name not in POLICY_FIELDS:
@@ -106,8 +108,7 @@ def pool_recycle(*, now: datetime | None = None) -> RecycleResult:
 def pool_claim(*, user: User, customer: Customer) -> Customer:
     """``user`` takes ``customer`` (fetched through ``pool_customer_get``) from the pool, within
     the daily claim limit. Raises ``Conflict`` past the limit or when someone was faster."""
-    if not can_claim_from_pool(user):
-        raise PermissionDenied(_("Your role may not take customers from the public pool."))
+    require(user, can_claim_from_pool, _("Your role may not take customers from the public pool."))
     # Lock the claimer's row: two claims of one person at once must not both pass the limit.
     User.objects.select_for_update().filter(pk=user.pk).first()
     policy = pool_policy_get()

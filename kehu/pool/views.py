@@ -1,7 +1,6 @@
 """The public pool in the browser: browse (masked), claim, and the rules for administrators."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -9,8 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_claim_from_pool, can_manage_accounts, can_view_pool
-from kehu.core.api import Conflict
+from kehu.core.access import (
+    can_claim_from_pool,
+    can_manage_accounts,
+    can_view_pool,
+    require,
+    require_account_admin,
+)
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
 from kehu.pool import selectors, services
 from kehu.pool.forms import PoolFilterForm, PoolPolicyForm
@@ -20,8 +25,7 @@ PAGE_SIZE = 50
 
 @require_GET
 def pool_list(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_view_pool(request.user):
-        raise PermissionDenied
+    require(request.user, can_view_pool)
     form = PoolFilterForm(request.GET or None)
     values = form.cleaned_data if form.is_valid() else {}
     customers = selectors.pool_list(
@@ -58,8 +62,7 @@ def pool_claim(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def pool_policy_edit(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
+    require_account_admin(request.user)
     policy = selectors.pool_policy_get()
     form = PoolPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():

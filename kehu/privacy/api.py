@@ -5,14 +5,14 @@ admins; anyone else gets 404 (the register's existence is not hidden, its rows a
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
-from kehu.core.access import can_handle_privacy_requests, can_read_consents
+from kehu.core.access import can_handle_privacy_requests, can_read_consents, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.encryption import decrypted_chunks
 from kehu.core.http import AuthenticatedRequest, client_ip
@@ -168,7 +168,7 @@ ONE = {200: PrivacyRequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES
 
 
 @router.get(
-    "/requests", response={200: list[PrivacyRequestOut], **ERROR_RESPONSES}, summary="Requests"
+    "/requests/", response={200: list[PrivacyRequestOut], **ERROR_RESPONSES}, summary="Requests"
 )
 @paginate(KeysetPagination)
 def request_list(request: AuthenticatedRequest, filters: Query[PrivacyRequestFilter]) -> Any:
@@ -182,7 +182,7 @@ def request_list(request: AuthenticatedRequest, filters: Query[PrivacyRequestFil
 
 
 @router.post(
-    "/requests",
+    "/requests/",
     response={201: PrivacyRequestOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a request",
 )
@@ -295,26 +295,29 @@ def request_withdraw(
 
 
 @router.get(
-    "/customers/{customer_id}/consents",
+    "/customers/{customer_id}/consents/",
     response={200: list[ConsentRecordOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="A customer's consent records, newest first",
 )
 def consent_list(request: AuthenticatedRequest, customer_id: int) -> Any:
-    if not can_read_consents(request.user):
-        raise PermissionDenied
+    require(request.user, can_read_consents)
     customer = customer_get_for_user(user=request.user, customer_id=customer_id)
     return list(selectors.consent_history(customer))
 
 
 @router.post(
-    "/customers/{customer_id}/consents",
+    "/customers/{customer_id}/consents/",
     response={201: ConsentRecordOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a grant or withdrawal",
 )
 def consent_create(
     request: AuthenticatedRequest, customer_id: int, payload: ConsentRecordIn
 ) -> Any:
-    user = _require(request)
+    user = request.user
+    if not can_handle_privacy_requests(user):
+        # Who sees the customer is refused (403); who does not learns nothing of it (404).
+        customer_get_for_user(user=user, customer_id=customer_id)
+        require(user, can_handle_privacy_requests, services.PRIVACY_REFUSED)
     customer = selectors.customer_for_privacy(user=user, customer_id=customer_id)
     record = services.consent_record(
         user=user,
@@ -329,13 +332,13 @@ def consent_create(
     return Status(201, record)
 
 
-@router.get("/retention/rules", response={200: list[RetentionRuleOut], **ERROR_RESPONSES})
+@router.get("/retention/rules/", response={200: list[RetentionRuleOut], **ERROR_RESPONSES})
 def rule_list(request: AuthenticatedRequest) -> Any:
     return list(selectors.retention_rules(user=_require(request)))
 
 
 @router.post(
-    "/retention/rules", response={201: RetentionRuleOut, 422: ErrorBody, **ERROR_RESPONSES}
+    "/retention/rules/", response={201: RetentionRuleOut, 422: ErrorBody, **ERROR_RESPONSES}
 )
 def rule_create(request: AuthenticatedRequest, payload: RetentionRuleIn) -> Status[Any]:
     user = _require(request)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 
 class RequestKind(models.TextChoices):
@@ -84,13 +84,8 @@ class DataSubjectRequest(TimeStampedModel):
             models.Index(fields=["kind", "-id"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=RequestKind.values), name="privacy_request_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=RequestStatus.values),
-                name="privacy_request_status_valid",
-            ),
+            choices_check("kind", RequestKind, "privacy_request_kind_valid"),
+            choices_check("status", RequestStatus, "privacy_request_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -170,9 +165,7 @@ class ConsentRecord(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["purpose", "customer", "-at", "-id"])]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(purpose__in=Purpose.values), name="privacy_consent_purpose_valid"
-            ),
+            choices_check("purpose", Purpose, "privacy_consent_purpose_valid"),
             models.UniqueConstraint(
                 fields=["submission", "purpose"],
                 condition=models.Q(submission__isnull=False),

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.core.access import can_handle_privacy_requests
+from kehu.core.access import can_handle_privacy_requests, require
 from kehu.core.audit import audit_log
 from kehu.core.encryption import encrypt, private_file
 from kehu.core.models import AuditEvent
@@ -48,11 +49,7 @@ from kehu.privacy.personal_copy import personal_data, personal_data_html
 COPY_DIR = "privacy"
 DSR_CHANNEL = "data_subject_request"
 LANGUAGES = ("zh-hans", "en")
-
-
-def _require(user: User | None) -> None:
-    if user is None or not can_handle_privacy_requests(user):
-        raise PermissionDenied(_("Only archive administrators handle privacy requests."))
+PRIVACY_REFUSED = gettext_lazy("Only archive administrators handle privacy requests.")
 
 
 def _audit(
@@ -100,7 +97,7 @@ def privacy_request_create(
     ip_address: str | None = None,
 ) -> DataSubjectRequest:
     """Record a request; due ``KEHU_PRIVACY_REQUEST_DAYS`` days after it was received."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     errors: dict[str, list[str]] = {}
     for value, choices, field in (
         (kind, RequestKind.values, "kind"),
@@ -156,7 +153,7 @@ def privacy_request_update(
     ip_address: str | None = None,
 ) -> DataSubjectRequest:
     """Change a request's status, handler or outcome (a closed request stays closed)."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     dsr = DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
     if not dsr.is_open:
         raise ValidationError(_("This request is closed."))
@@ -213,7 +210,7 @@ def privacy_copy_make(
 ) -> DataSubjectRequest:
     """Produce the person's copy (a zip of ``data.html`` and ``data.json`` in their language),
     encrypted at rest and readable by the owner only; audited."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     _open(dsr, {RequestKind.COPY})
     _require_not_erased(dsr.customer)
     data = personal_data(dsr.customer, language=dsr.language)
@@ -264,7 +261,7 @@ def privacy_copy_open(
     *, user: User, dsr: DataSubjectRequest, ip_address: str | None = None
 ) -> Path:
     """The copy's file on disk, for download; the download is audited."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     path = Path(settings.DATA_DIR) / dsr.copy_path if dsr.copy_path else None
     if path is None or not path.is_file():
         raise ValidationError(_("No copy has been made yet."))
@@ -284,7 +281,7 @@ def privacy_copy_handed_over(
     *, user: User, dsr: DataSubjectRequest, ip_address: str | None = None
 ) -> DataSubjectRequest:
     """The copy reached the person: the request is done and the file goes."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     _open(dsr, {RequestKind.COPY})
     if not dsr.copy_path:
         raise ValidationError(_("No copy has been made yet."))
@@ -358,7 +355,7 @@ def privacy_erase(
 ) -> DataSubjectRequest:
     """Erase the person of a deletion request everywhere (``kehu.privacy.erasure``) and close
     the request; orders keep amounts and dates, the audit trail its events."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     dsr = DataSubjectRequest.objects.select_for_update().select_related("customer").get(pk=dsr.pk)
     _open(dsr, {RequestKind.DELETION})
     _require_not_erased(dsr.customer)
@@ -399,7 +396,7 @@ def privacy_correct(
     request"); with ``forget_old_values`` the wrong values also leave the history."""
     from kehu.customers.services import customer_update
 
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     _open(dsr, {RequestKind.CORRECTION})
     if not data:
         raise ValidationError(_("Give at least one corrected value."))
@@ -469,7 +466,7 @@ def consent_record(
 ) -> ConsentRecord:
     """Record that ``customer`` granted or withdrew consent for ``purpose``, how and when."""
     if user is not None:
-        _require(user)
+        require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     errors: dict[str, list[str]] = {}
     for value, choices, field in (
         (purpose, Purpose.values, "purpose"),
@@ -569,7 +566,7 @@ def privacy_withdraw(
 ) -> DataSubjectRequest:
     """Carry out a withdrawal of consent (the purposes named) or an objection to marketing
     (every marketing purpose): withdrawals in the register, the request done."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     _open(dsr, {RequestKind.WITHDRAW_CONSENT, RequestKind.OBJECT_MARKETING})
     if dsr.kind == RequestKind.OBJECT_MARKETING:
         purposes = list(MARKETING_PURPOSES)
@@ -612,7 +609,7 @@ def retention_rule_save(
     rule: RetentionRule | None = None,
     ip_address: str | None = None,
 ) -> RetentionRule:
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -680,7 +677,7 @@ def retention_decide(
     *, user: User, flag_ids: list[int], approve: bool, ip_address: str | None = None
 ) -> int:
     """Approve flagged customers for anonymisation (the nightly job does it) or keep them."""
-    _require(user)
+    require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     flags = RetentionFlag.objects.select_for_update().filter(
         pk__in=flag_ids, status=RetentionFlag.Status.FLAGGED
     )
@@ -705,7 +702,7 @@ def retention_run(*, user: User | None = None, ip_address: str | None = None) ->
     """One run of the retention job: anonymise what was approved, then flag what the active
     rules find for review. Idempotent; audited."""
     if user is not None:
-        _require(user)
+        require(user, can_handle_privacy_requests, PRIVACY_REFUSED)
     run = RetentionRun.objects.create(started_at=timezone.now(), triggered_by=user)
     approved = RetentionFlag.objects.filter(status=RetentionFlag.Status.APPROVED).select_related(
         "customer"

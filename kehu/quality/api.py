@@ -7,6 +7,7 @@ from typing import Any
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from kehu.core.access import require_archive_admin
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -62,7 +63,7 @@ class IssueCustomer(Schema):
 
 @router.get("/", response={200: QualityOut, **ERROR_RESPONSES}, summary="Latest snapshot and trend")
 def quality_overview(request: AuthenticatedRequest) -> dict[str, Any]:
-    selectors.require_archive_admin(request.user)
+    require_archive_admin(request.user, selectors.QUALITY_REFUSED)
     trend = selectors.quality_trend()
     return {"latest": selectors.quality_latest(), "trend": selectors.trend_points(trend)}
 

@@ -44,7 +44,6 @@ from kehu.customers.fields import BUILTIN_FIELDS, FieldSpec, Store, Type
 from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
 from kehu.customers.selectors import field_specs_for
 
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 KINDS = (Customer.Kind.PERSON, Customer.Kind.ORGANIZATION)
 ISSUE_ID_CAP = 1_000  # customer ids kept per Python-checked rule, for the drill-down
 CHUNK_SIZE = 10_000
@@ -52,7 +51,7 @@ EARLIEST = date(1850, 1, 1)
 
 
 def live_customers() -> QuerySet[Customer]:
-    return Customer.objects.filter(status__in=LIVE)
+    return Customer.objects.live()
 
 
 # --- completeness -----------------------------------------------------------------------------
@@ -310,7 +309,7 @@ def _valid_id(number: str) -> Any:
 
 def _check_persons(tallies: dict[str, Tally]) -> None:
     rows = (
-        PersonProfile.objects.filter(customer__status__in=LIVE)
+        PersonProfile.objects.filter(customer__status__in=Customer.LIVE_STATUSES)
         .filter(id_number__gt="")
         .order_by("customer_id")
         .values_list("customer_id", "id_number", "birth_date", "gender")
@@ -356,7 +355,7 @@ def _valid_mobile_prefix(prefix: str, sample: str) -> bool:
 
 def _check_phones(tallies: dict[str, Tally]) -> None:
     rows = (
-        Phone.objects.filter(customer__status__in=LIVE, contact__isnull=True)
+        Phone.objects.filter(customer__status__in=Customer.LIVE_STATUSES, contact__isnull=True)
         .order_by("customer_id", "id")
         .values_list("customer_id", "number", "customer__province")
     )
@@ -392,7 +391,7 @@ def _valid_email(address: str) -> bool:
 
 def _check_emails(tallies: dict[str, Tally]) -> None:
     rows = (
-        Email.objects.filter(customer__status__in=LIVE, contact__isnull=True)
+        Email.objects.filter(customer__status__in=Customer.LIVE_STATUSES, contact__isnull=True)
         .order_by("customer_id", "id")
         .values_list("customer_id", "address")
     )
@@ -410,7 +409,9 @@ def _valid_credit_code(code: str) -> bool:
 
 def _check_organizations(tallies: dict[str, Tally]) -> None:
     rows = (
-        OrganizationProfile.objects.filter(customer__status__in=LIVE, credit_code__gt="")
+        OrganizationProfile.objects.filter(
+            customer__status__in=Customer.LIVE_STATUSES, credit_code__gt=""
+        )
         .order_by("customer_id")
         .values_list("customer_id", "credit_code", "customer__province")
     )

@@ -4,26 +4,23 @@ behind each number (the drill-down), for archive administrators only."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
+from kehu.core.access import require_archive_admin
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to, field_specs_for
-from kehu.quality.metrics import KINDS, LIVE, RULES, completeness_specs, filled_q, rule_q, stale_q
+from kehu.quality.metrics import KINDS, RULES, completeness_specs, filled_q, rule_q, stale_q
 from kehu.quality.models import QualitySnapshot
 
 TREND_DAYS = 90
 
-
-def require_archive_admin(user: User) -> None:
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may see data quality."))
+QUALITY_REFUSED = gettext_lazy("Only archive administrators may see data quality.")
 
 
 def quality_latest() -> QualitySnapshot | None:
@@ -175,8 +172,8 @@ def quality_issue_customers(
     SQL-expressible rules are evaluated now; the others list the ids the snapshot kept.
     Raises 404 for an unknown metric, kind or field.
     """
-    require_archive_admin(user)
-    live = customers_visible_to(user).filter(status__in=LIVE)
+    require_archive_admin(user, QUALITY_REFUSED)
+    live = customers_visible_to(user).live()
     if metric == "missing":
         spec = next((s for s in completeness_specs(kind) if s.code == field), None)
         condition = filled_q(spec) if spec is not None and kind in KINDS else None

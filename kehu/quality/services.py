@@ -3,13 +3,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import can_administer_archive
+from kehu.core.access import require_archive_admin
 from kehu.dedup.selectors import duplicates_pending_count
 from kehu.quality.metrics import live_customers, measure_all
 from kehu.quality.models import QualitySnapshot
@@ -57,8 +57,7 @@ def clean_stale_months(raw: Any) -> int:
 def quality_recompute(*, user: User, months: Any = None) -> QualitySnapshot | None:
     """Recompute now: a small archive at once (returns the snapshot), a large one in the
     background (returns None; the page shows the new snapshot when it is done)."""
-    if not can_administer_archive(user):
-        raise PermissionDenied(_("Only archive administrators may recompute data quality."))
+    require_archive_admin(user, _("Only archive administrators may recompute data quality."))
     stale_months = clean_stale_months(months)
     if live_customers().order_by()[: INLINE_MAX_CUSTOMERS + 1].count() <= INLINE_MAX_CUSTOMERS:
         return quality_snapshot_take(months=stale_months)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kehu.core.access import require_archive_admin
 from kehu.core.http import AuthenticatedRequest
 from kehu.customers.models import Customer
 from kehu.quality import selectors, services
@@ -17,7 +18,7 @@ ISSUES_PAGE_SIZE = 50
 
 @require_GET
 def quality_overview(request: AuthenticatedRequest) -> HttpResponse:
-    selectors.require_archive_admin(request.user)
+    require_archive_admin(request.user, selectors.QUALITY_REFUSED)
     snapshot = selectors.quality_latest()
     context: dict[str, object] = {
         "snapshot": snapshot,

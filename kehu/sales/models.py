@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 DEFAULT_CURRENCY = "CNY"
 
@@ -83,11 +83,12 @@ class Product(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(list_price__gte=0), name="sales_product_price_not_negative"
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=["active", "discontinued"]),
-                name="sales_product_status_valid",
-            ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("status", Status, "sales_product_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -192,15 +193,13 @@ class Order(TimeStampedModel):
                 condition=Q(total_amount__gte=0) & Q(paid_amount__gte=0),
                 name="sales_order_amounts_not_negative",
             ),
-            models.CheckConstraint(
-                condition=Q(channel__in=["store", "online", "sales_rep", "distributor"]),
-                name="sales_order_channel_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=["confirmed", "delivered", "cancelled"]),
-                name="sales_order_status_valid",
-            ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("channel", Channel, "sales_order_channel_valid"),
+        choices_check("status", Status, "sales_order_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return self.number
@@ -374,10 +373,12 @@ class PipelineStage(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(probability__lte=100), name="sales_stage_probability_range"
             ),
-            models.CheckConstraint(
-                condition=Q(outcome__in=["open", "won", "lost"]), name="sales_stage_outcome_valid"
-            ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("outcome", Outcome, "sales_stage_outcome_valid"),
+    ]
 
     def __str__(self) -> str:
         return self.label

@@ -13,19 +13,20 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Membership, User
-from kehu.core.api import Conflict
+from kehu.core.access import can_manage_catalogue, require, require_archive_admin
 from kehu.core.dates import business_date_problem
+from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customer_can_change
+from kehu.customers.selectors import customer_can_change, require_customer_change
 from kehu.sales import summary
-from kehu.sales.access import can_manage_catalogue
 from kehu.sales.models import (
     DEFAULT_CURRENCY,
     ZERO,
@@ -40,6 +41,9 @@ from kehu.sales.models import (
     Product,
     SalesCorrection,
 )
+
+SALES_CHANGE_REFUSED = gettext_lazy("You may not change this customer's sales records.")
+PIPELINE_REFUSED = gettext_lazy("Only archive administrators and admins keep the pipeline.")
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("999999999999.99")
@@ -64,11 +68,6 @@ def _primary_team_id(user: User | None) -> int | None:
         .values_list("team_id", flat=True)
         .first()
     )
-
-
-def _require_change(user: User, customer: Customer) -> None:
-    if not customer_can_change(user=user, customer=customer):
-        raise PermissionDenied(_("You may not change this customer's sales records."))
 
 
 def _text(value: Any) -> str:
@@ -133,8 +132,9 @@ def product_save(
     *, user: User, code: str, data: dict[str, Any], product: Product | None = None
 ) -> Product:
     """Create a product (``product`` None) or change one; catalogue managers only."""
-    if not can_manage_catalogue(user):
-        raise PermissionDenied(_("Only archive administrators and admins keep the catalogue."))
+    require(
+        user, can_manage_catalogue, _("Only archive administrators and admins keep the catalogue.")
+    )
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise TypeError(", ".join(sorted(unknown)))
@@ -247,7 +247,7 @@ def order_create(
     With ``opportunity`` (won, of the same customer, not converted yet) the order is the one
     the opportunity became.
     """
-    _require_change(user, customer)
+    require_customer_change(user, customer, SALES_CHANGE_REFUSED)
     errors: dict[str, list[str]] = {}
     if currency not in Currency.values:
         errors["currency"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Currency.values)}]
@@ -312,7 +312,7 @@ def order_update(
     (the old order taken back, the corrected one counted). The total may not drop below what
     was paid (reverse a payment first). ``Conflict`` once delivered or cancelled.
     """
-    _require_change(user, order.customer)
+    require_customer_change(user, order.customer, SALES_CHANGE_REFUSED)
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status != Order.Status.CONFIRMED:
         raise Conflict(_("Only an order not yet delivered can be corrected."))
@@ -387,7 +387,7 @@ def order_update(
 @transaction.atomic
 def order_cancel(*, user: User, order: Order) -> Order:
     """Cancel an order that nothing has been paid on yet."""
-    _require_change(user, order.customer)
+    require_customer_change(user, order.customer, SALES_CHANGE_REFUSED)
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.CANCELLED:
         return order
@@ -403,7 +403,7 @@ def order_cancel(*, user: User, order: Order) -> Order:
 def order_mark_delivered(*, user: User, order: Order) -> Order:
     """Record that a confirmed order was delivered; a delivered one stays as it is, a
     cancelled one cannot be delivered (``Conflict``). Not a fact of the sales report."""
-    _require_change(user, order.customer)
+    require_customer_change(user, order.customer, SALES_CHANGE_REFUSED)
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.CANCELLED:
         raise Conflict(_("A cancelled order cannot be marked delivered."))
@@ -431,7 +431,7 @@ def payment_record(
 
     Locks the order row, so two payments recorded at once cannot overpay it together.
     """
-    _require_change(user, order.customer)
+    require_customer_change(user, order.customer, SALES_CHANGE_REFUSED)
     locked = Order.objects.select_for_update().get(pk=order.pk)
     errors: dict[str, list[str]] = {}
     amount = money(Decimal(amount))
@@ -478,7 +478,7 @@ def payment_record(
 def payment_reverse(*, user: User, payment: Payment, reason: str) -> Payment:
     """Reverse a payment recorded by mistake: it stays on the order, marked reversed with who
     and why, and leaves what was collected (on the day it was received) and what was paid."""
-    _require_change(user, payment.order.customer)
+    require_customer_change(user, payment.order.customer, SALES_CHANGE_REFUSED)
     reason = _require_reason(reason)
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -574,7 +574,7 @@ def opportunity_create(
 ) -> Opportunity:
     """Open an opportunity, in the pipeline's first stage unless told; the user owns it.
     Opened straight into the lost stage, it needs ``lost_reason``."""
-    _require_change(user, customer)
+    require_customer_change(user, customer, SALES_CHANGE_REFUSED)
     if stage is None:
         stage = PipelineStage.objects.filter(is_active=True).order_by("sort_order", "id").first()
         if stage is None:
@@ -617,7 +617,7 @@ def opportunity_move(
 ) -> Opportunity:
     """Move to ``stage``: the probability becomes the stage's, won and lost close it (today),
     moving back to an open stage reopens it. A move to the same stage changes nothing."""
-    _require_change(user, opportunity.customer)
+    require_customer_change(user, opportunity.customer, SALES_CHANGE_REFUSED)
     locked = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
     if not stage.is_active:
         raise ValidationError({"stage": [_("This stage is no longer in use.")]})
@@ -662,7 +662,7 @@ def opportunity_update(
     unknown = set(data) - OPPORTUNITY_FIELDS
     if unknown:
         raise TypeError(", ".join(sorted(unknown)))
-    _require_change(user, opportunity.customer)
+    require_customer_change(user, opportunity.customer, SALES_CHANGE_REFUSED)
     locked = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
     if "amount" in data:
         data["amount"] = money(Decimal(data["amount"]))
@@ -722,7 +722,7 @@ def opportunity_products_set(
     """Set the products an opportunity is about (replacing the ones before; none clears them),
     kept as a correction with who, when and ``reason``. A won opportunity's products become
     the order's lines when the order is taken from it."""
-    _require_change(user, opportunity.customer)
+    require_customer_change(user, opportunity.customer, SALES_CHANGE_REFUSED)
     locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     errors = _line_errors(lines, locked.currency) if lines else []
     if errors:
@@ -776,11 +776,6 @@ def opportunity_products_total(opportunity: Opportunity) -> Decimal:
 STAGE_FIELDS = ("name", "name_en", "outcome", "probability", "sort_order")
 
 
-def _require_pipeline_admin(user: User) -> None:
-    if not can_manage_catalogue(user):
-        raise PermissionDenied(_("Only archive administrators and admins keep the pipeline."))
-
-
 def _check_outcomes() -> None:
     """The pipeline in use needs exactly one won and one lost stage (checked after a change, in
     its transaction, so a refused change writes nothing)."""
@@ -800,7 +795,7 @@ def pipeline_stage_save(
     """Add a stage (``stage`` None, with ``code``) or change one's names, outcome, default
     probability and place. A stage's outcome cannot change while opportunities are in it (their
     won/lost history and the sales summary count by it)."""
-    _require_pipeline_admin(user)
+    require_archive_admin(user, PIPELINE_REFUSED)
     unknown = set(data) - set(STAGE_FIELDS)
     if unknown:
         raise TypeError(", ".join(sorted(unknown)))
@@ -828,7 +823,7 @@ def pipeline_stage_delete(
     """Remove an open stage; its opportunities (if any) move to ``move_to``, another open stage
     in use, with the move in their history. Returns True when the stage row was deleted, False
     when it was retired instead (moves in opportunities' history still name it)."""
-    _require_pipeline_admin(user)
+    require_archive_admin(user, PIPELINE_REFUSED)
     stage = PipelineStage.objects.select_for_update().get(pk=stage.pk)
     if stage.outcome != PipelineStage.Outcome.OPEN:
         raise ValidationError(

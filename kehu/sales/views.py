@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,12 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.api import Conflict
+from kehu.core.access import can_manage_catalogue, can_sell, require, require_archive_admin
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.templatetags.kehu_format import money
-from kehu.customers.selectors import customer_can_change, customer_get_for_user
+from kehu.customers.selectors import (
+    customer_can_change,
+    customer_get_for_user,
+    require_customer_change,
+)
 from kehu.sales import selectors, services
-from kehu.sales.access import can_manage_catalogue, can_sell
 from kehu.sales.forms import (
     LineFormSet,
     MoveForm,
@@ -119,8 +123,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
         messages.info(request, _("Open a customer's page and take the order from there."))
         return redirect("customers:list")
     customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
-    if not customer_can_change(user=request.user, customer=customer):
-        raise PermissionDenied
+    require_customer_change(request.user, customer)
     opportunity: Opportunity | None = None
     opportunity_id = request.GET.get("opportunity", "")
     if opportunity_id.isdigit():
@@ -174,8 +177,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
 def order_edit(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     """Correct an order before delivery: lines, prices, discounts, date, with a reason."""
     order = selectors.order_get_for_user(user=request.user, order_id=order_id)
-    if not customer_can_change(user=request.user, customer=order.customer):
-        raise PermissionDenied
+    require_customer_change(request.user, order.customer)
     if order.status != Order.Status.CONFIRMED:
         messages.error(request, _("Only an order not yet delivered can be corrected."))
         return redirect(order)
@@ -251,8 +253,7 @@ def _payment(request: AuthenticatedRequest, order_id: int, payment_id: int) -> A
 def payment_reverse(request: AuthenticatedRequest, order_id: int, payment_id: int) -> HttpResponse:
     """Reverse (or, with ``?correct=1``, correct) a payment, with a reason."""
     payment = _payment(request, order_id, payment_id)
-    if not customer_can_change(user=request.user, customer=payment.order.customer):
-        raise PermissionDenied
+    require_customer_change(request.user, payment.order.customer)
     correcting = request.GET.get("correct") == "1"
     form: forms.Form
     if correcting:
@@ -414,8 +415,7 @@ def opportunity_create(request: AuthenticatedRequest) -> HttpResponse:
         messages.info(request, _("Open a customer's page and add the opportunity from there."))
         return redirect("customers:list")
     customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
-    if not customer_can_change(user=request.user, customer=customer):
-        raise PermissionDenied
+    require_customer_change(request.user, customer)
     form = OpportunityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -465,8 +465,7 @@ def opportunity_edit(request: AuthenticatedRequest, opportunity_id: int) -> Http
     opportunity = selectors.opportunity_get_for_user(
         user=request.user, opportunity_id=opportunity_id
     )
-    if not customer_can_change(user=request.user, customer=opportunity.customer):
-        raise PermissionDenied
+    require_customer_change(request.user, opportunity.customer)
     form = OpportunityEditForm(
         request.POST or None,
         owners=selectors.possible_owners(customer=opportunity.customer),
@@ -506,8 +505,7 @@ def opportunity_products(request: AuthenticatedRequest, opportunity_id: int) -> 
     opportunity = selectors.opportunity_get_for_user(
         user=request.user, opportunity_id=opportunity_id
     )
-    if not customer_can_change(user=request.user, customer=opportunity.customer):
-        raise PermissionDenied
+    require_customer_change(request.user, opportunity.customer)
     lines = _line_formset(
         request, initial=_lines_initial(opportunity.lines.select_related("product"))
     )
@@ -592,8 +590,7 @@ def product_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def product_create(request: AuthenticatedRequest) -> HttpResponse:
-    if not can_manage_catalogue(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_catalogue)
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "code"}
@@ -610,8 +607,7 @@ def product_create(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def product_edit(request: AuthenticatedRequest, product_id: int) -> HttpResponse:
-    if not can_manage_catalogue(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_catalogue)
     product = selectors.product_get(product_id=product_id)
     form = ProductForm(request.POST or None, instance=selectors.product_get(product_id=product_id))
     if request.method == "POST" and form.is_valid():
@@ -633,14 +629,9 @@ def product_edit(request: AuthenticatedRequest, product_id: int) -> HttpResponse
 # --- the pipeline -----------------------------------------------------------------------------
 
 
-def _require_pipeline_admin(request: AuthenticatedRequest) -> None:
-    if not can_manage_catalogue(request.user):
-        raise PermissionDenied
-
-
 @require_GET
 def pipeline_settings(request: AuthenticatedRequest) -> HttpResponse:
-    _require_pipeline_admin(request)
+    require_archive_admin(request.user)
     stages = selectors.pipeline_stage_rows()
     return render(request, "sales/pipeline.html", {"stages": stages, "tab": "pipeline"})
 
@@ -654,7 +645,7 @@ def _stage_or_404(stage_id: int) -> PipelineStage:
 
 @require_http_methods(["GET", "POST"])
 def pipeline_stage_edit(request: AuthenticatedRequest, stage_id: int | None = None) -> HttpResponse:
-    _require_pipeline_admin(request)
+    require_archive_admin(request.user)
     stage = _stage_or_404(stage_id) if stage_id is not None else None
     form = PipelineStageForm(request.POST or None, instance=stage)
     if request.method == "POST" and form.is_valid():
@@ -677,7 +668,7 @@ def pipeline_stage_edit(request: AuthenticatedRequest, stage_id: int | None = No
 
 @require_http_methods(["GET", "POST"])
 def pipeline_stage_delete(request: AuthenticatedRequest, stage_id: int) -> HttpResponse:
-    _require_pipeline_admin(request)
+    require_archive_admin(request.user)
     stage = _stage_or_404(stage_id)
     form = StageDeleteForm(request.POST if request.method == "POST" else None, stage=stage)
     problems: list[str] = []

@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Membership, User
-from kehu.core.access import Scope, managed_team_ids, policy_for
+from kehu.accounts.models import User
+from kehu.core.access import record_scope_sql
 from kehu.core.phones import mask_phone
 from kehu.customers.models import Contact, Customer, Phone
 from kehu.customers.selectors import customers_visible_to
@@ -63,30 +63,12 @@ class SearchResult:
 
 def _scope_sql(user: User) -> tuple[str, list[Any]]:
     """SQL narrowing index rows to a rep's scope (a superset: results are re-checked)."""
-    policy = policy_for(user)
-    if policy.view is Scope.ALL:
-        return "", []
-    if policy.view is Scope.NONE:
-        return " AND 1 = 0", []
-    teams = managed_team_ids(user)
-    owners = [user.pk]
-    if teams:
-        owners += list(
-            Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True)
-        )
-    through = Customer.shared_with.through._meta.db_table
-    parts = [f"owner_id IN ({', '.join(['%s'] * len(owners))})"]
-    params: list[Any] = list(owners)
-    if teams:
-        parts.append(f"team_id IN ({', '.join(['%s'] * len(teams))})")
-        params += teams
-    # A subquery, not a list: a team manager may have thousands of customers shared.
-    parts.append(
-        f"customer_id IN (SELECT customer_id FROM {connection.ops.quote_name(through)} "  # noqa: S608
-        "WHERE user_id = %s)"
+    condition, params = record_scope_sql(
+        user,
+        id_column="customer_id",
+        shared_table=Customer.shared_with.through._meta.db_table,
     )
-    params.append(user.pk)
-    return f" AND ({' OR '.join(parts)})", params
+    return (f" AND {condition}", params) if condition else ("", [])
 
 
 def _scan(probes: list[Probe], scope: str, params: list[Any], limit: int) -> list[tuple[Any, ...]]:
@@ -195,7 +177,7 @@ def customer_search(*, user: User, q: str, limit: int = 20) -> SearchResult:
     queryset = (
         customers_visible_to(user)
         .filter(pk__in=ranked_ids)
-        .exclude(status__in=[Customer.Status.ARCHIVED, Customer.Status.MERGED])
+        .live()
         .select_related("owner")
         .only(*SHOWN_FIELDS)
         .prefetch_related(Prefetch("phones", queryset=Phone.objects.order_by("contact_id", "id")))

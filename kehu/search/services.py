@@ -26,7 +26,6 @@ from kehu.customers.values import lookup_hash
 from kehu.search.models import SearchTerm
 from kehu.search.terms import Indexable, Row, exact_value, rows_for
 
-INDEXED_STATUSES = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
 ROW_FIELDS = ("term", "customer_id", "source", "owner_id", "team_id")
 
 
@@ -53,7 +52,8 @@ def custom_texts(values: dict[str, Any], codes: Sequence[str]) -> list[str]:
 def indexables_for(customer_ids: Sequence[int], *, custom_codes: Sequence[str]) -> list[Indexable]:
     """What the index needs of these customers (7 queries for any number of them)."""
     customers = (
-        Customer.objects.filter(pk__in=customer_ids, status__in=INDEXED_STATUSES)
+        Customer.objects.live()
+        .filter(pk__in=customer_ids)
         .order_by("pk")
         .values_list("pk", "name", "kind", "owner_id", "team_id", "custom_values")
     )
@@ -126,7 +126,8 @@ def _id_batches(batch_size: int) -> Iterator[list[int]]:
     last = 0
     while True:
         ids = list(
-            Customer.objects.filter(pk__gt=last, status__in=INDEXED_STATUSES)
+            Customer.objects.live()
+            .filter(pk__gt=last)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

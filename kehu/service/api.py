@@ -11,7 +11,7 @@ A move the case's status does not allow is 409; so is rating a case twice.
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from kehu.accounts.models import User
-from kehu.core.access import can_work_cases
+from kehu.core.access import require_case_worker
 from kehu.core.api import ERROR_RESPONSES, ErrorBody, TokenAuth
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
@@ -431,8 +431,7 @@ def case_priority(request: AuthenticatedRequest, case_id: int, payload: Priority
     ),
 )
 def inbound_email(request: AuthenticatedRequest, payload: InboundEmailIn) -> Status[Any]:
-    if not can_work_cases(request.user):
-        raise PermissionDenied(_("This token's user may not work service cases."))
+    require_case_worker(request.user, _("This token's user may not work service cases."))
     result = services.case_email_receive(
         sender=payload.sender,
         recipients=payload.to,

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import TimeStampedModel, choices_check
 
 
 def default_work_weekdays() -> list[int]:
@@ -223,11 +223,12 @@ class Case(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(priority__in=Priority.values), name="service_case_priority_valid"
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=["new", "in_progress", "waiting", "resolved", "closed"]),
-                name="service_case_status_valid",
-            ),
         ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints += [
+        choices_check("status", Status, "service_case_status_valid"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
@@ -464,11 +465,9 @@ class CaseEmail(models.Model):
         verbose_name_plural = _("case e-mails")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(direction__in=["out", "in"]), name="service_case_email_direction"
-            )
-        ]
+
+    # A Meta body cannot see the model's choices classes: checks built from them here.
+    Meta.constraints = [choices_check("direction", Direction, "service_case_email_direction")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.direction} {self.subject}"

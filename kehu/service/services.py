@@ -13,15 +13,22 @@ from datetime import date, datetime, time
 from email.utils import parseaddr
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.core.access import can_manage_accounts, can_record_feedback, can_work_cases
-from kehu.core.api import Conflict
+from kehu.core.access import (
+    can_record_feedback,
+    can_work_cases,
+    require,
+    require_account_admin,
+    require_case_worker,
+)
+from kehu.core.exceptions import Conflict
 from kehu.customers.models import Channel, Contact, Customer, Email
 from kehu.interactions.services import notify
 from kehu.sales.models import Product
@@ -48,6 +55,8 @@ from kehu.service.selectors import (
     supervisors_for,
 )
 
+SETTINGS_REFUSED = gettext_lazy("Only administrators may change the service settings.")
+
 S = Case.Status
 # Allowed moves; a resolved case may be reopened, a closed one is final.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -59,11 +68,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 RATEABLE = (S.RESOLVED, S.CLOSED)
 MAX_TEXT = 10000
-
-
-def _require_worker(user: User) -> None:
-    if not can_work_cases(user):
-        raise PermissionDenied(_("Your role may not work service cases."))
 
 
 def _event(
@@ -118,7 +122,7 @@ def case_open(
     """Open a case for ``customer`` (fetched through a scoped selector), with its SLA deadlines
     counted in business hours from now. Deadlines are fixed when the case opens: changing the
     SLA later does not move them."""
-    _require_worker(user)
+    require_case_worker(user)
     if product is not None:  # the catalogue's code and name, as they are today
         product_code, product_name = product.code, product.name
     errors: dict[str, list[str]] = {}
@@ -187,7 +191,7 @@ def case_assign(
     *, user: User, case: Case, assignee: User | None, now: datetime | None = None
 ) -> Case:
     """Give the case to ``assignee`` (None: back to the unassigned queue)."""
-    _require_worker(user)
+    require_case_worker(user)
     errors: dict[str, list[str]] = {}
     _check_assignee(assignee, errors)
     if errors:
@@ -233,7 +237,7 @@ def case_transition(
     Resolving needs a resolution and issues the one-time satisfaction link. Raises ``Conflict``
     for a move the current status does not allow.
     """
-    _require_worker(user)
+    require_case_worker(user)
     if to_status not in S.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     if len(note) > MAX_TEXT or len(resolution) > MAX_TEXT or len(customer_summary or "") > MAX_TEXT:
@@ -292,7 +296,7 @@ def hasattr_rating(case: Case) -> bool:
 def case_rating_link(*, user: User, case: Case) -> str:
     """The token of the case's one-time satisfaction link, for the customer; a resolved or
     closed case without a rating only. Issues a nonce if the case has none."""
-    _require_worker(user)
+    require_case_worker(user)
     if case.status not in RATEABLE:
         raise Conflict(_("A case can be rated once it is resolved."))
     if hasattr_rating(case):
@@ -338,7 +342,7 @@ def case_rate(
     *, user: User, case: Case, score: int, comment: str = "", now: datetime | None = None
 ) -> CaseRating:
     """Record the customer's satisfaction as told to the agent (on the phone, in person)."""
-    _require_worker(user)
+    require_case_worker(user)
     case = _locked(case)
     return _rate(
         case,
@@ -409,7 +413,7 @@ def case_priority_change(
     """Change an open case's priority by hand, with ``reason`` on its history. Its SLA
     deadlines become the new priority's, counted from when it was opened (time spent waiting on
     the customer still added to the resolution deadline)."""
-    _require_worker(user)
+    require_case_worker(user)
     if priority not in Priority.values:
         raise ValidationError(
             {"priority": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Priority)}]}
@@ -454,7 +458,7 @@ def case_escalate_by_hand(
 ) -> Case:
     """Escalate an open case to its supervisors now, with ``reason`` on its history; they are
     notified. A case may be escalated by hand more than once (each with its reason)."""
-    _require_worker(user)
+    require_case_worker(user)
     reason = _reason(reason)
     case = _locked(case)
     if not case.is_open:
@@ -486,7 +490,7 @@ def case_escalate_by_hand(
 def case_summary_save(*, user: User, case: Case, summary: str) -> Case:
     """Save the resolution summary the customer reads (rating page, e-mail), apart from the
     internal resolution notes."""
-    _require_worker(user)
+    require_case_worker(user)
     if len(summary) > MAX_TEXT:
         raise ValidationError(
             {"customer_summary": [_("At most %(n)s characters.") % {"n": MAX_TEXT}]}
@@ -525,7 +529,7 @@ def case_reply(
     reply is the case's first response. ``to`` must be one of the customer's addresses
     (default: the first). The mail is sent before anything is written: a failed send records
     nothing and raises ``Conflict``."""
-    _require_worker(user)
+    require_case_worker(user)
     body = body.strip()
     errors: dict[str, list[str]] = {}
     if not body:
@@ -757,8 +761,7 @@ def feedback_record(
 
     A ``product`` from the catalogue sets the code and name; without one, they are free text
     (a product the catalogue does not list)."""
-    if not can_record_feedback(user):
-        raise PermissionDenied(_("Your role may not record customer feedback."))
+    require(user, can_record_feedback, _("Your role may not record customer feedback."))
     if product is not None:
         product_code, product_name = product.code, product.name
     errors: dict[str, list[str]] = {}
@@ -809,11 +812,6 @@ def feedback_record(
 # --- settings ---------------------------------------------------------------------------------
 
 
-def _require_admin(user: User) -> None:
-    if not can_manage_accounts(user):
-        raise PermissionDenied(_("Only administrators may change the service settings."))
-
-
 @transaction.atomic
 def service_settings_save(
     *,
@@ -826,7 +824,7 @@ def service_settings_save(
 ) -> ServiceSettings:
     """Change business hours and escalation; administrators only. Open cases keep the
     deadlines they were given."""
-    _require_admin(user)
+    require_account_admin(user, SETTINGS_REFUSED)
     errors: dict[str, list[str]] = {}
     if not work_weekdays or any(d not in range(7) for d in work_weekdays):
         errors["work_weekdays"] = [_("Choose at least one working day.")]
@@ -849,7 +847,7 @@ def service_settings_save(
 @transaction.atomic
 def sla_policies_save(*, user: User, minutes: dict[tuple[str, str], tuple[int, int]]) -> None:
     """Set (response, resolution) business minutes per (type, priority); admins only."""
-    _require_admin(user)
+    require_account_admin(user, SETTINGS_REFUSED)
     errors: dict[str, list[str]] = {}
     for (case_type, priority), (response, resolution) in minutes.items():
         field = f"{case_type}_{priority}"
@@ -873,7 +871,7 @@ def sla_policies_save(*, user: User, minutes: dict[tuple[str, str], tuple[int, i
 @transaction.atomic
 def special_day_save(*, user: User, day: date, kind: str, name: str = "") -> SpecialDay:
     """Mark ``day`` a holiday or a make-up working day (replacing what it was)."""
-    _require_admin(user)
+    require_account_admin(user, SETTINGS_REFUSED)
     if kind not in SpecialDay.Kind.values:
         raise ValidationError({"kind": [_("Choose holiday or make-up working day.")]})
     row, _created = SpecialDay.objects.update_or_create(
@@ -884,7 +882,7 @@ def special_day_save(*, user: User, day: date, kind: str, name: str = "") -> Spe
 
 @transaction.atomic
 def special_day_delete(*, user: User, day_id: int) -> None:
-    _require_admin(user)
+    require_account_admin(user, SETTINGS_REFUSED)
     SpecialDay.objects.filter(pk=day_id).delete()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,8 +19,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_manage_accounts, can_record_feedback, can_work_cases
-from kehu.core.api import Conflict
+from kehu.core.access import (
+    can_manage_accounts,
+    can_record_feedback,
+    can_work_cases,
+    require,
+    require_account_admin,
+    require_case_worker,
+)
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import customer_get_for_user
@@ -193,8 +200,7 @@ def _desk_action(
     request: AuthenticatedRequest, case: Case, form: Any, name: str, action: Any, done: str
 ) -> HttpResponse:
     """Run a desk action (reply, escalate, priority) from its form on the case page."""
-    if not can_work_cases(request.user):
-        raise PermissionDenied
+    require_case_worker(request.user)
     if not form.is_valid():
         return _case_again(request, case, status=422, **{name: form})
     try:
@@ -281,8 +287,7 @@ def case_rate(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_create(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for_user(user=request.user, customer_id=customer_id)
-    if not can_work_cases(request.user):
-        raise PermissionDenied
+    require_case_worker(request.user)
     form = CaseForm(request.POST or None, customer=customer, user=request.user)
     status = 200
     if request.method == "POST":
@@ -328,8 +333,7 @@ def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def feedback_create(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for_user(user=request.user, customer_id=customer_id)
-    if not can_record_feedback(request.user):
-        raise PermissionDenied
+    require(request.user, can_record_feedback)
     form = FeedbackForm(request.POST or None, initial={"kind": request.GET.get("kind", "")})
     status = 200
     if request.method == "POST":
@@ -362,11 +366,6 @@ def product_report(request: AuthenticatedRequest) -> HttpResponse:
 # --- settings ---------------------------------------------------------------------------------
 
 
-def _require_admin(request: AuthenticatedRequest) -> None:
-    if not can_manage_accounts(request.user):
-        raise PermissionDenied
-
-
 def _settings_page(request: AuthenticatedRequest, status: int = 200, **forms: Any) -> HttpResponse:
     row = selectors.service_settings_get()
     policies = selectors.sla_policies_get()
@@ -391,13 +390,13 @@ def _settings_page(request: AuthenticatedRequest, status: int = 200, **forms: An
 
 @require_GET
 def service_settings(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     return _settings_page(request)
 
 
 @require_POST
 def service_settings_hours(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     form = ServiceSettingsForm(request.POST)
     if form.is_valid():
         try:
@@ -419,7 +418,7 @@ def service_settings_hours(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 def service_settings_sla(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     policies = selectors.sla_policies_get()
     minutes = {k: (p.response_minutes, p.resolution_minutes) for k, p in policies.items()}
     form = SlaForm(request.POST, minutes=minutes)
@@ -437,7 +436,7 @@ def service_settings_sla(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 def special_day_add(request: AuthenticatedRequest) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     form = SpecialDayForm(request.POST)
     if form.is_valid():
         services.special_day_save(
@@ -453,7 +452,7 @@ def special_day_add(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 def special_day_delete(request: AuthenticatedRequest, day_id: int) -> HttpResponse:
-    _require_admin(request)
+    require_account_admin(request.user)
     services.special_day_delete(user=request.user, day_id=day_id)
     return redirect("service:settings")
 

@@ -17,7 +17,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import users_list
 from kehu.core.access import is_read_only
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.customers import selectors, services
 from kehu.customers.api.schemas import (
@@ -364,7 +364,7 @@ def customer_reveal(
         customer=customer,
         field=payload.field,
         change_id=payload.change_id,
-        request=request,
+        ip_address=client_ip(request),
     )
     return RevealOut(field=payload.field, change_id=payload.change_id, value=value)
 
@@ -373,7 +373,7 @@ def customer_reveal(
 
 
 @router.get(
-    "/{customer_id}/contacts",
+    "/{customer_id}/contacts/",
     response={200: list[ContactOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="The contacts of an organization (not paginated)",
 )
@@ -383,7 +383,7 @@ def contact_list(request: AuthenticatedRequest, customer_id: int) -> list[Contac
 
 
 @router.post(
-    "/{customer_id}/contacts",
+    "/{customer_id}/contacts/",
     response={201: ContactOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Add a contact to an organization",
 )

@@ -1,4 +1,4 @@
-"""``/api/v1/channels`` and ``/api/v1/custom-fields``: what the archive's forms offer.
+"""``/api/v1/channels/`` and ``/api/v1/custom-fields/``: what the archive's forms offer.
 
 Everyone signed in reads them (to know the codes); only administrators change them. Both are
 short configuration lists and come whole, not paginated.
@@ -25,7 +25,7 @@ ERRORS = {404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
 
 @router.get(
-    "/channels",
+    "/channels/",
     response={200: list[ChannelOut], **ERROR_RESPONSES},
     summary="Information channels (not paginated)",
 )
@@ -34,7 +34,7 @@ def channel_list(request: AuthenticatedRequest) -> list[Channel]:
 
 
 @router.post(
-    "/channels",
+    "/channels/",
     response={201: ChannelOut, **ERRORS},
     summary="Add a channel (administrators)",
 )
@@ -58,7 +58,7 @@ def channel_update(
 
 
 @router.get(
-    "/custom-fields",
+    "/custom-fields/",
     response={200: list[CustomFieldOut], **ERROR_RESPONSES},
     summary="Custom fields (not paginated)",
 )
@@ -67,7 +67,7 @@ def custom_field_list(request: AuthenticatedRequest) -> list[CustomField]:
 
 
 @router.post(
-    "/custom-fields",
+    "/custom-fields/",
     response={201: CustomFieldOut, **ERRORS},
     summary="Define a custom field (administrators)",
 )

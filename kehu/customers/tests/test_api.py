@@ -809,10 +809,10 @@ def test_openapi_schema_renders(admin_user):
         "/api/v1/customers/{customer_id}/share",
         "/api/v1/customers/{customer_id}/history",
         "/api/v1/customers/{customer_id}/reveal",
-        "/api/v1/customers/{customer_id}/contacts",
+        "/api/v1/customers/{customer_id}/contacts/",
         "/api/v1/customers/{customer_id}/contacts/{contact_id}",
-        "/api/v1/channels",
+        "/api/v1/channels/",
         "/api/v1/channels/{channel_id}",
-        "/api/v1/custom-fields",
+        "/api/v1/custom-fields/",
         "/api/v1/custom-fields/{custom_field_id}",
     } <= set(paths)

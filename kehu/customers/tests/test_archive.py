@@ -3,6 +3,7 @@ encryption, masking, reveal, custom fields, completeness and scope."""
 
 import hashlib
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from kehu.customers.selectors import (
     customer_history,
     customer_profile,
 )
+from kehu.customers.tests import factories
 from kehu.customers.values import lookup_hash
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +34,7 @@ def channel(code):
     return Channel.objects.get(code=code)
 
 
-def make_person(user, **data):
-    return services.customer_create(
-        user=user, kind="person", data={"name": "张伟", **data}, channel=channel("exhibition")
-    )
+make_person = partial(factories.make_person, channel="exhibition")
 
 
 def test_create_person_records_every_fact_with_its_channel(rep):
@@ -44,6 +43,7 @@ def test_create_person_records_every_fact_with_its_channel(rep):
     assert customer.status == Customer.Status.ACTIVE
     fields = {c.field: c for c in customer.changes.all()}
     assert {"name", "phones", "person.employer"} <= set(fields)
+    assert fields["person.employer"].channel is not None
     assert fields["person.employer"].channel.code == "exhibition"
     assert fields["person.employer"].changed_by == rep
     assert customer.phones.get().number == "+8613800138000"

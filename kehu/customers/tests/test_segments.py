@@ -16,17 +16,12 @@ from kehu.accounts.models import Role
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.pagination import CappedPaginator
 from kehu.customers import segments, services
-from kehu.customers.models import Customer, Segment
+from kehu.customers.models import Segment
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.customers.tasks import refresh_segment_counts
+from kehu.customers.tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
-
-
-def person(owner, name, **data):
-    return services.customer_create(
-        user=owner, kind=Customer.Kind.PERSON, data={"name": name, **data}, owner=owner
-    )
 
 
 @pytest.fixture
@@ -53,10 +48,10 @@ def wine(admin_user):
 def test_filters_by_custom_fields_and_date_ranges(rep, wine, admin_user):
     # given
     with time_machine.travel(date(2026, 1, 10)):
-        old = person(rep, "张伟", **{"custom.wine": ["波尔多"]})
+        old = make_person(rep, "张伟", **{"custom.wine": ["波尔多"]})
     with time_machine.travel(date(2026, 3, 10)):
-        new = person(rep, "李娜", **{"custom.wine": ["波尔多", "勃艮第"]})
-        person(rep, "王芳", **{"custom.wine": ["勃艮第"]})
+        new = make_person(rep, "李娜", **{"custom.wine": ["波尔多", "勃艮第"]})
+        make_person(rep, "王芳", **{"custom.wine": ["勃艮第"]})
     bordeaux = CustomerFilters(custom=(("wine", "波尔多"),))
     # then
     assert set(customer_list(user=rep, filters=bordeaux)) == {old, new}
@@ -70,14 +65,14 @@ def test_a_sensitive_custom_field_cannot_be_filtered_on(rep, admin_user):
     services.custom_field_save(
         user=admin_user, code="illness", label="病史", field_type="text", sensitive=True
     )
-    person(rep, "张伟", **{"custom.illness": "高血压"})
+    make_person(rep, "张伟", **{"custom.illness": "高血压"})
     filters = CustomerFilters(custom=(("illness", "高血压"),))
     assert list(customer_list(user=rep, filters=filters)) == []
 
 
 def test_a_segment_keeps_its_filters_and_counts_live(rep, wine):
     # given
-    person(rep, "张伟", grade="important", **{"custom.wine": ["波尔多"]})
+    make_person(rep, "张伟", grade="important", **{"custom.wine": ["波尔多"]})
     filters = CustomerFilters(
         grade="important", custom=(("wine", "波尔多"),), created_from=date(2026, 1, 1)
     )
@@ -86,7 +81,7 @@ def test_a_segment_keeps_its_filters_and_counts_live(rep, wine):
     # then
     assert segment.last_count == 1
     assert segments.filters_from_json(Segment.objects.get().filters) == filters
-    person(rep, "李娜", grade="important", **{"custom.wine": ["波尔多"]})
+    make_person(rep, "李娜", grade="important", **{"custom.wine": ["波尔多"]})
     assert segments.segment_count(user=rep, segment=segment) == 2
     assert segment.last_count == 1  # until refreshed
     refresh_segment_counts.call_local()
@@ -100,8 +95,8 @@ def test_private_segments_stay_private_and_team_segments_count_in_the_viewers_sc
 ):
     # given
     _team, manager, member = team_of_two
-    person(manager, "张伟", grade="important")
-    person(member, "李娜", grade="important")
+    make_person(manager, "张伟", grade="important")
+    make_person(member, "李娜", grade="important")
     important = CustomerFilters(grade="important")
     shared = segments.segment_save(
         user=manager, name="重要客户", filters=important, visibility="team"
@@ -128,8 +123,8 @@ def test_only_the_owner_changes_a_segment(team_of_two):
 
 def test_segments_api(rep, other_rep, wine, client: Client):
     # given
-    person(rep, "张伟", **{"custom.wine": ["波尔多"]})
-    person(rep, "李娜")
+    make_person(rep, "张伟", **{"custom.wine": ["波尔多"]})
+    make_person(rep, "李娜")
     client.force_login(rep)
     body = {"name": "波尔多", "filters": {"custom": [["wine", "波尔多"]], "order": "name"}}
     # when
@@ -152,7 +147,7 @@ def test_segments_api(rep, other_rep, wine, client: Client):
 
 
 def test_saving_a_segment_from_the_list_page(rep, client: Client):
-    person(rep, "张伟", grade="important")
+    make_person(rep, "张伟", grade="important")
     client.force_login(rep)
     answer = client.post(
         "/customers/segments/new/",
@@ -171,7 +166,7 @@ def test_saving_a_segment_from_the_list_page(rep, client: Client):
 
 def test_the_list_count_is_capped(rep):
     for n in range(5):
-        person(rep, f"张伟{n}")
+        make_person(rep, f"张伟{n}")
     paginator = CappedPaginator(customer_list(user=rep, filters=CustomerFilters()), 2, cap=3)
     assert paginator.count == 3
     assert paginator.capped
@@ -183,7 +178,7 @@ def test_the_list_count_is_capped(rep):
 def test_list_search_uses_the_index_and_keeps_its_query_count(rep, client: Client):
     # given
     client.force_login(rep)
-    person(rep, "张伟", phones=["13800138000"], tags=["VIP"])
+    make_person(rep, "张伟", phones=["13800138000"], tags=["VIP"])
 
     def get(params):
         with CaptureQueriesContext(connection) as captured:
@@ -194,7 +189,7 @@ def test_list_search_uses_the_index_and_keeps_its_query_count(rep, client: Clien
     answer, few = get({"q": "zw", "grade": "general"})
     assert "张伟" in answer.content.decode()
     for n in range(20):
-        person(rep, f"张伟{n}", tags=["VIP"], phones=[f"1380013{n:04d}"])
+        make_person(rep, f"张伟{n}", tags=["VIP"], phones=[f"1380013{n:04d}"])
     answer, many = get({"q": "zw", "grade": "general"})
     # then
     assert many == few
@@ -219,7 +214,7 @@ def test_the_segments_page_query_count_does_not_grow(rep, client: Client):
 
 def test_date_ranges_are_whole_days_in_the_configured_zone(rep):
     with time_machine.travel(datetime(2026, 3, 10, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))):
-        customer = person(rep, "张伟")
+        customer = make_person(rep, "张伟")
     day = timezone.localdate(customer.created_at)
     on_day = CustomerFilters(created_from=day, created_to=day)
     assert list(customer_list(user=rep, filters=on_day)) == [customer]

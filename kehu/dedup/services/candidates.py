@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.access import require_archive_admin
 from kehu.customers.models import (
     Customer,
     OrganizationProfile,
@@ -17,7 +18,7 @@ from kehu.customers.models import (
 )
 from kehu.dedup.finder import Pair
 from kehu.dedup.models import DuplicateCandidate, DuplicateRun
-from kehu.dedup.selectors import require_archive_admin
+from kehu.dedup.selectors import DEDUP_REFUSED
 
 
 @transaction.atomic
@@ -112,7 +113,7 @@ def candidates_flag_new(*, customer: Customer) -> int:
 @transaction.atomic
 def candidate_dismiss(*, user: User, candidate_id: int) -> DuplicateCandidate:
     """ "Not a duplicate": the pair leaves the queue and stays out when the finder runs again."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     candidate = DuplicateCandidate.objects.select_for_update().filter(pk=candidate_id).first()
     if candidate is None:
         from django.http import Http404

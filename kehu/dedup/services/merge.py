@@ -9,11 +9,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.access import require_archive_admin
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 from kehu.customers.bulk import changes_insert
@@ -37,7 +37,7 @@ from kehu.customers.tombstones import (
 from kehu.customers.values import read_value, to_text
 from kehu.dedup.merging import FieldChoice, field_choices
 from kehu.dedup.models import DuplicateCandidate, Merge
-from kehu.dedup.selectors import require_archive_admin
+from kehu.dedup.selectors import DEDUP_REFUSED
 from kehu.search.services import search_index_update
 
 MAX_MERGE = 20  # customers in one merge, survivor included
@@ -153,7 +153,7 @@ def customers_merge(
     survivor_id: Any,
     other_ids: Any,
     fields: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    ip_address: str | None = None,
 ) -> Merge:
     """Merge ``other_ids`` into ``survivor_id``: one customer remains, the others become
     tombstones (status merged, pointing at the survivor).
@@ -163,7 +163,7 @@ def customers_merge(
     are united. Every related record moves to the survivor. What moved and what was
     overwritten is kept in the ``Merge`` so ``merge_undo`` can put it back.
     """
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     survivor_id, others = _validate_merge(survivor_id, other_ids)
     if fields is not None and not isinstance(fields, dict):
         raise ValidationError({"fields": [_("Give field codes and customer ids.")]})
@@ -272,7 +272,7 @@ def customers_merge(
     audit_log(
         action=AuditEvent.Action.MERGE,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="customer",
         object_id=survivor.pk,
         detail={"merge": merge.pk, "survivor": survivor.pk, "others": others},
@@ -282,10 +282,10 @@ def customers_merge(
 
 
 @transaction.atomic
-def merge_undo(*, user: User, merge_id: int, request: HttpRequest | None = None) -> Merge:
+def merge_undo(*, user: User, merge_id: int, ip_address: str | None = None) -> Merge:
     """Put a merge back: the rows it moved return, the tombstones live again with their keys,
     and survivor fields it overwrote get their old values (unless changed since)."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     merge = Merge.objects.select_for_update().filter(pk=merge_id).first()
     if merge is None:
         from django.http import Http404
@@ -371,7 +371,7 @@ def merge_undo(*, user: User, merge_id: int, request: HttpRequest | None = None)
     audit_log(
         action=AuditEvent.Action.UNMERGE,
         actor=user,
-        request=request,
+        ip_address=ip_address,
         object_type="customer",
         object_id=survivor.pk,
         detail={"merge": merge.pk, "survivor": survivor.pk, "others": others},

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.access import require_archive_admin
 from kehu.dedup.finder import DEFAULT_THRESHOLD, find_duplicates
 from kehu.dedup.models import DuplicateRun
-from kehu.dedup.selectors import require_archive_admin
+from kehu.dedup.selectors import DEDUP_REFUSED
 from kehu.dedup.services.candidates import candidates_store
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _clean_threshold(threshold: Any) -> float:
 @transaction.atomic
 def duplicate_run_request(*, user: User, threshold: Any = DEFAULT_THRESHOLD) -> DuplicateRun:
     """Queue a search of the whole archive; the worker runs it (one at a time)."""
-    require_archive_admin(user)
+    require_archive_admin(user, DEDUP_REFUSED)
     value = _clean_threshold(threshold)
     busy = DuplicateRun.objects.filter(
         status__in=[DuplicateRun.Status.QUEUED, DuplicateRun.Status.RUNNING]

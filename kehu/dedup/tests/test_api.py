@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from kehu.customers.models import Customer
-from kehu.customers.services import customer_create
+from kehu.customers.tests.factories import make_person
 from kehu.dedup.models import DuplicateCandidate, Merge
 
 pytestmark = pytest.mark.django_db
@@ -13,14 +13,10 @@ pytestmark = pytest.mark.django_db
 ID_1 = "110101199003074514"
 
 
-def person(user, name, **data):
-    return customer_create(user=user, kind="person", data={"name": name, **data})
-
-
 @pytest.fixture
 def pair(archivist):
-    a = person(archivist, "张伟", phones=["13800138000"], **{"person.id_number": ID_1})
-    b = person(
+    a = make_person(archivist, "张伟", phones=["13800138000"], **{"person.id_number": ID_1})
+    b = make_person(
         archivist, "章伟", phones=["13800138000", "13900139000"], address="北京市朝阳区建国路1号"
     )
     return DuplicateCandidate.objects.create(

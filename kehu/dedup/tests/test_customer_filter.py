@@ -5,15 +5,11 @@ import pytest
 from django.utils import timezone
 
 from kehu.core import access
-from kehu.customers.services import customer_create
+from kehu.customers.tests.factories import make_person
 from kehu.dedup import selectors
 from kehu.dedup.models import DuplicateCandidate
 
 pytestmark = pytest.mark.django_db
-
-
-def person(user, name):
-    return customer_create(user=user, kind="person", data={"name": name})
 
 
 def candidate(a, b, probability=0.9, status=DuplicateCandidate.Status.PENDING):
@@ -32,7 +28,7 @@ def candidate(a, b, probability=0.9, status=DuplicateCandidate.Status.PENDING):
 def people(archivist):
     """Six people of one archivist."""
     names = ["张伟", "章伟", "张玮", "李娜", "王芳", "张薇"]
-    return {name: person(archivist, name) for name in names}
+    return {name: make_person(archivist, name) for name in names}
 
 
 @pytest.fixture
@@ -174,8 +170,8 @@ def test_the_360_page_count_is_one_query(archivist, people, pairs, django_assert
 
 
 def test_the_360_page_shows_nothing_to_a_rep(client, rep):
-    customer = person(rep, "赵敏")
-    candidate(customer, person(rep, "赵敏敏"))
+    customer = make_person(rep, "赵敏")
+    candidate(customer, make_person(rep, "赵敏敏"))
     client.force_login(rep)
     page = client.get(f"/customers/{customer.pk}/")
     assert page.status_code == 200

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from kehu.customers.models import Customer
-from kehu.customers.services import customer_create
+from kehu.customers.tests.factories import make_organization, make_person
 from kehu.dedup.entry import possible_duplicates
 from kehu.dedup.finder import SCHEMA, find_duplicates, records_table
 from kehu.dedup.model import DEFAULT_THRESHOLD, score
@@ -14,14 +14,6 @@ from kehu.dedup.models import DuplicateCandidate
 from kehu.dedup.records import address_keys, company_core, name_keys
 
 pytestmark = pytest.mark.django_db
-
-
-def person(name, user=None, **data):
-    return customer_create(user=user, kind="person", data={"name": name, **data})
-
-
-def org(name, **data):
-    return customer_create(user=None, kind="organization", data={"name": name, **data})
 
 
 def flagged():
@@ -34,9 +26,9 @@ def key(x, y):
 
 
 def strangers():
-    person("李娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
-    person("王芳", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
-    org("成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
+    make_person(None, "李娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
+    make_person(None, "王芳", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
+    make_organization(None, "成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
 
 
 # --- keys -----------------------------------------------------------------------------------------
@@ -73,8 +65,8 @@ def test_addresses_are_normalised_without_a_region():
 
 def test_same_name_and_birth_date_without_address_are_flagged():
     strangers()
-    a = person("欧阳建国", **{"person.birth_date": "1975-04-02"})
-    b = person("欧阳建国", **{"person.birth_date": "1975-04-02"})
+    a = make_person(None, "欧阳建国", **{"person.birth_date": "1975-04-02"})
+    b = make_person(None, "欧阳建国", **{"person.birth_date": "1975-04-02"})
     found = flagged()
     assert key(a, b) in found
     assert {"name", "birth_date"} <= set(found[key(a, b)].agreed)
@@ -82,8 +74,8 @@ def test_same_name_and_birth_date_without_address_are_flagged():
 
 def test_same_street_without_a_city_is_flagged():
     strangers()
-    a = person("司马文静", address="青年路18号")
-    b = person("司马文静", address="青年路18号3单元")
+    a = make_person(None, "司马文静", address="青年路18号")
+    b = make_person(None, "司马文静", address="青年路18号3单元")
     found = flagged()
     assert key(a, b) in found
     assert "address" in found[key(a, b)].agreed
@@ -91,8 +83,8 @@ def test_same_street_without_a_city_is_flagged():
 
 def test_a_phone_in_common_alone_is_flagged():
     strangers()
-    a = person("刘洋", phones=["13812345678"])
-    b = person("陈静", phones=["13812345678"])
+    a = make_person(None, "刘洋", phones=["13812345678"])
+    b = make_person(None, "陈静", phones=["13812345678"])
     found = flagged()
     assert key(a, b) in found
     assert found[key(a, b)].agreed == ["phone"]
@@ -100,15 +92,15 @@ def test_a_phone_in_common_alone_is_flagged():
 
 def test_companies_at_one_address_with_other_latin_names_are_not_flagged():
     strangers()
-    a = org("ABC科技有限公司", address="上海市浦东新区张江路100号")
-    b = org("XYZ科技有限公司", address="上海市浦东新区张江路100号")
+    a = make_organization(None, "ABC科技有限公司", address="上海市浦东新区张江路100号")
+    b = make_organization(None, "XYZ科技有限公司", address="上海市浦东新区张江路100号")
     assert key(a, b) not in flagged()
 
 
 def test_a_phone_one_digit_apart_is_compared():
     strangers()
-    a = person("周杰", phones=["13812345678"], **{"person.birth_date": "1990-01-05"})
-    b = person("周杰", phones=["13812345679"], **{"person.birth_date": "1990-05-01"})
+    a = make_person(None, "周杰", phones=["13812345678"], **{"person.birth_date": "1990-01-05"})
+    b = make_person(None, "周杰", phones=["13812345679"], **{"person.birth_date": "1990-05-01"})
     found = flagged()
     assert key(a, b) in found
     levels = {name for name, _label, w in _evidence(a, b) if w > 0}
@@ -123,14 +115,14 @@ def _evidence(a, b):
 def test_python_and_sql_scores_agree():
     # given a small archive of look-alikes of every kind
     strangers()
-    person("张伟", phones=["13812345678"], address="北京市朝阳区建国路1号")
-    person("章伟", phones=["13812345679"], address="北京市朝阳区建国路1号院")
-    person("Lachlan Berry", address="6 tullaroop street, st james wa 4011",
+    make_person(None, "张伟", phones=["13812345678"], address="北京市朝阳区建国路1号")
+    make_person(None, "章伟", phones=["13812345679"], address="北京市朝阳区建国路1号院")
+    make_person(None, "Lachlan Berry", address="6 tullaroop street, st james wa 4011",
            **{"person.birth_date": "1999-02-19"})  # fmt: skip
-    person("berry lachlna", address="6 tullaroop st, st james wa 4011",
+    make_person(None, "berry lachlna", address="6 tullaroop st, st james wa 4011",
            **{"person.birth_date": "1999-12-19"})  # fmt: skip
-    org("ABC科技有限公司", address="上海市浦东新区张江路100号")
-    org("ABC科技股份有限公司", address="上海市浦东新区张江路100号")
+    make_organization(None, "ABC科技有限公司", address="上海市浦东新区张江路100号")
+    make_organization(None, "ABC科技股份有限公司", address="上海市浦东新区张江路100号")
     rows = records_table().to_pylist()
     by_id = {r["unique_id"]: r for r in rows}
     # when the finder scores every blocked pair (SQL) and Python scores the same pairs
@@ -147,7 +139,7 @@ def test_python_and_sql_scores_agree():
 
 def test_entry_finds_the_customer_entered_again():
     strangers()
-    first = person("欧阳建国", phones=["13812345678"], address="北京市朝阳区建国路1号")
+    first = make_person(None, "欧阳建国", phones=["13812345678"], address="北京市朝阳区建国路1号")
     found = possible_duplicates(
         kind="person",
         data={"name": "欧阳建国", "phones": ["138 1234 5678"], "address": "北京市朝阳区建国路1号"},
@@ -158,14 +150,14 @@ def test_entry_finds_the_customer_entered_again():
 
 def test_entry_finds_a_phone_one_digit_apart_and_the_same_name():
     strangers()
-    first = person("司马文静", phones=["13812345678"])
+    first = make_person(None, "司马文静", phones=["13812345678"])
     found = possible_duplicates(kind="person", data={"name": "司马文静", "phones": ["13812345670"]})
     assert [d.customer_id for d in found] == [first.pk]
 
 
 def test_entry_finds_nothing_for_a_new_customer():
     strangers()
-    person("欧阳建国", phones=["13812345678"])
+    make_person(None, "欧阳建国", phones=["13812345678"])
     assert (
         possible_duplicates(kind="person", data={"name": "赵敏", "phones": ["13698765432"]}) == []
     )
@@ -173,7 +165,7 @@ def test_entry_finds_nothing_for_a_new_customer():
 
 def test_form_warns_and_links_the_existing_customer(client, rep):
     # given a customer of the rep's
-    existing = person("欧阳建国", user=rep, phones=["13812345678"], address="北京市朝阳区建国路1号")
+    existing = make_person(rep, "欧阳建国", phones=["13812345678"], address="北京市朝阳区建国路1号")
     client.force_login(rep)
     data = {"name": "欧阳建国", "phones": "13812345678", "address": "北京市朝阳区建国路1号",
             "lifecycle_stage": "lead", "grade": "general"}  # fmt: skip
@@ -193,7 +185,7 @@ def test_form_warns_and_links_the_existing_customer(client, rep):
 
 
 def test_api_check_duplicates(client, rep, other_rep):
-    existing = person("欧阳建国", user=rep, phones=["13812345678"])
+    existing = make_person(rep, "欧阳建国", phones=["13812345678"])
     body = {"kind": "person", "fields": {"name": "欧阳建国", "phones": ["13812345678"]}}
     url = "/api/v1/customers/?check_duplicates=true"
     # the owner sees the existing customer with its evidence; nothing is created
@@ -218,7 +210,7 @@ def test_api_check_duplicates(client, rep, other_rep):
 def test_api_check_duplicates_refuses_a_read_only_user(client, make_user):
     from kehu.accounts.models import Role
 
-    person("欧阳建国", phones=["13812345678"])
+    make_person(None, "欧阳建国", phones=["13812345678"])
     leader = make_user(Role.LEADER, username="leader1")
     client.force_login(leader)
     body = {"kind": "person", "fields": {"name": "欧阳建国", "phones": ["13812345678"]}}
@@ -242,7 +234,7 @@ def test_dry_run_reports_likely_duplicates_in_the_file_and_the_archive(
     settings.DATA_DIR = tmp_path
     # given a customer in the archive and a file that enters it again with a phone one digit
     # apart, and the same person twice with day and month swapped
-    existing = person("司马文静", phones=["13812345678"], address="青年路18号")
+    existing = make_person(None, "司马文静", phones=["13812345678"], address="青年路18号")
     text = (
         "姓名,手机,地址,出生日期\n"
         "司马文静,13812345670,,\n"
@@ -266,7 +258,7 @@ def test_dry_run_reports_likely_duplicates_in_the_file_and_the_archive(
 
 def test_entry_finds_the_same_e_mail_whatever_its_case():
     strangers()
-    first = person("李娜", emails=["Li.Na@Example.com"])
+    first = make_person(None, "李娜", emails=["Li.Na@Example.com"])
     found = possible_duplicates(
         kind="person", data={"name": "李娜娜", "emails": ["li.na@example.com"]}
     )
@@ -281,7 +273,7 @@ def test_entry_scores_with_the_parameters_the_latest_search_estimated():
     from kehu.dedup.models import DuplicateRun
 
     strangers()
-    first = person("刘洋", phones=["13812345678"])
+    first = make_person(None, "刘洋", phones=["13812345678"])
     data = {"name": "陈静", "phones": ["13812345678"]}
     # with the priors a phone in common alone is worth a look
     assert [d.customer_id for d in possible_duplicates(kind="person", data=data)] == [first.pk]

@@ -3,7 +3,7 @@
 import pyarrow as pa
 import pytest
 
-from kehu.customers.services import customer_create
+from kehu.customers.tests.factories import make_organization, make_person
 from kehu.dedup.finder import (
     DEFAULT_THRESHOLD,
     SCHEMA,
@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 ID_1 = "110101199003074514"
 
 
-def person(name, **data):
-    return customer_create(user=None, kind="person", data={"name": name, **data})
-
-
-def org(name, **data):
-    return customer_create(user=None, kind="organization", data={"name": name, **data})
-
-
 def pairs(threshold=-40.0):
     result = find_duplicates(threshold=threshold, train=False)
     return {(p.a, p.b): p for p in result.pairs}
@@ -37,9 +29,9 @@ def key(x, y):
 
 def strangers():
     """Customers unlike the ones a test compares, so the archive is not all look-alikes."""
-    person("欧阳娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
-    person("司马光", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
-    org("成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
+    make_person(None, "欧阳娜", address="广东省广州市天河区体育西路1号", phones=["13900000001"])
+    make_person(None, "司马光", address="陕西省西安市雁塔区长安路3号", phones=["13900000002"])
+    make_organization(None, "成都远航物流有限公司", address="四川省成都市武侯区人民南路9号")
 
 
 def test_company_suffixes_are_stripped():
@@ -72,7 +64,7 @@ def test_person_blocking_keys(first, second, rule):
     # given two people sharing only this key (names read alike where the rule is the name)
     strangers()
     names = ("张伟", "章伟") if rule == "pinyin+region" else ("李娜", "王芳")
-    a, b = person(names[0], **first), person(names[1], **second)
+    a, b = make_person(None, names[0], **first), make_person(None, names[1], **second)
     # when every blocked pair is scored
     found = pairs()
     # then they were compared
@@ -83,7 +75,7 @@ def test_id_hash_blocks():
     # The database keeps one ID number per live customer, so two live customers sharing an ID
     # hash cannot be written; the rule still matters for archives loaded before the constraint.
     strangers()
-    a, b = person("李娜", **{"person.id_number": ID_1}), person("王芳")
+    a, b = make_person(None, "李娜", **{"person.id_number": ID_1}), make_person(None, "王芳")
     rows = records_table().to_pylist()
     by_id = {row["unique_id"]: row for row in rows}
     assert by_id[a.pk]["id_hash"]
@@ -98,9 +90,11 @@ def test_id_hash_blocks():
 
 def test_credit_code_and_company_name_block():
     strangers()
-    a = org("永州鼎信商贸有限公司", **{"organization.credit_code": "91430100MA4L16JQ9D"})
-    b = org("永州鼎信商贸")
-    c = org("长沙华泰电子有限公司")
+    a = make_organization(
+        None, "永州鼎信商贸有限公司", **{"organization.credit_code": "91430100MA4L16JQ9D"}
+    )
+    b = make_organization(None, "永州鼎信商贸")
+    c = make_organization(None, "长沙华泰电子有限公司")
     found = pairs()
     assert key(a, b) in found
     assert "name" in found[key(a, b)].agreed
@@ -109,8 +103,8 @@ def test_credit_code_and_company_name_block():
 
 def test_homophone_with_the_same_phone_scores_high():
     strangers()
-    a = person("张伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
-    b = person("章伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    a = make_person(None, "张伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    b = make_person(None, "章伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
     found = pairs(0.9)
     assert key(a, b) in found
     assert {"name", "phone", "address"} <= set(found[key(a, b)].agreed)
@@ -118,8 +112,8 @@ def test_homophone_with_the_same_phone_scores_high():
 
 def test_typo_in_the_name_scores_high():
     strangers()
-    a = person("王建国", phones=["13800138000"], **{"person.birth_date": "1980-05-01"})
-    b = person("王建图", emails=["w@example.com"], **{"person.birth_date": "1980-05-01"})
+    a = make_person(None, "王建国", phones=["13800138000"], **{"person.birth_date": "1980-05-01"})
+    b = make_person(None, "王建图", emails=["w@example.com"], **{"person.birth_date": "1980-05-01"})
     a_addr = "上海市浦东新区世纪大道100号"
     from kehu.customers.services import customer_update
 
@@ -130,9 +124,9 @@ def test_typo_in_the_name_scores_high():
 
 def test_unrelated_people_with_the_same_name_score_low():
     strangers()
-    a = person("张伟", phones=["13800138000"], address="北京市朝阳区建国路1号",
+    a = make_person(None, "张伟", phones=["13800138000"], address="北京市朝阳区建国路1号",
                **{"person.birth_date": "1980-05-01"})  # fmt: skip
-    b = person("张伟", phones=["13700137000"], address="北京市海淀区中关村大街27号",
+    b = make_person(None, "张伟", phones=["13700137000"], address="北京市海淀区中关村大街27号",
                **{"person.birth_date": "1992-11-23"})  # fmt: skip
     found = pairs()
     assert key(a, b) in found  # compared (same pinyin, same city)…

@@ -17,7 +17,8 @@ from kehu.customers.models import (
     PersonProfile,
     Phone,
 )
-from kehu.customers.services import contact_save, customer_create, customer_update
+from kehu.customers.services import contact_save, customer_update
+from kehu.customers.tests.factories import make_organization, make_person
 from kehu.customers.values import lookup_hash
 from kehu.dedup.models import DuplicateCandidate, Merge
 from kehu.dedup.services import candidate_dismiss, customers_merge, merge_undo
@@ -33,14 +34,6 @@ pytestmark = pytest.mark.django_db
 
 ID_1 = "110101199003074514"
 CODE_1 = "91430100MA4L16JQ9D"
-
-
-def person(user, name, **data):
-    return customer_create(user=user, kind="person", data={"name": name, **data})
-
-
-def org(user, name, **data):
-    return customer_create(user=user, kind="organization", data={"name": name, **data})
 
 
 def related_rows(customer):
@@ -97,8 +90,8 @@ def owner_of(model, pk):
 
 def test_merge_moves_every_related_record_and_undo_brings_it_back(archivist):
     # given a survivor and a duplicate with records of every kind, a tag, phones and e-mails
-    survivor = person(archivist, "张伟", phones=["13800138000"], emails=["zw@example.com"])
-    loser = person(
+    survivor = make_person(archivist, "张伟", phones=["13800138000"], emails=["zw@example.com"])
+    loser = make_person(
         archivist,
         "章伟",
         phones=["13800138000", "13900139000"],
@@ -157,8 +150,8 @@ def test_merge_moves_every_related_record_and_undo_brings_it_back(archivist):
 
 
 def test_contacts_move_with_their_phones(archivist):
-    survivor = org(archivist, "永州鼎信商贸有限公司")
-    loser = org(archivist, "永州鼎信商贸", **{"organization.credit_code": CODE_1})
+    survivor = make_organization(archivist, "永州鼎信商贸有限公司")
+    loser = make_organization(archivist, "永州鼎信商贸", **{"organization.credit_code": CODE_1})
     contact = contact_save(
         user=archivist, customer=loser, data={"name": "刘洋", "phones": ["13700137000"]}
     )
@@ -175,8 +168,8 @@ def test_contacts_move_with_their_phones(archivist):
 
 
 def test_field_choice_and_default_most_recent(archivist):
-    survivor = person(archivist, "王芳", address="北京市朝阳区建国路1号")
-    loser = person(archivist, "王芳", address="北京市朝阳区光华路2号")  # entered later
+    survivor = make_person(archivist, "王芳", address="北京市朝阳区建国路1号")
+    loser = make_person(archivist, "王芳", address="北京市朝阳区光华路2号")  # entered later
     merge = customers_merge(
         user=archivist,
         survivor_id=survivor.pk,
@@ -194,8 +187,8 @@ def test_field_choice_and_default_most_recent(archivist):
 
 
 def test_explicit_field_choice_keeps_the_survivors_value(archivist):
-    survivor = person(archivist, "王芳", address="北京市朝阳区建国路1号")
-    loser = person(archivist, "王芳", address="北京市朝阳区光华路2号")
+    survivor = make_person(archivist, "王芳", address="北京市朝阳区建国路1号")
+    loser = make_person(archivist, "王芳", address="北京市朝阳区光华路2号")
     customers_merge(
         user=archivist,
         survivor_id=survivor.pk,
@@ -207,8 +200,8 @@ def test_explicit_field_choice_keeps_the_survivors_value(archivist):
 
 
 def test_undo_keeps_a_survivor_value_changed_since(archivist):
-    survivor = person(archivist, "王芳", address="北京市朝阳区建国路1号")
-    loser = person(archivist, "王芳", address="北京市朝阳区光华路2号")
+    survivor = make_person(archivist, "王芳", address="北京市朝阳区建国路1号")
+    loser = make_person(archivist, "王芳", address="北京市朝阳区光华路2号")
     merge = customers_merge(user=archivist, survivor_id=survivor.pk, other_ids=[loser.pk])
     customer_update(user=archivist, customer=survivor, data={"address": "上海市静安区南京西路5号"})
     merge_undo(user=archivist, merge_id=merge.pk)
@@ -217,8 +210,8 @@ def test_undo_keeps_a_survivor_value_changed_since(archivist):
 
 
 def test_merge_three_customers_closes_their_candidates(archivist):
-    a, b, c = (person(archivist, "李娜") for _ in range(3))
-    d = person(archivist, "李娜")
+    a, b, c = (make_person(archivist, "李娜") for _ in range(3))
+    d = make_person(archivist, "李娜")
     now = timezone.now()
     pending = DuplicateCandidate.Status.PENDING
     ab = DuplicateCandidate.objects.create(
@@ -244,7 +237,7 @@ def test_merge_three_customers_closes_their_candidates(archivist):
     [([], "others"), (["x"], "others"), ("self", "others"), ([999999], "customers")],
 )
 def test_bad_merge_requests_are_refused(archivist, others, field):
-    a = person(archivist, "李娜")
+    a = make_person(archivist, "李娜")
     if others == "self":
         others = [a.pk]
     with pytest.raises(ValidationError) as caught:
@@ -254,20 +247,20 @@ def test_bad_merge_requests_are_refused(archivist, others, field):
 
 
 def test_a_merged_customer_cannot_be_merged_again(archivist):
-    a, b, c = (person(archivist, "李娜") for _ in range(3))
+    a, b, c = (make_person(archivist, "李娜") for _ in range(3))
     customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk])
     with pytest.raises(ValidationError, match="merged into"):
         customers_merge(user=archivist, survivor_id=c.pk, other_ids=[b.pk])
 
 
 def test_person_and_organization_cannot_be_merged(archivist):
-    a, b = person(archivist, "李娜"), org(archivist, "李娜商贸有限公司")
+    a, b = make_person(archivist, "李娜"), make_organization(archivist, "李娜商贸有限公司")
     with pytest.raises(ValidationError, match="organization"):
         customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk])
 
 
 def test_undo_twice_is_refused(archivist):
-    a, b = person(archivist, "李娜"), person(archivist, "李娜")
+    a, b = make_person(archivist, "李娜"), make_person(archivist, "李娜")
     merge = customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk])
     merge_undo(user=archivist, merge_id=merge.pk)
     with pytest.raises(ValidationError, match="undone already"):
@@ -275,7 +268,7 @@ def test_undo_twice_is_refused(archivist):
 
 
 def test_only_archive_administrators_merge(rep, archivist):
-    a, b = person(rep, "李娜"), person(rep, "李娜")
+    a, b = make_person(rep, "李娜"), make_person(rep, "李娜")
     with pytest.raises(PermissionDenied):
         customers_merge(user=rep, survivor_id=a.pk, other_ids=[b.pk])
     merge = customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk])
@@ -284,7 +277,7 @@ def test_only_archive_administrators_merge(rep, archivist):
 
 
 def test_dismiss(archivist, rep):
-    a, b = person(archivist, "李娜"), person(archivist, "李娜")
+    a, b = make_person(archivist, "李娜"), make_person(archivist, "李娜")
     pair = DuplicateCandidate.objects.create(
         customer_a=a, customer_b=b, kind="person", match_probability=0.9, found_at=timezone.now()
     )
@@ -301,7 +294,7 @@ def test_dismiss(archivist, rep):
 
 
 def test_the_database_refuses_a_second_id_number(archivist):
-    a = person(archivist, "李娜", **{"person.id_number": ID_1})
+    a = make_person(archivist, "李娜", **{"person.id_number": ID_1})
     b = Customer.objects.create(name="李娜", kind="person")
     taken = PersonProfile.objects.get(pk=a.pk).id_number_hash
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -309,26 +302,26 @@ def test_the_database_refuses_a_second_id_number(archivist):
 
 
 def test_the_database_refuses_a_second_credit_code(archivist):
-    org(archivist, "永州鼎信商贸有限公司", **{"organization.credit_code": CODE_1})
+    make_organization(archivist, "永州鼎信商贸有限公司", **{"organization.credit_code": CODE_1})
     b = Customer.objects.create(name="鼎信", kind="organization")
     with pytest.raises(IntegrityError), transaction.atomic():
         OrganizationProfile.objects.create(customer=b, credit_code=CODE_1)
 
 
 def test_the_service_names_the_taken_id_number(archivist):
-    person(archivist, "李娜", **{"person.id_number": ID_1})
+    make_person(archivist, "李娜", **{"person.id_number": ID_1})
     with pytest.raises(ValidationError) as caught:
-        person(archivist, "李娜", **{"person.id_number": ID_1})
+        make_person(archivist, "李娜", **{"person.id_number": ID_1})
     assert caught.value.message_dict["person.id_number"] == [
         "Another customer already has this ID number."
     ]
 
 
 def test_a_tombstone_does_not_block_its_keys(archivist):
-    a = person(archivist, "李娜")
-    b = person(archivist, "李娜", **{"person.id_number": ID_1})
-    o1 = org(archivist, "鼎信商贸有限公司")
-    o2 = org(archivist, "鼎信商贸", **{"organization.credit_code": CODE_1})
+    a = make_person(archivist, "李娜")
+    b = make_person(archivist, "李娜", **{"person.id_number": ID_1})
+    o1 = make_organization(archivist, "鼎信商贸有限公司")
+    o2 = make_organization(archivist, "鼎信商贸", **{"organization.credit_code": CODE_1})
     customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk], fields={})
     customers_merge(
         user=archivist,
@@ -338,13 +331,16 @@ def test_a_tombstone_does_not_block_its_keys(archivist):
     )
     # the survivors chose to keep no key; the tombstones' keys are free for a new customer
     customer_update(user=archivist, customer=a, data={"person.id_number": ""})
-    fresh = person(archivist, "李娜", **{"person.id_number": ID_1})
+    fresh = make_person(archivist, "李娜", **{"person.id_number": ID_1})
     assert PersonProfile.objects.get(pk=fresh.pk).id_number_hash == lookup_hash(ID_1)
-    org(archivist, "鼎信", **{"organization.credit_code": CODE_1})
+    make_organization(archivist, "鼎信", **{"organization.credit_code": CODE_1})
 
 
 def test_history_is_not_moved(archivist):
-    a, b = person(archivist, "李娜"), person(archivist, "李娜", address="北京市朝阳区建国路1号")
+    a, b = (
+        make_person(archivist, "李娜"),
+        make_person(archivist, "李娜", address="北京市朝阳区建国路1号"),
+    )
     before = CustomerChange.objects.filter(customer=b).count()
     customers_merge(user=archivist, survivor_id=a.pk, other_ids=[b.pk])
     # the tombstone keeps its history (plus the status change)

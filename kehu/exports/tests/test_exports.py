@@ -20,6 +20,7 @@ from kehu.core.encryption import decrypted_chunks
 from kehu.core.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer, Segment
+from kehu.customers.tests.factories import make_person
 from kehu.exports import services
 from kehu.exports.models import ExportJob
 from kehu.exports.selectors import export_file
@@ -40,10 +41,6 @@ def _data_dir(settings, tmp_path):
 @pytest.fixture
 def marketer(make_user):
     return make_user(Role.MARKETER, username="marketer")
-
-
-def person(owner, name="张伟", **data):
-    return customer_services.customer_create(user=owner, kind="person", data={"name": name, **data})
 
 
 def post_export(client, body):
@@ -73,7 +70,7 @@ def download_rows(client, job_id, fmt):
     ],
 )
 def test_only_roles_allowed_to_export_may(client, make_user, rep, role, status):
-    person(rep)
+    make_person(rep)
     client.force_login(make_user(role))
     # A marketer exports for a purpose (kehu.privacy); the others may keep records without one.
     purpose = "marketing_email" if role == Role.MARKETER else ""
@@ -84,7 +81,7 @@ def test_only_roles_allowed_to_export_may(client, make_user, rep, role, status):
 
 
 def test_sensitive_fields_masked_for_a_role_that_may_not_reveal(client, rep, marketer):
-    customer = person(
+    customer = make_person(
         rep, **{"person.id_number": ID_MALE_1990, "person.home_address": "北京市朝阳区建国路1号"}
     )
     consent_record(
@@ -103,10 +100,10 @@ def test_sensitive_fields_masked_for_a_role_that_may_not_reveal(client, rep, mar
 
 
 def test_revealed_fields_are_in_clear_and_each_is_audited(client, rep, archivist):
-    person(
+    make_person(
         rep, **{"person.id_number": ID_MALE_1990, "person.home_address": "北京市朝阳区建国路1号"}
     )
-    person(rep, name="李娜")
+    make_person(rep, name="李娜")
     client.force_login(archivist)
     columns = ["name", "person.id_number", "person.home_address", "phones"]
     job = post_export(client, {"columns": columns, "format": "xlsx", "filters": {"kind": "person"}})
@@ -132,7 +129,7 @@ def test_revealed_fields_are_in_clear_and_each_is_audited(client, rep, archivist
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_formula_cells_are_neutralised(client, rep, archivist, fmt):
-    person(
+    make_person(
         rep,
         name='=HYPERLINK("http://evil.example","点我")',
         notes="+1+2",
@@ -153,7 +150,7 @@ def test_formula_cells_are_neutralised(client, rep, archivist, fmt):
 
 
 def test_xlsx_cells_with_formula_text_are_strings(client, rep, archivist):
-    person(rep, name="=1+1")
+    make_person(rep, name="=1+1")
     client.force_login(archivist)
     job = post_export(client, {"columns": ["name"], "format": "xlsx"}).json()
     content = b"".join(client.get(f"/api/v1/exports/{job['id']}/download").streaming_content)
@@ -163,7 +160,7 @@ def test_xlsx_cells_with_formula_text_are_strings(client, rep, archivist):
 
 
 def test_phones_in_local_format_and_fields_of_the_other_kind_empty(client, rep, archivist):
-    person(rep, phones="+8613800138000, 010-12345678")
+    make_person(rep, phones="+8613800138000, 010-12345678")
     client.force_login(archivist)
     body = {"columns": ["phones", "organization.credit_code", "owner"], "format": "csv"}
     rows = download_rows(client, post_export(client, body).json()["id"], "csv")
@@ -171,8 +168,8 @@ def test_phones_in_local_format_and_fields_of_the_other_kind_empty(client, rep, 
 
 
 def test_filters_are_respected(client, rep, archivist):
-    person(rep, name="重要客户", grade="important")
-    person(rep, name="一般客户")
+    make_person(rep, name="重要客户", grade="important")
+    make_person(rep, name="一般客户")
     client.force_login(archivist)
     body = {"columns": ["name"], "format": "csv", "filters": {"grade": "important"}}
     job = post_export(client, body).json()
@@ -181,8 +178,8 @@ def test_filters_are_respected(client, rep, archivist):
 
 
 def test_a_segment_is_exported_with_its_filters(client, rep, archivist):
-    person(rep, name="重要客户", grade="important")
-    person(rep, name="一般客户")
+    make_person(rep, name="重要客户", grade="important")
+    make_person(rep, name="一般客户")
     segment = Segment.objects.create(owner=archivist, name="重要", filters={"grade": "important"})
     client.force_login(archivist)
     job = post_export(client, {"columns": ["name"], "format": "csv", "segment": segment.pk})
@@ -193,8 +190,8 @@ def test_record_scope_applies(client, rep, other_rep, monkeypatch):
     # A rep may not export today; were the policy to allow it, the rep's scope would still hold.
     policy = dataclasses.replace(access.POLICIES[Role.SALES_REP], export=True)
     monkeypatch.setitem(access.POLICIES, Role.SALES_REP, policy)
-    person(rep, name="我的客户")
-    person(other_rep, name="别人的客户")
+    make_person(rep, name="我的客户")
+    make_person(other_rep, name="别人的客户")
     client.force_login(rep)
     body = {"columns": ["name"], "format": "csv", "purpose": "data_sharing"}
     for customer in Customer.objects.all():
@@ -206,9 +203,9 @@ def test_record_scope_applies(client, rep, other_rep, monkeypatch):
 
 
 def test_archived_customers_only_when_asked(client, rep, archivist):
-    gone = person(rep, name="已归档")
+    gone = make_person(rep, name="已归档")
     customer_services.customer_archive(user=rep, customer=gone)
-    person(rep, name="在档")
+    make_person(rep, name="在档")
     client.force_login(archivist)
     job = post_export(client, {"columns": ["name"], "format": "csv"}).json()
     assert download_rows(client, job["id"], "csv")[1:] == [["在档"]]
@@ -219,7 +216,7 @@ def test_large_exports_run_in_the_background(
 ):
     monkeypatch.setattr(services, "INLINE_MAX_ROWS", 2)
     for n in range(5):
-        person(rep, name=f"客户{n}")
+        make_person(rep, name=f"客户{n}")
     client.force_login(archivist)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_export(client, {"columns": ["name"], "format": "xlsx"})
@@ -235,7 +232,7 @@ def test_large_exports_run_in_the_background(
 def test_rows_are_streamed_in_chunks(rep, archivist, monkeypatch):
     monkeypatch.setattr(services, "CHUNK_SIZE", 2)
     for n in range(5):
-        person(rep, name=f"客户{n}", phones=f"1380013800{n}")
+        make_person(rep, name=f"客户{n}", phones=f"1380013800{n}")
     job = services.export_request(
         user=archivist,
         filters=services.export_filters_from_input(user=archivist, filters={"order": "name"}),
@@ -249,7 +246,7 @@ def test_rows_are_streamed_in_chunks(rep, archivist, monkeypatch):
 
 
 def test_a_job_that_ran_does_not_run_again(rep, archivist):
-    person(rep)
+    make_person(rep)
     job = services.export_request(
         user=archivist,
         filters=services.export_filters_from_input(user=archivist, filters={}),
@@ -262,7 +259,7 @@ def test_a_job_that_ran_does_not_run_again(rep, archivist):
 
 
 def test_someone_elses_export_is_not_found(client, rep, archivist, marketer):
-    person(rep)
+    make_person(rep)
     client.force_login(archivist)
     job = post_export(client, {"columns": ["name"], "format": "csv"}).json()
     client.force_login(marketer)
@@ -315,7 +312,7 @@ def test_service_refuses_a_role_without_export(rep):
 
 
 def test_expired_files_are_purged(rep, archivist):
-    person(rep)
+    make_person(rep)
     job = services.export_request(
         user=archivist,
         filters=services.export_filters_from_input(user=archivist, filters={}),
@@ -341,10 +338,10 @@ def test_columns_endpoint_lists_registry_and_record_columns(client, archivist):
 
 
 def test_list_page_offers_export_with_its_filters_to_exporters_only(client, rep, archivist):
-    person(rep)
+    make_person(rep)
     client.force_login(archivist)
     page = client.get("/customers/?grade=important&kind=person").content.decode()
-    person(rep, grade="important", name="重要")
+    make_person(rep, grade="important", name="重要")
     page = client.get("/customers/?grade=important&kind=person").content.decode()
     assert "/exports/new/?grade=important&amp;kind=person" in page
     client.force_login(rep)
@@ -352,8 +349,8 @@ def test_list_page_offers_export_with_its_filters_to_exporters_only(client, rep,
 
 
 def test_export_dialog_exports_the_filtered_list(client, rep, archivist):
-    person(rep, name="重要客户", grade="important")
-    person(rep, name="一般客户")
+    make_person(rep, name="重要客户", grade="important")
+    make_person(rep, name="一般客户")
     client.force_login(archivist)
     dialog = client.get("/exports/new/?grade=important")
     assert dialog.status_code == 200
@@ -409,7 +406,7 @@ def test_custom_fields_export_with_labels_and_kind(client, rep, archivist, admin
     customer_services.custom_field_save(
         user=admin_user, code="vip", label="VIP", field_type="boolean", applies_to="person"
     )
-    person(rep, name="甲", **{"custom.vip": "true"})
+    make_person(rep, name="甲", **{"custom.vip": "true"})
     client.force_login(archivist)
     body = {"columns": ["name", "custom.vip", "grade"], "format": "csv"}
     rows = download_rows(client, post_export(client, body).json()["id"], "csv")
@@ -493,7 +490,7 @@ def test_the_task_runs_every_five_minutes_and_the_purge_nightly():
 
 
 def test_export_files_are_encrypted_at_rest_and_private(rep, archivist, settings):
-    person(rep, name="张伟", phones="13800138000")
+    make_person(rep, name="张伟", phones="13800138000")
     job = services.export_request(
         user=archivist,
         filters=services.export_filters_from_input(user=archivist, filters={}),
@@ -516,7 +513,11 @@ def test_export_files_are_encrypted_at_rest_and_private(rep, archivist, settings
 def test_an_export_for_a_purpose_holds_only_who_agreed_and_a_marketer_must_name_one(
     client, rep, marketer, archivist
 ):
-    agreed, withdrew, never = person(rep, "同意者"), person(rep, "撤回者"), person(rep, "未问者")
+    agreed, withdrew, never = (
+        make_person(rep, "同意者"),
+        make_person(rep, "撤回者"),
+        make_person(rep, "未问者"),
+    )
     for customer, granted in ((agreed, True), (withdrew, True), (withdrew, False)):
         consent_record(
             user=None,

@@ -16,8 +16,6 @@ from kehu.customers.values import lookup_hashes
 from kehu.imports.engine.cleaning import KEY_LABELS
 from kehu.imports.engine.rows import Row
 
-LIVE = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
-
 
 def _select_in(
     model: type[Any], columns: tuple[str, ...], column: str, values: Any, where: str = ""
@@ -99,7 +97,7 @@ def match_existing(kind: str, rows: list[Row]) -> None:
     live: dict[int, str] = {}
     if candidates:
         live = dict(
-            Customer.objects.filter(pk__in=list(candidates), kind=kind, status__in=LIVE)
+            Customer.objects.live().filter(pk__in=list(candidates), kind=kind)
             .values_list("id", "name")
         )  # fmt: skip
     keep("phone", ((n, c) for n, c in phones if c in live))

@@ -3,14 +3,14 @@
 import re
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import can_manage_accounts
+from kehu.core.access import require_account_admin
 from kehu.customers import services as customer_services
 from kehu.customers.fields import FieldSpec
 from kehu.customers.models import Channel, Contact, Customer
@@ -114,8 +114,7 @@ def web_form_save(
 ) -> WebForm:
     """Define (or change) a public web form (administrators). A changed consent text becomes a
     new consent version; submissions keep the version they agreed to."""
-    if not can_manage_accounts(user):
-        raise PermissionDenied(_("Only administrators may define web forms."))
+    require_account_admin(user, _("Only administrators may define web forms."))
     errors: dict[str, list[str]] = {}
     slug = slugify(slug)[:60]
     if not slug or slug in RESERVED_SLUGS:

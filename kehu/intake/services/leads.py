@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from phonenumbers import geocoder
 
 from kehu.accounts.models import User
-from kehu.core.access import POLICIES, Scope, can_manage_accounts
-from kehu.core.api import Conflict
+from kehu.core.access import POLICIES, Scope, can_manage_accounts, require_account_admin
+from kehu.core.exceptions import Conflict
 from kehu.core.regions import parse_region
 from kehu.customers.models import Channel, Customer
 from kehu.customers.services import customer_assign
@@ -237,8 +237,7 @@ def lead_assignment_save(
     fallback_user_id: int | None = None,
 ) -> LeadAssignment:
     """Set the rule that gives leads from calls and web forms an owner (administrators)."""
-    if not can_manage_accounts(user):
-        raise PermissionDenied(_("Only administrators may change lead assignment."))
+    require_account_admin(user, _("Only administrators may change lead assignment."))
     from kehu.accounts.models import Team
 
     errors: dict[str, list[str]] = {}

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from kehu.accounts.models import Membership, Role, Team
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.intake.models import LeadHandover
 from kehu.intake.services.leads import lead_assignment_save, lead_handover_decide

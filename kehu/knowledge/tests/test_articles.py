@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.knowledge import services
 from kehu.knowledge.models import ArticleStatus
 from kehu.knowledge.rendering import render_markdown

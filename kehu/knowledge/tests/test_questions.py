@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 
 from kehu.accounts.models import Role
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.interactions.models import Interaction, Notification
 from kehu.knowledge import questions, selectors

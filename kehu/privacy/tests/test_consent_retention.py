@@ -179,12 +179,12 @@ def test_kept_customers_are_not_anonymised(archivist, old_lead):
 
 def test_retention_api(client, archivist, rep, old_lead):
     client.force_login(archivist)
-    bad = api(client, "POST", "/privacy/retention/rules", {"name": "x", "kind": "x", "months": 0})
+    bad = api(client, "POST", "/privacy/retention/rules/", {"name": "x", "kind": "x", "months": 0})
     assert bad.status_code == 422
     rule = api(
         client,
         "POST",
-        "/privacy/retention/rules",
+        "/privacy/retention/rules/",
         {"name": "流失三年", "kind": "inactive_leads", "months": 36},
     )
     assert rule.status_code == 201
@@ -196,7 +196,7 @@ def test_retention_api(client, archivist, rep, old_lead):
         {"name": "流失两年", "kind": "inactive_leads", "months": 24, "is_active": True},
     )
     assert changed.json()["months"] == 24
-    assert api(client, "GET", "/privacy/retention/rules").json()[0]["name"] == "流失两年"
+    assert api(client, "GET", "/privacy/retention/rules/").json()[0]["name"] == "流失两年"
     assert api(client, "POST", "/privacy/retention/run").json()["flagged"] == 1
     flags = api(client, "GET", "/privacy/retention/flags").json()["results"]
     assert [f["customer"]["id"] for f in flags] == [old_lead.pk]
@@ -210,8 +210,8 @@ def test_retention_api(client, archivist, rep, old_lead):
     assert api(client, "POST", "/privacy/retention/run").json()["anonymised"] == 1
     client.force_login(rep)
     for method, path, body in (
-        ("GET", "/privacy/retention/rules", None),
-        ("POST", "/privacy/retention/rules", {"name": "x", "kind": "lost_customers", "months": 1}),
+        ("GET", "/privacy/retention/rules/", None),
+        ("POST", "/privacy/retention/rules/", {"name": "x", "kind": "lost_customers", "months": 1}),
         (
             "PUT",
             f"/privacy/retention/rules/{rule_id}",

@@ -52,7 +52,7 @@ def test_api_records_a_request_due_after_the_configured_days(client, archivist, 
     response = api(
         client,
         "POST",
-        "/privacy/requests",
+        "/privacy/requests/",
         {
             "kind": "copy",
             "customer_id": customer.pk,
@@ -68,7 +68,7 @@ def test_api_records_a_request_due_after_the_configured_days(client, archivist, 
     event = AuditEvent.objects.get(action=AuditEvent.Action.PRIVACY_REQUEST)
     assert event.detail["step"] == "received"
     assert "甘露雪" not in json.dumps(event.detail, ensure_ascii=False)
-    listed = api(client, "GET", "/privacy/requests?status=received").json()
+    listed = api(client, "GET", "/privacy/requests/?status=received").json()
     assert [r["id"] for r in listed["results"]] == [body["id"]]
     assert api(client, "GET", f"/privacy/requests/{body['id']}").status_code == 200
 
@@ -83,7 +83,7 @@ def test_bad_input_is_refused_in_the_users_language(client, archivist, customer)
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
     body = {"kind": "copy", "customer_id": customer.pk, "verification": "in_person"}
     response = client.post(
-        "/api/v1/privacy/requests",
+        "/api/v1/privacy/requests/",
         {**body, "received_on": future},
         content_type="application/json",
         HTTP_ACCEPT_LANGUAGE="zh-hans",
@@ -99,8 +99,8 @@ def test_the_register_is_refused_to_other_roles(client, request, archivist, cust
     dsr = make_request(archivist, customer, RequestKind.DELETION)
     client.force_login(user)
     body = {"kind": "copy", "customer_id": customer.pk, "verification": "in_person"}
-    assert api(client, "GET", "/privacy/requests").status_code == 404
-    assert api(client, "POST", "/privacy/requests", body).status_code == 404
+    assert api(client, "GET", "/privacy/requests/").status_code == 404
+    assert api(client, "POST", "/privacy/requests/", body).status_code == 404
     assert api(client, "GET", f"/privacy/requests/{dsr.pk}").status_code == 404
     assert (
         api(client, "PATCH", f"/privacy/requests/{dsr.pk}", {"status": "done"}).status_code == 404
@@ -323,20 +323,22 @@ def test_consent_api_reads_for_who_sees_the_customer_and_records_for_archive_adm
     client.force_login(archivist)
     paper = {"purpose": "marketing_phone", "granted": True, "method": "paper"}
     assert (
-        api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 422
+        api(client, "POST", f"/privacy/customers/{customer.pk}/consents/", paper).status_code == 422
     )
     paper["reference"] = "同意书 A-17"
-    created = api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper)
+    created = api(client, "POST", f"/privacy/customers/{customer.pk}/consents/", paper)
     assert created.status_code == 201
     client.force_login(rep)
-    listed = api(client, "GET", f"/privacy/customers/{customer.pk}/consents")
+    listed = api(client, "GET", f"/privacy/customers/{customer.pk}/consents/")
     assert listed.status_code == 200
     assert listed.json()[0]["reference"] == "同意书 A-17"
-    assert (
-        api(client, "POST", f"/privacy/customers/{customer.pk}/consents", paper).status_code == 404
-    )
+    refused = api(client, "POST", f"/privacy/customers/{customer.pk}/consents/", paper)
+    assert refused.status_code == 403  # sees the customer, may not record consent
     client.force_login(other_rep)
-    assert api(client, "GET", f"/privacy/customers/{customer.pk}/consents").status_code == 404
+    assert api(client, "GET", f"/privacy/customers/{customer.pk}/consents/").status_code == 404
+    assert (
+        api(client, "POST", f"/privacy/customers/{customer.pk}/consents/", paper).status_code == 404
+    )
 
 
 def test_consent_page_records_and_shows_in_both_languages(client, archivist, customer):

@@ -19,6 +19,7 @@ from kehu.customers.models import (
     PersonProfile,
     Phone,
 )
+from kehu.customers.tests.factories import make_organization, make_person
 from kehu.quality import metrics, services
 from kehu.quality.models import QualitySnapshot
 from kehu.quality.selectors import quality_issue_customers, quality_latest
@@ -34,21 +35,11 @@ ID_MALE_1990_JAN = make_id_number(
 )
 
 
-def person(owner, name, **data):
-    return customer_services.customer_create(user=owner, kind="person", data={"name": name, **data})
-
-
-def organization(owner, name, **data):
-    return customer_services.customer_create(
-        user=owner, kind="organization", data={"name": name, **data}
-    )
-
-
 @pytest.fixture
 def archive(rep):
     """One customer per problem, plus a clean one."""
     made = {
-        "clean": person(
+        "clean": make_person(
             rep,
             "干净",
             address="北京市东城区王府井大街1号",
@@ -56,33 +47,33 @@ def archive(rep):
             emails="a@example.com",
             **{"person.id_number": ID_MALE_1990},
         ),
-        "birth": person(rep, "生日不符", **{"person.id_number": ID_FEMALE_1985}),
-        "gender": person(rep, "性别不符", **{"person.id_number": ID_MALE_1990_JAN}),
-        "bad_id": person(rep, "坏身份证"),
-        "bad_phone": person(rep, "坏电话"),
-        "bad_email": person(rep, "坏邮箱"),
-        "future": person(rep, "未来生日"),
-        "no_region": person(rep, "无地区", address="火星基地一号"),
-        "phone_region": person(
+        "birth": make_person(rep, "生日不符", **{"person.id_number": ID_FEMALE_1985}),
+        "gender": make_person(rep, "性别不符", **{"person.id_number": ID_MALE_1990_JAN}),
+        "bad_id": make_person(rep, "坏身份证"),
+        "bad_phone": make_person(rep, "坏电话"),
+        "bad_email": make_person(rep, "坏邮箱"),
+        "future": make_person(rep, "未来生日"),
+        "no_region": make_person(rep, "无地区", address="火星基地一号"),
+        "phone_region": make_person(
             rep, "电话地区不符", address="杭州市西湖区文三路1号", phones="13800138001"
         ),
-        "code_region": organization(
+        "code_region": make_organization(
             rep,
             "信用代码地区不符",
             address="北京市东城区王府井大街2号",
             **{"organization.credit_code": make_credit_code(region_code="330106", sequence=7)},
         ),
-        "same_name_1": organization(
+        "same_name_1": make_organization(
             rep,
             "同名有限公司",
             **{"organization.credit_code": make_credit_code(region_code="110101", sequence=1)},
         ),
-        "same_name_2": organization(
+        "same_name_2": make_organization(
             rep,
             "同名有限公司",
             **{"organization.credit_code": make_credit_code(region_code="110101", sequence=2)},
         ),
-        "bad_code": organization(rep, "坏信用代码"),
+        "bad_code": make_organization(rep, "坏信用代码"),
     }
     # Values the services refuse, as they arrive from old systems or raw imports.
     PersonProfile.objects.filter(customer=made["birth"]).update(birth_date=date(1986, 2, 2))
@@ -97,7 +88,7 @@ def archive(rep):
         credit_code="91110000MA00000000"
     )
     # An archived customer with every problem does not count.
-    gone = person(rep, "已归档", phones="13800138002")
+    gone = make_person(rep, "已归档", phones="13800138002")
     Phone.objects.create(customer=gone, number="+86999")
     customer_services.customer_archive(user=rep, customer=gone)
     return made
@@ -152,9 +143,9 @@ def test_validity_counts_values_checked(archive):
 
 
 def test_completeness_per_kind_and_field(rep, archivist):
-    person(rep, "有电话", phones="13800138000", address="北京市东城区王府井大街1号")
-    person(rep, "无电话")
-    organization(rep, "公司", **{"organization.industry": "制造业"})
+    make_person(rep, "有电话", phones="13800138000", address="北京市东城区王府井大街1号")
+    make_person(rep, "无电话")
+    make_organization(rep, "公司", **{"organization.industry": "制造业"})
     snapshot = services.quality_snapshot_take()
     by_kind = snapshot.metrics["completeness"]["by_kind"]
     assert by_kind["person"]["customers"] == 2
@@ -176,7 +167,7 @@ def test_completeness_per_kind_and_field(rep, archivist):
 
 
 def test_completeness_fields_are_the_registrys(rep):
-    person(rep, "某人")
+    make_person(rep, "某人")
     snapshot = services.quality_snapshot_take()
     from kehu.customers.selectors import field_specs_for
 
@@ -185,8 +176,8 @@ def test_completeness_fields_are_the_registrys(rep):
 
 
 def test_freshness_and_mark_as_reviewed(client, rep, archivist):
-    old = person(rep, "久未更新")
-    person(rep, "新客户")
+    old = make_person(rep, "久未更新")
+    make_person(rep, "新客户")
     Customer.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=200))
     snapshot = services.quality_snapshot_take()
     assert snapshot.metrics["freshness"] == {
@@ -213,14 +204,14 @@ def test_freshness_and_mark_as_reviewed(client, rep, archivist):
 
 
 def test_a_shorter_period_counts_more_customers_stale(rep):
-    customer = person(rep, "三个月前")
+    customer = make_person(rep, "三个月前")
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now() - timedelta(days=95))
     assert services.quality_snapshot_take().metrics["freshness"]["stale"] == 0
     assert services.quality_snapshot_take(months=3).metrics["freshness"]["stale"] == 1
 
 
 def test_only_who_may_change_the_customer_may_mark_it_reviewed(client, rep, other_rep, make_user):
-    customer = person(rep, "别人的")
+    customer = make_person(rep, "别人的")
     client.force_login(other_rep)
     assert client.post(f"/customers/{customer.pk}/reviewed/").status_code == 404
     client.force_login(make_user(Role.LEADER))
@@ -236,7 +227,7 @@ def test_months_before_clips_to_the_end_of_the_month():
 
 
 def test_snapshots_one_per_day_and_a_trend(rep, archivist, client):
-    person(rep, "某人", phones="13800138000")
+    make_person(rep, "某人", phones="13800138000")
     services.quality_snapshot_take()
     services.quality_snapshot_take()
     assert QualitySnapshot.objects.count() == 1
@@ -279,7 +270,7 @@ def test_python_rule_drill_down_keeps_capped_ids(archive, archivist, monkeypatch
     ],
 )
 def test_only_archive_administrators_see_data_quality(client, make_user, rep, role, allowed):
-    person(rep, "某人")
+    make_person(rep, "某人")
     services.quality_snapshot_take()
     client.force_login(make_user(role))
     expected = 200 if allowed else 403
@@ -324,8 +315,8 @@ def test_a_large_archive_is_recomputed_in_the_background(
     client, rep, archivist, monkeypatch, huey_immediate, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(services, "INLINE_MAX_CUSTOMERS", 1)
-    person(rep, "甲")
-    person(rep, "乙")
+    make_person(rep, "甲")
+    make_person(rep, "乙")
     client.force_login(archivist)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/quality/recompute", {}, content_type="application/json")
@@ -362,7 +353,7 @@ def test_drill_down_pages_are_keyset_paginated(client, rep, archivist, monkeypat
 
     monkeypatch.setattr(views, "ISSUES_PAGE_SIZE", 2)
     for n in range(5):
-        person(rep, f"无电话{n}")
+        make_person(rep, f"无电话{n}")
     services.quality_snapshot_take()
     client.force_login(archivist)
     url = "/quality/issues/missing/?kind=person&field=phones"
@@ -381,7 +372,7 @@ def test_drill_down_pages_are_keyset_paginated(client, rep, archivist, monkeypat
 def test_duplicates_pending_counted_and_listed(rep, archivist):
     from kehu.dedup.models import DuplicateCandidate
 
-    a, b, c = person(rep, "张伟"), person(rep, "章伟"), person(rep, "李娜")
+    a, b, c = make_person(rep, "张伟"), make_person(rep, "章伟"), make_person(rep, "李娜")
     common = {"kind": "person", "match_probability": 0.99, "found_at": timezone.now()}
     DuplicateCandidate.objects.create(customer_a=a, customer_b=b, **common)
     DuplicateCandidate.objects.create(customer_a=a, customer_b=c, status="dismissed", **common)

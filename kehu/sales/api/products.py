@@ -1,14 +1,13 @@
 """``/api/v1/products``: the catalogue."""
 
-from django.core.exceptions import PermissionDenied
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from kehu.core.access import can_manage_catalogue, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.sales import selectors, services
-from kehu.sales.access import can_manage_catalogue
 from kehu.sales.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -58,8 +57,7 @@ def product_detail(request: AuthenticatedRequest, product_id: int) -> Product:
     summary="Change a product (archive administrators and admins)",
 )
 def product_update(request: AuthenticatedRequest, product_id: int, payload: ProductIn) -> Product:
-    if not can_manage_catalogue(request.user):
-        raise PermissionDenied
+    require(request.user, can_manage_catalogue)
     product = selectors.product_get(product_id=product_id)
     data = payload.model_dump(exclude={"code"})
     return services.product_save(user=request.user, code=payload.code, data=data, product=product)

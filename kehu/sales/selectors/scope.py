@@ -7,9 +7,9 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from kehu.accounts.models import Role, User
+from kehu.core.access import sees_all_customers
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
-from kehu.sales.access import sees_all_customers
 from kehu.sales.models import (
     Opportunity,
     Order,

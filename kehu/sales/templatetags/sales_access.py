@@ -3,7 +3,7 @@
 from django import template
 
 from kehu.accounts.models import User
-from kehu.sales.access import can_manage_catalogue
+from kehu.core.access import can_manage_catalogue
 
 register = template.Library()
 

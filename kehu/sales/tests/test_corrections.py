@@ -10,7 +10,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Role
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.sales import selectors, services
 from kehu.sales.models import (
     Opportunity,

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.sales import selectors, services
 from kehu.sales.models import OpportunityMove, PipelineStage
 from kehu.sales.services import LineInput

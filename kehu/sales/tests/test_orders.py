@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.sales import selectors, services
 from kehu.sales.models import Order
 from kehu.sales.services import LineInput, line_amount

@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.sales import selectors, services
 from kehu.sales.models import Opportunity, Order, PipelineStage, SalesDaily

@@ -14,6 +14,7 @@ from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.pinyin import syllables
 from kehu.customers import services
 from kehu.customers.models import Customer, CustomField
+from kehu.customers.tests.factories import make_organization, make_person
 from kehu.search.models import SearchTerm
 from kehu.search.selectors import Rank, customer_search
 from kehu.search.services import search_index_rebuild, search_index_update
@@ -23,18 +24,6 @@ pytestmark = pytest.mark.django_db
 
 ID_MALE_1990 = "110101199003070011"
 CREDIT_CODE = "91350100M000100Y43"
-
-
-def person(owner, name, **data):
-    return services.customer_create(
-        user=owner, kind=Customer.Kind.PERSON, data={"name": name, **data}, owner=owner
-    )
-
-
-def org(owner, name, **data):
-    return services.customer_create(
-        user=owner, kind=Customer.Kind.ORGANIZATION, data={"name": name, **data}, owner=owner
-    )
 
 
 def names(user, q, **kwargs):
@@ -81,18 +70,18 @@ def test_legal_forms_start_no_substring_terms():
 )
 def test_finds_by_name_substring_and_pinyin(rep, query, expected):
     # given
-    person(rep, "张伟", phones=["13800138000"])
-    person(rep, "张伟明")
-    person(rep, "李娜")
-    org(rep, "上海华信科技有限公司")
+    make_person(rep, "张伟", phones=["13800138000"])
+    make_person(rep, "张伟明")
+    make_person(rep, "李娜")
+    make_organization(rep, "上海华信科技有限公司")
     # then
     assert expected in names(rep, query)
     assert "李娜" not in names(rep, query)
 
 
 def test_one_character_finds_names_starting_with_it_first(rep):
-    person(rep, "张伟")
-    person(rep, "李张")
+    make_person(rep, "张伟")
+    make_person(rep, "李张")
     assert names(rep, "张") == ["张伟", "李张"]
 
 
@@ -100,26 +89,26 @@ def test_one_character_finds_names_starting_with_it_first(rep):
     "query", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "8000", "38000", "00138000"]
 )
 def test_finds_by_phone_whole_in_any_format_or_its_last_digits(rep, query):
-    person(rep, "王芳", phones=["13800138000"])
-    person(rep, "赵强", phones=["13911112222"])
+    make_person(rep, "王芳", phones=["13800138000"])
+    make_person(rep, "赵强", phones=["13911112222"])
     assert names(rep, query) == ["王芳"]
 
 
 def test_finds_a_landline_typed_with_its_trunk_prefix(rep):
-    person(rep, "王芳", phones=["010-62345678"])
+    make_person(rep, "王芳", phones=["010-62345678"])
     assert names(rep, "010-62345678") == ["王芳"]
     assert names(rep, "5678") == ["王芳"]
 
 
 def test_three_digits_are_not_a_phone_search(rep):
-    person(rep, "王芳", phones=["13800138000"])
+    make_person(rep, "王芳", phones=["13800138000"])
     assert names(rep, "000") == []
 
 
 def test_finds_by_email_id_number_and_credit_code_exactly_never_by_a_part(rep):
     # given
-    person(rep, "王芳", emails=["lucy.w@example.com"], **{"person.id_number": ID_MALE_1990})
-    org(rep, "福州云帆贸易有限公司", **{"organization.credit_code": CREDIT_CODE})
+    make_person(rep, "王芳", emails=["lucy.w@example.com"], **{"person.id_number": ID_MALE_1990})
+    make_organization(rep, "福州云帆贸易有限公司", **{"organization.credit_code": CREDIT_CODE})
     # then: the whole value, in any case
     assert names(rep, "Lucy.W@Example.com") == ["王芳"]
     assert names(rep, ID_MALE_1990) == ["王芳"]
@@ -132,7 +121,7 @@ def test_finds_by_email_id_number_and_credit_code_exactly_never_by_a_part(rep):
 
 
 def test_the_index_holds_no_clear_sensitive_value(rep):
-    person(rep, "王芳", emails=["lucy.w@example.com"], **{"person.id_number": ID_MALE_1990})
+    make_person(rep, "王芳", emails=["lucy.w@example.com"], **{"person.id_number": ID_MALE_1990})
     terms = list(SearchTerm.objects.values_list("term", flat=True))
     assert not any("lucy" in t or ID_MALE_1990[-6:] in t for t in terms)
 
@@ -153,8 +142,8 @@ def test_finds_by_tag_and_searchable_custom_fields_only(rep, admin_user):
         searchable=True,
         sensitive=True,
     )
-    person(rep, "王芳", tags=["高净值"], **{"custom.wine": "波尔多", "custom.shoe": "四十二"})
-    person(rep, "赵强", **{"custom.illness": "高血压"})
+    make_person(rep, "王芳", tags=["高净值"], **{"custom.wine": "波尔多", "custom.shoe": "四十二"})
+    make_person(rep, "赵强", **{"custom.illness": "高血压"})
     # then
     assert names(rep, "高净值") == ["王芳"]
     assert names(rep, "波尔多") == ["王芳"]
@@ -165,7 +154,7 @@ def test_finds_by_tag_and_searchable_custom_fields_only(rep, admin_user):
 
 def test_finds_contacts_of_organizations_and_says_so(rep):
     # given
-    company = org(rep, "福州云帆贸易有限公司")
+    company = make_organization(rep, "福州云帆贸易有限公司")
     services.contact_save(
         user=rep, customer=company, data={"name": "陈静", "phones": ["13700001111"]}
     )
@@ -180,7 +169,7 @@ def test_finds_contacts_of_organizations_and_says_so(rep):
 
 
 def test_results_show_phones_masked(rep):
-    person(rep, "王芳", phones=["13800138000"])
+    make_person(rep, "王芳", phones=["13800138000"])
     hit = customer_search(user=rep, q="王芳").hits[0]
     assert hit.phones == ["138****8000"]
 
@@ -190,9 +179,9 @@ def test_results_show_phones_masked(rep):
 
 def test_exact_before_prefix_before_substring(archivist):
     # given, created in the "wrong" order
-    person(archivist, "李张伟")  # substring
-    person(archivist, "张伟强")  # prefix
-    person(archivist, "张伟")  # exact
+    make_person(archivist, "李张伟")  # substring
+    make_person(archivist, "张伟强")  # prefix
+    make_person(archivist, "张伟")  # exact
     # when
     hits = customer_search(user=archivist, q="张伟").hits
     # then
@@ -208,8 +197,8 @@ def test_a_reps_own_customers_come_first(make_user):
     MembershipFactory(user=manager, team=team, is_manager=True)
     MembershipFactory(user=member, team=team)
     for _ in range(3):
-        person(member, "张伟")
-    person(manager, "张伟")
+        make_person(member, "张伟")
+    make_person(manager, "张伟")
     # when
     hits = customer_search(user=manager, q="张伟").hits
     # then
@@ -223,10 +212,10 @@ def test_a_reps_own_customers_come_first(make_user):
 
 def test_a_rep_never_finds_or_counts_another_reps_customers(rep, other_rep):
     # given
-    mine = person(rep, "张伟", phones=["13800138000"])
-    person(other_rep, "张伟", phones=["13800138001"], emails=["x@example.com"])
+    mine = make_person(rep, "张伟", phones=["13800138000"])
+    make_person(other_rep, "张伟", phones=["13800138001"], emails=["x@example.com"])
     for _ in range(25):
-        person(other_rep, "张伟明")
+        make_person(other_rep, "张伟明")
     # when
     by_name = customer_search(user=rep, q="张伟", limit=1)
     # then
@@ -239,8 +228,8 @@ def test_a_rep_never_finds_or_counts_another_reps_customers(rep, other_rep):
 
 def test_the_api_answers_in_scope_and_refuses_strangers(rep, other_rep, client: Client):
     # given
-    person(rep, "张伟", phones=["13800138000"])
-    person(other_rep, "张伟强")
+    make_person(rep, "张伟", phones=["13800138000"])
+    make_person(other_rep, "张伟强")
     client.force_login(rep)
     # when
     answer = client.get("/api/v1/search", {"q": "zw"})
@@ -257,7 +246,7 @@ def test_the_api_answers_in_scope_and_refuses_strangers(rep, other_rep, client: 
 
 def test_a_stale_owner_copy_in_the_index_never_leaks(rep, other_rep):
     # given: a customer given away by a raw update that did not re-index
-    customer = person(rep, "张伟")
+    customer = make_person(rep, "张伟")
     Customer.objects.filter(pk=customer.pk).update(owner=other_rep)
     # then: the index still says rep, the scope check does not
     assert SearchTerm.objects.filter(customer=customer, owner_id=rep.pk).exists()
@@ -277,7 +266,7 @@ def test_pool_customers_are_found_by_roles_that_see_all_not_by_reps(rep, archivi
 
 def test_the_index_follows_updates_archive_restore_and_assignment(rep, other_rep, archivist):
     # given
-    customer = person(rep, "张伟")
+    customer = make_person(rep, "张伟")
     # when renamed
     services.customer_update(user=rep, customer=customer, data={"name": "张卫东"})
     # then
@@ -297,7 +286,7 @@ def test_the_index_follows_updates_archive_restore_and_assignment(rep, other_rep
 
 
 def test_the_index_follows_contacts(rep):
-    company = org(rep, "福州云帆贸易有限公司")
+    company = make_organization(rep, "福州云帆贸易有限公司")
     contact = services.contact_save(user=rep, customer=company, data={"name": "陈静"})
     assert names(rep, "cj") == ["福州云帆贸易有限公司"]
     services.contact_delete(user=rep, contact=contact)
@@ -316,8 +305,8 @@ def test_an_import_that_writes_rows_itself_indexes_through_the_update_function(r
 
 def test_a_merge_reindexes_both_customers(rep):
     # given: what a merge will do — the duplicate marked merged, its contact moved over
-    keep = org(rep, "福州云帆贸易有限公司")
-    duplicate = org(rep, "云帆贸易")
+    keep = make_organization(rep, "福州云帆贸易有限公司")
+    duplicate = make_organization(rep, "云帆贸易")
     services.contact_save(user=rep, customer=duplicate, data={"name": "陈静"})
     duplicate.contacts.update(customer=keep)
     Customer.objects.filter(pk=duplicate.pk).update(status=Customer.Status.MERGED)
@@ -329,8 +318,8 @@ def test_a_merge_reindexes_both_customers(rep):
 
 
 def test_a_rebuild_gives_the_same_index(rep, admin_user):
-    person(rep, "张伟", phones=["13800138000"], tags=["VIP"])
-    org(rep, "上海华信科技有限公司", **{"organization.credit_code": CREDIT_CODE})
+    make_person(rep, "张伟", phones=["13800138000"], tags=["VIP"])
+    make_organization(rep, "上海华信科技有限公司", **{"organization.credit_code": CREDIT_CODE})
     before = sorted(SearchTerm.objects.values_list("term", "customer_id", "source"))
     SearchTerm.objects.all().delete()
     search_index_rebuild(batch_size=1)
@@ -356,7 +345,7 @@ def test_a_custom_field_becomes_searchable_after_a_rebuild(rep, admin_user):
     field = services.custom_field_save(
         user=admin_user, code="wine", label="红酒偏好", field_type="text"
     )
-    person(rep, "王芳", **{"custom.wine": "波尔多"})
+    make_person(rep, "王芳", **{"custom.wine": "波尔多"})
     assert names(rep, "波尔多") == []
     CustomField.objects.filter(pk=field.pk).update(searchable=True)
     search_index_rebuild()
@@ -369,8 +358,8 @@ def test_a_custom_field_becomes_searchable_after_a_rebuild(rep, admin_user):
 def test_query_count_does_not_grow_with_results(archivist, client: Client):
     # given
     client.force_login(archivist)
-    person(archivist, "张伟", phones=["13800138000"])
-    first = org(archivist, "张旺贸易有限公司")
+    make_person(archivist, "张伟", phones=["13800138000"])
+    first = make_organization(archivist, "张旺贸易有限公司")
     services.contact_save(user=archivist, customer=first, data={"name": "赵武"})
 
     def queries() -> int:
@@ -380,7 +369,7 @@ def test_query_count_does_not_grow_with_results(archivist, client: Client):
 
     one = queries()
     for n in range(15):
-        company = org(archivist, f"张旺{n}号贸易有限公司")
+        company = make_organization(archivist, f"张旺{n}号贸易有限公司")
         services.contact_save(user=archivist, customer=company, data={"name": "赵武"})
     # then
     assert queries() == one
@@ -388,7 +377,7 @@ def test_query_count_does_not_grow_with_results(archivist, client: Client):
 
 
 def test_the_top_bar_search_answers_htmx_with_a_fragment(rep, client: Client):
-    person(rep, "张伟")
+    make_person(rep, "张伟")
     client.force_login(rep)
     fragment = client.get("/search/", {"q": "zw"}, HTTP_HX_REQUEST="true")
     page = client.get("/search/", {"q": "zw"})

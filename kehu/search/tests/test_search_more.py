@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from kehu.customers import services as customer_services
-from kehu.customers.models import Customer
+from kehu.customers.tests.factories import make_person
 from kehu.sales import services as sales_services
 from kehu.sales.services import LineInput
 from kehu.sales.tests.factories import ProductFactory
@@ -19,12 +18,6 @@ from kehu.service import services as service_services
 pytestmark = pytest.mark.django_db
 
 
-def person(owner, name, **data):
-    return customer_services.customer_create(
-        user=owner, kind=Customer.Kind.PERSON, data={"name": name, **data}, owner=owner
-    )
-
-
 def names(user, q, **kwargs):
     return [hit.customer.name for hit in customer_search(user=user, q=q, **kwargs).hits]
 
@@ -32,8 +25,8 @@ def names(user, q, **kwargs):
 @pytest.mark.parametrize("query", ["曾w", "曾wei", "曾伟", "zengw", "zengwei", "zw"])
 def test_a_heteronym_surname_with_pinyin_finds_the_name(rep, query):
     # 曾 reads zeng as a surname and ceng otherwise; 单 shan / dan; 解 xie / jie
-    person(rep, "曾伟")
-    person(rep, "王伟")
+    make_person(rep, "曾伟")
+    make_person(rep, "王伟")
     assert names(rep, query) == ["曾伟"]
 
 
@@ -41,32 +34,32 @@ def test_a_heteronym_surname_with_pinyin_finds_the_name(rep, query):
     ("name", "query"), [("单田芳", "单tf"), ("解放", "解f"), ("曾国藩", "曾guo")]
 )
 def test_other_heteronym_surnames_mixed_with_pinyin(rep, name, query):
-    person(rep, name)
+    make_person(rep, name)
     assert names(rep, query) == [name]
 
 
 @pytest.mark.parametrize("query", ["1380013", "13800138", "138 0013 80", "+86 1380013"])
 def test_phone_prefixes_of_seven_digits_or_more_match(rep, query):
-    person(rep, "王芳", phones=["13800138000"])
-    person(rep, "赵强", phones=["13911112222"])
+    make_person(rep, "王芳", phones=["13800138000"])
+    make_person(rep, "赵强", phones=["13911112222"])
     assert names(rep, query) == ["王芳"]
 
 
 def test_a_short_phone_prefix_is_not_a_prefix_search(rep):
-    person(rep, "王芳", phones=["13800138000"])
+    make_person(rep, "王芳", phones=["13800138000"])
     assert names(rep, "138001") == []  # six digits: only as the end of a number
 
 
 def test_a_phone_prefix_stays_in_the_reps_scope(rep, other_rep):
-    person(other_rep, "王芳", phones=["13800138000"])
+    make_person(other_rep, "王芳", phones=["13800138000"])
     assert names(rep, "1380013") == []
 
 
 def test_one_character_finds_given_names_too_and_says_type_more_when_capped(rep, monkeypatch):
-    person(rep, "张伟")
-    person(rep, "李伟")
-    person(rep, "伟明")
-    person(rep, "王芳")
+    make_person(rep, "张伟")
+    make_person(rep, "李伟")
+    make_person(rep, "伟明")
+    make_person(rep, "王芳")
     found = customer_search(user=rep, q="伟")
     assert [h.customer.name for h in found.hits][0] == "伟明"  # the start of a name first
     assert {h.customer.name for h in found.hits} == {"张伟", "伟明", "李伟"}
@@ -80,20 +73,20 @@ def test_one_character_finds_given_names_too_and_says_type_more_when_capped(rep,
 
 def test_the_type_more_hint_is_shown_in_the_top_bar(rep, client: Client):
     for name in ("张伟", "李伟", "赵伟"):
-        person(rep, name)
+        make_person(rep, name)
     client.force_login(rep)
     page = client.get("/search/", {"q": "伟"}).content.decode()
     assert "张伟" in page
     assert "李伟" in page
     for _ in range(11):
-        person(rep, "周伟")
+        make_person(rep, "周伟")
     fragment = client.get("/search/", {"q": "伟"}, headers={"HX-Request": "true"})
     assert "Type more to narrow the search" in fragment.content.decode()
 
 
 @pytest.fixture
 def sales_records(rep):
-    customer = person(rep, "张伟")
+    customer = make_person(rep, "张伟")
     product = ProductFactory.create(code="TEA-01", name="龙井礼盒", list_price=Decimal("99.99"))
     order = sales_services.order_create(
         user=rep, customer=customer, lines=[LineInput(product, Decimal(3))]

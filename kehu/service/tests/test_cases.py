@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Membership, Role, Team
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.interactions.models import Notification
 from kehu.service import services
 from kehu.service.models import Case, CaseEvent, CaseRating, SpecialDay

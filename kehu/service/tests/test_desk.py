@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from kehu.accounts.models import Membership, Role, Team
 from kehu.accounts.services import api_token_create
-from kehu.core.api import Conflict
+from kehu.core.exceptions import Conflict
 from kehu.core.tests.browser import free_port
 from kehu.customers.models import Email
 from kehu.interactions.models import Notification

@@ -1,0 +1,61 @@
+"""``record_scope_sql`` (raw SQL, the search index's) answers as ``record_scope_q`` (the ORM)."""
+
+import pytest
+from django.db import connection
+
+from kehu.accounts.models import Role
+from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kehu.core.access import record_scope_sql
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customers_changeable_by, customers_visible_to
+from kehu.customers.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def in_sql_scope(user, *, for_change=False):
+    condition, params = record_scope_sql(
+        user,
+        for_change=for_change,
+        shared_table=Customer.shared_with.through._meta.db_table,
+    )
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    where = f" WHERE {condition}" if condition else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table}{where}", params)  # noqa: S608
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.fixture
+def archive(rep, other_rep, make_user):
+    """Customers of two reps (one shared), of a team, of an outsider, and one in the pool."""
+    team = TeamFactory(name="华北销售部")
+    MembershipFactory(user=other_rep, team=team)
+    outsider = make_user(username="rep3")
+    shared = CustomerFactory.create(owner=other_rep)
+    shared.shared_with.add(rep)
+    for owner in (rep, other_rep, outsider, None):
+        CustomerFactory.create(owner=owner)
+    CustomerFactory.create(owner=outsider, team=team)
+    return team
+
+
+@pytest.mark.parametrize("who", ["rep", "manager", "leader", "archivist", "inactive"])
+def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, make_user, archive):
+    users = {
+        "rep": lambda: rep,
+        "leader": lambda: leader,
+        "archivist": lambda: archivist,
+        "manager": lambda: make_user(username="teamlead"),
+        "inactive": lambda: make_user(Role.SALES_REP, username="gone", is_active=False),
+    }
+    user = users[who]()
+    if who == "manager":
+        MembershipFactory(user=user, team=archive, is_manager=True)
+    visible = set(customers_visible_to(user).values_list("pk", flat=True))
+    changeable = set(customers_changeable_by(user).values_list("pk", flat=True))
+    assert in_sql_scope(user) == visible
+    assert in_sql_scope(user, for_change=True) == changeable
+    # real narrowings, not everything or nothing: the rep's own and shared customer; the
+    # manager's member's two and the team's one
+    assert len(visible) == {"rep": 2, "manager": 3, "inactive": 0}.get(who, 6)
