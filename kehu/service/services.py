@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_accounts, can_record_feedback, can_work_cases
 from kehu.core.api import Conflict
+from kehu.core.audit import setting_changed
 from kehu.customers.models import Channel, Contact, Customer, Email
 from kehu.interactions.services import notify
 from kehu.sales.models import Product
@@ -843,6 +844,7 @@ def service_settings_save(
     row.warn_before_minutes = warn_before_minutes
     row.default_supervisor = default_supervisor
     row.save()
+    setting_changed(actor=user, what=row)
     return row
 
 
@@ -868,6 +870,8 @@ def sla_policies_save(*, user: User, minutes: dict[tuple[str, str], tuple[int, i
         policy.response_minutes, policy.resolution_minutes = response, resolution
         changed.append(policy)
     SlaPolicy.objects.bulk_update(changed, ["response_minutes", "resolution_minutes", "updated_at"])
+    for policy in changed:
+        setting_changed(actor=user, what=policy, changed=["response_minutes", "resolution_minutes"])
 
 
 @transaction.atomic
@@ -879,13 +883,16 @@ def special_day_save(*, user: User, day: date, kind: str, name: str = "") -> Spe
     row, _created = SpecialDay.objects.update_or_create(
         date=day, defaults={"kind": kind, "name": name.strip()[:60]}
     )
+    setting_changed(actor=user, what=row)
     return row
 
 
 @transaction.atomic
 def special_day_delete(*, user: User, day_id: int) -> None:
     _require_admin(user)
-    SpecialDay.objects.filter(pk=day_id).delete()
+    for row in SpecialDay.objects.filter(pk=day_id):
+        setting_changed(actor=user, what=row, deleted=True)
+        row.delete()
 
 
 def minutes_from_hours(value: Any) -> int:
