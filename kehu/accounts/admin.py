@@ -1,8 +1,28 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms import BaseModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import ApiToken, Membership, Team, User
+from kehu.core.audit import audit_log
+from kehu.core.models import AuditEvent
+
+# What decides what a user may do: a change to any of these is audited.
+ACCESS_FIELDS = {"role", "is_active", "is_staff", "is_superuser", "groups", "user_permissions"}
+
+
+def _access_changed(request: HttpRequest, user: User, changed: list[str]) -> None:
+    audit_log(
+        action=AuditEvent.Action.ROLE_CHANGED,
+        actor=request.user,
+        request=request,
+        object_type="accounts.user",
+        object_id=user.pk,
+        detail={"changed": sorted(changed)},
+    )
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
@@ -20,6 +40,19 @@ class UserAdmin(DjangoUserAdmin[User]):
         (_("Kehu"), {"fields": ["role", "display_name", "language"]}),
     ]
     inlines = [MembershipInline]
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: BaseModelForm[User], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        changed = ACCESS_FIELDS & set(form.changed_data)
+        if change and changed:
+            _access_changed(request, obj, list(changed))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership and formset.has_changed():
+            _access_changed(request, form.instance, ["teams"])
 
 
 @admin.register(Team)

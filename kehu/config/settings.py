@@ -255,6 +255,9 @@ KEHU_IMPORT_FILE_DAYS = env_int("KEHU_IMPORT_FILE_DAYS", 7)
 # A data-subject request (access, copy, correction, deletion…) is due this many days after it
 # was received (PIPL; kehu.privacy).
 KEHU_PRIVACY_REQUEST_DAYS = env_int("KEHU_PRIVACY_REQUEST_DAYS", 15)
+# Audit events are kept this many days (3 years by default), then deleted by a nightly job that
+# records how many it deleted. 0 keeps them for ever.
+KEHU_AUDIT_KEEP_DAYS = env_int("KEHU_AUDIT_KEEP_DAYS", 3 * 365)
 # A person's API token without an expiry expires after this many days.
 KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 90)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours

@@ -5,8 +5,8 @@ the ``ip_address`` their caller read with ``kehu.core.http.client_ip``.
 """
 
 import json
-from collections.abc import Iterator
-from datetime import date, datetime, time
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -39,6 +39,35 @@ def audit_log(
         object_id=str(object_id),
         detail=detail or {},
     )
+
+
+def setting_changed(
+    *, actor: Any, what: Any, changed: Iterable[str] = (), deleted: bool = False
+) -> AuditEvent:
+    """Record a change to a setting or rule (``what``: the model instance changed): which
+    fields changed, or that it was deleted; never the values (they may be personal data)."""
+    return audit_log(
+        action=AuditEvent.Action.SETTINGS_CHANGED,
+        actor=actor,
+        object_type=what._meta.label_lower,
+        object_id=what.pk or "",
+        detail={"deleted": True} if deleted else {"changed": sorted(changed)},
+    )
+
+
+def audit_prune(*, keep_days: int, now: datetime | None = None) -> int:
+    """Delete audit events older than ``keep_days`` days (none when 0); the deletion itself is
+    recorded with its count. Returns how many were deleted."""
+    if keep_days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days)
+    deleted, _by_model = AuditEvent.objects.filter(at__lt=cutoff).delete()
+    if deleted:
+        audit_log(
+            action=AuditEvent.Action.AUDIT_PRUNED,
+            detail={"deleted": deleted, "before": cutoff.isoformat(), "keep_days": keep_days},
+        )
+    return deleted
 
 
 def audit_events(

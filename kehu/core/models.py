@@ -56,6 +56,9 @@ class AuditEvent(models.Model):
         RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("recovery codes renewed")
         BACKUP = "backup", _("backup written")
         KEYS_ROTATED = "keys_rotated", _("encryption keys rotated")
+        ROLE_CHANGED = "role_changed", _("user's role or teams changed")
+        SETTINGS_CHANGED = "settings_changed", _("settings or rules changed")
+        AUDIT_PRUNED = "audit_pruned", _("old audit events deleted")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

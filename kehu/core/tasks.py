@@ -5,6 +5,7 @@ from django.core.management import call_command
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from kehu.core.audit import audit_prune
 from kehu.core.backup import backup_nightly
 
 
@@ -26,3 +27,9 @@ def nightly_backup() -> None:
     second run the same night writes one more file and prunes."""
     if int(str(settings.KEHU_BACKUP["keep"])) > 0:
         backup_nightly()
+
+
+@db_periodic_task(crontab(hour="3", minute="45"))
+def prune_audit_events() -> None:
+    """Delete audit events older than ``KEHU_AUDIT_KEEP_DAYS``; idempotent."""
+    audit_prune(keep_days=settings.KEHU_AUDIT_KEEP_DAYS)

@@ -22,7 +22,7 @@ from kehu.core.access import (
     require,
     require_account_admin,
 )
-from kehu.core.audit import audit_log
+from kehu.core.audit import audit_log, setting_changed
 from kehu.core.encryption import encrypt
 from kehu.core.idcard import IdNumber, parse_id_number
 from kehu.core.models import AuditEvent
@@ -652,6 +652,7 @@ def channel_save(
     channel.is_active = is_active
     channel.name_en = name_en.strip() or name.strip()
     channel.save()
+    setting_changed(actor=user, what=channel)
     return channel
 
 
@@ -702,6 +703,7 @@ def custom_field_save(
     custom_field.required, custom_field.searchable = required, searchable
     custom_field.sensitive, custom_field.is_active = sensitive, is_active
     custom_field.save()
+    setting_changed(actor=user, what=custom_field)
     return custom_field
 
 

@@ -28,6 +28,7 @@ from kehu.core.access import (
     require_account_admin,
     require_case_worker,
 )
+from kehu.core.audit import setting_changed
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Channel, Contact, Customer, Email
 from kehu.interactions.services import notify
@@ -841,6 +842,7 @@ def service_settings_save(
     row.warn_before_minutes = warn_before_minutes
     row.default_supervisor = default_supervisor
     row.save()
+    setting_changed(actor=user, what=row)
     return row
 
 
@@ -866,6 +868,8 @@ def sla_policies_save(*, user: User, minutes: dict[tuple[str, str], tuple[int, i
         policy.response_minutes, policy.resolution_minutes = response, resolution
         changed.append(policy)
     SlaPolicy.objects.bulk_update(changed, ["response_minutes", "resolution_minutes", "updated_at"])
+    for policy in changed:
+        setting_changed(actor=user, what=policy, changed=["response_minutes", "resolution_minutes"])
 
 
 @transaction.atomic
@@ -877,13 +881,16 @@ def special_day_save(*, user: User, day: date, kind: str, name: str = "") -> Spe
     row, _created = SpecialDay.objects.update_or_create(
         date=day, defaults={"kind": kind, "name": name.strip()[:60]}
     )
+    setting_changed(actor=user, what=row)
     return row
 
 
 @transaction.atomic
 def special_day_delete(*, user: User, day_id: int) -> None:
     require_account_admin(user, SETTINGS_REFUSED)
-    SpecialDay.objects.filter(pk=day_id).delete()
+    for row in SpecialDay.objects.filter(pk=day_id):
+        setting_changed(actor=user, what=row, deleted=True)
+        row.delete()
 
 
 def minutes_from_hours(value: Any) -> int:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import require_account_admin
+from kehu.core.audit import setting_changed
 from kehu.customers import services as customer_services
 from kehu.customers.fields import FieldSpec
 from kehu.customers.models import Channel, Contact, Customer
@@ -178,6 +179,7 @@ def web_form_save(
     if consent_changed and consent_text:
         form.consent_version += 1
     form.save()
+    setting_changed(actor=user, what=form)
     if consent_changed and consent_text:
         ConsentVersion.objects.create(form=form, version=form.consent_version, text=consent_text)
     return form

@@ -15,6 +15,7 @@ from phonenumbers import geocoder
 
 from kehu.accounts.models import User
 from kehu.core.access import POLICIES, Scope, can_manage_accounts, require_account_admin
+from kehu.core.audit import setting_changed
 from kehu.core.exceptions import Conflict
 from kehu.core.regions import parse_region
 from kehu.customers.models import Channel, Customer
@@ -262,6 +263,7 @@ def lead_assignment_save(
     assignment.team = team if rule == LeadAssignment.Rule.ROUND_ROBIN else None
     assignment.user = fixed if rule == LeadAssignment.Rule.FIXED_USER else None
     assignment.save()
+    setting_changed(actor=user, what=assignment, changed=["rule", "team", "user", "fallback_user"])
     return assignment
 
 
@@ -325,6 +327,7 @@ def lead_routing_rule_save(
     rule.sort_order = sort_order
     rule.is_active = is_active
     rule.save()
+    setting_changed(actor=user, what=rule)
     return rule
 
 
@@ -332,4 +335,5 @@ def lead_routing_rule_save(
 def lead_routing_rule_delete(*, user: User, rule: LeadRoutingRule) -> None:
     if not can_manage_accounts(user):
         raise PermissionDenied(_("Only administrators may change lead assignment."))
+    setting_changed(actor=user, what=rule, deleted=True)
     LeadRoutingRule.objects.filter(pk=rule.pk).delete()
