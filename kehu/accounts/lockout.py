@@ -94,7 +94,7 @@ def lockout_alert_if_repeated(*, username: str, ip_address: str | None) -> bool:
     alerted."""
     from kehu.accounts.models import Role, User
     from kehu.core.models import AuditEvent
-    from kehu.interactions.services import notify
+    from kehu.interactions.notifications import notify
 
     day_ago = timezone.now() - timedelta(days=1)
     events = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKED_OUT, at__gte=day_ago)

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from kehu.analytics import filters as value_filters
 from kehu.analytics import selectors, services
 from kehu.analytics.models import AnalyticsRun
 from kehu.core.access import (
@@ -149,7 +150,7 @@ def summary(request: AuthenticatedRequest) -> dict[str, Any]:
 )
 @paginate(KeysetPagination)
 def value_customers(request: AuthenticatedRequest) -> Any:
-    filters = selectors.value_filters_from(request.GET)
+    filters = value_filters.value_filters_from(request.GET)
     return selectors.value_customers(user=request.user, filters=filters)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from kehu.analytics import filters as value_filters
 from kehu.analytics import selectors, services
 from kehu.analytics.models import Segment, Tier
 from kehu.core.access import (
@@ -87,11 +88,11 @@ def analytics_overview(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def analytics_customers(request: AuthenticatedRequest) -> HttpResponse:
     try:
-        filters = selectors.value_filters_from(request.GET)
+        filters = value_filters.value_filters_from(request.GET)
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
-        filters = selectors.ValueFilters()
+        filters = value_filters.ValueFilters()
     customers = selectors.value_customers(user=request.user, filters=filters)
     after = request.GET.get("after", "")
     if after.isdigit():
@@ -99,7 +100,7 @@ def analytics_customers(request: AuthenticatedRequest) -> HttpResponse:
     rows = list(customers[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    query = selectors.value_filters_query(filters)
+    query = value_filters.value_filters_query(filters)
     next_query = urlencode({**query, "after": str(rows[-1].value.revenue_rank)}) if more else ""
     context = {
         "customers": rows,
@@ -111,7 +112,7 @@ def analytics_customers(request: AuthenticatedRequest) -> HttpResponse:
         "tiers": Tier.choices,
         "can_accept": filters.disagreement,
     }
-    export = selectors.export_query(filters)
+    export = value_filters.export_query(filters)
     if export is not None and can_export(request.user):
         context["export_query"] = urlencode(export)
     return render(request, "analytics/customers.html", context)

@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
+from kehu.analytics.filters import customer_filters_value_q
 from kehu.core.access import (
     Scope,
     can_record_facts,
@@ -217,8 +218,6 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
     }
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
     queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
-    from kehu.analytics.selectors import customer_filters_value_q
-
     queryset = queryset.filter(customer_filters_value_q(filters))
     if filters.bought_product is not None:
         from kehu.basket.segments import bought_but_never_q

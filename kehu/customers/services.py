@@ -56,6 +56,7 @@ from kehu.customers.values import (
     read_value,
     to_text,
 )
+from kehu.intake import routing
 from kehu.search.services import search_index_update
 
 DEFAULT_CHANNEL = "direct_entry"
@@ -300,14 +301,12 @@ def customer_create(
     if owner is None and assign_to_creator and user is not None and can_own_customers(user):
         owner = user
     # A lead found by a role that may not own customers (marketer, service agent) goes to an
-    # owner by the lead-assignment rule, which intake keeps (imported here: intake imports us).
+    # owner by the lead-assignment rule, which intake keeps.
     routed = owner is None and user is not None and not can_own_customers(user)
     if routed:
-        from kehu.intake.services import leads
-
         phones = list(cleaned.get("phones") or [])
-        owner = leads.lead_owner_next(
-            leads.lead_facts(
+        owner = routing.lead_owner_next(
+            routing.lead_facts(
                 address=str(cleaned.get("address") or ""),
                 phone=str(phones[0]) if phones else "",
             )
@@ -333,7 +332,7 @@ def customer_create(
     customer.source_channel = None
     _apply(customer, specs, cleaned, user=user, channel=channel, note=note)
     if routed and owner is not None:
-        leads.lead_assigned_notify(customer, by=user)
+        routing.lead_assigned_notify(customer, by=user)
     return customer
 
 

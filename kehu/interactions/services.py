@@ -205,10 +205,6 @@ def follow_up_done(*, user: User, interaction: Interaction) -> Interaction:
     return interaction
 
 
-def notify(*, user: User, text: str, url: str = "") -> Notification:
-    return Notification.objects.create(user=user, text=text[:300], url=url[:300])
-
-
 # Fields an author may change after logging (facts and attachments are not re-applied).
 EDITABLE_FIELDS = (
     "type",

@@ -21,7 +21,8 @@ from kehu.core.access import can_ask_questions, can_manage_knowledge
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.interactions.models import Interaction
-from kehu.interactions.services import interaction_log, notify
+from kehu.interactions.notifications import notify
+from kehu.interactions.services import interaction_log
 from kehu.knowledge import services
 from kehu.knowledge.models import (
     Article,

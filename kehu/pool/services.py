@@ -18,7 +18,8 @@ from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.interactions.models import Reminder
-from kehu.interactions.services import notify, reminders_replace
+from kehu.interactions.notifications import notify
+from kehu.interactions.services import reminders_replace
 from kehu.pool.models import PoolClaim, PoolPolicy
 from kehu.pool.selectors import pool_claims_on, pool_due, pool_policy_get, pool_warned
 

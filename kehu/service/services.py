@@ -31,7 +31,7 @@ from kehu.core.access import (
 from kehu.core.audit import setting_changed
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Channel, Contact, Customer, Email
-from kehu.interactions.services import notify
+from kehu.interactions.notifications import notify
 from kehu.sales.models import Product
 from kehu.service.business_hours import add_business_minutes, business_minutes_between
 from kehu.service.casemail import case_id_from_addresses, case_id_from_subject, reply_to_address

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
-from kehu.interactions.services import notify
+from kehu.interactions.notifications import notify
 from kehu.tasks.models import Task
 from kehu.tasks.selectors import assignable_users
 

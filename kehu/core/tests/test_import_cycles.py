@@ -85,23 +85,13 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# Known, to be dissolved (issue #16): the customer list filters by customer value, which
-# analytics computes over the customers a user may see; a customer handed to the pool or
-# created is given an owner by intake's lead-assignment rule, which assigns through the
-# customer services.
-KNOWN = [
-    ["kehu.analytics.selectors", "kehu.customers.selectors"],
-    ["kehu.customers.services", "kehu.intake.services.leads", "kehu.interactions.services"],
-]
-
-
-def test_no_import_cycles_but_the_known_ones():
+def test_no_import_cycles():
     modules = _modules()
     graph = {
         name: {t for t in _imports(name, path, modules) if not _allowed(name, t)}
         for name, path in modules.items()
     }
-    assert _cycles(graph) == KNOWN
+    assert _cycles(graph) == []
 
 
 def test_a_cycle_is_found():

@@ -17,6 +17,12 @@ from kehu.customers.models import Channel, Customer
 from kehu.intake.models import (
     CallEvent,
 )
+from kehu.intake.routing import (
+    assignment_locked,
+    lead_facts,
+    next_owner,
+    owner_language,
+)
 from kehu.intake.selectors import (
     PhoneMatch,
     call_event_get,
@@ -25,13 +31,9 @@ from kehu.intake.selectors import (
 from kehu.intake.services.leads import (
     CALL_CENTER,
     MAX_CALL_SECONDS,
-    assignment_locked,
     channel_by_code,
-    lead_facts,
     live_customer,
-    next_owner,
     notify_owner,
-    owner_language,
     stored_language,
 )
 from kehu.interactions.models import Interaction

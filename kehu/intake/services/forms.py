@@ -23,6 +23,13 @@ from kehu.intake.models import (
     WebForm,
     WebFormSubmission,
 )
+from kehu.intake.routing import (
+    assignment_locked,
+    lead_facts,
+    may_own_customers,
+    next_owner,
+    owner_language,
+)
 from kehu.intake.selectors import (
     MESSAGE,
     form_field_specs,
@@ -31,14 +38,9 @@ from kehu.intake.selectors import (
 )
 from kehu.intake.services.leads import (
     WEBSITE,
-    assignment_locked,
     channel_by_code,
-    lead_facts,
     live_customer,
-    may_own_customers,
-    next_owner,
     notify_owner,
-    owner_language,
     stored_language,
 )
 from kehu.interactions.models import Interaction

@@ -167,7 +167,7 @@ def test_rules_are_checked_in_order_and_inactive_ones_skipped(
         user=admin_user, kind="region", province="广东省", target="user", user_id=rep.pk,
         sort_order=10,
     )  # fmt: skip
-    from kehu.intake.services.leads import lead_facts, lead_owner_next
+    from kehu.intake.routing import lead_facts, lead_owner_next
 
     assert lead_owner_next(lead_facts(address="广东省深圳市", product_id=tea.pk)) == rep
     assert lead_owner_next(lead_facts(address="浙江省杭州市", product_id=tea.pk)) == south

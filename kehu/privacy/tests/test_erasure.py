@@ -27,7 +27,8 @@ from kehu.imports.models import ImportBatch
 from kehu.intake.services.calls import call_event_receive
 from kehu.intake.services.forms import web_form_save, web_form_submit
 from kehu.interactions.models import Interaction, Reminder
-from kehu.interactions.services import interaction_log, notify
+from kehu.interactions.notifications import notify
+from kehu.interactions.services import interaction_log
 from kehu.knowledge.questions import question_ask
 from kehu.privacy import services
 from kehu.privacy.models import ConsentRecord, Erasure, RequestKind, Verification
