@@ -26,6 +26,7 @@ from kehu.analytics.models import AnalyticsRun, CustomerValue, SuggestedGrade, V
 from kehu.analytics.selectors import REFRESH_REFUSED
 from kehu.core.access import require_archive_admin
 from kehu.core.bulk import insert_rows
+from kehu.core.progress import stage_progress
 from kehu.customers.models import Channel, Customer
 from kehu.customers.selectors import customers_changeable_by
 from kehu.customers.services import customer_update
@@ -304,14 +305,7 @@ def analytics_run_execute(*, run_id: int, progress: Progress | None = None) -> A
     run = AnalyticsRun.objects.get(pk=run_id)
     if not claimed:
         return run
-    last: list[tuple[str, int]] = [("", -10)]
-
-    def report(stage: str, percent: int) -> None:
-        if progress is not None:
-            progress(stage, percent)
-        if stage != last[0][0] or percent >= last[0][1] + 5:
-            last[0] = (stage, percent)
-            AnalyticsRun.objects.filter(pk=run_id).update(stage=stage, progress=percent)
+    report = stage_progress(AnalyticsRun, run_id, progress)
 
     try:
         result, timings = analytics_refresh(today=run.as_of, progress=report)

@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -18,6 +17,7 @@ from kehu.core.forms import AuditFilterForm
 from kehu.core.home import home_cards, role_label
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.models import AuditEvent
+from kehu.core.pagination import CappedPaginator
 
 
 @require_GET
@@ -66,7 +66,7 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     values = form.values() if form.is_bound else {}
     events = _filtered_events(values)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,

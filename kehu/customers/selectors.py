@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -561,6 +562,28 @@ def channels_active() -> QuerySet[Channel]:
 
 def channels_all() -> QuerySet[Channel]:
     return Channel.objects.all()
+
+
+def channel_given(code: str | None) -> Channel | None:
+    """The active channel an input names by its code (None when none is given); an unknown
+    code is a ``ValidationError`` on the field ``channel``."""
+    if not code:
+        return None
+    channel = channels_active().filter(code=code).first()
+    if channel is None:
+        raise ValidationError({"channel": [_("Unknown channel “%(code)s”.") % {"code": code}]})
+    return channel
+
+
+def contact_given(customer: Customer, contact_id: int | None) -> Contact | None:
+    """The customer's contact an input names (None when none is given); another customer's or
+    an unknown contact is a ``ValidationError`` on the field ``contact_id``."""
+    if contact_id is None:
+        return None
+    contact = Contact.objects.filter(customer=customer, pk=contact_id).first()
+    if contact is None:
+        raise ValidationError({"contact_id": [_("No such contact of this customer.")]})
+    return contact
 
 
 def channel_get(*, channel_id: int) -> Channel:

@@ -42,7 +42,13 @@ from kehu.core.idcard import parse_id_number
 from kehu.core.text import is_plain_line, validate_plain_text
 from kehu.customers.models import Customer, CustomField, OrganizationProfile, PersonProfile, Phone
 from kehu.customers.values import lookup_hash
-from kehu.imports.engine import NOT_CHECKED, PhoneCleaner, date_text, open_table
+from kehu.imports.engine import (
+    NOT_CHECKED,
+    PhoneCleaner,
+    batch_validated,
+    date_text,
+    open_table,
+)
 from kehu.imports.engine.writing import report_rows
 from kehu.imports.mapping import Target, normalise_header
 from kehu.imports.models import ImportBatch, ImportRow
@@ -760,16 +766,7 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
                 batch.save()
             if progress:
                 progress(batch)
-    batch.total_rows = batch.checked_rows
-    if lines != batch.checked_rows:
-        batch.reading_note = _(
-            "The file has %(lines)s lines after the header but %(rows)s rows: values in quotes "
-            "run over several lines. Check that no quote is missing."
-        ) % {"lines": lines, "rows": batch.checked_rows}
-    batch.checked_hash = file_hash(table.path)
-    batch.status = ImportBatch.Status.VALIDATED
-    batch.save()
-    return batch
+    return batch_validated(batch, table, lines)
 
 
 # --- writing -----------------------------------------------------------------------------------

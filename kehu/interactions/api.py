@@ -18,8 +18,11 @@ from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.core.schemas import ContactRef, CustomerRef, RecordId
 from kehu.customers.api.schemas import UserRef
-from kehu.customers.models import Channel, Contact, Customer
-from kehu.customers.selectors import channels_active, customer_get_for_user
+from kehu.customers.selectors import (
+    channel_given,
+    contact_given,
+    customer_get_for_user,
+)
 from kehu.interactions import selectors, services
 from kehu.interactions.models import Interaction, Reminder
 
@@ -134,24 +137,6 @@ class ReminderFilterIn(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _channel(code: str | None) -> Channel | None:
-    if not code:
-        return None
-    channel = channels_active().filter(code=code).first()
-    if channel is None:
-        raise ValidationError({"channel": [_("Unknown channel “%(code)s”.") % {"code": code}]})
-    return channel
-
-
-def _contact(customer: Customer, contact_id: int | None) -> Contact | None:
-    if contact_id is None:
-        return None
-    contact = selectors.contacts_of(customer).filter(pk=contact_id).first()
-    if contact is None:
-        raise ValidationError({"contact_id": [_("No such contact of this customer.")]})
-    return contact
-
-
 READ = {200: InteractionOut, 404: ErrorBody, **ERROR_RESPONSES}
 WRITE = {200: InteractionOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 
@@ -196,8 +181,8 @@ def interaction_create(
         type=payload.type,
         summary=payload.summary,
         direction=payload.direction,
-        channel=_channel(payload.channel),
-        contact=_contact(customer, payload.contact_id),
+        channel=channel_given(payload.channel),
+        contact=contact_given(customer, payload.contact_id),
         occurred_at=payload.occurred_at,
         duration_seconds=payload.duration_seconds,
         outcome=payload.outcome,
@@ -231,9 +216,9 @@ def interaction_update(
     data: dict[str, Any] = {}
     for name, value in given.items():
         if name == "channel":
-            data["channel"] = _channel(value)
+            data["channel"] = channel_given(value)
         elif name == "contact_id":
-            data["contact"] = _contact(interaction.customer, value)
+            data["contact"] = contact_given(interaction.customer, value)
         elif name in {"summary", "outcome", "next_follow_up_note"}:
             data[name] = value or ""
         elif name in {"type", "direction"} and value is None:

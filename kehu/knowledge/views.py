@@ -21,6 +21,7 @@ from kehu.core.access import (
 )
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.pagination import CappedPaginator
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import customer_get_for_user
 from kehu.intake.ratelimit import rate_limit_hit
@@ -267,7 +268,7 @@ def question_list(request: AuthenticatedRequest) -> HttpResponse:
     if status not in QuestionStatus.values:
         status = ""
     rows = selectors.question_list(user=request.user, status=status, mine=mine)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "mine": mine,

@@ -1,7 +1,6 @@
 """The public pool in the browser: browse (masked), claim, and the rules for administrators."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from kehu.core.access import (
 )
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
+from kehu.core.pagination import CappedPaginator
 from kehu.pool import selectors, services
 from kehu.pool.forms import PoolFilterForm, PoolPolicyForm
 
@@ -31,7 +31,7 @@ def pool_list(request: AuthenticatedRequest) -> HttpResponse:
     customers = selectors.pool_list(
         user=request.user, q=values.get("q", ""), grade=values.get("grade", "")
     )
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     can_claim = can_claim_from_pool(request.user)
     context = {
         "form": form,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kehu.core.access import can_manage_catalogue, can_sell, require, require_archive_admin
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
+from kehu.core.pagination import CappedPaginator
 from kehu.core.templatetags.kehu_format import money
 from kehu.customers.selectors import (
     customer_can_change,
@@ -84,7 +85,7 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
             unpaid=values.get("unpaid", False),
         ),
     )
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "sales/order_list.html", {"form": form, "page": page, "tab": "orders"})
 
 
@@ -402,7 +403,7 @@ def opportunity_board(request: AuthenticatedRequest) -> HttpResponse:
     if request.GET.get("view") == "list":
         form, filters = _opportunity_filters(request)
         rows = selectors.opportunity_list(user=request.user, filters=filters)
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         context = {"form": form, "page": page, "tab": "opportunities", "view": "list"}
         return render(request, "sales/opportunity_list.html", context)
     return render(request, "sales/opportunity_board.html", _board_context(request))

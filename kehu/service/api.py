@@ -26,8 +26,11 @@ from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.core.schemas import ContactRef, CustomerRef
 from kehu.customers.api.schemas import UserRef
-from kehu.customers.models import Channel, Contact, Customer
-from kehu.customers.selectors import channels_active, customer_get_for_user
+from kehu.customers.selectors import (
+    channel_given,
+    contact_given,
+    customer_get_for_user,
+)
 from kehu.sales.models import Product
 from kehu.service import selectors, services
 from kehu.service.models import Case, CaseRating, CaseType, Feedback, Priority
@@ -252,24 +255,6 @@ WRITE = {200: CaseOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_R
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _channel(code: str) -> Channel | None:
-    if not code:
-        return None
-    channel = channels_active().filter(code=code).first()
-    if channel is None:
-        raise ValidationError({"channel": [_("Unknown channel “%(code)s”.") % {"code": code}]})
-    return channel
-
-
-def _contact(customer: Customer, contact_id: int | None) -> Contact | None:
-    if contact_id is None:
-        return None
-    contact = Contact.objects.filter(customer=customer, pk=contact_id).first()
-    if contact is None:
-        raise ValidationError({"contact_id": [_("No such contact of this customer.")]})
-    return contact
-
-
 def _user(user_id: int | None, field: str) -> User | None:
     if user_id is None:
         return None
@@ -334,8 +319,8 @@ def case_create(request: AuthenticatedRequest, payload: CaseIn) -> Status[Case]:
         priority=payload.priority,
         subject=payload.subject,
         description=payload.description,
-        channel=_channel(payload.channel),
-        contact=_contact(customer, payload.contact_id),
+        channel=channel_given(payload.channel),
+        contact=contact_given(customer, payload.contact_id),
         product=_product(payload.product_id),
         product_code=payload.product_code,
         product_name=payload.product_name,

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from kehu.core.access import (
 )
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.pagination import CappedPaginator
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import customer_get_for_user
 from kehu.intake.ratelimit import rate_limit_hit
@@ -87,7 +87,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         priority=values.get("priority", ""),
     )
     cases = selectors.case_list(user=request.user, filters=filters)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
@@ -321,7 +321,7 @@ def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
         product=values.get("product", ""),
     )
     rows = selectors.feedback_list(user=request.user, filters=filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,

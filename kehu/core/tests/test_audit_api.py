@@ -82,3 +82,20 @@ def test_the_trail_is_refused_to_other_roles(client, rep, archivist, events):
     assert client.get("/api/v1/audit/export.csv").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
     assert not AuditEvent.objects.filter(action="audit_exported").exists()
+
+
+def test_the_audit_page_counts_at_most_the_cap(client, archivist, events, monkeypatch):
+    """The trail grows without end: its page counts at most a cap of rows and says so, in the
+    count and in the pager, instead of counting every event on each visit."""
+    from functools import partial
+
+    from kehu.core import views
+    from kehu.core.pagination import CappedPaginator
+
+    monkeypatch.setattr(views, "CappedPaginator", partial(CappedPaginator, cap=1))
+    client.force_login(archivist)
+    html = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "超过 1 条事件" in html
+    monkeypatch.setattr(views, "CappedPaginator", partial(CappedPaginator, cap=100))
+    html = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "超过" not in html

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import require_archive_admin
+from kehu.core.progress import stage_progress
 from kehu.dedup.finder import DEFAULT_THRESHOLD, find_duplicates
 from kehu.dedup.models import DuplicateRun
 from kehu.dedup.selectors import DEDUP_REFUSED
@@ -87,14 +88,7 @@ def duplicate_run_execute(
     run = DuplicateRun.objects.get(pk=run_id)
     if not claimed:
         return run
-    last: list[tuple[str, int]] = [("", -10)]
-
-    def report(stage: str, percent: int) -> None:
-        if progress is not None:
-            progress(stage, percent)
-        if stage != last[0][0] or percent >= last[0][1] + 5:
-            last[0] = (stage, percent)
-            DuplicateRun.objects.filter(pk=run_id).update(stage=stage, progress=percent)
+    report = stage_progress(DuplicateRun, run_id, progress)
 
     try:
         result = find_duplicates(threshold=run.threshold, progress=report)

@@ -130,16 +130,7 @@ def dry_run(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch
             _check_chunk(batch, rows)
             if progress:
                 progress(batch)
-    batch.total_rows = batch.checked_rows
-    if lines != batch.checked_rows:
-        batch.reading_note = _(
-            "The file has %(lines)s lines after the header but %(rows)s rows: values in quotes "
-            "run over several lines. Check that no quote is missing."
-        ) % {"lines": lines, "rows": batch.checked_rows}
-    batch.checked_hash = file_hash(table.path)
-    batch.status = ImportBatch.Status.VALIDATED
-    batch.save()
-    return batch
+    return batch_validated(batch, table, lines)
 
 
 def _check_chunk(batch: ImportBatch, rows: list[Row]) -> None:
@@ -198,5 +189,21 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
     batch.status = ImportBatch.Status.DONE
     batch.total_rows = batch.processed_rows
     batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+def batch_validated(batch: ImportBatch, table: Table, lines: int) -> ImportBatch:
+    """End a dry run: the rows checked are the batch's rows, with a note when the file's line
+    count disagrees (a quote left open swallows the lines after it); the file's hash pins what
+    was checked, so a different file cannot be imported on the strength of this dry run."""
+    batch.total_rows = batch.checked_rows
+    if lines != batch.checked_rows:
+        batch.reading_note = _(
+            "The file has %(lines)s lines after the header but %(rows)s rows: values in quotes "
+            "run over several lines. Check that no quote is missing."
+        ) % {"lines": lines, "rows": batch.checked_rows}
+    batch.checked_hash = file_hash(table.path)
+    batch.status = ImportBatch.Status.VALIDATED
     batch.save()
     return batch
