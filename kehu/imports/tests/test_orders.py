@@ -244,7 +244,7 @@ def test_resume_after_a_crash_writes_nothing_twice(archivist, archive, monkeypat
     # Four orders of three lines each: with chunks of 5 rows, orders run across chunks.
     rows = [f"C{i // 3},{li.pk},,,2024-01-0{1 + i // 3},TEA-01,,1,99,,,1\n" for i in range(12)]
     text = HEADER + "".join(rows)
-    monkeypatch.setattr(orders, "CHUNK_SIZE", 5)  # orders run across chunks
+    monkeypatch.setattr(orders.checking, "CHUNK_SIZE", 5)  # orders run across chunks
     batch = upload(archivist, text)
     services.import_dry_run(batch_id=batch.pk)
     real_write = orders.Writer.write
