@@ -124,7 +124,7 @@ ONE = {200: ImportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES}
 @router.get("/targets", response={200: list[TargetOut], **ERROR_RESPONSES}, summary="Fields")
 def import_target_list(request: AuthenticatedRequest, kind: str = "person") -> list[Any]:
     require_archive_admin(request.user, selectors.IMPORTS_REFUSED)
-    return [{"code": t.code, "label": t.label} for t in import_targets(services._kind(kind))]
+    return [{"code": t.code, "label": t.label} for t in import_targets(services.import_kind(kind))]
 
 
 @router.post(

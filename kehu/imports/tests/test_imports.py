@@ -468,7 +468,7 @@ def test_only_archive_administrators_import(rep):
 def test_api_flow_upload_map_dry_run_start_undo(
     client, archivist, huey_immediate, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 0)  # through the task queue
+    monkeypatch.setattr(services.batches, "INLINE_MAX_BYTES", 0)  # through the task queue
     client.force_login(archivist)
     content = io.BytesIO("名字,Mobile,其他\n张伟,13812345678,x\n".encode())
     content.name = "list.csv"
@@ -596,7 +596,7 @@ def test_bad_files_get_clear_errors(client, archivist, name, content, message):
 
 
 def test_file_size_limit(archivist, monkeypatch):
-    monkeypatch.setattr(services, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(services.batches, "MAX_FILE_BYTES", 10)
     with pytest.raises(ValidationError, match="larger than"):
         upload(archivist, (HEADER + ROWS).encode())
 

@@ -33,8 +33,8 @@ CONTENT = (
 def queued(monkeypatch):
     """Through the task queue (no file is small enough to be undone in the request), two
     rows per chunk."""
-    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 0)
-    monkeypatch.setattr(services, "UNDO_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services.batches, "INLINE_MAX_BYTES", 0)
+    monkeypatch.setattr(services.undo, "UNDO_CHUNK_SIZE", 2)
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ class WorkerCrash(Exception):
 def crash_in_second_chunk(monkeypatch):
     """The second chunk stops after deleting its customers, before its checkpoint is written:
     as if the worker died there."""
-    real = services._remove_created
+    real = services.undo._remove_created
     calls = []
 
     def remove_then_crash(*args, **kwargs):
@@ -130,7 +130,7 @@ def crash_in_second_chunk(monkeypatch):
             raise WorkerCrash
         return result
 
-    monkeypatch.setattr(services, "_remove_created", remove_then_crash)
+    monkeypatch.setattr(services.undo, "_remove_created", remove_then_crash)
 
 
 def test_an_interrupted_undo_continues_without_doing_anything_twice(
@@ -161,8 +161,8 @@ def test_an_interrupted_undo_continues_without_doing_anything_twice(
     assert 'hx-trigger="every 1s"' not in page
     # when it is continued (the crash is gone), through the queue again
     monkeypatch.undo()
-    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 0)
-    monkeypatch.setattr(services, "UNDO_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services.batches, "INLINE_MAX_BYTES", 0)
+    monkeypatch.setattr(services.undo, "UNDO_CHUNK_SIZE", 2)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/imports/{batch.pk}/", {"action": "undo"})
     # then
@@ -175,8 +175,8 @@ def test_a_killed_worker_leaves_a_stalled_undo_that_the_task_continues(
 ):
     # given an undo stopped after one chunk, no error written (the worker was killed)
     batch, existing = imported
-    batch = services._undo_start(archivist, batch)
-    services._undo_chunk(batch.pk, batch.created_count)
+    batch = services.undo._undo_start(archivist, batch)
+    services.undo._undo_chunk(batch.pk, batch.created_count)
     long_ago = timezone.now() - timedelta(minutes=30)
     ImportBatch.objects.filter(pk=batch.pk).update(updated_at=long_ago)
     batch.refresh_from_db()
@@ -285,7 +285,7 @@ def test_an_undo_that_crashed_in_the_callers_process_is_continued_by_calling_it_
     batch.refresh_from_db()
     assert (batch.status, batch.undone_rows, bool(batch.error)) == ("undoing", 2, True)
     monkeypatch.undo()
-    monkeypatch.setattr(services, "UNDO_CHUNK_SIZE", 2)
+    monkeypatch.setattr(services.undo, "UNDO_CHUNK_SIZE", 2)
     result = services.import_undo(user=archivist, batch=batch)
     assert result == {"deleted": 3, "archived": 1, "restored": 1}
     assert_fully_undone(batch, existing)
