@@ -1,3 +1,5 @@
+# Over 500 lines: the backup file's format is written (backup_write) and read (backup_verify,
+# backup_restore) in this one module, so the writer and the reader cannot drift apart.
 """Backup and restore of a whole archive: the database, the data directory's files, a manifest.
 
 A backup is one tar file::
