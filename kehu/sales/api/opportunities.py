@@ -1,4 +1,7 @@
-"""``/api/v1/opportunities``: the pipeline's stages, opportunities and their moves."""
+"""``/api/v1/opportunities``: the pipeline's stages, opportunities, their products and their
+moves."""
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -17,9 +20,12 @@ from kehu.sales.api.schemas import (
     MoveIn,
     OpportunityFilterIn,
     OpportunityIn,
+    OpportunityLineOut,
     OpportunityOut,
     OpportunityPatch,
+    OpportunityProductsIn,
     StageOut,
+    line_inputs,
 )
 from kehu.sales.models import (
     Opportunity,
@@ -117,6 +123,41 @@ def opportunity_update(
         user=request.user, opportunity=opportunity, data=data, reason=payload.reason
     )
     return selectors.opportunity_get_for_user(user=request.user, opportunity_id=opportunity_id)
+
+
+@opportunities_router.get(
+    "/{opportunity_id}/products",
+    response={200: list[OpportunityLineOut], **READ_ERRORS},
+    summary="The products an opportunity is about",
+)
+def opportunity_products(request: AuthenticatedRequest, opportunity_id: int) -> list[Any]:
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    return list(opportunity.lines.select_related("product"))
+
+
+@opportunities_router.put(
+    "/{opportunity_id}/products",
+    response={200: list[OpportunityLineOut], **WRITE_ERRORS},
+    summary="Set the products an opportunity is about",
+    description=(
+        "Replaces them all (an empty list clears them), kept as a correction with who, when "
+        "and the reason. A won opportunity's products become the order's lines."
+    ),
+)
+def opportunity_products_put(
+    request: AuthenticatedRequest, opportunity_id: int, payload: OpportunityProductsIn
+) -> list[Any]:
+    opportunity = selectors.opportunity_get_for_user(
+        user=request.user, opportunity_id=opportunity_id
+    )
+    return services.opportunity_products_set(
+        user=request.user,
+        opportunity=opportunity,
+        lines=line_inputs(payload.lines),
+        reason=payload.reason,
+    )
 
 
 @opportunities_router.post(

@@ -2,8 +2,6 @@
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -15,7 +13,6 @@ from kehu.sales import selectors, services
 from kehu.sales.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
-    LineIn,
     OrderDetailOut,
     OrderFilterIn,
     OrderIn,
@@ -27,11 +24,11 @@ from kehu.sales.api.schemas import (
     PaymentOut,
     ReceivablesOut,
     ReverseIn,
+    line_inputs,
 )
 from kehu.sales.models import (
     Order,
     Payment,
-    Product,
 )
 
 orders_router = Router(tags=["orders"])
@@ -40,24 +37,6 @@ receivables_router = Router(tags=["orders"])
 
 
 # --- orders -----------------------------------------------------------------------------------
-
-
-def _lines(lines: list[LineIn]) -> list[services.LineInput]:
-    products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in lines])}
-    missing = [str(line.product_id) for line in lines if line.product_id not in products]
-    if missing:
-        raise ValidationError(
-            {"lines": [_("No such product: %(ids)s.") % {"ids": ", ".join(missing)}]}
-        )
-    return [
-        services.LineInput(
-            product=products[line.product_id],
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-        )
-        for line in lines
-    ]
 
 
 @orders_router.get(
@@ -102,7 +81,7 @@ def order_create(request: AuthenticatedRequest, payload: OrderIn) -> Status[Orde
     order = services.order_create(
         user=request.user,
         customer=customer,
-        lines=_lines(payload.lines),
+        lines=line_inputs(payload.lines),
         ordered_on=payload.ordered_on,
         channel=payload.channel,
         currency=payload.currency,
@@ -135,7 +114,7 @@ def order_update(request: AuthenticatedRequest, order_id: int, payload: OrderPat
         user=request.user,
         order=order,
         reason=payload.reason,
-        lines=_lines(payload.lines) if payload.lines is not None else None,
+        lines=line_inputs(payload.lines) if payload.lines is not None else None,
         ordered_on=payload.ordered_on,
         channel=payload.channel,
         notes=payload.notes,

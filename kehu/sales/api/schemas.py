@@ -4,12 +4,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.schemas import CustomerRef
 from kehu.customers.api.schemas import UserRef
-from kehu.sales import selectors
+from kehu.sales import selectors, services
 from kehu.sales.models import (
     Currency,
     Opportunity,
@@ -81,6 +83,30 @@ class LineOut(Schema):
         return str(obj.product.name)
 
 
+class OpportunityLineOut(Schema):
+    product_id: int
+    product_code: str
+    product_name: str
+    quantity: Decimal
+    unit_price: Money
+    discount_percent: Decimal
+    amount: Money
+
+    @staticmethod
+    def resolve_product_code(obj: Any) -> str:
+        return str(obj.product.code)
+
+    @staticmethod
+    def resolve_product_name(obj: Any) -> str:
+        return str(obj.product.name)
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> Decimal:
+        return services.line_amount(
+            quantity=obj.quantity, unit_price=obj.unit_price, discount_percent=obj.discount_percent
+        )
+
+
 class PaymentOut(Schema):
     id: int
     order_id: int
@@ -139,6 +165,33 @@ class LineIn(Schema):
         None, ge=0, max_digits=14, decimal_places=2, description="Default: the list price."
     )
     discount_percent: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+
+
+def line_inputs(lines: list[LineIn]) -> list[services.LineInput]:
+    """The lines of an order or an opportunity as the services take them; an unknown product
+    is a 422 naming its id."""
+    products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in lines])}
+    missing = [str(line.product_id) for line in lines if line.product_id not in products]
+    if missing:
+        raise ValidationError(
+            {"lines": [_("No such product: %(ids)s.") % {"ids": ", ".join(missing)}]}
+        )
+    return [
+        services.LineInput(
+            product=products[line.product_id],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+        )
+        for line in lines
+    ]
+
+
+class OpportunityProductsIn(Schema):
+    lines: list[LineIn] = Field(
+        max_length=500, description="All the products, replacing those before; [] clears them."
+    )
+    reason: str = Field("", max_length=300, description="Why, kept with the correction.")
 
 
 class OrderIn(Schema):

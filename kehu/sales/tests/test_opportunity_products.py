@@ -124,3 +124,41 @@ def test_a_won_opportunitys_products_start_the_order(client, rep, opportunity, p
     assert lines.forms[0].initial["unit_price"] == D("90.00")
     assert lines.forms[0].initial["quantity"] == D(3)
     assert 'value="3"' in page.content.decode()
+
+
+def test_the_api_reads_and_sets_an_opportunitys_products(
+    client, rep, other_rep, make_user, opportunity, product
+):
+    from kehu.accounts.models import Role
+
+    url = f"/api/v1/opportunities/{opportunity.pk}/products"
+    body = {
+        "lines": [{"product_id": product.pk, "quantity": "3", "discount_percent": "10"}],
+        "reason": "客户要三盒",
+    }
+    # the owner sets them: list price, discount, amount after discount; kept as a correction
+    client.force_login(rep)
+    answer = client.put(url, body, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    [line] = answer.json()
+    amount = D(line["amount"])
+    assert (line["product_code"], D(line["quantity"])) == (product.code, D("3"))
+    assert amount == (product.list_price * 3 * D("0.9")).quantize(D("0.01"))
+    assert client.get(url).json() == [line]
+    correction = SalesCorrection.objects.get(opportunity=opportunity)
+    assert correction.reason == "客户要三盒"
+    # an unknown product is named, and nothing changes
+    bad = {"lines": [{"product_id": 999999, "quantity": "1"}]}
+    answer = client.put(url, bad, content_type="application/json")
+    assert answer.status_code == 422
+    assert "999999" in answer.content.decode()
+    assert client.get(url).json() == [line]
+    # an empty list clears them
+    assert client.put(url, {"lines": []}, content_type="application/json").json() == []
+    # another rep does not see the opportunity; a leader reads but may not write
+    client.force_login(other_rep)
+    assert client.get(url).status_code == 404
+    assert client.put(url, body, content_type="application/json").status_code == 404
+    client.force_login(make_user(Role.LEADER, username="leader"))
+    assert client.get(url).status_code == 200
+    assert client.put(url, body, content_type="application/json").status_code == 403
