@@ -8,12 +8,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Case as When_
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Window
 from django.db.models import When as WhenClause
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
@@ -25,6 +27,8 @@ from kehu.tasks.models import Task
 
 # How far ahead "later" reaches on the list.
 LATER_DAYS = 30
+# Care items of one kind listed on one day; the rest are counted in one item.
+CARE_PER_DAY = 3
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,17 @@ def _care(
     today: date,
     limit: int | None = None,
 ) -> list[WorkItem]:
+    """Birthdays and pool warnings, at most ``CARE_PER_DAY`` of a kind on a day; the rest of
+    that day's are one item ("and 12 more birthdays") linking to "my day". A rep with 30,000
+    customers has ~80 birthdays a day: listing each made the month calendar build thousands of
+    items, and nobody reads them there."""
     rows = _care_rows(user, visible, until, today)
     if since is not None:
         rows = rows.filter(due_on__gte=since)
-    return [
+    first = rows.annotate(
+        place=Window(RowNumber(), partition_by=[F("kind"), F("due_on")], order_by=F("id").asc())
+    ).filter(place__lte=CARE_PER_DAY)
+    items = [
         WorkItem(
             source="care",
             label=row.get_kind_display(),
@@ -164,8 +175,38 @@ def _care(
             url=row.customer.get_absolute_url(),
             customer=row.customer,
         )
-        for row in rows.select_related("customer").order_by("due_on", "id")[:limit]
+        for row in first.select_related("customer").order_by("due_on", "id")[:limit]
     ]
+    crowded = (
+        rows.values("kind", "due_on")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=CARE_PER_DAY)
+        .order_by("due_on", "kind")
+    )
+    my_day = reverse("interactions:my_day")
+    for day in crowded[:limit]:
+        more = day["n"] - CARE_PER_DAY
+        kind = Reminder.Kind(day["kind"])
+        title = (
+            ngettext("and %(n)s more birthday", "and %(n)s more birthdays", more)
+            if kind == Reminder.Kind.BIRTHDAY
+            else ngettext(
+                "and %(n)s more customer returning to the pool",
+                "and %(n)s more customers returning to the pool",
+                more,
+            )
+        ) % {"n": more}
+        items.append(
+            WorkItem(
+                source="care",
+                label=kind.label,
+                title=title,
+                day=day["due_on"],
+                at=None,
+                url=f"{my_day}#{kind.value}-{day['due_on'].isoformat()}",
+            )
+        )
+    return items
 
 
 def _cases(

@@ -55,7 +55,7 @@ def some_work(rep, n):
 def test_rep_home(client, rep, django_assert_max_num_queries):
     some_work(rep, 3)
     client.force_login(rep)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         response = client.get("/")
     text = response.content.decode()
     assert response.context["role"] == "rep"
@@ -68,7 +68,7 @@ def test_rep_home(client, rep, django_assert_max_num_queries):
 def test_rep_home_queries_do_not_grow_with_the_work(client, rep, django_assert_max_num_queries):
     some_work(rep, 12)
     client.force_login(rep)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         assert client.get("/").status_code == 200
 
 
@@ -92,7 +92,7 @@ def test_manager_home_greets_the_team_manager(client, team, rep, other_rep):
 def test_manager_home_query_count(client, team, rep, django_assert_max_num_queries):
     some_work(rep, 4)
     client.force_login(team)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         assert client.get("/").status_code == 200
 
 
@@ -120,7 +120,7 @@ def test_each_role_has_its_home(
     some_work(rep, 2)
     user = make_user(role, username=f"u-{role}")
     client.force_login(user)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         response = client.get("/")
     assert response.context["role"] == home
     assert f'data-testid="{card}"' in response.content.decode()

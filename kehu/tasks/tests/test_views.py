@@ -304,3 +304,27 @@ def test_the_home_cards_summary_agrees_with_my_work(rep, week):
     assert summary.overdue >= 1
     assert summary.week >= 3
     assert titles(summary.items) == titles(work.overdue + work.due_today)[:2]
+
+
+def test_a_crowded_day_of_birthdays_is_folded_into_one_item(client, rep, frozen):
+    """Three birthdays of a day are listed; the others are counted in one item linking to "my
+    day", on the list and in the calendar (a rep with 30,000 customers has ~80 a day)."""
+    from kehu.customers.tests.factories import make_person
+
+    for n in range(5):
+        Reminder.objects.create(
+            user=rep,
+            kind=Reminder.Kind.BIRTHDAY,
+            customer=make_person(rep, f"寿星{n}"),
+            due_on=date(2026, 12, 5),
+            text=f"寿星{n}生日",
+            key=f"birthday:{n}",
+        )
+    client.force_login(rep)
+    work = client.get("/work/", HTTP_ACCEPT_LANGUAGE="zh-hans").context["work"]
+    assert titles(work.this_week) == ["寿星0生日", "寿星1生日", "寿星2生日", "还有 2 位客户生日"]
+    assert work.this_week[-1].url.startswith("/my-day/#birthday-2026-12-05")
+    month = client.get("/work/calendar/?view=month&date=2026-12-05", HTTP_ACCEPT_LANGUAGE="en")
+    page = month.content.decode()
+    assert "and 2 more birthdays" in page
+    assert "寿星3生日" not in page
