@@ -203,7 +203,7 @@ def _care(
                 title=title,
                 day=day["due_on"],
                 at=None,
-                url=f"{my_day}#{kind.value}-{day['due_on'].isoformat()}",
+                url=f"{my_day}#{kind.value}",  # the section of "my day" listing them
             )
         )
     return items

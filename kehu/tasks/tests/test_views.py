@@ -323,7 +323,7 @@ def test_a_crowded_day_of_birthdays_is_folded_into_one_item(client, rep, frozen)
     client.force_login(rep)
     work = client.get("/work/", HTTP_ACCEPT_LANGUAGE="zh-hans").context["work"]
     assert titles(work.this_week) == ["寿星0生日", "寿星1生日", "寿星2生日", "还有 2 位客户生日"]
-    assert work.this_week[-1].url.startswith("/my-day/#birthday-2026-12-05")
+    assert work.this_week[-1].url == "/my-day/#birthday"
     month = client.get("/work/calendar/?view=month&date=2026-12-05", HTTP_ACCEPT_LANGUAGE="en")
     page = month.content.decode()
     assert "and 2 more birthdays" in page
