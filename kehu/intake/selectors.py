@@ -17,6 +17,7 @@ from kehu.customers.selectors import customers_visible_to, field_specs_for
 from kehu.intake.models import CallEvent, LeadAssignment, LeadHandover, LeadRoutingRule, WebForm
 from kehu.interactions.models import Interaction
 from kehu.interactions.timeline import TimelineItem, register
+from kehu.sales.models import OrderLine
 
 # --- phone matching ---------------------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class CallerCard:
     customer: Customer
     contact: Contact | None
     interactions: list[Interaction] = field(default_factory=list)
+    product_ids: list[int] = field(default_factory=list)  # what they bought lately, newest first
 
 
 @dataclass
@@ -110,7 +112,11 @@ def caller_lookup(*, user: User, number: str) -> CallerLookup:
             .select_related("user", "channel", "contact")
             .order_by("-occurred_at", "-id")[:LAST_INTERACTIONS]
         )
-        cards.append(CallerCard(match.customer, match.contact, interactions))
+        bought = OrderLine.objects.filter(order__customer=match.customer).order_by(
+            "-order__ordered_on", "-id"
+        )
+        products = list(dict.fromkeys(bought.values_list("product_id", flat=True)[:20]))
+        cards.append(CallerCard(match.customer, match.contact, interactions, products))
     return CallerLookup(number=e164, cards=cards)
 
 

@@ -238,6 +238,10 @@ class QuestionStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# A question still waiting for its answer.
+WAITING = (QuestionStatus.OPEN, QuestionStatus.SUGGESTED, QuestionStatus.WITH_EXPERT)
+
+
 class Question(TimeStampedModel):
     """A question front-line staff could not answer (客户问题): routed to an expert by topic."""
 

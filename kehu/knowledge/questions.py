@@ -25,6 +25,7 @@ from kehu.interactions.notifications import notify
 from kehu.interactions.services import interaction_log
 from kehu.knowledge import services
 from kehu.knowledge.models import (
+    WAITING,
     Article,
     Category,
     Expert,
@@ -38,7 +39,6 @@ from kehu.sales.models import Product
 
 # SLA: hours from asking to answer, by urgency.
 SLA_HOURS = {Urgency.URGENT: 2, Urgency.HIGH: 8, Urgency.NORMAL: 24, Urgency.LOW: 72}
-WAITING = (QuestionStatus.OPEN, QuestionStatus.SUGGESTED, QuestionStatus.WITH_EXPERT)
 
 
 def _require(allowed: bool, message: str | None = None) -> None:

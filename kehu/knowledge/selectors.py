@@ -18,6 +18,7 @@ from kehu.accounts.models import User
 from kehu.core.access import can_manage_knowledge, can_read_knowledge
 from kehu.knowledge import terms
 from kehu.knowledge.models import (
+    WAITING,
     Article,
     ArticleStatus,
     ArticleTerm,
@@ -283,6 +284,50 @@ def question_suggestions(*, user: User, text: str, limit: int = 5) -> list[Hit]:
             else:
                 best[hit.article.pk] = hit
     return sorted(best.values(), key=lambda h: h.score, reverse=True)[:limit]
+
+
+@dataclass
+class KnowledgeCard:
+    """What the case page, the screen-pop and the 360° page offer from the knowledge base."""
+
+    articles: list[Article]
+    questions: list[Question]  # the customer's questions still waiting for an answer
+
+
+def knowledge_for(
+    *,
+    user: User,
+    text: str = "",
+    product_ids: list[int] | None = None,
+    customer_id: int | None = None,
+    limit: int = 5,
+) -> KnowledgeCard:
+    """Published articles for the products at hand (most helpful first), then those matching
+    ``text`` (a case's subject); and the open questions about the customer that ``user`` may
+    see. Nothing for a user who may not read the knowledge base."""
+    if not can_read_knowledge(user):
+        return KnowledgeCard(articles=[], questions=[])
+    published = articles_visible_to(user).filter(status=ArticleStatus.PUBLISHED)
+    articles: list[Article] = []
+    if product_ids:
+        articles = list(
+            published.filter(products__in=product_ids)
+            .distinct()
+            .order_by("-helpful", "-views", "-id")[:limit]
+        )
+    if text.strip() and len(articles) < limit:
+        seen = {a.pk for a in articles}
+        for hit in question_suggestions(user=user, text=text, limit=limit):
+            if hit.article.pk not in seen and len(articles) < limit:
+                articles.append(hit.article)
+    questions: list[Question] = []
+    if customer_id is not None:
+        questions = list(
+            questions_visible_to(user)
+            .filter(customer_id=customer_id, status__in=WAITING)
+            .order_by("due_at", "id")[:limit]
+        )
+    return KnowledgeCard(articles=articles, questions=questions)
 
 
 @dataclass

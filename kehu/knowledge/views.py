@@ -27,7 +27,7 @@ from kehu.customers.selectors import customer_get_for_user
 from kehu.intake.ratelimit import rate_limit_hit
 from kehu.knowledge import questions, selectors, services
 from kehu.knowledge.forms import ArticleFilterForm, ArticleForm, FaqSearchForm, QuestionForm
-from kehu.knowledge.models import Article, QuestionStatus
+from kehu.knowledge.models import WAITING, Article, QuestionStatus
 from kehu.knowledge.rendering import render_markdown
 from kehu.sales.models import Product
 
@@ -295,7 +295,11 @@ def question_create(request: AuthenticatedRequest) -> HttpResponse:
     customer_id = request.GET.get("customer") or request.POST.get("customer")
     if customer_id and str(customer_id).isdigit():
         customer = customer_get_for_user(user=request.user, customer_id=int(customer_id))
-    form = QuestionForm(request.POST or None, initial={"channel": request.GET.get("channel", "")})
+    # From a case, the screen-pop or the 360° page: the channel, product and text filled in.
+    initial = {
+        key: request.GET[key] for key in ("channel", "product", "text") if key in request.GET
+    }
+    form = QuestionForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -328,7 +332,7 @@ def question_detail(request: AuthenticatedRequest, question_id: int) -> HttpResp
     question = selectors.question_get_for_user(user=request.user, question_id=question_id)
     user = request.user
     works = question.expert_id == user.pk or can_manage_knowledge(user)
-    waiting = question.status in questions.WAITING
+    waiting = question.status in WAITING
     suggestions = (
         selectors.question_suggestions(user=user, text=question.text)
         if waiting and question.asker_id == user.pk
