@@ -141,3 +141,34 @@ class QuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories()  # type: ignore[attr-defined]
         self.fields["product"].queryset = Product.objects.order_by("name")  # type: ignore[attr-defined]
+
+
+class ExpertForm(forms.Form):
+    """A user's place in the expert directory: the topics they answer, and whether they take
+    questions now. A new entry names its user; an existing one keeps it."""
+
+    user = forms.ModelChoiceField(label=_("Expert"), queryset=User.objects.none())
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Categories"),
+        queryset=Category.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products"),
+        queryset=Product.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+    )
+    available = forms.BooleanField(label=_("Takes questions now"), required=False, initial=True)
+
+    def __init__(self, *args: Any, fixed_user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = User.objects.filter(is_active=True, is_integration=False).order_by("username")
+        self.fields["user"].queryset = users  # type: ignore[attr-defined]
+        if fixed_user is not None:
+            self.fields["user"].disabled = True
+            self.fields["user"].initial = fixed_user.pk
+        self.fields["categories"].queryset = categories()  # type: ignore[attr-defined]
+        self.fields["products"].queryset = Product.objects.order_by("name")  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ urlpatterns = [
         "questions/<int:question_id>/<slug:action>/", views.question_action, name="question_action"
     ),
     path("experts/", views.expert_list, name="experts"),
+    path("experts/new/", views.expert_edit, name="expert_new"),
+    path("experts/<int:user_id>/edit/", views.expert_edit, name="expert_edit"),
     path("report/", views.report, name="report"),
     path("", views.article_list, name="list"),
     path("stale/", views.stale_list, name="stale"),

@@ -26,7 +26,13 @@ from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import customer_get_for_user
 from kehu.intake.ratelimit import rate_limit_hit
 from kehu.knowledge import questions, selectors, services
-from kehu.knowledge.forms import ArticleFilterForm, ArticleForm, FaqSearchForm, QuestionForm
+from kehu.knowledge.forms import (
+    ArticleFilterForm,
+    ArticleForm,
+    ExpertForm,
+    FaqSearchForm,
+    QuestionForm,
+)
 from kehu.knowledge.models import WAITING, Article, QuestionStatus
 from kehu.knowledge.rendering import render_markdown
 from kehu.sales.models import Product
@@ -396,7 +402,40 @@ def question_action(request: AuthenticatedRequest, question_id: int, action: str
 @require_GET
 def expert_list(request: AuthenticatedRequest) -> HttpResponse:
     require(request.user, can_read_knowledge)
-    return render(request, "knowledge/expert_list.html", {"experts": selectors.experts()})
+    context = {"experts": selectors.experts(), "can_edit": can_manage_knowledge(request.user)}
+    return render(request, "knowledge/expert_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def expert_edit(request: AuthenticatedRequest, user_id: int | None = None) -> HttpResponse:
+    """Put a user in the expert directory, or change their topics and availability."""
+    require(request.user, can_manage_knowledge)
+    expert_user = None
+    initial: dict[str, Any] = {"available": True}
+    if user_id is not None:
+        expert_user = get_object_or_404(User, pk=user_id, is_active=True)
+        expert = selectors.experts().filter(user=expert_user).first()
+        if expert is not None:
+            initial = {
+                "categories": list(expert.categories.all()),
+                "products": list(expert.products.all()),
+                "available": expert.available,
+            }
+    form = ExpertForm(request.POST or None, initial=initial, fixed_user=expert_user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        questions.expert_set(
+            user=request.user,
+            expert_user=expert_user or data["user"],
+            categories=list(data["categories"]),
+            products=list(data["products"]),
+            available=data["available"],
+        )
+        messages.success(request, _("The expert directory is saved."))
+        return redirect("knowledge:experts")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "expert_user": expert_user}
+    return render(request, "knowledge/expert_form.html", context, status=status)
 
 
 @require_GET

@@ -115,3 +115,43 @@ def test_public_faq_is_rate_limited(client):
     for _ in range(FAQ_LIMIT):
         assert client.get("/faq/").status_code == 200
     assert client.get("/faq/").status_code == 429
+
+
+def test_managers_edit_the_expert_directory_in_the_browser(client, archivist, rep, agent, category):
+    from kehu.knowledge.models import Expert
+
+    product = ProductFactory(code="KT-01", name="电热水壶")
+    client.force_login(archivist)
+    assert 'data-testid="add-expert"' in client.get("/knowledge/experts/").content.decode()
+    # a new entry must name its user
+    assert client.post("/knowledge/experts/new/", {"available": "on"}).status_code == 400
+    answer = client.post(
+        "/knowledge/experts/new/",
+        {
+            "user": agent.pk,
+            "categories": [category.pk],
+            "products": [product.pk],
+            "available": "on",
+        },
+    )
+    assert answer.status_code == 302
+    expert = Expert.objects.get(user=agent)
+    assert (list(expert.categories.all()), list(expert.products.all()), expert.available) == (
+        [category],
+        [product],
+        True,
+    )
+    # editing keeps the user whatever is posted, and can take them off the questions
+    page = client.get(f"/knowledge/experts/{agent.pk}/edit/").content.decode()
+    assert "checked" in page
+    client.post(f"/knowledge/experts/{agent.pk}/edit/", {"user": rep.pk, "categories": []})
+    expert.refresh_from_db()
+    assert (expert.user_id, expert.available, expert.categories.count()) == (agent.pk, False, 0)
+    assert not Expert.objects.filter(user=rep).exists()
+    # someone who does not manage the knowledge base is refused
+    client.force_login(rep)
+    assert client.get("/knowledge/experts/new/").status_code == 403
+    assert (
+        client.post(f"/knowledge/experts/{agent.pk}/edit/", {"available": "on"}).status_code == 403
+    )
+    assert 'data-testid="add-expert"' not in client.get("/knowledge/experts/").content.decode()
