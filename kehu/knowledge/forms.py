@@ -16,7 +16,7 @@ from kehu.knowledge.models import (
     Urgency,
 )
 from kehu.knowledge.selectors import categories
-from kehu.sales.models import Product
+from kehu.sales.models import PipelineStage, Product
 
 
 class ArticleForm(forms.Form):
@@ -36,6 +36,12 @@ class ArticleForm(forms.Form):
     products = forms.ModelMultipleChoiceField(
         label=_("Products"), queryset=Product.objects.none(), required=False
     )
+    stage = forms.ModelChoiceField(
+        label=_("Playbook for the stage"),
+        queryset=PipelineStage.objects.none(),
+        required=False,
+        help_text=_("Shown on the opportunities in this stage."),
+    )
     audience = forms.ChoiceField(label=_("Audience"), choices=Audience.choices)
     reviewers = forms.ModelMultipleChoiceField(
         label=_("Reviewers"), queryset=User.objects.none(), required=False
@@ -52,6 +58,9 @@ class ArticleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories()  # type: ignore[attr-defined]
         self.fields["products"].queryset = Product.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["stage"].queryset = PipelineStage.objects.filter(  # type: ignore[attr-defined]
+            outcome=PipelineStage.Outcome.OPEN
+        ).order_by("sort_order")
         self.fields["reviewers"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             is_active=True, role__in=["archive_admin", "admin"]
         ).order_by("username")
@@ -64,6 +73,7 @@ class ArticleForm(forms.Form):
             "category": article.category_id,
             "tags": ", ".join(article.tags),
             "products": list(article.products.values_list("pk", flat=True)),
+            "stage": article.stage_id,
             "audience": article.audience,
             "reviewers": list(article.reviewers.values_list("pk", flat=True)),
             "valid_until": article.valid_until,
@@ -79,6 +89,7 @@ class ArticleForm(forms.Form):
             "category": data["category"],
             "tags": tags,
             "audience": data["audience"],
+            "stage": data["stage"],
             "valid_until": data["valid_until"],
             "products": list(data["products"]),
             "reviewers": list(data["reviewers"]),

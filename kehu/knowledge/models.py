@@ -71,6 +71,24 @@ class Article(TimeStampedModel):
     products = models.ManyToManyField(
         Product, blank=True, related_name="articles", verbose_name=_("products")
     )
+    # Sales knowledge: a playbook for opportunities in this pipeline stage; a win/loss note
+    # written from this closed opportunity.
+    stage = models.ForeignKey(
+        "sales.PipelineStage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="playbooks",
+        verbose_name=_("playbook for the stage"),
+    )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("win/loss note of"),
+    )
     audience = models.CharField(
         _("audience"), max_length=10, choices=Audience.choices, default=Audience.INTERNAL
     )

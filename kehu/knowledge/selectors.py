@@ -8,6 +8,7 @@ public articles only (``public_articles``): an internal article never shows ther
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -328,6 +329,29 @@ def knowledge_for(
             .order_by("due_at", "id")[:limit]
         )
     return KnowledgeCard(articles=articles, questions=questions)
+
+
+@dataclass
+class SalesKnowledge:
+    playbooks: list[Article]  # for the opportunity's stage or products, published
+    notes: list[Article]  # win/loss notes written from this opportunity, as the user sees them
+
+
+def sales_knowledge(*, user: User, opportunity: Any, limit: int = 5) -> SalesKnowledge:
+    """What the knowledge base holds for an opportunity: the playbooks of its stage and of its
+    products, and the win/loss notes written from it."""
+    if not can_read_knowledge(user):
+        return SalesKnowledge(playbooks=[], notes=[])
+    visible = articles_visible_to(user)
+    products = opportunity.lines.values("product_id")
+    playbooks = (
+        visible.filter(status=ArticleStatus.PUBLISHED)
+        .filter(Q(stage_id=opportunity.stage_id) | Q(stage__isnull=False, products__in=products))
+        .distinct()
+        .order_by("-helpful", "-views", "-id")[:limit]
+    )
+    notes = visible.filter(opportunity=opportunity).order_by("-id")[:limit]
+    return SalesKnowledge(playbooks=list(playbooks), notes=list(notes))
 
 
 @dataclass

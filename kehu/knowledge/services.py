@@ -28,11 +28,11 @@ from kehu.knowledge.models import (
     Audience,
     Category,
 )
-from kehu.sales.models import Product
+from kehu.sales.models import Opportunity, PipelineStage, Product
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 30
-EDITABLE = ("title", "body", "category", "tags", "audience", "valid_until")
+EDITABLE = ("title", "body", "category", "tags", "audience", "valid_until", "stage")
 
 
 def _require(allowed: bool, message: str | None = None) -> None:
@@ -100,8 +100,11 @@ def article_create(
     reviewers: Iterable[User] = (),
     audience: str = Audience.INTERNAL,
     valid_until: date | None = None,
+    stage: PipelineStage | None = None,
+    opportunity: Opportunity | None = None,
 ) -> Article:
-    """A new draft owned by ``user``, saved as version 1."""
+    """A new draft owned by ``user``, saved as version 1: a playbook when it names a pipeline
+    ``stage``, a win/loss note when it names the closed ``opportunity`` it was written from."""
     _require(can_write_articles(user) or can_manage_knowledge(user))
     article = Article(
         title=title.strip(),
@@ -110,6 +113,8 @@ def article_create(
         tags=_clean_tags(tags),
         audience=audience,
         valid_until=valid_until,
+        stage=stage,
+        opportunity=opportunity,
         owner=user,
     )
     _validate(article)
@@ -262,3 +267,43 @@ def category_create(*, user: User, name: str, parent: Category | None = None) ->
     if Category.objects.filter(parent=parent, name=name).exists():
         raise ValidationError({"name": _("This category exists already.")})
     return Category.objects.create(name=name, parent=parent)
+
+
+@transaction.atomic
+def win_loss_note_draft(*, user: User, opportunity: Opportunity) -> Article:
+    """A draft win/loss note on a closed opportunity (fetched through a scoped selector): what
+    was sold or lost, to whom, against whom and why, for the author to complete with what was
+    learned, then to publish so the next rep finds it. One draft per author and opportunity:
+    asking again returns it."""
+    _require(can_write_articles(user) or can_manage_knowledge(user))
+    outcome = opportunity.stage.outcome
+    if outcome == PipelineStage.Outcome.OPEN:
+        raise Conflict(_("Only a won or lost opportunity has a win/loss note."))
+    mine = Article.objects.filter(opportunity=opportunity, owner=user).first()
+    if mine is not None:
+        return mine
+    won = outcome == PipelineStage.Outcome.WON
+    title = (_("Win: %(name)s") if won else _("Loss: %(name)s")) % {"name": opportunity.name}
+    lines = opportunity.lines.select_related("product")
+    rows = [
+        (_("Customer"), opportunity.customer.name),
+        (_("Amount"), f"{opportunity.amount} {opportunity.currency}"),
+        (_("Closed on"), str(opportunity.closed_on or "—")),
+        (_("Products"), ", ".join(line.product.name for line in lines) or "—"),
+        (_("Competitors"), opportunity.competitors or "—"),
+    ]
+    if not won:
+        rows.append((_("Lost reason"), opportunity.lost_reason or "—"))
+    heading = _("What we learned")
+    body = "\n".join(
+        [f"- {label}: {value}" for label, value in rows]
+        + ["", f"## {heading}", "", _("Why it went this way, and what to do next time.")]
+    )
+    return article_create(
+        user=user,
+        title=title[:200],
+        body=body,
+        tags=[str(_("Win/loss note"))],
+        products=[line.product for line in lines],
+        opportunity=opportunity,
+    )

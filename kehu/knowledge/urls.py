@@ -15,6 +15,7 @@ urlpatterns = [
     path("experts/new/", views.expert_edit, name="expert_new"),
     path("experts/<int:user_id>/edit/", views.expert_edit, name="expert_edit"),
     path("report/", views.report, name="report"),
+    path("notes/opportunity/<int:opportunity_id>/", views.win_loss_note, name="win_loss_note"),
     path("", views.article_list, name="list"),
     path("stale/", views.stale_list, name="stale"),
     path("new/", views.article_create, name="new"),

@@ -36,6 +36,7 @@ from kehu.knowledge.forms import (
 from kehu.knowledge.models import WAITING, Article, QuestionStatus
 from kehu.knowledge.rendering import render_markdown
 from kehu.sales.models import Product
+from kehu.sales.selectors import opportunity_get_for_user
 
 PAGE_SIZE = 25
 FAQ_LIMIT = 120  # public requests per client and window
@@ -436,6 +437,18 @@ def expert_edit(request: AuthenticatedRequest, user_id: int | None = None) -> Ht
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "expert_user": expert_user}
     return render(request, "knowledge/expert_form.html", context, status=status)
+
+
+@require_POST
+def win_loss_note(request: AuthenticatedRequest, opportunity_id: int) -> HttpResponse:
+    """Start (or reopen) the user's win/loss note on a closed opportunity they may see."""
+    opportunity = opportunity_get_for_user(user=request.user, opportunity_id=opportunity_id)
+    try:
+        article = services.win_loss_note_draft(user=request.user, opportunity=opportunity)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(opportunity)
+    return redirect("knowledge:edit", article.pk)
 
 
 @require_GET

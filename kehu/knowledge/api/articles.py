@@ -31,7 +31,7 @@ from kehu.knowledge.models import (
     ArticleVersion,
     Category,
 )
-from kehu.sales.models import Product
+from kehu.sales.models import PipelineStage, Product
 
 router = Router(tags=["knowledge base"])
 
@@ -116,8 +116,18 @@ def article_create(request: AuthenticatedRequest, payload: ArticleIn) -> Status[
         reviewers=_users(payload.reviewer_ids),
         audience=payload.audience,
         valid_until=payload.valid_until,
+        stage=stage_given(payload.stage),
     )
     return Status(201, article)
+
+
+def stage_given(code: str | None) -> PipelineStage | None:
+    if not code:
+        return None
+    stage = PipelineStage.objects.filter(code=code).first()
+    if stage is None:
+        raise ValidationError({"stage": [_("No such pipeline stage.")]})
+    return stage
 
 
 @router.get("/articles/{article_id}", response={200: ArticleOut, 404: ErrorBody, **ERROR_RESPONSES})
@@ -140,6 +150,8 @@ def article_update(
     }
     if "category_id" in sent:
         changes["category"] = category_given(sent["category_id"])
+    if "stage" in sent:
+        changes["stage"] = stage_given(sent["stage"])
     return services.article_update(
         user=request.user,
         article=article,

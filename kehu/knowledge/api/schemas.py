@@ -58,6 +58,8 @@ class ArticleOut(Schema):
     owner: UserRef
     reviewers: list[UserRef]
     valid_until: date | None
+    stage: str | None = Field(description="A playbook for opportunities in this stage (its code).")
+    opportunity_id: int | None = Field(description="A win/loss note written from it.")
     version: int
     published_at: datetime | None
     views: int
@@ -65,6 +67,10 @@ class ArticleOut(Schema):
     not_helpful: int
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_stage(obj: Article) -> str | None:
+        return obj.stage.code if obj.stage_id and obj.stage else None
 
     @staticmethod
     def resolve_body_html(obj: Article) -> str:
@@ -88,6 +94,7 @@ class ArticleIn(Schema):
     reviewer_ids: list[int] = []
     audience: Audience = Audience.INTERNAL
     valid_until: date | None = None
+    stage: str | None = Field(None, description="The pipeline stage's code: a playbook for it.")
 
 
 class ArticlePatch(Schema):
@@ -99,6 +106,7 @@ class ArticlePatch(Schema):
     reviewer_ids: list[int] | None = None
     audience: Audience | None = None
     valid_until: date | None = None
+    stage: str | None = Field(None, description="The pipeline stage's code; null: no playbook.")
     note: str = Field("", max_length=200, description="Why it changed, kept in the history.")
 
 

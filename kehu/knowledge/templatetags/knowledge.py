@@ -4,8 +4,8 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
-from kehu.core.access import can_ask_questions
-from kehu.knowledge.selectors import knowledge_for
+from kehu.core.access import can_ask_questions, can_manage_knowledge, can_write_articles
+from kehu.knowledge.selectors import knowledge_for, sales_knowledge
 
 register = template.Library()
 
@@ -36,3 +36,17 @@ def knowledge_card(
             query["text"] = text
         ask = f"{reverse('knowledge:question_new')}?{urlencode(query)}"
     return {"card": card, "ask_url": ask, "customer": customer}
+
+
+@register.inclusion_tag("knowledge/partials/sales_knowledge.html", takes_context=True)
+def sales_knowledge_card(context: dict[str, Any], opportunity: Any) -> dict[str, Any]:
+    """The playbooks for an opportunity's stage and products, its win/loss notes, and (once it
+    is won or lost) "Write a win/loss note"."""
+    user = context["request"].user
+    closed = opportunity.stage.outcome != "open"
+    return {
+        "knowledge": sales_knowledge(user=user, opportunity=opportunity),
+        "opportunity": opportunity,
+        "can_note": closed and (can_write_articles(user) or can_manage_knowledge(user)),
+        "csrf_token": context.get("csrf_token"),
+    }

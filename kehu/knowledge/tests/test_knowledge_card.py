@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def kettle(db):
-    return ProductFactory(code="KT-01", name="电热水壶")
+    return ProductFactory.create(code="KT-01", name="电热水壶")
 
 
 @pytest.fixture

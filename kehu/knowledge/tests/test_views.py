@@ -120,7 +120,7 @@ def test_public_faq_is_rate_limited(client):
 def test_managers_edit_the_expert_directory_in_the_browser(client, archivist, rep, agent, category):
     from kehu.knowledge.models import Expert
 
-    product = ProductFactory(code="KT-01", name="电热水壶")
+    product = ProductFactory.create(code="KT-01", name="电热水壶")
     client.force_login(archivist)
     assert 'data-testid="add-expert"' in client.get("/knowledge/experts/").content.decode()
     # a new entry must name its user
