@@ -13,27 +13,12 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.access import can_log_contact
 from kehu.core.dates import business_date_problem
+from kehu.core.uploads import attachment_problems
 from kehu.customers import services as customer_services
 from kehu.customers.models import Channel, Contact, Customer, PersonProfile
 from kehu.interactions.models import Attachment, Interaction, Notification, Reminder, ReminderRun
 from kehu.interactions.selectors import BIRTHDAY_DAYS_AHEAD
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_ATTACHMENT_TYPES = {
-    "application/pdf",
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "text/plain",
-    "text/csv",
-    "audio/mpeg",
-    "audio/wav",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/msword",
-    "application/vnd.ms-excel",
-}
 # How long the author may still delete an interaction they logged.
 DELETE_GRACE = timedelta(hours=24)
 
@@ -74,15 +59,8 @@ def _clean(
         errors["next_follow_up_on"] = [_("The next follow-up cannot be in the past.")]
     if len(next_follow_up_note) > 200:
         errors["next_follow_up_note"] = [_("At most %(n)s characters.") % {"n": 200}]
-    for upload in attachments:
-        if upload.size and upload.size > MAX_ATTACHMENT_BYTES:
-            errors.setdefault("attachments", []).append(
-                _("“%(name)s” is larger than 10 MB.") % {"name": upload.name}
-            )
-        elif (upload.content_type or "") not in ALLOWED_ATTACHMENT_TYPES:
-            errors.setdefault("attachments", []).append(
-                _("“%(name)s”: this type of file is not accepted.") % {"name": upload.name}
-            )
+    if problems := attachment_problems(attachments):
+        errors["attachments"] = problems
     return errors
 
 

@@ -142,6 +142,28 @@ class Article(TimeStampedModel):
         return reverse("knowledge:article", args=[self.pk])
 
 
+class ArticleAttachment(TimeStampedModel):
+    """A file attached to an article (a manual, a price list, a photo): the same types and size
+    as interaction attachments; served only to those who may read the article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="knowledge/%Y/%m/")
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("article attachment")
+        verbose_name_plural = _("article attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ArticleVersion(models.Model):
     """One saved state of an article: who changed what, and when."""
 

@@ -21,6 +21,7 @@ from kehu.knowledge import terms
 from kehu.knowledge.models import (
     WAITING,
     Article,
+    ArticleAttachment,
     ArticleStatus,
     ArticleTerm,
     Audience,
@@ -48,6 +49,18 @@ def articles_visible_to(user: User) -> QuerySet[Article]:
     return Article.objects.filter(
         Q(status=ArticleStatus.PUBLISHED) | Q(owner=user) | Q(pk__in=reviewing)
     )
+
+
+def article_attachment_get_for_user(*, user: User, attachment_id: int) -> ArticleAttachment:
+    """An attachment of an article ``user`` may read (else ``Http404``)."""
+    attachment = (
+        ArticleAttachment.objects.select_related("article")
+        .filter(pk=attachment_id, article__in=articles_visible_to(user))
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 def public_articles() -> QuerySet[Article]:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,9 +20,11 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_knowledge, can_write_articles
 from kehu.core.exceptions import Conflict
+from kehu.core.uploads import attachment_problems
 from kehu.knowledge import terms
 from kehu.knowledge.models import (
     Article,
+    ArticleAttachment,
     ArticleStatus,
     ArticleTerm,
     ArticleVersion,
@@ -307,3 +310,49 @@ def win_loss_note_draft(*, user: User, opportunity: Opportunity) -> Article:
         products=[line.product for line in lines],
         opportunity=opportunity,
     )
+
+
+@transaction.atomic
+def article_attach(
+    *, user: User, article: Article, uploads: list[UploadedFile]
+) -> list[ArticleAttachment]:
+    """Attach files to an article its editor may change (the same types and size as an
+    interaction's attachments); all or none, and the history says which were added."""
+    _require(can_edit(user, article), _("You may not edit this article."))
+    if not uploads:
+        raise ValidationError({"files": [_("Choose a file.")]})
+    if problems := attachment_problems(uploads):
+        raise ValidationError({"files": problems})
+    attached = [
+        ArticleAttachment.objects.create(
+            article=article,
+            file=upload,
+            name=(upload.name or "file")[:200],
+            size=upload.size or 0,
+            content_type=upload.content_type or "",
+            uploaded_by=user,
+        )
+        for upload in uploads
+    ]
+    names = ", ".join(a.name for a in attached)
+    _new_version(article=article, user=user, note=f"+ {names}")
+    return attached
+
+
+@transaction.atomic
+def article_attachment_remove(*, user: User, attachment: ArticleAttachment) -> None:
+    """Remove a file from an article its editor may change; the history keeps its name."""
+    article = attachment.article
+    _require(can_edit(user, article), _("You may not edit this article."))
+    name = attachment.name
+    attachment.file.delete(save=False)
+    attachment.delete()
+    _new_version(article=article, user=user, note=f"− {name}")
+
+
+def _new_version(*, article: Article, user: User, note: str) -> None:
+    """A version saying the attachments changed (the article's row locked for its number)."""
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    _snapshot(article=locked, user=user, changed=["attachments"], note=note[:200])

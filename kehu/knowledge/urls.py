@@ -22,5 +22,12 @@ urlpatterns = [
     path("<int:article_id>/", views.article_detail, name="article"),
     path("<int:article_id>/edit/", views.article_edit, name="edit"),
     path("<int:article_id>/history/", views.article_history, name="history"),
+    path("<int:article_id>/attach/", views.article_attach, name="attach"),
+    path("files/<int:attachment_id>/", views.article_attachment_download, name="attachment"),
+    path(
+        "files/<int:attachment_id>/remove/",
+        views.article_attachment_remove,
+        name="attachment_remove",
+    ),
     path("<int:article_id>/<slug:action>/", views.article_action, name="action"),
 ]

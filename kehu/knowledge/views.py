@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -90,6 +90,7 @@ def _detail_context(request: AuthenticatedRequest, article: Article) -> dict[str
         "can_review": services.can_review(user, article),
         "can_manage": can_manage_knowledge(user),
         "products": article.products.order_by("name"),
+        "attachments": article.attachments.all(),
         "reviewers": article.reviewers.order_by("username"),
     }
 
@@ -99,6 +100,47 @@ def article_detail(request: AuthenticatedRequest, article_id: int) -> HttpRespon
     article = selectors.article_get_for_user(user=request.user, article_id=article_id)
     services.article_viewed(article=article)
     return render(request, "knowledge/article_detail.html", _detail_context(request, article))
+
+
+@require_POST
+def article_attach(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, article_id=article_id)
+    try:
+        services.article_attach(
+            user=request.user, article=article, uploads=request.FILES.getlist("files")
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Attached."))
+    return redirect(article)
+
+
+@require_POST
+def article_attachment_remove(request: AuthenticatedRequest, attachment_id: int) -> HttpResponse:
+    attachment = selectors.article_attachment_get_for_user(
+        user=request.user, attachment_id=attachment_id
+    )
+    services.article_attachment_remove(user=request.user, attachment=attachment)
+    messages.success(request, _("Attachment removed."))
+    return redirect(attachment.article)
+
+
+@require_GET
+def article_attachment_download(request: AuthenticatedRequest, attachment_id: int) -> FileResponse:
+    """A file of an article the user may read; never served as a static file."""
+    attachment = selectors.article_attachment_get_for_user(
+        user=request.user, attachment_id=attachment_id
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -75,7 +75,7 @@ def test_detail_page_shows_the_timeline_with_bounded_queries(
 ):
     client.force_login(rep)
     _log(rep, customer, 1)
-    with django_assert_max_num_queries(40) as few:
+    with django_assert_max_num_queries(41) as few:
         client.get(customer.get_absolute_url())
     for days in range(2, 12):
         interaction = _log(rep, customer, days)

@@ -155,3 +155,38 @@ def test_managers_edit_the_expert_directory_in_the_browser(client, archivist, re
         client.post(f"/knowledge/experts/{agent.pk}/edit/", {"available": "on"}).status_code == 403
     )
     assert 'data-testid="add-expert"' not in client.get("/knowledge/experts/").content.decode()
+
+
+def test_article_attachments(client, agent, rep, archivist, make_article):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kehu.knowledge.models import ArticleAttachment
+
+    draft = make_article("空调安装手册", status="draft")
+    client.force_login(agent)  # the draft's owner edits it
+    pdf = SimpleUploadedFile("手册.pdf", b"%PDF-1.4 manual", content_type="application/pdf")
+    exe = SimpleUploadedFile("tool.exe", b"MZ", content_type="application/x-msdownload")
+    client.post(f"/knowledge/{draft.pk}/attach/", {"files": [exe]})
+    assert not ArticleAttachment.objects.exists()  # refused, with the reason shown
+    answer = client.post(f"/knowledge/{draft.pk}/attach/", {"files": [pdf]}, follow=True)
+    assert "手册.pdf" in answer.content.decode()
+    attachment = ArticleAttachment.objects.get()
+    assert b"".join(client.get(f"/knowledge/files/{attachment.pk}/").streaming_content) == (
+        b"%PDF-1.4 manual"
+    )
+    assert ["attachments"] in [v.changed_fields for v in draft.versions.all()]
+    # someone else's draft, and its files, are not there for a rep; nor may they remove it
+    client.force_login(rep)
+    assert client.get(f"/knowledge/files/{attachment.pk}/").status_code == 404
+    assert client.post(f"/knowledge/files/{attachment.pk}/remove/").status_code == 404
+    # published, readers download it but only editors remove it
+    from kehu.knowledge import services
+
+    draft.refresh_from_db()
+    services.article_submit(user=agent, article=draft)
+    services.article_publish(user=archivist, article=draft)
+    assert client.get(f"/knowledge/files/{attachment.pk}/").status_code == 200
+    assert client.post(f"/knowledge/files/{attachment.pk}/remove/").status_code == 403
+    client.force_login(archivist)
+    client.post(f"/knowledge/files/{attachment.pk}/remove/")
+    assert not ArticleAttachment.objects.exists()
