@@ -11,11 +11,11 @@ from django.utils import timezone
 from kehu.accounts.models import User
 from kehu.knowledge import questions, services
 from kehu.knowledge.models import Article, Category, Question
-from kehu.sales.models import Product
+from kehu.sales.models import PipelineStage, Product
 
 TREE = {
     "产品知识": ["家电", "茶叶与酒水", "母婴与食品", "办公与原材料"],
-    "业务流程": ["订单与发货", "发票与结算"],
+    "业务流程": ["订单与发货", "发票与结算", "销售打法"],
     "服务与投诉处理": ["退换货", "投诉处理"],
     "市场": ["竞品与行情"],
     "政策": ["价格与促销", "保密与合规"],
@@ -308,6 +308,33 @@ QUESTIONS = [
 ]
 
 
+# Playbooks (销售打法) for pipeline stages: (stage code, title, body, tags)
+PLAYBOOKS = [
+    (
+        "needs_analysis",
+        "需求分析阶段打法：问清楚四件事",
+        "1. **谁拍板**：采购、使用部门还是老板？\n2. **预算**：今年是否已立项，金额区间。\n"
+        "3. **时间**：什么时候要到货，倒推下单日期。\n4. **现状**：现在用谁家的，哪里不满意。\n\n"
+        "四件事问清楚之前不要报价。",
+        ["需求分析", "打法"],
+    ),
+    (
+        "proposal",
+        "方案报价阶段打法：两套方案，一个推荐",
+        "给客户两套方案（标准版与升级版），**明确推荐其中一套**并说明理由。报价单注明有效期"
+        "（一般 15 天），附上同行业客户案例。报价后 3 个工作日内电话跟进。",
+        ["报价", "打法"],
+    ),
+    (
+        "negotiation",
+        "商务谈判阶段打法：让步要换条件",
+        "- 每一次降价都要换回条件：预付款比例、签约时间、采购量或转介绍。\n"
+        "- 折扣超过 10% 需销售经理审批。\n- 谈判记录当天写进跟进记录，竞争对手写进商机。",
+        ["谈判", "折扣", "打法"],
+    ),
+]
+
+
 @transaction.atomic
 def demo_knowledge_load(*, manager: str, asker: str, experts: dict[str, list[str]]) -> int:
     """Load the demo knowledge; ``experts`` maps a username to child category names."""
@@ -348,6 +375,16 @@ def demo_knowledge_load(*, manager: str, asker: str, experts: dict[str, list[str
     for category, title, body, tags, public in POLICY_ARTICLES:
         publish(title, body, category, tags, public, [])
         made += 1
+    stages = {stage.code: stage for stage in PipelineStage.objects.all()}
+    for code, title, body, tags in PLAYBOOKS:
+        if code in stages:
+            playbook = services.article_create(
+                user=agent, title=title, body=body, category=cats["销售打法"], tags=tags,
+                stage=stages[code],
+            )  # fmt: skip
+            services.article_submit(user=agent, article=playbook)
+            services.article_publish(user=boss, article=playbook)
+            made += 1
     draft = services.article_create(
         user=agent, title="以旧换新活动说明（草稿）", body="旧家电折价标准待定。",
         category=cats["价格与促销"],
