@@ -172,7 +172,12 @@ def handover_run(
     note = _("Handover from %(name)s") % {"name": scope.from_user}
     deal = cycle(to_users)
     receiver_of: dict[int, User] = {}
+    # Read everything first: a filter by customer no longer matches once they have moved.
     customers = list(scope.customers())
+    opportunities = list(scope.opportunities().select_related("customer"))
+    cases = list(scope.cases())
+    tasks = list(scope.tasks())
+    reminders = list(scope.reminders())
     total = len(customers)
     for done, customer in enumerate(customers, start=1):
         to = next(deal)
@@ -185,7 +190,7 @@ def handover_run(
     def to_for(customer_id: int | None) -> User:
         return receiver_of.get(customer_id or 0) or next(deal)
 
-    for opportunity in scope.opportunities().select_related("customer"):
+    for opportunity in opportunities:
         try:
             opportunity_update(
                 user=user,
@@ -197,18 +202,18 @@ def handover_run(
             result.skip("opportunities")  # the colleague may not change that customer
         else:
             result.moved["opportunities"] += 1
-    for case in scope.cases():
+    for case in cases:
         try:
             case_assign(user=user, case=case, assignee=to_for(case.customer_id))
         except (ValidationError, Conflict):
             result.skip("cases")  # the colleague does not work cases
         else:
             result.moved["cases"] += 1
-    for task in scope.tasks():
+    for task in tasks:
         task_hand_over(user=user, task=task, assignee=to_for(task.customer_id))
         result.moved["tasks"] += 1
     by_receiver: dict[int, list[int]] = {}
-    for reminder in scope.reminders():
+    for reminder in reminders:
         by_receiver.setdefault(to_for(reminder.customer_id).pk, []).append(reminder.pk)
     for receiver_id, ids in by_receiver.items():
         result.moved["reminders"] += reminders_hand_over(

@@ -46,7 +46,8 @@ def test_admin_creates_a_user_with_a_team_and_sees_the_password_once(client, keh
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/users/{user.pk}/"
     assert user.language == "zh-hans"
-    assert not user.is_superuser and not user.is_staff
+    assert not user.is_superuser
+    assert not user.is_staff
     assert Membership.objects.get(user=user, team=team).is_manager
     page = client.get(response["Location"]).content.decode()
     password = page.split('data-testid="new-password">')[1].split("<")[0]
@@ -77,7 +78,8 @@ def test_edit_role_is_audited_and_demoting_an_admin_drops_superuser(client, kehu
     assert response.status_code == 302
     other.refresh_from_db()
     assert other.role == Role.LEADER
-    assert not other.is_superuser and not other.is_staff
+    assert not other.is_superuser
+    assert not other.is_staff
     event = AuditEvent.objects.filter(action=AuditEvent.Action.ROLE_CHANGED).latest("id")
     assert event.object_id == str(other.pk)
     assert {"role", "is_superuser", "display_name"} <= set(event.detail["changed"])
@@ -88,7 +90,8 @@ def test_admin_cannot_change_own_role_or_disable_self(client, kehu_admin):
     client.post(f"/accounts/users/{kehu_admin.pk}/", {"role": Role.SALES_REP, "language": ""})
     client.post(f"/accounts/users/{kehu_admin.pk}/active/", {"active": "0"})
     kehu_admin.refresh_from_db()
-    assert kehu_admin.role == Role.ADMIN and kehu_admin.is_active
+    assert kehu_admin.role == Role.ADMIN
+    assert kehu_admin.is_active
 
 
 def test_disable_ends_sessions_and_enable_is_audited(client, kehu_admin, rep):
@@ -140,7 +143,9 @@ def test_admin_creates_a_team_with_members_and_managers(client, kehu_admin, rep,
         {"name": "华南销售部", "members": [other_rep.pk], "managers": [other_rep.pk]},
     )
     assert set(team.members.all()) == {other_rep}
-    changed = AuditEvent.objects.filter(action=AuditEvent.Action.ROLE_CHANGED, object_id=str(rep.pk))
+    changed = AuditEvent.objects.filter(
+        action=AuditEvent.Action.ROLE_CHANGED, object_id=str(rep.pk)
+    )
     assert changed.count() == 2
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.SETTINGS_CHANGED, object_type="accounts.team"
@@ -177,7 +182,8 @@ def test_others_are_refused(client, make_user, rep, method, url, role):
     response = getattr(client, method)(url.format(id=rep.pk), {"role": Role.ADMIN, "active": "0"})
     assert response.status_code == 403
     rep.refresh_from_db()
-    assert rep.role == Role.SALES_REP and rep.is_active
+    assert rep.role == Role.SALES_REP
+    assert rep.is_active
 
 
 def test_django_admin_is_for_superusers_only(client, kehu_admin, admin_user):
@@ -202,7 +208,10 @@ def test_change_my_password_keeps_this_session_and_ends_the_others(rep):
     # given two sessions
     mine, other = Client(), Client()
     for c in (mine, other):
-        assert c.post("/accounts/login/", {"username": "rep1", "password": PASSWORD}).status_code == 302
+        assert (
+            c.post("/accounts/login/", {"username": "rep1", "password": PASSWORD}).status_code
+            == 302
+        )
     assert SignedInSession.objects.filter(user=rep).count() == 2
     # when
     response = mine.post(
