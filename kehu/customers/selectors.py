@@ -385,6 +385,14 @@ def channel_labels() -> dict[str, str]:
     return {channel.code: channel.label for channel in Channel.objects.all()}
 
 
+def display_text(spec: FieldSpec, text: str, channels: dict[str, str] | None = None) -> str:
+    """A stored text value as people read it (choice labels, channel names, local phones);
+    ``channels`` from ``channel_labels()`` saves a query per call when showing many."""
+    if channels is None and spec.type == Type.CHANNEL:
+        channels = channel_labels()
+    return _display_text(spec, text, channels or {})
+
+
 def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     """A stored text value in words people read: choice labels, channel names, local phones."""
     if not text:
