@@ -75,6 +75,22 @@ class PasswordConfirmForm(forms.Form):
     )
 
 
+def _user_label(user: Any) -> str:
+    """A user by name and username: two people may share a name."""
+    name = str(user)
+    return name if name == user.username else f"{name} ({user.username})"
+
+
+class UsersField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return _user_label(obj)
+
+
+class UserField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return _user_label(obj)
+
+
 LANGUAGE_CHOICES = [("", _("Follow the browser")), *settings.LANGUAGES]
 
 
@@ -141,13 +157,13 @@ class TeamForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    members = forms.ModelMultipleChoiceField(
+    members = UsersField(
         label=_("Members"),
         queryset=User.objects.filter(is_integration=False).order_by("-is_active", "username"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    managers = forms.ModelMultipleChoiceField(
+    managers = UsersField(
         label=_("Managers"),
         queryset=User.objects.filter(is_integration=False).order_by("-is_active", "username"),
         required=False,
@@ -164,10 +180,10 @@ class TeamForm(forms.Form):
 
 
 class HandoverForm(forms.Form):
-    from_user = forms.ModelChoiceField(label=_("Whose work"), queryset=User.objects.none())
+    from_user = UserField(label=_("Whose work"), queryset=User.objects.none())
     stage = forms.ChoiceField(label=_("Lifecycle stage"), required=False)
     grade = forms.ChoiceField(label=_("Grade"), required=False)
-    to_users = forms.ModelMultipleChoiceField(
+    to_users = UsersField(
         label=_("To colleagues"),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,

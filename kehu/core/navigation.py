@@ -105,3 +105,20 @@ def nav_for(user: User) -> list[NavItem]:
         replace(item, count=import_string(item.badge)(user)) if item.badge else item
         for item in items
     ]
+
+
+# Pages of one URL namespace that belong to another menu entry: accounts' administration.
+SECTION_OF_PAGE = {
+    **dict.fromkeys(
+        ("users", "user_new", "user_detail", "teams", "team_new", "team_edit"), "accounts_admin"
+    ),
+    "handover": "handover",
+    "handover_detail": "handover",
+}
+
+
+def nav_section(namespace: str, url_name: str) -> str:
+    """The menu entry a page is under (marked active): its URL namespace, with exceptions."""
+    if namespace == "accounts":
+        return SECTION_OF_PAGE.get(url_name, namespace)
+    return namespace

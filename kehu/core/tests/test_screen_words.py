@@ -16,6 +16,8 @@ from kehu.exports.models import ExportJob
 
 pytestmark = pytest.mark.django_db
 
+LIFE_CYCLE_TEMPLATE = '{% load i18n %}{% translate "introduction" context "product life cycle" %}'
+
 
 def _zh(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
@@ -125,11 +127,7 @@ def test_pipeline_sort_column_and_life_cycle_words_in_chinese(client, archivist)
     assert "排序" in header
     assert "订单" not in header
     with translation.override("zh-hans"):
-        text = (
-            engines["django"]
-            .from_string('{% load i18n %}{% translate "introduction" context "product life cycle" %}')
-            .render({})
-        )
+        text = engines["django"].from_string(LIFE_CYCLE_TEMPLATE).render({})
     assert text == "导入期"
 
 
