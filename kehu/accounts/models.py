@@ -179,10 +179,13 @@ class Handover(TimeStampedModel):
         FAILED = "failed", _("Failed")
 
     from_user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="handovers_from", verbose_name=_("from")
+        User,
+        on_delete=models.CASCADE,
+        related_name="handovers_from",
+        verbose_name=_("handed over from"),
     )
     to_users: "models.ManyToManyField[User, Any]" = models.ManyToManyField(
-        User, related_name="handovers_to", verbose_name=_("to")
+        User, related_name="handovers_to", verbose_name=_("handed over to")
     )
     created_by = models.ForeignKey(
         User,
