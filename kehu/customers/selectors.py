@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.core.access import (
     Scope,
+    can_own_customers,
     can_record_facts,
     can_reveal,
     policy_for,
@@ -620,3 +621,9 @@ def customers_in_pool_visible_to(user: User) -> QuerySet[Customer]:
     if not can_view_pool(user):
         return Customer.objects.none()
     return Customer.objects.filter(status=Customer.Status.PUBLIC_POOL, owner__isnull=True)
+
+
+def bulk_owner_choices() -> list[User]:
+    """Whom customers may be given to in a bulk assignment: active people who may own them."""
+    people = User.objects.filter(is_active=True, is_integration=False).order_by("username")
+    return [person for person in people if can_own_customers(person)]
