@@ -22,6 +22,7 @@ from kehu.core.models import AuditEvent
 # Keys of ``AuditEvent.detail`` in words.
 DETAIL_LABELS = {
     "changed": gettext_lazy("changed"),
+    "action": gettext_lazy("action"),
     "field": gettext_lazy("field"),
     "fields": gettext_lazy("fields"),
     "filters": gettext_lazy("filters"),
@@ -146,6 +147,9 @@ class AuditDisplay:
             return str(Role(value).label)
         if key in {"moved", "skipped"} and isinstance(value, dict):
             return ", ".join(f"{HANDOVER_KINDS.get(k, k)} {v}" for k, v in value.items()) or "—"
+        choices = _field_choices(event.object_type, key)
+        if choices and isinstance(value, str):
+            return str(choices.get(value, value))
         if isinstance(value, dict):
             kind = event.object_type
             return "; ".join(
@@ -161,6 +165,18 @@ class AuditDisplay:
             DetailLine(str(DETAIL_LABELS.get(key, key)), self.value_text(key, value, event))
             for key, value in (event.detail or {}).items()
         ]
+
+
+def _field_choices(object_type: str, name: str) -> dict[str, Any]:
+    """The choices of the named field of the event's object's model, if it has them."""
+    model = _model(object_type)
+    if model is None:
+        return {}
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return dict(getattr(field, "choices", None) or [])
 
 
 def _model(object_type: str) -> Any:

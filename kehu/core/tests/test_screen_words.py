@@ -145,3 +145,17 @@ def test_public_form_asks_a_person_for_their_name(admin_user):
     with translation.override("zh-hans"):
         public = PublicWebForm(web_form=form, fields=web_form_fields(form))
         assert str(public.fields["name"].label) == "姓名"
+
+
+def test_audit_detail_choices_come_from_the_objects_model(client, admin_user):
+    audit_log(
+        action=AuditEvent.Action.SETTINGS_CHANGED,
+        actor=admin_user,
+        object_type="bulk.bulkaction",
+        object_id=1,
+        detail={"action": "tag", "customers": 3, "changed": 3},
+    )
+    client.force_login(admin_user)
+    _zh(client)
+    detail = client.get("/audit/").content.decode().split('data-testid="audit-detail">')[1]
+    assert detail.startswith("操作: 添加标签")
