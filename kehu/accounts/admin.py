@@ -70,3 +70,12 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # tokens are made by their owner, so the token is shown only to them
+
+
+def _superusers_only(request: HttpRequest) -> bool:
+    """Django's admin site is for superusers: administrators work in Kehu's own pages."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]

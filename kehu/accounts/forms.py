@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import Role, Team, User
 from kehu.core.widgets import IsoDateInput
+from kehu.customers.models import Customer
 
 
 class LoginForm(AuthenticationForm):
@@ -71,3 +73,128 @@ class PasswordConfirmForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+def _user_label(user: Any) -> str:
+    """A user by name and username: two people may share a name."""
+    name = str(user)
+    return name if name == user.username else f"{name} ({user.username})"
+
+
+class UsersField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return _user_label(obj)
+
+
+class UserField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return _user_label(obj)
+
+
+LANGUAGE_CHOICES = [("", _("Follow the browser")), *settings.LANGUAGES]
+
+
+class _TeamsMixin(forms.Form):
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    managed = forms.ModelMultipleChoiceField(
+        label=_("Manager of"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A team manager sees and changes every record of the team."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        teams = set(data.get("teams") or [])
+        if any(team not in teams for team in data.get("managed") or []):
+            self.add_error("managed", _("A manager must be a member of the team."))
+        return data
+
+
+class UserCreateForm(_TeamsMixin):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    display_name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.SALES_REP)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
+    field_order = ["username", "display_name", "email", "role", "language", "teams", "managed"]
+
+
+class UserEditForm(_TeamsMixin):
+    display_name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
+    field_order = ["display_name", "email", "role", "language", "teams", "managed"]
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[("", _("All")), *Role.choices], required=False
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label=_("All"),
+    )
+    active = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("All")), ("1", _("Enabled")), ("0", _("Disabled"))],
+        required=False,
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    members = UsersField(
+        label=_("Members"),
+        queryset=User.objects.filter(is_integration=False).order_by("-is_active", "username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    managers = UsersField(
+        label=_("Managers"),
+        queryset=User.objects.filter(is_integration=False).order_by("-is_active", "username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Managers see and change every record of the team's members."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        members = set(data.get("members") or [])
+        if any(user not in members for user in data.get("managers") or []):
+            self.add_error("managers", _("A manager must be a member of the team."))
+        return data
+
+
+class HandoverForm(forms.Form):
+    from_user = UserField(label=_("Whose work"), queryset=User.objects.none())
+    stage = forms.ChoiceField(label=_("Lifecycle stage"), required=False)
+    grade = forms.ChoiceField(label=_("Grade"), required=False)
+    to_users = UsersField(
+        label=_("To colleagues"),
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Customers are dealt out in turn; what belongs to a customer goes with it."),
+    )
+
+    def __init__(self, *args: Any, sources: Any, recipients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_user"].queryset = sources  # type: ignore[attr-defined]
+        self.fields["to_users"].queryset = recipients  # type: ignore[attr-defined]
+        everything = [("", _("All"))]
+        self.fields["stage"].choices = everything + list(Customer.Stage.choices)  # type: ignore[attr-defined]
+        self.fields["grade"].choices = everything + list(Customer.Grade.choices)  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -143,3 +144,72 @@ class RecoveryCode(models.Model):
     @staticmethod
     def digest_of(code: str) -> str:
         return hashlib.sha256(code.encode()).hexdigest()
+
+
+class SignedInSession(models.Model):
+    """A browser session a user signed in with, so they can see where they are signed in and
+    sign the others out. The session itself stays in Django's session store; a row whose
+    session has expired is not shown and is removed when the user next looks."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="signed_in_sessions", verbose_name=_("user")
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Handover(TimeStampedModel):
+    """One handover of a user's work to colleagues (交接), run at once or in the background;
+    its counts say what moved."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    from_user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="handovers_from",
+        verbose_name=_("handed over from"),
+    )
+    to_users: "models.ManyToManyField[User, Any]" = models.ManyToManyField(
+        User, related_name="handovers_to", verbose_name=_("handed over to")
+    )
+    created_by = models.ForeignKey(
+        User,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("handed over by"),
+    )
+    stage = models.CharField(_("lifecycle stage"), max_length=10, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    done = models.PositiveIntegerField(_("customers done"), default=0)
+    total = models.PositiveIntegerField(_("customers in all"), default=0)
+    preview = models.JSONField(_("counts before"), default=dict)
+    moved = models.JSONField(_("moved"), default=dict)
+    skipped = models.JSONField(_("skipped"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_user_id} {self.status}"

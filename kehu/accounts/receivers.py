@@ -10,8 +10,10 @@ from django.http import HttpRequest
 
 from kehu.accounts.lockout import lockout_alert_if_repeated
 from kehu.accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
-from kehu.accounts.models import User
+from kehu.accounts.models import SignedInSession, User
+from kehu.accounts.services import signed_in_session_record
 from kehu.core.audit import audit_log
+from kehu.core.http import client_ip
 from kehu.core.models import AuditEvent
 
 
@@ -20,6 +22,14 @@ def on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> No
     now = time.time()
     request.session[SESSION_STARTED_KEY] = now
     request.session[SESSION_SEEN_KEY] = now
+    if not request.session.session_key:
+        request.session.save()
+    signed_in_session_record(
+        user=user,
+        session_key=str(request.session.session_key),
+        ip_address=client_ip(request) or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     audit_log(action=AuditEvent.Action.LOGIN, actor=user, request=request)
 
 
@@ -27,6 +37,8 @@ def on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> No
 def on_logout(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     if user is not None:
         audit_log(action=AuditEvent.Action.LOGOUT, actor=user, request=request)
+        if request.session.session_key:
+            SignedInSession.objects.filter(session_key=request.session.session_key).delete()
 
 
 @receiver(user_login_failed)

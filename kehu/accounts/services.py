@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.lockout import lock_filter
-from kehu.accounts.models import ApiToken, Membership, Role, Team, User
+from kehu.accounts.models import ApiToken, Membership, Role, SignedInSession, Team, User
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 
@@ -28,11 +29,14 @@ def user_create(
     display_name: str = "",
     email: str = "",
     is_integration: bool = False,
+    language: str = "",
+    superuser: bool | None = None,
     created_by: User | None = None,
 ) -> User:
     """Create a user; without a password the account cannot sign in until one is set. An
     integration account (for another system, e.g. the call center) never has a password: it
-    works only through its API tokens."""
+    works only through its API tokens. ``superuser`` (default: for administrators) opens
+    Django's admin site; the administrators made in Kehu's own pages do not need it."""
     username = username.strip()
     errors: dict[str, list[str]] = {}
     if not username:
@@ -50,6 +54,7 @@ def user_create(
         display_name=display_name.strip(),
         email=email.strip(),
         is_integration=is_integration,
+        language=language if language in dict(settings.LANGUAGES) else "",
     )
     if is_integration:
         password = None
@@ -66,8 +71,8 @@ def user_create(
         user.set_unusable_password()
     else:
         user.set_password(password)
-    # Admins maintain users and teams in the admin site too.
-    user.is_staff = user.is_superuser = role == Role.ADMIN
+    # The first administrators (made on the command line) may open Django's admin site too.
+    user.is_staff = user.is_superuser = role == Role.ADMIN if superuser is None else superuser
     user.save()
     if team_name:
         team, _created = Team.objects.get_or_create(name=team_name.strip())
@@ -86,6 +91,10 @@ def user_create(
 def user_set_active(*, user: User, active: bool, changed_by: User | None = None) -> User:
     """Enable or disable an account. A disabled account's sessions and tokens stop working
     at once: authentication checks ``is_active`` on every request."""
+    if changed_by is not None and changed_by.pk == user.pk and not active:
+        raise ValidationError(_("You cannot disable your own account."))
+    if user.is_active == active:
+        return user
     user.is_active = active
     user.save(update_fields=["is_active"])
     if not active:
@@ -96,6 +105,9 @@ def user_set_active(*, user: User, active: bool, changed_by: User | None = None)
             object_id=user.pk,
             detail={"username": user.username},
         )
+        signed_in_sessions_end(user=user)
+    else:
+        _access_changed(user, ["is_active"], changed_by)
     return user
 
 
@@ -177,3 +189,241 @@ def login_lock_clear(
         detail={"username": username, "ip_address": ip_address, "records": count},
     )
     return int(count)
+
+
+# --- administering users and teams in Kehu's own pages -------------------------------------
+# Every change is in the audit log with the same events as Django's admin site writes:
+# ``role_changed`` (with the names of the fields that changed, never their values) for what
+# decides what a user may do, ``user_created`` and ``user_disabled``.
+
+USER_FIELDS = ("role", "display_name", "email", "language")
+# Enough to be safe and short enough to read out over the phone: 12 characters, no look-alikes.
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+PASSWORD_LENGTH = 12
+
+
+def _access_changed(
+    user: User, changed: list[str], changed_by: User | None, ip_address: str | None = None
+) -> None:
+    audit_log(
+        action=AuditEvent.Action.ROLE_CHANGED,
+        actor=changed_by,
+        ip_address=ip_address,
+        object_type="accounts.user",
+        object_id=user.pk,
+        detail={"changed": sorted(changed), "username": user.username},
+    )
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    changed_by: User,
+    data: dict[str, str],
+    ip_address: str | None = None,
+) -> User:
+    """Change a user's role, display name, e-mail or language (``USER_FIELDS``). An
+    administrator who is demoted loses Django's admin site with the role."""
+    unknown = set(data) - set(USER_FIELDS)
+    if unknown:
+        raise TypeError(", ".join(sorted(unknown)))
+    errors: dict[str, list[str]] = {}
+    role = data.get("role", user.role)
+    if role not in Role.values:
+        errors["role"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}]
+    elif user.is_integration and role == Role.ADMIN:
+        errors["role"] = [_("An integration account cannot be an administrator.")]
+    elif user.pk == changed_by.pk and role != user.role:
+        errors["role"] = [_("You cannot change your own role.")]
+    if data.get("language", "") not in {"", *dict(settings.LANGUAGES)}:
+        errors["language"] = [_("Unknown language.")]
+    if errors:
+        raise ValidationError(errors)
+    changed = []
+    for name, value in data.items():
+        value = value.strip()
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    if "role" in changed and role != Role.ADMIN and (user.is_superuser or user.is_staff):
+        user.is_superuser = user.is_staff = False
+        changed += ["is_staff", "is_superuser"]
+    if not changed:
+        return user
+    user.full_clean(exclude=["password", "username"])
+    user.save()
+    _access_changed(user, changed, changed_by, ip_address)
+    return user
+
+
+@transaction.atomic
+def user_memberships_set(
+    *,
+    user: User,
+    teams: list[Team],
+    managed: list[Team],
+    changed_by: User,
+    ip_address: str | None = None,
+) -> User:
+    """Put ``user`` in exactly ``teams``, as manager of those in ``managed`` (a subset)."""
+    wanted = {team.pk: any(t.pk == team.pk for t in managed) for team in teams}
+    current = {m.team_id: m for m in Membership.objects.filter(user=user)}
+    changed = False
+    for team_id, membership in current.items():
+        if team_id not in wanted:
+            membership.delete()
+            changed = True
+        elif membership.is_manager != wanted[team_id]:
+            membership.is_manager = wanted[team_id]
+            membership.save(update_fields=["is_manager", "updated_at"])
+            changed = True
+    for team_id, is_manager in wanted.items():
+        if team_id not in current:
+            Membership.objects.create(user=user, team_id=team_id, is_manager=is_manager)
+            changed = True
+    if changed:
+        _access_changed(user, ["teams"], changed_by, ip_address)
+    return user
+
+
+def password_generate() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, reset_by: User, ip_address: str | None = None) -> str:
+    """Give ``user`` a new generated password and return it (to be shown once, never stored
+    in clear). Their sessions end: a session is bound to the password it signed in with."""
+    if user.is_integration:
+        raise ValidationError(_("An integration account has no password: it uses API tokens."))
+    password = password_generate()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    signed_in_sessions_end(user=user)
+    _access_changed(user, ["password"], reset_by, ip_address)
+    return password
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str, ip_address: str | None = None) -> User:
+    """Change one's own password (the caller has checked the current one), after Django's
+    password validators."""
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_log(
+        action=AuditEvent.Action.SETTINGS_CHANGED,
+        actor=user,
+        ip_address=ip_address,
+        object_type="accounts.user",
+        object_id=user.pk,
+        detail={"changed": ["password"]},
+    )
+    return user
+
+
+def _team_errors(name: str, team: Team | None) -> dict[str, list[str]]:
+    if not name:
+        return {"name": [_("A name is required.")]}
+    if len(name) > 100:
+        return {"name": [_("At most %(n)s characters.") % {"n": 100}]}
+    clash = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        clash = clash.exclude(pk=team.pk)
+    if clash.exists():
+        return {"name": [_("A team with this name already exists.")]}
+    return {}
+
+
+@transaction.atomic
+def team_save(*, team: Team | None, name: str, description: str, changed_by: User) -> Team:
+    """Create a team (``team`` None) or rename / describe one; audited as a setting."""
+    from kehu.core.audit import setting_changed
+
+    name = name.strip()
+    errors = _team_errors(name, team)
+    if errors:
+        raise ValidationError(errors)
+    created = team is None
+    team = team or Team()
+    changed = [
+        field
+        for field, value in (("name", name), ("description", description.strip()))
+        if getattr(team, field) != value
+    ]
+    team.name, team.description = name, description.strip()
+    team.save()
+    if created or changed:
+        setting_changed(actor=changed_by, what=team, changed=changed or ["created"])
+    return team
+
+
+@transaction.atomic
+def team_members_set(
+    *,
+    team: Team,
+    members: list[User],
+    managers: list[User],
+    changed_by: User,
+    ip_address: str | None = None,
+) -> Team:
+    """Make ``members`` exactly the team's members, ``managers`` (among them) its managers;
+    each user whose membership changed gets a ``role_changed`` event."""
+    wanted = {user.pk: any(m.pk == user.pk for m in managers) for user in members}
+    current = {m.user_id: m for m in Membership.objects.filter(team=team).select_related("user")}
+    touched: set[int] = set()
+    for user_id, membership in current.items():
+        if user_id not in wanted:
+            membership.delete()
+            touched.add(user_id)
+        elif membership.is_manager != wanted[user_id]:
+            membership.is_manager = wanted[user_id]
+            membership.save(update_fields=["is_manager", "updated_at"])
+            touched.add(user_id)
+    for user_id, is_manager in wanted.items():
+        if user_id not in current:
+            Membership.objects.create(user_id=user_id, team=team, is_manager=is_manager)
+            touched.add(user_id)
+    for user in User.objects.filter(pk__in=touched):
+        _access_changed(user, ["teams"], changed_by, ip_address)
+    return team
+
+
+# --- signed-in sessions ---------------------------------------------------------------------
+
+
+def signed_in_session_record(
+    *, user: User, session_key: str, ip_address: str | None, user_agent: str
+) -> None:
+    """Remember a new sign-in's session (called at sign-in)."""
+    SignedInSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user, "ip_address": ip_address, "user_agent": user_agent[:300]},
+    )
+
+
+def signed_in_sessions_end(*, user: User, keep: str | None = None) -> int:
+    """Sign ``user`` out of every session but ``keep`` (the current one); returns how many
+    sessions ended."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = SignedInSession.objects.filter(user=user)
+    if keep:
+        rows = rows.exclude(session_key=keep)
+    ended = 0
+    for key in list(rows.values_list("session_key", flat=True)):
+        session = store(session_key=key)
+        if session.exists(key):
+            session.delete(key)
+            ended += 1
+    rows.delete()
+    return ended
+
+
+def signed_in_session_rekey(*, old: str | None, new: str | None) -> None:
+    """Follow a session whose key changed (Django gives a new key when the password does)."""
+    if old and new and old != new:
+        SignedInSession.objects.filter(session_key=old).update(session_key=new)

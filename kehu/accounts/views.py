@@ -6,13 +6,15 @@ from typing import Any
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -252,6 +254,8 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         "form": form,
         "new_token": new_token,
         "tokens": selectors.api_tokens_of(user=user),
+        "sessions": selectors.signed_in_sessions_of(user=user),
+        "current_session": request.session.session_key,
         "language_form": LanguageForm(initial={"language": request.LANGUAGE_CODE}),
     }
     return render(request, "accounts/settings.html", context)
@@ -297,3 +301,36 @@ def lockouts(request: AuthenticatedRequest) -> HttpResponse:
         for attempt in lockout.failure_records()[:200]
     ]
     return render(request, "accounts/lockouts.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: AuthenticatedRequest) -> HttpResponse:
+    """Change one's own password, with the current one; other sessions end, this one stays."""
+    user = request.user
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=user,
+                new_password=form.cleaned_data["new_password1"],
+                ip_address=client_ip(request) or None,
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error("new_password1", error)
+        else:
+            old_key = request.session.session_key
+            update_session_auth_hash(request, user)  # this session stays, with a new key
+            services.signed_in_session_rekey(old=old_key, new=request.session.session_key)
+            services.signed_in_sessions_end(user=user, keep=request.session.session_key)
+            messages.success(request, _("Your password is changed."))
+            return redirect("accounts:settings")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_POST
+def sessions_end(request: AuthenticatedRequest) -> HttpResponse:
+    """Sign out of every other session (other browsers, other devices)."""
+    ended = services.signed_in_sessions_end(user=request.user, keep=request.session.session_key)
+    messages.success(request, _("Signed out of %(n)s other sessions.") % {"n": ended})
+    return redirect(reverse("accounts:settings") + "#sessions")

@@ -352,3 +352,14 @@ def can_read_consents(user: User) -> bool:
     """May ``user`` read a customer's consents (to know whom they may contact)? Every role
     that sees customers."""
     return can_see_customers(user)
+
+
+# --- handover (交接) ----------------------------------------------------------------------------
+
+
+def can_hand_over_work(user: User) -> bool:
+    """May ``user`` hand someone's work to colleagues? Admins (anyone's), team managers (their
+    teams' members')."""
+    if can_manage_accounts(user):
+        return True
+    return bool(user.is_authenticated and user.is_active and managed_team_ids(user))

@@ -5,7 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 from kehu.core.access import can_log_contact
 from kehu.core.home import home_role, role_label
-from kehu.core.navigation import nav_for
+from kehu.core.navigation import nav_for, nav_section
 from kehu.interactions.selectors import notifications_unread_count
 
 
@@ -18,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # for its badge counts; full pages render it twice (sidebar and menu) from one result.
     return {
         "nav_items": SimpleLazyObject(lambda: nav_for(user)),
-        "nav_section": match.namespace if match else "",
+        "nav_section": nav_section(match.namespace, match.url_name or "") if match else "",
         "can_log_contact": can_log_contact(user),
         "unread_notifications": SimpleLazyObject(lambda: notifications_unread_count(user)),
         # A rep who manages a team is shown as team manager in the top bar.

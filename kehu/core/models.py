@@ -59,6 +59,7 @@ class AuditEvent(models.Model):
         ROLE_CHANGED = "role_changed", _("user's role or teams changed")
         SETTINGS_CHANGED = "settings_changed", _("settings or rules changed")
         AUDIT_PRUNED = "audit_pruned", _("old audit events deleted")
+        HANDOVER = "handover", _("work handed over to colleagues")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -12,6 +12,7 @@ from kehu.accounts.models import User
 from kehu.core.access import (
     can_administer_archive,
     can_export,
+    can_hand_over_work,
     can_handle_privacy_requests,
     can_manage_accounts,
     can_read_knowledge,
@@ -30,6 +31,11 @@ class NavItem:
     # Dotted path of ``f(user) -> int``, a count shown beside the label (one cheap query).
     badge: str = ""
     count: int = 0
+
+
+def is_superuser(user: User) -> bool:
+    """Django's admin site is for superusers only: daily administration is in Kehu's pages."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
 NAV_ITEMS = [
@@ -85,9 +91,11 @@ NAV_ITEMS = [
     ),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Sign-in locks"), "accounts:lockouts", "shield", "lockouts", can_manage_accounts),
+    NavItem(_("Users and teams"), "accounts:users", "users", "accounts_admin", can_manage_accounts),
+    NavItem(_("Handover"), "accounts:handover", "users", "handover", can_hand_over_work),
     NavItem(_("Settings"), "accounts:settings", "settings", "accounts"),
     NavItem(_("API"), "api:openapi-view", "code", "api"),
-    NavItem(_("Administration"), "admin:index", "shield", "admin", can_manage_accounts),
+    NavItem(_("Administration"), "admin:index", "shield", "admin", is_superuser),
 ]
 
 
@@ -97,3 +105,20 @@ def nav_for(user: User) -> list[NavItem]:
         replace(item, count=import_string(item.badge)(user)) if item.badge else item
         for item in items
     ]
+
+
+# Pages of one URL namespace that belong to another menu entry: accounts' administration.
+SECTION_OF_PAGE = {
+    **dict.fromkeys(
+        ("users", "user_new", "user_detail", "teams", "team_new", "team_edit"), "accounts_admin"
+    ),
+    "handover": "handover",
+    "handover_detail": "handover",
+}
+
+
+def nav_section(namespace: str, url_name: str) -> str:
+    """The menu entry a page is under (marked active): its URL namespace, with exceptions."""
+    if namespace == "accounts":
+        return SECTION_OF_PAGE.get(url_name, namespace)
+    return namespace

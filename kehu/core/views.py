@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from kehu.core.access import can_manage_accounts, can_view_audit, require
 from kehu.core.api import error_body
 from kehu.core.audit import audit_csv_rows, audit_events, audit_log
+from kehu.core.audit_display import events_for_display
 from kehu.core.forms import AuditFilterForm
 from kehu.core.home import home_cards, role_label
 from kehu.core.http import AuthenticatedRequest
@@ -67,6 +68,9 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     values = form.values() if form.is_bound else {}
     events = _filtered_events(values)
     page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = events_for_display(
+        list(page.object_list), may_open_users=can_manage_accounts(request.user)
+    )
     context = {
         "form": form,
         "page": page,

@@ -17,6 +17,7 @@ from kehu.accounts.models import User
 from kehu.analytics.filters import customer_filters_value_q
 from kehu.core.access import (
     Scope,
+    can_own_customers,
     can_record_facts,
     can_reveal,
     policy_for,
@@ -385,6 +386,14 @@ def channel_labels() -> dict[str, str]:
     return {channel.code: channel.label for channel in Channel.objects.all()}
 
 
+def display_text(spec: FieldSpec, text: str, channels: dict[str, str] | None = None) -> str:
+    """A stored text value as people read it (choice labels, channel names, local phones);
+    ``channels`` from ``channel_labels()`` saves a query per call when showing many."""
+    if channels is None and spec.type == Type.CHANNEL:
+        channels = channel_labels()
+    return _display_text(spec, text, channels or {})
+
+
 def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     """A stored text value in words people read: choice labels, channel names, local phones."""
     if not text:
@@ -634,3 +643,9 @@ def customers_in_pool_visible_to(user: User) -> QuerySet[Customer]:
     if not can_view_pool(user):
         return Customer.objects.none()
     return Customer.objects.filter(status=Customer.Status.PUBLIC_POOL, owner__isnull=True)
+
+
+def bulk_owner_choices() -> list[User]:
+    """Whom customers may be given to in a bulk assignment: active people who may own them."""
+    people = User.objects.filter(is_active=True, is_integration=False).order_by("username")
+    return [person for person in people if can_own_customers(person)]

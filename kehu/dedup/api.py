@@ -186,7 +186,8 @@ def _candidate_detail(request: AuthenticatedRequest, candidate: DuplicateCandida
             "values": [
                 {
                     "customer": cid,
-                    "value": choice.shown[cid],
+                    # Codes for programs; the page shows the same values in words.
+                    "value": choice.shown[cid] if choice.spec.sensitive else choice.texts[cid],
                     "source_channel": (source.channel.code if source and source.channel else None),
                     "recorded_at": source.changed_at if source else None,
                 }

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 from kehu.customers.fields import FieldSpec, Store
 from kehu.customers.models import Customer
-from kehu.customers.selectors import Source, field_specs_for, latest_sources
+from kehu.customers.selectors import (
+    Source,
+    channel_labels,
+    display_text,
+    field_specs_for,
+    latest_sources,
+)
 from kehu.customers.values import mask_text, read_value, to_text
 
 # Fields a merge chooses one value for; phones, e-mails and tags are united instead.
@@ -81,9 +87,15 @@ def field_choices(customers: list[Customer]) -> list[FieldChoice]:
 
 
 def masked(choices: list[FieldChoice]) -> list[FieldChoice]:
-    """Fill ``shown``: sensitive values masked (the comparison page reveals them on request)."""
+    """Fill ``shown``: sensitive values masked (the comparison page reveals them on request),
+    the others in words (choice labels, channel names), never raw codes."""
+    channels = channel_labels()
     for choice in choices:
         for cid, text in choice.texts.items():
             sensitive = choice.spec.sensitive is not None
-            choice.shown[cid] = mask_text(choice.spec, text) if sensitive else text
+            choice.shown[cid] = (
+                mask_text(choice.spec, text)
+                if sensitive
+                else display_text(choice.spec, text, channels)
+            )
     return choices

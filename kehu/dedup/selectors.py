@@ -208,3 +208,24 @@ def possible_duplicates_for_user(
         )
         for d in found
     ]
+
+
+# The compared field groups (``model.comparisons()``) in words, for the queue's "agreeing
+# fields" column: the stored codes are for programs.
+AGREED_LABELS = {
+    "name": gettext_lazy("name"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("e-mail"),
+    "id_number": gettext_lazy("ID number"),
+    "credit_code": gettext_lazy("unified social credit code"),
+    "birth_date": gettext_lazy("date of birth"),
+    "address": gettext_lazy("address"),
+    "postcode": gettext_lazy("postcode"),
+    "region": gettext_lazy("region"),
+    "employer": gettext_lazy("employer"),
+}
+
+
+def agreed_labels(codes: list[str]) -> list[str]:
+    """The agreeing field groups of a candidate in words."""
+    return [str(AGREED_LABELS.get(code, code)) for code in codes]

@@ -39,6 +39,8 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
             user=request.user, kind=kind, customer_id=customer.pk if customer else None
         )[:PAGE]
     )
+    for candidate in candidates:
+        candidate.agreed_labels = selectors.agreed_labels(candidate.agreed)  # type: ignore[attr-defined]
     run = selectors.run_latest()
     context = {
         "candidates": candidates,

@@ -69,6 +69,10 @@ def export_new(request: AuthenticatedRequest) -> HttpResponse:
 def export_list(request: AuthenticatedRequest) -> HttpResponse:
     jobs = list(selectors.export_jobs_for(request.user)[:LIST_SIZE])
     running = any(not job.is_finished for job in jobs)
+    labels = {code: str(column.label) for code, column in export_columns().items()}
+    for job in jobs:
+        # The columns in words, as the export dialog names them (a removed field: its code).
+        job.column_labels = [labels.get(code, code) for code in job.columns]  # type: ignore[attr-defined]
     context = {"jobs": jobs, "running": running}
     fragment = request.headers.get("HX-Request") == "true"
     template = "exports/partials/job_table.html" if fragment else "exports/export_list.html"

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import Team, User
 from kehu.customers.fields import Type
@@ -49,6 +50,8 @@ class PublicWebForm(forms.Form):
                 field.widget.attrs.update(autocomplete="email", type="email")
             elif item.code == "name":
                 field.widget.attrs.update(autocomplete="name")
+                if web_form.kind == "person":
+                    field.label = pgettext_lazy("a person's", "Name")  # 姓名, not 名称
             self.fields[item.code] = field
         self.fields[HONEYPOT] = forms.CharField(
             required=False,

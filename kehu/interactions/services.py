@@ -440,3 +440,11 @@ def reminders_replace(*, kind: str, reminders: list[Reminder], now: datetime) ->
     new = [r for r in reminders if (r.user_id, r.key) not in known]
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+@transaction.atomic
+def reminders_hand_over(*, reminder_ids: list[int], to_user: User) -> int:
+    """Give pending reminders to another user (a handover); returns how many moved."""
+    return Reminder.objects.filter(pk__in=reminder_ids, done_at__isnull=True).update(
+        user=to_user, updated_at=timezone.now()
+    )

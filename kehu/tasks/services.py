@@ -202,3 +202,15 @@ def tasks_remind_due(*, now: datetime) -> int:
                 notify(user=task.assignee, text=text, url=reverse("tasks:detail", args=[task.pk]))
             sent += 1
     return sent
+
+
+@transaction.atomic
+def task_hand_over(*, user: User, task: Task, assignee: User) -> Task:
+    """Give an open task to ``assignee`` as part of a handover (the caller checked it may hand
+    over); the new assignee is notified as for any new task."""
+    if task.assignee_id == assignee.pk:
+        return task
+    task.assignee = assignee
+    task.save(update_fields=["assignee", "updated_at"])
+    _notify_assignee(task, user)
+    return task
