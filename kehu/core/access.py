@@ -352,3 +352,14 @@ def can_read_consents(user: User) -> bool:
     """May ``user`` read a customer's consents (to know whom they may contact)? Every role
     that sees customers."""
     return can_see_customers(user)
+
+
+# --- loyalty (会员与关怀) ----------------------------------------------------------------------
+
+
+def can_manage_loyalty(user: User) -> bool:
+    """May ``user`` set up the membership programme and the care plans, and adjust a member's
+    points by hand? Marketers (who run the programme), archive administrators and admins."""
+    return policy_for(user).view is Scope.ALL and (
+        user.is_superuser or user.role in (Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN)
+    )
