@@ -44,6 +44,7 @@ def order_points_redeem(*, user: User, order: Order, points: int) -> Payment:
     (method "points"); reversing that payment gives the points back. ``Conflict`` when the
     balance or the order does not allow it, also when two redemptions race."""
     order = Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    services.require_member_change(user, order.customer)
     member = Member.objects.filter(customer_id=order.customer_id).first()
     if member is None:
         raise Conflict(_("The customer is not a member."))

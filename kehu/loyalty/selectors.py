@@ -232,6 +232,19 @@ def care_task_get_for_user(*, user: User, care_task_id: int) -> CareTask:
     return found
 
 
+def care_task_for_task(*, user: User, task_id: int) -> CareTask:
+    """The care task of the user's to-do ``task_id`` (its assignee's alone: 404 for others)."""
+    found = (
+        care_tasks_visible_to(user)
+        .select_related("plan", "task", "customer")
+        .filter(task_id=task_id, task__assignee=user)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
 def care_tasks_mine(*, user: User) -> list[CareTask]:
     """The user's open care tasks (made ``days_before`` ahead of each date): "my day"."""
     return list(

@@ -53,7 +53,7 @@ def programme_get() -> Programme:
     return programme
 
 
-def _require_member_change(user: User | None, customer: Customer) -> None:
+def require_member_change(user: User | None, customer: Customer) -> None:
     """Enrolling, redeeming: whoever may change the customer, or who runs the programme."""
     if user is None or can_manage_loyalty(user):
         return
@@ -282,7 +282,7 @@ def member_enrol(
 ) -> Member:
     """Make ``customer`` a member at the lowest level (or at the level their last 12 months
     earn). A member already is returned as is."""
-    _require_member_change(user, customer)
+    require_member_change(user, customer)
     existing = Member.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
@@ -500,7 +500,7 @@ def points_redeem(
 ) -> PointsEntry:
     """Spend points (for a reward, or towards an order: see ``redemption.order_points_redeem``).
     Never below zero, even when two redemptions race: ``Conflict``."""
-    _require_member_change(user, member.customer)
+    require_member_change(user, member.customer)
     if points <= 0:
         raise ValidationError({"points": [_("Redeem at least 1 point.")]})
     if reward is not None and not reason:

@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 import time_machine
+from django.core.exceptions import ValidationError
 
 from kehu.core.exceptions import Conflict
 from kehu.loyalty import redemption, services
@@ -105,7 +105,8 @@ def test_points_pay_part_of_an_order_and_come_back_when_reversed(programme, rep,
     member = Member.objects.get(customer=customer)
     assert redemption.redeemable(order=second, member=member) == 5000  # 50 yuan at 0.01
     payment = redemption.order_points_redeem(user=rep, order=second, points=3000)
-    assert payment.method == "points" and payment.amount == Decimal("30.00")
+    assert payment.method == "points"
+    assert payment.amount == Decimal("30.00")
     member.refresh_from_db()
     assert member.points_balance == 3000
     with pytest.raises(ValidationError):
@@ -180,7 +181,8 @@ def test_downgrade_at_the_review_date_with_a_grace_period(programme, rep, custom
     # review on 1 Jan 2027: nothing spent in 2026 → normal
     counts = services.levels_review(today=date(2027, 1, 1))
     member.refresh_from_db()
-    assert member.level.code == "normal" and counts["downgraded"] == 1
+    assert member.level.code == "normal"
+    assert counts["downgraded"] == 1
 
 
 def test_grace_keeps_a_level_reached_shortly_before_the_review(programme, rep, customer, product):
@@ -191,7 +193,8 @@ def test_grace_keeps_a_level_reached_shortly_before_the_review(programme, rep, c
     member.save()
     counts = services.levels_review(today=date(2027, 1, 1))
     member.refresh_from_db()
-    assert member.level.code == "silver" and counts["kept"] == 1
+    assert member.level.code == "silver"
+    assert counts["kept"] == 1
 
 
 def test_reconciliation_finds_a_balance_that_disagrees(programme, rep, customer, product):
@@ -199,7 +202,7 @@ def test_reconciliation_finds_a_balance_that_disagrees(programme, rep, customer,
     assert services.ledger_reconcile().mismatches == []
     Member.objects.update(points_balance=7)
     found = services.ledger_reconcile().mismatches
-    assert found[0]["balance"] == 7 and found[0]["ledger"] == 100
+    assert (found[0]["balance"], found[0]["ledger"]) == (7, 100)
 
 
 def test_settings_changes_are_audited(programme, admin_user, rep):
