@@ -191,4 +191,3 @@ def test_festivals_and_care(programme, rep, other_rep, marketer, customer):
         .json()["reps"]
         == []
     )
-
