@@ -27,6 +27,7 @@ from kehu.loyalty.festivals import festival_date
 from kehu.loyalty.models import (
     CareAction,
     CarePlan,
+    CareTask,
     Festival,
     Level,
     Member,
@@ -309,24 +310,24 @@ class CareTaskOut(Schema):
     gift_cost: Decimal | None
 
     @staticmethod
-    def resolve_title(obj: object) -> str:
-        return obj.task.title  # type: ignore[attr-defined]
+    def resolve_title(obj: CareTask) -> str:
+        return obj.task.title
 
     @staticmethod
-    def resolve_customer_name(obj: object) -> str:
-        return obj.customer.name  # type: ignore[attr-defined]
+    def resolve_customer_name(obj: CareTask) -> str:
+        return obj.customer.name
 
     @staticmethod
-    def resolve_plan(obj: object) -> str:
-        return obj.plan.name  # type: ignore[attr-defined]
+    def resolve_plan(obj: CareTask) -> str:
+        return obj.plan.name
 
     @staticmethod
-    def resolve_action(obj: object) -> str:
-        return obj.plan.action  # type: ignore[attr-defined]
+    def resolve_action(obj: CareTask) -> str:
+        return obj.plan.action
 
     @staticmethod
-    def resolve_due_at(obj: object) -> datetime:
-        return obj.task.due_at  # type: ignore[attr-defined]
+    def resolve_due_at(obj: CareTask) -> datetime:
+        return obj.task.due_at
 
 
 class CareDoneIn(Schema):

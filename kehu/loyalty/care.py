@@ -140,14 +140,14 @@ def plan_dates(plan: CarePlan, start: date, end: date) -> list[Due]:
             _month_day_q("birth_date", days), customer__in=customers
         )
         for customer_id, born in rows.values_list("customer_id", "birth_date"):
-            if (on := _on(born, days)) is not None:
+            if born is not None and (on := _on(born, days)) is not None:
                 found.append(Due(customer_id, on, label=_("birthday")))
     elif plan.occasion == Occasion.CONTACT_BIRTHDAY:
-        rows = Contact.objects.filter(_month_day_q("birthday", days), customer__in=customers)
-        for pk, customer_id, born, name in rows.values_list(
+        contacts = Contact.objects.filter(_month_day_q("birthday", days), customer__in=customers)
+        for pk, customer_id, born, name in contacts.values_list(
             "pk", "customer_id", "birthday", "name"
         ):
-            if (on := _on(born, days)) is not None:
+            if born is not None and (on := _on(born, days)) is not None:
                 found.append(
                     Due(
                         customer_id,
@@ -157,18 +157,18 @@ def plan_dates(plan: CarePlan, start: date, end: date) -> list[Due]:
                     )
                 )
     elif plan.occasion == Occasion.FOUNDING:
-        rows = OrganizationProfile.objects.filter(
+        orgs = OrganizationProfile.objects.filter(
             _month_day_q("founded_on", days), customer__in=customers
         )
-        for customer_id, founded in rows.values_list("customer_id", "founded_on"):
-            if (on := _on(founded, days)) is not None and on.year > founded.year:
+        for customer_id, founded in orgs.values_list("customer_id", "founded_on"):
+            if founded and (on := _on(founded, days)) is not None and on.year > founded.year:
                 found.append(Due(customer_id, on, label=_("founding day")))
     elif plan.occasion == Occasion.ANNIVERSARY:
         # becoming a customer: the customer's first order
-        rows = Order.objects.filter(
+        orders = Order.objects.filter(
             _month_day_q("ordered_on", days), first_for_customer=True, customer__in=customers
         ).exclude(status=Order.Status.CANCELLED)
-        for customer_id, first in rows.values_list("customer_id", "ordered_on"):
+        for customer_id, first in orders.values_list("customer_id", "ordered_on"):
             if (on := _on(first, days)) is not None and on.year > first.year:
                 found.append(Due(customer_id, on, label=_("anniversary as a customer")))
     return found

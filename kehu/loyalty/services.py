@@ -189,13 +189,14 @@ def standing(*, customer_id: int, today: date) -> Standing:
 
 def _meets(level: Level, s: Standing, qualify_by: str) -> bool:
     spend, orders = s.spend >= level.min_spend, s.orders >= level.min_orders
-    return {
+    rules: dict[str, bool] = {
         Programme.QualifyBy.SPEND: spend,
         Programme.QualifyBy.ORDERS: orders,
         Programme.QualifyBy.SPEND_OR_ORDERS: spend or orders,
         Programme.QualifyBy.SPEND_AND_ORDERS: spend and orders,
         Programme.QualifyBy.POINTS: s.points >= level.min_points,
-    }[qualify_by]
+    }
+    return rules[qualify_by]
 
 
 def qualified_level(s: Standing, programme: Programme, levels: list[Level]) -> Level:

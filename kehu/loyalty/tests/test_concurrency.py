@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection, connections
@@ -67,7 +67,7 @@ def racing_database() -> Iterator[None]:
     SQLite: the test database is in memory with a shared cache, whose table locks fail at once
     instead of waiting; so the race runs on a file copy with Kehu's settings (WAL, BEGIN
     IMMEDIATE, busy timeout). Inside, only other threads may use the database."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if connection.vendor != "sqlite" or not cast(Any, connection).is_in_memory_db():
         yield
         return
     with tempfile.TemporaryDirectory() as folder:
