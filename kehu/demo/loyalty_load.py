@@ -202,26 +202,26 @@ def demo_loyalty_load(*, seed: int, today: date) -> dict[str, int]:
 
 def _care_plans(today: date) -> int:
     festivals = {f.code: f for f in Festival.objects.all()}
-    gold = Level.objects.filter(code="gold").first()
+    levels = {lv.code: lv for lv in Level.objects.all()}
     plans = [
-        ("中秋礼盒（重要客户）", "festival", festivals.get("mid-autumn"), "important", None, "gift", 10, "300"),
-        ("春节贺卡（重要客户）", "festival", festivals.get("spring-festival"), "important", None, "card", 30, "0"),
-        ("元旦贺卡（重要客户）", "festival", festivals.get("new-year"), "important", None, "card", 30, "0"),
-        ("国庆问候电话", "festival", festivals.get("national-day"), "important", None, "call", 3, "0"),
-        ("元旦问候邮件（金卡）", "festival", festivals.get("new-year"), "", gold, "email", 5, "0"),
-        ("客户生日电话", "birthday", None, "important", None, "call", 7, "0"),
-        ("联系人生日贺卡", "contact_birthday", None, "important", None, "card", 7, "0"),
-        ("公司成立纪念日问候", "founding", None, "important", None, "call", 7, "0"),
-        ("合作周年礼品", "anniversary", None, "important", None, "gift", 7, "200"),
-    ]  # fmt: skip
+        ("中秋礼盒（重要客户）", "festival", "mid-autumn", "important", "", "gift", 10, "300"),
+        ("春节贺卡（重要客户）", "festival", "spring-festival", "important", "", "card", 30, "0"),
+        ("元旦贺卡（重要客户）", "festival", "new-year", "important", "", "card", 30, "0"),
+        ("国庆问候电话", "festival", "national-day", "important", "", "call", 3, "0"),
+        ("元旦问候邮件（金卡）", "festival", "new-year", "", "gold", "email", 5, "0"),
+        ("客户生日电话", "birthday", "", "important", "", "call", 7, "0"),
+        ("联系人生日贺卡", "contact_birthday", "", "important", "", "card", 7, "0"),
+        ("公司成立纪念日问候", "founding", "", "important", "", "call", 7, "0"),
+        ("合作周年礼品", "anniversary", "", "important", "", "gift", 7, "200"),
+    ]
     for name, occasion, festival, grade, level, action, days, budget in plans:
         CarePlan.objects.get_or_create(
             name=name,
             defaults={
                 "occasion": occasion,
-                "festival": festival,
+                "festival": festivals.get(festival),
                 "grade": grade,
-                "level": level,
+                "level": levels.get(level),
                 "action": action,
                 "days_before": days,
                 "gift_budget": Decimal(budget),

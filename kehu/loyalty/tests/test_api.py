@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from kehu.accounts.models import Role
-from kehu.loyalty import care, services
+from kehu.loyalty import care
 from kehu.loyalty.models import CareTask, Festival, Member, Reward
 from kehu.sales import services as sales
 from kehu.sales.services import LineInput

@@ -12,7 +12,7 @@ from kehu.customers import services as customer_services
 from kehu.interactions.models import Interaction
 from kehu.loyalty import care, selectors
 from kehu.loyalty.festivals import festival_date, festivals_between
-from kehu.loyalty.models import CarePlan, CareTask, Festival
+from kehu.loyalty.models import CareTask, Festival
 from kehu.tasks.models import Task
 
 pytestmark = pytest.mark.django_db
