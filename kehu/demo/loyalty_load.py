@@ -30,10 +30,10 @@ from kehu.sales.models import Payment
 
 LEVELS = [
     ("normal", "普通卡", "基础积分，生日月双倍积分", 0, False, False, "0"),
-    ("silver", "银卡", "积分 9.8 折商品，优先发货", 1, False, False, "2"),
-    ("gold", "金卡", "9.5 折，免运费，客服优先", 2, True, False, "5"),
-    ("platinum", "白金卡", "9.2 折，免运费，专属客户经理", 3, True, True, "8"),
-    ("diamond", "钻石卡", "9 折，免运费，专属客户经理，投诉最先处理", 4, True, True, "10"),
+    ("silver", "银卡", "积分 9.8 折商品，优先发货", 0, False, False, "2"),
+    ("gold", "金卡", "9.5 折，免运费，客服优先", 1, True, False, "5"),
+    ("platinum", "白金卡", "9.2 折，免运费，专属客户经理", 1, True, True, "8"),
+    ("diamond", "钻石卡", "9 折，免运费，专属客户经理，投诉最先处理", 2, True, True, "10"),
 ]
 # the share of members at or above each level (silver … diamond)
 SHARES = [0.5, 0.2, 0.07, 0.02]

@@ -95,7 +95,9 @@ class Level(TimeStampedModel):
         _("discount (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
     )
     service_priority = models.PositiveSmallIntegerField(
-        _("service priority"), default=0, help_text=_("Higher is served first.")
+        _("service priority"),
+        default=0,
+        help_text=_("Steps a member's new service case is raised: 1 normal → high, 2 → urgent."),
     )
     free_delivery = models.BooleanField(_("free delivery"), default=False)
     dedicated_contact = models.BooleanField(_("dedicated contact"), default=False)

@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                     "service_priority",
                     models.PositiveSmallIntegerField(
                         default=0,
-                        help_text="Higher is served first.",
+                        help_text="Steps a member's new service case is raised: 1 normal → high, 2 → urgent.",
                         verbose_name="service priority",
                     ),
                 ),

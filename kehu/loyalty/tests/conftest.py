@@ -20,7 +20,7 @@ def programme(db):
     Programme.objects.update_or_create(pk=1, defaults={"grace_days": 90})
     for code, name, rank, spend in LEVELS:
         Level.objects.create(
-            code=code, name=name, rank=rank, min_spend=Decimal(spend), service_priority=rank
+            code=code, name=name, rank=rank, min_spend=Decimal(spend), service_priority=rank // 2
         )
     return Programme.objects.get(pk=1)
 

@@ -8,6 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from kehu.core.exceptions import Conflict
+from kehu.customers import services as customer_services
 from kehu.loyalty import redemption, services
 from kehu.loyalty.models import EarnRule, Level, LevelChange, Member, PointsEntry
 from kehu.sales import services as sales
@@ -217,3 +218,23 @@ def test_settings_changes_are_audited(programme, admin_user, rep):
         services.programme_update(user=rep, data={"grace_days": 1})
     with pytest.raises(PermissionDenied):
         services.level_save(user=rep, data={"name": "x"}, level=Level.objects.first())
+
+
+def test_a_diamond_members_complaint_is_answered_first(programme, rep, agent, customer):
+    from kehu.loyalty.models import Level
+    from kehu.service import services as service
+
+    # given: a 钻石卡 member (service priority 2) and a customer who is not a member
+    member = services.member_enrol(user=rep, customer=customer)
+    Member.objects.filter(pk=member.pk).update(level=Level.objects.get(code="diamond"))
+    other = customer_services.customer_create(user=rep, kind="person", data={"name": "普通客户"})
+    # when: both complain at normal priority
+    diamond_case = service.case_open(
+        user=agent, customer=customer, type="complaint", subject="漏发", description="少一盒"
+    )
+    plain_case = service.case_open(
+        user=agent, customer=other, type="complaint", subject="漏发", description="少一盒"
+    )
+    # then: the member's case is urgent and due first
+    assert (diamond_case.priority, plain_case.priority) == ("urgent", "normal")
+    assert diamond_case.response_due_at < plain_case.response_due_at
