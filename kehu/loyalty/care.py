@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -204,7 +205,7 @@ def care_tasks_generate(*, today: date) -> int:
             if owner is None or CareTask.objects.filter(key=key).exists():
                 continue
             key_customer = customer.grade == Customer.Grade.IMPORTANT
-            with transaction.atomic(), override(owner.language or None):
+            with transaction.atomic(), override(owner.language or settings.LANGUAGE_CODE):
                 task = task_create(
                     user=owner,
                     title=_title(plan, due, customer),

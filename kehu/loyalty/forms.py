@@ -52,18 +52,18 @@ class LedgerFilterForm(forms.Form):
         label=_("level"), queryset=Level.objects.order_by("rank"), required=False
     )
     since = forms.DateField(
-        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        label=_("until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput())
 
 
 class PeriodForm(forms.Form):
     start = forms.DateField(
-        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label=_("until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -132,8 +132,8 @@ class EarnRule(TimeStampedModel):
     category = models.CharField(_("category"), max_length=60, blank=True)
     campaign = models.CharField(_("campaign"), max_length=100, blank=True)
     multiplier = models.DecimalField(_("multiplier"), max_digits=5, decimal_places=2)
-    starts_on = models.DateField(_("from"), null=True, blank=True)
-    ends_on = models.DateField(_("until"), null=True, blank=True)
+    starts_on = models.DateField(_("valid from"), null=True, blank=True)
+    ends_on = models.DateField(_("valid until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

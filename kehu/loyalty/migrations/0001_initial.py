@@ -742,8 +742,8 @@ class Migration(migrations.Migration):
                     "multiplier",
                     models.DecimalField(decimal_places=2, max_digits=5, verbose_name="multiplier"),
                 ),
-                ("starts_on", models.DateField(blank=True, null=True, verbose_name="from")),
-                ("ends_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="valid until")),
                 ("is_active", models.BooleanField(default=True, verbose_name="active")),
                 (
                     "product",
