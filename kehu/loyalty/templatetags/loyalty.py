@@ -19,12 +19,17 @@ def member_card(context: Any, customer: Any) -> dict[str, Any]:
     """``{% member_card customer %}``: level, progress to the next, balance, recent ledger."""
     user = context["request"].user
     card = selectors.member_card(customer=customer, today=timezone.localdate())
+    may_enrol = False
+    if card.member is None:
+        # the 360° page has answered "may change" already (``can_change``)
+        can_change = context.get("can_change")
+        if can_change is None:
+            can_change = customer_can_change(user=user, customer=customer)
+        may_enrol = (can_change or can_manage_loyalty(user)) and Level.objects.exists()
     return {
         "customer": customer,
         "card": card,
-        "programme_ready": card.member is not None or Level.objects.exists(),
-        "can_enrol": card.member is None
-        and (can_manage_loyalty(user) or customer_can_change(user=user, customer=customer)),
+        "can_enrol": may_enrol,
         "csrf_token": context.get("csrf_token"),
     }
 
