@@ -19,7 +19,7 @@ def test_demo_has_members_in_every_level_and_a_clean_ledger(client):
     assert services.ledger_reconcile().mismatches == []
     assert CarePlan.objects.filter(grade="important").exists()
     # a member's card renders on the 360° page
-    member = Member.objects.order_by("-points_balance").first()
+    member = Member.objects.order_by("-points_balance")[0]
     client.force_login(User.objects.get(username="lijun"))
     page = client.get(f"/customers/{member.customer_id}/").content.decode()
     assert member.card_number in page
