@@ -316,6 +316,42 @@ def member_enrol(
     return member
 
 
+@dataclass(frozen=True)
+class ImportRow:
+    customer_id: int
+    level_code: str = ""
+    joined_on: date | None = None
+
+
+def members_import(*, user: User, rows: list[ImportRow]) -> dict[str, int]:
+    """Enrol customers from a list (e.g. the card holders of an old system), each at the level
+    named (else what their last 12 months earn), ``via`` import. Customers already members are
+    left as they are; unknown customers or levels are counted, not raised. One transaction per
+    row, so a bad row does not undo the others."""
+    require(user, can_manage_loyalty, MANAGE_REFUSED)
+    levels = {lv.code: lv for lv in _levels()}
+    counts = {"enrolled": 0, "already": 0, "unknown": 0}
+    for row in rows:
+        customer = Customer.objects.live().filter(pk=row.customer_id).first()
+        if customer is None or (row.level_code and row.level_code not in levels):
+            counts["unknown"] += 1
+            continue
+        if Member.objects.filter(customer=customer).exists():
+            counts["already"] += 1
+            continue
+        with transaction.atomic():
+            member = member_enrol(
+                user=user, customer=customer, via=Member.Via.IMPORT, on=row.joined_on
+            )
+            level = levels.get(row.level_code)
+            if level is not None and level.pk != member.level_id:
+                _level_move(
+                    member, level, on=member.joined_on, reason=LevelChange.Reason.MANUAL, user=user
+                )
+        counts["enrolled"] += 1
+    return counts
+
+
 @transaction.atomic
 def member_level_set(*, user: User, member: Member, level: Level) -> Member:
     """Put a member on a level by hand (a manager's decision); recorded in the history."""
