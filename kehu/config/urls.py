@@ -30,6 +30,7 @@ urlpatterns = [
     path("faq/", include("kehu.knowledge.public_urls")),
     path("privacy/", include("kehu.privacy.urls")),
     path("bulk/", include("kehu.bulk.urls")),
+    path("loyalty/", include("kehu.loyalty.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),

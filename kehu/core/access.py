@@ -363,3 +363,14 @@ def can_hand_over_work(user: User) -> bool:
     if can_manage_accounts(user):
         return True
     return bool(user.is_authenticated and user.is_active and managed_team_ids(user))
+
+
+# --- loyalty (会员与关怀) ----------------------------------------------------------------------
+
+
+def can_manage_loyalty(user: User) -> bool:
+    """May ``user`` set up the membership programme and the care plans, and adjust a member's
+    points by hand? Marketers (who run the programme), archive administrators and admins."""
+    return policy_for(user).view is Scope.ALL and (
+        user.is_superuser or user.role in (Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN)
+    )

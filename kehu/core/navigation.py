@@ -59,6 +59,7 @@ NAV_ITEMS = [
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
     NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
+    NavItem(_("Members and care"), "loyalty:overview", "users", "loyalty"),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

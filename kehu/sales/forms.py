@@ -168,7 +168,10 @@ class ReversalForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
     received_on = forms.DateField(label=_("Received on"), widget=IsoDateInput)
-    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.POINTS],
+    )
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

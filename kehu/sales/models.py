@@ -259,6 +259,7 @@ class Payment(TimeStampedModel):
         CARD = "card", _("Card")
         ALIPAY = "alipay", _("Alipay")
         WECHAT = "wechat", _("WeChat Pay")
+        POINTS = "points", _("Loyalty points")  # recorded by kehu.loyalty.redemption
 
     order = models.ForeignKey(
         Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments"

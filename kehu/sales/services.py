@@ -26,6 +26,7 @@ from kehu.core.dates import business_date_problem
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_can_change, require_customer_change
+from kehu.loyalty import services as loyalty
 from kehu.sales import summary
 from kehu.sales.models import (
     DEFAULT_CURRENCY,
@@ -396,6 +397,7 @@ def order_cancel(*, user: User, order: Order) -> Order:
     order.status = Order.Status.CANCELLED
     order.save(update_fields=["status", "updated_at"])
     summary.order_counted(order, -1)
+    loyalty.order_cancelled(order=order, user=user)  # its points back (docs/loyalty.md)
     return order
 
 
@@ -426,8 +428,12 @@ def payment_record(
     received_on: date | None = None,
     method: str = Payment.Method.BANK_TRANSFER,
     reference: str = "",
+    redemption: bool = False,
 ) -> Payment:
     """Record money received against ``order``; never more than is outstanding.
+
+    Method "points" only with ``redemption`` (``kehu.loyalty.redemption``, which has taken the
+    points off the member's balance first).
 
     Locks the order row, so two payments recorded at once cannot overpay it together.
     """
@@ -442,7 +448,7 @@ def payment_record(
             _("At most %(left)s %(currency)s is outstanding on this order.")
             % {"left": locked.outstanding, "currency": locked.currency}
         ]
-    if method not in Payment.Method.values:
+    if method not in Payment.Method.values or (method == Payment.Method.POINTS) != redemption:
         errors["method"] = [_("Choose a valid method.")]
     today = timezone.localdate()
     received_on = received_on or today
@@ -470,6 +476,7 @@ def payment_record(
         paid_amount=F("paid_amount") + amount, updated_at=timezone.now()
     )
     summary.payment_counted(payment)
+    loyalty.order_payment_recorded(payment=payment, user=user)  # points (docs/loyalty.md)
     order.paid_amount = locked.paid_amount + amount
     return payment
 
@@ -492,6 +499,7 @@ def payment_reverse(*, user: User, payment: Payment, reason: str) -> Payment:
         paid_amount=F("paid_amount") - locked.amount, updated_at=timezone.now()
     )
     summary.payment_counted(locked, sign=-1)
+    loyalty.order_payment_reversed(payment=locked, user=user)  # points back (docs/loyalty.md)
     _correction(
         kind=SalesCorrection.Kind.PAYMENT_REVERSED,
         user=user,

@@ -32,6 +32,7 @@ from kehu.core.audit import setting_changed
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Channel, Contact, Customer, Email
 from kehu.interactions.notifications import notify
+from kehu.loyalty import services as loyalty
 from kehu.sales.models import Product
 from kehu.service.business_hours import add_business_minutes, business_minutes_between
 from kehu.service.casemail import case_id_from_addresses, case_id_from_subject, reply_to_address
@@ -148,6 +149,8 @@ def case_open(
     _check_assignee(assigned_to, errors)
     if errors:
         raise ValidationError(errors)
+    # service levels by tier: a member's level may raise the priority (docs/loyalty.md)
+    priority = loyalty.case_priority_for(customer_id=customer.pk, priority=priority)
     now = now or timezone.now()
     hours = business_hours_get(since=timezone.localdate(now))
     sla = sla_policies_get()[(type, priority)]

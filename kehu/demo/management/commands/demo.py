@@ -131,6 +131,10 @@ class Command(BaseCommand):
                 scale=options["service"],
                 write=self.stdout.write,
             )
+        if lines is None or lines > 0:
+            from kehu.demo.loyalty_load import demo_loyalty_report
+
+            demo_loyalty_report(seed=options["seed"], write=self.stdout.write)
         from kehu.demo.knowledge import demo_knowledge_report
 
         demo_knowledge_report(write=self.stdout.write)

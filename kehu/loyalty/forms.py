@@ -1,0 +1,69 @@
+"""Browser forms of the loyalty pages; they parse, the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.customers.models import Customer
+from kehu.loyalty.models import CarePlan, Level, PointsEntry, Programme
+from kehu.loyalty.services import LEVEL_FIELDS, PROGRAMME_FIELDS
+
+
+class ProgrammeForm(forms.ModelForm[Programme]):
+    class Meta:
+        model = Programme
+        fields = PROGRAMME_FIELDS
+
+
+class LevelForm(forms.ModelForm[Level]):
+    class Meta:
+        model = Level
+        fields = LEVEL_FIELDS
+        widgets = {"benefits": forms.TextInput()}
+
+
+LevelFormSet = forms.modelformset_factory(Level, form=LevelForm, extra=1, can_delete=False)
+
+
+class CarePlanForm(forms.ModelForm[CarePlan]):
+    grade = forms.ChoiceField(
+        label=_("grade"), choices=[("", _("Any"))] + list(Customer.Grade.choices), required=False
+    )
+
+    class Meta:
+        model = CarePlan
+        fields = (
+            "name",
+            "occasion",
+            "festival",
+            "grade",
+            "level",
+            "action",
+            "days_before",
+            "gift_budget",
+            "is_active",
+        )
+
+
+class LedgerFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=[("", _("All"))] + list(PointsEntry.Kind.choices), required=False
+    )
+    level = forms.ModelChoiceField(
+        label=_("level"), queryset=Level.objects.order_by("rank"), required=False
+    )
+    since = forms.DateField(
+        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput())
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,146 @@
+"""The care calendar: festival dates (lunar ones against published dates), care plans making
+the owners' tasks ahead of time, a care task done in one click, the care report."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from kehu.customers import services as customer_services
+from kehu.interactions.models import Interaction
+from kehu.loyalty import care, selectors
+from kehu.loyalty.festivals import festival_date, festivals_between
+from kehu.loyalty.models import CareTask, Festival
+from kehu.tasks.models import Task
+
+pytestmark = pytest.mark.django_db
+
+# Published dates (国务院办公厅 holiday notices; Hong Kong Observatory's calendar).
+PUBLISHED = {
+    "spring-festival": {2023: date(2023, 1, 22), 2024: date(2024, 2, 10), 2025: date(2025, 1, 29),
+                        2026: date(2026, 2, 17), 2027: date(2027, 2, 6)},
+    "lantern": {2024: date(2024, 2, 24), 2025: date(2025, 2, 12), 2026: date(2026, 3, 3)},
+    "qingming": {2023: date(2023, 4, 5), 2024: date(2024, 4, 4), 2025: date(2025, 4, 4),
+                 2026: date(2026, 4, 5)},
+    "dragon-boat": {2023: date(2023, 6, 22), 2024: date(2024, 6, 10), 2025: date(2025, 5, 31),
+                    2026: date(2026, 6, 19)},
+    "mid-autumn": {2023: date(2023, 9, 29), 2024: date(2024, 9, 17), 2025: date(2025, 10, 6),
+                   2026: date(2026, 9, 25), 2027: date(2027, 9, 15)},
+    "national-day": {2025: date(2025, 10, 1)},
+    "new-year": {2026: date(2026, 1, 1)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "expected"),
+    [(code, year, day) for code, days in PUBLISHED.items() for year, day in days.items()],
+)
+def test_festival_dates_match_the_published_ones(code, year, expected):
+    assert festival_date(Festival.objects.get(code=code), year) == expected
+
+
+def test_festivals_between_spans_the_turn_of_the_year():
+    found = festivals_between(date(2025, 12, 25), date(2026, 2, 20))
+    assert [(f.code, d) for f, d in found] == [
+        ("new-year", date(2026, 1, 1)),
+        ("spring-festival", date(2026, 2, 17)),
+    ]
+
+
+def test_a_user_defined_lunar_festival(admin_user):
+    festival = care.festival_save(
+        user=admin_user,
+        data={"code": "qixi", "name": "七夕", "calendar": "lunar", "month": 7, "day": 7},
+    )
+    assert festival_date(festival, 2025) == date(2025, 8, 29)
+
+
+@pytest.fixture
+def key_customer(rep):
+    customer = customer_services.customer_create(
+        user=rep, kind="person", data={"name": "王芳", "grade": "important"}
+    )
+    customer_services.customer_create(user=rep, kind="person", data={"name": "李普通"})
+    return customer
+
+
+def test_a_plan_gives_the_owner_a_task_ahead_of_the_festival(admin_user, rep, key_customer):
+    # given: a gift for important customers, 7 days before 中秋 2026 (25 September)
+    plan = care.care_plan_save(
+        user=admin_user,
+        data={
+            "name": "中秋礼盒",
+            "occasion": "festival",
+            "festival": Festival.objects.get(code="mid-autumn"),
+            "grade": "important",
+            "action": "gift",
+            "days_before": 7,
+            "gift_budget": Decimal("300"),
+        },
+    )
+    # when: too early, then a week before
+    assert care.care_tasks_generate(today=date(2026, 9, 10)) == 0
+    assert care.care_tasks_generate(today=date(2026, 9, 18)) == 1
+    assert care.care_tasks_generate(today=date(2026, 9, 19)) == 0  # idempotent
+    # then: the owner's task, high priority, due the day before
+    ct = CareTask.objects.get()
+    assert (ct.plan, ct.customer, ct.occasion_on) == (plan, key_customer, date(2026, 9, 25))
+    assert ct.is_key_customer
+    assert ct.task.assignee == rep
+    assert ct.task.priority == Task.Priority.HIGH
+    assert timezone.localtime(ct.task.due_at).date() == date(2026, 9, 24)
+    assert "中秋节" in ct.task.title
+    assert selectors.care_tasks_mine(user=rep) == [ct]
+
+
+def test_birthday_plan_and_one_click_done(admin_user, rep, other_rep, key_customer):
+    key_customer.person.birth_date = date(1980, 3, 10)
+    key_customer.person.save()
+    care.care_plan_save(
+        user=admin_user,
+        data={"name": "生日电话", "occasion": "birthday", "action": "call", "days_before": 2},
+    )
+    assert care.care_tasks_generate(today=date(2026, 3, 8)) == 1
+    ct = CareTask.objects.get()
+    assert ct.task.kind == Task.Kind.CALL
+    # another rep cannot close it
+    with pytest.raises(Http404):
+        care.care_task_done(user=other_rep, care_task=ct)
+    # one click: task done, the call logged
+    done = care.care_task_done(user=rep, care_task=ct, note="祝生日快乐")
+    assert done.task.status == Task.Status.DONE
+    interaction = Interaction.objects.get(customer=key_customer)
+    assert (interaction.type, interaction.summary) == ("phone_call", "祝生日快乐")
+    assert care.care_task_done(user=rep, care_task=ct).interaction_id == interaction.pk
+    assert Interaction.objects.count() == 1
+    assert selectors.care_tasks_mine(user=rep) == []
+
+
+def test_care_report_counts_planned_done_and_gift_cost(admin_user, rep, key_customer):
+    care.care_plan_save(
+        user=admin_user,
+        data={
+            "name": "国庆礼品",
+            "occasion": "festival",
+            "festival": Festival.objects.get(code="national-day"),
+            "action": "gift",
+            "days_before": 5,
+            "gift_budget": Decimal("200"),
+        },
+    )
+    assert care.care_tasks_generate(today=date(2026, 9, 28)) == 2
+    first = CareTask.objects.get(customer=key_customer)
+    care.care_task_done(user=rep, care_task=first, gift_cost=Decimal("188.00"))
+    report = selectors.care_report(user=rep, start=date(2026, 9, 1), end=date(2026, 10, 31))
+    (row,) = report["reps"]
+    assert (row.planned, row.done, row.gifts, row.cost) == (2, 1, 1, Decimal("188.00"))
+    assert [(r.label, r.cost) for r in report["customers"]] == [("王芳", Decimal("188.00"))]
+
+
+def test_plans_are_for_the_programme_managers(rep):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        care.care_plan_save(user=rep, data={"name": "x", "occasion": "birthday", "action": "call"})
