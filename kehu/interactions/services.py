@@ -466,3 +466,9 @@ def reminders_replace(*, kind: str, reminders: list[Reminder], now: datetime) ->
     new = [r for r in reminders if (r.user_id, r.key) not in known]
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def interactions_log_many(*, interactions: list[Interaction]) -> list[Interaction]:
+    """Log many system contacts at once (a campaign's e-mails): unsaved interactions, already
+    valid, written in one batch; returns them with their ids. No follow-ups, no facts."""
+    return Interaction.objects.bulk_create(interactions, batch_size=500)
