@@ -100,19 +100,20 @@ def render(*, subject: str, body: str, context: dict[str, Any]) -> Rendered:
     its merge fields left out, rather than failing the whole send."""
     try:
         html_body = ENGINE.from_string(body).render(Context(context)).strip()
-        text_body = TEXT_ENGINE.from_string(body).render(Context(context)).strip()
-        subject_text = TEXT_ENGINE.from_string(subject).render(Context(context)).strip()
+        text_body = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
+        subject_text = TEXT_ENGINE.from_string(subject).render(Context(context, autoescape=False))
     except TemplateSyntaxError:
         html_body = text_body = body
         subject_text = subject
     subject_text = " ".join(strip_tags(subject_text).split())[:200]
     html = "<br>\n".join(html_body.splitlines())
-    return Rendered(subject=subject_text, text=strip_tags(text_body), html=html)
+    return Rendered(subject=subject_text, text=strip_tags(text_body).strip(), html=html)
 
 
 def render_plain(*, body: str, context: dict[str, Any]) -> str:
     """A text message (SMS) for one person: no escaping, no markup."""
     try:
-        return strip_tags(TEXT_ENGINE.from_string(body).render(Context(context))).strip()
+        text = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
+        return strip_tags(text).strip()
     except TemplateSyntaxError:
         return body
