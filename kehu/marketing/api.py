@@ -87,14 +87,14 @@ class CampaignOut(Schema):
         return [s.pk for s in obj.segments.all()]
 
 
-class CostIn(Schema):
+class CampaignCostIn(Schema):
     item: str
     amount: Decimal
     channel: str = ""
     incurred_on: date | None = None
 
 
-class CostOut(Schema):
+class CampaignCostOut(Schema):
     id: int
     item: str
     amount: Decimal
@@ -102,14 +102,14 @@ class CostOut(Schema):
     incurred_on: date
 
 
-class TemplateIn(Schema):
+class CampaignTemplateIn(Schema):
     channel: str
     language: str
     subject: str = ""
     body: str
 
 
-class TemplateOut(Schema):
+class CampaignTemplateOut(Schema):
     id: int
     channel: str
     language: str
@@ -117,16 +117,16 @@ class TemplateOut(Schema):
     body: str
 
 
-class TestSendIn(Schema):
+class CampaignTestSendIn(Schema):
     to: str
     language: str = MessageTemplate.Language.ZH_HANS
 
 
-class MessageOut(Schema):
+class CampaignMessageOut(Schema):
     message: str
 
 
-class MemberOut(Schema):
+class CampaignMemberOut(Schema):
     id: int
     campaign_id: int
     customer_id: int
@@ -136,12 +136,12 @@ class MemberOut(Schema):
     assigned_to_id: int | None
 
 
-class MemberFilter(Schema):
+class CampaignMemberFilter(Schema):
     group: str = ""
     mine: bool = False
 
 
-class SendOut(Schema):
+class CampaignSendOut(Schema):
     id: int
     member_id: int
     channel: str
@@ -153,14 +153,14 @@ class SendOut(Schema):
     interaction_id: int | None
 
 
-class ResponseIn(Schema):
+class CampaignResponseIn(Schema):
     kind: str
     channel: str = ""
     note: str = ""
     at: datetime | None = None
 
 
-class ResponseOut(Schema):
+class CampaignResponseOut(Schema):
     id: int
     member_id: int
     kind: str
@@ -169,22 +169,22 @@ class ResponseOut(Schema):
     note: str
 
 
-class ContactIn(Schema):
+class CampaignContactIn(Schema):
     channel: str
     outcome: str
     note: str = ""
     response: str = ""
 
 
-class AssignIn(Schema):
+class CampaignAssignIn(Schema):
     agent_ids: list[int] = Field(..., min_length=1)
 
 
-class AssignOut(Schema):
+class CampaignAssignOut(Schema):
     assigned: int
 
 
-class FiguresOut(Schema):
+class CampaignFiguresOut(Schema):
     label: str
     members: int
     reached: int
@@ -199,7 +199,7 @@ class FiguresOut(Schema):
     roi: Decimal | None
 
 
-class ProgressOut(Schema):
+class CampaignProgressOut(Schema):
     total: int
     queued: int
     sent: int
@@ -208,25 +208,25 @@ class ProgressOut(Schema):
     percent: int
 
 
-class ResultsOut(Schema):
+class CampaignResultsOut(Schema):
     campaign_id: int
-    total: FiguresOut
-    channels: dict[str, FiguresOut]
+    total: CampaignFiguresOut
+    channels: dict[str, CampaignFiguresOut]
     responses: dict[str, int]
     target_buy_rate: float | None
     control_buy_rate: float | None
     control_members: int
     lift: float | None
-    progress: ProgressOut
+    progress: CampaignProgressOut
 
 
-class DeliveryReportIn(Schema):
+class CampaignDeliveryReportIn(Schema):
     id: str = Field(..., description="The provider's message id")
     delivered: bool
     error: str = ""
 
 
-class DeliveryReportOut(Schema):
+class CampaignDeliveryReportOut(Schema):
     updated: int
 
 
@@ -256,7 +256,7 @@ def campaign_create(request: AuthenticatedRequest, payload: CampaignIn) -> Statu
 
 @router.get(
     "/channels",
-    response={200: list[FiguresOut], **ERROR_RESPONSES},
+    response={200: list[CampaignFiguresOut], **ERROR_RESPONSES},
     summary="Channel comparison over every launched campaign",
 )
 def channel_comparison(request: AuthenticatedRequest) -> list[dict[str, Any]]:
@@ -267,12 +267,12 @@ def channel_comparison(request: AuthenticatedRequest) -> list[dict[str, Any]]:
 @router.post(
     "/sms/reports",
     auth=None,
-    response={200: DeliveryReportOut, 401: ErrorBody, 422: ErrorBody},
+    response={200: CampaignDeliveryReportOut, 401: ErrorBody, 422: ErrorBody},
     summary="SMS delivery report (the provider's webhook)",
     description="Authenticated by `Authorization: Bearer KEHU_SMS_WEBHOOK_TOKEN`.",
 )
-def sms_delivery_report(request: HttpRequest, payload: DeliveryReportIn) -> dict[str, int]:
-    expected = settings.KEHU_MARKETING["webhook_token"]
+def sms_delivery_report(request: HttpRequest, payload: CampaignDeliveryReportIn) -> dict[str, int]:
+    expected = str(settings.KEHU_MARKETING["webhook_token"])
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HttpError(401, "not_authenticated")
@@ -326,10 +326,12 @@ def campaign_finish(request: AuthenticatedRequest, campaign_id: int) -> Campaign
 
 @router.post(
     "/{campaign_id}/costs",
-    response={201: CostOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={201: CampaignCostOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Add an item of actual cost",
 )
-def cost_add(request: AuthenticatedRequest, campaign_id: int, payload: CostIn) -> Status[Any]:
+def cost_add(
+    request: AuthenticatedRequest, campaign_id: int, payload: CampaignCostIn
+) -> Status[Any]:
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
     return Status(
         201, services.campaign_cost_add(user=request.user, campaign=campaign, **payload.dict())
@@ -338,20 +340,22 @@ def cost_add(request: AuthenticatedRequest, campaign_id: int, payload: CostIn) -
 
 @router.put(
     "/{campaign_id}/templates",
-    response={200: TemplateOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={200: CampaignTemplateOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Write the e-mail or SMS in one language (merge fields: {{ name }}…)",
 )
-def template_save(request: AuthenticatedRequest, campaign_id: int, payload: TemplateIn) -> Any:
+def template_save(
+    request: AuthenticatedRequest, campaign_id: int, payload: CampaignTemplateIn
+) -> Any:
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
     return services.template_save(user=request.user, campaign=campaign, **payload.dict())
 
 
 @router.post(
     "/{campaign_id}/test-send",
-    response={200: MessageOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={200: CampaignMessageOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Send the e-mail once to a test address",
 )
-def test_send(request: AuthenticatedRequest, campaign_id: int, payload: TestSendIn) -> Any:
+def test_send(request: AuthenticatedRequest, campaign_id: int, payload: CampaignTestSendIn) -> Any:
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
     services.email_test_send(
         user=request.user, campaign=campaign, language=payload.language, to=payload.to
@@ -361,10 +365,16 @@ def test_send(request: AuthenticatedRequest, campaign_id: int, payload: TestSend
 
 @router.post(
     "/{campaign_id}/call-list",
-    response={200: AssignOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={
+        200: CampaignAssignOut,
+        404: ErrorBody,
+        409: ErrorBody,
+        422: ErrorBody,
+        **ERROR_RESPONSES,
+    },
     summary="Split the unassigned target members among reps or agents",
 )
-def call_list(request: AuthenticatedRequest, campaign_id: int, payload: AssignIn) -> Any:
+def call_list(request: AuthenticatedRequest, campaign_id: int, payload: CampaignAssignIn) -> Any:
     from kehu.accounts.models import User
 
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
@@ -375,12 +385,12 @@ def call_list(request: AuthenticatedRequest, campaign_id: int, payload: AssignIn
 
 @router.get(
     "/{campaign_id}/members",
-    response={200: list[MemberOut], 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: list[CampaignMemberOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="Members (a rep or agent: only those assigned to them)",
 )
 @paginate(KeysetPagination)
 def member_list(
-    request: AuthenticatedRequest, campaign_id: int, filters: Query[MemberFilter]
+    request: AuthenticatedRequest, campaign_id: int, filters: Query[CampaignMemberFilter]
 ) -> Any:
     campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     return selectors.members_for_user(
@@ -390,7 +400,7 @@ def member_list(
 
 @router.get(
     "/{campaign_id}/sends",
-    response={200: list[SendOut], 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: list[CampaignSendOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="Contacts made (e-mails, SMS, calls…) and their status",
 )
 @paginate(KeysetPagination)
@@ -404,7 +414,7 @@ def send_list(request: AuthenticatedRequest, campaign_id: int, status: str = "")
 
 @router.get(
     "/{campaign_id}/results",
-    response={200: ResultsOut, 404: ErrorBody, **ERROR_RESPONSES},
+    response={200: CampaignResultsOut, 404: ErrorBody, **ERROR_RESPONSES},
     summary="Reached, responded, converted, revenue, cost, ROI, lift; by channel",
 )
 def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
@@ -426,25 +436,29 @@ def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
 
 @router.post(
     "/members/{member_id}/responses",
-    response={201: ResponseOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={201: CampaignResponseOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Record a member's response",
 )
 def response_add(
-    request: AuthenticatedRequest, member_id: int, payload: ResponseIn
+    request: AuthenticatedRequest, member_id: int, payload: CampaignResponseIn
 ) -> Status[Response]:
     member = selectors.member_get_for_user(user=request.user, member_id=member_id)
-    return Status(
-        201, services.response_record(user=request.user, member=member, **payload.dict())
-    )
+    return Status(201, services.response_record(user=request.user, member=member, **payload.dict()))
 
 
 @router.post(
     "/members/{member_id}/contacts",
-    response={201: SendOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={
+        201: CampaignSendOut,
+        404: ErrorBody,
+        409: ErrorBody,
+        422: ErrorBody,
+        **ERROR_RESPONSES,
+    },
     summary="Log a call, letter, invitation or message to a member (on the timeline)",
 )
 def contact_add(
-    request: AuthenticatedRequest, member_id: int, payload: ContactIn
+    request: AuthenticatedRequest, member_id: int, payload: CampaignContactIn
 ) -> Status[Send]:
     member: CampaignMember = selectors.member_get_for_user(user=request.user, member_id=member_id)
     return Status(201, services.contact_log(user=request.user, member=member, **payload.dict()))

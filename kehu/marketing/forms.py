@@ -65,7 +65,9 @@ class CostForm(forms.Form):
     item = forms.CharField(label=_("Item"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=14, decimal_places=2)
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("All channels")), *CampaignChannel.choices]
+        label=_("Channel"),
+        required=False,
+        choices=[("", _("All channels")), *CampaignChannel.choices],
     )
     incurred_on = forms.DateField(label=_("Date"), required=False, widget=IsoDateInput())
 

@@ -99,9 +99,11 @@ def render(*, subject: str, body: str, context: dict[str, Any]) -> Rendered:
     """The message for one person. A template that no longer parses renders as written, with
     its merge fields left out, rather than failing the whole send."""
     try:
-        html_body = ENGINE.from_string(body).render(Context(context)).strip()
-        text_body = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
-        subject_text = TEXT_ENGINE.from_string(subject).render(Context(context, autoescape=False))
+        html_body: str = ENGINE.from_string(body).render(Context(context)).strip()
+        text_body: str = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
+        subject_text: str = TEXT_ENGINE.from_string(subject).render(
+            Context(context, autoescape=False)
+        )
     except TemplateSyntaxError:
         html_body = text_body = body
         subject_text = subject

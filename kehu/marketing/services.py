@@ -6,7 +6,7 @@ timeline), call lists, responses, unsubscribes and the do-not-contact list."""
 import logging
 import random
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from kehu.accounts.models import User
 from kehu.core.access import can_log_contact, can_manage_campaigns, require
 from kehu.core.bulk import insert_rows
 from kehu.core.exceptions import Conflict
-from kehu.customers.models import Customer, Email, Phone, Segment
+from kehu.customers.models import NOT_LIVE, Customer, Email, Phone, Segment
 from kehu.interactions.models import Interaction
 from kehu.interactions.services import interaction_log, interactions_log_many
 from kehu.marketing import merge, sms
@@ -393,16 +393,17 @@ def audience_ids(*, user: User, campaign: Campaign) -> set[int]:
 
     found: set[int] = set()
     for segment in campaign.segments.all():
-        rows = segment_customers(user=user, segment=segment).order_by().values_list("pk", flat=True)
-        found.update(rows.distinct())
+        segment_rows = segment_customers(user=user, segment=segment).order_by()
+        found.update(segment_rows.values_list("pk", flat=True).distinct())
     if campaign.cross_sell_rule is not None:
-        rows = rule_targets(user=user, rule=campaign.cross_sell_rule).order_by()
-        found.update(rows.live().values_list("pk", flat=True).distinct())
+        targets = rule_targets(user=user, rule=campaign.cross_sell_rule).order_by()
+        live = targets.exclude(status__in=NOT_LIVE)
+        found.update(live.values_list("pk", flat=True).distinct())
     return found
 
 
 def _recent_contacts_q(now: datetime) -> Q:
-    since = now - timezone.timedelta(days=_config("frequency_days"))
+    since = now - timedelta(days=_config("frequency_days"))
     return Q(status__in=[Send.Status.SENT, Send.Status.DELIVERED], sent_at__gte=since) | Q(
         status=Send.Status.QUEUED
     )
@@ -527,7 +528,7 @@ def sends_queue(*, campaign: Campaign) -> int:
 def _may_contact(customer_ids: list[int], channel: str) -> set[int]:
     """Of ``customer_ids``, who may be contacted through ``channel`` now (checked again at send:
     consent withdrawn or do-not-contact set since the launch)."""
-    base = Customer.objects.filter(pk__in=customer_ids).exclude(
+    base: QuerySet[Customer] = Customer.objects.filter(pk__in=customer_ids).exclude(
         pk__in=DoNotContact.objects.values("customer_id")
     )
     purpose = PURPOSE_OF.get(CampaignChannel(channel))
@@ -805,7 +806,7 @@ def response_record(
     if channel and channel not in CampaignChannel.values:
         errors["channel"] = [_("Unknown channel.")]
     when = at or timezone.now()
-    if when > timezone.now() + timezone.timedelta(minutes=5):
+    if when > timezone.now() + timedelta(minutes=5):
         errors["at"] = [_("A response cannot be in the future.")]
     if member.campaign.launched_at is None:
         errors["member"] = [_("The campaign has not been launched.")]

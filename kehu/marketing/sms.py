@@ -27,7 +27,8 @@ MAX_SEGMENTS = 10
 
 def with_signature(text: str, signature: str | None = None) -> str:
     """The text with its 【signature】 in front; one already there is not added again."""
-    sig = (signature if signature is not None else settings.KEHU_MARKETING["sms_signature"]).strip()
+    configured = str(settings.KEHU_MARKETING["sms_signature"])
+    sig = (signature if signature is not None else configured).strip()
     sig = sig.strip("【】")
     text = text.strip()
     if not sig or text.startswith(f"【{sig}】"):
@@ -78,7 +79,7 @@ class HttpJsonProvider:
 
     def send(self, *, to: str, text: str) -> SmsResult:
         config = settings.KEHU_MARKETING
-        url = config["sms_url"]
+        url = str(config["sms_url"])
         if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
             raise SmsError("KEHU_SMS_URL must be an https:// address")
         body = json.dumps({"to": to, "text": text}).encode()
@@ -88,7 +89,7 @@ class HttpJsonProvider:
             method="POST",
             headers={
                 "Content-Type": "application/json",
-                "Authorization": f"Bearer {config['sms_key']}",
+                "Authorization": f"Bearer {config['sms_key']!s}",
             },
         )
         try:
@@ -102,6 +103,6 @@ class HttpJsonProvider:
 
 
 def provider() -> SmsProvider:
-    cls = import_string(settings.KEHU_MARKETING["sms_provider"])
+    cls = import_string(str(settings.KEHU_MARKETING["sms_provider"]))
     result: SmsProvider = cls()
     return result

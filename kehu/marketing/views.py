@@ -2,6 +2,7 @@
 sending progress, members with their call lists and responses, results and the channel
 comparison; the public one-click unsubscribe page."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +31,13 @@ from kehu.marketing.forms import (
     TemplateForm,
     TestSendForm,
 )
-from kehu.marketing.models import Campaign, CampaignChannel, CampaignMember, MessageTemplate
+from kehu.marketing.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignMember,
+    MessageTemplate,
+    ResponseKind,
+)
 
 PAGE_SIZE = 50
 
@@ -42,7 +49,7 @@ def _problems(request: AuthenticatedRequest, exc: ValidationError | Conflict) ->
                 messages.error(request, problem)
     else:
         for problem in getattr(exc, "messages", [str(exc)]):
-            messages.error(request, problem)
+            messages.error(request, str(problem))
 
 
 def _segments(user: User) -> list[tuple[int, str]]:
@@ -81,7 +88,7 @@ def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
     segments = _segments(request.user)
     initial: dict[str, Any] = {
         "starts_on": timezone.localdate(),
-        "ends_on": timezone.localdate() + timezone.timedelta(days=30),
+        "ends_on": timezone.localdate() + timedelta(days=30),
         "channels": ["email"],
     }
     if request.GET.get("segment", "").isdigit():
@@ -195,7 +202,7 @@ def template_edit(request: AuthenticatedRequest, campaign_id: int) -> HttpRespon
     else:
         for problems in form.errors.values():
             for problem in problems:
-                messages.error(request, problem)
+                messages.error(request, str(problem))
     return redirect("marketing:detail", campaign.pk)
 
 
@@ -411,7 +418,7 @@ def results_page(request: AuthenticatedRequest, campaign_id: int) -> HttpRespons
             "responses": _("Responses"),
         },
     }
-    kinds = dict(services.Response.Kind.choices)
+    kinds = dict(ResponseKind.choices)
     context = {
         "campaign": campaign,
         "results": results,

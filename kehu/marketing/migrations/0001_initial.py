@@ -6,232 +6,614 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('basket', '0001_initial'),
-        ('customers', '0006_home_page_indexes'),
-        ('interactions', '0003_open_follow_up_index'),
+        ("basket", "0001_initial"),
+        ("customers", "0006_home_page_indexes"),
+        ("interactions", "0003_open_follow_up_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('objective', models.TextField(blank=True, verbose_name='objective')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='campaign code')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('ends_on', models.DateField(verbose_name='ends on')),
-                ('budget', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='budget')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('running', 'Running'), ('finished', 'Finished')], default='draft', max_length=10, verbose_name='status')),
-                ('channels', models.JSONField(blank=True, default=list, verbose_name='channels')),
-                ('control_percent', models.PositiveSmallIntegerField(default=0, verbose_name='control group (%)')),
-                ('attribution', models.CharField(choices=[('last_touch', 'Last touch'), ('first_touch', 'First touch')], default='last_touch', max_length=12, verbose_name='attribution')),
-                ('attribution_days', models.PositiveSmallIntegerField(default=30, verbose_name='attribution window (days)')),
-                ('launched_at', models.DateTimeField(blank=True, null=True, verbose_name='launched at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('audience_count', models.PositiveIntegerField(default=0, verbose_name='audience')),
-                ('member_count', models.PositiveIntegerField(default=0, verbose_name='members')),
-                ('control_count', models.PositiveIntegerField(default=0, verbose_name='control group')),
-                ('exclusions', models.JSONField(blank=True, default=dict, verbose_name='exclusions')),
-                ('cross_sell_rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='basket.associationrule', verbose_name='cross-sell list')),
-                ('launched_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='launched by')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('segments', models.ManyToManyField(blank=True, related_name='+', to='customers.segment', verbose_name='segments')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("objective", models.TextField(blank=True, verbose_name="objective")),
+                (
+                    "code",
+                    models.SlugField(max_length=40, unique=True, verbose_name="campaign code"),
+                ),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                ("ends_on", models.DateField(verbose_name="ends on")),
+                (
+                    "budget",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="budget"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("channels", models.JSONField(blank=True, default=list, verbose_name="channels")),
+                (
+                    "control_percent",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="control group (%)"),
+                ),
+                (
+                    "attribution",
+                    models.CharField(
+                        choices=[("last_touch", "Last touch"), ("first_touch", "First touch")],
+                        default="last_touch",
+                        max_length=12,
+                        verbose_name="attribution",
+                    ),
+                ),
+                (
+                    "attribution_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="attribution window (days)"
+                    ),
+                ),
+                (
+                    "launched_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="launched at"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("audience_count", models.PositiveIntegerField(default=0, verbose_name="audience")),
+                ("member_count", models.PositiveIntegerField(default=0, verbose_name="members")),
+                (
+                    "control_count",
+                    models.PositiveIntegerField(default=0, verbose_name="control group"),
+                ),
+                (
+                    "exclusions",
+                    models.JSONField(blank=True, default=dict, verbose_name="exclusions"),
+                ),
+                (
+                    "cross_sell_rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="basket.associationrule",
+                        verbose_name="cross-sell list",
+                    ),
+                ),
+                (
+                    "launched_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="launched by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaigns",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "segments",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="customers.segment",
+                        verbose_name="segments",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign',
-                'verbose_name_plural': 'campaigns',
-                'ordering': ['-starts_on', '-id'],
+                "verbose_name": "campaign",
+                "verbose_name_plural": "campaigns",
+                "ordering": ["-starts_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignCost',
+            name="CampaignCost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('item', models.CharField(max_length=200, verbose_name='item')),
-                ('channel', models.CharField(blank=True, choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Telephone'), ('direct_mail', 'Direct mail'), ('event', 'Event or exhibition'), ('wechat', 'WeChat / other')], max_length=12, verbose_name='channel')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('incurred_on', models.DateField(verbose_name='date')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='costs', to='marketing.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("item", models.CharField(max_length=200, verbose_name="item")),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Telephone"),
+                            ("direct_mail", "Direct mail"),
+                            ("event", "Event or exhibition"),
+                            ("wechat", "WeChat / other"),
+                        ],
+                        max_length=12,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="amount"),
+                ),
+                ("incurred_on", models.DateField(verbose_name="date")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="costs",
+                        to="marketing.campaign",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign cost',
-                'verbose_name_plural': 'campaign costs',
-                'ordering': ['incurred_on', 'id'],
+                "verbose_name": "campaign cost",
+                "verbose_name_plural": "campaign costs",
+                "ordering": ["incurred_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignMember',
+            name="CampaignMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group', models.CharField(choices=[('target', 'Target'), ('control', 'Control group'), ('excluded', 'Excluded')], max_length=10, verbose_name='group')),
-                ('excluded_reason', models.CharField(blank=True, max_length=20, verbose_name='excluded because')),
-                ('added_at', models.DateTimeField(verbose_name='added at')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned to')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='marketing.campaign')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        choices=[
+                            ("target", "Target"),
+                            ("control", "Control group"),
+                            ("excluded", "Excluded"),
+                        ],
+                        max_length=10,
+                        verbose_name="group",
+                    ),
+                ),
+                (
+                    "excluded_reason",
+                    models.CharField(blank=True, max_length=20, verbose_name="excluded because"),
+                ),
+                ("added_at", models.DateTimeField(verbose_name="added at")),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned to",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="marketing.campaign",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign member',
-                'verbose_name_plural': 'campaign members',
-                'ordering': ['id'],
+                "verbose_name": "campaign member",
+                "verbose_name_plural": "campaign members",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='DoNotContact',
+            name="DoNotContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('at', models.DateTimeField(verbose_name='since')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                ("at", models.DateTimeField(verbose_name="since")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'do not contact',
-                'verbose_name_plural': 'do not contact',
+                "verbose_name": "do not contact",
+                "verbose_name_plural": "do not contact",
             },
         ),
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Telephone'), ('direct_mail', 'Direct mail'), ('event', 'Event or exhibition'), ('wechat', 'WeChat / other')], max_length=12, verbose_name='channel')),
-                ('language', models.CharField(choices=[('zh-hans', 'Simplified Chinese'), ('en', 'English')], max_length=10, verbose_name='language')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='marketing.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Telephone"),
+                            ("direct_mail", "Direct mail"),
+                            ("event", "Event or exhibition"),
+                            ("wechat", "WeChat / other"),
+                        ],
+                        max_length=12,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("zh-hans", "Simplified Chinese"), ("en", "English")],
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="marketing.campaign",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message template',
-                'verbose_name_plural': 'message templates',
-                'ordering': ['channel', 'language'],
+                "verbose_name": "message template",
+                "verbose_name_plural": "message templates",
+                "ordering": ["channel", "language"],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('replied', 'Replied'), ('registered', 'Registered'), ('attended', 'Attended'), ('clicked', 'Clicked'), ('called_back', 'Called back'), ('unsubscribed', 'Unsubscribed')], max_length=12, verbose_name='response')),
-                ('channel', models.CharField(blank=True, choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Telephone'), ('direct_mail', 'Direct mail'), ('event', 'Event or exhibition'), ('wechat', 'WeChat / other')], max_length=12, verbose_name='channel')),
-                ('at', models.DateTimeField(verbose_name='when')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='marketing.campaignmember')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("replied", "Replied"),
+                            ("registered", "Registered"),
+                            ("attended", "Attended"),
+                            ("clicked", "Clicked"),
+                            ("called_back", "Called back"),
+                            ("unsubscribed", "Unsubscribed"),
+                        ],
+                        max_length=12,
+                        verbose_name="response",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Telephone"),
+                            ("direct_mail", "Direct mail"),
+                            ("event", "Event or exhibition"),
+                            ("wechat", "WeChat / other"),
+                        ],
+                        max_length=12,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="when")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responses",
+                        to="marketing.campaignmember",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'response',
-                'verbose_name_plural': 'responses',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "response",
+                "verbose_name_plural": "responses",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Send',
+            name="Send",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Telephone'), ('direct_mail', 'Direct mail'), ('event', 'Event or exhibition'), ('wechat', 'WeChat / other')], max_length=12, verbose_name='channel')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='queued', max_length=10, verbose_name='status')),
-                ('address', models.CharField(blank=True, max_length=254, verbose_name='address')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('error', models.CharField(blank=True, max_length=300, verbose_name='error')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('provider_id', models.CharField(blank=True, max_length=100, verbose_name='provider id')),
-                ('outcome', models.CharField(blank=True, max_length=200, verbose_name='outcome')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sends', to='marketing.campaign')),
-                ('interaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='campaign_send', to='interactions.interaction')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sends', to='marketing.campaignmember')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Telephone"),
+                            ("direct_mail", "Direct mail"),
+                            ("event", "Event or exhibition"),
+                            ("wechat", "WeChat / other"),
+                        ],
+                        max_length=12,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=254, verbose_name="address")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("error", models.CharField(blank=True, max_length=300, verbose_name="error")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                (
+                    "provider_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="provider id"),
+                ),
+                ("outcome", models.CharField(blank=True, max_length=200, verbose_name="outcome")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sends",
+                        to="marketing.campaign",
+                    ),
+                ),
+                (
+                    "interaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="campaign_send",
+                        to="interactions.interaction",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sends",
+                        to="marketing.campaignmember",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign contact',
-                'verbose_name_plural': 'campaign contacts',
-                'ordering': ['id'],
+                "verbose_name": "campaign contact",
+                "verbose_name_plural": "campaign contacts",
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='campaign',
-            index=models.Index(fields=['status', '-starts_on'], name='marketing_c_status_2378aa_idx'),
+            model_name="campaign",
+            index=models.Index(
+                fields=["status", "-starts_on"], name="marketing_c_status_2378aa_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'scheduled', 'running', 'finished'])), name='marketing_campaign_status_valid'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "scheduled", "running", "finished"])),
+                name="marketing_campaign_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('attribution__in', ['last_touch', 'first_touch'])), name='marketing_campaign_attribution_valid'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attribution__in", ["last_touch", "first_touch"])),
+                name="marketing_campaign_attribution_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('control_percent__lte', 50)), name='marketing_control_percent'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("control_percent__lte", 50)), name="marketing_control_percent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='marketing_campaign_period'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                name="marketing_campaign_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaigncost',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='marketing_cost_amount'),
+            model_name="campaigncost",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="marketing_cost_amount"
+            ),
         ),
         migrations.AddIndex(
-            model_name='campaignmember',
-            index=models.Index(fields=['campaign', 'group'], name='marketing_c_campaig_bd484f_idx'),
+            model_name="campaignmember",
+            index=models.Index(fields=["campaign", "group"], name="marketing_c_campaig_bd484f_idx"),
         ),
         migrations.AddIndex(
-            model_name='campaignmember',
-            index=models.Index(fields=['assigned_to', 'campaign'], name='marketing_c_assigne_e8c5c6_idx'),
+            model_name="campaignmember",
+            index=models.Index(
+                fields=["assigned_to", "campaign"], name="marketing_c_assigne_e8c5c6_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='campaignmember',
-            index=models.Index(fields=['customer'], name='marketing_c_custome_6d870c_idx'),
+            model_name="campaignmember",
+            index=models.Index(fields=["customer"], name="marketing_c_custome_6d870c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='campaignmember',
-            constraint=models.UniqueConstraint(fields=('campaign', 'customer'), name='marketing_member_once'),
+            model_name="campaignmember",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "customer"), name="marketing_member_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaignmember',
-            constraint=models.CheckConstraint(condition=models.Q(('group__in', ['target', 'control', 'excluded'])), name='marketing_member_group_valid'),
+            model_name="campaignmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("group__in", ["target", "control", "excluded"])),
+                name="marketing_member_group_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='messagetemplate',
-            constraint=models.UniqueConstraint(fields=('campaign', 'channel', 'language'), name='marketing_template_once'),
+            model_name="messagetemplate",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "channel", "language"), name="marketing_template_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['member', 'kind'], name='marketing_r_member__46d8f0_idx'),
+            model_name="response",
+            index=models.Index(fields=["member", "kind"], name="marketing_r_member__46d8f0_idx"),
         ),
         migrations.AddConstraint(
-            model_name='response',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['replied', 'registered', 'attended', 'clicked', 'called_back', 'unsubscribed'])), name='marketing_response_kind_valid'),
+            model_name="response",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "replied",
+                            "registered",
+                            "attended",
+                            "clicked",
+                            "called_back",
+                            "unsubscribed",
+                        ],
+                    )
+                ),
+                name="marketing_response_kind_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='send',
-            index=models.Index(fields=['campaign', 'status', 'id'], name='marketing_s_campaig_463fd3_idx'),
+            model_name="send",
+            index=models.Index(
+                fields=["campaign", "status", "id"], name="marketing_s_campaig_463fd3_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='send',
-            index=models.Index(fields=['member', 'status'], name='marketing_s_member__c33c7c_idx'),
+            model_name="send",
+            index=models.Index(fields=["member", "status"], name="marketing_s_member__c33c7c_idx"),
         ),
         migrations.AddIndex(
-            model_name='send',
-            index=models.Index(fields=['status', 'sent_at'], name='marketing_s_status_96d90b_idx'),
+            model_name="send",
+            index=models.Index(fields=["status", "sent_at"], name="marketing_s_status_96d90b_idx"),
         ),
         migrations.AddIndex(
-            model_name='send',
-            index=models.Index(fields=['provider_id'], name='marketing_s_provide_4e48e6_idx'),
+            model_name="send",
+            index=models.Index(fields=["provider_id"], name="marketing_s_provide_4e48e6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='send',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sent', 'delivered', 'failed', 'skipped'])), name='marketing_send_status_valid'),
+            model_name="send",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["queued", "sent", "delivered", "failed", "skipped"])
+                ),
+                name="marketing_send_status_valid",
+            ),
         ),
     ]

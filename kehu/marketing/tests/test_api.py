@@ -51,11 +51,14 @@ def test_plan_write_launch_and_read_results(client, marketer, segment, people):
         content_type="application/json",
     )
     assert bad.status_code == 422
-    assert client.post(
-        f"{BASE}/{cid}/test-send",
-        {"to": "me@example.com", "language": "en"},
-        content_type="application/json",
-    ).status_code == 200
+    assert (
+        client.post(
+            f"{BASE}/{cid}/test-send",
+            {"to": "me@example.com", "language": "en"},
+            content_type="application/json",
+        ).status_code
+        == 200
+    )
     launch = client.post(f"{BASE}/{cid}/launch")
     assert launch.status_code == 200
     assert launch.json()["status"] == "running"
@@ -80,9 +83,14 @@ def test_a_leader_reads_but_may_not_write(client, leader, launched):
     assert client.get(f"{BASE}/{launched.pk}/results").status_code == 200
     assert client.get(f"{BASE}/{launched.pk}").status_code == 200
     assert client.post(f"{BASE}/{launched.pk}/finish").status_code == 403
-    assert client.post(
-        f"{BASE}/{launched.pk}/costs", {"item": "x", "amount": "1"}, content_type="application/json"
-    ).status_code == 403
+    assert (
+        client.post(
+            f"{BASE}/{launched.pk}/costs",
+            {"item": "x", "amount": "1"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
     refused = client.post(
         f"{BASE}/",
         {"name": "x", "starts_on": "2026-01-01", "ends_on": "2026-01-02", "channels": ["email"]},
@@ -105,13 +113,13 @@ def test_a_rep_sees_only_the_members_assigned_to_them(
     campaign = services.campaign_launch(user=marketer, campaign=campaign)
     services.call_list_assign(user=marketer, campaign=campaign, agents=[rep, other_rep])
     mine = CampaignMember.objects.filter(campaign=campaign, assigned_to=rep)
-    theirs = CampaignMember.objects.filter(campaign=campaign, assigned_to=other_rep).first()
+    theirs = CampaignMember.objects.filter(campaign=campaign, assigned_to=other_rep)[0]
     client.force_login(rep)
     listed = client.get(f"{BASE}/{campaign.pk}/members").json()["results"]
     assert {m["id"] for m in listed} == set(mine.values_list("pk", flat=True))
     assert client.get(f"{BASE}/{campaign.pk}/results").status_code == 403
     assert client.get(f"{BASE}/{campaign.pk}/sends").status_code == 403
-    member = mine.first()
+    member = mine[0]
     logged = client.post(
         f"{BASE}/members/{member.pk}/contacts",
         {"channel": "phone", "outcome": "有兴趣", "response": "called_back"},
@@ -120,9 +128,14 @@ def test_a_rep_sees_only_the_members_assigned_to_them(
     assert logged.status_code == 201, logged.content
     assert member.customer.interactions.filter(type="phone_call").exists()
     assert member.responses.filter(kind="called_back").exists()
-    assert client.post(
-        f"{BASE}/members/{theirs.pk}/responses", {"kind": "replied"}, content_type="application/json"
-    ).status_code == 404
+    assert (
+        client.post(
+            f"{BASE}/members/{theirs.pk}/responses",
+            {"kind": "replied"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     stranger = make_user(Role.SERVICE_AGENT, username="nobody")
     client.force_login(stranger)
     assert client.get(f"{BASE}/{campaign.pk}").status_code == 404

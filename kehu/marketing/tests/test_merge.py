@@ -20,7 +20,9 @@ def wei(rep, data_dir):
 
 def test_fields_are_escaped_in_html_and_plain_in_text():
     context = {"name": "<b>张伟</b>", "campaign": "春季"}
-    rendered = merge.render(subject="{{ name }}", body="您好 {{ name }}，{{ campaign }}", context=context)
+    rendered = merge.render(
+        subject="{{ name }}", body="您好 {{ name }}，{{ campaign }}", context=context
+    )
     assert "&lt;b&gt;张伟&lt;/b&gt;" in rendered.html
     assert "<b>" not in rendered.html
     assert rendered.subject == "张伟"
@@ -28,7 +30,10 @@ def test_fields_are_escaped_in_html_and_plain_in_text():
 
 def test_missing_and_sensitive_values_render_empty(wei):
     context = merge.context_for(wei, language="en")
-    body = "[{{ id_number }}][{{ custom.nope }}][{{ city|default:'somewhere' }}][{{ person.id_number }}]"
+    body = (
+        "[{{ id_number }}][{{ custom.nope }}][{{ city|default:'somewhere' }}]"
+        "[{{ person.id_number }}]"
+    )
     rendered = merge.render(subject="x", body=body, context=context)
     assert rendered.text == "[][][somewhere][]"
     assert "330212" not in rendered.html
@@ -41,7 +46,13 @@ def test_salutation_by_gender_and_language(wei):
 
 @pytest.mark.parametrize(
     "text",
-    ["{% load static %}", "{% include 'base.html' %}", "{% debug %}", "{{ name|nosuchfilter }}", "{% if %}"],
+    [
+        "{% load static %}",
+        "{% include 'base.html' %}",
+        "{% debug %}",
+        "{{ name|nosuchfilter }}",
+        "{% if %}",
+    ],
 )
 def test_only_fields_and_if_are_allowed(text):
     with pytest.raises(ValidationError):

@@ -31,7 +31,10 @@ def order(customer, day, amount, status=Order.Status.DELIVERED):
 @pytest.fixture
 def finished(marketer, campaign, people, rep):
     """Launched 2026-03-02 to 王芳, 李强, 张敏, 赵磊 (targets) and 甲, 乙 (held out)."""
-    held = [person(rep, n, "杭州", emails=[f"{e}@example.com"]) for n, e in (("甲", "jia"), ("乙", "yi"))]
+    held = [
+        person(rep, n, "杭州", emails=[f"{e}@example.com"])
+        for n, e in (("甲", "jia"), ("乙", "yi"))
+    ]
     for p in held:
         grant(p)
     with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=SH), tick=False):

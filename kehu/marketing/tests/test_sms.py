@@ -3,6 +3,7 @@ at the network boundary, the delivery-report webhook."""
 
 import io
 import json
+import urllib.request
 from datetime import date
 
 import pytest
@@ -45,7 +46,7 @@ def test_http_provider_posts_json(settings, monkeypatch):
         seen["auth"] = request.headers["Authorization"]
         return FakeAnswer(b'{"id": "abc123"}')
 
-    monkeypatch.setattr(sms.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     result = sms.HttpJsonProvider().send(to="+8613800138000", text="【客户】你好")
     assert result.provider_id == "abc123"
     assert seen == {
@@ -61,7 +62,7 @@ def test_http_provider_error_is_an_sms_error(settings, monkeypatch):
     def urlopen(request, timeout):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(sms.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     with pytest.raises(sms.SmsError):
         sms.HttpJsonProvider().send(to="+86138", text="x")
 
@@ -87,16 +88,15 @@ def test_campaign_sms_and_delivery_report(marketer, segment, people, client, set
     services.campaign_launch(user=marketer, campaign=campaign)
     counts = services.sends_process(campaign_id=campaign.pk, channel="sms")
     assert counts["sent"] == 5  # everyone who agreed to SMS (刘洋 withdrew only e-mail)
-    send = Send.objects.filter(campaign=campaign).first()
+    send = Send.objects.filter(campaign=campaign)[0]
     assert send.provider_id.startswith("log-")
+    assert send.interaction is not None
     assert "【客户】" in send.interaction.summary
     url = "/api/v1/campaigns/sms/reports"
     body = {"id": send.provider_id, "delivered": True}
     refused = client.post(url, body, content_type="application/json")
     assert refused.status_code == 401
-    ok = client.post(
-        url, body, content_type="application/json", HTTP_AUTHORIZATION="Bearer s3cret"
-    )
+    ok = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION="Bearer s3cret")
     assert ok.status_code == 200
     assert ok.json() == {"updated": 1}
     send.refresh_from_db()

@@ -66,7 +66,9 @@ def test_campaign_email_is_delivered_over_smtp(marketer, campaign, people, smtp,
     message = message_from_bytes(smtp.messages[0][1], policy=policy.default)
     assert str(message["List-Unsubscribe"]).strip().startswith("<http")
     assert message["X-Kehu-Campaign"] == campaign.code
-    text = message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
     assert "您好" in text
 
 

@@ -35,18 +35,20 @@ def test_marketer_builds_launches_and_reads_results(client, marketer, segment, p
     assert page.status_code == 200
     assert "{{ name }}您好" in page.content.decode()
     preview = client.get(
-        reverse("marketing:preview", args=[campaign.pk]), {"channel": "email", "language": "zh-hans"}
+        reverse("marketing:preview", args=[campaign.pk]),
+        {"channel": "email", "language": "zh-hans"},
     )
     assert "您好" in preview.content.decode()
     client.post(
-        reverse("marketing:test_send", args=[campaign.pk]), {"to": "me@example.com", "language": "zh-hans"}
+        reverse("marketing:test_send", args=[campaign.pk]),
+        {"to": "me@example.com", "language": "zh-hans"},
     )
     assert mail.outbox[-1].to == ["me@example.com"]
     client.post(reverse("marketing:launch", args=[campaign.pk]))
     campaign.refresh_from_db()
     assert campaign.status == "running"
     assert client.get(reverse("marketing:members", args=[campaign.pk])).status_code == 200
-    member = CampaignMember.objects.filter(campaign=campaign, group="target").first()
+    member = CampaignMember.objects.filter(campaign=campaign, group="target")[0]
     client.post(reverse("marketing:response", args=[member.pk]), {"kind": "replied"})
     assert member.responses.count() == 1
     results = client.get(reverse("marketing:results", args=[campaign.pk]))
