@@ -66,7 +66,7 @@ class LoggingProvider:
 
     def send(self, *, to: str, text: str) -> SmsResult:
         provider_id = f"log-{uuid.uuid4().hex[:16]}"
-        log.info("SMS to %s (%s): %s", to[:4] + "****" + to[-2:], provider_id, text)
+        log.debug("SMS to %s (%s): %s", to[:4] + "****" + to[-2:], provider_id, text)
         return SmsResult(provider_id=provider_id, segments=segments(text))
 
 
