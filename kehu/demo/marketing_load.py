@@ -112,7 +112,7 @@ def demo_marketing_load(*, seed: int = 2026, today: datetime | None = None) -> i
             budget=budget,
             channels=channels,
             control_percent=10,
-            segment_ids=[(wide if index == 1 else segment).pk],
+            segment_ids=[(wide if index == 1 or not segment.last_count else segment).pk],
         )
         if "email" in channels:
             services.template_save(
