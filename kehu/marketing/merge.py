@@ -8,12 +8,13 @@ Sensitive fields (ID number, home address, income, family, sensitive custom fiel
 in the context, so no template can show them.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,12 @@ FIELDS = ("name", "salutation", "owner", "company", "city", "campaign", "unsubsc
 
 ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=True)
 TEXT_ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(text: str, autoescape: bool) -> Template:
+    """A message compiled once (a batch renders the same message for every member)."""
+    return (ENGINE if autoescape else TEXT_ENGINE).from_string(text)
 
 
 def check_template(text: str, field: str = "body") -> None:
@@ -99,8 +106,8 @@ def render(*, subject: str, body: str, context: dict[str, Any]) -> Rendered:
     """The message for one person. A template that no longer parses renders as written, with
     its merge fields left out, rather than failing the whole send."""
     try:
-        html_body: str = ENGINE.from_string(body).render(Context(context)).strip()
-        text_body: str = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
+        html_body: str = _compiled(body, True).render(Context(context)).strip()
+        text_body: str = _compiled(body, False).render(Context(context, autoescape=False))
         subject_text: str = TEXT_ENGINE.from_string(subject).render(
             Context(context, autoescape=False)
         )
@@ -115,7 +122,7 @@ def render(*, subject: str, body: str, context: dict[str, Any]) -> Rendered:
 def render_plain(*, body: str, context: dict[str, Any]) -> str:
     """A text message (SMS) for one person: no escaping, no markup."""
     try:
-        text = TEXT_ENGINE.from_string(body).render(Context(context, autoescape=False))
+        text = _compiled(body, False).render(Context(context, autoescape=False))
         return strip_tags(text).strip()
     except TemplateSyntaxError:
         return body
