@@ -414,7 +414,7 @@ def results_page(request: AuthenticatedRequest, campaign_id: int) -> HttpRespons
             "reached": _("Reached"),
             "responded": _("Responded"),
             "converted": _("Converted"),
-            "contacts": _("Contacts"),
+            "contacts": _("Contacts sent"),
             "responses": _("Responses"),
         },
     }
