@@ -32,7 +32,9 @@ from kehu.marketing.models import (
 )
 
 REACHED = (Send.Status.SENT, Send.Status.DELIVERED)
-RESULTS_SECONDS = 60
+# Results are cached until the campaign changes (a send, response, cost or contact touches
+# it), at most this long: new orders in the window show within ten minutes.
+RESULTS_SECONDS = 600
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
@@ -289,7 +291,7 @@ def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[f
 
 
 def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
-    """The campaign's figures (computed at most once a minute)."""
+    """The campaign's figures, cached until the campaign changes (at most ten minutes)."""
     today = today or timezone.localdate()
     key = f"marketing:results:{campaign.pk}:{campaign.updated_at.timestamp()}:{today}"
     cached: Results | None = cache.get(key)

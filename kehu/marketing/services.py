@@ -76,6 +76,11 @@ def _require_manager(user: User) -> None:
     require(user, can_manage_campaigns, REFUSED)
 
 
+def _touch(campaign_id: int) -> None:
+    """Mark the campaign changed: its cached results (keyed on ``updated_at``) are stale."""
+    Campaign.objects.filter(pk=campaign_id).update(updated_at=timezone.now())
+
+
 # --- planning ---------------------------------------------------------------------------------
 
 
@@ -265,6 +270,7 @@ def campaign_cost_add(
         errors["channel"] = [_("Unknown channel.")]
     if errors:
         raise ValidationError(errors)
+    _touch(campaign.pk)
     return CampaignCost.objects.create(
         campaign=campaign,
         item=item.strip()[:200],
@@ -653,6 +659,7 @@ def sends_process(*, campaign_id: int, channel: str, limit: int | None = None) -
                 batch,
                 ["status", "sent_at", "error", "attempts", "provider_id", "interaction"],
             )
+            _touch(campaign_id)
         done += len(batch)
         # Throttle: a batch takes at least len(batch) / per_second seconds.
         pause = len(batch) / per_second - (time.monotonic() - started)
@@ -689,11 +696,12 @@ def delivery_report(*, provider_id: str, delivered: bool, error: str = "") -> in
     if not provider_id:
         return 0
     status = Send.Status.DELIVERED if delivered else Send.Status.FAILED
-    return int(
-        Send.objects.filter(
-            provider_id=provider_id, status__in=[Send.Status.SENT, Send.Status.DELIVERED]
-        ).update(status=status, error=error[:300])
+    rows = Send.objects.filter(
+        provider_id=provider_id, status__in=[Send.Status.SENT, Send.Status.DELIVERED]
     )
+    for campaign_id in set(rows.values_list("campaign_id", flat=True)):
+        _touch(campaign_id)
+    return int(rows.update(status=status, error=error[:300]))
 
 
 # --- people's contacts: calls, direct mail, events --------------------------------------------
@@ -778,6 +786,7 @@ def contact_log(
     )
     send.interaction = interaction
     send.save(update_fields=["interaction"])
+    _touch(campaign.pk)
     if response:
         response_record(user=user, member=member, kind=response, channel=channel)
     return send
@@ -815,6 +824,7 @@ def response_record(
     if not channel:
         last = member.sends.filter(status__in=[Send.Status.SENT, Send.Status.DELIVERED]).last()
         channel = last.channel if last else ""
+    _touch(member.campaign_id)
     return Response.objects.create(
         member=member, kind=kind, channel=channel, at=when, note=note.strip()[:300],
         recorded_by=user,
