@@ -199,9 +199,7 @@ def demo_marketing_load(*, seed: int = 2026, today: datetime | None = None) -> i
                 amount=Decimal(amount), incurred_on=start,
             )  # fmt: skip
         services.campaign_finish(user=marketer, campaign=campaign)
-        Campaign.objects.filter(pk=campaign.pk).update(
-            finished_at=launched_at + timedelta(days=14)
-        )
+        Campaign.objects.filter(pk=campaign.pk).update(finished_at=launched_at + timedelta(days=14))
         made += 1
     return made
 
