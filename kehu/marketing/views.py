@@ -328,6 +328,11 @@ def member_list(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse
         assigned_only=mine,
     ).prefetch_related("responses", "sends")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    people = [c for c in campaign.channels if c not in services.SENT_BY_KEHU]
+    contact_form = ContactForm()
+    contact_form.fields["channel"].choices = [  # type: ignore[attr-defined]
+        (c, CampaignChannel(c).label) for c in people
+    ]
     context = {
         "campaign": campaign,
         "page": page,
@@ -335,7 +340,8 @@ def member_list(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse
         "groups": CampaignMember.Group.choices,
         "mine": mine,
         "response_form": ResponseForm(),
-        "contact_form": ContactForm(),
+        "contact_form": contact_form,
+        "people_channels": bool(people),
         "can_view": can_view_campaigns(request.user),
         "running": campaign.status == Campaign.Status.RUNNING,
     }

@@ -76,3 +76,36 @@ def test_marketer_home_shows_campaigns(client, marketer, campaign):
     page = client.get("/")
     assert 'data-testid="card-campaigns"' in page.content.decode()
     assert campaign.name in page.content.decode()
+
+
+def test_a_rep_works_their_call_list(client, marketer, rep, other_rep, segment, people):
+    from datetime import date
+
+    from kehu.marketing import services
+
+    campaign = services.campaign_create(
+        user=marketer,
+        name="电话回访",
+        starts_on=date(2026, 3, 1),
+        ends_on=date(2026, 3, 31),
+        channels=["phone"],
+        segment_ids=[segment.pk],
+    )
+    campaign = services.campaign_launch(user=marketer, campaign=campaign)
+    services.call_list_assign(user=marketer, campaign=campaign, agents=[rep, other_rep])
+    mine = CampaignMember.objects.filter(campaign=campaign, assigned_to=rep)
+    client.force_login(rep)
+    calls = client.get(reverse("marketing:my_calls"))
+    assert "电话回访" in calls.content.decode()
+    page = client.get(reverse("marketing:members", args=[campaign.pk]))
+    assert page.content.decode().count('data-testid="member-row"') == mine.count()
+    assert 'data-testid="contact-form"' in page.content.decode()
+    member = mine[0]
+    client.post(
+        reverse("marketing:contact", args=[member.pk]),
+        {"channel": "phone", "outcome": "有兴趣", "response": "called_back"},
+    )
+    assert member.sends.get().interaction.user == rep
+    theirs = CampaignMember.objects.filter(campaign=campaign, assigned_to=other_rep)[0]
+    refused = client.post(reverse("marketing:response", args=[theirs.pk]), {"kind": "replied"})
+    assert refused.status_code == 404
