@@ -105,7 +105,9 @@ def test_a_rep_works_their_call_list(client, marketer, rep, other_rep, segment, 
         reverse("marketing:contact", args=[member.pk]),
         {"channel": "phone", "outcome": "有兴趣", "response": "called_back"},
     )
-    assert member.sends.get().interaction.user == rep
+    interaction = member.sends.get().interaction
+    assert interaction is not None
+    assert interaction.user == rep
     theirs = CampaignMember.objects.filter(campaign=campaign, assigned_to=other_rep)[0]
     refused = client.post(reverse("marketing:response", args=[theirs.pk]), {"kind": "replied"})
     assert refused.status_code == 404
