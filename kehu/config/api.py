@@ -170,6 +170,10 @@ from kehu.loyalty.api import router as loyalty_router  # noqa: E402
 
 api.add_router("/loyalty", loyalty_router)
 
+from kehu.marketing.api import router as marketing_router  # noqa: E402
+
+api.add_router("/campaigns", marketing_router)
+
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests
 def other_slash(request: HttpRequest, rest: str = "") -> HttpResponseBase:

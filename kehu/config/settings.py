@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kehu.privacy",
     "kehu.bulk",
     "kehu.loyalty",
+    "kehu.marketing",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,23 @@ DEFAULT_FROM_EMAIL = env_str("KEHU_EMAIL_FROM", "kehu@localhost")
 # Customers' answers go to this address with the case in its "+" part
 # (service+SR-000123.k3x9…@example.com); the inbound webhook attaches them to the case.
 KEHU_SERVICE_REPLY_TO = env_str("KEHU_SERVICE_REPLY_TO", "")
+
+# Marketing campaigns: at most ``frequency_cap`` campaign contacts per customer in
+# ``frequency_days`` days across campaigns; e-mails sent ``batch_size`` at a time, at most
+# ``per_second`` a second, each retried ``max_attempts`` times; SMS through ``sms_provider``.
+KEHU_MARKETING = {
+    "frequency_cap": env_int("KEHU_MARKETING_FREQUENCY_CAP", 4),
+    "frequency_days": env_int("KEHU_MARKETING_FREQUENCY_DAYS", 30),
+    "batch_size": env_int("KEHU_MARKETING_BATCH_SIZE", 200),
+    "per_second": env_int("KEHU_MARKETING_PER_SECOND", 50),
+    "max_attempts": env_int("KEHU_MARKETING_MAX_ATTEMPTS", 3),
+    "sms_provider": env_str("KEHU_SMS_PROVIDER", "kehu.marketing.sms.LoggingProvider"),
+    "sms_signature": env_str("KEHU_SMS_SIGNATURE", "客户"),
+    "sms_url": env_str("KEHU_SMS_URL", ""),
+    "sms_key": env_str("KEHU_SMS_KEY", ""),
+    "webhook_token": env_str("KEHU_SMS_WEBHOOK_TOKEN", ""),
+    "base_url": env_str("KEHU_BASE_URL", "http://127.0.0.1:8000"),
+}
 
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"

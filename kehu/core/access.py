@@ -374,3 +374,25 @@ def can_manage_loyalty(user: User) -> bool:
     return policy_for(user).view is Scope.ALL and (
         user.is_superuser or user.role in (Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN)
     )
+
+
+# --- marketing campaigns (营销活动) -------------------------------------------------------------
+# Marketers and admins plan, launch and evaluate campaigns; leaders read them (results, channel
+# comparison); a rep or agent sees only the campaign members assigned to them for calling.
+
+CAMPAIGN_MANAGER_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
+CAMPAIGN_READER_ROLES = CAMPAIGN_MANAGER_ROLES | {Role.LEADER}
+
+
+def can_manage_campaigns(user: User) -> bool:
+    """May ``user`` create, change, launch and send campaigns? Marketers and admins."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_superuser or user.role in CAMPAIGN_MANAGER_ROLES)
+
+
+def can_view_campaigns(user: User) -> bool:
+    """May ``user`` read every campaign and its results? Marketers, leaders and admins."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_superuser or user.role in CAMPAIGN_READER_ROLES)

@@ -252,6 +252,13 @@ def card_archive(user: User, today: date) -> dict[str, Any]:
 # --- marketer -----------------------------------------------------------------------------
 
 
+def card_campaigns(user: User, today: date) -> list[Any]:
+    """The marketer's campaigns: running ones first, then their latest."""
+    from kehu.marketing.selectors import campaigns_for_home
+
+    return campaigns_for_home(user, CARD_ROWS)
+
+
 def card_segments(user: User, today: date) -> list[Segment]:
     return list(segments_visible_to(user).order_by("-last_count", "name")[: CARD_ROWS * 2])
 
@@ -356,7 +363,7 @@ CARDS = {
     "manager": ("today", "team", "pipeline", "unassigned_leads", "attention"),
     "agent": ("queue", "today", "ratings"),
     "archivist": ("archive", "unassigned_leads", "recent"),
-    "marketer": ("segments", "unassigned_leads", "recent"),
+    "marketer": ("campaigns", "segments", "unassigned_leads", "recent"),
     "leader": ("headline", "recent"),
 }
 CARD_FUNCTIONS: dict[str, Callable[[User, date], Any]] = {
@@ -369,6 +376,7 @@ CARD_FUNCTIONS: dict[str, Callable[[User, date], Any]] = {
     "queue": card_queue,
     "ratings": card_ratings,
     "archive": card_archive,
+    "campaigns": card_campaigns,
     "segments": card_segments,
     "headline": card_headline,
     "recent": card_recent,

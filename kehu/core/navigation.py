@@ -14,9 +14,11 @@ from kehu.core.access import (
     can_export,
     can_hand_over_work,
     can_handle_privacy_requests,
+    can_log_contact,
     can_manage_accounts,
     can_read_knowledge,
     can_view_audit,
+    can_view_campaigns,
     can_view_pool,
 )
 
@@ -60,6 +62,14 @@ NAV_ITEMS = [
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
     NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
     NavItem(_("Members and care"), "loyalty:overview", "users", "loyalty"),
+    NavItem(_("Campaigns"), "marketing:list", "chart", "marketing", can_view_campaigns),
+    NavItem(
+        _("My call lists"),
+        "marketing:my_calls",
+        "phone",
+        "marketing",
+        lambda user: not can_view_campaigns(user) and can_log_contact(user),
+    ),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

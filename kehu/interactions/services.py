@@ -448,3 +448,9 @@ def reminders_hand_over(*, reminder_ids: list[int], to_user: User) -> int:
     return Reminder.objects.filter(pk__in=reminder_ids, done_at__isnull=True).update(
         user=to_user, updated_at=timezone.now()
     )
+
+
+def interactions_log_many(*, interactions: list[Interaction]) -> list[Interaction]:
+    """Log many system contacts at once (a campaign's e-mails): unsaved interactions, already
+    valid, written in one batch; returns them with their ids. No follow-ups, no facts."""
+    return Interaction.objects.bulk_create(interactions, batch_size=500)

@@ -74,9 +74,11 @@ UNSCOPED = {
     "rule_id",
     "level_id",
     "plan_id",
+    "campaign_id",
+    "member_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
-PUBLIC = {("post", "/forms/{slug}/submit")}
+PUBLIC = {("post", "/forms/{slug}/submit"), ("post", "/campaigns/sms/reports")}
 # POSTs that read: revealing a sensitive field is a POST so that it is audited (the leader's
 # refusal is tested with the customers' reveal tests).
 READS = {("post", "/customers/{customer_id}/reveal")}

@@ -138,6 +138,9 @@ class Command(BaseCommand):
         from kehu.demo.knowledge import demo_knowledge_report
 
         demo_knowledge_report(write=self.stdout.write)
+        from kehu.demo.marketing_load import demo_marketing_report
+
+        demo_marketing_report(seed=options["seed"], write=self.stdout.write)
 
         self._work(options["seed"])
 

@@ -1,0 +1,209 @@
+"""Benchmark marketing campaigns: launching to N members with their e-mails queued, sending
+throughput to a local SMTP server (aiosmtpd), and the results page.
+
+    .venv/bin/python bench/campaigns.py --customers 100000 --send 2000
+
+Builds a demo archive of N customers (``kehu demo --order-lines 0``) in a temporary data
+directory (SQLite unless ``--database-url``), gives every customer an e-mail address and a
+marketing-e-mail consent, then times:
+
+- launch: ``campaign_launch`` of a campaign whose segment is the whole archive — audience
+  snapshot into members, the exclusion queries (do not contact, consent, frequency cap), the
+  10 % control group, one queued e-mail per target member. Target (issue 20): under 60 s at
+  100,000. Floor: the raw insert of N member rows alone (``core.bulk.insert_rows``).
+- sending: ``sends_process`` of the first S queued e-mails through Django's SMTP backend to an
+  aiosmtpd server on 127.0.0.1 (render, send, interaction, status), throttle off. Floor:
+  Django's ``send_messages`` of S plain messages on one connection.
+- results page: GET /campaigns/ID/results/ as the marketer, p50/p95 over R requests, with the
+  cache cleared before each (the figures computed every time) and warm (the one-minute
+  cache). Target: p95 under 200 ms. Floor: GET /healthz.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+KEHU = Path(sys.executable).parent / "kehu"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--send", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-campaign-bench-"))
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
+    os.environ["KEHU_MARKETING_PER_SECOND"] = "1000000"
+    subprocess.run([KEHU, "setup", "--no-static"], check=True, capture_output=True)  # noqa: S603
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
+        [KEHU, "demo", "--customers", str(args.customers), "--seed", str(args.seed),
+         "--order-lines", "0", "--service", "0"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    load = time.perf_counter() - started
+    import django
+
+    django.setup()
+    run(args, load)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(args: argparse.Namespace, load: float) -> None:
+    from aiosmtpd.controller import Controller
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.mail import EmailMessage, get_connection
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from kehu.accounts.models import Role, User
+    from kehu.core.bulk import insert_rows
+    from kehu.customers.models import Customer, Email
+    from kehu.customers.segments import segment_save
+    from kehu.customers.selectors import CustomerFilters
+    from kehu.marketing import services
+    from kehu.marketing.models import Campaign, CampaignMember, Send
+    from kehu.privacy.models import ConsentRecord
+
+    marketer = User.objects.filter(role=Role.MARKETER).first()
+    if marketer is None:
+        raise SystemExit("no marketer in the demo archive")
+    ids = list(Customer.objects.live().order_by("id").values_list("id", flat=True))
+    has_email = set(Email.objects.values_list("customer_id", flat=True))
+    Email.objects.bulk_create(
+        (Email(customer_id=i, address=f"c{i}@example.com") for i in ids if i not in has_email),
+        batch_size=5000,
+    )
+    now = timezone.now()
+    ConsentRecord.objects.bulk_create(
+        (
+            ConsentRecord(customer_id=i, purpose="marketing_email", granted=True, at=now,
+                          method="web_form")
+            for i in ids
+        ),
+        batch_size=5000,
+    )  # fmt: skip
+    segment = segment_save(user=marketer, name="bench all", filters=CustomerFilters())
+    campaign = services.campaign_create(
+        user=marketer,
+        name="bench",
+        starts_on=now.date(),
+        ends_on=now.date(),
+        channels=["email"],
+        control_percent=10,
+        segment_ids=[segment.pk],
+    )
+    services.template_save(
+        user=marketer, campaign=campaign, channel="email", language="zh-hans",
+        subject="{{ salutation }}，新品到了", body="{{ salutation }}您好：\n{{ owner }}为您推荐。\n"
+        "退订：{{ unsubscribe_url }}",
+    )  # fmt: skip
+    # floor: the raw insert of the member rows alone
+    scratch = Campaign.objects.create(
+        name="floor", code="floor", owner=marketer, starts_on=now.date(), ends_on=now.date()
+    )
+    columns = ["campaign_id", "customer_id", "group", "excluded_reason", "added_at"]
+    stamp = now if connection.vendor == "postgresql" else now.isoformat(sep=" ")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        insert_rows(
+            cursor,
+            CampaignMember._meta.db_table,
+            columns,
+            [(scratch.pk, i, "target", "", stamp) for i in ids],
+        )
+    floor_insert = time.perf_counter() - started
+    scratch.delete()
+    started = time.perf_counter()
+    launched = services.campaign_launch(user=marketer, campaign=campaign)
+    launch = time.perf_counter() - started
+    queued = Send.objects.filter(campaign=launched).count()
+
+    # sending to a local SMTP server
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    reverse("marketing:list")  # load the URLconf (and the API) before timing
+    n = min(args.send, queued)
+    plain = [EmailMessage("x", "y", "a@example.com", [f"r{i}@example.com"]) for i in range(n)]
+    started = time.perf_counter()
+    conn = get_connection()
+    conn.send_messages(plain)
+    conn.close()
+    floor_send = time.perf_counter() - started
+    started = time.perf_counter()
+    counts = services.sends_process(campaign_id=launched.pk, channel="email", limit=n)
+    send = time.perf_counter() - started
+    controller.stop()
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(marketer)
+    url = f"/campaigns/{launched.pk}/results/"
+
+    def timings(path: str, clear: bool) -> list[float]:
+        out = []
+        client.get(path)
+        for _ in range(args.requests):
+            if clear:
+                cache.clear()
+            t = time.perf_counter()
+            response = client.get(path)
+            out.append((time.perf_counter() - t) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: {response.status_code}")
+        return out
+
+    def p(values: list[float], q: int) -> float:
+        return statistics.quantiles(values, n=100)[q - 1]
+
+    cold = timings(url, True)
+    warm = timings(url, False)
+    health = timings("/healthz", False)
+    rows = [
+        ("launch: members + queued e-mails (s)", f"{launch:.1f}", f"{floor_insert:.1f}"),
+        (
+            "  members / control / queued",
+            f"{launched.member_count:,} / {launched.control_count:,} / {queued:,}",
+            "",
+        ),
+        (f"send {n} e-mails to aiosmtpd (msg/s)", f"{n / send:,.0f}", f"{n / floor_send:,.0f}"),
+        ("  sent / failed", f"{counts['sent']:,} / {counts['failed']:,}", ""),
+        ("results page p50 / p95, computed (ms)", f"{p(cold, 50):.0f} / {p(cold, 95):.0f}",
+         f"{p(health, 95):.1f}"),
+        ("results page p50 / p95, cached (ms)", f"{p(warm, 50):.0f} / {p(warm, 95):.0f}", ""),
+    ]  # fmt: skip
+    print(f"\nCampaigns: {len(ids):,} customers ({connection.vendor}); demo load {load:.0f} s")
+    print(f"{'what':<42}{'figure':>26}{'floor':>12}")
+    for what, figure, floor in rows:
+        print(f"{what:<42}{figure:>26}{floor:>12}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from kehu.marketing import views
+
+app_name = "marketing_public"
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,404 @@
+"""Reads of campaigns: the lists (scoped: marketers, leaders and admins see campaigns, a rep
+or agent only the members assigned to them), sending progress, and the results — reached,
+responded, converted, revenue, cost, ROI and lift against the control group, per campaign and
+per channel.
+
+Attribution: an order (not cancelled) by a member counts for a campaign when it falls within
+the attribution window (days) after one of the campaign's contacts with that customer. When
+several campaigns' contacts qualify, the campaign's rule decides: the last touch before the
+order (default) or the first touch in the window.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.core.access import can_manage_campaigns, can_view_campaigns
+from kehu.marketing.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignCost,
+    CampaignMember,
+    Response,
+    Send,
+)
+
+REACHED = (Send.Status.SENT, Send.Status.DELIVERED)
+# Results are cached until the campaign changes (a send, response, cost or contact touches
+# it), at most this long: new orders in the window show within ten minutes.
+RESULTS_SECONDS = 600
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Every campaign for marketers, leaders and admins; for anyone else the campaigns with
+    members assigned to them (their call lists)."""
+    rows = Campaign.objects.select_related("owner")
+    if can_view_campaigns(user):
+        return rows
+    if not (user.is_authenticated and user.is_active):
+        return rows.none()
+    return rows.filter(pk__in=CampaignMember.objects.filter(assigned_to=user).values("campaign_id"))
+
+
+def campaign_get_for_user(*, user: User, campaign_id: int) -> Campaign:
+    campaign = campaigns_visible_to(user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def campaign_get_to_manage(*, user: User, campaign_id: int) -> Campaign:
+    """A campaign ``user`` may change: 404 for who does not see it, 403 for a reader."""
+    from kehu.core.access import require
+    from kehu.marketing.services import REFUSED
+
+    campaign = campaign_get_for_user(user=user, campaign_id=campaign_id)
+    require(user, can_manage_campaigns, REFUSED)
+    return campaign
+
+
+def members_for_user(
+    *, user: User, campaign: Campaign, group: str = "", assigned_only: bool = False
+) -> QuerySet[CampaignMember]:
+    """A campaign's members: all of them for marketers, leaders and admins (``assigned_only``:
+    those assigned to ``user``), only the ones assigned to ``user`` for anyone else."""
+    rows = CampaignMember.objects.filter(campaign=campaign).select_related(
+        "customer", "assigned_to"
+    )
+    if assigned_only or not can_view_campaigns(user):
+        rows = rows.filter(assigned_to=user)
+    if group:
+        rows = rows.filter(group=group)
+    return rows.order_by("id")
+
+
+def member_get_for_user(*, user: User, member_id: int) -> CampaignMember:
+    rows = CampaignMember.objects.select_related("campaign", "customer", "assigned_to")
+    if not can_view_campaigns(user):
+        rows = rows.filter(assigned_to=user)
+    member = rows.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def my_call_lists(user: User) -> list[dict[str, Any]]:
+    """The running campaigns with members assigned to ``user``, with how many are left to
+    contact."""
+    rows = (
+        CampaignMember.objects.filter(assigned_to=user, campaign__status=Campaign.Status.RUNNING)
+        .values("campaign_id", "campaign__name")
+        .annotate(
+            total=Count("id", distinct=True),
+            contacted=Count("sends__member_id", distinct=True),
+        )
+        .order_by("campaign_id")
+    )
+    return [
+        {
+            "id": r["campaign_id"],
+            "name": r["campaign__name"],
+            "total": r["total"],
+            "left": r["total"] - r["contacted"],
+        }
+        for r in rows
+    ]
+
+
+@dataclass
+class Progress:
+    total: int
+    queued: int
+    sent: int
+    failed: int
+    skipped: int
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100
+        return round(100 * (self.total - self.queued) / self.total)
+
+
+def send_progress(campaign: Campaign, channel: str = "") -> Progress:
+    rows = Send.objects.filter(campaign=campaign)
+    if channel:
+        rows = rows.filter(channel=channel)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    return Progress(
+        total=sum(counts.values()),
+        queued=counts.get(Send.Status.QUEUED, 0),
+        sent=counts.get(Send.Status.SENT, 0) + counts.get(Send.Status.DELIVERED, 0),
+        failed=counts.get(Send.Status.FAILED, 0),
+        skipped=counts.get(Send.Status.SKIPPED, 0),
+    )
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """One row of results: a campaign, or a channel (within a campaign or across them)."""
+
+    label: str = ""
+    members: int = 0
+    reached: int = 0
+    responded: int = 0
+    converted: int = 0
+    orders: int = 0
+    revenue: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.reached if self.reached else None
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.converted / self.reached if self.reached else None
+
+    @property
+    def cost_per_response(self) -> Decimal | None:
+        if not self.responded:
+            return None
+        return (self.cost / self.responded).quantize(Decimal("0.01"))
+
+    @property
+    def roi(self) -> Decimal | None:
+        """(revenue − cost) / cost; None without a cost."""
+        if not self.cost:
+            return None
+        return ((self.revenue - self.cost) / self.cost).quantize(Decimal("0.0001"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "members": self.members,
+            "reached": self.reached,
+            "responded": self.responded,
+            "converted": self.converted,
+            "orders": self.orders,
+            "revenue": self.revenue,
+            "cost": self.cost,
+            "response_rate": self.response_rate,
+            "conversion_rate": self.conversion_rate,
+            "cost_per_response": self.cost_per_response,
+            "roi": self.roi,
+        }
+
+
+@dataclass
+class Results:
+    campaign: Campaign
+    total: Figures
+    channels: dict[str, Figures] = field(default_factory=dict)
+    responses: dict[str, int] = field(default_factory=dict)
+    target_buy_rate: float | None = None
+    control_buy_rate: float | None = None
+    control_members: int = 0
+    daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
+
+    @property
+    def lift(self) -> float | None:
+        """How much more often targets bought than the control group, in the same period:
+        (target rate − control rate) / control rate."""
+        if self.target_buy_rate is None or not self.control_buy_rate:
+            return None
+        return (self.target_buy_rate - self.control_buy_rate) / self.control_buy_rate
+
+
+def _period(campaign: Campaign, today: date) -> tuple[date, date]:
+    start = campaign.launched_at.date() if campaign.launched_at else campaign.starts_on
+    end = min(today, campaign.ends_on + timedelta(days=campaign.attribution_days))
+    return start, max(start, end)
+
+
+def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
+    """The orders attributed to ``campaign``: id, customer, date, amount and the channel of the
+    winning touch."""
+    from kehu.sales.models import Order
+
+    today = today or timezone.localdate()
+    start, end = _period(campaign, today)
+    targets = CampaignMember.objects.filter(
+        campaign=campaign, group=CampaignMember.Group.TARGET
+    ).values("customer_id")
+    windows = dict(Campaign.objects.values_list("pk", "attribution_days"))
+    touches: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    for customer_id, campaign_id, channel, sent_at in (
+        Send.objects.filter(status__in=REACHED, member__customer_id__in=targets)
+        .values_list("member__customer_id", "campaign_id", "channel", "sent_at")
+        .iterator(chunk_size=5000)
+    ):
+        touches[customer_id].append((timezone.localdate(sent_at), campaign_id, channel))
+    found = []
+    orders = (
+        Order.objects.filter(customer_id__in=targets, ordered_on__gte=start, ordered_on__lte=end)
+        .exclude(status=Order.Status.CANCELLED)
+        .values_list("pk", "customer_id", "ordered_on", "total_amount")
+    )
+    last = campaign.attribution == Campaign.Attribution.LAST_TOUCH
+    for order_id, customer_id, ordered_on, amount in orders.iterator(chunk_size=5000):
+        candidates = [
+            t
+            for t in touches.get(customer_id, ())
+            if t[0] <= ordered_on <= t[0] + timedelta(days=windows.get(t[1], 30))
+        ]
+        if not candidates:
+            continue
+        winner = max(candidates) if last else min(candidates)
+        if winner[1] == campaign.pk:
+            found.append(
+                {
+                    "order_id": order_id,
+                    "customer_id": customer_id,
+                    "ordered_on": ordered_on,
+                    "amount": amount,
+                    "channel": winner[2],
+                }
+            )
+    return found
+
+
+def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
+    from kehu.sales.models import Order
+
+    members = CampaignMember.objects.filter(campaign=campaign, group=group)
+    size = members.count()
+    if not size:
+        return None, 0
+    buyers = (
+        Order.objects.filter(
+            customer_id__in=members.values("customer_id"),
+            ordered_on__gte=start,
+            ordered_on__lte=end,
+        )
+        .exclude(status=Order.Status.CANCELLED)
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+    return buyers / size, size
+
+
+def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
+    """The campaign's figures, cached until the campaign changes (at most ten minutes)."""
+    today = today or timezone.localdate()
+    key = f"marketing:results:{campaign.pk}:{campaign.updated_at.timestamp()}:{today}"
+    cached: Results | None = cache.get(key)
+    if cached is not None:
+        return cached
+    results = _campaign_results(campaign, today)
+    cache.set(key, results, RESULTS_SECONDS)
+    return results
+
+
+def _campaign_results(campaign: Campaign, today: date) -> Results:
+    channels: dict[str, Figures] = {
+        c: Figures(label=str(CampaignChannel(c).label)) for c in campaign.channels
+    }
+
+    def row(channel: str) -> Figures:
+        if channel not in channels:
+            channels[channel] = Figures(
+                label=str(CampaignChannel(channel).label) if channel else ""
+            )
+        return channels[channel]
+
+    total = Figures(label=campaign.name, members=campaign.member_count)
+    sends = Send.objects.filter(campaign=campaign, status__in=REACHED)
+    total.reached = sends.values("member_id").distinct().count()
+    for channel, n in (
+        sends.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
+    ):
+        row(channel).reached = n
+    responses = Response.objects.filter(member__campaign=campaign)
+    positive = responses.exclude(kind=Response.Kind.UNSUBSCRIBED)
+    total.responded = positive.values("member_id").distinct().count()
+    for channel, n in (
+        positive.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
+    ):
+        if channel:
+            row(channel).responded = n
+    by_kind = dict(responses.values_list("kind").annotate(n=Count("id")).order_by())
+    orders = attributed_orders(campaign, today)
+    converted: dict[str, set[int]] = defaultdict(set)
+    for order in orders:
+        total.orders += 1
+        total.revenue += order["amount"]
+        converted[""].add(order["customer_id"])
+        figures = row(order["channel"])
+        figures.orders += 1
+        figures.revenue += order["amount"]
+        converted[order["channel"]].add(order["customer_id"])
+    total.converted = len(converted.pop("", set()))
+    for channel, customers in converted.items():
+        row(channel).converted = len(customers)
+    costs = CampaignCost.objects.filter(campaign=campaign)
+    total.cost = costs.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    for channel, amount in (
+        costs.exclude(channel="").values_list("channel").annotate(s=Sum("amount")).order_by()
+    ):
+        row(channel).cost = amount
+    start, end = _period(campaign, today)
+    target_rate, _n = _buy_rate(campaign, CampaignMember.Group.TARGET, start, end)
+    control_rate, control_n = _buy_rate(campaign, CampaignMember.Group.CONTROL, start, end)
+    daily_contacts = dict(
+        sends.filter(sent_at__isnull=False)
+        .values_list("sent_at__date")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    daily_responses = dict(responses.values_list("at__date").annotate(n=Count("id")).order_by())
+    days = sorted(set(daily_contacts) | set(daily_responses))
+    return Results(
+        campaign=campaign,
+        total=total,
+        channels=channels,
+        responses={k: by_kind.get(k, 0) for k in Response.Kind.values},
+        target_buy_rate=target_rate,
+        control_buy_rate=control_rate,
+        control_members=control_n,
+        daily=[(d.isoformat(), daily_contacts.get(d, 0), daily_responses.get(d, 0)) for d in days],
+    )
+
+
+def channel_comparison(*, user: User, today: date | None = None) -> list[Figures]:
+    """Per channel, the sum over every launched campaign ``user`` sees: reached, responded,
+    converted, revenue, cost (costs booked to the channel), ROI."""
+    if not can_view_campaigns(user):
+        raise Http404
+    rows: dict[str, Figures] = {
+        c: Figures(label=str(label)) for c, label in CampaignChannel.choices
+    }
+    for campaign in Campaign.objects.filter(launched_at__isnull=False):
+        results = campaign_results(campaign, today)
+        for channel, figures in results.channels.items():
+            if channel not in rows:
+                continue
+            target = rows[channel]
+            target.reached += figures.reached
+            target.responded += figures.responded
+            target.converted += figures.converted
+            target.orders += figures.orders
+            target.revenue += figures.revenue
+            target.cost += figures.cost
+    return [f for f in rows.values() if f.reached or f.cost]
+
+
+def campaigns_for_home(user: User, limit: int = 6) -> list[Campaign]:
+    """The marketer's home card: their running and scheduled campaigns, then the latest."""
+    return list(
+        campaigns_visible_to(user)
+        .filter(Q(owner=user) | Q(status=Campaign.Status.RUNNING))
+        .order_by("status", "-starts_on", "-id")[:limit]
+    )

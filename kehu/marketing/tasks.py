@@ -1,0 +1,23 @@
+"""Sending a campaign's messages in the background, batch by batch; what failed is tried again
+a minute later until its attempts run out."""
+
+from huey.contrib.djhuey import HUEY, db_task
+
+from kehu.marketing.models import Send
+
+RETRY_SECONDS = 60
+
+
+@db_task()
+def send_campaign(campaign_id: int, channel: str) -> None:
+    from kehu.marketing.services import sends_process
+
+    with HUEY.lock_task(f"marketing-send-{campaign_id}-{channel}"):
+        counts = sends_process(campaign_id=campaign_id, channel=channel)
+    if (
+        counts["retry"]
+        and Send.objects.filter(
+            campaign_id=campaign_id, channel=channel, status=Send.Status.QUEUED
+        ).exists()
+    ):
+        send_campaign.schedule((campaign_id, channel), delay=RETRY_SECONDS)

@@ -1,0 +1,145 @@
+"""Attribution and results on a known-answer fixture: every figure below is worked out by hand."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from kehu.marketing import selectors, services
+from kehu.marketing.models import Campaign, CampaignMember, Send
+from kehu.sales.models import Order
+
+from .conftest import grant, person
+
+SH = ZoneInfo("Asia/Shanghai")
+_numbers = count(1)
+
+
+def order(customer, day, amount, status=Order.Status.DELIVERED):
+    return Order.objects.create(
+        number=f"M{next(_numbers):08d}",
+        customer=customer,
+        ordered_on=day,
+        status=status,
+        total_amount=Decimal(amount),
+    )
+
+
+@pytest.fixture
+def finished(marketer, campaign, people, rep):
+    """Launched 2026-03-02 to 王芳, 李强, 张敏, 赵磊 (targets) and 甲, 乙 (held out)."""
+    held = [
+        person(rep, n, "杭州", emails=[f"{e}@example.com"])
+        for n, e in (("甲", "jia"), ("乙", "yi"))
+    ]
+    for p in held:
+        grant(p)
+    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=SH), tick=False):
+        services.campaign_launch(user=marketer, campaign=campaign)
+        control = CampaignMember.objects.filter(campaign=campaign, customer__in=held)
+        Send.objects.filter(member__in=control).delete()
+        control.update(group=CampaignMember.Group.CONTROL)
+        services.sends_process(campaign_id=campaign.pk, channel="email")
+    members = {
+        m.customer.name: m
+        for m in CampaignMember.objects.filter(campaign=campaign).select_related("customer")
+    }
+    order(people["王芳"], date(2026, 3, 5), "600")  # 3 days after: attributed
+    order(people["李强"], date(2026, 4, 10), "1000")  # 39 days after: outside the window
+    order(people["张敏"], date(2026, 3, 10), "500", Order.Status.CANCELLED)  # cancelled
+    order(people["赵磊"], date(2026, 3, 3), "200")  # attributed
+    order(people["赵磊"], date(2026, 3, 20), "200")  # attributed
+    order(held[0], date(2026, 3, 15), "100")  # the control group buys too
+    order(people["王芳"], date(2026, 2, 1), "999")  # before the launch
+    with time_machine.travel(datetime(2026, 3, 25, 10, tzinfo=SH), tick=False):
+        services.response_record(user=marketer, member=members["王芳"], kind="replied")
+        services.response_record(user=marketer, member=members["赵磊"], kind="clicked")
+        services.response_record(user=marketer, member=members["赵磊"], kind="registered")
+        services.response_record(user=marketer, member=members["李强"], kind="unsubscribed")
+    services.campaign_cost_add(
+        user=marketer, campaign=campaign, item="邮件服务", amount="300", channel="email"
+    )
+    services.campaign_cost_add(user=marketer, campaign=campaign, item="设计", amount="200")
+    campaign.refresh_from_db()
+    return campaign
+
+
+def test_roi_and_lift_on_a_known_answer(finished):
+    results = selectors.campaign_results(finished, today=date(2026, 5, 1))
+    total = results.total
+    assert (total.reached, total.responded, total.converted, total.orders) == (4, 2, 2, 3)
+    assert total.revenue == Decimal("1000")  # 600 + 200 + 200
+    assert total.cost == Decimal("500")
+    assert total.cost_per_response == Decimal("250.00")
+    assert total.roi == Decimal("1.0000")  # (1000 - 500) / 500
+    # bought in the period: targets 3 of 4 (王芳, 李强, 赵磊), control 1 of 2
+    assert results.target_buy_rate == 0.75
+    assert results.control_buy_rate == 0.5
+    assert results.lift == pytest.approx(0.5)
+    email = results.channels["email"]
+    assert (email.reached, email.converted, email.revenue, email.cost) == (
+        4,
+        2,
+        Decimal("1000"),
+        Decimal("300"),
+    )
+    assert email.roi == Decimal("2.3333")  # (1000 - 300) / 300
+    assert results.responses["unsubscribed"] == 1
+
+
+def test_the_attribution_window_is_the_campaigns(finished):
+    finished.attribution_days = 40
+    finished.save()
+    results = selectors.campaign_results(finished, today=date(2026, 5, 1))
+    assert results.total.revenue == Decimal("2000")  # 李强's order on day 39 now counts
+
+
+def touch(campaign, customer, when, channel="email"):
+    member, _ = CampaignMember.objects.get_or_create(
+        campaign=campaign,
+        customer=customer,
+        defaults={"group": "target", "added_at": when},
+    )
+    return Send.objects.create(
+        campaign=campaign, member=member, channel=channel, status="sent", sent_at=when
+    )
+
+
+def test_last_touch_by_default_first_touch_as_an_option(marketer, people):
+    wang = people["王芳"]
+    made = []
+    for name, day in (("A", 2), ("B", 10)):
+        c = services.campaign_create(
+            user=marketer,
+            name=name,
+            starts_on=date(2026, 3, 1),
+            ends_on=date(2026, 3, 31),
+            channels=["email", "phone"],
+        )
+        Campaign.objects.filter(pk=c.pk).update(
+            status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
+        )
+        c.refresh_from_db()
+        touch(c, wang, datetime(2026, 3, day, 9, tzinfo=SH), "email" if name == "A" else "phone")
+        made.append(c)
+    a, b = made
+    order(wang, date(2026, 3, 12), "800")
+    today = date(2026, 5, 1)
+    assert selectors.attributed_orders(a, today) == []
+    assert [o["channel"] for o in selectors.attributed_orders(b, today)] == ["phone"]
+    a.attribution = Campaign.Attribution.FIRST_TOUCH
+    a.save()
+    assert [o["amount"] for o in selectors.attributed_orders(a, today)] == [Decimal("800")]
+
+
+def test_channel_comparison_sums_campaigns(finished, marketer, leader, rep):
+    rows = {r.label: r for r in selectors.channel_comparison(user=marketer)}
+    assert rows["E-mail"].revenue >= 0
+    assert selectors.channel_comparison(user=leader)
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        selectors.channel_comparison(user=rep)
