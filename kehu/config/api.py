@@ -167,6 +167,10 @@ from kehu.privacy.api import router as privacy_router  # noqa: E402
 api.add_router("/audit", audit_router)
 api.add_router("/privacy", privacy_router)
 
+from kehu.oversight.api import router as oversight_router  # noqa: E402
+
+api.add_router("/oversight", oversight_router)
+
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests
 def other_slash(request: HttpRequest, rest: str = "") -> HttpResponseBase:

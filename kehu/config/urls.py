@@ -29,6 +29,7 @@ urlpatterns = [
     path("knowledge/", include("kehu.knowledge.urls")),
     path("faq/", include("kehu.knowledge.public_urls")),
     path("privacy/", include("kehu.privacy.urls")),
+    path("oversight/", include("kehu.oversight.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),

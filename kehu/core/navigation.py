@@ -54,6 +54,14 @@ NAV_ITEMS = [
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
     NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
     NavItem(
+        _("Key accounts"),
+        "oversight:dashboard",
+        "chart",
+        "oversight",
+        can_view_pool,
+        badge="kehu.oversight.selectors.reviews_due_count",
+    ),
+    NavItem(
         _("Archive settings"),
         "archive_admin:channels",
         "sliders",
