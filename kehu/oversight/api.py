@@ -149,7 +149,7 @@ class DecideIn(Schema):
     approve: bool
 
 
-class TargetOut(Schema):
+class SalesTargetOut(Schema):
     id: int
     period: str
     starts_on: date
@@ -159,7 +159,7 @@ class TargetOut(Schema):
     amount: Decimal
 
 
-class TargetIn(Schema):
+class SalesTargetIn(Schema):
     period: Literal["month", "quarter"]
     starts_on: date
     metric: Literal["revenue", "collected", "new_customers"]
@@ -181,7 +181,7 @@ class WatchIn(Schema):
     reason: str
 
 
-class RuleOut(Schema):
+class RiskRuleOut(Schema):
     id: int
     code: str
     label: str
@@ -193,7 +193,7 @@ class RuleOut(Schema):
     count: int | None
 
 
-class RuleIn(Schema):
+class RiskRuleIn(Schema):
     enabled: bool | None = None
     level: int | None = None
     days: int | None = None
@@ -202,7 +202,7 @@ class RuleIn(Schema):
     count: int | None = None
 
 
-class RunOut(Schema):
+class RiskRunOut(Schema):
     customers_at_risk: int
     alerts: int
     seconds: float
@@ -423,7 +423,7 @@ class _Row(dict):  # type: ignore[type-arg]
 
 @router.post(
     "/risks/recompute",
-    response={200: RunOut, **ERROR_RESPONSES},
+    response={200: RiskRunOut, **ERROR_RESPONSES},
     summary="Recompute every customer's risk now (archive administrators)",
 )
 def risks_recompute(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -554,7 +554,7 @@ def review_decide(
 
 @router.get(
     "/targets/",
-    response={200: list[TargetOut], **ERROR_RESPONSES},
+    response={200: list[SalesTargetOut], **ERROR_RESPONSES},
     summary="Sales targets you may see (your own, your teams', or everyone's)",
 )
 @paginate(KeysetPagination)
@@ -564,10 +564,10 @@ def target_list(request: AuthenticatedRequest, starts_from: date | None = None) 
 
 @router.post(
     "/targets/",
-    response={200: TargetOut, 422: ErrorBody, **ERROR_RESPONSES},
+    response={200: SalesTargetOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Set (or change) a rep's or a team's target for a month or quarter",
 )
-def target_set(request: AuthenticatedRequest, payload: TargetIn) -> SalesTarget:
+def target_set(request: AuthenticatedRequest, payload: SalesTargetIn) -> SalesTarget:
     from kehu.accounts.models import Team, User
     from kehu.core.access import require
     from kehu.oversight.access import can_set_targets
@@ -689,7 +689,7 @@ def _rule(rule: RiskRule) -> dict[str, Any]:
 
 @router.get(
     "/rules/",
-    response={200: list[RuleOut], **ERROR_RESPONSES},
+    response={200: list[RiskRuleOut], **ERROR_RESPONSES},
     summary="The risk rules with their thresholds (admins)",
 )
 def rule_list(request: AuthenticatedRequest) -> list[dict[str, Any]]:
@@ -699,11 +699,11 @@ def rule_list(request: AuthenticatedRequest) -> list[dict[str, Any]]:
 
 @router.put(
     "/rules/{rule_id}",
-    response={200: RuleOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    response={200: RiskRuleOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Change a risk rule: on/off, level, thresholds (admins; audited)",
 )
 def rule_update(
-    request: AuthenticatedRequest, rule_id: RecordId, payload: RuleIn
+    request: AuthenticatedRequest, rule_id: RecordId, payload: RiskRuleIn
 ) -> dict[str, Any]:
     require_account_admin(request.user)
     rule = get_object_or_404(RiskRule, pk=rule_id)

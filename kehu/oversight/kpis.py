@@ -253,7 +253,7 @@ def pipeline_figures(user: User, span: Span, team_id: int | None, today: date) -
         work_q(user, team_id), stage__outcome=PipelineStage.Outcome.OPEN, currency=DEFAULT_CURRENCY
     )
     row = open_opps.order_by().aggregate(
-        n=Count("id"), amount=Sum("amount"), weighted=Sum(weighted)
+        n=Count("id"), total=Sum("amount"), total_weighted=Sum(weighted)
     )
     start_from = max(today, span.start)
     closing = open_opps.filter(
@@ -283,8 +283,8 @@ def pipeline_figures(user: User, span: Span, team_id: int | None, today: date) -
         forecast = _money(booked + _money(closing) + run_rate * remaining)
     return {
         "open_opportunities": row["n"],
-        "pipeline": _money(row["amount"]),
-        "weighted_pipeline": _money(row["weighted"]),
+        "pipeline": _money(row["total"]),
+        "weighted_pipeline": _money(row["total_weighted"]),
         "weighted_closing": _money(closing),
         "booked": booked,
         "run_rate_per_day": run_rate,

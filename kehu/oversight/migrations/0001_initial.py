@@ -6,207 +6,549 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_recovery_codes'),
-        ('customers', '0006_home_page_indexes'),
+        ("accounts", "0003_recovery_codes"),
+        ("customers", "0006_home_page_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OversightSettings',
+            name="OversightSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('review_approval', models.BooleanField(default=True, verbose_name="changes proposed by a review need a manager's approval")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "review_approval",
+                    models.BooleanField(
+                        default=True,
+                        verbose_name="changes proposed by a review need a manager's approval",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'oversight settings',
-                'verbose_name_plural': 'oversight settings',
+                "verbose_name": "oversight settings",
+                "verbose_name_plural": "oversight settings",
             },
         ),
         migrations.CreateModel(
-            name='ReviewCheck',
+            name="ReviewCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('label', models.CharField(max_length=100, verbose_name='Chinese label')),
-                ('label_en', models.CharField(max_length=100, verbose_name='English label')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("label", models.CharField(max_length=100, verbose_name="Chinese label")),
+                ("label_en", models.CharField(max_length=100, verbose_name="English label")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("sort_order", models.PositiveSmallIntegerField(default=100, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'review checklist item',
-                'verbose_name_plural': 'review checklist items',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "review checklist item",
+                "verbose_name_plural": "review checklist items",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RiskRun',
+            name="RiskRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('full', models.BooleanField(default=True, verbose_name='whole archive')),
-                ('customers', models.PositiveIntegerField(default=0, verbose_name='customers at risk')),
-                ('alerts', models.PositiveIntegerField(default=0, verbose_name='alerts')),
-                ('seconds', models.FloatField(default=0, verbose_name='seconds')),
-                ('marks', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started at")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("full", models.BooleanField(default=True, verbose_name="whole archive")),
+                (
+                    "customers",
+                    models.PositiveIntegerField(default=0, verbose_name="customers at risk"),
+                ),
+                ("alerts", models.PositiveIntegerField(default=0, verbose_name="alerts")),
+                ("seconds", models.FloatField(default=0, verbose_name="seconds")),
+                ("marks", models.JSONField(default=dict)),
             ],
             options={
-                'verbose_name': 'risk computation',
-                'verbose_name_plural': 'risk computations',
-                'ordering': ['-id'],
+                "verbose_name": "risk computation",
+                "verbose_name_plural": "risk computations",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerRisk',
+            name="CustomerRisk",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='risk', serialize=False, to='customers.customer', verbose_name='customer')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'No risk'), (1, 'Low'), (2, 'Medium'), (3, 'High')], verbose_name='risk level')),
-                ('reasons', models.JSONField(default=list, verbose_name='reasons')),
-                ('rules', models.CharField(default='', max_length=200, verbose_name='rules hit')),
-                ('since', models.DateTimeField(verbose_name='at this level since')),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="risk",
+                        serialize=False,
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "No risk"), (1, "Low"), (2, "Medium"), (3, "High")],
+                        verbose_name="risk level",
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list, verbose_name="reasons")),
+                ("rules", models.CharField(default="", max_length=200, verbose_name="rules hit")),
+                ("since", models.DateTimeField(verbose_name="at this level since")),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
             ],
             options={
-                'verbose_name': 'customer risk',
-                'verbose_name_plural': 'customer risks',
-                'indexes': [models.Index(fields=['level', 'customer'], name='oversight_risk_level')],
+                "verbose_name": "customer risk",
+                "verbose_name_plural": "customer risks",
+                "indexes": [
+                    models.Index(fields=["level", "customer"], name="oversight_risk_level")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewCycle',
+            name="ReviewCycle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('grade', models.CharField(max_length=10, unique=True, verbose_name='grade')),
-                ('months', models.PositiveSmallIntegerField(verbose_name='every (months)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("grade", models.CharField(max_length=10, unique=True, verbose_name="grade")),
+                ("months", models.PositiveSmallIntegerField(verbose_name="every (months)")),
             ],
             options={
-                'verbose_name': 'review cycle',
-                'verbose_name_plural': 'review cycles',
-                'ordering': ['months'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('months__gte', 1)), name='oversight_cycle')],
+                "verbose_name": "review cycle",
+                "verbose_name_plural": "review cycles",
+                "ordering": ["months"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("months__gte", 1)), name="oversight_cycle"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewSchedule',
+            name="ReviewSchedule",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='customers.customer')),
-                ('due_on', models.DateField(verbose_name='next review')),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="customers.customer",
+                    ),
+                ),
+                ("due_on", models.DateField(verbose_name="next review")),
             ],
             options={
-                'verbose_name': 'review schedule',
-                'verbose_name_plural': 'review schedules',
-                'indexes': [models.Index(fields=['due_on'], name='oversight_schedule_due')],
+                "verbose_name": "review schedule",
+                "verbose_name_plural": "review schedules",
+                "indexes": [models.Index(fields=["due_on"], name="oversight_schedule_due")],
             },
         ),
         migrations.CreateModel(
-            name='RiskRule',
+            name="RiskRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(choices=[('overdue', 'Receivables overdue'), ('credit', 'Credit limit used'), ('decline', 'Orders falling'), ('complaints', 'Complaints or low ratings'), ('slipping', 'High-value customer slipping away'), ('org_change', 'Organization facts changed'), ('silence', 'Key customer silent')], max_length=20, unique=True, verbose_name='rule')),
-                ('enabled', models.BooleanField(default=True, verbose_name='on')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'No risk'), (1, 'Low'), (2, 'Medium'), (3, 'High')], default=2, verbose_name='risk level of a hit')),
-                ('days', models.PositiveIntegerField(blank=True, null=True, verbose_name='days')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='amount')),
-                ('percent', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='percent')),
-                ('count', models.PositiveIntegerField(blank=True, null=True, verbose_name='count')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("overdue", "Receivables overdue"),
+                            ("credit", "Credit limit used"),
+                            ("decline", "Orders falling"),
+                            ("complaints", "Complaints or low ratings"),
+                            ("slipping", "High-value customer slipping away"),
+                            ("org_change", "Organization facts changed"),
+                            ("silence", "Key customer silent"),
+                        ],
+                        max_length=20,
+                        unique=True,
+                        verbose_name="rule",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="on")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "No risk"), (1, "Low"), (2, "Medium"), (3, "High")],
+                        default=2,
+                        verbose_name="risk level of a hit",
+                    ),
+                ),
+                ("days", models.PositiveIntegerField(blank=True, null=True, verbose_name="days")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="percent",
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(blank=True, null=True, verbose_name="count")),
             ],
             options={
-                'verbose_name': 'risk rule',
-                'verbose_name_plural': 'risk rules',
-                'ordering': ['id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('code__in', ['overdue', 'credit', 'decline', 'complaints', 'slipping', 'org_change', 'silence'])), name='oversight_rule_code_valid'), models.CheckConstraint(condition=models.Q(('level__gte', 1), ('level__lte', 3)), name='oversight_rule_level')],
+                "verbose_name": "risk rule",
+                "verbose_name_plural": "risk rules",
+                "ordering": ["id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "code__in",
+                                [
+                                    "overdue",
+                                    "credit",
+                                    "decline",
+                                    "complaints",
+                                    "slipping",
+                                    "org_change",
+                                    "silence",
+                                ],
+                            )
+                        ),
+                        name="oversight_rule_code_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("level__gte", 1), ("level__lte", 3)),
+                        name="oversight_rule_level",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Watch',
+            name="Watch",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='customers.customer')),
-                ('reason', models.CharField(max_length=300, verbose_name='reason')),
-                ('watched_at', models.DateTimeField(verbose_name='watched since')),
-                ('watched_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="customers.customer",
+                    ),
+                ),
+                ("reason", models.CharField(max_length=300, verbose_name="reason")),
+                ("watched_at", models.DateTimeField(verbose_name="watched since")),
+                (
+                    "watched_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'watched customer',
-                'verbose_name_plural': 'watched customers',
+                "verbose_name": "watched customer",
+                "verbose_name_plural": "watched customers",
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('checklist', models.JSONField(default=list, verbose_name='checklist')),
-                ('changes', models.JSONField(default=dict, verbose_name='proposed changes')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason for the changes')),
-                ('outcome', models.TextField(verbose_name='outcome')),
-                ('next_review_on', models.DateField(verbose_name='next review')),
-                ('status', models.CharField(choices=[('done', 'Done'), ('pending', 'Waiting for approval'), ('rejected', 'Changes rejected')], max_length=10, verbose_name='status')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='customers.customer', verbose_name='customer')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('reviewer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("checklist", models.JSONField(default=list, verbose_name="checklist")),
+                ("changes", models.JSONField(default=dict, verbose_name="proposed changes")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="reason for the changes"
+                    ),
+                ),
+                ("outcome", models.TextField(verbose_name="outcome")),
+                ("next_review_on", models.DateField(verbose_name="next review")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("done", "Done"),
+                            ("pending", "Waiting for approval"),
+                            ("rejected", "Changes rejected"),
+                        ],
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review',
-                'verbose_name_plural': 'reviews',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-created_at'], name='oversight_review_customer'), models.Index(fields=['status', '-created_at'], name='oversight_review_status')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['done', 'pending', 'rejected'])), name='oversight_review_status_valid')],
+                "verbose_name": "review",
+                "verbose_name_plural": "reviews",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "-created_at"], name="oversight_review_customer"
+                    ),
+                    models.Index(fields=["status", "-created_at"], name="oversight_review_status"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["done", "pending", "rejected"])),
+                        name="oversight_review_status_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RiskAlert',
+            name="RiskAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'No risk'), (1, 'Low'), (2, 'Medium'), (3, 'High')], verbose_name='risk level')),
-                ('previous_level', models.PositiveSmallIntegerField(choices=[(0, 'No risk'), (1, 'Low'), (2, 'Medium'), (3, 'High')], verbose_name='previous level')),
-                ('reasons', models.JSONField(default=list, verbose_name='reasons')),
-                ('raised_at', models.DateTimeField(verbose_name='raised at')),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged at')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='acknowledged by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_alerts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "No risk"), (1, "Low"), (2, "Medium"), (3, "High")],
+                        verbose_name="risk level",
+                    ),
+                ),
+                (
+                    "previous_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "No risk"), (1, "Low"), (2, "Medium"), (3, "High")],
+                        verbose_name="previous level",
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list, verbose_name="reasons")),
+                ("raised_at", models.DateTimeField(verbose_name="raised at")),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="acknowledged at"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="acknowledged by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_alerts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'risk alert',
-                'verbose_name_plural': 'risk alerts',
-                'ordering': ['-raised_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-raised_at'], name='oversight_alert_customer'), models.Index(condition=models.Q(('acknowledged_at__isnull', True)), fields=['-raised_at'], name='oversight_alert_open')],
+                "verbose_name": "risk alert",
+                "verbose_name_plural": "risk alerts",
+                "ordering": ["-raised_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "-raised_at"], name="oversight_alert_customer"
+                    ),
+                    models.Index(
+                        condition=models.Q(("acknowledged_at__isnull", True)),
+                        fields=["-raised_at"],
+                        name="oversight_alert_open",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SalesTarget',
+            name="SalesTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('period', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter')], max_length=8, verbose_name='period')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('metric', models.CharField(choices=[('revenue', 'Revenue'), ('collected', 'Collections'), ('new_customers', 'New customers')], max_length=14, verbose_name='measure')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='target')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='sales rep')),
-                ('set_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter")],
+                        max_length=8,
+                        verbose_name="period",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("revenue", "Revenue"),
+                            ("collected", "Collections"),
+                            ("new_customers", "New customers"),
+                        ],
+                        max_length=14,
+                        verbose_name="measure",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="target"),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="sales rep",
+                    ),
+                ),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sales target',
-                'verbose_name_plural': 'sales targets',
-                'ordering': ['-starts_on', 'id'],
-                'indexes': [models.Index(fields=['starts_on', 'period'], name='oversight_target_period')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('period__in', ['month', 'quarter'])), name='oversight_target_period_valid'), models.CheckConstraint(condition=models.Q(('metric__in', ['revenue', 'collected', 'new_customers'])), name='oversight_target_metric_valid'), models.CheckConstraint(condition=models.Q(models.Q(('owner__isnull', True), ('team__isnull', False)), models.Q(('owner__isnull', False), ('team__isnull', True)), _connector='OR'), name='oversight_target_rep_or_team'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='oversight_target_positive'), models.UniqueConstraint(condition=models.Q(('owner__isnull', False)), fields=('period', 'starts_on', 'owner', 'metric'), name='oversight_target_once_rep'), models.UniqueConstraint(condition=models.Q(('team__isnull', False)), fields=('period', 'starts_on', 'team', 'metric'), name='oversight_target_once_team')],
+                "verbose_name": "sales target",
+                "verbose_name_plural": "sales targets",
+                "ordering": ["-starts_on", "id"],
+                "indexes": [
+                    models.Index(fields=["starts_on", "period"], name="oversight_target_period")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("period__in", ["month", "quarter"])),
+                        name="oversight_target_period_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("metric__in", ["revenue", "collected", "new_customers"])
+                        ),
+                        name="oversight_target_metric_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("owner__isnull", True), ("team__isnull", False)),
+                            models.Q(("owner__isnull", False), ("team__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="oversight_target_rep_or_team",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gte", 0)), name="oversight_target_positive"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("owner__isnull", False)),
+                        fields=("period", "starts_on", "owner", "metric"),
+                        name="oversight_target_once_rep",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("team__isnull", False)),
+                        fields=("period", "starts_on", "team", "metric"),
+                        name="oversight_target_once_team",
+                    ),
+                ],
             },
         ),
     ]
