@@ -132,7 +132,7 @@ def rule_decline(rule: RiskRule, today: date, ids: list[int] | None) -> Hits:
 
         rows = (
             _limit(CustomerValue.objects, ids)
-            .filter(customer__status__in=LIVE, spend_prev_90__gt=0)
+            .filter(customer__status__in=LIVE, spend_prev_90__gt=rule.amount or 0)
             .filter(spend_90__lte=F("spend_prev_90") * (1 - fall / 100))
             .values_list("customer_id", "spend_90", "spend_prev_90")
         )
@@ -150,7 +150,7 @@ def rule_decline(rule: RiskRule, today: date, ids: list[int] | None) -> Hits:
                 recent=Sum("total_amount", filter=Q(ordered_on__gt=start), default=0),
                 previous=Sum("total_amount", filter=Q(ordered_on__lte=start), default=0),
             )
-            .filter(previous__gt=0, recent__lte=F("previous") * (1 - fall / 100))
+            .filter(previous__gt=rule.amount or 0, recent__lte=F("previous") * (1 - fall / 100))
             .values_list("customer_id", "recent", "previous")
         )
     return {

@@ -36,7 +36,7 @@ class RuleSpec:
 DEFAULTS: dict[str, RuleSpec] = {
     Code.OVERDUE: RuleSpec(RiskLevel.HIGH, days=60, amount=Decimal(0)),
     Code.CREDIT: RuleSpec(RiskLevel.HIGH, percent=Decimal(90)),
-    Code.DECLINE: RuleSpec(RiskLevel.MEDIUM, days=90, percent=Decimal(50)),
+    Code.DECLINE: RuleSpec(RiskLevel.MEDIUM, days=90, percent=Decimal(50), amount=Decimal(0)),
     Code.COMPLAINTS: RuleSpec(RiskLevel.MEDIUM, days=90, count=2),
     Code.SLIPPING: RuleSpec(RiskLevel.MEDIUM, percent=Decimal(30)),
     Code.ORG_CHANGE: RuleSpec(RiskLevel.MEDIUM, days=30),
@@ -53,6 +53,7 @@ THRESHOLDS: dict[str, dict[str, Any]] = {
     Code.DECLINE: {
         "days": gettext_lazy("Length of the period compared with the one before (days)"),
         "percent": gettext_lazy("Hit when spending fell by at least (%)"),
+        "amount": gettext_lazy("Only customers who spent more than this before (CNY)"),
     },
     Code.COMPLAINTS: {
         "days": gettext_lazy("Within the last (days)"),
