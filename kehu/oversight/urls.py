@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("customers/", views.kpi_customers_view, name="kpi_customers"),
     path("risks/", views.risk_list_view, name="risks"),
+    path("risks/recompute/", views.risk_recompute_view, name="recompute"),
     path("alerts/", views.alert_list_view, name="alerts"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge_view, name="alert_ack"),
     path("ageing/", views.ageing_view, name="ageing"),

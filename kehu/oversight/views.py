@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import (
+    can_administer_archive,
     is_read_only,
     managed_team_ids,
     require_account_admin,
@@ -196,8 +197,29 @@ def risk_list_view(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "oversight/risk_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_recompute": can_administer_archive(request.user),
+        },
     )
+
+
+@require_POST
+def risk_recompute_view(request: AuthenticatedRequest) -> HttpResponse:
+    """Archive administrators: compute every customer's risk now (it runs nightly anyway)."""
+    from kehu.core.access import require_archive_admin
+    from kehu.oversight.risk import risk_compute
+
+    require_archive_admin(request.user)
+    result = risk_compute()
+    messages.success(
+        request,
+        _("Risks computed: %(n)s customers at risk, %(a)s new alerts.")
+        % {"n": result.at_risk, "a": len(result.alerts)},
+    )
+    return redirect("oversight:risks")
 
 
 @require_GET

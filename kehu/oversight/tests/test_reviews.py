@@ -70,6 +70,7 @@ def test_change_by_a_rep_waits_for_the_manager(key_org, rep, manager):
     key_org.refresh_from_db()
     assert key_org.grade == "general"
     change = CustomerChange.objects.filter(customer=key_org, field="grade").first()
+    assert change is not None
     assert change.old_value == "important"
     assert change.new_value == "general"
     assert "采购量下降" in change.note
