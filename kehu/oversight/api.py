@@ -267,7 +267,7 @@ def dashboard(request: AuthenticatedRequest, filters: Query[DashboardIn]) -> dic
         and team_id not in managed_team_ids(request.user)
     ):
         raise Http404
-    board = kpis.dashboard(
+    board = kpis.dashboard_cached(
         user=request.user,
         filters=kpis.KpiFilters(period=filters.period, on=filters.on, team_id=team_id),
     )

@@ -8,11 +8,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, Role, User
-from kehu.oversight.kpis import KpiFilters, dashboard
+from kehu.oversight.kpis import KpiFilters, dashboard_cached
 
 
 def digest_text(user: User) -> str:
-    board = dashboard(user=user, filters=KpiFilters(period="month"))
+    board = dashboard_cached(user=user, filters=KpiFilters(period="month"))
     f = board.figures
     lines = [
         _("Kehu weekly digest, %(start)s – %(end)s")

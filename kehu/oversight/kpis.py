@@ -6,7 +6,7 @@ rep their own (owner and team of the record, not what was shared with them).
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,14 +14,17 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    Max,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
 )
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.accounts.models import Membership, User
 from kehu.core.access import Scope, managed_team_ids, policy_for, record_scope_q
@@ -66,6 +69,10 @@ def span_of(period: str, on: date) -> Span:
 
 def previous_span(period: str, span: Span) -> Span:
     return span_of(period, span.start - timedelta(days=1))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
 def _rate(part: float | Decimal | int, whole: float | Decimal | int) -> float | None:
@@ -167,14 +174,17 @@ def buyers_figures(user: User, span: Span, previous: Span, team_id: int | None) 
 
 def lost_customers(user: User, span: Span, team_id: int | None) -> QuerySet[Customer]:
     """Customers now lost (流失) whose stage was set to lost within ``span``."""
+    # From the lost customers (indexed by stage) to their stage changes (indexed by customer,
+    # field and time): never a scan of the whole history.
     changes = CustomerChange.objects.filter(
+        customer_id=OuterRef("pk"),
         field="lifecycle_stage",
         new_value=Customer.Stage.LOST,
-        changed_at__date__gte=span.start,
-        changed_at__date__lte=span.end,
-    ).values("customer_id")
+        changed_at__gte=_day_start(span.start),
+        changed_at__lt=_day_start(span.end + timedelta(days=1)),
+    )
     return Customer.objects.live().filter(
-        customers_q(user, team_id), lifecycle_stage=Customer.Stage.LOST, pk__in=changes
+        customers_q(user, team_id), Exists(changes), lifecycle_stage=Customer.Stage.LOST
     )
 
 
@@ -546,3 +556,46 @@ def change(now: Any, before: Any) -> float | None:
     if now is None or before in (None, 0):
         return None
     return round((float(now) - float(before)) * 100 / float(before), 1)
+
+
+# The dashboard is cached for a few minutes per scope and filters, keyed also by the newest row
+# of each table it reads: a new order, payment, case, rating, archive change or risk computation
+# shows at once; what changes in place (a case resolved) within CACHE_SECONDS.
+CACHE_SECONDS = 300
+
+
+def data_version() -> str:
+    """The newest row id of each table the figures read (one index lookup each)."""
+    from kehu.sales.models import Opportunity, Order, Payment, SalesDaily
+    from kehu.service.models import Case, CaseRating
+
+    parts = [
+        str(model.objects.aggregate(m=Max("pk"))["m"] or 0)
+        for model in (Order, Payment, SalesDaily, Opportunity, Case, CaseRating, CustomerChange)
+    ]
+    risk = CustomerRisk.objects.aggregate(m=Max("computed_at"))["m"]
+    parts.append(risk.isoformat() if risk else "")
+    targets = SalesTarget.objects.aggregate(m=Max("updated_at"))["m"]
+    parts.append(targets.isoformat() if targets else "")
+    return ":".join(parts)
+
+
+def dashboard_cached(*, user: User, filters: KpiFilters, today: date | None = None) -> Dashboard:
+    """``dashboard``, from the cache when the same scope asked for the same figures lately."""
+    from django.core.cache import cache
+
+    today = today or timezone.localdate()
+    scope = (
+        "all"
+        if whole_archive(user)
+        else f"u{user.pk}-" + ",".join(str(t) for t in sorted(managed_team_ids(user)))
+    )
+    key = (
+        f"oversight:dashboard:{scope}:{filters.period}:{filters.on}:{filters.team_id}:"
+        f"{today}:{translation.get_language()}:{data_version()}"
+    )
+    board: Dashboard | None = cache.get(key)
+    if board is None:
+        board = dashboard(user=user, filters=filters, today=today)
+        cache.set(key, board, CACHE_SECONDS)
+    return board

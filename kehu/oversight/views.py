@@ -64,7 +64,7 @@ def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     require_reader(user)
     filters = dashboard_filters(request)
-    board = kpis.dashboard(user=user, filters=filters)
+    board = kpis.dashboard_cached(user=user, filters=filters)
     f, b = board.figures, board.before
     compare = {
         key: kpis.change(f.get(key), b.get(key))

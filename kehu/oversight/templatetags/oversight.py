@@ -53,3 +53,9 @@ def customer_risk(context: Any, customer: Customer) -> dict[str, Any]:
         "can_handle": user is not None and not is_read_only(user),
         "request": request,
     }
+
+
+@register.filter
+def pct(value: Any) -> str:
+    """A share as "12.5%", or "—" when there is none."""
+    return "—" if value is None else f"{value}%"

@@ -66,3 +66,13 @@ def sell(rep, product):
         return order
 
     return sell
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The dashboard is cached by scope and the newest row ids, which repeat between tests.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
