@@ -59,7 +59,6 @@ NAV_ITEMS = [
         "chart",
         "oversight",
         can_view_pool,
-        badge="kehu.oversight.selectors.reviews_due_count",
     ),
     NavItem(
         _("Archive settings"),

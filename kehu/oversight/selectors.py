@@ -448,3 +448,14 @@ def service_dashboard(*, user: User, start: date, end: date) -> dict[str, Any]:
 
 def customers_for_user(user: User) -> QuerySet[Customer]:
     return customers_visible_to(user)
+
+
+def home_card(*, user: User, today: date) -> dict[str, Any]:
+    """The home page's key-account card: customers at high and medium risk, open alerts and
+    reviews due, in the user's scope (a few counts, capped)."""
+    from kehu.oversight.kpis import risk_counts
+
+    risks = risk_counts(user, None)
+    alerts = alert_list(user=user, open_only=True)[:1000].count()
+    due = reviews_due(user=user, today=today)[:1000].count()
+    return {"risks": risks, "alerts": alerts, "due": due}

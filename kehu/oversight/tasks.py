@@ -8,7 +8,7 @@ from kehu.oversight.digest import digest_send_all
 from kehu.oversight.risk import risk_run
 
 
-@db_periodic_task(crontab(hour="20", minute="10"))  # 04:10 Beijing time
+@db_periodic_task(crontab(hour="4", minute="10"))
 def nightly_risk_run() -> None:
     """The whole archive's risks (ageing moves on every day)."""
     risk_run(full=True)
@@ -26,6 +26,6 @@ def risk_run_now() -> None:
     risk_run(full=True)
 
 
-@db_periodic_task(crontab(day_of_week="1", hour="0", minute="30"))  # Monday 08:30 Beijing
+@db_periodic_task(crontab(day_of_week="1", hour="8", minute="30"))
 def weekly_digest() -> None:
     digest_send_all()
