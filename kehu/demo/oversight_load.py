@@ -4,7 +4,7 @@ the risks computed, so the dashboards and the risk list tell a story after ``mak
 
 import random
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -129,8 +129,10 @@ def _risky(today: date, owners: list[User], agent: User | None) -> dict[str, str
             note="工商变更公告",
         )
         named["org_change"] = changed.name
-    # complaints: two complaints from one customer
-    if agent is not None:
+    # complaints: two complaints from one customer (when the demo has a service desk)
+    from kehu.service.models import Case
+
+    if agent is not None and Case.objects.exists():
         from kehu.service import services as case_services
 
         target = orgs.order_by("-id").first()
@@ -197,7 +199,26 @@ def _reviews(today: date, owners: list[User]) -> tuple[int, int]:
     return done, pending
 
 
+def _align_updated_at(since: datetime) -> None:
+    """The demo archive's customers were last changed when their newest history row says
+    (``kehu demo`` writes them so): keep that true for the ones changed here."""
+    from django.db.models import Max, OuterRef, Subquery
+
+    from kehu.customers.models import CustomerChange
+
+    newest = Subquery(
+        CustomerChange.objects.filter(customer_id=OuterRef("pk"))
+        .order_by()
+        .values("customer_id")
+        .annotate(m=Max("changed_at"))
+        .values("m")[:1]
+    )
+    touched = CustomerChange.objects.filter(changed_at__gte=since).values("customer_id")
+    Customer.objects.filter(pk__in=touched).update(updated_at=newest)
+
+
 def demo_oversight_report(*, staff: Any, write: Callable[[str], Any]) -> None:
+    started = timezone.now()
     today = timezone.localdate()
     owners = list(User.objects.filter(username__in=staff.owners))
     admin = User.objects.filter(username=staff.archive).first()
@@ -222,6 +243,7 @@ def demo_oversight_report(*, staff: Any, write: Callable[[str], Any]) -> None:
             customer=value.customer,
             reason="一年内消费翻倍，关注是否扩大合作",
         )
+    _align_updated_at(started)
     result = risk_compute(today=today)
     write(
         f"Demo key accounts: {targets} targets, {result.at_risk:,} customers at risk "
