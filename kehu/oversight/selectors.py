@@ -232,16 +232,6 @@ def reviews_due(
     return rows.select_related("owner", "team").order_by("reviewed_at", "id")
 
 
-def reviews_due_count(user: User) -> int:
-    """The "My day" badge's figure: customers of mine due for review (capped)."""
-    from kehu.core.access import can_own_customers
-
-    if not can_own_customers(user):
-        return 0
-    rows = reviews_due(user=user)
-    return int(rows.filter(owner=user)[:100].count())
-
-
 def customer_reviews(*, customer: Customer, limit: int = 10) -> list[Review]:
     return list(
         Review.objects.filter(customer=customer).select_related("reviewer", "decided_by")[:limit]
@@ -459,3 +449,17 @@ def home_card(*, user: User, today: date) -> dict[str, Any]:
     alerts = alert_list(user=user, open_only=True)[:1000].count()
     due = reviews_due(user=user, today=today)[:1000].count()
     return {"risks": risks, "alerts": alerts, "due": due}
+
+
+def own_reviews_due_count(*, user: User, today: date) -> int:
+    """How many active customers ``user`` owns are due for review (at most 100 counted)."""
+    from kehu.core.access import can_own_customers
+
+    if not can_own_customers(user):
+        return 0
+    rows = Customer.objects.filter(
+        owner=user,
+        status=Customer.Status.ACTIVE,
+        lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT],
+    ).filter(review_due_q(today))
+    return int(rows[:100].count())

@@ -1,6 +1,7 @@
 """Writes of the oversight app: risk rules, acknowledging alerts, reviews and their approval,
 review cycles and checklist, sales targets, the watch list."""
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -114,8 +115,21 @@ def oversight_settings() -> OversightSettings:
     return settings_row
 
 
+# The cycles, read at most once a minute per process (pages ask on every "My day").
+CYCLES_SECONDS = 60.0
+_cycles: tuple[float, dict[str, int]] | None = None
+
+
+def review_cycles_forget() -> None:
+    global _cycles
+    _cycles = None
+
+
 def review_cycles() -> dict[str, int]:
     """Months between reviews per grade, created with the defaults the first time."""
+    global _cycles
+    if _cycles is not None and time.monotonic() - _cycles[0] < CYCLES_SECONDS:
+        return dict(_cycles[1])
     have = dict(ReviewCycle.objects.values_list("grade", "months"))
     missing = [
         ReviewCycle(grade=grade, months=months)
@@ -125,7 +139,8 @@ def review_cycles() -> dict[str, int]:
     if missing:
         ReviewCycle.objects.bulk_create(missing, ignore_conflicts=True)
         have = dict(ReviewCycle.objects.values_list("grade", "months"))
-    return have
+    _cycles = (time.monotonic(), have)
+    return dict(have)
 
 
 def review_checks() -> list[ReviewCheck]:
@@ -149,6 +164,8 @@ def review_cycle_set(*, user: User, grade: str, months: int) -> ReviewCycle:
     if cycle.months != months:
         cycle.months = months
         cycle.save()
+        transaction.on_commit(review_cycles_forget)
+        review_cycles_forget()
         setting_changed(actor=user, what=cycle, changed=["months"])
     return cycle
 

@@ -59,3 +59,11 @@ def customer_risk(context: Any, customer: Customer) -> dict[str, Any]:
 def pct(value: Any) -> str:
     """A share as "12.5%", or "—" when there is none."""
     return "—" if value is None else f"{value}%"
+
+
+@register.inclusion_tag("oversight/partials/my_day_reviews.html")
+def my_reviews_due(user: Any) -> dict[str, Any]:
+    """ "My day": how many of the user's own customers are due (or overdue) for review."""
+    from django.utils import timezone
+
+    return {"due": selectors.own_reviews_due_count(user=user, today=timezone.localdate())}

@@ -73,6 +73,10 @@ def _fresh_cache():
     # The dashboard is cached by scope and the newest row ids, which repeat between tests.
     from django.core.cache import cache
 
+    from kehu.oversight.services import review_cycles_forget
+
     cache.clear()
+    review_cycles_forget()
     yield
     cache.clear()
+    review_cycles_forget()
