@@ -177,17 +177,17 @@ def _reviews(today: date, owners: list[User]) -> tuple[int, int]:
         None,
     )
     if member is not None:
-        customer = (
+        pick = (
             Customer.objects.filter(
                 owner=member, status="active", grade="general", lifecycle_stage="customer"
             )
             .order_by("-id")
             .first()
         )
-        if customer is not None:
+        if pick is not None:
             review = services.review_complete(
                 user=member,
-                customer=customer,
+                customer=pick,
                 data=services.ReviewInput(
                     checks={},
                     outcome="近半年采购量翻倍，建议升为重要客户。",
@@ -238,6 +238,8 @@ def demo_oversight_report(*, staff: Any, write: Callable[[str], Any]) -> None:
     for value in CustomerValue.objects.filter(
         customer__owner__in=owners, change_365__gt=100
     ).order_by("-change_365")[:2]:
+        if value.customer.owner is None:
+            continue
         services.watch_set(
             user=value.customer.owner,
             customer=value.customer,
