@@ -171,6 +171,41 @@ def review_cycle_set(*, user: User, grade: str, months: int) -> ReviewCycle:
 
 
 @transaction.atomic
+def review_check_save(
+    *, user: User, check: ReviewCheck | None, label: str, label_en: str, is_active: bool = True
+) -> ReviewCheck:
+    """Add or change a checklist item (admins; audited)."""
+    require_account_admin(user)
+    label, label_en = label.strip(), label_en.strip()
+    if not label or not label_en:
+        raise ValidationError({"label": [_("Give the item in Chinese and in English.")]})
+    if check is None:
+        review_checks()
+        check = ReviewCheck.objects.create(
+            label=label[:100],
+            label_en=label_en[:100],
+            is_active=is_active,
+            sort_order=(ReviewCheck.objects.count() + 1) * 10,
+        )
+        setting_changed(actor=user, what=check, changed=["label", "label_en", "is_active"])
+        return check
+    changed = [
+        name
+        for name, value in (
+            ("label", label[:100]),
+            ("label_en", label_en[:100]),
+            ("is_active", is_active),
+        )
+        if getattr(check, name) != value
+    ]
+    if changed:
+        check.label, check.label_en, check.is_active = label[:100], label_en[:100], is_active
+        check.save()
+        setting_changed(actor=user, what=check, changed=changed)
+    return check
+
+
+@transaction.atomic
 def review_settings_update(*, user: User, review_approval: bool) -> OversightSettings:
     require_account_admin(user)
     row = oversight_settings()

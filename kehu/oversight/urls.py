@@ -21,4 +21,5 @@ urlpatterns = [
     path("service/", views.service_view, name="service"),
     path("rules/", views.rules_view, name="rules"),
     path("rules/reviews/", views.review_settings_view, name="review_settings"),
+    path("rules/checklist/", views.review_check_view, name="review_check"),
 ]

@@ -527,8 +527,31 @@ def rules_view(request: AuthenticatedRequest) -> HttpResponse:
                 if grade in Customer.Grade.values
             ],
             "settings": services.oversight_settings(),
+            "checks": _all_checks(),
         },
     )
+
+
+@require_POST
+def review_check_view(request: AuthenticatedRequest) -> HttpResponse:
+    """Add or change an item of the review checklist."""
+    from kehu.oversight.models import ReviewCheck
+
+    require_account_admin(request.user)
+    pk = request.POST.get("check", "")
+    check = get_object_or_404(ReviewCheck, pk=pk) if pk.isdigit() else None
+    try:
+        services.review_check_save(
+            user=request.user,
+            check=check,
+            label=request.POST.get("label", ""),
+            label_en=request.POST.get("label_en", ""),
+            is_active=request.POST.get("is_active") == "on" or check is None,
+        )
+        messages.success(request, _("Checklist saved."))
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("oversight:rules")
 
 
 @require_POST
@@ -547,3 +570,10 @@ def review_settings_view(request: AuthenticatedRequest) -> HttpResponse:
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("oversight:rules")
+
+
+def _all_checks() -> list[Any]:
+    from kehu.oversight.models import ReviewCheck
+
+    services.review_checks()
+    return list(ReviewCheck.objects.all())

@@ -135,3 +135,19 @@ def test_api_dashboard_and_refusals(client, leader, rep, other_rep, risky):
     client.force_login(other_rep)
     assert client.get("/api/v1/oversight/risks/").json()["results"] == []
     assert client.get("/api/v1/oversight/alerts/").json()["results"] == []
+
+
+def test_checklist_is_configurable_by_admins(client, admin_user, rep):
+    from kehu.oversight.models import ReviewCheck
+
+    client.force_login(rep)
+    assert (
+        client.post("/oversight/rules/checklist/", {"label": "x", "label_en": "x"}).status_code
+        == 403
+    )
+    client.force_login(admin_user)
+    client.post(
+        "/oversight/rules/checklist/", {"label": "竞争对手已了解", "label_en": "Competitors known"}
+    )
+    assert ReviewCheck.objects.filter(label_en="Competitors known", is_active=True).exists()
+    assert ReviewCheck.objects.count() == 5  # the four defaults and the new one
