@@ -23,6 +23,9 @@ from kehu.core.tests.browser import (
     CHROMIUM_ARGS,
     E2E_TEAM,
     KEHU,
+    LEADER_NAME,
+    LEADER_PASSWORD,
+    LEADER_USERNAME,
     MANAGER_NAME,
     MANAGER_PASSWORD,
     MANAGER_USERNAME,
@@ -142,6 +145,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         MARKETER_NAME,
     )
 
+    run_kehu(
+        env,
+        "user",
+        "create",
+        LEADER_USERNAME,
+        "--role",
+        "leader",
+        "--password",
+        LEADER_PASSWORD,
+        "--display-name",
+        LEADER_NAME,
+    )
     run_kehu(
         env,
         "user",

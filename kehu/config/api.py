@@ -174,6 +174,10 @@ from kehu.marketing.api import router as marketing_router  # noqa: E402
 
 api.add_router("/campaigns", marketing_router)
 
+from kehu.oversight.api import router as oversight_router  # noqa: E402
+
+api.add_router("/oversight", oversight_router)
+
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests
 def other_slash(request: HttpRequest, rest: str = "") -> HttpResponseBase:

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "kehu.bulk",
     "kehu.loyalty",
     "kehu.marketing",
+    "kehu.oversight",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ urlpatterns = [
     path("loyalty/", include("kehu.loyalty.urls")),
     path("campaigns/", include("kehu.marketing.urls")),
     path("m/", include("kehu.marketing.public_urls")),
+    path("oversight/", include("kehu.oversight.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),

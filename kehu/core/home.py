@@ -358,13 +358,20 @@ def _shared_with(user: User) -> Any:
     return Customer.shared_with.through.objects.filter(user=user).values("customer_id")
 
 
+def card_key_accounts(user: User, today: date) -> Any:
+    """Customers at risk, open alerts and reviews due (kehu.oversight)."""
+    from kehu.oversight.selectors import home_card
+
+    return home_card(user=user, today=today)
+
+
 CARDS = {
     "rep": ("today", "pipeline", "month_sales", "attention", "recent"),
     "manager": ("today", "team", "pipeline", "unassigned_leads", "attention"),
     "agent": ("queue", "today", "ratings"),
     "archivist": ("archive", "unassigned_leads", "recent"),
     "marketer": ("campaigns", "segments", "unassigned_leads", "recent"),
-    "leader": ("headline", "recent"),
+    "leader": ("headline", "key_accounts", "recent"),
 }
 CARD_FUNCTIONS: dict[str, Callable[[User, date], Any]] = {
     "today": card_today,
@@ -380,6 +387,7 @@ CARD_FUNCTIONS: dict[str, Callable[[User, date], Any]] = {
     "segments": card_segments,
     "headline": card_headline,
     "recent": card_recent,
+    "key_accounts": card_key_accounts,
 }
 
 

@@ -71,6 +71,13 @@ NAV_ITEMS = [
         lambda user: not can_view_campaigns(user) and can_log_contact(user),
     ),
     NavItem(
+        _("Key accounts"),
+        "oversight:dashboard",
+        "chart",
+        "oversight",
+        can_view_pool,
+    ),
+    NavItem(
         _("Archive settings"),
         "archive_admin:channels",
         "sliders",

@@ -65,6 +65,9 @@ TOTP_ADMIN_NAME = "管理员孙伟"
 MARKETER_USERNAME = "e2e-marketer"
 MARKETER_PASSWORD = "Mkt-e2e-passphrase-3"
 MARKETER_NAME = "市场部刘洋"
+LEADER_USERNAME = "e2e-leader"
+LEADER_PASSWORD = "Lead-e2e-passphrase-6"
+LEADER_NAME = "总经理李军"
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}

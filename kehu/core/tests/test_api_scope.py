@@ -76,6 +76,7 @@ UNSCOPED = {
     "plan_id",
     "campaign_id",
     "member_id",
+    "target_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit"), ("post", "/campaigns/sms/reports")}

@@ -157,6 +157,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo work: {interactions:,} recent interactions, {tasks:,} tasks.")
         lines = demo_opportunity_products_load(owners=reps, seed=seed)
         self.stdout.write(f"Demo opportunities: {lines:,} product lines.")
+        from kehu.demo.oversight_load import demo_oversight_report
+
+        demo_oversight_report(staff=STAFF, write=self.stdout.write)
 
     def _users(self, password: str) -> None:
         for username, role, name, team, manager in DEMO_USERS:

@@ -1,0 +1,114 @@
+"""Benchmark the key-account figures: the leader dashboard (all its KPIs, as the page and the
+API compute them) for a leader, a team manager and a rep, and the risk computation over the
+whole archive (every rule, set-based SQL), on a demo archive.
+
+    .venv/bin/python bench/kpis.py --customers 20000
+    .venv/bin/python bench/kpis.py --customers 100000 --database-url postgres://…/kehu_bench
+
+Builds (or reuses) the archive with ``kehu demo --customers N`` (10 order lines a customer) in a
+data directory of its own, then, in this process, times ``kpis.dashboard`` (cold: nothing is
+cached) ``--requests`` times per user (p50/p95) and ``risk_compute()`` ``--runs`` times, with
+the seconds of each rule. The floor beside them: one ``COUNT(*)`` of the customers.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEHU = str(ROOT / ".venv" / "bin" / "kehu")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from archive_pages import machine  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--data-dir", default="")
+    args = parser.parse_args()
+    engine = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
+    data_dir = Path(
+        args.data_dir or Path(tempfile.gettempdir()) / f"kehu-bench-kpis-{engine}-{args.customers}"
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["KEHU_DATA_DIR"] = str(data_dir)
+    os.environ.pop("DATABASE_URL", None)
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
+    env = dict(os.environ)
+    subprocess.run([KEHU, "migrate", "-v0"], env=env, check=True)  # noqa: S603
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from kehu.accounts.models import User
+    from kehu.customers.models import Customer
+    from kehu.oversight import kpis
+    from kehu.oversight.risk import risk_compute
+    from kehu.sales.models import OrderLine
+
+    if Customer.objects.count() != args.customers:
+        if Customer.objects.exists():
+            sys.exit(f"The archive in {data_dir} has another size: remove it first.")
+        started = time.monotonic()
+        subprocess.run(  # noqa: S603
+            [KEHU, "demo", "--customers", str(args.customers), "--seed", str(args.seed)],
+            env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        print(f"Demo archive built in {time.monotonic() - started:.0f} s")
+    customers = Customer.objects.count()
+    lines = OrderLine.objects.count()
+    print(f"Machine: {machine()}")
+    print(f"Database: {engine}; {customers:,} customers, {lines:,} order lines")
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM customers_customer")
+    floor = (time.perf_counter() - started) * 1000
+    print(f"Floor: COUNT(*) of the customers {floor:.1f} ms")
+
+    print("\n| user | period | figures | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|---|")
+    from django.core.cache import cache
+
+    for username, period, how in [
+        (u, p, h)
+        for u in ("lijun", "zhaoqiang", "liuyang")
+        for p in ("month", "quarter")
+        for h in ("computed", "cached")
+    ]:
+        user = User.objects.get(username=username)
+        compute = kpis.dashboard if how == "computed" else kpis.dashboard_cached
+        cache.clear()
+        times = []
+        for _i in range(args.requests if how == "cached" else max(3, args.requests // 5)):
+            started = time.perf_counter()
+            compute(user=user, filters=kpis.KpiFilters(period=period))
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+        print(
+            f"| {username} | {period} | {how} | {statistics.median(times):.0f} | {p95:.0f} "
+            f"| {times[-1]:.0f} |"
+        )
+
+    print("\n| risk run | seconds | at risk | per rule (s) |\n|---|---|---|---|")
+    for run in range(args.runs):
+        result = risk_compute()
+        rules = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
+        print(f"| {run + 1} | {result.seconds:.2f} | {result.at_risk:,} | {rules} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OversightConfig(AppConfig):
+    name = "kehu.oversight"
+    label = "oversight"
+    verbose_name = _("Key accounts and oversight")
+
+    def ready(self) -> None:
+        from kehu.oversight import timeline  # noqa: F401  (registers the timeline sources)

@@ -1,0 +1,465 @@
+"""Reads of the oversight app, each scoped by the user: the risk list and a customer's risk,
+alerts, the receivables ageing report, reviews due and done, growth and decline, targets, the
+service figures."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.customers.models import Customer
+from kehu.customers.selectors import (
+    customer_get_for_user,
+    customers_visible_q,
+    customers_visible_to,
+)
+from kehu.oversight.access import require_reader
+from kehu.oversight.kpis import ZERO, work_q
+from kehu.oversight.models import (
+    CustomerRisk,
+    Review,
+    ReviewSchedule,
+    RiskAlert,
+    SalesTarget,
+    Watch,
+)
+from kehu.oversight.services import review_cycles
+
+# --- risks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskFilters:
+    level: int | None = None
+    rule: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+
+
+def risk_list(*, user: User, filters: RiskFilters) -> QuerySet[CustomerRisk]:
+    """Customers at risk that ``user`` sees, highest level first."""
+    require_reader(user)
+    rows = CustomerRisk.objects.filter(
+        customers_visible_q(user, prefix="customer__"),
+        customer__status__in=Customer.LIVE_STATUSES,
+    )
+    if filters.level:
+        rows = rows.filter(level=filters.level)
+    if filters.rule:
+        rows = rows.filter(rules__contains=f",{filters.rule},")
+    if filters.owner_id:
+        rows = rows.filter(customer__owner_id=filters.owner_id)
+    if filters.team_id:
+        rows = rows.filter(customer__team_id=filters.team_id)
+    return rows.select_related("customer", "customer__owner", "customer__team").order_by(
+        "-level", "-customer_id"
+    )
+
+
+def risk_for_customer(*, user: User, customer_id: int) -> CustomerRisk | None:
+    customer_get_for_user(user=user, customer_id=customer_id)
+    return CustomerRisk.objects.filter(customer_id=customer_id).first()
+
+
+def alert_list(*, user: User, open_only: bool = False) -> QuerySet[RiskAlert]:
+    require_reader(user)
+    rows = RiskAlert.objects.filter(customers_visible_q(user, prefix="customer__"))
+    if open_only:
+        rows = rows.filter(acknowledged_at__isnull=True)
+    return rows.select_related("customer", "acknowledged_by").order_by("-raised_at", "-id")
+
+
+def alert_get_for_user(*, user: User, alert_id: int) -> RiskAlert:
+    alert = (
+        RiskAlert.objects.filter(customers_visible_q(user, prefix="customer__"), pk=alert_id)
+        .select_related("customer")
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def customer_alerts(*, customer: Customer, limit: int = 5) -> list[RiskAlert]:
+    return list(
+        RiskAlert.objects.filter(customer=customer).select_related("acknowledged_by")[:limit]
+    )
+
+
+# --- receivables ageing ---------------------------------------------------------------------
+
+AGEING = (("d0_30", 0, 30), ("d31_60", 31, 60), ("d61_90", 61, 90), ("d90_plus", 91, None))
+GROUPS = {"team": "customer__team", "owner": "customer__owner", "customer": "customer"}
+
+
+def ageing_report(
+    *, user: User, group_by: str = "owner", as_of: date | None = None, team_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Open receivables (CNY, not cancelled) per team, owner or customer in ``user``'s scope:
+    outstanding in the ageing buckets (days since the order date) and, per customer, the credit
+    limit and its use. Biggest outstanding first."""
+    from kehu.sales.models import DEFAULT_CURRENCY, Order
+
+    require_reader(user)
+    as_of = as_of or timezone.localdate()
+    key = GROUPS.get(group_by, GROUPS["owner"])
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+    left = ExpressionWrapper(F("total_amount") - F("paid_amount"), output_field=money)
+    buckets = {}
+    for name, start, end in AGEING:
+        cond = Q(ordered_on__lte=as_of - timedelta(days=start))
+        if end is not None:
+            cond &= Q(ordered_on__gte=as_of - timedelta(days=end))
+        buckets[name] = Sum(left, filter=cond, default=ZERO)
+    orders = (
+        Order.objects.filter(
+            customers_visible_q(user, prefix="customer__"),
+            customer__status__in=Customer.LIVE_STATUSES,
+            currency=DEFAULT_CURRENCY,
+            paid_amount__lt=F("total_amount"),
+            ordered_on__lte=as_of,
+        )
+        .exclude(status=Order.Status.CANCELLED)
+        .order_by()
+    )
+    if team_id:
+        orders = orders.filter(customer__team_id=team_id)
+    extra: dict[str, Any] = {}
+    if key == "customer":
+        extra = {
+            "name": F("customer__name"),
+            "limit": F("customer__organization__credit_limit"),
+        }
+    elif key == "customer__owner":
+        extra = {
+            "name": F("customer__owner__display_name"),
+            "login": F("customer__owner__username"),
+        }
+    else:
+        extra = {"name": F("customer__team__name")}
+    rows = (
+        orders.values(key)
+        .annotate(outstanding=Sum(left), customers=Count("customer_id", distinct=True), **buckets)
+        .annotate(**extra)
+        .order_by("-outstanding")
+    )
+    out = []
+    for r in rows[:500]:
+        row = {
+            "key": r[key],
+            "name": r.get("name") or r.get("login") or "",
+            "outstanding": r["outstanding"],
+            "customers": r["customers"],
+            "buckets": {name: r[name] for name, _s, _e in AGEING},
+        }
+        if key == "customer":
+            limit = r.get("limit")
+            row["credit_limit"] = limit
+            row["credit_used"] = (
+                round(float(r["outstanding"]) * 100 / float(limit), 1) if limit else None
+            )
+        out.append(row)
+    return out
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def _months_before(day: date, months: int) -> date:
+    month = day.month - 1 - months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    return day
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def review_due_q(today: date) -> Q:
+    """Customers due for review on ``today``: their scheduled date has come, or (never
+    scheduled) their last review — or creation — is a grade's cycle old."""
+    scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
+    by_cycle = Q()
+    for grade, months in review_cycles().items():
+        cutoff = _day_start(_months_before(today, months) + timedelta(days=1))
+        by_cycle |= Q(grade=grade) & (
+            Q(reviewed_at__lt=cutoff) | Q(reviewed_at__isnull=True, created_at__lt=cutoff)
+        )
+    return Q(Exists(scheduled.filter(due_on__lte=today))) | (~Q(Exists(scheduled)) & by_cycle)
+
+
+def reviews_due(
+    *,
+    user: User,
+    today: date | None = None,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+) -> QuerySet[Customer]:
+    """Active customers of ``user``'s scope (owned, or of managed teams) due for review."""
+    require_reader(user)
+    today = today or timezone.localdate()
+    rows = (
+        Customer.objects.filter(status=Customer.Status.ACTIVE)
+        .filter(work_q(user, team_id))
+        .filter(lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT])
+        .filter(review_due_q(today))
+    )
+    if owner_id:
+        rows = rows.filter(owner_id=owner_id)
+    return rows.select_related("owner", "team").order_by("reviewed_at", "id")
+
+
+def customer_reviews(*, customer: Customer, limit: int = 10) -> list[Review]:
+    return list(
+        Review.objects.filter(customer=customer).select_related("reviewer", "decided_by")[:limit]
+    )
+
+
+def customer_next_review(*, customer: Customer) -> date:
+    """When ``customer`` is next due: the scheduled date, else its cycle after the last review
+    (or creation)."""
+    from kehu.oversight.services import _add_months
+
+    schedule = ReviewSchedule.objects.filter(customer=customer).first()
+    if schedule:
+        return schedule.due_on
+    months = review_cycles().get(customer.grade, 12)
+    last = customer.reviewed_at or customer.created_at
+    return _add_months(timezone.localdate(last), months)
+
+
+def reviews_pending(*, user: User) -> QuerySet[Review]:
+    """Reviews waiting for a decision that ``user`` sees."""
+    require_reader(user)
+    return (
+        Review.objects.filter(
+            customers_visible_q(user, prefix="customer__"), status=Review.Status.PENDING
+        )
+        .select_related("customer", "reviewer")
+        .order_by("created_at")
+    )
+
+
+def review_get_for_user(*, user: User, review_id: int) -> Review:
+    review = (
+        Review.objects.filter(customers_visible_q(user, prefix="customer__"), pk=review_id)
+        .select_related("customer", "reviewer")
+        .first()
+    )
+    if review is None:
+        raise Http404
+    return review
+
+
+# --- growth and decline ---------------------------------------------------------------------
+
+
+def growth_list(*, user: User, direction: str = "growth", days: int = 365) -> QuerySet[Any]:
+    """Customers whose spending grew (or fell) most: the last ``days`` (90 or 365) against
+    the same length before, from the value analytics; with the watch flag and its reason."""
+    from kehu.analytics.models import CustomerValue
+
+    require_reader(user)
+    change = "change_90" if days == 90 else "change_365"
+    rows = CustomerValue.objects.filter(
+        customers_visible_q(user, prefix="customer__"),
+        customer__status__in=Customer.LIVE_STATUSES,
+        **{f"{change}__isnull": False},
+    )
+    if direction == "decline":
+        rows = rows.filter(**{f"{change}__lt": 0}).order_by(change, "customer_id")
+    else:
+        rows = rows.filter(**{f"{change}__gt": 0}).order_by(f"-{change}", "customer_id")
+    watches = Watch.objects.filter(customer_id=OuterRef("customer_id"))
+    return rows.select_related("customer", "customer__owner").annotate(
+        watched=Exists(watches),
+    )
+
+
+def watch_reasons(customer_ids: list[int]) -> dict[int, Watch]:
+    return {w.customer_id: w for w in Watch.objects.filter(customer_id__in=customer_ids)}
+
+
+def watch_list(*, user: User) -> QuerySet[Watch]:
+    require_reader(user)
+    return (
+        Watch.objects.filter(customers_visible_q(user, prefix="customer__"))
+        .select_related("customer", "watched_by")
+        .order_by("-watched_at")
+    )
+
+
+# --- targets --------------------------------------------------------------------------------
+
+
+def target_list(*, user: User, starts_from: date | None = None) -> QuerySet[SalesTarget]:
+    """Targets ``user`` may see: everyone's for whole-archive roles; a manager their teams' and
+    members'; a rep their own."""
+    require_reader(user)
+    rows = SalesTarget.objects.filter(
+        work_q(user) | Q(team__isnull=False, team__in=_teams(user))
+    ).select_related("owner", "team")
+    if starts_from:
+        rows = rows.filter(starts_on__gte=starts_from)
+    return rows.order_by("-starts_on", "period", "team_id", "owner_id", "metric")
+
+
+def _teams(user: User) -> list[int]:
+    from kehu.core.access import Scope, managed_team_ids, policy_for
+
+    if policy_for(user).view is Scope.ALL:
+        return list(SalesTarget.objects.exclude(team=None).values_list("team_id", flat=True))
+    return managed_team_ids(user)
+
+
+def target_get_for_user(*, user: User, target_id: int) -> SalesTarget:
+    target = target_list(user=user).filter(pk=target_id).first()
+    if target is None:
+        raise Http404
+    return target
+
+
+# --- service --------------------------------------------------------------------------------
+
+CASE_AGES = (("d0_1", 0, 1), ("d2_3", 2, 3), ("d4_7", 4, 7), ("d8_plus", 8, None))
+
+
+def service_dashboard(*, user: User, start: date, end: date) -> dict[str, Any]:
+    """Open cases by age (days since opened) and priority; SLA compliance (first response and
+    resolution by their due times) of cases resolved in the period; average first-response and
+    resolution hours; ratings (average, share of 4–5); top complaint subjects and products."""
+    from kehu.service.models import Case, CaseRating, CaseType, Priority
+
+    require_reader(user)
+    scope = customers_visible_q(user, prefix="customer__")
+    cases = Case.objects.filter(scope)
+    now = timezone.now()
+    open_cases = cases.filter(resolved_at__isnull=True, closed_at__isnull=True)
+    grid: dict[str, dict[str, Any]] = {
+        p: dict.fromkeys(n for n, *_r in CASE_AGES) | {"total": 0} for p in Priority.values
+    }
+    ages = {}
+    for name, lo, hi in CASE_AGES:
+        cond = Q(created_at__lte=now - timedelta(days=lo))
+        if hi is not None:
+            cond &= Q(created_at__gt=now - timedelta(days=hi + 1))
+        ages[name] = Count("id", filter=cond)
+    for r in open_cases.order_by().values("priority").annotate(total=Count("id"), **ages):
+        grid[r["priority"]] = {**{n: r[n] for n, *_r in CASE_AGES}, "total": r["total"]}
+    for row in grid.values():
+        for name, *_r in CASE_AGES:
+            row[name] = row[name] or 0
+    start_at = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    end_at = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    resolved = cases.filter(resolved_at__gte=start_at, resolved_at__lt=end_at)
+    hours: DurationField[Any, Any] = DurationField()
+    sla = resolved.order_by().aggregate(
+        n=Count("id"),
+        resolved_on_time=Count("id", filter=Q(resolved_at__lte=F("resolution_due_at"))),
+        responded_on_time=Count(
+            "id",
+            filter=Q(first_response_at__isnull=False, first_response_at__lte=F("response_due_at")),
+        ),
+        response=Avg(
+            ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=hours)
+        ),
+        resolution=Avg(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=hours)),
+    )
+
+    def _hours(value: Any) -> float | None:
+        if value is None:
+            return None
+        seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) / 1e6
+        return round(seconds / 3600, 1)
+
+    ratings = (
+        CaseRating.objects.filter(scope, created_at__gte=start_at, created_at__lt=end_at)
+        .order_by()
+        .aggregate(n=Count("id"), avg=Avg("score"), good=Count("id", filter=Q(score__gte=4)))
+    )
+    complaints = cases.filter(
+        type=CaseType.COMPLAINT, created_at__gte=start_at, created_at__lt=end_at
+    )
+    products = list(
+        complaints.exclude(product_name="")
+        .order_by()
+        .values("product_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "product_name")[:8]
+    )
+    subjects = list(
+        complaints.order_by()
+        .values("subject")
+        .annotate(n=Count("id"))
+        .order_by("-n", "subject")[:8]
+    )
+    n = sla["n"]
+    return {
+        "open_by_priority": [
+            {"priority": p, "label": str(label), **grid[p]} for p, label in Priority.choices
+        ],
+        "open_total": sum(row["total"] for row in grid.values()),
+        "resolved": n,
+        "resolution_compliance": round(sla["resolved_on_time"] * 100 / n, 1) if n else None,
+        "response_compliance": round(sla["responded_on_time"] * 100 / n, 1) if n else None,
+        "first_response_hours": _hours(sla["response"]),
+        "resolution_hours": _hours(sla["resolution"]),
+        "ratings": ratings["n"],
+        "average_rating": round(ratings["avg"], 2) if ratings["avg"] is not None else None,
+        "satisfied_share": round(ratings["good"] * 100 / ratings["n"], 1) if ratings["n"] else None,
+        "complaints": complaints.count(),
+        "top_products": products,
+        "top_subjects": subjects,
+    }
+
+
+def customers_for_user(user: User) -> QuerySet[Customer]:
+    return customers_visible_to(user)
+
+
+def home_card(*, user: User, today: date) -> dict[str, Any]:
+    """The home page's key-account card: customers at high and medium risk, open alerts and
+    reviews due, in the user's scope (a few counts, capped)."""
+    from kehu.oversight.kpis import risk_counts
+
+    risks = risk_counts(user, None)
+    alerts = alert_list(user=user, open_only=True)[:1000].count()
+    due = reviews_due(user=user, today=today)[:1000].count()
+    return {"risks": risks, "alerts": alerts, "due": due}
+
+
+def own_reviews_due_count(*, user: User, today: date) -> int:
+    """How many active customers ``user`` owns are due for review (at most 100 counted)."""
+    from kehu.core.access import can_own_customers
+
+    if not can_own_customers(user):
+        return 0
+    rows = Customer.objects.filter(
+        owner=user,
+        status=Customer.Status.ACTIVE,
+        lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT],
+    ).filter(review_due_q(today))
+    return int(rows[:100].count())

@@ -1,0 +1,69 @@
+"""The 360° page's risk and review card, and labels for the oversight pages."""
+
+from typing import Any
+
+from django import template
+
+from kehu.customers.models import Customer
+from kehu.oversight import selectors
+from kehu.oversight.models import CustomerRisk
+from kehu.oversight.rules import _fact_label, reason_text, rule_label
+
+register = template.Library()
+
+
+@register.filter
+def fact_label(code: str) -> str:
+    return _fact_label(code)
+
+
+@register.filter
+def fact_value(value: str, code: str) -> str:
+    """A stored value as shown: the label of a grade or stage, else the value."""
+    if code == "grade" and value in Customer.Grade.values:
+        return str(Customer.Grade(value).label)
+    if code == "lifecycle_stage" and value in Customer.Stage.values:
+        return str(Customer.Stage(value).label)
+    return value
+
+
+@register.inclusion_tag("oversight/partials/customer_card.html", takes_context=True)
+def customer_risk(context: Any, customer: Customer) -> dict[str, Any]:
+    """``{% customer_risk customer %}``: the risk badge with its reasons, open alerts, the
+    next review and the last reviews (the page has checked that the viewer sees the customer)."""
+    from kehu.core.access import is_read_only
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    risk = CustomerRisk.objects.filter(customer_id=customer.pk).first()
+    reasons = (
+        [(rule_label(r["rule"]), reason_text(r), r.get("on", "")) for r in risk.reasons]
+        if risk
+        else []
+    )
+    return {
+        "customer": customer,
+        "risk": risk,
+        "reasons": reasons,
+        "alerts": [
+            a for a in selectors.customer_alerts(customer=customer) if a.acknowledged_at is None
+        ],
+        "reviews": selectors.customer_reviews(customer=customer, limit=3),
+        "next_review": selectors.customer_next_review(customer=customer),
+        "can_handle": user is not None and not is_read_only(user),
+        "request": request,
+    }
+
+
+@register.filter
+def pct(value: Any) -> str:
+    """A share as "12.5%", or "—" when there is none."""
+    return "—" if value is None else f"{value}%"
+
+
+@register.inclusion_tag("oversight/partials/my_day_reviews.html")
+def my_reviews_due(user: Any) -> dict[str, Any]:
+    """ "My day": how many of the user's own customers are due (or overdue) for review."""
+    from django.utils import timezone
+
+    return {"due": selectors.own_reviews_due_count(user=user, today=timezone.localdate())}
