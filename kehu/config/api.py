@@ -166,6 +166,9 @@ from kehu.privacy.api import router as privacy_router  # noqa: E402
 
 api.add_router("/audit", audit_router)
 api.add_router("/privacy", privacy_router)
+from kehu.surveys.api import router as surveys_router  # noqa: E402
+
+api.add_router("/surveys", surveys_router)
 
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kehu.knowledge",
     "kehu.demo",
     "kehu.privacy",
+    "kehu.surveys",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,8 @@ urlpatterns = [
     path("knowledge/", include("kehu.knowledge.urls")),
     path("faq/", include("kehu.knowledge.public_urls")),
     path("privacy/", include("kehu.privacy.urls")),
+    path("surveys/", include("kehu.surveys.urls")),
+    path("s/", include("kehu.surveys.public_urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),

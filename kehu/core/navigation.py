@@ -13,11 +13,18 @@ from kehu.core.access import (
     can_administer_archive,
     can_export,
     can_handle_privacy_requests,
+    can_log_contact,
     can_manage_accounts,
     can_read_knowledge,
+    can_read_survey_results,
     can_view_audit,
     can_view_pool,
 )
+
+
+def can_use_surveys(user: User) -> bool:
+    """Those who run or read surveys, and those who interview customers by phone."""
+    return can_read_survey_results(user) or can_log_contact(user)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ NAV_ITEMS = [
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
     NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
+    NavItem(_("Surveys"), "surveys:list", "form", "surveys", can_use_surveys),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

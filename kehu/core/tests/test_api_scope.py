@@ -72,6 +72,7 @@ UNSCOPED = {
     "mapping_id",
     "request_id",
     "rule_id",
+    "survey_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit")}
