@@ -6,6 +6,13 @@ from kehu.surveys import services
 from kehu.surveys.models import Question, Survey
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def marketer(make_user):
     return make_user(Role.MARKETER, username="mkt1")
