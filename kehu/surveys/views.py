@@ -143,6 +143,12 @@ def survey_detail(request: AuthenticatedRequest, survey_id: int) -> HttpResponse
             "archive_fields": _archive_fields(),
             "segments": segments_visible_to(user) if can_run_surveys(user) else [],
             "invitations": survey.invitations.count(),
+            "links": [
+                (i, services.invitation_url(i, base_url=request.build_absolute_uri("/")))
+                for i in survey.invitations.select_related("customer")[:50]
+            ]
+            if can_run_surveys(user)
+            else [],
             "public_url": public_url,
         },
     )
