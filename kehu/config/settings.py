@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kehu.demo",
     "kehu.privacy",
     "kehu.surveys",
+    "kehu.insight",
 ]
 
 MIDDLEWARE = [

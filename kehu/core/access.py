@@ -374,3 +374,9 @@ def can_read_survey_results(user: User) -> bool:
     return can_run_surveys(user) or bool(
         user.is_authenticated and user.is_active and user.role == Role.LEADER
     )
+
+
+def can_model_propensity(user: User) -> bool:
+    """May ``user`` define and train propensity models? Those who run surveys and campaigns:
+    marketers, archive administrators and admins. Only admins enable sensitive fields."""
+    return can_run_surveys(user)
