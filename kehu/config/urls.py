@@ -31,6 +31,7 @@ urlpatterns = [
     path("privacy/", include("kehu.privacy.urls")),
     path("surveys/", include("kehu.surveys.urls")),
     path("s/", include("kehu.surveys.public_urls")),
+    path("insight/", include("kehu.insight.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", other_slash),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -363,9 +363,7 @@ def can_run_surveys(user: User) -> bool:
     """May ``user`` build, publish and send surveys?"""
     if not (user.is_authenticated and user.is_active):
         return False
-    return bool(
-        user.is_superuser or user.role in {Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN}
-    )
+    return bool(user.is_superuser or user.role in {Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN})
 
 
 def can_read_survey_results(user: User) -> bool:

@@ -61,6 +61,7 @@ NAV_ITEMS = [
     NavItem(_("Customer value"), "analytics:overview", "chart", "analytics", can_view_pool),
     NavItem(_("Bought together"), "basket:rules", "cart", "basket"),
     NavItem(_("Surveys"), "surveys:list", "form", "surveys", can_use_surveys),
+    NavItem(_("Profile insight"), "insight:explorer", "chart", "insight", can_view_pool),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

@@ -68,24 +68,28 @@ def _age_band(today: date) -> Case:
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
+def _names(choices: Any) -> dict[str, str]:
+    return {str(value): str(label) for value, label in choices}
+
+
 def dimensions(user: User | None = None) -> dict[str, Dimension]:
     """The dimensions ``user`` may cross, by code (custom choice fields included)."""
     dims = [
         Dimension("province", gettext_lazy("region (province)"), "province"),
-        Dimension("kind", gettext_lazy("kind"), "kind", dict(Customer.Kind.choices)),
+        Dimension("kind", gettext_lazy("kind"), "kind", _names(Customer.Kind.choices)),
         Dimension(
-            "gender", gettext_lazy("gender"), "person__gender", dict(PersonProfile.Gender.choices)
+            "gender", gettext_lazy("gender"), "person__gender", _names(PersonProfile.Gender.choices)
         ),
         Dimension("age_band", gettext_lazy("age band"), ""),
         Dimension("education", gettext_lazy("highest degree"), "person__highest_degree"),
-        Dimension("grade", gettext_lazy("grade"), "grade", dict(Customer.Grade.choices)),
+        Dimension("grade", gettext_lazy("grade"), "grade", _names(Customer.Grade.choices)),
         Dimension("tier", gettext_lazy("value tier"), "value__tier"),
         Dimension("channel", gettext_lazy("source channel"), "source_channel__code"),
         Dimension(
             "stage",
             gettext_lazy("lifecycle stage"),
             "lifecycle_stage",
-            dict(Customer.Stage.choices),
+            _names(Customer.Stage.choices),
         ),
     ]
     # Sensitive custom fields are encrypted at rest (not groupable) and left out like income.
@@ -165,7 +169,7 @@ def crosstab(*, user: User, rows: str, columns: str, measure: str) -> CrossTabRe
     row_dim, col_dim = dims[rows], dims[columns]
     if measure not in MEASURES:
         raise KeyError(measure)
-    queryset = customers_visible_to(user).live()
+    queryset: Any = customers_visible_to(user).live()
     queryset = _annotated(_annotated(queryset, row_dim, "d_row"), col_dim, "d_col")
     aggregates: dict[str, Any] = {"n": Count("id")}
     if measure == "revenue":
@@ -225,11 +229,12 @@ def cell_customers(
     if not sees_individuals(user):
         return Customer.objects.none()
     dims = dimensions(user)
-    queryset = customers_visible_to(user).live()
+    queryset: Any = customers_visible_to(user).live()
     queryset = _annotated(_annotated(queryset, dims[rows], "d_row"), dims[columns], "d_col")
     for alias, key in (("d_row", row_key), ("d_col", column_key)):
         if key:
             queryset = queryset.filter(**{alias: key})
         else:
             queryset = queryset.filter(Q(**{f"{alias}__isnull": True}) | Q(**{alias: ""}))
-    return queryset.order_by("name", "id")
+    ordered: QuerySet[Customer] = queryset.order_by("name", "id")
+    return ordered

@@ -10,19 +10,21 @@ scores stored for every customer come from a model refit on the latest window.
 Everything is vectorised with NumPy; scikit-learn fits the models.
 """
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from kehu.customers.models import Customer
 
@@ -98,7 +100,7 @@ def load_dataset(*, category: str, use_sensitive: bool) -> Dataset:
         )
     )
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    today = date.today()
+    today = timezone.localdate()
     ages = np.array(
         [(today - r[6]).days / 365.25 if r[6] else np.nan for r in rows], dtype=np.float32
     )
@@ -150,16 +152,16 @@ def load_dataset(*, category: str, use_sensitive: bool) -> Dataset:
         .filter(order__customer__status__in=Customer.LIVE_STATUSES)
         .values_list("order__customer_id", "order__ordered_on", "amount", "product__category")
     )
-    position = {int(c): i for i, c in enumerate(ids)}
+    index_of = {int(c): i for i, c in enumerate(ids)}
     categories = sorted({str(line[3] or "") for line in lines})
     cat_index = {c: i for i, c in enumerate(categories)}
     epoch = date(1970, 1, 1)
-    keep = [line for line in lines if int(line[0]) in position]
+    keep = [line for line in lines if int(line[0]) in index_of]
     return Dataset(
         customer_ids=ids,
         profile=profile,
         features=features,
-        order_customer=np.array([position[int(x[0])] for x in keep], dtype=np.int64),
+        order_customer=np.array([index_of[int(x[0])] for x in keep], dtype=np.int64),
         order_day=np.array([(x[1] - epoch).days for x in keep], dtype=np.int64),
         order_amount=np.array([float(x[2]) for x in keep], dtype=np.float64),
         order_in_category=np.array([str(x[3] or "") == category for x in keep], dtype=bool),
@@ -239,6 +241,8 @@ def influences(
     (per presence for a yes/no feature, per standard deviation otherwise), the permutation-free
     split importance for boosting."""
     out = []
+    if len(X) > 5000:  # the influences are averages: a sample reads them as well
+        X = X[np.random.default_rng(0).choice(len(X), 5000, replace=False)]
     if algorithm == "boosting":
         # HistGradientBoosting has no built-in importances: a quick proxy is the change in the
         # mean prediction when a feature is shifted by one standard deviation (or switched on).
@@ -283,9 +287,17 @@ def train_and_score(
     data: Dataset, *, horizon: int, algorithm: str, as_of: date | None = None
 ) -> Trained:
     """Train on the window before the last one, evaluate on the last one (time-based holdout),
-    refit on the last one and score every customer as of ``as_of``."""
+    refit on the last one and score every customer as of ``as_of``.
+
+    OpenMP threads are capped (``KEHU_MODEL_THREADS``, default 1): on a shared machine a
+    spinning thread pool makes a seconds-long fit take minutes."""
+    with threadpool_limits(limits=int(os.environ.get("KEHU_MODEL_THREADS", "1"))):
+        return _train_and_score(data, horizon=horizon, algorithm=algorithm, as_of=as_of)
+
+
+def _train_and_score(data: Dataset, *, horizon: int, algorithm: str, as_of: date | None) -> Trained:
     epoch = date(1970, 1, 1)
-    today = ((as_of or date.today()) - epoch).days
+    today = ((as_of or timezone.localdate()) - epoch).days
     features = all_features(data)
     X_train, y_train = matrix(data, today - 2 * horizon, horizon)
     X_test, y_test = matrix(data, today - horizon, horizon)

@@ -3,7 +3,6 @@
 import logging
 
 from django.core.exceptions import ValidationError
-
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 

@@ -36,13 +36,13 @@ logger = logging.getLogger(__name__)
 SURVEY_CHANNEL = "survey"
 RUN_REFUSED = _("Only marketers, archive administrators and admins run surveys.")
 CHOICE_KINDS = {Question.Kind.SINGLE, Question.Kind.MULTIPLE}
-RANGES = {
+RANGES: dict[str, tuple[int, int]] = {
     Question.Kind.SCALE5: (1, 5),
     Question.Kind.SCALE10: (1, 10),
     Question.Kind.NPS: (0, 10),
 }
 # Archive field types a question kind may fill.
-FILLS = {
+FILLS: dict[str, set[str]] = {
     Question.Kind.SINGLE: {Type.TEXT, Type.CHOICE, Type.LONG_TEXT},
     Question.Kind.MULTIPLE: {Type.TEXT, Type.LONG_TEXT, Type.MULTI_CHOICE},
     Question.Kind.TEXT: {Type.TEXT, Type.LONG_TEXT},
@@ -85,7 +85,7 @@ def survey_save(*, user: User, data: dict[str, Any], survey: Survey | None = Non
     title_en = _text(data, "title_en", 200, errors)
     if not title_zh and not title_en:
         errors["title_zh"] = [_("Give the survey a title.")]
-    kind = data.get("kind") or Survey.Kind.CUSTOMER
+    kind = str(data.get("kind") or Survey.Kind.CUSTOMER)
     if kind not in Survey.Kind.values:
         errors["kind"] = [_("Choose a kind of survey.")]
     deadline = data.get("deadline")
@@ -139,7 +139,7 @@ def question_save(
     _require_runner(user)
     _require_draft(survey)
     errors: dict[str, list[str]] = {}
-    kind = data.get("kind")
+    kind = str(data.get("kind") or "")
     if kind not in Question.Kind.values:
         errors["kind"] = [_("Choose a kind of question.")]
     text_zh = _text(data, "text_zh", 300, errors)
@@ -172,8 +172,10 @@ def question_save(
                     ]
     show_if = data.get("show_if") or {}
     if show_if:
-        earlier = survey.questions.exclude(pk=getattr(question, "pk", None))
-        target = earlier.filter(pk=show_if.get("question")).first()
+        earlier = survey.questions.all()
+        if question is not None:
+            earlier = earlier.exclude(pk=question.pk)
+        target = earlier.filter(pk=int(show_if.get("question") or 0)).first()
         values = show_if.get("values")
         if target is None or target.kind not in CHOICE_KINDS:
             errors["show_if"] = [_("Skip rules depend on an earlier choice question.")]
@@ -266,7 +268,7 @@ def survey_new_version(*, user: User, survey: Survey) -> Survey:
         question.survey = copy
         rule = question.show_if or {}
         if rule:
-            question.show_if = {**rule, "question": new_ids.get(rule.get("question"), 0)}
+            question.show_if = {**rule, "question": new_ids.get(int(rule.get("question") or 0), 0)}
         question.save()
         new_ids[old_id] = question.pk
     return copy

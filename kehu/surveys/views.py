@@ -161,7 +161,7 @@ def _act(request: AuthenticatedRequest, survey: Survey, action: str) -> None:
         services.question_save(user=user, survey=survey, data=_question_data(request.POST))
         messages.success(request, _("Question added."))
     elif action == "delete_question":
-        question = survey.questions.filter(pk=request.POST.get("question")).first()
+        question = survey.questions.filter(pk=request.POST.get("question") or 0).first()
         if question is None:
             raise Http404
         services.question_delete(user=user, question=question)

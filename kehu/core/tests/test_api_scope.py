@@ -73,6 +73,8 @@ UNSCOPED = {
     "request_id",
     "rule_id",
     "survey_id",
+    "view_id",
+    "model_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit")}

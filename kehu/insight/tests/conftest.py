@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from kehu.customers.models import Customer, PersonProfile
 from kehu.sales.models import Order, OrderLine
@@ -41,8 +42,8 @@ def synthetic_archive(db):
         )
         for i, c in enumerate(customers)
     )
-    today = date.today()
-    orders, lines = [], []
+    today = timezone.localdate()
+    orders, _lines = [], []
     for i, c in enumerate(customers):
         for _n in range(rng.randint(0, 3)):
             orders.append((c, today - timedelta(days=rng.randint(1, 400)), tea))

@@ -35,6 +35,7 @@ def test_training_stores_scores_and_percentiles(synthetic_archive, make_user):
     assert PropensityScore.objects.filter(model=model).count() == 600
     assert model.evaluation["holdout"]["auc"] > AUC_BOUND
     best = PropensityScore.objects.filter(model=model).order_by("-probability").first()
+    assert best is not None
     assert best.percentile == 100
     # retraining replaces the scores
     services.propensity_train(model=model)

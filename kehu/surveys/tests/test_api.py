@@ -26,7 +26,8 @@ def test_a_marketer_builds_publishes_and_invites_through_the_api(marketer, custo
         {"kind": "nps", "text_zh": "推荐吗", "required": True},
         content_type="application/json",
     )
-    assert added.status_code == 200 and len(added.json()["questions"]) == 1
+    assert added.status_code == 200
+    assert len(added.json()["questions"]) == 1
     assert api.post(f"{API}/{sid}/publish").json()["status"] == "published"
     frozen = api.post(
         f"{API}/{sid}/questions",

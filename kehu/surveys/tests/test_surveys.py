@@ -111,6 +111,7 @@ def test_the_personal_link_fills_the_archive_with_consent_and_works_once(
     assert customer.person.children == "有 3–6 岁子女"
     assert customer.person.preferred_products == "绘本、早教课程"
     change = CustomerChange.objects.get(customer=customer, field="person.children")
+    assert change.channel is not None
     assert change.channel.code == "survey"
     assert change.sensitive
     # the consent is in the register, the answer on the timeline
@@ -172,6 +173,7 @@ def test_a_rep_types_a_phone_interview_for_their_customer(rep, survey, customer)
     )
     assert response.mode == Response.Mode.PHONE
     assert response.entered_by == rep
+    assert response.interaction is not None
     assert response.interaction.user == rep
     consent = ConsentRecord.objects.get(customer=customer, purpose=Purpose.SENSITIVE_DATA)
     assert f"by {rep.username}" in consent.reference

@@ -30,7 +30,8 @@ def test_the_marketer_pages(marketer, survey):
     client = client_for(marketer)
     assert client.get("/surveys/").status_code == 200
     page = client.get(f"/surveys/{survey.pk}/")
-    assert page.status_code == 200 and "Do you have children?" in page.content.decode()
+    assert page.status_code == 200
+    assert "Do you have children?" in page.content.decode()
     assert client.get(f"/surveys/{survey.pk}/results/").status_code == 200
     created = client.post("/surveys/", {"title_zh": "新问卷", "kind": "customer"})
     assert created.status_code == 302
@@ -74,7 +75,8 @@ def test_the_public_page_in_the_respondents_language_once(marketer, survey, cust
     url = _link(marketer, survey, customer, language="en")
     anonymous = client_for()
     page = anonymous.get(url)
-    assert page.status_code == 200 and "Do you have children?" in page.content.decode()
+    assert page.status_code == 200
+    assert "Do you have children?" in page.content.decode()
     missing = anonymous.post(url, {})
     assert missing.status_code == 400
     done = anonymous.post(
@@ -86,12 +88,14 @@ def test_the_public_page_in_the_respondents_language_once(marketer, survey, cust
             "consent": "on",
         },
     )
-    assert done.status_code == 200 and b"survey-thanks" in done.content
+    assert done.status_code == 200
+    assert b"survey-thanks" in done.content
     assert CustomerChange.objects.filter(
         customer=customer, field="person.children", channel__code="survey"
     ).exists()
     again = anonymous.get(url)
-    assert again.status_code == 410 and "used already" in again.content.decode()
+    assert again.status_code == 410
+    assert "used already" in again.content.decode()
     with translation.override("zh-hans"):
         assert client_for().get("/s/garbage/").status_code == 404
 
