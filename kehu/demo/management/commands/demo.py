@@ -134,6 +134,9 @@ class Command(BaseCommand):
         from kehu.demo.knowledge import demo_knowledge_report
 
         demo_knowledge_report(write=self.stdout.write)
+        from kehu.demo.surveys_load import demo_surveys_report
+
+        demo_surveys_report(marketer=STAFF.marketing, seed=options["seed"], write=self.stdout.write)
 
         self._work(options["seed"])
 
