@@ -124,7 +124,7 @@ def _market(marketer: User, rng: random.Random) -> Survey:
     return survey
 
 
-def demo_surveys_report(*, marketer: str, seed: int, write: Callable[[str], object]) -> None:
+def demo_surveys_report(*, marketer: str | None, seed: int, write: Callable[[str], object]) -> None:
     user = User.objects.filter(username=marketer).first()
     if user is None or Survey.objects.exists():
         return
