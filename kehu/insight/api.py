@@ -177,13 +177,13 @@ def crosstab_customers(request: AuthenticatedRequest, q: Query[InsightCellQuery]
         raise Http404 from None
 
 
-@router.get("/views", response={200: list[InsightViewOut], **ERROR_RESPONSES}, summary="My views")
+@router.get("/views/", response={200: list[InsightViewOut], **ERROR_RESPONSES}, summary="My views")
 def view_list(request: AuthenticatedRequest) -> Any:
     return list(selectors.crosstab_views_for(request.user))
 
 
 @router.post(
-    "/views", response={201: InsightViewOut, 422: ErrorBody, **ERROR_RESPONSES}, summary="Save"
+    "/views/", response={201: InsightViewOut, 422: ErrorBody, **ERROR_RESPONSES}, summary="Save"
 )
 def view_create(request: AuthenticatedRequest, payload: InsightViewIn) -> Status[Any]:
     require(request.user, can_see_customers)
@@ -200,14 +200,14 @@ def view_delete(request: AuthenticatedRequest, view_id: int) -> Status[None]:
 
 
 @router.get(
-    "/models", response={200: list[PropensityModelOut], **ERROR_RESPONSES}, summary="Models"
+    "/models/", response={200: list[PropensityModelOut], **ERROR_RESPONSES}, summary="Models"
 )
 def model_list(request: AuthenticatedRequest) -> Any:
     return [_model_out(m, request.user) for m in selectors.models_for(request.user)]
 
 
 @router.post(
-    "/models",
+    "/models/",
     response={201: PropensityModelOut, 422: ErrorBody, **ERROR_RESPONSES},
     summary="Define a model (trained in the background)",
 )

@@ -257,7 +257,7 @@ def survey_remind(request: AuthenticatedRequest, survey_id: int) -> Any:
 
 
 @router.get(
-    "/{survey_id}/responses",
+    "/{survey_id}/responses/",
     response={200: list[SurveyResponseOut], 404: ErrorBody, **ERROR_RESPONSES},
     summary="Responses (of customers you see, and anonymous ones)",
 )
@@ -273,7 +273,7 @@ def response_list(request: AuthenticatedRequest, survey_id: int) -> Any:
 
 
 @router.post(
-    "/{survey_id}/responses",
+    "/{survey_id}/responses/",
     response={
         201: SurveyResponseOut,
         404: ErrorBody,

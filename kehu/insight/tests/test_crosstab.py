@@ -83,7 +83,7 @@ def test_the_api_and_the_page(small_province, archivist, leader, rep):
     assert cell.status_code == 200
     assert len(cell.json()["results"]) == 20
     saved = own.post(
-        "/api/v1/insight/views",
+        "/api/v1/insight/views/",
         {"name": "地区×等级", "rows": "province", "columns": "grade", "measure": "customers"},
         content_type="application/json",
     )

@@ -49,7 +49,7 @@ def test_a_rep_enters_a_phone_interview_and_may_not_build(rep, other_rep, survey
     assert refused.status_code == 403
     answers = {str(q(survey, 1).pk): "2", str(q(survey, 3).pk): 8}
     done = api.post(
-        f"{API}/{survey.pk}/responses",
+        f"{API}/{survey.pk}/responses/",
         {"customer_id": customer.pk, "answers": answers},
         content_type="application/json",
     )
@@ -58,7 +58,7 @@ def test_a_rep_enters_a_phone_interview_and_may_not_build(rep, other_rep, survey
     assert api.get(f"{API}/{survey.pk}/results").status_code == 403
     # another rep cannot interview a customer they do not see
     other = client_for(other_rep).post(
-        f"{API}/{survey.pk}/responses",
+        f"{API}/{survey.pk}/responses/",
         {"customer_id": customer.pk, "answers": answers},
         content_type="application/json",
     )
@@ -68,7 +68,7 @@ def test_a_rep_enters_a_phone_interview_and_may_not_build(rep, other_rep, survey
 def test_results_and_crosstab_for_a_leader_not_for_a_rep(leader, rep, survey, customer):
     answers = {str(q(survey, 1).pk): "2", str(q(survey, 3).pk): 9}
     client_for(rep).post(
-        f"{API}/{survey.pk}/responses",
+        f"{API}/{survey.pk}/responses/",
         {"customer_id": customer.pk, "answers": answers},
         content_type="application/json",
     )
@@ -78,7 +78,7 @@ def test_results_and_crosstab_for_a_leader_not_for_a_rep(leader, rep, survey, cu
     assert nps["nps"] == 100.0
     table = api.get(f"{API}/{survey.pk}/crosstab", {"question": q(survey, 3).pk, "by": "grade"})
     assert table.json()["totals"] == [1]
-    assert len(api.get(f"{API}/{survey.pk}/responses").json()["results"]) == 1
+    assert len(api.get(f"{API}/{survey.pk}/responses/").json()["results"]) == 1
     assert (
         client_for(rep)
         .get(f"{API}/{survey.pk}/crosstab", {"question": q(survey, 3).pk})
