@@ -177,6 +177,12 @@ api.add_router("/campaigns", marketing_router)
 from kehu.oversight.api import router as oversight_router  # noqa: E402
 
 api.add_router("/oversight", oversight_router)
+from kehu.surveys.api import router as surveys_router  # noqa: E402
+
+api.add_router("/surveys", surveys_router)
+from kehu.insight.api import router as insight_router  # noqa: E402
+
+api.add_router("/insight", insight_router)
 
 
 @csrf_exempt  # ninja checks CSRF itself for session-authenticated unsafe requests

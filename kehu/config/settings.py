@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "kehu.loyalty",
     "kehu.marketing",
     "kehu.oversight",
+    "kehu.surveys",
+    "kehu.insight",
 ]
 
 MIDDLEWARE = [

@@ -396,3 +396,29 @@ def can_view_campaigns(user: User) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_superuser or user.role in CAMPAIGN_READER_ROLES)
+
+
+# --- surveys (问卷调查) ------------------------------------------------------------------------
+# Marketers, archive administrators and admins build and send surveys and read their results;
+# leaders read results. Anyone who may log contacts interviews the customers they see by phone.
+
+
+def can_run_surveys(user: User) -> bool:
+    """May ``user`` build, publish and send surveys?"""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_superuser or user.role in {Role.MARKETER, Role.ARCHIVE_ADMIN, Role.ADMIN})
+
+
+def can_read_survey_results(user: User) -> bool:
+    """May ``user`` read surveys' results (rates, distributions, NPS)? Those who run them and
+    leaders."""
+    return can_run_surveys(user) or bool(
+        user.is_authenticated and user.is_active and user.role == Role.LEADER
+    )
+
+
+def can_model_propensity(user: User) -> bool:
+    """May ``user`` define and train propensity models? Those who run surveys and campaigns:
+    marketers, archive administrators and admins. Only admins enable sensitive fields."""
+    return can_run_surveys(user)

@@ -17,10 +17,16 @@ from kehu.core.access import (
     can_log_contact,
     can_manage_accounts,
     can_read_knowledge,
+    can_read_survey_results,
     can_view_audit,
     can_view_campaigns,
     can_view_pool,
 )
+
+
+def can_use_surveys(user: User) -> bool:
+    """Those who run or read surveys, and those who interview customers by phone."""
+    return can_read_survey_results(user) or can_log_contact(user)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ NAV_ITEMS = [
         "oversight",
         can_view_pool,
     ),
+    NavItem(_("Surveys"), "surveys:list", "form", "surveys", can_use_surveys),
+    NavItem(_("Profile insight"), "insight:explorer", "chart", "insight", can_view_pool),
     NavItem(
         _("Archive settings"),
         "archive_admin:channels",

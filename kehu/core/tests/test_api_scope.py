@@ -77,6 +77,9 @@ UNSCOPED = {
     "campaign_id",
     "member_id",
     "target_id",
+    "survey_id",
+    "view_id",
+    "model_id",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit"), ("post", "/campaigns/sms/reports")}

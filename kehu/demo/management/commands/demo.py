@@ -141,6 +141,9 @@ class Command(BaseCommand):
         from kehu.demo.marketing_load import demo_marketing_report
 
         demo_marketing_report(seed=options["seed"], write=self.stdout.write)
+        from kehu.demo.surveys_load import demo_surveys_report
+
+        demo_surveys_report(marketer=STAFF.marketing, seed=options["seed"], write=self.stdout.write)
 
         self._work(options["seed"])
 

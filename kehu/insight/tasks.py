@@ -1,0 +1,29 @@
+"""Background work of profile insight: propensity scores refreshed every night."""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from kehu.insight import services
+from kehu.insight.models import PropensityModel
+
+logger = logging.getLogger(__name__)
+
+
+@db_task()
+def propensity_train_task(model_id: int) -> None:
+    model = PropensityModel.objects.filter(pk=model_id).first()
+    if model is not None:
+        services.propensity_train(model=model)
+
+
+@db_periodic_task(crontab(hour="4", minute="10"))
+def propensity_refresh_all() -> None:
+    """Every model retrained and rescored on the latest orders (04:10)."""
+    for model in PropensityModel.objects.all():
+        try:
+            services.propensity_train(model=model)
+        except ValidationError as exc:  # too few buyers yet: keep the old scores
+            logger.warning("propensity model %s not refreshed: %s", model.pk, exc)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from kehu.surveys import views
+
+app_name = "surveys"
+urlpatterns = [
+    path("", views.survey_list, name="list"),
+    path("<int:survey_id>/", views.survey_detail, name="detail"),
+    path("<int:survey_id>/results/", views.survey_results, name="results"),
+    path("<int:survey_id>/interview/", views.interview_pick, name="interview_pick"),
+    path("<int:survey_id>/interview/<int:customer_id>/", views.interview, name="interview"),
+]
