@@ -42,7 +42,7 @@ def _create_user(page: Page, username: str, name: str, team: str = "") -> str:
 def test_admin_creates_a_team_and_a_user_who_changes_their_password(
     new_context: NewContext, live_app: str
 ) -> None:
-    suffix = uuid.uuid4().hex[:6]
+    suffix = str(uuid.uuid4().int)[:6]  # digits: not mistaken for English words
     team, username = f"华北销售部{suffix}", f"e2e-new-{suffix}"
     context = new_context(locale="zh-CN")
     problems = PageProblems()
@@ -88,7 +88,7 @@ def test_admin_creates_a_team_and_a_user_who_changes_their_password(
 def test_manager_hands_a_leaving_reps_book_to_two_colleagues(
     new_context: NewContext, live_app: str
 ) -> None:
-    suffix = uuid.uuid4().hex[:6]
+    suffix = str(uuid.uuid4().int)[:6]  # digits: not mistaken for English words
     team = f"交接组{suffix}"
     admin = new_context().new_page()
     log_in(admin, ADMIN_USERNAME, ADMIN_PASSWORD)
