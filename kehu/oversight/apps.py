@@ -6,6 +6,3 @@ class OversightConfig(AppConfig):
     name = "kehu.oversight"
     label = "oversight"
     verbose_name = _("Key accounts and oversight")
-
-    def ready(self) -> None:
-        from kehu.oversight import timeline  # noqa: F401  (registers the timeline sources)

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Team, User
@@ -90,6 +91,23 @@ def risk_alert_acknowledge(*, user: User, alert: RiskAlert, note: str) -> RiskAl
     alert.acknowledged_by = user
     alert.note = note[:300]
     alert.save(update_fields=["acknowledged_at", "acknowledged_by", "note"])
+    # The note goes on the customer's timeline as an entry of the interactions' (the 360° page
+    # reads no extra table for it).
+    from kehu.interactions.services import interaction_log
+    from kehu.oversight.models import RiskLevel
+
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Risk alert (%(level)s) handled: %(note)s") % {
+            "level": RiskLevel(alert.level).label,
+            "note": alert.note,
+        }
+    interaction_log(
+        user=user,
+        customer=alert.customer,
+        type="other",
+        summary=summary,
+        details={"risk_alert": alert.pk},
+    )
     return alert
 
 

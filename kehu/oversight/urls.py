@@ -6,6 +6,7 @@ app_name = "oversight"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("customers/", views.kpi_customers_view, name="kpi_customers"),
+    path("customers/<int:customer_id>/card/", views.customer_card_view, name="customer_card"),
     path("risks/", views.risk_list_view, name="risks"),
     path("risks/recompute/", views.risk_recompute_view, name="recompute"),
     path("alerts/", views.alert_list_view, name="alerts"),

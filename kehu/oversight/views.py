@@ -30,7 +30,7 @@ from kehu.oversight import kpis, selectors, services
 from kehu.oversight.access import can_set_targets, require_reader
 from kehu.oversight.forms import DashboardForm, ReviewForm, RiskFilterForm, TargetForm
 from kehu.oversight.models import RiskLevel, RiskRule, SalesTarget
-from kehu.oversight.rules import THRESHOLDS, reason_text, rules_all
+from kehu.oversight.rules import THRESHOLDS, reason_text, rule_label, rules_all
 
 PAGE_SIZE = 50
 
@@ -141,6 +141,34 @@ def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
 
         context["work"] = work_summary(user=user, today=today, rows=6)
     return render(request, "oversight/dashboard.html", context)
+
+
+@require_GET
+def customer_card_view(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
+    """The 360° page's risk and review card: badge and reasons, open alerts, next review and
+    the last reviews."""
+    customer = customer_get_for_user(user=request.user, customer_id=customer_id)
+    risk = selectors.risk_for_customer(user=request.user, customer_id=customer.pk)
+    reasons = (
+        [(rule_label(r["rule"]), reason_text(r), r.get("on", "")) for r in risk.reasons]
+        if risk
+        else []
+    )
+    return render(
+        request,
+        "oversight/partials/customer_card_body.html",
+        {
+            "customer": customer,
+            "risk": risk,
+            "reasons": reasons,
+            "alerts": [
+                a for a in selectors.customer_alerts(customer=customer) if a.acknowledged_at is None
+            ],
+            "reviews": selectors.customer_reviews(customer=customer, limit=3),
+            "next_review": selectors.customer_next_review(customer=customer),
+            "can_handle": not is_read_only(request.user),
+        },
+    )
 
 
 @require_GET

@@ -6,8 +6,7 @@ from django import template
 
 from kehu.customers.models import Customer
 from kehu.oversight import selectors
-from kehu.oversight.models import CustomerRisk
-from kehu.oversight.rules import _fact_label, reason_text, rule_label
+from kehu.oversight.rules import _fact_label
 
 register = template.Library()
 
@@ -27,32 +26,11 @@ def fact_value(value: str, code: str) -> str:
     return value
 
 
-@register.inclusion_tag("oversight/partials/customer_card.html", takes_context=True)
-def customer_risk(context: Any, customer: Customer) -> dict[str, Any]:
-    """``{% customer_risk customer %}``: the risk badge with its reasons, open alerts, the
-    next review and the last reviews (the page has checked that the viewer sees the customer)."""
-    from kehu.core.access import is_read_only
-
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    risk = CustomerRisk.objects.filter(customer_id=customer.pk).first()
-    reasons = (
-        [(rule_label(r["rule"]), reason_text(r), r.get("on", "")) for r in risk.reasons]
-        if risk
-        else []
-    )
-    return {
-        "customer": customer,
-        "risk": risk,
-        "reasons": reasons,
-        "alerts": [
-            a for a in selectors.customer_alerts(customer=customer) if a.acknowledged_at is None
-        ],
-        "reviews": selectors.customer_reviews(customer=customer, limit=3),
-        "next_review": selectors.customer_next_review(customer=customer),
-        "can_handle": user is not None and not is_read_only(user),
-        "request": request,
-    }
+@register.inclusion_tag("oversight/partials/customer_card.html")
+def customer_risk(customer: Customer) -> dict[str, Any]:
+    """``{% customer_risk customer %}``: the 360° page's risk and review card, loaded after the
+    page (htmx) so the page's own queries stay few."""
+    return {"customer": customer}
 
 
 @register.filter

@@ -48,7 +48,8 @@ def test_risk_list_and_360_show_the_reasons(client, leader, risky):
     page = client.get("/oversight/risks/?rule=overdue").content.decode()
     assert risky.name in page
     assert "overdue" in page.lower()
-    detail = client.get(risky.get_absolute_url()).content.decode()
+    assert 'data-testid="risk-card"' in client.get(risky.get_absolute_url()).content.decode()
+    detail = client.get(f"/oversight/customers/{risky.pk}/card/").content.decode()
     assert 'data-testid="risk-badge"' in detail
     assert "200.0% of the credit limit used" in detail
 
@@ -56,6 +57,7 @@ def test_risk_list_and_360_show_the_reasons(client, leader, risky):
 def test_another_rep_does_not_see_the_risk(client, other_rep, risky):
     client.force_login(other_rep)
     assert risky.name not in client.get("/oversight/risks/").content.decode()
+    assert client.get(f"/oversight/customers/{risky.pk}/card/").status_code == 404
     assert client.get(f"/api/v1/oversight/customers/{risky.pk}/risk").status_code == 404
 
 
