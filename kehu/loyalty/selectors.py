@@ -15,7 +15,7 @@ from kehu.accounts.models import User
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_q
 from kehu.loyalty.models import CareTask, Level, LevelChange, Member, PointsEntry
-from kehu.loyalty.services import Standing, _meets, programme_get, standing
+from kehu.loyalty.services import Standing, meets_level, programme_get, standing
 from kehu.sales.models import Order
 
 RECENT_ENTRIES = 8
@@ -73,7 +73,7 @@ def member_card(*, customer: Customer, today: date) -> MemberCard:
     nxt = Level.objects.filter(rank__gt=member.level.rank).order_by("rank").first()
     s = standing(customer_id=customer.pk, today=today)
     progress, to_go = (100, "") if nxt is None else _progress(s, nxt, programme.qualify_by)
-    if nxt is not None and _meets(nxt, s, programme.qualify_by):
+    if nxt is not None and meets_level(nxt, s, programme.qualify_by):
         progress, to_go = 99, ""
     recent = list(
         member.entries.select_related("order", "created_by").order_by("-occurred_on", "-id")[

@@ -1,3 +1,5 @@
+# Over 500 lines: one short view per oversight page (dashboards, risks, ageing, reviews,
+# targets, growth, service, rules), each parse → selector or service → render.
 """The oversight pages (/oversight/): the dashboard and the lists behind its figures, risks and
 alerts, the ageing report, reviews, targets, growth and decline, the service figures, rules."""
 

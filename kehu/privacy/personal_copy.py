@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from kehu.customers.models import Contact, Customer, CustomerChange
 from kehu.customers.selectors import (
-    _display_text,
     channel_labels,
+    display_text,
     field_label,
     field_specs_for,
     latest_sources,
@@ -61,7 +61,7 @@ def personal_data(customer: Customer, *, language: str) -> dict[str, Any]:
                 _record(
                     field=code,
                     label=str(spec.label),
-                    value=_display_text(spec, text, channels),
+                    value=display_text(spec, text, channels),
                     source=source.channel.label if source and source.channel else "",
                     recorded_at=source.changed_at if source else None,
                 )

@@ -1,0 +1,62 @@
+"""The field registry as a user sees it: specs, custom fields, labels and display texts."""
+
+from django.db.models import QuerySet
+
+from kehu.customers.fields import (
+    BUILTIN_FIELDS,
+    FieldSpec,
+    Group,
+    Store,
+    Type,
+)
+from kehu.customers.models import (
+    CustomField,
+)
+from kehu.customers.selectors.common import HISTORY_ONLY_LABELS
+
+CUSTOM_TYPES = {
+    CustomField.Type.TEXT: Type.TEXT,
+    CustomField.Type.NUMBER: Type.DECIMAL,
+    CustomField.Type.DATE: Type.DATE,
+    CustomField.Type.CHOICE: Type.CHOICE,
+    CustomField.Type.MULTI_CHOICE: Type.MULTI_CHOICE,
+    CustomField.Type.BOOLEAN: Type.BOOLEAN,
+}
+
+
+def custom_field_spec(custom: CustomField) -> FieldSpec:
+    from kehu.core.access import SensitiveGroup
+
+    return FieldSpec(
+        code=f"custom.{custom.code}",
+        label=custom.display_label,
+        group=Group.CUSTOM,
+        type=CUSTOM_TYPES[CustomField.Type(custom.field_type)],
+        store=Store.CUSTOM,
+        choices=tuple((c, c) for c in custom.choices),
+        sensitive=SensitiveGroup.CUSTOM if custom.sensitive else None,
+        completeness=custom.required,
+        required=custom.required,
+        searchable=custom.searchable,
+        max_length=500,
+        extra={"applies_to": custom.applies_to},
+    )
+
+
+def custom_fields_for(kind: str) -> QuerySet[CustomField]:
+    return CustomField.objects.filter(is_active=True, applies_to__in=[kind, "both"])
+
+
+def field_specs_for(kind: str) -> dict[str, FieldSpec]:
+    """Every field a customer of ``kind`` has, built-in and custom, by code, in display order."""
+    specs = {spec.code: spec for spec in BUILTIN_FIELDS if kind in spec.kinds}
+    for custom in custom_fields_for(kind):
+        spec = custom_field_spec(custom)
+        specs[spec.code] = spec
+    return specs
+
+
+def field_label(code: str, specs: dict[str, FieldSpec]) -> str:
+    if code in specs:
+        return str(specs[code].label)
+    return str(HISTORY_ONLY_LABELS.get(code, code))

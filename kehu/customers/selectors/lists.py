@@ -1,0 +1,132 @@
+"""The customer list: filters, orderings, dates."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.analytics.filters import customer_filters_value_q
+from kehu.customers.models import (
+    Customer,
+    CustomField,
+)
+from kehu.customers.selectors.scope import customers_visible_to
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    kind: str = ""
+    stage: str = ""
+    grade: str = ""
+    status: str = ""  # "" means active and public pool; "archived" etc. on request
+    owner_id: int | None = None
+    team_id: int | None = None
+    tag: str = ""
+    province: str = ""
+    city: str = ""
+    channel: str = ""
+    q: str = ""
+    order: str = "-id"
+    created_from: date | None = None  # date ranges are inclusive, in the configured zone
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+    # Custom field conditions: (code, value); a multiple choice field matches if it holds it.
+    custom: tuple[tuple[str, str], ...] = ()
+    # Customer value (kehu.analytics), as given; checked by kehu.analytics.selectors.
+    value_tier: str = ""
+    value_segment: str = ""
+    p_alive_min: str = ""
+    p_alive_max: str = ""
+    clv_min: str = ""
+    clv_max: str = ""
+    last_purchase_from: str = ""
+    last_purchase_to: str = ""
+    # Cross-sell (kehu.basket): bought this product but never that one.
+    bought_product: int | None = None
+    never_bought_product: int | None = None
+
+
+ORDERINGS = {
+    "-id": ("-id",),
+    "id": ("id",),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "grade": ("grade", "-id"),
+}
+
+
+def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]:
+    queryset = customers_visible_to(user)
+    queryset = queryset.filter(status=filters.status) if filters.status else queryset.live()
+    exact = {
+        "kind": filters.kind,
+        "lifecycle_stage": filters.stage,
+        "grade": filters.grade,
+        "owner_id": filters.owner_id,
+        "team_id": filters.team_id,
+        "province": filters.province,
+        "city": filters.city,
+        "source_channel__code": filters.channel,
+        "tags__name": filters.tag,
+    }
+    queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
+    queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
+    queryset = queryset.filter(customer_filters_value_q(filters))
+    if filters.bought_product is not None:
+        from kehu.basket.segments import bought_but_never_q
+
+        never = [filters.never_bought_product] if filters.never_bought_product else []
+        queryset = queryset.filter(bought_but_never_q("product", [filters.bought_product], never))
+    if filters.q:
+        from kehu.search.filters import search_filter_q
+
+        queryset = queryset.filter(search_filter_q(filters.q))
+    order = ORDERINGS.get(filters.order, ORDERINGS["-id"])
+    return queryset.select_related("owner", "team", "source_channel").order_by(*order)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _date_ranges(filters: CustomerFilters) -> Q:
+    q = Q()
+    for name in ("created", "updated"):
+        start, end = getattr(filters, f"{name}_from"), getattr(filters, f"{name}_to")
+        if start:
+            q &= Q(**{f"{name}_at__gte": _day_start(start)})
+        if end:
+            q &= Q(**{f"{name}_at__lt": _day_start(end + timedelta(days=1))})
+    return q
+
+
+def _custom_conditions(conditions: tuple[tuple[str, str], ...]) -> list[Q]:
+    """Conditions on non-sensitive custom fields; unknown or sensitive ones match nothing (a
+    filter must never reveal an encrypted value)."""
+    if not conditions:
+        return []
+    fields = {
+        c.code: c for c in CustomField.objects.filter(code__in=[code for code, _v in conditions])
+    }
+    result = []
+    for code, value in conditions:
+        custom = fields.get(code)
+        if custom is None or custom.sensitive:
+            result.append(Q(pk__in=[]))
+        elif custom.field_type == CustomField.Type.MULTI_CHOICE:
+            # The stored JSON array's text holds the quoted choice (escaped or not).
+            quoted = {f'"{value}"', json.dumps(value)}
+            either = Q()
+            for text in quoted:
+                either |= Q(**{f"custom_values__{code}__icontains": text})
+            result.append(either)
+        elif custom.field_type == CustomField.Type.BOOLEAN:
+            result.append(Q(**{f"custom_values__{code}": value in ("true", "1", True)}))
+        else:
+            result.append(Q(**{f"custom_values__{code}": value}))
+    return result

@@ -1,0 +1,191 @@
+"""The 360° profile: groups of fields with masking and reveal rights."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import User
+from kehu.core.access import (
+    can_reveal,
+)
+from kehu.customers.fields import (
+    GROUP_LABELS,
+    FieldSpec,
+    Group,
+    Type,
+)
+from kehu.customers.models import (
+    Channel,
+    Customer,
+    CustomerChange,
+)
+from kehu.customers.selectors.fields import field_specs_for
+from kehu.customers.values import is_empty, mask_text, read_value, to_text
+
+
+@dataclass
+class Source:
+    channel: Channel | None
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass
+class FieldView:
+    spec: FieldSpec
+    text: str  # what this user sees: the value, or its masked form
+    masked: bool = False
+    can_reveal: bool = False
+    source: Source | None = None
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text
+
+
+@dataclass
+class GroupView:
+    group: Group
+    label: str
+    fields: list[FieldView] = field(default_factory=list)
+
+
+@dataclass
+class Completeness:
+    score: int  # percent
+    missing: list[str]
+
+
+@dataclass
+class ProfileView:
+    customer: Customer
+    groups: list[GroupView]
+    completeness: Completeness
+    as_of: date | None = None
+
+    def field(self, code: str) -> FieldView:
+        for group in self.groups:
+            for view in group.fields:
+                if view.code == code:
+                    return view
+        raise KeyError(code)
+
+
+def channel_labels() -> dict[str, str]:
+    """Every channel's name in the current language, by code (one query)."""
+    return {channel.code: channel.label for channel in Channel.objects.all()}
+
+
+def display_text(spec: FieldSpec, text: str, channels: dict[str, str] | None = None) -> str:
+    """A stored text value as people read it (choice labels, channel names, local phones);
+    ``channels`` from ``channel_labels()`` saves a query per call when showing many."""
+    if channels is None and spec.type == Type.CHANNEL:
+        channels = channel_labels()
+    return _display_text(spec, text, channels or {})
+
+
+def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
+    """A stored text value in words people read: choice labels, channel names, local phones."""
+    if not text:
+        return ""
+    if spec.type == Type.CHOICE and spec.choices:
+        return str(dict(spec.choices).get(text, text))
+    if spec.type == Type.CHANNEL:
+        return channels.get(text, text)
+    if spec.type == Type.PHONES:
+        from kehu.core.phones import format_phone_local
+
+        return ", ".join(format_phone_local(p.strip()) for p in text.split(","))
+    if spec.type == Type.BOOLEAN:
+        return str(_("Yes") if text == "true" else _("No"))
+    return text
+
+
+def latest_sources(customer: Customer) -> dict[str, Source]:
+    """For each field, the channel, time and person of its latest change."""
+    sources: dict[str, Source] = {}
+    rows = (
+        CustomerChange.objects.filter(customer=customer)
+        .select_related("channel", "changed_by")
+        .order_by("-changed_at", "-id")
+    )
+    for change in rows:
+        for entry in change.entries():
+            if entry.field not in sources:
+                sources[entry.field] = Source(
+                    channel=change.channel,
+                    changed_at=change.changed_at,
+                    changed_by=str(change.changed_by) if change.changed_by else "",
+                )
+    return sources
+
+
+def values_as_of(customer: Customer, specs: dict[str, FieldSpec], when: date) -> dict[str, str]:
+    """Each field's text value at the end of ``when``: today's value with later changes undone."""
+    end = timezone.make_aware(datetime.combine(when, time.max))
+    values = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    later = CustomerChange.objects.filter(customer=customer, changed_at__gt=end).order_by(
+        "changed_at", "id"
+    )
+    undone: set[str] = set()
+    for change in later:
+        for entry in change.entries():
+            if entry.field in specs and entry.field not in undone:
+                values[entry.field] = entry.text("old")
+                undone.add(entry.field)
+    return values
+
+
+def customer_profile(*, user: User, customer: Customer, as_of: date | None = None) -> ProfileView:
+    """The customer's fields grouped for display, masked per the user's rights.
+
+    With ``as_of``, the archive as it stood at the end of that day (404 if it did not exist).
+    """
+    specs = field_specs_for(customer.kind)
+    if as_of is not None:
+        if timezone.localdate(customer.created_at) > as_of:
+            raise Http404
+        texts = values_as_of(customer, specs, as_of)
+    else:
+        texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    sources = latest_sources(customer) if as_of is None else {}
+    channels = channel_labels()
+    groups: dict[Group, GroupView] = {}
+    for code, spec in specs.items():
+        text = texts[code]
+        view = FieldView(
+            spec=spec, text=_display_text(spec, text, channels), source=sources.get(code)
+        )
+        if spec.sensitive is not None and text:
+            view.text = mask_text(spec, text)
+            view.masked = True
+            view.can_reveal = can_reveal(user, spec.sensitive)
+        group = groups.setdefault(spec.group, GroupView(spec.group, str(GROUP_LABELS[spec.group])))
+        group.fields.append(view)
+    return ProfileView(
+        customer=customer,
+        groups=list(groups.values()),
+        completeness=completeness_of(specs, texts),
+        as_of=as_of,
+    )
+
+
+def completeness_of(specs: dict[str, FieldSpec], texts: dict[str, str]) -> Completeness:
+    """The share of the fields that matter for this kind of customer that are filled."""
+    counted = [spec for spec in specs.values() if spec.completeness]
+    missing = [str(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
+    score = round(100 * (len(counted) - len(missing)) / len(counted)) if counted else 100
+    return Completeness(score=score, missing=missing)
+
+
+def customer_completeness(customer: Customer) -> Completeness:
+    specs = field_specs_for(customer.kind)
+    texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
+    return completeness_of(specs, texts)

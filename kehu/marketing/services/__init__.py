@@ -1,0 +1,82 @@
+"""Every write of marketing campaigns: plan (campaign, costs, messages), launch (snapshot the
+audience into members, hold out the control group, leave out who may not be contacted, queue
+the messages), send (e-mail and SMS in batches, each contact an interaction on the customer's
+timeline), call lists, responses, unsubscribes and the do-not-contact list."""
+
+from kehu.marketing.services.common import (
+    EDITABLE,
+    INTERACTION_TYPE,
+    PURPOSE_OF,
+    REFUSED,
+    SENT_BY_KEHU,
+    UNSUBSCRIBE_SALT,
+    log,
+)
+from kehu.marketing.services.contacts import (
+    call_list_assign,
+    contact_log,
+)
+from kehu.marketing.services.launch import (
+    audience_ids,
+    campaign_launch,
+    sends_queue,
+)
+from kehu.marketing.services.messages import (
+    email_message,
+    email_test_send,
+    language_for,
+    sms_text,
+    unsubscribe_token,
+    unsubscribe_url,
+)
+from kehu.marketing.services.planning import (
+    campaign_cost_add,
+    campaign_create,
+    campaign_update,
+    template_save,
+)
+from kehu.marketing.services.responses import (
+    do_not_contact_set,
+    response_record,
+    unsubscribe,
+    unsubscribe_read,
+)
+from kehu.marketing.services.sending import (
+    campaign_finish,
+    campaign_send_now,
+    delivery_report,
+    sends_process,
+)
+
+__all__ = [
+    "EDITABLE",
+    "INTERACTION_TYPE",
+    "PURPOSE_OF",
+    "REFUSED",
+    "SENT_BY_KEHU",
+    "UNSUBSCRIBE_SALT",
+    "audience_ids",
+    "call_list_assign",
+    "campaign_cost_add",
+    "campaign_create",
+    "campaign_finish",
+    "campaign_launch",
+    "campaign_send_now",
+    "campaign_update",
+    "contact_log",
+    "delivery_report",
+    "do_not_contact_set",
+    "email_message",
+    "email_test_send",
+    "language_for",
+    "log",
+    "response_record",
+    "sends_process",
+    "sends_queue",
+    "sms_text",
+    "template_save",
+    "unsubscribe",
+    "unsubscribe_read",
+    "unsubscribe_token",
+    "unsubscribe_url",
+]

@@ -1,0 +1,5 @@
+"""The oversight API's router."""
+
+from ninja import Router
+
+router = Router(tags=["oversight"])

@@ -1,0 +1,172 @@
+"""The dashboards: the figures together, with trends and the previous period, cached."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import (
+    Max,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone, translation
+
+from kehu.accounts.models import User
+from kehu.core.access import managed_team_ids
+from kehu.customers.models import CustomerChange
+from kehu.oversight.kpis.common import PERIODS, KpiFilters, Span, previous_span, span_of
+from kehu.oversight.kpis.figures import (
+    buyers_figures,
+    composition,
+    lost_customers,
+    overdue_total,
+    pipeline_figures,
+    risk_counts,
+    sales_figures,
+    service_figures,
+    value_figures,
+)
+from kehu.oversight.kpis.scope import whole_archive, work_q
+from kehu.oversight.kpis.targets import attainment, targets_for
+from kehu.oversight.models import CustomerRisk, SalesTarget
+
+
+@dataclass
+class Dashboard:
+    filters: KpiFilters
+    span: Span
+    previous: Span
+    figures: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] = field(default_factory=dict)
+    targets: dict[str, Any] = field(default_factory=dict)  # measure → target; "attainment"
+    composition: dict[str, Any] = field(default_factory=dict)
+    risks: dict[str, int] = field(default_factory=dict)
+    trend: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def trend(user: User, team_id: int | None, today: date, months: int = 12) -> dict[str, list[Any]]:
+    """Revenue, collections, new customers and orders per month, the last ``months`` months."""
+    from kehu.sales.models import DEFAULT_CURRENCY, SalesDaily
+
+    first = today.replace(day=1)
+    for _i in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = (
+        SalesDaily.objects.filter(work_q(user, team_id), day__gte=first, currency=DEFAULT_CURRENCY)
+        .annotate(month=TruncMonth("day"))
+        .order_by()
+        .values("month")
+        .annotate(
+            revenue=Sum("revenue"),
+            collected=Sum("collected"),
+            new=Sum("new_customers"),
+            orders=Sum("orders"),
+        )
+    )
+    by_month = {r["month"].strftime("%Y-%m") if r["month"] else "": r for r in rows}
+    labels, revenue, collected, new, orders = [], [], [], [], []
+    month = first
+    for _i in range(months):
+        key = month.strftime("%Y-%m")
+        r = by_month.get(key, {})
+        labels.append(key)
+        revenue.append(float(r.get("revenue") or 0))
+        collected.append(float(r.get("collected") or 0))
+        new.append(int(r.get("new") or 0))
+        orders.append(int(r.get("orders") or 0))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return {
+        "months": labels,
+        "revenue": revenue,
+        "collected": collected,
+        "new": new,
+        "orders": orders,
+    }
+
+
+def period_figures(
+    user: User, span: Span, previous: Span, team_id: int | None, today: date
+) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    figures.update(sales_figures(user, span, team_id))
+    figures.update(buyers_figures(user, span, previous, team_id))
+    figures["lost_customers"] = lost_customers(user, span, team_id).count()
+    figures.update(service_figures(user, span, team_id))
+    return figures
+
+
+def dashboard(*, user: User, filters: KpiFilters, today: date | None = None) -> Dashboard:
+    """Every figure of the leader's dashboard for the filters, with the previous period's."""
+    today = today or timezone.localdate()
+    on = filters.on or today
+    period = filters.period if filters.period in PERIODS else "month"
+    span = span_of(period, on)
+    previous = previous_span(period, span)
+    board = Dashboard(filters=filters, span=span, previous=previous)
+    team = filters.team_id
+    board.figures = period_figures(user, span, previous, team, today)
+    board.figures.update(pipeline_figures(user, span, team, today))
+    board.figures.update(value_figures(user, team))
+    board.figures.update(overdue_total(user, team, today))
+    board.before = period_figures(user, previous, previous_span(period, previous), team, today)
+    board.targets = dict(targets_for(user, span, period, team))
+    board.targets["attainment"] = {
+        "revenue": attainment(board.figures["revenue"], board.targets["revenue"]),
+        "collected": attainment(board.figures["collected"], board.targets["collected"]),
+        "new_customers": attainment(board.figures["new_customers"], board.targets["new_customers"]),
+        "forecast": attainment(board.figures["forecast"], board.targets["revenue"]),
+    }
+    board.composition = composition(user, team)
+    board.risks = risk_counts(user, team)
+    board.trend = trend(user, team, today)
+    return board
+
+
+def change(now: Any, before: Any) -> float | None:
+    """Change against the previous period (%)."""
+    if now is None or before in (None, 0):
+        return None
+    return round((float(now) - float(before)) * 100 / float(before), 1)
+
+
+# The dashboard is cached for a few minutes per scope and filters, keyed also by the newest row
+# of each table it reads: a new order, payment, case, rating, archive change or risk computation
+# shows at once; what changes in place (a case resolved) within CACHE_SECONDS.
+CACHE_SECONDS = 300
+
+
+def data_version() -> str:
+    """The newest row id of each table the figures read (one index lookup each)."""
+    from kehu.sales.models import Opportunity, Order, Payment, SalesDaily
+    from kehu.service.models import Case, CaseRating
+
+    parts = [
+        str(model.objects.aggregate(m=Max("pk"))["m"] or 0)
+        for model in (Order, Payment, SalesDaily, Opportunity, Case, CaseRating, CustomerChange)
+    ]
+    risk = CustomerRisk.objects.aggregate(m=Max("computed_at"))["m"]
+    parts.append(risk.isoformat() if risk else "")
+    targets = SalesTarget.objects.aggregate(m=Max("updated_at"))["m"]
+    parts.append(targets.isoformat() if targets else "")
+    return ":".join(parts)
+
+
+def dashboard_cached(*, user: User, filters: KpiFilters, today: date | None = None) -> Dashboard:
+    """``dashboard``, from the cache when the same scope asked for the same figures lately."""
+    from django.core.cache import cache
+
+    today = today or timezone.localdate()
+    scope = (
+        "all"
+        if whole_archive(user)
+        else f"u{user.pk}-" + ",".join(str(t) for t in sorted(managed_team_ids(user)))
+    )
+    key = (
+        f"oversight:dashboard:{scope}:{filters.period}:{filters.on}:{filters.team_id}:"
+        f"{today}:{translation.get_language()}:{data_version()}"
+    )
+    board: Dashboard | None = cache.get(key)
+    if board is None:
+        board = dashboard(user=user, filters=filters, today=today)
+        cache.set(key, board, CACHE_SECONDS)
+    return board
