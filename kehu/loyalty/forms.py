@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.widgets import IsoDateInput
 from kehu.customers.models import Customer
 from kehu.loyalty.models import CarePlan, Level, PointsEntry, Programme
 from kehu.loyalty.services import LEVEL_FIELDS, PROGRAMME_FIELDS
@@ -51,19 +52,11 @@ class LedgerFilterForm(forms.Form):
     level = forms.ModelChoiceField(
         label=_("level"), queryset=Level.objects.order_by("rank"), required=False
     )
-    since = forms.DateField(
-        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("start date"), required=False, widget=IsoDateInput())
+    until = forms.DateField(label=_("end date"), required=False, widget=IsoDateInput())
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput())
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=_("start date"), required=False, widget=IsoDateInput())
+    end = forms.DateField(label=_("end date"), required=False, widget=IsoDateInput())

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
+from kehu.core.widgets import IsoDateInput
 from kehu.customers.models import Customer
 from kehu.oversight.models import RiskLevel, RiskRule, SalesTarget
 
@@ -31,15 +32,13 @@ class DashboardForm(forms.Form):
         required=False,
         choices=[("month", _("Month")), ("quarter", _("Quarter")), ("year", _("Year"))],
     )
-    on = forms.DateField(label=_("Containing the day"), required=False)
+    on = forms.DateField(label=_("Containing the day"), required=False, widget=IsoDateInput())
     team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.all())
 
 
 class ReviewForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 3}))
-    next_review_on = forms.DateField(
-        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    next_review_on = forms.DateField(label=_("Next review"), required=False, widget=IsoDateInput())
     grade = forms.ChoiceField(
         label=_("Grade"), required=False, choices=[("", _("unchanged")), *Customer.Grade.choices]
     )
@@ -56,9 +55,7 @@ class ReviewForm(forms.Form):
 
 class TargetForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=SalesTarget.Period.choices)
-    starts_on = forms.DateField(
-        label=_("Month or quarter starting"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=_("Month or quarter starting"), widget=IsoDateInput())
     owner = forms.ModelChoiceField(
         label=_("Sales rep"), required=False, queryset=User.objects.filter(is_active=True)
     )

@@ -75,9 +75,10 @@ def test_detail_page_shows_the_timeline_with_bounded_queries(
 ):
     client.force_login(rep)
     _log(rep, customer, 1)
-    # 40, 1 for the knowledge card (the customer's waiting questions) and 2 for the member
-    # card (kehu/loyalty: the member, whether a programme exists)
-    with django_assert_max_num_queries(43) as few:
+    # 40, 1 for the knowledge card (the customer's waiting questions), 2 for the member card
+    # (kehu/loyalty: the member, whether a programme exists), 1 for the propensity card
+    # (kehu/insight: the customer's scores)
+    with django_assert_max_num_queries(44) as few:
         client.get(customer.get_absolute_url())
     for days in range(2, 12):
         interaction = _log(rep, customer, days)
@@ -211,8 +212,8 @@ def test_my_day_lists_follow_ups_and_badge(client, rep, customer, django_assert_
             next_follow_up_on=timezone.localdate(),
         )
     # then the page is a fixed number of queries however many reminders it lists
-    # 12, and 1 for the care tasks (kehu/loyalty)
-    with django_assert_max_num_queries(13):
+    # 12, 1 for the care tasks (kehu/loyalty) and 1 for the reviews due (kehu/oversight)
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("interactions:my_day"))
     assert response.status_code == 200
     assert "回访报价" in response.text
