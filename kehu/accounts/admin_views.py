@@ -28,6 +28,7 @@ from kehu.core.access import (
     require_account_admin,
 )
 from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.customers.forms import apply_service_errors
 
 # The session key of a generated password waiting to be shown once: {"user_id", "password"}.
 SHOW_ONCE_KEY = "kehu_password_once"
@@ -39,15 +40,6 @@ def _require(request: AuthenticatedRequest) -> None:
 
 def _ip(request: AuthenticatedRequest) -> str | None:
     return client_ip(request) or None
-
-
-def _errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, problems in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        for problem in exc.messages:
-            form.add_error(None, problem)
 
 
 def _show_once(request: AuthenticatedRequest, user: User, password: str) -> None:
@@ -97,7 +89,7 @@ def user_new(request: AuthenticatedRequest) -> HttpResponse:
                     ip_address=_ip(request),
                 )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             _show_once(request, user, password)
             messages.success(request, _("User “%(name)s” created.") % {"name": user.username})
@@ -138,7 +130,7 @@ def user_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
                 )
         except ValidationError as exc:
             target.refresh_from_db()
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("accounts:user_detail", target.pk)
@@ -226,7 +218,7 @@ def team_edit(request: AuthenticatedRequest, team_id: int | None = None) -> Http
                     ip_address=_ip(request),
                 )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Team “%(name)s” saved.") % {"name": saved.name})
             return redirect("accounts:teams")
@@ -266,7 +258,7 @@ def handover_page(request: AuthenticatedRequest) -> HttpResponse:
                     if background:
                         transaction.on_commit(lambda: tasks.run_handover(row.pk))
             except ValidationError as exc:
-                _errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 if not background:
                     handover.handover_execute(handover_id=row.pk)

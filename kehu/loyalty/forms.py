@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.widgets import IsoDateInput
 from kehu.customers.models import Customer
+from kehu.loyalty.care import PLAN_FIELDS
 from kehu.loyalty.models import CarePlan, Level, PointsEntry, Programme
 from kehu.loyalty.services import LEVEL_FIELDS, PROGRAMME_FIELDS
 
@@ -32,17 +33,7 @@ class CarePlanForm(forms.ModelForm[CarePlan]):
 
     class Meta:
         model = CarePlan
-        fields = (
-            "name",
-            "occasion",
-            "festival",
-            "grade",
-            "level",
-            "action",
-            "days_before",
-            "gift_budget",
-            "is_active",
-        )
+        fields = PLAN_FIELDS
 
 
 class LedgerFilterForm(forms.Form):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kehu.core.access import can_handle_privacy_requests
 from kehu.core.encryption import decrypted_chunks
 from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import field_specs_for
 from kehu.privacy import selectors, services
 from kehu.privacy.forms import (
@@ -38,15 +39,6 @@ def _require(request: AuthenticatedRequest) -> None:
 
 def _ip(request: AuthenticatedRequest) -> str | None:
     return client_ip(request) or None
-
-
-def _errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, problems in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        for problem in exc.messages:
-            form.add_error(None, problem)
 
 
 @require_GET
@@ -88,7 +80,7 @@ def request_new(request: AuthenticatedRequest) -> HttpResponse:
                 user=request.user, customer=customer, ip_address=_ip(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The request is recorded."))
             return redirect("privacy:detail", dsr.pk)
@@ -141,7 +133,7 @@ def request_update(request: AuthenticatedRequest, request_id: int) -> HttpRespon
                 ip_address=_ip(request),
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("privacy:detail", dsr.pk)
@@ -212,7 +204,7 @@ def request_correct(request: AuthenticatedRequest, request_id: int) -> HttpRespo
                 ip_address=_ip(request),
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Corrected."))
             return redirect("privacy:detail", dsr.pk)
@@ -233,7 +225,7 @@ def request_withdraw(request: AuthenticatedRequest, request_id: int) -> HttpResp
                 ip_address=_ip(request),
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Consent withdrawn."))
             return redirect("privacy:detail", dsr.pk)
@@ -251,7 +243,7 @@ def customer_consents(request: AuthenticatedRequest, customer_id: int) -> HttpRe
                 user=request.user, customer=customer, ip_address=_ip(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Consent recorded."))
             return redirect("privacy:consents", customer.pk)
@@ -274,7 +266,7 @@ def retention(request: AuthenticatedRequest) -> HttpResponse:
                 user=request.user, ip_address=_ip(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The rule is saved."))
             return redirect("privacy:retention")

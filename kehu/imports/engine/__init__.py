@@ -160,15 +160,7 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
     if not batch.checked_hash or file_hash(table.path) != batch.checked_hash:
         raise ValidationError(NOT_CHECKED)
     cleaner = RowCleaner(batch.kind, table.headers, batch.mapping)
-    start = batch.processed_rows
-    if start == 0:
-        ImportRow.objects.filter(batch=batch).delete()
-        batch.created_count = batch.updated_count = batch.skipped_count = 0
-        batch.invalid_rows = 0
-        batch.total_rows = batch.total_rows or table.count_lines()
-    batch.status = ImportBatch.Status.IMPORTING
-    batch.error = ""
-    batch.save()
+    start = batch_import_started(batch, table)
     team = primary_team(user=batch.owner) if batch.owner else None
     context = Context(
         batch=batch,
@@ -207,3 +199,18 @@ def batch_validated(batch: ImportBatch, table: Table, lines: int) -> ImportBatch
     batch.status = ImportBatch.Status.VALIDATED
     batch.save()
     return batch
+
+
+def batch_import_started(batch: ImportBatch, table: Table) -> int:
+    """Start (or resume) writing a checked batch: a fresh start forgets an earlier attempt's
+    report rows and counts; returns the row to continue from (the checkpoint)."""
+    start = batch.processed_rows
+    if start == 0:
+        ImportRow.objects.filter(batch=batch).delete()
+        batch.created_count = batch.updated_count = batch.skipped_count = 0
+        batch.invalid_rows = 0
+        batch.total_rows = batch.total_rows or table.count_lines()
+    batch.status = ImportBatch.Status.IMPORTING
+    batch.error = ""
+    batch.save()
+    return start

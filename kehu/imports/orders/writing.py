@@ -14,6 +14,7 @@ from kehu.core.bulk import insert_rows
 from kehu.core.forked import fewer_collections
 from kehu.imports.engine import (
     NOT_CHECKED,
+    batch_import_started,
     open_table,
 )
 from kehu.imports.engine.writing import report_rows
@@ -179,15 +180,7 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
     table = open_table(batch)
     if not batch.checked_hash or file_hash(table.path) != batch.checked_hash:
         raise ValidationError(NOT_CHECKED)
-    start = batch.processed_rows
-    if start == 0:
-        ImportRow.objects.filter(batch=batch).delete()
-        batch.created_count = batch.updated_count = batch.skipped_count = 0
-        batch.invalid_rows = 0
-        batch.total_rows = batch.total_rows or table.count_lines()
-    batch.status = ImportBatch.Status.IMPORTING
-    batch.error = ""
-    batch.save()
+    start = batch_import_started(batch, table)
     check = FileCheck(batch, table)
     with fewer_collections():
         check.run()  # the whole file again: which orders cannot be imported

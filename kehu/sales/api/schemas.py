@@ -64,42 +64,31 @@ class ProductFilterIn(Schema):
     category: str = ""
 
 
-class LineOut(Schema):
+class ProductLineOut(Schema):
+    """A product with its quantity and price: an order's line or an opportunity's."""
+
+    product_id: int
+    product_code: str
+    product_name: str
+    quantity: Decimal
+    unit_price: Money
+    discount_percent: Decimal
+    amount: Money
+
+    @staticmethod
+    def resolve_product_code(obj: Any) -> str:
+        return str(obj.product.code)
+
+    @staticmethod
+    def resolve_product_name(obj: Any) -> str:
+        return str(obj.product.name)
+
+
+class LineOut(ProductLineOut):
     id: int
-    product_id: int
-    product_code: str
-    product_name: str
-    quantity: Decimal
-    unit_price: Money
-    discount_percent: Decimal
-    amount: Money
-
-    @staticmethod
-    def resolve_product_code(obj: Any) -> str:
-        return str(obj.product.code)
-
-    @staticmethod
-    def resolve_product_name(obj: Any) -> str:
-        return str(obj.product.name)
 
 
-class OpportunityLineOut(Schema):
-    product_id: int
-    product_code: str
-    product_name: str
-    quantity: Decimal
-    unit_price: Money
-    discount_percent: Decimal
-    amount: Money
-
-    @staticmethod
-    def resolve_product_code(obj: Any) -> str:
-        return str(obj.product.code)
-
-    @staticmethod
-    def resolve_product_name(obj: Any) -> str:
-        return str(obj.product.name)
-
+class OpportunityLineOut(ProductLineOut):
     @staticmethod
     def resolve_amount(obj: Any) -> Decimal:
         return services.line_amount(
