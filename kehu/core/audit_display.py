@@ -60,6 +60,8 @@ DETAIL_LABELS = {
     "keep_days": gettext_lazy("days kept"),
     "before": gettext_lazy("before"),
     "reason_code": gettext_lazy("reason"),
+    "left": gettext_lazy("recovery codes left"),
+    "user": gettext_lazy("user"),
 }
 
 HANDOVER_KINDS = {
