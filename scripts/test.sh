@@ -36,12 +36,19 @@ echo "==> translations and static files"
 .venv/bin/kehu compiletranslations
 .venv/bin/kehu collectstatic --noinput --verbosity 0
 
+# The unit tests run on every core (pytest-xdist; KEHU_TEST_WORKERS=0 for one process), the
+# browser tests after them in one process: they share one served archive. Exit status 5 means
+# a selection (e.g. a path given as an argument) had no tests of that kind.
+WORKERS=${KEHU_TEST_WORKERS:-auto}
+
 echo "==> pytest on SQLite"
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n "$WORKERS" -m "not e2e" "$@" || [ $? -eq 5 ]
+echo "==> browser tests (SQLite)"
+.venv/bin/pytest -m e2e "$@" || [ $? -eq 5 ]
 
 if [ -n "${KEHU_TEST_POSTGRES_URL:-}" ]; then
   echo "==> pytest on PostgreSQL ($KEHU_TEST_POSTGRES_URL)"
-  DATABASE_URL="$KEHU_TEST_POSTGRES_URL" .venv/bin/pytest --create-db -m "not e2e" "$@"
+  DATABASE_URL="$KEHU_TEST_POSTGRES_URL" .venv/bin/pytest -n "$WORKERS" --create-db -m "not e2e" "$@"
 else
   echo "(KEHU_TEST_POSTGRES_URL is not set: the PostgreSQL pass is skipped)"
 fi
