@@ -36,5 +36,5 @@ def download_response(chunks: Iterator[bytes], *, filename: str, content_type: s
     """A download streamed from ``chunks`` under ``filename``. Django's ``FileResponse`` names
     only a file-like download; from an iterator it would leave the browser to guess a name."""
     response = FileResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
