@@ -9,10 +9,11 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.accounts import handover, selectors, services, tasks
+from kehu.accounts import handover, reset_links, selectors, services, tasks
 from kehu.accounts.forms import (
     HandoverForm,
     TeamForm,
@@ -32,6 +33,9 @@ from kehu.customers.forms import apply_service_errors
 
 # The session key of a generated password waiting to be shown once: {"user_id", "password"}.
 SHOW_ONCE_KEY = "kehu_password_once"
+# The session key of a reset link waiting to be shown once: {"user_id", "url", "expires",
+# "emailed_to", "mail_failed"}.
+LINK_ONCE_KEY = "kehu_reset_link_once"
 
 
 def _require(request: AuthenticatedRequest) -> None:
@@ -136,7 +140,10 @@ def user_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
             return redirect("accounts:user_detail", target.pk)
     once = request.session.pop(SHOW_ONCE_KEY, None)
     password = once["password"] if once and once.get("user_id") == target.pk else ""
-    context = {"form": form, "target": target, "new_password": password}
+    link = request.session.pop(LINK_ONCE_KEY, None)
+    if not link or link.get("user_id") != target.pk:
+        link = None
+    context = {"form": form, "target": target, "new_password": password, "reset_link": link}
     return render(request, "accounts/user_form.html", context)
 
 
@@ -172,6 +179,32 @@ def user_password_reset(request: AuthenticatedRequest, user_id: int) -> HttpResp
         messages.error(request, " ".join(exc.messages))
     else:
         _show_once(request, target, password)
+    return redirect("accounts:user_detail", target.pk)
+
+
+@require_POST
+def user_reset_link(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    """A one-time link for the user to set a new password, shown once on the user's page (and
+    e-mailed when they have an address)."""
+    _require(request)
+    target = get_object_or_404(User, pk=user_id)
+    try:
+        link = reset_links.password_reset_link_create(
+            user=target,
+            made_by=request.user,
+            base_url=request.build_absolute_uri("/"),
+            ip_address=_ip(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        request.session[LINK_ONCE_KEY] = {
+            "user_id": target.pk,
+            "url": link.url,
+            "expires": timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M"),
+            "emailed_to": link.emailed_to,
+            "mail_failed": link.mail_failed,
+        }
     return redirect("accounts:user_detail", target.pk)
 
 

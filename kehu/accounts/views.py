@@ -9,18 +9,19 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kehu.accounts import lockout, selectors, services, twofactor
+from kehu.accounts import lockout, reset_links, selectors, services, twofactor
 from kehu.accounts.forms import (
     ApiTokenForm,
     EnrolmentForm,
@@ -334,3 +335,55 @@ def sessions_end(request: AuthenticatedRequest) -> HttpResponse:
     ended = services.signed_in_sessions_end(user=request.user, keep=request.session.session_key)
     messages.success(request, _("Signed out of %(n)s other sessions.") % {"n": ended})
     return redirect(reverse("accounts:settings") + "#sessions")
+
+
+class PasswordResetView(auth_views.PasswordResetConfirmView):
+    """Set a new password through a one-time link (``kehu.accounts.reset_links``). Django's
+    view moves the token out of the address into the session before showing the form; a link
+    that does not open says why (expired, used, not valid)."""
+
+    template_name = "accounts/password_reset.html"
+    token_generator = reset_links.reset_tokens
+    success_url = reverse_lazy("accounts:login")
+
+    def get_user(self, uidb64: str) -> User | None:
+        return reset_links.reset_link_user(uidb64)
+
+    def _token(self) -> str:
+        token = str(self.kwargs.get("token", ""))
+        if token == self.reset_url_token:
+            return str(self.request.session.get(INTERNAL_RESET_SESSION_TOKEN) or "")
+        return token
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if not self.validlink:
+            token = self._token()
+            reason = reset_links.reset_tokens.refusal(token) if self.user and token else ""
+            context["refusal"] = reset_links.refusal_message(reason)
+        context["target"] = self.user if self.validlink else None
+        return context
+
+    def form_valid(self, form: "SetPasswordForm[User]") -> HttpResponse:
+        assert self.user is not None  # a valid link names its user  # noqa: S101
+        try:
+            reset_links.password_reset_with_link(
+                user=self.user,
+                token=self._token(),
+                new_password=form.cleaned_data["new_password1"],
+                ip_address=client_ip(self.request) or None,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field, error)
+            else:
+                form.add_error(None, exc)
+            return self.form_invalid(form)
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        messages.success(self.request, _("Your new password is set. Sign in with it."))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_reset = login_not_required(PasswordResetView.as_view())

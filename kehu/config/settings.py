@@ -236,6 +236,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A one-time password-reset link (kehu.accounts.reset_links) works this long after it is made.
+PASSWORD_RESET_TIMEOUT = env_int("KEHU_PASSWORD_RESET_HOURS", 24) * 3600
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -13,10 +13,16 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from kehu.accounts.models import Role
+from kehu.accounts.models import Role, User
+from kehu.core.access import (
+    can_administer_archive,
+    can_handle_privacy_requests,
+    can_manage_accounts,
+)
 from kehu.core.models import AuditEvent
 
 # Keys of ``AuditEvent.detail`` in words.
@@ -62,6 +68,8 @@ DETAIL_LABELS = {
     "reason_code": gettext_lazy("reason"),
     "left": gettext_lazy("recovery codes left"),
     "user": gettext_lazy("user"),
+    "emailed": gettext_lazy("e-mailed"),
+    "expires": gettext_lazy("valid until"),
 }
 
 HANDOVER_KINDS = {
@@ -190,17 +198,106 @@ def _model(object_type: str) -> Any:
         return None
 
 
-# Object types with a page, and how to reach it; ``None`` when the viewer may not open it.
-OBJECT_URLS: dict[str, Callable[[str], str]] = {
-    "customer": lambda pk: reverse("customers:detail", args=[pk]),
-    "user": lambda pk: reverse("accounts:user_detail", args=[pk]),
-    "accounts.user": lambda pk: reverse("accounts:user_detail", args=[pk]),
-    "accounts.team": lambda pk: reverse("accounts:team_edit", args=[pk]),
-    "privacy_request": lambda pk: reverse("privacy:detail", args=[pk]),
+def _visible(selector: str) -> Callable[[User, list[int]], set[int]]:
+    """Those of the ids that ``selector(user)`` (a queryset of the objects the viewer may see,
+    by dotted path) holds."""
+
+    def openable(viewer: User, ids: list[int]) -> set[int]:
+        visible = import_string(selector)(viewer)
+        return set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+
+    return openable
+
+
+def _existing(model: str, may: Callable[[User], bool]) -> Callable[[User, list[int]], set[int]]:
+    """Those of the ids that still exist, for viewers ``may`` lets open the model's pages."""
+
+    def openable(viewer: User, ids: list[int]) -> set[int]:
+        if not may(viewer):
+            return set()
+        rows = apps.get_model(model).objects.filter(pk__in=ids)
+        return set(rows.values_list("pk", flat=True))
+
+    return openable
+
+
+def _own(model: str, owner: str) -> Callable[[User, list[int]], set[int]]:
+    """Those of the ids whose ``owner`` field is the viewer (pages only their maker opens)."""
+
+    def openable(viewer: User, ids: list[int]) -> set[int]:
+        rows = apps.get_model(model).objects.filter(pk__in=ids, **{owner: viewer})
+        return set(rows.values_list("pk", flat=True))
+
+    return openable
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """Where an object the audit trail names is shown, and which of them a viewer may open
+    (one query per kind of object on the page)."""
+
+    url: Callable[[int], str]
+    openable: Callable[[User, list[int]], set[int]]
+
+
+def _page(url_name: str) -> Callable[[int], str]:
+    return lambda pk: reverse(url_name, args=[pk])
+
+
+_USER_PAGE = ObjectPage(
+    _page("accounts:user_detail"), _existing("accounts.User", can_manage_accounts)
+)
+# Object types (``AuditEvent.object_type``) with a page. Those not here are named in plain text.
+OBJECT_PAGES: dict[str, ObjectPage] = {
+    "customer": ObjectPage(
+        _page("customers:detail"), _visible("kehu.customers.selectors.customers_visible_to")
+    ),
+    "user": _USER_PAGE,
+    "accounts.user": _USER_PAGE,
+    "accounts.team": ObjectPage(
+        _page("accounts:team_edit"), _existing("accounts.Team", can_manage_accounts)
+    ),
+    "order": ObjectPage(
+        _page("sales:order_detail"), _visible("kehu.sales.selectors.orders_visible_to")
+    ),
+    "case": ObjectPage(_page("service:case"), _visible("kehu.service.selectors.cases_visible_to")),
+    "import": ObjectPage(
+        _page("imports:detail"), _existing("imports.ImportBatch", can_administer_archive)
+    ),
+    # An export has no page of its own: its line in the requester's list of exports.
+    "export": ObjectPage(
+        lambda pk: f"{reverse('exports:list')}#export-{pk}", _own("exports.ExportJob", "requester")
+    ),
+    "privacy_request": ObjectPage(
+        _page("privacy:detail"),
+        _existing("privacy.DataSubjectRequest", can_handle_privacy_requests),
+    ),
+    "bulk.bulkaction": ObjectPage(_page("bulk:detail"), _own("bulk.BulkAction", "user")),
+    "customers.channel": ObjectPage(
+        _page("archive_admin:channel_edit"), _existing("customers.Channel", can_manage_accounts)
+    ),
+    "customers.customfield": ObjectPage(
+        _page("archive_admin:custom_field_edit"),
+        _existing("customers.CustomField", can_manage_accounts),
+    ),
+    "intake.webform": ObjectPage(
+        _page("intake_admin:form_edit"), _existing("intake.WebForm", can_manage_accounts)
+    ),
+    "intake.leadroutingrule": ObjectPage(
+        _page("intake_admin:rule_edit"), _existing("intake.LeadRoutingRule", can_manage_accounts)
+    ),
 }
+# Other names the same kinds of object go by in older events or other apps.
+OBJECT_PAGES["sales.order"] = OBJECT_PAGES["order"]
+OBJECT_PAGES["service.case"] = OBJECT_PAGES["case"]
+
 
 OBJECT_LABELS = {
     "customer": gettext_lazy("customer"),
+    # "order" alone is also a sort order (排序).
+    "order": pgettext_lazy("audit object", "order"),
+    "sales.order": pgettext_lazy("audit object", "order"),
+    "case": gettext_lazy("case"),
     "user": gettext_lazy("user"),
     "api_token": gettext_lazy("API token"),
     "export": gettext_lazy("export"),
@@ -224,24 +321,31 @@ def object_label(object_type: str) -> str:
     return str(model._meta.verbose_name) if model is not None else object_type
 
 
-def object_url(object_type: str, object_id: str) -> str:
-    make = OBJECT_URLS.get(object_type)
-    if make is None or not object_id.isdigit():
-        return ""
-    try:
-        return make(object_id)
-    except NoReverseMatch:
-        return ""
+def object_links(viewer: User, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """(object type, id) -> the page of each object the events name that exists and ``viewer``
+    may open; objects without one are absent."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.object_type in OBJECT_PAGES and event.object_id.isdecimal():
+            wanted.setdefault(event.object_type, set()).add(int(event.object_id))
+    links: dict[tuple[str, str], str] = {}
+    for object_type, ids in wanted.items():
+        page = OBJECT_PAGES[object_type]
+        for pk in page.openable(viewer, sorted(ids)):
+            try:
+                links[(object_type, str(pk))] = page.url(pk)
+            except NoReverseMatch:
+                continue
+    return links
 
 
-def events_for_display(events: list[AuditEvent], *, may_open_users: bool) -> list[AuditEvent]:
-    """Give each event ``detail_lines``, ``object_text`` and ``object_link`` for the page."""
+def events_for_display(events: list[AuditEvent], *, viewer: User) -> list[AuditEvent]:
+    """Give each event ``detail_lines``, ``object_text`` and ``object_link`` (empty unless the
+    object has a page ``viewer`` may open) for the page."""
     display = AuditDisplay()
+    links = object_links(viewer, events)
     for event in events:
         event.detail_lines = display.lines(event)  # type: ignore[attr-defined]
         event.object_text = object_label(event.object_type) if event.object_type else ""  # type: ignore[attr-defined]
-        link = object_url(event.object_type, event.object_id)
-        if event.object_type in {"user", "accounts.user", "accounts.team"} and not may_open_users:
-            link = ""
-        event.object_link = link  # type: ignore[attr-defined]
+        event.object_link = links.get((event.object_type, event.object_id), "")  # type: ignore[attr-defined]
     return events

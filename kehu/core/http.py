@@ -1,9 +1,11 @@
 """Facts about the HTTP request that several apps need."""
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.utils.http import content_disposition_header
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
@@ -28,3 +30,11 @@ class AuthenticatedRequest(HttpRequest):
     """A request that passed authentication; for type checking views and API handlers."""
 
     user: "User"
+
+
+def download_response(chunks: Iterator[bytes], *, filename: str, content_type: str) -> FileResponse:
+    """A download streamed from ``chunks`` under ``filename``. Django's ``FileResponse`` names
+    only a file-like download; from an iterator it would leave the browser to guess a name."""
+    response = FileResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    return response

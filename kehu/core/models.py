@@ -60,6 +60,8 @@ class AuditEvent(models.Model):
         SETTINGS_CHANGED = "settings_changed", _("settings or rules changed")
         AUDIT_PRUNED = "audit_pruned", _("old audit events deleted")
         HANDOVER = "handover", _("work handed over to colleagues")
+        RESET_LINK_MADE = "reset_link_made", _("one-time password reset link made")
+        PASSWORD_RESET = "password_reset", _("password set with a reset link")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -72,6 +72,17 @@ def format_phone_local(e164: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+def format_phone_dialled(e164: str) -> str:
+    """For files (exports, templates): every number as dialled from the mainland, mainland ones
+    in national form (138 0013 8000, 010 1234 5678), others after the international prefix 00
+    (00 852 2123 4567). One text format that a spreadsheet takes neither for a number (the
+    spaces) nor for a formula (no leading +). A value that isn't E.164 comes back unchanged."""
+    number = _parse_e164(e164)
+    if number is None:
+        return e164
+    return phonenumbers.format_out_of_country_calling_number(number, MAINLAND)
+
+
 def is_mobile(e164: str) -> bool:
     """Whether the number is a mobile (one that can take text messages).
 

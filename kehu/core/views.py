@@ -68,9 +68,7 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     values = form.values() if form.is_bound else {}
     events = _filtered_events(values)
     page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
-    page.object_list = events_for_display(
-        list(page.object_list), may_open_users=can_manage_accounts(request.user)
-    )
+    page.object_list = events_for_display(list(page.object_list), viewer=request.user)
     context = {
         "form": form,
         "page": page,

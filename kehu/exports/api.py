@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.encryption import decrypted_chunks
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, download_response
 from kehu.core.pagination import KeysetPagination
 from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
@@ -135,9 +135,6 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
     path = selectors.export_file(job)
     if path is None:
         raise Conflict(_("This export is not ready, failed or has expired."))
-    return FileResponse(
-        decrypted_chunks(path),
-        as_attachment=True,
-        filename=job.file_name,
-        content_type=job.content_type,
+    return download_response(
+        decrypted_chunks(path), filename=job.file_name, content_type=job.content_type
     )

@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import SensitiveGroup
-from kehu.core.phones import format_phone_local
+from kehu.core.phones import format_phone_dialled
 from kehu.customers.fields import BUILTIN_FIELDS, FieldSpec, Store, Type
 from kehu.customers.models import Customer, CustomField, Email, Phone
 from kehu.customers.selectors import channel_labels, custom_field_spec
@@ -155,22 +155,31 @@ class RowMaker:
 
     def display(self, spec: FieldSpec, text: str) -> str:
         """A stored text value in the words of the 360° page: choice labels, channel names,
-        phones in their local format, yes / no."""
+        yes / no; phones in the one format of files (``phone_text``)."""
         if not text:
             return ""
         if spec.type in {Type.CHOICE, Type.BOOLEAN, Type.CHANNEL}:
             return self.labels[spec.code].get(text, text)
         if spec.type == Type.PHONES:
-            return ", ".join(phone_local(p.strip()) for p in text.split(","))
+            return ", ".join(phone_text(p.strip()) for p in text.split(","))
         return text
 
 
 _MAINLAND_MOBILE = re.compile(r"\+861\d{10}")
 
 
-def phone_local(e164: str) -> str:
-    """``format_phone_local``, with mainland mobiles (most numbers) formatted without parsing:
-    +8613800138000 → 138 0013 8000."""
+def phone_text(e164: str) -> str:
+    """``format_phone_dialled``, with mainland mobiles (most numbers) formatted without
+    parsing: +8613800138000 → 138 0013 8000."""
     if _MAINLAND_MOBILE.fullmatch(e164):
         return f"{e164[3:6]} {e164[6:10]} {e164[10:]}"
-    return format_phone_local(e164)
+    return format_phone_dialled(e164)
+
+
+# Columns written as text cells in XLSX (format "@"), so that a spreadsheet never turns them
+# into numbers, not even once someone edits the cell: phones, ID numbers, credit codes.
+TEXT_TYPES = frozenset({Type.PHONES, Type.ID_NUMBER, Type.CREDIT_CODE})
+
+
+def is_text_column(column: Column) -> bool:
+    return column.spec is not None and column.spec.type in TEXT_TYPES

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel, choices_check
@@ -97,6 +98,6 @@ class ExportJob(TimeStampedModel):
 
     @property
     def file_name(self) -> str:
-        """The name the download is offered under."""
-        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
+        """The name the download is offered under, stamped in local time (``TIME_ZONE``)."""
+        stamp = timezone.localtime(self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
         return f"customers-{stamp}-{self.pk}.{self.format}"

@@ -27,7 +27,7 @@ from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, OrganizationProfile, PersonProfile
 from kehu.customers.segments import filters_from_json, filters_to_json
 from kehu.customers.selectors import CustomerFilters, customer_list
-from kehu.exports.columns import Column, RowMaker, export_columns
+from kehu.exports.columns import Column, RowMaker, export_columns, is_text_column
 from kehu.exports.models import INTERRUPTED, STUCK_AFTER, ExportJob
 from kehu.exports.writers import write_csv, write_xlsx
 
@@ -181,7 +181,8 @@ def _write(job: ExportJob, path: Path, maker: RowMaker, customers: QuerySet[Cust
     rows = _rows(maker, customers)
     if job.format == ExportJob.Format.CSV:
         return write_csv(path, maker.header(), rows)
-    return write_xlsx(path, maker.header(), rows, title=_("Customers"))
+    text_columns = [i for i, column in enumerate(maker.columns) if is_text_column(column)]
+    return write_xlsx(path, maker.header(), rows, title=_("Customers"), text_columns=text_columns)
 
 
 def export_run(*, job_id: int, ip_address: str | None = None) -> ExportJob:

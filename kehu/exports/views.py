@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.access import SensitiveGroup, can_export, can_reveal, require
 from kehu.core.encryption import decrypted_chunks
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, download_response
 from kehu.customers.forms import CustomerFilterForm
 from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
@@ -87,9 +87,6 @@ def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
     path = selectors.export_file(job)
     if path is None:
         raise Http404
-    return FileResponse(
-        decrypted_chunks(path),
-        as_attachment=True,
-        filename=job.file_name,
-        content_type=job.content_type,
+    return download_response(
+        decrypted_chunks(path), filename=job.file_name, content_type=job.content_type
     )

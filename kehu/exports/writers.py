@@ -6,12 +6,12 @@ formats, so it is shown as the text it is.
 """
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,14 +46,36 @@ def _xlsx_cell(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]], title: str) -> int:
-    """Write one sheet in openpyxl's write-only mode (rows go to disk as they come)."""
+def _text_cell(sheet: Any, value: Any) -> Cell:
+    """A cell holding text in the text format ("@"), so a spreadsheet keeps it text even when
+    someone edits it (a phone or ID number never turns into a number)."""
+    value = _xlsx_cell(value)
+    cell = WriteOnlyCell(sheet, value=value if isinstance(value, str) else str(value))
+    cell.number_format = "@"
+    return cell
+
+
+def write_xlsx(
+    path: Path,
+    header: list[str],
+    rows: Iterable[list[Any]],
+    title: str,
+    text_columns: Collection[int] = (),
+) -> int:
+    """Write one sheet in openpyxl's write-only mode (rows go to disk as they come); the
+    columns at the indexes ``text_columns`` are text cells."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31] or "Sheet1")
     sheet.append([_xlsx_cell(h) for h in header])
+    text = frozenset(text_columns)
     count = 0
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        if text:
+            sheet.append(
+                [_text_cell(sheet, v) if i in text else _xlsx_cell(v) for i, v in enumerate(row)]
+            )
+        else:
+            sheet.append([_xlsx_cell(v) for v in row])
         count += 1
     book.save(path)
     return count

@@ -96,7 +96,7 @@ def import_targets(kind: str) -> list[Target]:
     return targets
 
 
-def _words(kind: str) -> dict[str, str]:
+def header_words(kind: str) -> dict[str, str]:
     """Normalised header word -> field code, from labels in both languages and the synonyms;
     a synonym of this kind's field wins over the same word of a field the kind lacks."""
     codes = {t.code for t in import_targets(kind)}
@@ -125,7 +125,7 @@ def _words(kind: str) -> dict[str, str]:
 def suggest_mapping(headers: list[str], kind: str) -> dict[str, str]:
     """Column header -> field code for the columns recognised; each field used once (people
     and organizations; ``kehu.imports.kinds`` answers for every kind)."""
-    words = _words(kind)
+    words = header_words(kind)
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:

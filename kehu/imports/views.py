@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,7 +17,7 @@ from kehu.accounts.models import User
 from kehu.core.access import require_archive_admin
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.models import Channel, Customer
-from kehu.imports import orders, selectors, services
+from kehu.imports import file_templates, orders, selectors, services
 from kehu.imports.api import report_response
 from kehu.imports.engine import open_table
 from kehu.imports.kinds import import_targets
@@ -39,6 +40,13 @@ def _options() -> dict[str, Any]:
         "kinds": [*Customer.Kind.choices, (orders.ORDERS, _("Order history (one row per line)"))],
         "saved_mappings": ImportMapping.objects.order_by("name"),
     }
+
+
+def _templates() -> list[dict[str, Any]]:
+    """The import templates offered for download, one line per kind of file."""
+    return [
+        {"kind": kind, "label": file_templates.kind_label(kind)} for kind in file_templates.KINDS
+    ]
 
 
 @require_GET
@@ -75,6 +83,7 @@ def import_new(request: AuthenticatedRequest) -> HttpResponse:
                 return redirect("imports:detail", batch_id=batch.pk)
     context = {"errors": errors, "values": values, **_options()}
     context["default_channel"] = services.DEFAULT_CHANNEL
+    context["templates"] = _templates()
     return render(request, "imports/import_new.html", context, status=422 if errors else 200)
 
 
@@ -171,6 +180,24 @@ def _act(request: AuthenticatedRequest, batch: ImportBatch) -> HttpResponse:
         for problem in exc.messages:
             messages.error(request, problem)
     return redirect("imports:detail", batch_id=batch.pk)
+
+
+@require_GET
+def import_template(request: AuthenticatedRequest, kind: str, file_format: str) -> HttpResponse:
+    """A file to fill in: the headers the mapper recognises (in the user's language) and one
+    example row."""
+    _require(request)
+    if kind not in file_templates.KINDS or file_format not in file_templates.FORMATS:
+        raise Http404
+    return HttpResponse(
+        file_templates.template_file(kind, file_format),
+        content_type=file_templates.FORMATS[file_format],
+        headers={
+            "Content-Disposition": content_disposition_header(
+                True, file_templates.template_name(kind, file_format)
+            )
+        },
+    )
 
 
 @require_GET

@@ -159,12 +159,71 @@ def test_xlsx_cells_with_formula_text_are_strings(client, rep, archivist):
     assert cell.value == "'=1+1"
 
 
-def test_phones_in_local_format_and_fields_of_the_other_kind_empty(client, rep, archivist):
+def test_phones_as_dialled_and_fields_of_the_other_kind_empty(client, rep, archivist):
     make_person(rep, phones="+8613800138000, 010-12345678")
     client.force_login(archivist)
     body = {"columns": ["phones", "organization.credit_code", "owner"], "format": "csv"}
     rows = download_rows(client, post_export(client, body).json()["id"], "csv")
     assert rows[1] == ["138 0013 8000, 010 1234 5678", "", str(rep)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_phones_are_in_one_text_format_whatever_their_country(client, rep, archivist, fmt):
+    # given mainland mobiles and landlines and numbers elsewhere, typed every which way
+    make_person(rep, name="甲", phones="13800138000, 0755-12345678")
+    make_person(rep, name="乙", phones="+852 2123 4567, +86 139 1234 5678")
+    client.force_login(archivist)
+    # when
+    body = {"columns": ["name", "phones"], "format": fmt}
+    rows = download_rows(client, post_export(client, body).json()["id"], fmt)
+    # then every number reads as dialled from the mainland: never a leading + (which a
+    # spreadsheet takes for a formula, and the CSV writer would quote with ')
+    phones = {row[0]: row[1] for row in rows[1:]}
+    assert phones == {
+        "甲": "138 0013 8000, 0755 1234 5678",
+        "乙": "00 852 2123 4567, 139 1234 5678",
+    }
+    # and each reads back as the number stored
+    from kehu.core.phones import normalize_phone
+
+    numbers = [n for text in phones.values() for n in text.split(", ")]
+    assert {normalize_phone(n) for n in numbers} == {
+        "+8613800138000",
+        "+8675512345678",
+        "+85221234567",
+        "+8613912345678",
+    }
+
+
+def test_xlsx_phones_and_id_numbers_are_text_cells(client, rep, archivist):
+    make_person(rep, phones="13800138000", **{"person.id_number": ID_MALE_1990})
+    client.force_login(archivist)
+    body = {"columns": ["id", "phones", "person.id_number", "name"], "format": "xlsx"}
+    job = post_export(client, body).json()
+    content = b"".join(client.get(f"/api/v1/exports/{job['id']}/download").streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).active
+    id_cell, phone, id_number, name = sheet[2]
+    assert (phone.data_type, phone.number_format, phone.value) == ("s", "@", "138 0013 8000")
+    assert (id_number.data_type, id_number.number_format) == ("s", "@")
+    assert id_number.value == ID_MALE_1990
+    # other columns keep the general format, numbers stay numbers
+    assert name.number_format == "General"
+    assert id_cell.data_type == "n"
+
+
+def test_file_names_are_stamped_in_local_time(client, settings, rep, archivist):
+    # given an export made at 17:30 UTC, which is 01:30 the next day in Shanghai
+    settings.TIME_ZONE = "Asia/Shanghai"
+    make_person(rep)
+    client.force_login(archivist)
+    with time_machine.travel(datetime(2026, 3, 1, 17, 30, tzinfo=UTC), tick=False):
+        job = post_export(client, {"columns": ["name"], "format": "csv"}).json()
+        # when
+        page = client.get(f"/exports/{job['id']}/download/")
+        api = client.get(f"/api/v1/exports/{job['id']}/download")
+    # then the file is named by the local date and time, in the browser and through the API
+    expected = f'attachment; filename="customers-20260302-0130-{job["id"]}.csv"'
+    assert page["Content-Disposition"] == api["Content-Disposition"] == expected
 
 
 def test_filters_are_respected(client, rep, archivist):
@@ -395,11 +454,13 @@ def test_my_exports_polls_while_one_runs(client, archivist):
 @pytest.mark.parametrize(
     "e164", ["+8613800138000", "+8619912345678", "+861012345678", "+8675512345678", "+85221234567"]
 )
-def test_phone_local_matches_the_360_page(e164):
-    from kehu.core.phones import format_phone_local
-    from kehu.exports.columns import phone_local
+def test_phone_text_is_the_dialled_format_and_the_360_pages_for_mainland_numbers(e164):
+    from kehu.core.phones import format_phone_dialled, format_phone_local
+    from kehu.exports.columns import phone_text
 
-    assert phone_local(e164) == format_phone_local(e164)
+    assert phone_text(e164) == format_phone_dialled(e164)
+    if e164.startswith("+86"):
+        assert phone_text(e164) == format_phone_local(e164)
 
 
 def test_custom_fields_export_with_labels_and_kind(client, rep, archivist, admin_user):

@@ -21,14 +21,23 @@ import adds only the lines after its checkpoint to the orders it created itself.
 """
 
 from kehu.imports.orders.checking import dry_run
-from kehu.imports.orders.fields import ORDERS, mapping_errors, suggest, targets
+from kehu.imports.orders.fields import (
+    ORDERS,
+    SYNONYMS,
+    header_words,
+    mapping_errors,
+    suggest,
+    targets,
+)
 from kehu.imports.orders.undo import undo_chunk, undo_rows
 from kehu.imports.orders.writing import Writer, run_import
 
 __all__ = [
     "ORDERS",
+    "SYNONYMS",
     "Writer",
     "dry_run",
+    "header_words",
     "mapping_errors",
     "run_import",
     "suggest",

@@ -85,7 +85,9 @@ def targets() -> list[Target]:
     return found
 
 
-def suggest(headers: list[str]) -> dict[str, str]:
+def header_words() -> dict[str, str]:
+    """Normalised header word -> field code, from the synonyms and the labels in both
+    languages."""
     words: dict[str, str] = {}
     for code, synonyms in SYNONYMS.items():
         for word in synonyms:
@@ -94,6 +96,11 @@ def suggest(headers: list[str]) -> dict[str, str]:
         with translation.override(language):
             for code, label in FIELDS.items():
                 words.setdefault(normalise_header(str(label)), code)
+    return words
+
+
+def suggest(headers: list[str]) -> dict[str, str]:
+    words = header_words()
     mapping: dict[str, str] = {}
     for header in headers:
         found = words.get(normalise_header(header))
