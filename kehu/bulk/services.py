@@ -1,12 +1,15 @@
-"""Changing many customers at once (批量操作): assign, tag, untag, change grade or stage.
+"""Changing many records of a list at once (批量操作): customers (assign, tag, untag, grade,
+stage), opportunities (assign, stage), orders (assign), cases (assign, status, priority); and
+exporting a selection (``bulk_export``, through ``kehu.exports``).
 
-Each customer is changed through the customers app's own services (``customer_assign``,
-``customer_update``), so every change is on its timeline with who and when, exactly as a change
-made one by one; only customers the user may change are touched. Assigning and tagging keep what
-each customer held before, so they can be undone.
+Each record is changed through its app's own service (see ``kehu.bulk.kinds``), so every change
+is on its history with who and when, exactly as a change made one by one; only records the user
+may change are touched, and a record that refuses the change is skipped and counted. Assigning
+and tagging keep what each record held before, so they can be undone.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,125 +17,193 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.bulk.kinds import EXPORT, KINDS, BulkKind
 from kehu.bulk.models import BulkAction
-from kehu.core.access import can_own_customers, is_read_only, require
+from kehu.core.access import require
 from kehu.core.audit import audit_log
+from kehu.core.exceptions import Conflict
 from kehu.core.models import AuditEvent
-from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_changeable_by
-from kehu.customers.services import customer_assign, customer_update
+from kehu.exports.models import ExportJob
+from kehu.exports.services import export_records_request
 
-# Up to this many customers a bulk action runs in the request; more go to the background.
+# Up to this many records a bulk action runs in the request; more go to the background.
 BACKGROUND_ABOVE = 300
-# At most this many customers in one action.
-MAX_CUSTOMERS = 100_000
+# At most this many records in one action.
+MAX_RECORDS = 100_000
 PROGRESS_EVERY = 50
+# Records are read this many ids at a time (an IN list a database takes whole).
+CHUNK = 200
 
 Progress = Callable[[int], None]
+# What a single record may answer instead of taking a change: it is skipped.
+REFUSALS = (ValidationError, PermissionDenied, Conflict)
 
 
-def bulk_targets(*, user: User, selection: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Of the selected customers, those ``user`` may change (live ones)."""
-    return customers_changeable_by(user).live().filter(pk__in=selection.values("pk")).order_by("id")
+def _kind(code: str) -> BulkKind:
+    kind = KINDS.get(code)
+    if kind is None:
+        raise ValidationError({"kind": [_("Choose a list.")]})
+    return kind
 
 
-def bulk_value_clean(action: str, value: str) -> str:
-    value = value.strip()
-    if action == BulkAction.Action.ASSIGN:
-        owner = User.objects.filter(pk=int(value) if value.isdigit() else 0, is_active=True).first()
-        if owner is None or not can_own_customers(owner):
-            raise ValidationError(
-                {"value": [_("Choose an active colleague who may own customers.")]}
-            )
-    elif action in {BulkAction.Action.TAG, BulkAction.Action.UNTAG}:
-        if not value:
-            raise ValidationError({"value": [_("Enter a tag.")]})
-        if len(value) > 40:
-            raise ValidationError({"value": [_("A tag has at most 40 characters.")]})
-    elif action == BulkAction.Action.GRADE:
-        if value not in Customer.Grade.values:
-            raise ValidationError({"value": [_("Choose a grade.")]})
-    elif action == BulkAction.Action.STAGE:
-        if value not in Customer.Stage.values:
-            raise ValidationError({"value": [_("Choose a lifecycle stage.")]})
+def bulk_check(*, user: User, kind: str, action: str) -> None:
+    """Refuse (``PermissionDenied``) a user whose role may not do ``action`` on the list (or,
+    for an unknown action, anything on it)."""
+    listed = _kind(kind)
+    spec = listed.action(action)
+    if spec is None:
+        require(user, lambda u: bool(listed.actions_for(u)), listed.refused)
     else:
-        raise ValidationError({"action": [_("Choose what to do.")]})
-    return value
+        require(user, spec.permitted, spec.refused)
+
+
+def bulk_targets(
+    *, user: User, selection: QuerySet[Any], kind: str = BulkAction.Kind.CUSTOMERS, action: str = ""
+) -> QuerySet[Any]:
+    """Of the selected records, those ``user`` may act on: may change (or, to export, see)."""
+    listed = _kind(kind)
+    scope = listed.visible(user) if action == EXPORT else listed.changeable(user)
+    return scope.filter(pk__in=selection.values("pk")).order_by("id")
+
+
+def bulk_value_clean(
+    action: str, value: str, *, kind: str = BulkAction.Kind.CUSTOMERS, note: str = ""
+) -> tuple[str, str]:
+    """The action's value and reason, checked; ``ValidationError`` with a clear message."""
+    listed = _kind(kind)
+    if action == EXPORT and listed.action(EXPORT) is not None:
+        if value not in ExportJob.Format.values:
+            raise ValidationError({"value": [_("Choose a format.")]})
+        return value, ""
+    value = listed.clean(action, value, note)
+    return value, listed.check_note(action, note)
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """The counts the confirmation shows."""
+
+    selected: int
+    allowed: int  # of them, the user may change (export)
+    taking: int | None  # of those, can take the change (None: every one)
+
+    @property
+    def refused(self) -> int:
+        return max(self.selected - self.allowed, 0)
+
+    @property
+    def cannot_take(self) -> int:
+        return 0 if self.taking is None else self.allowed - self.taking
+
+
+def bulk_preview(
+    *, user: User, kind: str, action: str, value: str, selection: QuerySet[Any]
+) -> BulkPreview:
+    """How many are selected, how many ``user`` may change, how many can take the change
+    (``value`` checked already)."""
+    listed = _kind(kind)
+    targets = bulk_targets(user=user, selection=selection, kind=kind, action=action)
+    allowed = targets.count()
+    taking = None
+    if action != EXPORT and action in listed.cannot_take:
+        taking = listed.takes(targets, action, value).count()
+    return BulkPreview(selected=selection.count(), allowed=allowed, taking=taking)
+
+
+def _target_ids(user: User, kind: str, action: str, selection: QuerySet[Any]) -> list[int]:
+    ids = list(
+        bulk_targets(user=user, selection=selection, kind=kind, action=action).values_list(
+            "pk", flat=True
+        )[: MAX_RECORDS + 1]
+    )
+    listed = _kind(kind)
+    if not ids:
+        raise ValidationError(
+            _("None of the selected records may be changed by you.")
+            if action != EXPORT
+            else _("Nothing to export: select at least one row.")
+        )
+    if len(ids) > MAX_RECORDS:
+        raise ValidationError(
+            _("At most %(what)s at once; narrow the filter.")
+            % {"what": listed.count_text(MAX_RECORDS)}
+        )
+    return ids
 
 
 def bulk_action_create(
-    *, user: User, action: str, value: str, selection: QuerySet[Customer]
+    *,
+    user: User,
+    action: str,
+    value: str,
+    selection: QuerySet[Any],
+    kind: str = BulkAction.Kind.CUSTOMERS,
+    note: str = "",
 ) -> BulkAction:
-    """Record a bulk action on the selected customers that ``user`` may change (not run yet)."""
-    require(user, lambda u: not is_read_only(u), _("Your role may not change customers."))
-    value = bulk_value_clean(action, value)
-    ids = list(
-        bulk_targets(user=user, selection=selection).values_list("pk", flat=True)[
-            : MAX_CUSTOMERS + 1
-        ]
+    """Record a bulk action on the selected records ``user`` may change (not run yet)."""
+    bulk_check(user=user, kind=kind, action=action)
+    if action == EXPORT:
+        raise ValidationError({"action": [_("Choose what to do.")]})
+    value, note = bulk_value_clean(action, value, kind=kind, note=note)
+    ids = _target_ids(user, kind, action, selection)
+    return BulkAction.objects.create(
+        user=user, kind=kind, action=action, value=value, note=note, record_ids=ids
     )
-    if not ids:
-        raise ValidationError(_("None of the selected customers may be changed by you."))
-    if len(ids) > MAX_CUSTOMERS:
-        raise ValidationError(
-            _("At most %(n)s customers at once; narrow the filter.") % {"n": MAX_CUSTOMERS}
-        )
-    return BulkAction.objects.create(user=user, action=action, value=value, customer_ids=ids)
 
 
-def _tags(customer: Customer) -> list[str]:
-    return [tag.name for tag in customer.tags.all()]
+def bulk_export(
+    *,
+    user: User,
+    kind: str,
+    value: str,
+    selection: QuerySet[Any],
+    ip_address: str | None = None,
+) -> ExportJob:
+    """Export the selected records ``user`` may see, in the format ``value``, through the
+    export machinery (masking rules, audit, background for large files, "My exports")."""
+    bulk_check(user=user, kind=kind, action=EXPORT)
+    value, _note = bulk_value_clean(EXPORT, value, kind=kind)
+    ids = _target_ids(user, kind, EXPORT, selection)
+    return export_records_request(
+        user=user, kind=kind, record_ids=ids, format=value, ip_address=ip_address
+    )
 
 
-def _apply_one(row: BulkAction, customer: Customer, owner: User | None) -> str | None:
-    """Change one customer; returns what it held before (for undo), None if nothing changed."""
-    note = _("Bulk action")
-    if row.action == BulkAction.Action.ASSIGN:
-        if customer.owner_id == (owner.pk if owner else None):
-            return None
-        before = str(customer.owner_id or "")
-        customer_assign(user=row.user, customer=customer, owner=owner, note=note)
-        return before
-    if row.action in {BulkAction.Action.TAG, BulkAction.Action.UNTAG}:
-        tags = _tags(customer)
-        has = row.value in tags
-        if has == (row.action == BulkAction.Action.TAG):
-            return None
-        new = [*tags, row.value] if not has else [t for t in tags if t != row.value]
-        customer_update(user=row.user, customer=customer, data={"tags": new}, note=note)
-        return "1" if has else "0"
-    field = "grade" if row.action == BulkAction.Action.GRADE else "lifecycle_stage"
-    old = str(getattr(customer, field))
-    if old == row.value:
-        return None
-    changes = customer_update(user=row.user, customer=customer, data={field: row.value}, note=note)
-    return old if changes else None
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> BulkAction:
-    """Apply a recorded bulk action, customer by customer (each in its own transaction, so a
-    large one commits as it goes). Idempotent: a finished action is left alone, and a rerun
-    skips customers already as wanted."""
+    """Apply a recorded bulk action, record by record (each in its own transaction, so a large
+    one commits as it goes). Records the user may no longer change, or that refuse the change,
+    are skipped and counted. Idempotent: a finished action is left alone, and a rerun skips
+    records already as wanted."""
     row = BulkAction.objects.select_related("user").get(pk=action_id)
     if row.status not in {BulkAction.Status.QUEUED, BulkAction.Status.RUNNING}:
         return row
     BulkAction.objects.filter(pk=row.pk).update(status=BulkAction.Status.RUNNING)
-    owner = User.objects.get(pk=int(row.value)) if row.action == BulkAction.Action.ASSIGN else None
+    listed = _kind(row.kind)
+    target = listed.target(row)
     before: dict[str, str] = dict(row.before)
-    done = 0
+    done = skipped = 0
     try:
-        customers = customers_changeable_by(row.user).filter(pk__in=row.customer_ids)
-        for customer in customers.prefetch_related("tags").order_by("id").iterator(chunk_size=200):
-            try:
-                held = _apply_one(row, customer, owner)
-            except (ValidationError, PermissionDenied):
-                held = None  # a customer that cannot take the change is left as it was
-            if held is not None:
-                before[str(customer.pk)] = held
-            done += 1
-            if done % PROGRESS_EVERY == 0:
+        scope = listed.for_run(listed.changeable(row.user))
+        for ids in _chunks(row.record_ids):
+            records = list(scope.filter(pk__in=ids).order_by("id"))
+            skipped += len(ids) - len(records)  # no longer theirs to change
+            for record in records:
+                try:
+                    held = listed.apply(row, record, target)
+                except REFUSALS:
+                    held = None
+                    skipped += 1
+                if held is not None:
+                    before[str(record.pk)] = held
+            previous, done = done, done + len(ids)
+            if done // PROGRESS_EVERY != previous // PROGRESS_EVERY:
                 BulkAction.objects.filter(pk=row.pk).update(
-                    done=done, changed=len(before), before=before
+                    done=done, changed=len(before), skipped=skipped, before=before
                 )
                 if progress is not None:
                     progress(done)
@@ -141,19 +212,26 @@ def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> Bulk
             status=BulkAction.Status.FAILED, error=str(exc)[:2000], before=before
         )
         raise
-    row.status, row.done, row.changed, row.before = (
+    row.status, row.done, row.changed, row.skipped, row.before = (
         BulkAction.Status.DONE,
         done,
         len(before),
+        skipped,
         before,
     )
-    row.save(update_fields=["status", "done", "changed", "before", "updated_at"])
+    row.save(update_fields=["status", "done", "changed", "skipped", "before", "updated_at"])
     audit_log(
         action=AuditEvent.Action.SETTINGS_CHANGED,
         actor=row.user,
         object_type="bulk.bulkaction",
         object_id=row.pk,
-        detail={"action": row.action, "customers": row.total, "changed": row.changed},
+        detail={
+            "kind": row.kind,
+            "action": row.action,
+            "records": row.total,
+            "changed": row.changed,
+            "skipped": row.skipped,
+        },
     )
     return row
 
@@ -166,36 +244,22 @@ def bulk_action_undo_check(*, user: User, row: BulkAction) -> None:
 
 
 def bulk_action_undo(*, action_id: int) -> BulkAction:
-    """Put back what an assignment or a tagging changed. An assignment is undone only for the
-    customers still with the owner they were given to (someone may have moved them since);
-    the user no longer owns them, so the undo acts as the system, named in the timeline's note.
-    """
+    """Put back what an assignment or a tagging changed, through the same services. An
+    assignment is undone only for the records still with the owner they were given to
+    (someone may have moved them since); a record that refuses is left as it is."""
     row = BulkAction.objects.select_related("user").get(pk=action_id)
     if row.status == BulkAction.Status.UNDONE:
         return row
     BulkAction.objects.filter(pk=row.pk).update(status=BulkAction.Status.UNDOING)
+    listed = _kind(row.kind)
     note = _("Bulk action undone by %(name)s") % {"name": row.user}
-    ids = [int(k) for k in row.before]
-    if row.action == BulkAction.Action.ASSIGN:
-        customers = Customer.objects.filter(pk__in=ids, owner_id=int(row.value))
-    else:
-        customers = customers_changeable_by(row.user).filter(pk__in=ids)
-    owners: dict[str, User | None] = {}
-    for customer in customers.prefetch_related("tags").order_by("id").iterator(chunk_size=200):
-        held = row.before[str(customer.pk)]
-        try:
-            if row.action == BulkAction.Action.ASSIGN:
-                if held not in owners:
-                    owners[held] = User.objects.filter(pk=int(held)).first() if held else None
-                customer_assign(user=None, customer=customer, owner=owners[held], note=note)
-            else:
-                tags = _tags(customer)
-                wanted = held == "1"
-                if (row.value in tags) != wanted:
-                    new = [*tags, row.value] if wanted else [t for t in tags if t != row.value]
-                    customer_update(user=row.user, customer=customer, data={"tags": new}, note=note)
-        except (ValidationError, PermissionDenied):
-            continue
+    scope = listed.undo_rows(row)
+    for ids in _chunks([int(k) for k in row.before]):
+        for record in scope.filter(pk__in=ids).order_by("id"):
+            try:
+                listed.undo(row, record, row.before[str(record.pk)], note)
+            except REFUSALS:
+                continue
     row.status = BulkAction.Status.UNDONE
     row.save(update_fields=["status", "updated_at"])
     return row
@@ -203,12 +267,10 @@ def bulk_action_undo(*, action_id: int) -> BulkAction:
 
 def bulk_action_describe(row: BulkAction) -> dict[str, Any]:
     """What the action does, in words, for its pages."""
-    value: str = row.value
-    if row.action == BulkAction.Action.ASSIGN:
-        owner = User.objects.filter(pk=int(row.value)).first()
-        value = str(owner) if owner else row.value
-    elif row.action == BulkAction.Action.GRADE:
-        value = str(dict(Customer.Grade.choices).get(row.value, row.value))
-    elif row.action == BulkAction.Action.STAGE:
-        value = str(dict(Customer.Stage.choices).get(row.value, row.value))
-    return {"action": row.get_action_display(), "value": value}
+    listed = _kind(row.kind)
+    spec = listed.action(row.action)
+    if row.action == EXPORT:
+        value = str(dict(ExportJob.Format.choices).get(row.value, row.value))
+    else:
+        value = listed.describe(row.action, row.value)
+    return {"action": str(spec.label) if spec else row.get_action_display(), "value": value}

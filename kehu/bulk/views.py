@@ -1,5 +1,8 @@
-"""Bulk actions on the customer list: confirm with counts, run (in the background when large),
-follow the progress, undo an assignment or a tagging. Roles that change customers only."""
+"""Bulk actions on the lists (customers, opportunities, orders, cases): confirm with counts,
+run (in the background when large), follow the progress, undo an assignment or a tagging; an
+export of the selection goes to "My exports". Each action for the roles that may do it."""
+
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,73 +13,119 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.bulk import services, tasks
+from kehu.bulk.kinds import EXPORT, BulkKind, kind_get
 from kehu.bulk.models import BulkAction
-from kehu.core.access import is_read_only, require
-from kehu.core.http import AuthenticatedRequest
-from kehu.customers.forms import CustomerFilterForm
-from kehu.customers.models import Customer
-from kehu.customers.selectors import customer_list
+from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.exports.models import ExportJob
+
+# Ticked rows come from one page of a list; more ids than this are not a page.
+MAX_TICKED = 1000
 
 
-def _require(request: AuthenticatedRequest) -> None:
-    require(request.user, lambda u: not is_read_only(u), _("Your role may not change customers."))
-
-
-def _selection(request: AuthenticatedRequest) -> tuple[object, str]:
-    """The selected customers: the ticked ones, or every one matching the list's filter."""
+def _selection(request: AuthenticatedRequest, kind: BulkKind) -> tuple[Any, str]:
+    """The selected records: the ticked ones, or every one matching the list's filter."""
     query = request.POST.get("query", "")
     if request.POST.get("all") == "1":
-        form = CustomerFilterForm(QueryDict(query) or None)
-        return customer_list(user=request.user, filters=form.filters()), query
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
-    return Customer.objects.filter(pk__in=ids), query
+        return kind.listed(user=request.user, query=QueryDict(query)), query
+    ids = [int(v) for v in request.POST.getlist("ids")[:MAX_TICKED] if v.isdigit()]
+    return kind.model._default_manager.filter(pk__in=ids), query
+
+
+def _export(
+    request: AuthenticatedRequest, kind: BulkKind, value: str, selection: Any, query: str
+) -> HttpResponse:
+    try:
+        job = services.bulk_export(
+            user=request.user,
+            kind=kind.code,
+            value=value,
+            selection=selection,
+            ip_address=client_ip(request),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(kind.list_url(query))
+    if job.status == ExportJob.Status.DONE:
+        messages.success(request, _("Your export is ready."))
+    elif job.status == ExportJob.Status.FAILED:
+        messages.error(request, job.error)
+    else:
+        messages.info(request, _("Your export is large; it is being written in the background."))
+    return redirect("exports:list")
+
+
+def _create_and_run(
+    request: AuthenticatedRequest,
+    kind: BulkKind,
+    action: str,
+    value: str,
+    note: str,
+    selection: Any,
+    query: str,
+) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            row = services.bulk_action_create(
+                user=request.user,
+                kind=kind.code,
+                action=action,
+                value=value,
+                note=note,
+                selection=selection,
+            )
+            background = row.total > services.BACKGROUND_ABOVE
+            if background:
+                transaction.on_commit(lambda: tasks.run_bulk_action(row.pk))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(kind.list_url(query))
+    if not background:
+        services.bulk_action_run(action_id=row.pk)
+    return redirect("bulk:detail", row.pk)
 
 
 @require_POST
-def customers_confirm(request: AuthenticatedRequest) -> HttpResponse:
-    """From the list: show what will change and how many; on confirmation, do it."""
-    _require(request)
-    selection, query = _selection(request)
+def bulk_confirm(request: AuthenticatedRequest, kind: str) -> HttpResponse:
+    """From a list: show what will change and how many; on confirmation, do it."""
+    listed = kind_get(kind)
     action = request.POST.get("action", "")
-    field = "tag" if action in {BulkAction.Action.TAG, BulkAction.Action.UNTAG} else action
-    value = request.POST.get(f"value_{field}", request.POST.get("value", ""))
-    selected = selection.count()  # type: ignore[attr-defined]
-    targets = services.bulk_targets(user=request.user, selection=selection).count()  # type: ignore[arg-type]
+    services.bulk_check(user=request.user, kind=listed.code, action=action)
+    selection, query = _selection(request, listed)
+    spec = listed.action(action)
+    field = spec.field if spec else ""
+    value = request.POST.get(f"value_{field}", "") if field else request.POST.get("value", "")
+    note = request.POST.get("note", "")
     if request.POST.get("confirm") == "1":
-        try:
-            with transaction.atomic():
-                row = services.bulk_action_create(
-                    user=request.user,
-                    action=action,
-                    value=value,
-                    selection=selection,  # type: ignore[arg-type]
-                )
-                background = row.total > services.BACKGROUND_ABOVE
-                if background:
-                    transaction.on_commit(lambda: tasks.run_bulk_action(row.pk))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect(f"/customers/?{query}")
-        if not background:
-            services.bulk_action_run(action_id=row.pk)
-        return redirect("bulk:detail", row.pk)
+        if action == EXPORT:
+            return _export(request, listed, value, selection, query)
+        return _create_and_run(request, listed, action, value, note, selection, query)
     error = ""
     try:
-        value = services.bulk_value_clean(action, value)
+        value, note = services.bulk_value_clean(action, value, kind=listed.code, note=note)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    preview = BulkAction(user=request.user, action=action, value=value)
+    preview = None
+    described = None
+    if not error:
+        preview = services.bulk_preview(
+            user=request.user, kind=listed.code, action=action, value=value, selection=selection
+        )
+        row = BulkAction(user=request.user, kind=listed.code, action=action, value=value)
+        described = services.bulk_action_describe(row)
     context = {
-        "selected": selected,
-        "targets": targets,
-        "described": services.bulk_action_describe(preview) if not error else None,
+        "kind": listed,
+        "list_url": listed.list_url(query),
+        "preview": preview,
+        "allowed_text": listed.count_text(preview.allowed) if preview else "",
+        "described": described,
         "error": error,
-        "action": action,
-        "value": value,
-        "query": query,
+        "note": note,
+        "export": action == EXPORT,
+        "cannot_take": listed.cannot_take.get(action, ""),
         "post": request.POST,
-        "background": targets > services.BACKGROUND_ABOVE,
+        "background": preview is not None and preview.allowed > services.BACKGROUND_ABOVE,
     }
     return render(request, "bulk/confirm.html", context)
 
@@ -91,7 +140,15 @@ def _own(request: AuthenticatedRequest, action_id: int) -> BulkAction:
 @require_GET
 def action_detail(request: AuthenticatedRequest, action_id: int) -> HttpResponse:
     row = _own(request, action_id)
-    context = {"row": row, "described": services.bulk_action_describe(row)}
+    listed = kind_get(row.kind)
+    context = {
+        "row": row,
+        "kind": listed,
+        "described": services.bulk_action_describe(row),
+        "progress_text": _("%(done)s of %(total)s")
+        % {"done": row.done, "total": listed.count_text(row.total)},
+        "changed_text": listed.count_text(row.changed),
+    }
     return render(request, "bulk/detail.html", context)
 
 

@@ -18,7 +18,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_create_leads, can_export, is_read_only, require
+from kehu.bulk.models import BulkAction
+from kehu.bulk.selectors import bulk_bar
+from kehu.core.access import can_create_leads, can_export, require
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import CappedPaginator
 from kehu.customers import selectors, services
@@ -83,10 +85,8 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         "can_create": can_create_leads(request.user),
         "can_export": can_export(request.user),
-        # Bulk actions (kehu.bulk) for roles that change customers: whom to assign to.
-        "bulk_owners": None if is_read_only(request.user) else selectors.bulk_owner_choices(),
-        "bulk_grades": Customer.Grade.choices,
-        "bulk_stages": Customer.Stage.choices,
+        # Bulk actions (kehu.bulk) for roles that change customers.
+        "bulk": bulk_bar(user=request.user, kind=BulkAction.Kind.CUSTOMERS),
     }
     return _render(
         request,

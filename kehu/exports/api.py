@@ -49,6 +49,10 @@ class ExportIn(Schema):
 
 class ExportOut(Schema):
     id: int
+    kind: str = Field(
+        description="What the file holds: `customers` (by filters), or `opportunities`, "
+        "`orders`, `cases` selected on their list in the browser."
+    )
     format: str
     status: str
     row_count: int | None

@@ -1,4 +1,4 @@
-"""Exports of the customer list (导出): one ``ExportJob`` per requested file."""
+"""Exports of the lists (导出): one ``ExportJob`` per requested file."""
 
 from datetime import timedelta
 
@@ -14,8 +14,21 @@ STUCK_AFTER = timedelta(hours=2)
 INTERRUPTED = _("The export stopped before it finished (its worker was interrupted); export again.")
 
 
+class RecordKind(models.TextChoices):
+    """The lists whose records are exported, and changed in bulk (``kehu.bulk``)."""
+
+    CUSTOMERS = "customers", _("Customers")
+    OPPORTUNITIES = "opportunities", _("Opportunities")
+    ORDERS = "orders", _("Orders")
+    CASES = "cases", _("Cases")
+
+
 class ExportJob(TimeStampedModel):
-    """A file of customers as one user's list showed them: filters, columns and format kept."""
+    """A file of records as one user's list showed them: customers by the list's filters, with
+    the columns chosen; opportunities, orders or cases as selected on their list (``record_ids``),
+    with their list's columns. Format kept."""
+
+    Kind = RecordKind
 
     class Format(models.TextChoices):
         XLSX = "xlsx", _("Excel (XLSX)")
@@ -34,7 +47,15 @@ class ExportJob(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="export_jobs",
     )
+    kind = models.CharField(
+        _("kind of records"),
+        max_length=13,
+        choices=RecordKind.choices,
+        default=RecordKind.CUSTOMERS,
+    )
     filters = models.JSONField(_("filters"), default=dict, blank=True)
+    # The selected records (not customers: those are chosen by ``filters``).
+    record_ids = models.JSONField(_("selected records"), default=list, blank=True)
     columns = models.JSONField(_("columns"), default=list)
     format = models.CharField(_("format"), max_length=4, choices=Format.choices)
     # What the people in the file will be contacted for (a kehu.privacy Purpose); only those who
@@ -60,6 +81,7 @@ class ExportJob(TimeStampedModel):
 
     # A Meta body cannot see the model's choices classes: checks built from them here.
     Meta.constraints = [
+        choices_check("kind", RecordKind, "exports_job_kind_valid"),
         choices_check("format", Format, "exports_job_format_valid"),
         choices_check("status", Status, "exports_job_status_valid"),
     ]
@@ -100,4 +122,4 @@ class ExportJob(TimeStampedModel):
     def file_name(self) -> str:
         """The name the download is offered under, stamped in local time (``TIME_ZONE``)."""
         stamp = timezone.localtime(self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
-        return f"customers-{stamp}-{self.pk}.{self.format}"
+        return f"{self.kind}-{stamp}-{self.pk}.{self.format}"

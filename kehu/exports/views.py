@@ -1,5 +1,7 @@
 """Exports in the browser: the export dialog (opened from the customer list with its
-filters), "my exports" with their status (polled with htmx while one runs) and downloads."""
+filters), "my exports" with their status (polled with htmx while one runs) and downloads.
+Exports of rows selected on the other lists are asked for through their bulk bar (``kehu.bulk``).
+"""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +19,7 @@ from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
 from kehu.exports.forms import ExportForm
 from kehu.exports.models import ExportJob
+from kehu.exports.records import RECORD_LISTS
 
 LIST_SIZE = 50
 
@@ -71,8 +74,12 @@ def export_list(request: AuthenticatedRequest) -> HttpResponse:
     running = any(not job.is_finished for job in jobs)
     labels = {code: str(column.label) for code, column in export_columns().items()}
     for job in jobs:
-        # The columns in words, as the export dialog names them (a removed field: its code).
-        job.column_labels = [labels.get(code, code) for code in job.columns]  # type: ignore[attr-defined]
+        # The columns in words, as the export dialog names them (a removed field: its code);
+        # a list's selected records have that list's columns.
+        listed = RECORD_LISTS.get(job.kind)
+        job.column_labels = (  # type: ignore[attr-defined]
+            listed.header() if listed else [labels.get(code, code) for code in job.columns]
+        )
     context = {"jobs": jobs, "running": running}
     fragment = request.headers.get("HX-Request") == "true"
     template = "exports/partials/job_table.html" if fragment else "exports/export_list.html"

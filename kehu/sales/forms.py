@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.core.widgets import IsoDateInput
 from kehu.sales.models import Currency, Order, Payment, PipelineStage, Product
+from kehu.sales.selectors import OpportunityFilters, OrderFilters
 from kehu.sales.services import LineInput
 
 
@@ -24,6 +25,17 @@ class OrderFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=IsoDateInput)
     until = forms.DateField(label=_("To"), required=False, widget=IsoDateInput)
     unpaid = forms.BooleanField(label=_("Only with an amount outstanding"), required=False)
+
+    def filters(self) -> OrderFilters:
+        """The list's filters from the valid inputs (an invalid one is ignored and shown)."""
+        values = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return OrderFilters(
+            status=values.get("status", ""),
+            channel=values.get("channel", ""),
+            since=values.get("since"),
+            until=values.get("until"),
+            unpaid=values.get("unpaid", False),
+        )
 
 
 class OrderForm(forms.Form):
@@ -230,6 +242,13 @@ class MoveForm(forms.Form):
 class OpportunityFilterForm(forms.Form):
     q = forms.CharField(label=_("Name"), required=False)
     mine = forms.BooleanField(label=_("Only mine"), required=False)
+
+    def filters(self, *, user: User) -> OpportunityFilters:
+        """The board's and the list's filters; "only mine" is ``user``'s."""
+        values = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return OpportunityFilters(
+            q=values.get("q", ""), owner_id=user.pk if values.get("mine") else None
+        )
 
 
 class ProductForm(forms.ModelForm[Product]):

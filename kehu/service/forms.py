@@ -12,7 +12,7 @@ from kehu.customers.selectors import channels_active
 from kehu.sales.models import Product
 from kehu.sales.selectors import products_on_sale
 from kehu.service.models import Case, CaseType, Feedback, Priority, SpecialDay
-from kehu.service.selectors import case_workers
+from kehu.service.selectors import CaseFilters, case_workers
 
 EMPTY = ("", "—")
 SCORES = [(n, str(n)) for n in range(5, 0, -1)]
@@ -214,6 +214,16 @@ class CaseFilterForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), required=False, choices=[EMPTY, *Priority.choices]
     )
+
+    def filters(self) -> CaseFilters:
+        """The list's filters from the valid inputs (an invalid one is ignored and shown)."""
+        values = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return CaseFilters(
+            q=values.get("q", ""),
+            status=values.get("status", ""),
+            type=values.get("type", ""),
+            priority=values.get("priority", ""),
+        )
 
 
 class ServiceSettingsForm(forms.Form):

@@ -66,6 +66,26 @@ def customers_changeable_by(user: User) -> CustomerQuerySet:
     return Customer.objects.filter(_scope_q(user, for_change=True))
 
 
+def customers_changeable_q(user: User, *, prefix: str) -> Q:
+    """The scope of ``customers_changeable_by`` as a filter on a related customer (``prefix``,
+    e.g. ``"customer__"``): the opportunities and orders ``user`` may change, checked row by
+    row through the join as ``customers_visible_q`` does."""
+    policy = policy_for(user)
+    if policy.change is Scope.ALL:
+        return Q()
+    if policy.change is Scope.NONE:
+        return Q(pk__in=[])
+    q = record_scope_q(
+        user,
+        for_change=True,
+        owner_field=f"{prefix}owner",
+        shared_field=None,
+        team_field=f"{prefix}team",
+    )
+    shared = Customer.shared_with.through.objects.filter(user=user).values("customer_id")
+    return q | Q(**{f"{prefix}pk__in": shared})
+
+
 def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
     """The customer with what its page needs, if ``user`` may see it; else 404 (never 403)."""
     customer = (

@@ -23,6 +23,7 @@ from kehu.sales.services.opportunities import (
 )
 from kehu.sales.services.orders import (
     LineInput,
+    order_assign,
     order_cancel,
     order_create,
     order_mark_delivered,
@@ -59,6 +60,7 @@ __all__ = [
     "opportunity_products_set",
     "opportunity_products_total",
     "opportunity_update",
+    "order_assign",
     "order_cancel",
     "order_create",
     "order_mark_delivered",

@@ -1,4 +1,5 @@
-"""Orders with their lines: take, correct before delivery, deliver, cancel."""
+"""Orders with their lines: take, correct before delivery, give to another owner, deliver,
+cancel."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import User
+from kehu.accounts.models import Team, User
 from kehu.core.dates import business_date_problem
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
-from kehu.customers.selectors import require_customer_change
+from kehu.customers.selectors import customer_can_change, require_customer_change
 from kehu.loyalty import services as loyalty
 from kehu.sales import summary
 from kehu.sales.models import (
@@ -252,6 +253,44 @@ def order_update(
             row.pk = None
             row.order = locked
         OrderLine.objects.bulk_create(new_rows)
+    summary.order_counted(locked, 1)
+    _correction(
+        kind=SalesCorrection.Kind.ORDER,
+        user=user,
+        reason=reason,
+        changes=changes,
+        customer_id=locked.customer_id,
+        order=locked,
+    )
+    return locked
+
+
+@transaction.atomic
+def order_assign(*, user: User, order: Order, owner: User | None, reason: str) -> Order:
+    """Give the order to ``owner`` (someone who may change its customer; None: nobody), kept
+    as a correction with who, when and ``reason``. The order's count and revenue in the sales
+    summary move to the new owner and their team; its payments stay credited to whom they were
+    credited when received. A cancelled order keeps its owner (``Conflict``)."""
+    require_customer_change(user, order.customer, SALES_CHANGE_REFUSED)
+    reason = _require_reason(reason)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status == Order.Status.CANCELLED:
+        raise Conflict(_("A cancelled order keeps its owner."))
+    if owner is not None and not customer_can_change(user=owner, customer=order.customer):
+        raise ValidationError(
+            {"owner": [_("The new owner must be someone who may change this customer.")]}
+        )
+    if locked.owner_id == (owner.pk if owner else None):
+        return locked
+    team_id = _primary_team_id(owner)
+    changes = _diff(locked, {"owner": owner})
+    if locked.team_id != team_id:
+        team = Team.objects.filter(pk=team_id).first() if team_id else None
+        changes.update(_diff(locked, {"team": team}))
+    summary.order_counted(locked, -1)
+    locked.owner = owner
+    locked.team_id = team_id
+    locked.save(update_fields=["owner", "team", "updated_at"])
     summary.order_counted(locked, 1)
     _correction(
         kind=SalesCorrection.Kind.ORDER,

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kehu.bulk.models import BulkAction
+from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import can_sell
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
@@ -33,11 +35,7 @@ from kehu.sales.views.orders import _line_formset, _line_inputs, _lines_initial
 
 def _opportunity_filters(request: AuthenticatedRequest) -> tuple[OpportunityFilterForm, Any]:
     form = OpportunityFilterForm(request.GET or None)
-    values = form.cleaned_data if form.is_valid() else {}
-    filters = selectors.OpportunityFilters(
-        q=values.get("q", ""), owner_id=request.user.pk if values.get("mine") else None
-    )
-    return form, filters
+    return form, form.filters(user=request.user)
 
 
 def _board_context(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -57,7 +55,13 @@ def opportunity_board(request: AuthenticatedRequest) -> HttpResponse:
         form, filters = _opportunity_filters(request)
         rows = selectors.opportunity_list(user=request.user, filters=filters)
         page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-        context = {"form": form, "page": page, "tab": "opportunities", "view": "list"}
+        context = {
+            "form": form,
+            "page": page,
+            "tab": "opportunities",
+            "view": "list",
+            "bulk": bulk_bar(user=request.user, kind=BulkAction.Kind.OPPORTUNITIES),
+        }
         return render(request, "sales/opportunity_list.html", context)
     return render(request, "sales/opportunity_board.html", _board_context(request))
 

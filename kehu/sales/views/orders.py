@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kehu.bulk.models import BulkAction
+from kehu.bulk.selectors import bulk_bar
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import CappedPaginator
@@ -37,19 +39,15 @@ from kehu.sales.views.common import INVALID, PAGE_SIZE, _errors, is_htmx
 @require_GET
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
-    values = form.cleaned_data if form.is_valid() else {}
-    orders = selectors.order_list(
-        user=request.user,
-        filters=selectors.OrderFilters(
-            status=values.get("status", ""),
-            channel=values.get("channel", ""),
-            since=values.get("since"),
-            until=values.get("until"),
-            unpaid=values.get("unpaid", False),
-        ),
-    )
+    orders = selectors.order_list(user=request.user, filters=form.filters())
     page = CappedPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "sales/order_list.html", {"form": form, "page": page, "tab": "orders"})
+    context = {
+        "form": form,
+        "page": page,
+        "tab": "orders",
+        "bulk": bulk_bar(user=request.user, kind=BulkAction.Kind.ORDERS),
+    }
+    return render(request, "sales/order_list.html", context)
 
 
 def _line_formset(

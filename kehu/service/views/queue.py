@@ -5,6 +5,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from kehu.bulk.models import BulkAction
+from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import (
     can_manage_accounts,
     can_work_cases,
@@ -37,18 +39,12 @@ def case_queue(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
-    values = form.cleaned_data if form.is_valid() else {}
-    filters = selectors.CaseFilters(
-        q=values.get("q", ""),
-        status=values.get("status", ""),
-        type=values.get("type", ""),
-        priority=values.get("priority", ""),
-    )
-    cases = selectors.case_list(user=request.user, filters=filters)
+    cases = selectors.case_list(user=request.user, filters=form.filters())
     page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
         "can_edit_settings": can_manage_accounts(request.user),
+        "bulk": bulk_bar(user=request.user, kind=BulkAction.Kind.CASES),
     }
     return render(request, "service/case_list.html", context)

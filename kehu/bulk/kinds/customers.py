@@ -1,0 +1,180 @@
+"""The customer list in bulk: tag, untag, assign, change grade or lifecycle stage, through the
+customers' services (``customer_assign``, ``customer_update``), each change on the timeline."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from kehu.accounts.models import User
+from kehu.bulk.kinds.base import ActionSpec, BulkKind, active_user, owner_choices, user_or_none
+from kehu.bulk.models import BulkAction
+from kehu.core.access import can_own_customers, is_read_only
+from kehu.customers.forms import CustomerFilterForm
+from kehu.customers.models import Customer
+from kehu.customers.selectors import (
+    bulk_owner_choices,
+    customer_list,
+    customers_changeable_by,
+    customers_visible_to,
+)
+from kehu.customers.services import customer_assign, customer_update
+
+A = BulkAction.Action
+REFUSED = gettext_lazy("Your role may not change customers.")
+
+
+def _may_change(user: User) -> bool:
+    return not is_read_only(user)
+
+
+def _tags(customer: Customer) -> list[str]:
+    return [tag.name for tag in customer.tags.all()]
+
+
+class CustomerKind(BulkKind):
+    code = BulkAction.Kind.CUSTOMERS
+    model = Customer
+    refused = REFUSED
+
+    def actions(self) -> list[ActionSpec]:
+        tag_box: dict[str, Any] = {
+            "field": "tag",
+            "label_of_field": gettext_lazy("Tag"),
+            "placeholder": gettext_lazy("Tag (to add or remove)"),
+        }
+        return [
+            ActionSpec(A.TAG, gettext_lazy("Add tag"), _may_change, REFUSED, **tag_box),
+            ActionSpec(A.UNTAG, gettext_lazy("Remove tag"), _may_change, REFUSED, **tag_box),
+            ActionSpec(
+                A.ASSIGN,
+                gettext_lazy("Assign to"),
+                _may_change,
+                REFUSED,
+                field="assign",
+                label_of_field=gettext_lazy("Assign to"),
+                choices=lambda: owner_choices(bulk_owner_choices()),
+                placeholder=gettext_lazy("Assign to…"),
+            ),
+            ActionSpec(
+                A.GRADE,
+                gettext_lazy("Change grade"),
+                _may_change,
+                REFUSED,
+                field="grade",
+                label_of_field=gettext_lazy("Grade"),
+                choices=lambda: Customer.Grade.choices,
+                placeholder=gettext_lazy("Grade…"),
+            ),
+            ActionSpec(
+                A.STAGE,
+                gettext_lazy("Change lifecycle stage"),
+                _may_change,
+                REFUSED,
+                field="stage",
+                label_of_field=gettext_lazy("Lifecycle stage"),
+                choices=lambda: Customer.Stage.choices,
+                placeholder=gettext_lazy("Stage…"),
+            ),
+        ]
+
+    def count_text(self, n: int) -> str:
+        return ngettext("%(n)s customer", "%(n)s customers", n) % {"n": n}
+
+    def list_url(self, query: str = "") -> str:
+        return reverse("customers:list") + (f"?{query}" if query else "")
+
+    def listed(self, *, user: User, query: QueryDict) -> QuerySet[Any]:
+        return customer_list(user=user, filters=CustomerFilterForm(query or None).filters())
+
+    def visible(self, user: User) -> QuerySet[Any]:
+        return customers_visible_to(user)
+
+    def changeable(self, user: User) -> QuerySet[Any]:
+        return customers_changeable_by(user).live()
+
+    def clean(self, action: str, value: str, note: str) -> str:
+        value = value.strip()
+        if action == A.ASSIGN:
+            owner = active_user(value)
+            if owner is None or not can_own_customers(owner):
+                raise ValidationError(
+                    {"value": [_("Choose an active colleague who may own customers.")]}
+                )
+        elif action in {A.TAG, A.UNTAG}:
+            if not value:
+                raise ValidationError({"value": [_("Enter a tag.")]})
+            if len(value) > 40:
+                raise ValidationError({"value": [_("A tag has at most 40 characters.")]})
+        elif action == A.GRADE:
+            if value not in Customer.Grade.values:
+                raise ValidationError({"value": [_("Choose a grade.")]})
+        elif action == A.STAGE:
+            if value not in Customer.Stage.values:
+                raise ValidationError({"value": [_("Choose a lifecycle stage.")]})
+        else:
+            raise ValidationError({"action": [_("Choose what to do.")]})
+        return value
+
+    def target(self, row: BulkAction) -> Any:
+        return User.objects.get(pk=int(row.value)) if row.action == A.ASSIGN else row.value
+
+    def for_run(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.prefetch_related("tags")
+
+    def apply(self, row: BulkAction, record: Customer, target: Any) -> str | None:
+        note = _("Bulk action")
+        if row.action == A.ASSIGN:
+            if record.owner_id == target.pk:
+                return None
+            before = str(record.owner_id or "")
+            customer_assign(user=row.user, customer=record, owner=target, note=note)
+            return before
+        if row.action in {A.TAG, A.UNTAG}:
+            tags = _tags(record)
+            has = row.value in tags
+            if has == (row.action == A.TAG):
+                return None
+            new = [*tags, row.value] if not has else [t for t in tags if t != row.value]
+            customer_update(user=row.user, customer=record, data={"tags": new}, note=note)
+            return "1" if has else "0"
+        field = "grade" if row.action == A.GRADE else "lifecycle_stage"
+        old = str(getattr(record, field))
+        if old == row.value:
+            return None
+        changes = customer_update(
+            user=row.user, customer=record, data={field: row.value}, note=note
+        )
+        return old if changes else None
+
+    def undo_rows(self, row: BulkAction) -> QuerySet[Any]:
+        if row.action == A.ASSIGN:
+            # Only the customers still with the owner they were given to.
+            return Customer.objects.filter(owner_id=int(row.value))
+        return customers_changeable_by(row.user).prefetch_related("tags")
+
+    def undo(self, row: BulkAction, record: Customer, held: str, note: str) -> None:
+        if row.action == A.ASSIGN:
+            # The user no longer owns the customer: the undo acts as the system, named in
+            # the note.
+            customer_assign(user=None, customer=record, owner=user_or_none(held), note=note)
+            return
+        tags = _tags(record)
+        wanted = held == "1"
+        if (row.value in tags) != wanted:
+            new = [*tags, row.value] if wanted else [t for t in tags if t != row.value]
+            customer_update(user=row.user, customer=record, data={"tags": new}, note=note)
+
+    def describe(self, action: str, value: str) -> str:
+        if action == A.ASSIGN:
+            owner = user_or_none(value)
+            return str(owner) if owner else value
+        if action == A.GRADE:
+            return str(dict(Customer.Grade.choices).get(value, value))
+        if action == A.STAGE:
+            return str(dict(Customer.Stage.choices).get(value, value))
+        return value
