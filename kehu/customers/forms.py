@@ -26,6 +26,7 @@ from kehu.customers.selectors import (
     channels_active,
 )
 from kehu.customers.services import DEFAULT_CHANNEL
+from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 from kehu.customers.values import read_value, to_text
 
 CALL_CENTER_CHANNEL = "call_center"
@@ -235,7 +236,9 @@ class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name"),
         required=False,
+        min_length=MIN_QUERY_LENGTH,
         max_length=100,
+        error_messages={"min_length": TOO_SHORT},
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Search by name")}),
     )
     kind = forms.ChoiceField(
