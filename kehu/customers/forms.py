@@ -26,8 +26,8 @@ from kehu.customers.selectors import (
     channels_active,
 )
 from kehu.customers.services import DEFAULT_CHANNEL
-from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 from kehu.customers.values import read_value, to_text
+from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 
 CALL_CENTER_CHANNEL = "call_center"
 
