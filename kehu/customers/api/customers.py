@@ -149,7 +149,8 @@ def _detail_of(user: User, customer: Customer, as_of: date | None = None) -> _De
     summary="List the customers you may see",
     description=(
         "Filters combine with AND. Without `status`: active and public-pool customers. `q` "
-        "needs at least two characters. "
+        "needs at least two characters; within a date range the default order is newest first "
+        "by that date. "
         "Cursor-paginated in the chosen `order`: `?page_size=&cursor=` → "
         "`{results, next, previous}`."
     ),

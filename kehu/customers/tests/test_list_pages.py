@@ -2,12 +2,14 @@
 rule for a name search, and query budgets that do not grow with the rows."""
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from kehu.customers import views
+from kehu.customers.models import Customer
 from kehu.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +123,26 @@ def test_api_list_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert len(response.json()["results"]) == 32
+
+
+def test_a_date_range_pages_newest_first_by_that_date(client, rep):
+    # given: ids in one order, creation dates in another (an import of older customers)
+    customers = CustomerFactory.create_batch(5, owner=rep)
+    days = [3, 1, 4, 2, 9]  # of June 2025; the last one falls outside the range
+    for customer, day in zip(customers, days, strict=True):
+        Customer.objects.filter(pk=customer.pk).update(
+            created_at=datetime(2025, 6, day, 12, tzinfo=UTC)
+        )
+    client.force_login(rep)
+
+    # when: walking the range two at a time
+    url = "/api/v1/customers/?created_from=2025-06-01&created_to=2025-06-05&page_size=2"
+    first = client.get(url).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    # then: newest created first, every one once
+    order = [customers[i].pk for i in (2, 0, 3, 1)]  # 4, 3, 2, 1 June
+    assert [c["id"] for c in first["results"] + second["results"]] == order
+    assert second["next"] is None
+    assert back["results"] == first["results"]
