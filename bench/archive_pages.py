@@ -1,4 +1,4 @@
-"""Benchmark the customer archive over HTTP: list page, list API, 360° page, API detail.
+"""Benchmark the customer archive over HTTP: list page, list API, 360° page (and API detail).
 
     .venv/bin/python bench/archive_pages.py --customers 100000
     .venv/bin/python bench/archive_pages.py --customers 100000 \\
@@ -7,11 +7,15 @@
 Builds (or reuses) a demo archive of N customers in a data directory of its own (``kehu demo``),
 starts the real server (``kehu serve --no-worker --workers 2``) on a free port, signs in and
 times a few hundred requests of each kind, one at a time and with 4 in parallel. Prints the
-machine, then p50/p95/p99 latency and requests per second per kind. The target (DESIGN.md):
-360° page and API detail p95 under 100 ms on the 2-core reference machine.
+machine, then p50/p95/p99 latency and requests per second per kind, and for the list kinds
+each filter's median and slowest time. The targets (DESIGN.md, issue 26): list pages, the
+list API and the 360° page p95 under 100 ms at c=1 on the 2-core reference machine, as the
+archive administrator and as a team manager ("(rep)" kinds). ``--kinds "API detail"`` times
+the API's customer detail.
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -188,35 +192,50 @@ class Session:
 
 # --- the request mixes ----------------------------------------------------------------------
 
-KINDS = ("list page", "list page (rep)", "list API", "360° page", "API detail")
+KINDS = ("list page", "list page (rep)", "list API", "list API (rep)", "360° page")
+# Pages deep in the archive are keyset cursors (``{"p": "[<id>]"}`` encoded as the pager
+# writes them); "{deep}" becomes one at a random customer id, i.e. any page, however deep.
 LIST_FILTERS = [
     "",
-    "?page=2",
-    "?page=40",
+    "?cursor={deep}",
+    "?stage=customer&cursor={deep}",
     "?stage=customer",
     "?grade=important",
     "?kind=organization",
     "?status=public_pool",
     "?province=广东省",
     "?province=浙江省&stage=prospect",
+    "?grade=important&kind=organization",
     "?tag=VIP",
+    "?tag=VIP&province=四川省",
     "?channel=website",
-    "?q=王",
+    "?q=王",  # one character: the page asks for a second one
+    "?q=王芳",
+    "?q=李娜&province=四川省",
     "?q=科技",
+    "?q=zw&grade=important",
     "?order=name",
-    "?order=-updated_at&page=3",
+    "?order=-updated_at",
+    "?created_from=2025-06-01&created_to=2025-06-30",
+    "?updated_from=2026-11-01",
+    "?value_tier=A",
 ]
 API_FILTERS = [
     "",
     "?page_size=50",
+    "?cursor={deep}",
     "?stage=customer",
     "?grade=important",
     "?kind=organization",
     "?status=public_pool",
     "?province=广东省",
+    "?city=成都市",
     "?tag=VIP",
-    "?q=王",
+    "?q=王芳",
+    "?q=zw&grade=important",
     "?order=name",
+    "?created_from=2025-06-01&created_to=2025-06-30",
+    "?value_tier=A",
 ]
 
 
@@ -224,11 +243,20 @@ def quote(path: str) -> str:
     return urllib.parse.quote(path, safe="/?=&")
 
 
+def deep_cursor(customer_id: int) -> str:
+    position = urllib.parse.urlencode({"p": json.dumps([customer_id])})
+    return base64.b64encode(position.encode("ascii")).decode("ascii")
+
+
 def make_paths(kind: str, ids: list[int], rng: random.Random) -> Callable[[], str]:
+    def pick(filters: list[str]) -> str:
+        path = quote(rng.choice(filters))
+        return path.replace("%7Bdeep%7D", urllib.parse.quote(deep_cursor(rng.choice(ids))))
+
     if kind in {"list page", "list page (rep)"}:
-        return lambda: quote("/customers/" + rng.choice(LIST_FILTERS))
-    if kind == "list API":
-        return lambda: quote("/api/v1/customers/" + rng.choice(API_FILTERS))
+        return lambda: "/customers/" + pick(LIST_FILTERS)
+    if kind in {"list API", "list API (rep)"}:
+        return lambda: "/api/v1/customers/" + pick(API_FILTERS)
     if kind == "360° page":
         return lambda: f"/customers/{rng.choice(ids)}/"
     if kind == "API detail":
@@ -303,7 +331,7 @@ def run_kind(
         thread.join()
     wall = time.perf_counter() - started
     slowest.sort(reverse=True)
-    return Result(kind, concurrency, times, wall, errors, slowest[:3])
+    return Result(kind, concurrency, times, wall, errors, slowest)
 
 
 def print_results(
@@ -323,6 +351,20 @@ def print_results(
         for elapsed, path in result.slowest[:slowest]:
             shown = show(path)
             print(f"  {result.kind:<16} c={result.concurrency} {elapsed * 1000:7.1f} ms  {shown}")
+
+
+def print_by_filter(results: list[Result]) -> None:
+    """For the list kinds: each filter's median and slowest time (cursors shown as "…")."""
+    for result in results:
+        if not result.kind.startswith("list"):
+            continue
+        by_filter: dict[str, list[float]] = {}
+        for elapsed, path in result.slowest:
+            shown = re.sub(r"cursor=[^&]+", "cursor=…", urllib.parse.unquote(path))
+            by_filter.setdefault(shown, []).append(elapsed * 1000)
+        print(f"\n{result.kind}, c={result.concurrency}: per filter (n, median, max ms)")
+        for shown, times in sorted(by_filter.items(), key=lambda kv: -max(kv[1])):
+            print(f"  {len(times):>3} {statistics.median(times):7.1f} {max(times):7.1f}  {shown}")
 
 
 def customer_ids(session: Session, sample: int, rng: random.Random) -> list[int]:
@@ -376,7 +418,7 @@ def main() -> None:
         results = []
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             for kind in args.kinds.split(","):
-                session = rep if kind == "list page (rep)" else admin
+                session = rep if kind.endswith("(rep)") else admin
                 paths = make_paths(kind, ids, rng)
                 result = run_kind(session, kind, paths, args.requests, concurrency)
                 results.append(result)
@@ -391,6 +433,7 @@ def main() -> None:
         "times in ms"
     )
     print_results(results)
+    print_by_filter(results)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from kehu.analytics.models import Segment, Tier
+from kehu.analytics.models import CustomerValue, Segment, Tier
 from kehu.customers.models import Customer
 
 
@@ -104,15 +104,11 @@ def value_filters_query(filters: ValueFilters) -> dict[str, str]:
     return params
 
 
-def value_filter_q(filters: ValueFilters) -> Q:
-    """The filters as a condition on customers (through their ``CustomerValue``)."""
-    if filters.is_empty():
-        return Q()
-    q = Q(value__isnull=False)
-    for name in ("tier", "segment"):
-        if getattr(filters, name):
-            q &= Q(**{f"value__{name}": getattr(filters, name)})
-    ranges = {
+def _value_lookups(filters: ValueFilters) -> dict[str, Any]:
+    """The conditions on ``CustomerValue``'s own columns (tier, segment and the ranges)."""
+    lookups = {
+        "tier": filters.tier or None,
+        "segment": filters.segment or None,
         "p_alive__gte": filters.p_alive_min,
         "p_alive__lte": filters.p_alive_max,
         "clv_12__gte": filters.clv_min,
@@ -120,9 +116,16 @@ def value_filter_q(filters: ValueFilters) -> Q:
         "last_purchase_on__gte": filters.last_purchase_from,
         "last_purchase_on__lte": filters.last_purchase_to,
     }
-    for lookup, value in ranges.items():
-        if value is not None:
-            q &= Q(**{f"value__{lookup}": value})
+    return {lookup: value for lookup, value in lookups.items() if value is not None}
+
+
+def value_filter_q(filters: ValueFilters) -> Q:
+    """The filters as a condition on customers (through their ``CustomerValue``)."""
+    if filters.is_empty():
+        return Q()
+    q = Q(value__isnull=False)
+    for lookup, value in _value_lookups(filters).items():
+        q &= Q(**{f"value__{lookup}": value})
     if filters.churn_risk:
         q &= Q(value__churn_risk=True)
     if filters.trend == "growth":
@@ -167,4 +170,9 @@ def customer_filters_value_q(filters: Any) -> Q:
     }
     if not given:
         return Q()
-    return value_filter_q(value_filters_from(given))
+    # The ids from the value table alone (its tier, segment, p_alive, clv and last-purchase
+    # indexes), not a join: joined, the list sorted every match for each page, and a subquery
+    # through the customer table read each match's customer row first (0.3 s for ?value_tier=A
+    # at 100,000 customers, either way).
+    lookups = _value_lookups(value_filters_from(given))
+    return Q(pk__in=CustomerValue.objects.filter(**lookups).values("customer_id"))

@@ -8,6 +8,8 @@ however deep. The answer keeps the house shape: ``{"results", "next", "previous"
 """
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +23,7 @@ from django.utils.functional import cached_property
 from ninja import Field, Schema
 from ninja.errors import ValidationError
 from ninja.pagination import CursorPagination
+from pydantic import ValidationError as PydanticValidationError
 
 
 def _name(term: str) -> str:
@@ -99,34 +102,91 @@ class KeysetPagination(BoundedCursorPagination):
         request: HttpRequest,
         **params: Any,
     ) -> Any:
-        keys = _keys(queryset)
-        page_size = self._get_page_size(pagination.page_size)
-        cursor = self.Cursor.from_encoded_param(pagination.cursor)
-        order = self._reverse_order(keys) if cursor.r else keys
-        queryset = queryset.order_by(*order)
-        if cursor.p is not None:
-            try:
-                queryset = queryset.filter(_after(order, cursor.p))
-            except (ValueError, TypeError, DjangoValidationError):
-                raise _invalid_cursor() from None
-        rows = list(queryset[: page_size + 1])
-        more = len(rows) > page_size
-        rows = rows[:page_size]
-        if cursor.r:
-            rows.reverse()
-            has_next, has_previous = True, more
-        else:
-            has_next, has_previous = more, cursor.p is not None
-        next_cursor = self.Cursor(p=_position(rows[-1], keys)) if rows and has_next else None
-        previous_cursor = (
-            self.Cursor(p=_position(rows[0], keys), r=True) if rows and has_previous else None
+        page = keyset_page(
+            queryset, cursor=pagination.cursor, page_size=self._get_page_size(pagination.page_size)
         )
         url = request.build_absolute_uri()
         return {
-            "next": self._add_cursor_to_URL(url, next_cursor),
-            "previous": self._add_cursor_to_URL(url, previous_cursor),
-            self.items_attribute: rows,
+            "next": self._add_cursor_to_URL(url, page.next_cursor),
+            "previous": self._add_cursor_to_URL(url, page.previous_cursor),
+            self.items_attribute: page.rows,
         }
+
+
+Cursor = CursorPagination.Cursor
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of rows in the queryset's order and the cursors of the pages beside it."""
+
+    rows: list[Any]
+    next_cursor: Cursor | None
+    previous_cursor: Cursor | None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def next(self) -> str:
+        """The next page's ``cursor`` parameter ("" on the last page)."""
+        return self.next_cursor.encode_as_param() if self.next_cursor else ""
+
+    @property
+    def previous(self) -> str:
+        return self.previous_cursor.encode_as_param() if self.previous_cursor else ""
+
+
+def keyset_page(queryset: QuerySet[Any], *, cursor: str | None, page_size: int) -> KeysetPage:
+    """The page after (or, for a reversed cursor, before) ``cursor`` in the queryset's order:
+    one range query on the ordering's index with ``LIMIT page_size + 1``, however deep.
+
+    An invalid cursor raises ninja's ``ValidationError`` (the API answers 422)."""
+    keys = _keys(queryset)
+    try:
+        position = Cursor.from_encoded_param(cursor)
+    except PydanticValidationError:
+        raise _invalid_cursor() from None
+    order = CursorPagination._reverse_order(keys) if position.r else keys
+    queryset = queryset.order_by(*order)
+    if position.p is not None:
+        try:
+            queryset = queryset.filter(_after(order, position.p))
+        except (ValueError, TypeError, DjangoValidationError):
+            raise _invalid_cursor() from None
+    rows = list(queryset[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if position.r:
+        rows.reverse()
+        has_next, has_previous = True, more
+    else:
+        has_next, has_previous = more, position.p is not None
+    return KeysetPage(
+        rows=rows,
+        next_cursor=Cursor(p=_position(rows[-1], keys)) if rows and has_next else None,
+        previous_cursor=(
+            Cursor(p=_position(rows[0], keys), r=True) if rows and has_previous else None
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many rows match, counted up to ``cap``: ``capped`` when there are more."""
+
+    count: int
+    cap: int
+    capped: bool
+
+
+def capped_count(queryset: QuerySet[Any], cap: int) -> CappedCount:
+    """``COUNT(*)`` that stops after ``cap + 1`` rows (a ``LIMIT``-ed subquery)."""
+    counted = queryset.order_by()[: cap + 1].count()
+    return CappedCount(count=min(counted, cap), cap=cap, capped=counted > cap)
 
 
 class CappedPaginator(Paginator[Any]):

@@ -27,6 +27,7 @@ from kehu.customers.selectors import (
 )
 from kehu.customers.services import DEFAULT_CHANNEL
 from kehu.customers.values import read_value, to_text
+from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 
 CALL_CENTER_CHANNEL = "call_center"
 
@@ -235,7 +236,9 @@ class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name"),
         required=False,
+        min_length=MIN_QUERY_LENGTH,
         max_length=100,
+        error_messages={"min_length": TOO_SHORT},
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Search by name")}),
     )
     kind = forms.ChoiceField(

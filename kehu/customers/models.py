@@ -176,6 +176,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["source_channel", "-id"]),
             # Every list filter and sort has an index that also gives the page order.
             models.Index(fields=["province", "-id"], name="customers_province_id"),
+            models.Index(fields=["city", "-id"], name="customers_city_id"),  # the API's ?city=
             models.Index(fields=["name", "id"], name="customers_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="customers_updated_id"),
             models.Index(fields=["created_at", "id"], name="customers_created_id"),

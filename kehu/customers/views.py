@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.bulk.models import BulkAction
 from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import can_create_leads, can_export, require
 from kehu.core.http import AuthenticatedRequest, client_ip
-from kehu.core.pagination import CappedPaginator
+from kehu.core.pagination import capped_count, keyset_page
 from kehu.customers import selectors, services
 from kehu.customers.fields import GROUP_LABELS, Group
 from kehu.customers.forms import (
@@ -44,6 +45,9 @@ from kehu.dedup.selectors import (
 from kehu.dedup.services import candidates_flag_new
 
 PAGE_SIZE = 50
+# The list counts its matches up to here, then says "more than": a count walks the matching
+# rows one by one, and at a million customers 10,000 of them took 0.1-0.7 s on a date range.
+COUNT_CAP = 1_000
 HISTORY_PAGE_SIZE = 100
 INVALID = 422  # htmx fragments with form errors; kehu.js lets htmx swap them in
 
@@ -77,12 +81,18 @@ def _render(
 def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None)
     customers = selectors.customer_list(user=request.user, filters=form.filters())
-    page = CappedPaginator(customers.prefetch_related("tags"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    try:
+        page = keyset_page(
+            customers.prefetch_related("tags"),
+            cursor=request.GET.get("cursor"),
+            page_size=PAGE_SIZE,
+        )
+    except NinjaValidationError:  # a cursor edited by hand: start from the first page
+        page = keyset_page(customers.prefetch_related("tags"), cursor=None, page_size=PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
+        "total": capped_count(customers, COUNT_CAP),
         "can_create": can_create_leads(request.user),
         "can_export": can_export(request.user),
         # Bulk actions (kehu.bulk) for roles that change customers.

@@ -38,6 +38,7 @@ from kehu.customers.api.schemas import (
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import CustomerFilters, ProfileView
 from kehu.dedup.selectors import possible_duplicates_for_user
+from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 
 router = Router(tags=["customers"])
 
@@ -147,13 +148,17 @@ def _detail_of(user: User, customer: Customer, as_of: date | None = None) -> _De
     response={200: list[CustomerItem], 422: ErrorBody, **ERROR_RESPONSES},
     summary="List the customers you may see",
     description=(
-        "Filters combine with AND. Without `status`: active and public-pool customers. "
+        "Filters combine with AND. Without `status`: active and public-pool customers. `q` "
+        "needs at least two characters; within a date range the default order is newest first "
+        "by that date. "
         "Cursor-paginated in the chosen `order`: `?page_size=&cursor=` → "
         "`{results, next, previous}`."
     ),
 )
 @paginate(KeysetPagination)
 def customer_list(request: AuthenticatedRequest, filters: Query[CustomerFilterIn]) -> object:
+    if 0 < len(filters.q.strip()) < MIN_QUERY_LENGTH:
+        raise ValidationError({"q": [str(TOO_SHORT)]})
     given = filters.model_dump(exclude_none=True)
     given["custom"] = tuple(
         tuple(item.split("=", 1)) for item in given.pop("custom", []) if "=" in item

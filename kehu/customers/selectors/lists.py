@@ -72,10 +72,15 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
         "province": filters.province,
         "city": filters.city,
         "source_channel__code": filters.channel,
-        "tags__name": filters.tag,
     }
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
     queryset = queryset.filter(_date_ranges(filters), *_custom_conditions(filters.custom))
+    # Tags (and customer value, in customer_filters_value_q) as subqueries, not joins: the
+    # database reads the matching ids once and walks them in the page's order; joined, SQLite
+    # sorted every match for each page (0.2-0.35 s for ?tag=VIP at 100,000 customers).
+    if filters.tag:
+        tagged = Customer.tags.through.objects.filter(tag__name=filters.tag)
+        queryset = queryset.filter(pk__in=tagged.values("customer_id"))
     queryset = queryset.filter(customer_filters_value_q(filters))
     if filters.bought_product is not None:
         from kehu.basket.segments import bought_but_never_q
@@ -86,8 +91,19 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
         from kehu.search.filters import search_filter_q
 
         queryset = queryset.filter(search_filter_q(filters.q))
-    order = ORDERINGS.get(filters.order, ORDERINGS["-id"])
-    return queryset.select_related("owner", "team", "source_channel").order_by(*order)
+    return queryset.select_related("owner", "team", "source_channel").order_by(*_order(filters))
+
+
+def _order(filters: CustomerFilters) -> tuple[str, ...]:
+    """The page order. "Newest first" within a date range is newest by that date: its index
+    then gives the range in page order, where by id the database sorted the whole range (or
+    walked the archive from the newest id to reach a range in the past)."""
+    if filters.order in ("", "-id"):
+        if filters.created_from or filters.created_to:
+            return ("-created_at", "-id")
+        if filters.updated_from or filters.updated_to:
+            return ("-updated_at", "-id")
+    return ORDERINGS.get(filters.order, ORDERINGS["-id"])
 
 
 def _day_start(day: date) -> datetime:
