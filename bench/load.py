@@ -407,6 +407,15 @@ def start_import(env: dict[str, str], rows: int, directory: Path, seed: int) -> 
     if not path.exists():
         django_run(env, CSV_WRITER, str(path), str(rows), str(seed))
     log = (directory / "load-import.log").open("wb")
+    # The dry run first (an import starts only after one of the same file), so that the mix
+    # meets the import's writing, not only its reading.
+    subprocess.run(  # noqa: S603
+        [KEHU, "import", str(path), "--as-user", ADMIN_USER, "--owner", ADMIN_USER, "--dry-run"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        check=True,
+    )
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603
         [KEHU, "import", str(path), "--as-user", ADMIN_USER, "--owner", ADMIN_USER],
