@@ -1,5 +1,7 @@
 """The field registry as a user sees it: specs, custom fields, labels and display texts."""
 
+import functools
+
 from django.db.models import QuerySet
 
 from kehu.customers.fields import (
@@ -47,9 +49,15 @@ def custom_fields_for(kind: str) -> QuerySet[CustomField]:
     return CustomField.objects.filter(is_active=True, applies_to__in=[kind, "both"])
 
 
+@functools.cache
+def builtin_specs_for(kind: str) -> tuple[FieldSpec, ...]:
+    """The built-in fields of ``kind``, in display order (the same for the life of the process)."""
+    return tuple(spec for spec in BUILTIN_FIELDS if kind in spec.kinds)
+
+
 def field_specs_for(kind: str) -> dict[str, FieldSpec]:
     """Every field a customer of ``kind`` has, built-in and custom, by code, in display order."""
-    specs = {spec.code: spec for spec in BUILTIN_FIELDS if kind in spec.kinds}
+    specs = {spec.code: spec for spec in builtin_specs_for(kind)}
     for custom in custom_fields_for(kind):
         spec = custom_field_spec(custom)
         specs[spec.code] = spec

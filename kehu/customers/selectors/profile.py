@@ -108,12 +108,31 @@ def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     return text
 
 
+# What a source shows of its change, channel and person (``Channel.label``, ``str(User)``): a
+# customer has about nine history rows, and the person's other columns cost more than the rows.
+SOURCE_COLUMNS = (
+    "field",
+    "old_value",
+    "new_value",
+    "sensitive",
+    "changed_at",
+    "channel__code",
+    "channel__name",
+    "channel__name_en",
+    "changed_by__username",
+    "changed_by__display_name",
+    "changed_by__first_name",
+    "changed_by__last_name",
+)
+
+
 def latest_sources(customer: Customer) -> dict[str, Source]:
     """For each field, the channel, time and person of its latest change."""
     sources: dict[str, Source] = {}
     rows = (
         CustomerChange.objects.filter(customer=customer)
         .select_related("channel", "changed_by")
+        .only(*SOURCE_COLUMNS)
         .order_by("-changed_at", "-id")
     )
     for change in rows:
@@ -155,8 +174,11 @@ def customer_profile(*, user: User, customer: Customer, as_of: date | None = Non
         texts = values_as_of(customer, specs, as_of)
     else:
         texts = {code: to_text(spec, read_value(customer, spec)) for code, spec in specs.items()}
-    sources = latest_sources(customer) if as_of is None else {}
-    channels = channel_labels()
+    if as_of is None:
+        sources = latest_sources(customer)
+        channels = _loaded_channel_labels(customer, specs)
+    else:
+        sources, channels = {}, channel_labels()  # old values may name any channel
     groups: dict[Group, GroupView] = {}
     for code, spec in specs.items():
         text = texts[code]
@@ -175,6 +197,13 @@ def customer_profile(*, user: User, customer: Customer, as_of: date | None = Non
         completeness=completeness_of(specs, texts),
         as_of=as_of,
     )
+
+
+def _loaded_channel_labels(customer: Customer, specs: dict[str, FieldSpec]) -> dict[str, str]:
+    """The names of the channels the customer's current values hold, from the rows already
+    loaded with it: no query for the channel table."""
+    values = (read_value(customer, spec) for spec in specs.values() if spec.type == Type.CHANNEL)
+    return {value.code: value.label for value in values if isinstance(value, Channel)}
 
 
 def completeness_of(specs: dict[str, FieldSpec], texts: dict[str, str]) -> Completeness:

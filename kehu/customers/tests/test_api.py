@@ -453,6 +453,28 @@ def test_detail_serialises_dates_and_decimals_as_text(rep, org, contact):
     ]
 
 
+def test_detail_reads_in_few_queries_and_none_of_the_channel_table(
+    rep, org, contact, person, django_assert_max_num_queries
+):
+    # given: a token that has been used once (its first use writes last_used_at)
+    from kehu.accounts.services import api_token_create
+
+    _row, token = api_token_create(user=rep, name="integration")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    api(client, "GET", "/me")
+    # when / then: the token; the rep's teams; the customer with owner, team, channel and
+    # profile; its tags, phones, e-mails, sharing, contacts (and their phones and e-mails); the
+    # custom fields; the history that gives each field its source. The channel's name comes
+    # with the customer.
+    for customer, budget in ((org, 12), (person, 10)):
+        with django_assert_max_num_queries(budget) as queries:
+            response = api(client, "GET", f"/customers/{customer.pk}")
+        assert response.status_code == 200
+        assert not [q for q in queries.captured_queries if '"customers_channel"' in q["sql"][:80]]
+    fields = {f["code"]: f for f in response.json()["fields"]}
+    assert fields["source_channel"]["value"] == "Exhibition"  # the channel's name, not its code
+
+
 def test_detail_as_of_shows_the_archive_as_it_stood(rep, person):
     CustomerChange.objects.filter(customer=person).update(
         changed_at=timezone.now() - timedelta(days=10)

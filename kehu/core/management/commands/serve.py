@@ -25,10 +25,12 @@ def server_options(options: dict[str, Any]) -> dict[str, Any]:
         # The path without its query string and no referrer: a query may carry a
         # phone or ID number, and the log is kept outside the encrypted database.
         "access_log_format": ACCESS_LOG_FORMAT,
-        # Recycle each worker after about a thousand requests, at staggered times,
-        # so memory a large request took goes back to the system.
-        "max_requests": int(os.environ.get("KEHU_WEB_MAX_REQUESTS", "1000")),
-        "max_requests_jitter": int(os.environ.get("KEHU_WEB_MAX_REQUESTS_JITTER", "200")),
+        # Recycle each worker after about 20,000 requests, at staggered times, so memory a
+        # large request took goes back to the system. Not much sooner: a new worker costs
+        # ~1.5 s of CPU to start, and at 300 requests/s every 1,000 requests was a restart
+        # every few seconds, with clients waiting on it (bench/RESULTS.md, issue 26).
+        "max_requests": int(os.environ.get("KEHU_WEB_MAX_REQUESTS", "20000")),
+        "max_requests_jitter": int(os.environ.get("KEHU_WEB_MAX_REQUESTS_JITTER", "2000")),
         # No control socket: its default path is shared by every instance of a user.
         "control_socket_disable": True,
         "forwarded_allow_ips": os.environ.get("KEHU_FORWARDED_ALLOW_IPS", "127.0.0.1"),
