@@ -10,7 +10,7 @@ and lands on the survivor. Screenshots:
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from kehu.core.tests.browser import (
     ARCHIVIST_PASSWORD,
@@ -68,3 +68,61 @@ def test_archivist_compares_and_merges(
     # the other customer's old link leads to the survivor
     page.goto(f"{live_app}/customers/{max(ids)}/")
     expect(page).to_have_url(re.compile(rf"/customers/{min(ids)}/$"))
+
+
+def _pending(page: Page) -> int:
+    """The count the page head shows ("3 pairs wait for review.")."""
+    return int(re.findall(r"\d+", page.get_by_test_id("dedup-pending").inner_text())[0])
+
+
+def test_queue_decisions_keep_every_count_in_step_without_a_reload(
+    new_context: NewContext, live_app: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    context = new_context()
+    page = context.new_page()
+    log_in(page, ARCHIVIST_USERNAME, ARCHIVIST_PASSWORD)
+    token = next(c["value"] for c in context.cookies() if c["name"] == "kehu_csrftoken")
+    headers = {"X-CSRFToken": token, "Referer": live_app + "/"}
+    # two pairs, each sharing a phone and an address no other browser test uses
+    people = (
+        ("司马光", "13700137811", "杭州市西湖区曙光路11号"),
+        ("司马广", "13700137811", "杭州市西湖区曙光路11号"),
+        ("诸葛亮", "13700137822", "成都市武侯区武侯祠大街22号"),
+        ("诸葛良", "13700137822", "成都市武侯区武侯祠大街22号"),
+    )
+    for name, phone, address in people:
+        response = page.request.post(
+            f"{live_app}/api/v1/customers/",
+            data={"kind": "person", "fields": {"name": name, "phones": [phone],
+                                               "address": address}},
+            headers=headers,
+        )  # fmt: skip
+        assert response.status == 201, response.text()
+    data_dir = next(tmp_path_factory.getbasetemp().glob("kehu-e2e-data*"))
+    run_kehu(server_env(data_dir), "dedup", "find", "--threshold", "-8")
+
+    page.goto(f"{live_app}/duplicates/")
+    before = _pending(page)
+    badge = page.locator(".sidebar").get_by_test_id("nav-badge-dedup")
+    expect(badge).to_have_text(str(before))
+    page.evaluate("window.kehuNotReloaded = true")
+    # when one pair is dismissed on its row
+    sima = page.get_by_test_id("duplicate-row").filter(has_text="司马光").filter(has_text="司马广")
+    sima.get_by_test_id("duplicate-dismiss").click()
+    # then its row leaves and the head and the navigation count one pair less
+    expect(sima).to_have_count(0)
+    expect(page.get_by_test_id("dedup-notice")).to_be_visible()
+    expect(page.get_by_test_id("dedup-pending")).to_contain_text(str(before - 1))
+    expect(badge).to_have_text(str(before - 1))
+    # and when the other pair is merged on its row (after the confirmation)
+    zhuge = page.get_by_test_id("duplicate-row").filter(has_text="诸葛亮").filter(has_text="诸葛良")
+    page.once("dialog", lambda dialog: dialog.accept())
+    zhuge.get_by_test_id("duplicate-merge").click()
+    expect(zhuge).to_have_count(0)
+    expect(page.get_by_test_id("dedup-pending")).to_contain_text(str(before - 2))
+    if before > 2:
+        expect(badge).to_have_text(str(before - 2))
+    else:
+        expect(badge).to_have_count(0)
+    screenshot(page, "dedup-queue-after-decisions")
+    assert page.evaluate("window.kehuNotReloaded") is True
