@@ -240,7 +240,11 @@ class MoveForm(forms.Form):
 
 
 class OpportunityFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name"), required=False)
+    q = forms.CharField(
+        label=_("Name"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Search by name")}),
+    )
     mine = forms.BooleanField(label=_("Only mine"), required=False)
 
     def filters(self, *, user: User) -> OpportunityFilters:

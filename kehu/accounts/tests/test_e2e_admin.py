@@ -5,13 +5,15 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import expect
 
 from kehu.core.tests.browser import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     NewContext,
     PageProblems,
+    create_user,
+    csrf_headers,
     log_in,
     screenshot,
     submit_login,
@@ -20,23 +22,6 @@ from kehu.core.tests.browser import (
 pytestmark = pytest.mark.e2e
 
 NEW_PASSWORD = "Lantern-river-plum-42"
-
-
-def _headers(context: BrowserContext, live_app: str) -> dict[str, str]:
-    token = next(c["value"] for c in context.cookies() if c["name"] == "kehu_csrftoken")
-    return {"X-CSRFToken": token, "Referer": live_app + "/"}
-
-
-def _create_user(page: Page, username: str, name: str, team: str = "") -> str:
-    """Through the page: returns the generated password shown once."""
-    page.goto("/accounts/users/new/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=display_name]").fill(name)
-    if team:
-        page.locator("[data-field=teams]").get_by_label(team).check()
-    page.get_by_test_id("save-user").click()
-    expect(page.get_by_test_id("new-password")).to_be_visible()
-    return page.get_by_test_id("new-password").inner_text().strip()
 
 
 def test_admin_creates_a_team_and_a_user_who_changes_their_password(
@@ -59,7 +44,7 @@ def test_admin_creates_a_team_and_a_user_who_changes_their_password(
     page.get_by_test_id("save-team").click()
     expect(page.get_by_test_id("team-row").filter(has_text=team)).to_have_count(1)
     screenshot(page, "admin-teams-zh")
-    password = _create_user(page, username, "新员工周杰", team)
+    password = create_user(page, username, "新员工周杰", team)
     screenshot(page, "admin-user-created-zh")
     page.reload()
     expect(page.get_by_test_id("new-password")).to_have_count(0)  # shown once
@@ -97,7 +82,7 @@ def test_manager_hands_a_leaving_reps_book_to_two_colleagues(
     admin.get_by_test_id("save-team").click()
     passwords = {}
     for key, name in (("boss", "组长钱"), ("leaving", "离职孙"), ("a", "同事赵"), ("b", "同事李")):
-        passwords[key] = _create_user(admin, f"e2e-{key}-{suffix}", name, team)
+        passwords[key] = create_user(admin, f"e2e-{key}-{suffix}", name, team)
     # the boss manages the team
     admin.goto("/accounts/teams/")
     admin.get_by_test_id("team-row").filter(has_text=team).get_by_role("link").click()
@@ -112,7 +97,7 @@ def test_manager_hands_a_leaving_reps_book_to_two_colleagues(
         response = leaving.request.post(
             f"{live_app}/api/v1/customers/",
             data={"kind": "person", "fields": {"name": f"交接客户{suffix}{i}"}},
-            headers=_headers(leaving_context, live_app),
+            headers=csrf_headers(leaving_context, live_app),
         )
         assert response.status == 201, response.text()
 

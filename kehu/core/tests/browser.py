@@ -186,6 +186,30 @@ def submit_login(page: Page, username: str, password: str) -> None:
     page.get_by_test_id("login-submit").click()
 
 
+def csrf_headers(context: BrowserContext, live_app: str) -> dict[str, str]:
+    """Headers for an API call on the session of ``context`` (a signed-in browser)."""
+    token = next(c["value"] for c in context.cookies() if c["name"] == "kehu_csrftoken")
+    return {"X-CSRFToken": token, "Referer": live_app + "/"}
+
+
+def create_user(page: Page, username: str, name: str, team: str = "") -> str:
+    """Through the administrator's page: returns the generated password shown once."""
+    page.goto("/accounts/users/new/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=display_name]").fill(name)
+    if team:
+        page.locator("[data-field=teams]").get_by_label(team).check()
+    page.get_by_test_id("save-user").click()
+    expect(page.get_by_test_id("new-password")).to_be_visible()
+    return page.get_by_test_id("new-password").inner_text().strip()
+
+
+def nav_urls(page: Page) -> list[str]:
+    """Every page the navigation links to, but Django's admin and the API's own pages."""
+    links = page.locator("nav a.nav-link").evaluate_all("links => links.map((a) => a.href)")
+    return sorted({str(url) for url in links if "/admin/" not in url and "/api/" not in url})
+
+
 def log_in(page: Page, username: str, password: str) -> None:
     """Sign in, in the browser's language."""
     submit_login(page, username, password)

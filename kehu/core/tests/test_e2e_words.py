@@ -24,6 +24,7 @@ from kehu.core.tests.browser import (
     REP_USERNAME,
     NewContext,
     log_in,
+    nav_urls,
 )
 
 pytestmark = pytest.mark.e2e
@@ -119,11 +120,6 @@ def english_words(text: str) -> set[str]:
             continue
         words.add(word)
     return words
-
-
-def nav_urls(page: Page) -> list[str]:
-    links = page.locator("nav a.nav-link").evaluate_all("links => links.map((a) => a.href)")
-    return sorted({str(url) for url in links if "/admin/" not in url and "/api/" not in url})
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -49,6 +49,13 @@ document.addEventListener("keydown", (event) => {
   document.querySelectorAll("details.popover[open]").forEach((d) => d.removeAttribute("open"));
 });
 
+// Phones: the top bar's search is a button until the form has focus (CSS); the button hands
+// the focus to the field, also where a click does not focus a button (Safari).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".search-toggle");
+  if (toggle) toggle.form.querySelector("input[type=search]").focus();
+});
+
 // The quick-entry dialog: links with hx-target="#dialog-body" (log a call, add a task) load a
 // form into it and open it; a save answers 204 with a "kehu:saved" event that closes it.
 const dialog = () => document.getElementById("dialog");
