@@ -220,10 +220,9 @@ def customer_erase(*, customer: Customer, values: list[str] | None = None) -> Er
 
     # --- search, dedup -------------------------------------------------------------------------
     from kehu.dedup.models import DuplicateCandidate, Merge
-    from kehu.search.models import SearchTerm
-    from kehu.search.services import search_index_update
+    from kehu.search.services import search_index_update, search_terms_delete
 
-    report.add("search terms", SearchTerm.objects.filter(customer_id__in=ids).delete()[0])
+    report.add("search terms", search_terms_delete(customer_ids=ids))
     if employers:
         search_index_update(customer_ids=employers)
     report.add(

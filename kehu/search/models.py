@@ -64,3 +64,26 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} → {self.customer_id}"
+
+
+class PendingTerm(models.Model):
+    """A term of a customer written by a large import, not yet in the index: such an import
+    keeps its terms here and moves them into ``SearchTerm`` in one pass, in the scan index's
+    order, before it reports done (``search_pending_flush``). Millions of terms inserted at
+    random places of the scan index were most of a large import's time; in sorted order each
+    page of the index is written once."""
+
+    term = BinaryCharField(_("term"), max_length=48)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    source = models.PositiveSmallIntegerField(_("source"), choices=SearchTerm.Source.choices)
+    owner_id = models.IntegerField(_("owner"), null=True)
+    team_id = models.IntegerField(_("team"), null=True)
+
+    class Meta:
+        verbose_name = _("pending search term")
+        verbose_name_plural = _("pending search terms")
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.customer_id} (pending)"

@@ -4,6 +4,9 @@
 customer service calls it after a write, and so must a merge or an import that writes rows
 itself. ``search_index_rebuild`` re-creates the whole index (``kehu search rebuild``).
 Customers that are archived or merged are not in the index.
+
+A large import writes its new customers' terms aside (``pending_insert_rows``) and moves them
+into the index in one sorted pass before it reports done (``search_pending_flush``).
 """
 
 from collections import defaultdict
@@ -23,7 +26,7 @@ from kehu.customers.models import (
     Phone,
 )
 from kehu.customers.values import lookup_hash
-from kehu.search.models import SearchTerm
+from kehu.search.models import PendingTerm, SearchTerm
 from kehu.search.terms import Indexable, Row, exact_value, rows_for
 
 ROW_FIELDS = ("term", "customer_id", "source", "owner_id", "team_id")
@@ -103,6 +106,50 @@ def insert_rows(cursor: Any, rows: list[Row]) -> None:
     bulk.insert_rows(cursor, SearchTerm._meta.db_table, ROW_FIELDS, rows)
 
 
+def pending_insert_rows(cursor: Any, rows: list[Row]) -> None:
+    """Keep index rows aside until ``search_pending_flush`` (rows as for ``insert_rows``)."""
+    bulk.insert_rows(cursor, PendingTerm._meta.db_table, ROW_FIELDS, rows)
+
+
+def search_pending_flush() -> int:
+    """Move every pending term into the index, in the order of its scan index (one pass over
+    its pages rather than a random insert per term); returns how many were moved.
+
+    Atomic: a term is either still pending or in the index, never both nor neither; pending
+    terms of an import still writing (PostgreSQL) are left for its own flush.
+    """
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in ROW_FIELDS)
+    index = quote(SearchTerm._meta.db_table)
+    pending = quote(PendingTerm._meta.db_table)
+    # The scan index's columns ("customer" is the column customer_id).
+    order = ", ".join(
+        quote(f"{name}_id" if name == "customer" else name) for name in _scan_index().fields
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement, so that a chunk committed meanwhile is neither lost nor moved twice.
+            cursor.execute(
+                f"WITH moved AS (DELETE FROM {pending} RETURNING {names}) "  # noqa: S608
+                f"INSERT INTO {index} ({names}) SELECT {names} FROM moved ORDER BY {order}"
+            )
+            return int(cursor.rowcount)
+        # SQLite: this transaction holds the only write lock from its start.
+        cursor.execute(
+            f"INSERT INTO {index} ({names}) SELECT {names} FROM {pending} ORDER BY {order}"  # noqa: S608
+        )
+        moved = int(cursor.rowcount)
+        cursor.execute(f"DELETE FROM {pending}")  # noqa: S608 - emptied at once, no WHERE
+        return moved
+
+
+def search_terms_delete(*, customer_ids: Iterable[int]) -> int:
+    """Drop these customers' terms, those in the index and those pending; returns how many."""
+    ids = sorted(set(customer_ids))
+    deleted = SearchTerm.objects.filter(customer_id__in=ids).delete()[0]
+    return deleted + PendingTerm.objects.filter(customer_id__in=ids).delete()[0]
+
+
 def search_index_update(*, customer_ids: Iterable[int]) -> int:
     """Re-index these customers (drop their terms, write them anew); returns rows written.
 
@@ -114,7 +161,7 @@ def search_index_update(*, customer_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        SearchTerm.objects.filter(customer_id__in=ids).delete()
+        search_terms_delete(customer_ids=ids)
         items = indexables_for(ids, custom_codes=searchable_custom_codes())
         rows = [row for item in items for row in rows_for(item)]
         with connection.cursor() as cursor:
@@ -181,6 +228,8 @@ def search_index_rebuild(
                 row for item in indexables_for(ids, custom_codes=codes) for row in rows_for(item)
             ]
             with transaction.atomic(), connection.cursor() as cursor:
+                # Indexed here from the archive: terms an import left pending would repeat them.
+                PendingTerm.objects.filter(customer_id__in=ids).delete()
                 insert_rows(cursor, rows)
             customers += len(ids)
             terms += len(rows)

@@ -34,6 +34,7 @@ from kehu.imports.engine.rows import Context, Row
 from kehu.imports.engine.writing import report_rows, sqlite_bulk_settings, write_chunk
 from kehu.imports.models import ImportBatch, ImportRow
 from kehu.imports.readers import Table, batch_path, file_hash
+from kehu.search.services import search_pending_flush
 
 __all__ = [
     "KEY_LABELS",
@@ -52,6 +53,9 @@ CHUNK_SIZE = 5000
 FIRST_CHUNK_SIZE = 500
 # From this many rows the file is read and validated in a second process.
 PARALLEL_FROM = 20_000
+# From this many rows to write, new customers' search terms go into the index after the last
+# chunk, in one sorted pass (``search_pending_flush``), instead of chunk by chunk.
+DEFERRED_TERMS_FROM = 20_000
 Progress = Callable[[ImportBatch], None]
 NOT_CHECKED = gettext_lazy(
     "Run the dry run first: an import starts only over the file and mapping a dry run checked."
@@ -171,13 +175,19 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
         now=timezone.now(),
         note=_("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.original_name},
         specs=cleaner.specs,
+        defer_terms=(batch.total_rows or 0) - start >= DEFERRED_TERMS_FROM,
     )
     parallel = (batch.total_rows or 0) - start >= PARALLEL_FROM
     with fewer_collections(), sqlite_bulk_settings():
-        for rows in cleaned_chunks(table, cleaner, start, parallel=parallel, context=context):
-            write_chunk(context, rows)
-            if progress:
-                progress(batch)
+        try:
+            for rows in cleaned_chunks(table, cleaner, start, parallel=parallel, context=context):
+                write_chunk(context, rows)
+                if progress:
+                    progress(batch)
+        finally:
+            # Also when the import stops with an error: the customers of the chunks written
+            # are searchable. (After a kill, the resumed run's flush moves them.)
+            search_pending_flush()
     batch.status = ImportBatch.Status.DONE
     batch.total_rows = batch.processed_rows
     batch.finished_at = timezone.now()

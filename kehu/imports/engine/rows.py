@@ -39,6 +39,9 @@ class Context:
     now: datetime
     note: str
     specs: dict[str, FieldSpec]
+    # New customers' search terms kept aside and moved into the index after the last chunk
+    # (``kehu.search.services.search_pending_flush``): a large import.
+    defer_terms: bool = False
 
 
 @dataclass

@@ -153,7 +153,10 @@ class _NewRows:
         )
         with connection.cursor() as cursor:
             customer_rows_insert(cursor, rows)
-            search_services.insert_rows(cursor, self.search)
+            if self.context.defer_terms:
+                search_services.pending_insert_rows(cursor, self.search)
+            else:
+                search_services.insert_rows(cursor, self.search)
         if self.contacts:
             contacts_create(contacts=self.contacts, by=_provenance(self.context))
 

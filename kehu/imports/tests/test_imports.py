@@ -625,6 +625,57 @@ def test_large_files_are_read_in_a_second_process_with_the_same_result(archivist
     assert found_by_search(archivist, "13812345678") == [zhang.pk]
 
 
+def test_a_large_import_indexes_its_customers_in_one_pass_before_it_is_done(archivist, monkeypatch):
+    from kehu.imports import engine
+    from kehu.search.models import PendingTerm, SearchTerm
+    from kehu.search.services import search_index_rebuild
+
+    # given: a file "large" enough to keep its terms aside, written a row a chunk
+    monkeypatch.setattr(engine, "DEFERRED_TERMS_FROM", 1)
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 1)
+    batch = dry_run(upload(archivist, (HEADER + ROWS).encode()))
+    waiting = []
+
+    def progress(batch):
+        waiting.append((SearchTerm.objects.count(), PendingTerm.objects.count()))
+
+    # when
+    batch = services.import_run(batch_id=batch.pk, progress=progress)
+    # then: nothing in the index while the chunks were written, everything when done
+    assert batch.status == ImportBatch.Status.DONE
+    assert [indexed for indexed, _pending in waiting] == [0, 0]
+    assert 0 < waiting[0][1] < waiting[1][1]
+    assert PendingTerm.objects.count() == 0
+    zhang = Customer.objects.get(name="张伟")
+    assert found_by_search(archivist, "zhangwei") == [zhang.pk]
+    index = sorted(SearchTerm.objects.values_list("term", "customer_id", "source"))
+    search_index_rebuild()
+    assert sorted(SearchTerm.objects.values_list("term", "customer_id", "source")) == index
+
+
+def test_an_import_stopped_by_an_error_leaves_its_written_customers_searchable(
+    archivist, monkeypatch
+):
+    from kehu.imports import engine
+    from kehu.search.models import PendingTerm
+
+    monkeypatch.setattr(engine, "DEFERRED_TERMS_FROM", 1)
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 1)
+    batch = dry_run(upload(archivist, (HEADER + ROWS).encode()))
+    write = engine.write_chunk
+
+    def write_then_fail(context, rows):
+        if context.batch.processed_rows:
+            raise RuntimeError("disk full")
+        write(context, rows)
+
+    monkeypatch.setattr(engine, "write_chunk", write_then_fail)
+    batch = services.import_run(batch_id=batch.pk)
+    assert (batch.status, batch.processed_rows) == (ImportBatch.Status.FAILED, 1)
+    assert PendingTerm.objects.count() == 0
+    assert found_by_search(archivist, "zhangwei") == [Customer.objects.get(name="张伟").pk]
+
+
 def found_by_search(user, q):
     return [hit.customer.pk for hit in customer_search(user=user, q=q).hits]
 

@@ -1,9 +1,12 @@
 """An import killed mid-way (SIGKILL of the ``kehu import`` process) leaves whole chunks only,
-and running the same command again continues from the checkpoint without duplicating."""
+and running the same command again continues from the checkpoint without duplicating, with
+the search index exactly what a rebuild makes: also when the new customers' terms wait aside
+until the last chunk (a large import, ``DEFERRED_TERMS_FROM``)."""
 
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -29,8 +32,31 @@ def _progress(db: Path) -> int:
     return rows[0][0] if rows else 0
 
 
+INDEX = (
+    "SELECT term, customer_id, source, owner_id, team_id FROM search_searchterm "
+    "ORDER BY 1, 2, 3, 4, 5"
+)
+PENDING = "SELECT COUNT(*) FROM search_pendingterm"
+
+
+def _import_command(csv_path: Path, *, deferred: bool) -> list[str]:
+    """``kehu import``; ``deferred``: with the terms of a file this size kept aside too."""
+    arguments = ["import", str(csv_path), "--channel", "exhibition"]
+    if not deferred:
+        return [str(KEHU), *arguments]
+    script = (
+        "import os, sys, django; "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kehu.config.settings'); django.setup(); "
+        "from kehu.imports import engine; engine.DEFERRED_TERMS_FROM = 1; "
+        f"sys.argv = ['kehu', *{arguments!r}]; "
+        "from kehu.cli import main; main()"
+    )
+    return [sys.executable, "-c", script]
+
+
 @pytest.mark.django_db
-def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user):
+@pytest.mark.parametrize("deferred", [False, True], ids=["terms-per-chunk", "terms-deferred"])
+def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user, deferred):
     csv_path = write_sample_csv(tmp_path / "list.csv", ROWS, seed=7)
     # What a clean run creates: the valid rows of a dry run on an empty archive.
     settings.DATA_DIR = tmp_path / "check"
@@ -44,7 +70,7 @@ def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user)
     env = server_env(data_dir)
     run_kehu(env, "setup", "--no-static")
     db = data_dir / "kehu.sqlite3"
-    command = [str(KEHU), "import", str(csv_path), "--channel", "exhibition"]
+    command = _import_command(csv_path, deferred=deferred)
     process = subprocess.Popen(  # noqa: S603 (our own kehu script)
         command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -58,8 +84,15 @@ def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user)
     customers = _query(db, "SELECT COUNT(*) FROM customers_customer")[0][0]
     created = _query(db, "SELECT COUNT(*) FROM imports_importrow WHERE outcome = 'created'")[0][0]
     assert customers == created < expected
+    if deferred:  # the written customers' terms wait aside, none in the index yet
+        assert _query(db, PENDING)[0][0] > customers
+        assert _query(db, INDEX) == []
 
-    run_kehu(env, "import", str(csv_path), "--channel", "exhibition")
+    resumed = subprocess.run(  # noqa: S603 (our own kehu, fixed arguments)
+        _import_command(csv_path, deferred=deferred), env=env, cwd=REPO_ROOT,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
 
     assert _query(db, "SELECT status, processed_rows FROM imports_importbatch") == [("done", ROWS)]
     assert _query(db, "SELECT COUNT(*) FROM customers_customer")[0][0] == expected
@@ -75,3 +108,10 @@ def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user)
         "(SELECT 1 FROM customers_phone p WHERE p.customer_id = c.id)"
     )
     assert _query(db, orphans)[0][0] == 0
+
+    # the index holds each customer's terms once: what a rebuild from the archive makes
+    assert _query(db, PENDING)[0][0] == 0
+    index = _query(db, INDEX)
+    assert len(index) > 8 * expected
+    run_kehu(env, "search", "rebuild")
+    assert _query(db, INDEX) == index
