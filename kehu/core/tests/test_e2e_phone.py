@@ -13,7 +13,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from kehu.core.tests.browser import (
     ADMIN_PASSWORD,
@@ -37,7 +37,7 @@ from kehu.core.tests.browser import (
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1366, "height": 768}
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 # The four lists; the navigation leads to some of them only through a tab.
 LISTS = (
     "/customers/",
