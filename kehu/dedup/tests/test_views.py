@@ -268,3 +268,22 @@ def test_queue_decisions_are_refused_to_a_sales_rep(client, rep, queue):
     assert dismiss.status_code == 403
     queue["li"].refresh_from_db()
     assert queue["li"].status == DuplicateCandidate.Status.PENDING
+
+
+def test_on_a_queue_narrowed_to_a_customer_that_customer_survives(client, archivist, queue):
+    # given the queue narrowed to 张玮, who is the second customer of the pair 章伟–张玮
+    client.force_login(archivist)
+    zhang_wei = queue["people"]["张玮"]
+    page = client.get(f"/duplicates/?customer={zhang_wei.pk}").content.decode()
+    assert f'name="survivor" value="{zhang_wei.pk}"' in page
+    # when the pair is merged from its row
+    response = client.post(
+        f"/duplicates/{queue['zhang2'].pk}/merge/",
+        {"from": "queue", "survivor": zhang_wei.pk, "customer": zhang_wei.pk},
+        headers=HTMX,
+    )
+    # then the narrowed queue comes back (its customer lives on), with the counts
+    assert response.status_code == 200
+    assert f"Pairs with #{zhang_wei.pk}" in response.content.decode()
+    assert Customer.objects.get(pk=zhang_wei.pk).status == Customer.Status.ACTIVE
+    assert "1 pair waits for review." in response.content.decode()
