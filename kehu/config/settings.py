@@ -29,8 +29,9 @@ if KEHU_ENV not in {"embedded", "production"}:
 PRODUCTION = KEHU_ENV == "production"
 
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
-if xdist_worker := os.environ.get("PYTEST_XDIST_WORKER"):
-    # Parallel test processes (scripts/test.sh) keep their cache, media and keys apart.
+if xdist_worker := os.environ.pop("PYTEST_XDIST_WORKER", None):
+    # Parallel test processes (scripts/test.sh) keep their cache, media and keys apart; the
+    # commands a test starts (kehu setup, import, serve) use the directory they are given.
     DATA_DIR = DATA_DIR / xdist_worker
 # Everything this process creates (database and its WAL, task queue, cache, exports, imports,
 # media, secrets) is readable by its owner only; the data directory is closed to others.
