@@ -20,6 +20,9 @@ class BulkAction(TimeStampedModel):
         STAGE = "stage", _("Change stage")
         STATUS = "status", _("Change status")
         PRIORITY = "priority", _("Change priority")
+        SHARE = "share", _("Share with")
+        SEGMENT = "segment", _("Add to a list segment")
+        CAMPAIGN = "campaign", _("Add to a campaign")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -29,7 +32,7 @@ class BulkAction(TimeStampedModel):
         UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
 
-    UNDOABLE = (Action.ASSIGN, Action.TAG, Action.UNTAG)
+    UNDOABLE = (Action.ASSIGN, Action.TAG, Action.UNTAG, Action.SHARE, Action.SEGMENT)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -41,7 +44,8 @@ class BulkAction(TimeStampedModel):
         _("kind of records"), max_length=13, choices=Kind.choices, default=Kind.CUSTOMERS
     )
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
-    # The new owner's id, the tag, the grade, the stage, the status or the priority.
+    # The new owner's id, the tag, the grade, the stage, the status, the priority, the id of
+    # the colleague shared with, the list segment's name or the campaign's id.
     value = models.CharField(_("value"), max_length=100, blank=True)
     # Why, kept on each record's history where its single change keeps one (a correction's
     # reason, a case's priority change).
@@ -55,7 +59,8 @@ class BulkAction(TimeStampedModel):
     # Records that refused the change (a closed case, an owner who may not have it…).
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     # Record id (as text) → what it held before: its owner's id ("" for none) for an
-    # assignment, whether it had the tag ("1"/"0") for tagging, the old value otherwise.
+    # assignment, whether it had the tag ("1"/"0") for tagging, "0" for a share or a list
+    # segment it was not in, the old value otherwise.
     before = models.JSONField(_("held before"), default=dict)
     error = models.TextField(_("error"), blank=True)
 

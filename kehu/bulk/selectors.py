@@ -19,12 +19,14 @@ class BarInput:
     label: str | Promise
     choices: list[tuple[str, str]] | None
     placeholder: str | Promise
+    max_length: int
 
 
 @dataclass
 class BulkBar:
     kind: str
-    actions: list[tuple[str, str | Promise]]
+    # (code, label, the field of its input: "" for none)
+    actions: list[tuple[str, str | Promise, str]]
     inputs: list[BarInput] = field(default_factory=list)
     # The reason box, for lists where an action keeps one on each record's history.
     note_label: str | Promise = ""
@@ -37,7 +39,7 @@ def bulk_bar(*, user: User, kind: str) -> BulkBar | None:
     specs = listed.actions_for(user)
     if not specs:
         return None
-    bar = BulkBar(kind=listed.code, actions=[(spec.code, spec.label) for spec in specs])
+    bar = BulkBar(kind=listed.code, actions=[(s.code, s.label, s.field) for s in specs])
     seen: set[str] = set()
     for spec in specs:
         if not spec.field or spec.field in seen:
@@ -46,7 +48,9 @@ def bulk_bar(*, user: User, kind: str) -> BulkBar | None:
         choices: Any = None
         if spec.choices is not None:
             choices = [(str(value), str(label)) for value, label in spec.choices()]
-        bar.inputs.append(BarInput(spec.field, spec.label_of_field, choices, spec.placeholder))
+        bar.inputs.append(
+            BarInput(spec.field, spec.label_of_field, choices, spec.placeholder, spec.max_length)
+        )
     if any(spec.uses_note for spec in specs):
         bar.note_label = _("Reason (kept on each record's history)")
     return bar

@@ -1,6 +1,7 @@
 """Changing many records of a list at once (批量操作): customers (assign, tag, untag, grade,
-stage), opportunities (assign, stage), orders (assign), cases (assign, status, priority); and
-exporting a selection (``bulk_export``, through ``kehu.exports``).
+stage, share, add to a list segment or a campaign), opportunities (assign, stage), orders
+(assign), cases (assign, status, priority); and exporting a selection (``bulk_export``,
+through ``kehu.exports``).
 
 Each record is changed through its app's own service (see ``kehu.bulk.kinds``), so every change
 is on its history with who and when, exactly as a change made one by one; only records the user
@@ -9,11 +10,13 @@ and tagging keep what each record held before, so they can be undone.
 """
 
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
@@ -61,8 +64,7 @@ def bulk_targets(
     *, user: User, selection: QuerySet[Any], kind: str = BulkAction.Kind.CUSTOMERS, action: str = ""
 ) -> QuerySet[Any]:
     """Of the selected records, those ``user`` may act on: may change (or, to export, see)."""
-    listed = _kind(kind)
-    scope = listed.visible(user) if action == EXPORT else listed.changeable(user)
+    scope = _kind(kind).scope(user, action)
     return scope.filter(pk__in=selection.values("pk")).order_by("id")
 
 
@@ -176,19 +178,25 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> BulkAction:
     """Apply a recorded bulk action, record by record (each in its own transaction, so a large
-    one commits as it goes). Records the user may no longer change, or that refuse the change,
-    are skipped and counted. Idempotent: a finished action is left alone, and a rerun skips
-    records already as wanted."""
+    one commits as it goes), in its user's language when they chose one (notes, errors).
+    Records the user may no longer change, or that refuse the change, are skipped and counted.
+    Idempotent: a finished action is left alone, and a rerun skips records already as wanted."""
     row = BulkAction.objects.select_related("user").get(pk=action_id)
+    language = row.user.language
+    with translation.override(language) if language else nullcontext():
+        return _run(row, progress)
+
+
+def _run(row: BulkAction, progress: Progress | None) -> BulkAction:
     if row.status not in {BulkAction.Status.QUEUED, BulkAction.Status.RUNNING}:
         return row
     BulkAction.objects.filter(pk=row.pk).update(status=BulkAction.Status.RUNNING)
     listed = _kind(row.kind)
-    target = listed.target(row)
     before: dict[str, str] = dict(row.before)
     done = skipped = 0
     try:
-        scope = listed.for_run(listed.changeable(row.user))
+        target = listed.target(row)
+        scope = listed.for_run(listed.scope(row.user, row.action))
         for ids in _chunks(row.record_ids):
             records = list(scope.filter(pk__in=ids).order_by("id"))
             skipped += len(ids) - len(records)  # no longer theirs to change
@@ -207,10 +215,13 @@ def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> Bulk
                 )
                 if progress is not None:
                     progress(done)
+        listed.finish(row, target)
     except Exception as exc:
         BulkAction.objects.filter(pk=row.pk).update(
-            status=BulkAction.Status.FAILED, error=str(exc)[:2000], before=before
+            status=BulkAction.Status.FAILED, error=_error_text(exc), before=before
         )
+        if isinstance(exc, REFUSALS):
+            return BulkAction.objects.get(pk=row.pk)
         raise
     row.status, row.done, row.changed, row.skipped, row.before = (
         BulkAction.Status.DONE,
@@ -234,6 +245,13 @@ def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> Bulk
         },
     )
     return row
+
+
+def _error_text(exc: Exception) -> str:
+    """What went wrong, for the progress page: a refusal's message as written for the user."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)[:2000]
+    return str(exc)[:2000]
 
 
 def bulk_action_undo_check(*, user: User, row: BulkAction) -> None:

@@ -293,6 +293,11 @@ class CustomerFilterForm(forms.Form):
         label=_("Last purchase to"), required=False, widget=IsoDateInput()
     )
 
+    # A list segment's customers (from the segments page).
+    in_list = forms.IntegerField(
+        label=_("List segment"), required=False, min_value=1, widget=forms.HiddenInput()
+    )
+
     # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).
     CUSTOM_PREFIX = "cf_"
 
@@ -342,6 +347,7 @@ class CustomerFilterForm(forms.Form):
             updated_from=data.get("updated_from"),
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
+            in_list=data.get("in_list"),
             **value_filters,
         )
 

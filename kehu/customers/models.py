@@ -567,6 +567,11 @@ class Segment(TimeStampedModel):
         related_name="segments",
     )
     filters = models.JSONField(_("filters"), default=dict, blank=True)
+    # A list segment (名单) holds its customers, put on it by hand (the bulk bar's "add to
+    # segment"); its filters are ``{"in_list": <its own id>}``, so it is read like any other.
+    members = models.ManyToManyField(
+        "customers.Customer", verbose_name=_("listed customers"), blank=True, related_name="+"
+    )
     last_count = models.PositiveIntegerField(_("customers"), null=True, blank=True)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
 
@@ -583,3 +588,7 @@ class Segment(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_list(self) -> bool:
+        return self.filters == {"in_list": self.pk}

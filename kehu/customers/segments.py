@@ -24,6 +24,7 @@ from kehu.customers.selectors import ORDERINGS, CustomerFilters, customer_list
 
 DATE_FIELDS = ("created_from", "created_to", "updated_from", "updated_to")
 COUNT_CAP = 1_000_000_000
+INT_FIELDS = ("owner_id", "team_id", "bought_product", "never_bought_product", "in_list")
 
 
 def filters_to_json(filters: CustomerFilters) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def filters_from_json(data: dict[str, Any]) -> CustomerFilters:
                 continue
             if name in DATE_FIELDS:
                 values[name] = date.fromisoformat(str(value))
-            elif name in {"owner_id", "team_id", "bought_product", "never_bought_product"}:
+            elif name in INT_FIELDS:
                 values[name] = int(value)
             elif name == "custom":
                 values[name] = tuple((str(code), str(v)) for code, v in value)
@@ -130,6 +131,38 @@ def segment_save(
     segment.save()
     segment_refresh(segment=segment)
     return segment
+
+
+@transaction.atomic
+def segment_list_for(*, user: User, name: str) -> Segment:
+    """``user``'s list segment (名单) called ``name``, made (private) if there is none yet.
+    Customers are put on it by ``segment_members_add``."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"value": [_("Name the list: 1 to 100 characters.")]})
+    segment = Segment.objects.filter(owner=user, name=name).order_by("id").first()
+    if segment is None:
+        segment = Segment.objects.create(owner=user, name=name)
+        segment.filters = {"in_list": segment.pk}
+        segment.save(update_fields=["filters", "updated_at"])
+    elif not segment.is_list:
+        raise ValidationError(
+            {
+                "value": [
+                    _("Your segment “%(name)s” is a saved filter; name a list instead.")
+                    % {"name": name}
+                ]
+            }
+        )
+    return segment
+
+
+def segment_members_add(*, segment: Segment, customer: Customer) -> bool:
+    """Put ``customer`` on the list segment; False if already there."""
+    if segment.members.filter(pk=customer.pk).exists():
+        return False
+    segment.members.add(customer)
+    return True
 
 
 @transaction.atomic

@@ -42,6 +42,8 @@ class ActionSpec:
     # A select's options; None: a text box.
     choices: Choices | None = None
     placeholder: str | Promise = ""
+    # A text box's longest value.
+    max_length: int = 40
     # Whether the bar's "reason" box applies (kept on each record's history).
     uses_note: bool = False
 
@@ -79,6 +81,10 @@ class BulkKind:
         """The records ``user`` may change, as the single change would allow."""
         raise NotImplementedError
 
+    def scope(self, user: User, action: str) -> QuerySet[Any]:
+        """The records ``user`` may take ``action`` on: see them to export, else change them."""
+        return self.visible(user) if action == EXPORT else self.changeable(user)
+
     def clean(self, action: str, value: str, note: str) -> str:
         """The action's value, checked (``ValidationError`` with a clear message)."""
         raise NotImplementedError
@@ -105,6 +111,9 @@ class BulkKind:
 
     def undo(self, row: BulkAction, record: Any, held: str, note: str) -> None:
         raise NotImplementedError
+
+    def finish(self, row: BulkAction, target: Any) -> None:
+        """After a run, once: what the action changes besides the records (a count…)."""
 
     def describe(self, action: str, value: str) -> str:
         """The value in words, for the confirmation and the progress page."""

@@ -12,6 +12,7 @@ from kehu.analytics.filters import customer_filters_value_q
 from kehu.customers.models import (
     Customer,
     CustomField,
+    Segment,
 )
 from kehu.customers.selectors.scope import customers_visible_to
 
@@ -48,6 +49,8 @@ class CustomerFilters:
     # Cross-sell (kehu.basket): bought this product but never that one.
     bought_product: int | None = None
     never_bought_product: int | None = None
+    # The customers on a list segment (``Segment.members``), by the segment's id.
+    in_list: int | None = None
 
 
 ORDERINGS = {
@@ -82,6 +85,9 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
         tagged = Customer.tags.through.objects.filter(tag__name=filters.tag)
         queryset = queryset.filter(pk__in=tagged.values("customer_id"))
     queryset = queryset.filter(customer_filters_value_q(filters))
+    if filters.in_list is not None:
+        listed = Segment.members.through.objects.filter(segment_id=filters.in_list)
+        queryset = queryset.filter(pk__in=listed.values("customer_id"))
     if filters.bought_product is not None:
         from kehu.basket.segments import bought_but_never_q
 

@@ -32,6 +32,7 @@ from kehu.marketing.services.messages import (
 from kehu.marketing.services.planning import (
     campaign_cost_add,
     campaign_create,
+    campaign_pick_list,
     campaign_update,
     template_save,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "call_list_assign",
     "campaign_cost_add",
     "campaign_create",
+    "campaign_pick_list",
     "campaign_finish",
     "campaign_launch",
     "campaign_send_now",

@@ -137,3 +137,20 @@ document.addEventListener("drop", async (event) => {
   const calendar = cell.closest("[data-msg-moved]");
   showToast(calendar ? calendar.dataset.msgMoved : "Moved.", "toast-success");
 });
+
+// The bulk bar shows only the chosen action's input (every input without JavaScript).
+function bulkBarShow(select) {
+  const option = select.selectedOptions[0];
+  const field = option ? option.dataset.field : "";
+  select.form.querySelectorAll("[data-bulk-field]").forEach((box) => {
+    box.hidden = box.dataset.bulkField !== field;
+  });
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("[data-bulk-action]")) bulkBarShow(event.target);
+});
+
+document.addEventListener("htmx:load", (event) => {
+  event.target.querySelectorAll("[data-bulk-action]").forEach(bulkBarShow);
+});
