@@ -28,7 +28,7 @@ from kehu.core.access import (
     require,
     require_account_admin,
 )
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip_or_none
 from kehu.customers.forms import apply_service_errors
 
 # The session key of a generated password waiting to be shown once: {"user_id", "password"}.
@@ -40,10 +40,6 @@ LINK_ONCE_KEY = "kehu_reset_link_once"
 
 def _require(request: AuthenticatedRequest) -> None:
     require_account_admin(request.user)
-
-
-def _ip(request: AuthenticatedRequest) -> str | None:
-    return client_ip(request) or None
 
 
 def _show_once(request: AuthenticatedRequest, user: User, password: str) -> None:
@@ -90,7 +86,7 @@ def user_new(request: AuthenticatedRequest) -> HttpResponse:
                     teams=list(data["teams"]),
                     managed=list(data["managed"]),
                     changed_by=request.user,
-                    ip_address=_ip(request),
+                    ip_address=client_ip_or_none(request),
                 )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -123,14 +119,14 @@ def user_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
                     user=target,
                     changed_by=request.user,
                     data={name: data[name] for name in services.USER_FIELDS},
-                    ip_address=_ip(request),
+                    ip_address=client_ip_or_none(request),
                 )
                 services.user_memberships_set(
                     user=target,
                     teams=list(data["teams"]),
                     managed=list(data["managed"]),
                     changed_by=request.user,
-                    ip_address=_ip(request),
+                    ip_address=client_ip_or_none(request),
                 )
         except ValidationError as exc:
             target.refresh_from_db()
@@ -173,7 +169,7 @@ def user_password_reset(request: AuthenticatedRequest, user_id: int) -> HttpResp
     target = get_object_or_404(User, pk=user_id)
     try:
         password = services.user_password_reset(
-            user=target, reset_by=request.user, ip_address=_ip(request)
+            user=target, reset_by=request.user, ip_address=client_ip_or_none(request)
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -193,7 +189,7 @@ def user_reset_link(request: AuthenticatedRequest, user_id: int) -> HttpResponse
             user=target,
             made_by=request.user,
             base_url=request.build_absolute_uri("/"),
-            ip_address=_ip(request),
+            ip_address=client_ip_or_none(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -248,7 +244,7 @@ def team_edit(request: AuthenticatedRequest, team_id: int | None = None) -> Http
                     members=list(data["members"]),
                     managers=list(data["managers"]),
                     changed_by=request.user,
-                    ip_address=_ip(request),
+                    ip_address=client_ip_or_none(request),
                 )
         except ValidationError as exc:
             apply_service_errors(form, exc)

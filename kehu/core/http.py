@@ -32,6 +32,11 @@ class AuthenticatedRequest(HttpRequest):
     user: "User"
 
 
+def client_ip_or_none(request: HttpRequest) -> str | None:
+    """``client_ip``, or None when unknown (for the audit's nullable address)."""
+    return client_ip(request) or None
+
+
 def download_response(chunks: Iterator[bytes], *, filename: str, content_type: str) -> FileResponse:
     """A download streamed from ``chunks`` under ``filename``. Django's ``FileResponse`` names
     only a file-like download; from an iterator it would leave the browser to guess a name."""

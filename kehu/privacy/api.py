@@ -15,7 +15,7 @@ from kehu.accounts.models import User
 from kehu.core.access import can_handle_privacy_requests, can_read_consents, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.encryption import decrypted_chunks
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip_or_none, download_response
 from kehu.core.pagination import KeysetPagination
 from kehu.core.schemas import CustomerRef
 from kehu.customers.selectors import customer_get_for_user
@@ -31,10 +31,6 @@ from kehu.privacy.models import (
 )
 
 router = Router(tags=["privacy"])
-
-
-def _ip(request: AuthenticatedRequest) -> str | None:
-    return client_ip(request) or None
 
 
 class PrivacyRequestOut(Schema):
@@ -198,7 +194,7 @@ def request_create(request: AuthenticatedRequest, payload: PrivacyRequestIn) -> 
         received_on=payload.received_on,
         details=payload.details,
         language=payload.language,
-        ip_address=_ip(request),
+        ip_address=client_ip_or_none(request),
     )
     return Status(201, dsr)
 
@@ -225,7 +221,7 @@ def request_update(
         status=payload.status,
         handler=handler,
         outcome=payload.outcome,
-        ip_address=_ip(request),
+        ip_address=client_ip_or_none(request),
     )
 
 
@@ -233,7 +229,7 @@ def request_update(
 def request_copy(request: AuthenticatedRequest, request_id: int) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
-    return services.privacy_copy_make(user=user, dsr=dsr, ip_address=_ip(request))
+    return services.privacy_copy_make(user=user, dsr=dsr, ip_address=client_ip_or_none(request))
 
 
 @router.get(
@@ -245,10 +241,9 @@ def request_copy(request: AuthenticatedRequest, request_id: int) -> Any:
 def request_copy_download(request: AuthenticatedRequest, request_id: int) -> FileResponse:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
-    path = services.privacy_copy_open(user=user, dsr=dsr, ip_address=_ip(request))
-    return FileResponse(
+    path = services.privacy_copy_open(user=user, dsr=dsr, ip_address=client_ip_or_none(request))
+    return download_response(
         decrypted_chunks(path),
-        as_attachment=True,
         filename=f"personal-data-{dsr.pk}.zip",
         content_type="application/zip",
     )
@@ -258,14 +253,16 @@ def request_copy_download(request: AuthenticatedRequest, request_id: int) -> Fil
 def request_handed_over(request: AuthenticatedRequest, request_id: int) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
-    return services.privacy_copy_handed_over(user=user, dsr=dsr, ip_address=_ip(request))
+    return services.privacy_copy_handed_over(
+        user=user, dsr=dsr, ip_address=client_ip_or_none(request)
+    )
 
 
 @router.post("/requests/{request_id}/erase", response=ONE, summary="Erase the person")
 def request_erase(request: AuthenticatedRequest, request_id: int) -> Any:
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
-    return services.privacy_erase(user=user, dsr=dsr, ip_address=_ip(request))
+    return services.privacy_erase(user=user, dsr=dsr, ip_address=client_ip_or_none(request))
 
 
 @router.post("/requests/{request_id}/correct", response=ONE, summary="Correct the person's data")
@@ -279,7 +276,7 @@ def request_correct(
         dsr=dsr,
         data=payload.data,
         forget_old_values=payload.forget_old_values,
-        ip_address=_ip(request),
+        ip_address=client_ip_or_none(request),
     )
 
 
@@ -290,7 +287,10 @@ def request_withdraw(
     user = _require(request)
     dsr = selectors.privacy_request_get(user=user, request_id=request_id)
     return services.privacy_withdraw(
-        user=user, dsr=dsr, purposes=[str(p) for p in payload.purposes], ip_address=_ip(request)
+        user=user,
+        dsr=dsr,
+        purposes=[str(p) for p in payload.purposes],
+        ip_address=client_ip_or_none(request),
     )
 
 
@@ -327,7 +327,7 @@ def consent_create(
         method=payload.method,
         reference=payload.reference,
         at=payload.at,
-        ip_address=_ip(request),
+        ip_address=client_ip_or_none(request),
     )
     return Status(201, record)
 
@@ -342,7 +342,9 @@ def rule_list(request: AuthenticatedRequest) -> Any:
 )
 def rule_create(request: AuthenticatedRequest, payload: RetentionRuleIn) -> Status[Any]:
     user = _require(request)
-    rule = services.retention_rule_save(user=user, ip_address=_ip(request), **payload.dict())
+    rule = services.retention_rule_save(
+        user=user, ip_address=client_ip_or_none(request), **payload.dict()
+    )
     return Status(201, rule)
 
 
@@ -354,7 +356,7 @@ def rule_update(request: AuthenticatedRequest, rule_id: int, payload: RetentionR
     user = _require(request)
     rule = selectors.retention_rule_get(user=user, rule_id=rule_id)
     return services.retention_rule_save(
-        user=user, rule=rule, ip_address=_ip(request), **payload.dict()
+        user=user, rule=rule, ip_address=client_ip_or_none(request), **payload.dict()
     )
 
 
@@ -370,11 +372,14 @@ def flag_list(request: AuthenticatedRequest, status: str = RetentionFlag.Status.
 def flag_decide(request: AuthenticatedRequest, payload: RetentionDecideIn) -> dict[str, int]:
     user = _require(request)
     count = services.retention_decide(
-        user=user, flag_ids=payload.flag_ids, approve=payload.approve, ip_address=_ip(request)
+        user=user,
+        flag_ids=payload.flag_ids,
+        approve=payload.approve,
+        ip_address=client_ip_or_none(request),
     )
     return {"decided": count}
 
 
 @router.post("/retention/run", response={200: RetentionRunOut, **ERROR_RESPONSES})
 def retention_run(request: AuthenticatedRequest) -> Any:
-    return services.retention_run(user=_require(request), ip_address=_ip(request))
+    return services.retention_run(user=_require(request), ip_address=client_ip_or_none(request))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.core.access import can_handle_privacy_requests
 from kehu.core.encryption import decrypted_chunks
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip_or_none, download_response
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.selectors import field_specs_for
 from kehu.privacy import selectors, services
@@ -35,10 +35,6 @@ from kehu.search.selectors import customer_search
 def _require(request: AuthenticatedRequest) -> None:
     if not can_handle_privacy_requests(request.user):
         raise Http404
-
-
-def _ip(request: AuthenticatedRequest) -> str | None:
-    return client_ip(request) or None
 
 
 @require_GET
@@ -77,7 +73,10 @@ def request_new(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and customer is not None and form.is_valid():
         try:
             dsr = services.privacy_request_create(
-                user=request.user, customer=customer, ip_address=_ip(request), **form.cleaned_data
+                user=request.user,
+                customer=customer,
+                ip_address=client_ip_or_none(request),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -130,7 +129,7 @@ def request_update(request: AuthenticatedRequest, request_id: int) -> HttpRespon
                 status=form.cleaned_data["status"],
                 handler=form.cleaned_data["handler"],
                 outcome=form.cleaned_data["outcome"],
-                ip_address=_ip(request),
+                ip_address=client_ip_or_none(request),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -144,7 +143,7 @@ def _step(request: AuthenticatedRequest, request_id: int, action: Any, done: str
     _require(request)
     dsr = selectors.privacy_request_get(user=request.user, request_id=request_id)
     try:
-        action(user=request.user, dsr=dsr, ip_address=_ip(request))
+        action(user=request.user, dsr=dsr, ip_address=client_ip_or_none(request))
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
@@ -178,12 +177,13 @@ def request_copy_download(request: AuthenticatedRequest, request_id: int) -> Fil
     _require(request)
     dsr = selectors.privacy_request_get(user=request.user, request_id=request_id)
     try:
-        path = services.privacy_copy_open(user=request.user, dsr=dsr, ip_address=_ip(request))
+        path = services.privacy_copy_open(
+            user=request.user, dsr=dsr, ip_address=client_ip_or_none(request)
+        )
     except ValidationError:
         raise Http404 from None
-    return FileResponse(
+    return download_response(
         decrypted_chunks(path),
-        as_attachment=True,
         filename=f"personal-data-{dsr.pk}.zip",
         content_type="application/zip",
     )
@@ -201,7 +201,7 @@ def request_correct(request: AuthenticatedRequest, request_id: int) -> HttpRespo
                 dsr=dsr,
                 data=form.data_for_service(),
                 forget_old_values=form.cleaned_data["forget_old_values"],
-                ip_address=_ip(request),
+                ip_address=client_ip_or_none(request),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -222,7 +222,7 @@ def request_withdraw(request: AuthenticatedRequest, request_id: int) -> HttpResp
                 user=request.user,
                 dsr=dsr,
                 purposes=form.cleaned_data["purposes"],
-                ip_address=_ip(request),
+                ip_address=client_ip_or_none(request),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -240,7 +240,10 @@ def customer_consents(request: AuthenticatedRequest, customer_id: int) -> HttpRe
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_record(
-                user=request.user, customer=customer, ip_address=_ip(request), **form.cleaned_data
+                user=request.user,
+                customer=customer,
+                ip_address=client_ip_or_none(request),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -263,7 +266,7 @@ def retention(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.retention_rule_save(
-                user=request.user, ip_address=_ip(request), **form.cleaned_data
+                user=request.user, ip_address=client_ip_or_none(request), **form.cleaned_data
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -293,7 +296,7 @@ def retention_rule_toggle(request: AuthenticatedRequest, rule_id: int) -> HttpRe
         kind=rule.kind,
         months=rule.months,
         is_active=not rule.is_active,
-        ip_address=_ip(request),
+        ip_address=client_ip_or_none(request),
     )
     return redirect("privacy:retention")
 
@@ -307,7 +310,7 @@ def retention_decide(request: AuthenticatedRequest) -> HttpResponse:
             user=request.user,
             flag_ids=ids,
             approve=request.POST.get("decision") == "approve",
-            ip_address=_ip(request),
+            ip_address=client_ip_or_none(request),
         )
     except ValidationError as exc:
         for problem in exc.messages:
@@ -320,7 +323,7 @@ def retention_decide(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def retention_run(request: AuthenticatedRequest) -> HttpResponse:
     _require(request)
-    run = services.retention_run(user=request.user, ip_address=_ip(request))
+    run = services.retention_run(user=request.user, ip_address=client_ip_or_none(request))
     messages.success(
         request,
         _("Retention run: %(a)s anonymised, %(f)s flagged for review.")

@@ -208,11 +208,13 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[EMPTY, ("open", _("Open")), *Case.Status.choices],
+        choices=[("", _("Any status")), ("open", _("Open")), *Case.Status.choices],
     )
-    type = forms.ChoiceField(label=_("Type"), required=False, choices=[EMPTY, *CaseType.choices])
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *CaseType.choices]
+    )
     priority = forms.ChoiceField(
-        label=_("Priority"), required=False, choices=[EMPTY, *Priority.choices]
+        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
     )
 
     def filters(self) -> CaseFilters:

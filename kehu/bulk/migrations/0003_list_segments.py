@@ -5,24 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bulk', '0002_other_lists'),
+        ("bulk", "0002_other_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='bulkaction',
-            name='bulk_action_action_valid',
+            model_name="bulkaction",
+            name="bulk_action_action_valid",
         ),
         migrations.AlterField(
-            model_name='bulkaction',
-            name='action',
-            field=models.CharField(choices=[('assign', 'Assign to'), ('tag', 'Add tag'), ('untag', 'Remove tag'), ('grade', 'Change grade'), ('stage', 'Change stage'), ('status', 'Change status'), ('priority', 'Change priority'), ('share', 'Share with'), ('segment', 'Add to a list segment'), ('campaign', 'Add to a campaign')], max_length=8, verbose_name='action'),
+            model_name="bulkaction",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("assign", "Assign to"),
+                    ("tag", "Add tag"),
+                    ("untag", "Remove tag"),
+                    ("grade", "Change grade"),
+                    ("stage", "Change stage"),
+                    ("status", "Change status"),
+                    ("priority", "Change priority"),
+                    ("share", "Share with"),
+                    ("segment", "Add to a list segment"),
+                    ("campaign", "Add to a campaign"),
+                ],
+                max_length=8,
+                verbose_name="action",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['assign', 'tag', 'untag', 'grade', 'stage', 'status', 'priority', 'share', 'segment', 'campaign'])), name='bulk_action_action_valid'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "assign",
+                            "tag",
+                            "untag",
+                            "grade",
+                            "stage",
+                            "status",
+                            "priority",
+                            "share",
+                            "segment",
+                            "campaign",
+                        ],
+                    )
+                ),
+                name="bulk_action_action_valid",
+            ),
         ),
     ]

@@ -142,9 +142,7 @@ def test_a_marketer_adds_customers_to_a_campaign_not_launched(client, marketer, 
     assert "Choose a campaign not launched yet." in page.content.decode()
 
 
-def test_a_campaign_launched_before_the_run_fails_the_run_with_a_message(
-    marketer, book, campaign
-):
+def test_a_campaign_launched_before_the_run_fails_the_run_with_a_message(marketer, book, campaign):
     row = services.bulk_action_create(
         user=marketer,
         action="campaign",

@@ -1,5 +1,5 @@
 """Browser: a sales rep tags 500 customers from the list in one step (in the background, with
-its progress), then undoes it."""
+its progress), undoes it, then puts two of them on a new list segment and opens it."""
 
 import subprocess
 import uuid
@@ -80,6 +80,22 @@ def test_bulk_tag_500_customers_and_undo(
         expect(page.get_by_test_id("bulk-state")).to_have_text("已撤销", timeout=480_000)
         page.goto(f"/customers/?q={name}&tag=春节{suffix}")
         expect(page.get_by_test_id("result-count")).to_contain_text("0")
+
+        # then: two ticked customers go on a new list segment; the bar shows only its input
+        page.goto(f"/customers/?q={name}")
+        page.get_by_test_id("bulk-action-select").select_option("segment")
+        expect(page.get_by_test_id("bulk-tag")).to_be_hidden()
+        page.get_by_test_id("bulk-pick").nth(0).check()
+        page.get_by_test_id("bulk-pick").nth(1).check()
+        page.get_by_test_id("bulk-segment").fill(f"回访名单{suffix}")
+        page.get_by_test_id("bulk-submit").click()
+        expect(page.get_by_test_id("bulk-targets")).to_have_text("2")
+        page.get_by_test_id("bulk-do").click()
+        expect(page.get_by_test_id("bulk-state")).to_have_text("完成")
+        page.goto("/customers/segments/")
+        page.get_by_role("link", name=f"回访名单{suffix}").click()
+        expect(page.get_by_test_id("bulk-pick")).to_have_count(2)
+        screenshot(page, "bulk-list-segment-zh")
     finally:
         stop(worker)
     assert not problems.problems, problems.problems

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_city_list_index'),
+        ("customers", "0007_city_list_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='segment',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='+', to='customers.customer', verbose_name='listed customers'),
+            model_name="segment",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="+",
+                to="customers.customer",
+                verbose_name="listed customers",
+            ),
         ),
     ]

@@ -169,6 +169,7 @@ def test_copy_holds_every_fact_in_clear_with_its_source_in_the_persons_language(
     assert b"330212199105170748" not in path.read_bytes()  # encrypted at rest
     response = api(client, "GET", f"/privacy/requests/{dsr.pk}/copy")
     assert response.status_code == 200
+    assert f'filename="personal-data-{dsr.pk}.zip"' in response["Content-Disposition"]
     data, html = unzip(b"".join(response.streaming_content))
     values = {f["field"]: f["value"] for f in data["fields"]}
     assert values["person.id_number"] == "330212199105170748"
@@ -194,6 +195,7 @@ def test_copy_through_the_pages_and_closing_removes_the_file(client, archivist, 
     dsr.refresh_from_db()
     download = client.get(f"/privacy/{dsr.pk}/copy/download/")
     assert download.status_code == 200
+    assert f'filename="personal-data-{dsr.pk}.zip"' in download["Content-Disposition"]
     data, _html = unzip(b"".join(download.streaming_content))
     assert data["customer"]["name"] == "甘露雪"
     services.privacy_copy_open(user=archivist, dsr=dsr)
