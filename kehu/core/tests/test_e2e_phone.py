@@ -223,6 +223,8 @@ def _check_board_scrolls_by_column(page: Page) -> None:
         arg=board.element_handle(),
     )
     assert _page_width(page) <= PHONE["width"]
+    # a finger cannot drag: each card keeps its "move to" form
+    expect(board.locator(".kanban-move").first).to_be_visible()
 
 
 def test_no_page_scrolls_sideways_on_a_phone(new_context: NewContext, live_app: str) -> None:

@@ -1,5 +1,6 @@
 // The opportunity kanban: drag a card onto another stage's column to move it there. The move
-// is an htmx POST that answers the whole board; without JavaScript each card has a form.
+// is an htmx POST that answers the whole board; without JavaScript, and on touch screens (no drag
+// and drop there), each card has a form.
 (() => {
   document.documentElement.classList.add("js");
   let dragged = null;
