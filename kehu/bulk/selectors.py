@@ -34,20 +34,23 @@ class BulkBar:
 
 def bulk_bar(*, user: User, kind: str) -> BulkBar | None:
     """The bar of the list ``kind`` for ``user``; None when their role may do nothing there
-    (the list then shows no bar and no tick boxes). Each select's options cost one query."""
+    (the list then shows no bar and no tick boxes). Each kind of options costs one query."""
     listed = kind_get(kind)
     specs = listed.actions_for(user)
     if not specs:
         return None
     bar = BulkBar(kind=listed.code, actions=[(s.code, s.label, s.field) for s in specs])
     seen: set[str] = set()
+    read: dict[Any, list[tuple[str, str]]] = {}  # options read once for inputs that share them
     for spec in specs:
         if not spec.field or spec.field in seen:
             continue
         seen.add(spec.field)
         choices: Any = None
         if spec.choices is not None:
-            choices = [(str(value), str(label)) for value, label in spec.choices()]
+            if spec.choices not in read:
+                read[spec.choices] = [(str(v), str(label)) for v, label in spec.choices()]
+            choices = read[spec.choices]
         bar.inputs.append(
             BarInput(spec.field, spec.label_of_field, choices, spec.placeholder, spec.max_length)
         )

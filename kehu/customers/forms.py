@@ -362,7 +362,7 @@ class CustomerFilterForm(forms.Form):
     def active_count(self) -> int:
         if not self.is_bound:
             return 0
-        keys = set(self.fields) - {"q", "order"}
+        keys = set(self.fields) - {"q", "order", "in_list"}  # a list is named above the rows
         return sum(1 for key in keys if self.data.get(key)) + len(self.custom_conditions())
 
 

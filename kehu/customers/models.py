@@ -591,4 +591,4 @@ class Segment(TimeStampedModel):
 
     @property
     def is_list(self) -> bool:
-        return self.filters == {"in_list": self.pk}
+        return bool(self.filters == {"in_list": self.pk})

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from ninja.errors import ValidationError as NinjaValidationError
 
+from kehu.accounts.models import User
 from kehu.bulk.models import BulkAction
 from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import can_create_leads, can_export, require
@@ -37,6 +38,7 @@ from kehu.customers.forms import (
     apply_service_errors,
 )
 from kehu.customers.models import Contact, Customer
+from kehu.customers.segments import segments_visible_to
 from kehu.dedup.selectors import (
     EntryDuplicate,
     duplicates_pending_count_for_customer,
@@ -77,6 +79,16 @@ def _render(
 # --- list and create --------------------------------------------------------------------------
 
 
+def _list_segment(user: User, form: CustomerFilterForm) -> str:
+    """The name of the list segment the list shows ("" for none; its number when the viewer
+    may not see the segment itself)."""
+    segment_id = form.cleaned_data.get("in_list") if form.is_bound else None
+    if not segment_id:
+        return ""
+    segment = segments_visible_to(user).filter(pk=segment_id).first()
+    return segment.name if segment else f"#{segment_id}"
+
+
 @require_GET
 def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None)
@@ -97,6 +109,7 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
         "can_export": can_export(request.user),
         # Bulk actions (kehu.bulk) for roles that change customers.
         "bulk": bulk_bar(user=request.user, kind=BulkAction.Kind.CUSTOMERS),
+        "listed_in": _list_segment(request.user, form),
     }
     return _render(
         request,

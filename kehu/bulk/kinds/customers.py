@@ -45,6 +45,10 @@ def _tags(customer: Customer) -> list[str]:
     return [tag.name for tag in customer.tags.all()]
 
 
+def _colleagues() -> list[tuple[str, str]]:
+    return owner_choices(bulk_owner_choices())
+
+
 def _campaign_choices() -> list[tuple[str, str]]:
     editable = Campaign.objects.filter(status__in=EDITABLE).order_by("-starts_on", "-id")
     return [(str(c.pk), f"{c.name} ({c.get_status_display()})") for c in editable[:200]]
@@ -76,7 +80,7 @@ class CustomerKind(BulkKind):
                 REFUSED,
                 field="assign",
                 label_of_field=gettext_lazy("Assign to"),
-                choices=lambda: owner_choices(bulk_owner_choices()),
+                choices=_colleagues,
                 placeholder=gettext_lazy("Assign to…"),
             ),
             ActionSpec(
@@ -106,7 +110,7 @@ class CustomerKind(BulkKind):
                 REFUSED,
                 field="share",
                 label_of_field=gettext_lazy("Share with"),
-                choices=lambda: owner_choices(bulk_owner_choices()),
+                choices=_colleagues,
                 placeholder=gettext_lazy("Share with…"),
             ),
             ActionSpec(

@@ -86,12 +86,13 @@ def test_a_list_segment_is_made_filled_opened_and_undone(client, rep, book):
     assert segment.last_count == 2  # counted at the end of the run
     # a second run on the same name adds only who is not there yet
     _post(client, [book[1].pk, book[2].pk], "segment", "segment", "展会回访")
-    second = BulkAction.objects.first()
+    second = BulkAction.objects.order_by("-id")[0]
     assert second.changed == 1
     assert set(segment_customers(user=rep, segment=segment)) == set(book[:3])
     # the segments page opens it as a customer list filter
     page = client.get(f"/customers/?in_list={segment.pk}").content.decode()
     assert page.count('data-testid="bulk-pick"') == 3
+    assert "List segment: <strong>展会回访</strong>" in page
     assert "客户3" not in page
     # undo the second: only 客户2 leaves
     client.post(f"/bulk/{second.pk}/undo/")
