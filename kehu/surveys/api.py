@@ -16,9 +16,11 @@ from kehu.core.access import (
     require,
 )
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.customers.selectors import customer_get_for_user, customers_visible_to
+from kehu.exports.api import ExportOut
+from kehu.exports.services import export_responses_request
 from kehu.surveys import selectors, services
 from kehu.surveys.models import QuestionKind, SurveyKind, SurveyStatus
 
@@ -353,3 +355,27 @@ def survey_crosstab(
         "cells": table.cells,
         "totals": table.totals,
     }
+
+
+class SurveyExportIn(Schema):
+    format: str = Field(description="`xlsx` or `csv` (UTF-8 with BOM).")
+
+
+@router.post(
+    "/{survey_id}/export",
+    response={201: ExportOut, 202: ExportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Export the responses (one row each, a column per question)",
+)
+def survey_export(
+    request: AuthenticatedRequest, survey_id: int, payload: SurveyExportIn
+) -> Status[Any]:
+    """Through the exports: poll and download under `/exports/{id}`; answers to sensitive
+    questions masked unless your role may reveal them, and audited when it may."""
+    require(request.user, can_read_survey_results)
+    job = export_responses_request(
+        user=request.user,
+        survey=_survey(request, survey_id),
+        format=payload.format,
+        ip_address=client_ip(request),
+    )
+    return Status(201 if job.is_finished else 202, job)

@@ -11,15 +11,23 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_log_contact, can_read_survey_results, can_run_surveys, require
+from kehu.core.access import (
+    can_export,
+    can_log_contact,
+    can_read_survey_results,
+    can_run_surveys,
+    require,
+)
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.fields import Group
 from kehu.customers.models import Customer
 from kehu.customers.segments import segment_customers, segment_get_for_user, segments_visible_to
 from kehu.customers.selectors import customer_get_for_user, customers_visible_to, field_specs_for
+from kehu.exports.models import ExportJob
+from kehu.exports.services import export_responses_request
 from kehu.intake.ratelimit import rate_limit_hit
 from kehu.surveys import selectors, services
 from kehu.surveys.links import LinkProblem
@@ -237,8 +245,35 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> HttpRespons
             "dimension": dimension,
             "dimensions": selectors.dimension_labels(),
             "responses": selectors.responses_for_user(user=user, survey=survey)[:50],
+            "can_export": can_export(user),
+            "formats": ExportJob.Format.choices,
         },
     )
+
+
+@require_POST
+def survey_export(request: AuthenticatedRequest, survey_id: int) -> HttpResponse:
+    """The survey's responses to a CSV or XLSX file, through the exports (masking, audit)."""
+    user = request.user
+    require(user, can_read_survey_results)
+    survey = selectors.survey_get_for_user(user=user, survey_id=survey_id)
+    try:
+        job = export_responses_request(
+            user=user,
+            survey=survey,
+            format=request.POST.get("format", ""),
+            ip_address=client_ip(request),
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("surveys:results", survey.pk)
+    if job.status == ExportJob.Status.FAILED:
+        messages.error(request, job.error)
+    elif job.status == ExportJob.Status.DONE:
+        messages.success(request, _("Your export is ready."))
+    else:
+        messages.info(request, _("Your export is large; it is being written in the background."))
+    return redirect("exports:list")
 
 
 # --- the rep's phone interview ----------------------------------------------------------------
