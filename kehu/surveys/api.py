@@ -3,7 +3,7 @@ results and cross-tabs. Marketers, archive administrators and admins build and s
 read results; a rep enters a phone interview for a customer they see."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -328,6 +328,42 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> Any:
             for r in results.questions
         ],
     }
+
+
+class SurveyTrendFilter(Schema):
+    period: Literal["month", "week"] = Field("month", description="`month` or `week` (ISO).")
+
+
+class SurveyTrendOut(Schema):
+    question_id: int
+    measure: str = Field(description="`NPS` (−100…100) or `CSAT` (% of the two best answers).")
+    periods: list[str] = Field(description="`2026-11` or `2026-W47`, in local time.")
+    scores: list[float | None]
+    answers: list[int]
+
+
+@router.get(
+    "/{survey_id}/trends",
+    response={200: list[SurveyTrendOut], 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="NPS and CSAT per month or week",
+)
+def survey_trends(
+    request: AuthenticatedRequest, survey_id: int, filters: Query[SurveyTrendFilter]
+) -> Any:
+    require(request.user, can_read_survey_results)
+    trends = selectors.score_trends(
+        user=request.user, survey=_survey(request, survey_id), period=filters.period
+    )
+    return [
+        {
+            "question_id": pk,
+            "measure": t.measure,
+            "periods": t.periods,
+            "scores": t.scores,
+            "answers": t.answers,
+        }
+        for pk, t in trends.items()
+    ]
 
 
 @router.get(

@@ -233,6 +233,10 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> HttpRespons
             user=user, survey=survey, question=chosen, dimension=dimension
         )
     charts = {str(r.question.pk): r.chart() for r in results.questions if r.distribution}
+    period = request.GET.get("period", "month")
+    if period not in selectors.PERIODS:
+        period = "month"
+    trends = selectors.score_trends(user=user, survey=survey, period=period)
     return render(
         request,
         "surveys/survey_results.html",
@@ -240,6 +244,9 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> HttpRespons
             "survey": survey,
             "results": results,
             "charts": charts,
+            "trends": {str(pk): trend.chart() for pk, trend in trends.items()},
+            "period": period,
+            "periods": selectors.period_labels(),
             "crosstab": crosstab,
             "chosen": chosen,
             "dimension": dimension,

@@ -73,9 +73,7 @@ def test_a_marketer_exports_the_responses_masked(marketer, survey, answered, fmt
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL).exists()
 
 
-def test_an_admin_sees_the_sensitive_answer_and_the_reveal_is_audited(
-    make_user, survey, answered
-):
+def test_an_admin_sees_the_sensitive_answer_and_the_reveal_is_audited(make_user, survey, answered):
     admin = make_user(Role.ADMIN, username="adm")
     client = client_for(admin)
     response = client.post(
