@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kehu.core.access import (
     can_export,
     can_log_contact,
+    can_manage_accounts,
     can_read_survey_results,
     can_run_surveys,
     require,
@@ -31,7 +32,7 @@ from kehu.exports.services import export_responses_request
 from kehu.intake.ratelimit import rate_limit_hit
 from kehu.surveys import selectors, services
 from kehu.surveys.links import LinkProblem
-from kehu.surveys.models import Question, Survey
+from kehu.surveys.models import Question, SatisfactionTrigger, Survey, TriggerEvent
 
 ANSWER_LIMIT = 30
 ANSWER_WINDOW = 600
@@ -88,6 +89,7 @@ def survey_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "surveys": surveys[:200],
             "can_run": can_run_surveys(user),
+            "can_choose_satisfaction": can_manage_accounts(user),
             "kinds": Survey.Kind.choices,
         },
     )
@@ -281,6 +283,45 @@ def survey_export(request: AuthenticatedRequest, survey_id: int) -> HttpResponse
     else:
         messages.info(request, _("Your export is large; it is being written in the background."))
     return redirect("exports:list")
+
+
+# --- satisfaction surveys after an event ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def satisfaction_triggers(request: AuthenticatedRequest) -> HttpResponse:
+    """Administrators choose the satisfaction survey sent after each event, and how often."""
+    user = request.user
+    require(user, can_manage_accounts)
+    if request.method == "POST":
+        survey_id = request.POST.get("survey", "")
+        every_days = request.POST.get("every_days", "")
+        try:
+            if not every_days.isdigit():
+                raise ValidationError({"every_days": [_("Enter a whole number of days.")]})
+            services.satisfaction_trigger_save(
+                user=user,
+                event=request.POST.get("event", ""),
+                survey_id=int(survey_id) if survey_id.isdigit() else None,
+                every_days=int(every_days),
+                is_active=request.POST.get("is_active") == "on",
+            )
+        except ValidationError as exc:
+            _flash_errors(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("surveys:satisfaction")
+    triggers = {t.event: t for t in SatisfactionTrigger.objects.select_related("survey")}
+    return render(
+        request,
+        "surveys/satisfaction_triggers.html",
+        {
+            "events": [(code, label, triggers.get(code)) for code, label in TriggerEvent.choices],
+            "surveys": Survey.objects.filter(kind=Survey.Kind.SATISFACTION).exclude(
+                status=Survey.Status.CLOSED
+            ),
+        },
+    )
 
 
 # --- the rep's phone interview ----------------------------------------------------------------
