@@ -232,6 +232,10 @@ VALUE_FILTERS = (
 )  # fmt: skip
 
 
+def _text(value: Any) -> str:
+    return "" if value in (None, "") else str(value)
+
+
 class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name"),
@@ -293,6 +297,20 @@ class CustomerFilterForm(forms.Form):
         label=_("Last purchase to"), required=False, widget=IsoDateInput()
     )
 
+    # Propensity (kehu.insight): the model's choices are its trained models.
+    propensity_model = forms.ModelChoiceField(
+        label=_("Propensity model"),
+        required=False,
+        queryset=None,
+        empty_label=_("Any (no propensity condition)"),
+    )
+    propensity_percentile_min = forms.IntegerField(
+        label=_("Propensity percentile from"), required=False, min_value=0, max_value=100
+    )
+    propensity_probability_min = forms.FloatField(
+        label=_("Propensity probability from"), required=False, min_value=0, max_value=1
+    )
+
     # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).
     CUSTOM_PREFIX = "cf_"
 
@@ -314,6 +332,11 @@ class CustomerFilterForm(forms.Form):
             ("", _("All segments")),
             *ValueSegment.choices,
         ]
+        from kehu.insight.models import PropensityModel
+
+        self.fields["propensity_model"].queryset = PropensityModel.objects.filter(  # type: ignore[attr-defined]
+            trained_at__isnull=False
+        )
 
     def filters(self) -> CustomerFilters:
         """The filters from the valid inputs; an invalid one is ignored (and shown)."""
@@ -342,6 +365,9 @@ class CustomerFilterForm(forms.Form):
             updated_from=data.get("updated_from"),
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
+            propensity_model=model.pk if (model := data.get("propensity_model")) else None,
+            propensity_percentile_min=_text(data.get("propensity_percentile_min")),
+            propensity_probability_min=_text(data.get("propensity_probability_min")),
             **value_filters,
         )
 

@@ -56,7 +56,13 @@ def filters_from_json(data: dict[str, Any]) -> CustomerFilters:
                 continue
             if name in DATE_FIELDS:
                 values[name] = date.fromisoformat(str(value))
-            elif name in {"owner_id", "team_id", "bought_product", "never_bought_product"}:
+            elif name in {
+                "owner_id",
+                "team_id",
+                "bought_product",
+                "never_bought_product",
+                "propensity_model",
+            }:
                 values[name] = int(value)
             elif name == "custom":
                 values[name] = tuple((str(code), str(v)) for code, v in value)
