@@ -27,6 +27,7 @@ from kehu.customers.selectors import (
 )
 from kehu.customers.services import DEFAULT_CHANNEL
 from kehu.customers.values import read_value, to_text
+from kehu.insight.models import PropensityModel
 from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 
 CALL_CENTER_CHANNEL = "call_center"
@@ -297,11 +298,11 @@ class CustomerFilterForm(forms.Form):
         label=_("Last purchase to"), required=False, widget=IsoDateInput()
     )
 
-    # Propensity (kehu.insight): the model's choices are its trained models.
+    # Propensity (kehu.insight): the trained models.
     propensity_model = forms.ModelChoiceField(
         label=_("Propensity model"),
         required=False,
-        queryset=None,
+        queryset=PropensityModel.objects.filter(trained_at__isnull=False),
         empty_label=_("Any (no propensity condition)"),
     )
     propensity_percentile_min = forms.IntegerField(
@@ -332,11 +333,6 @@ class CustomerFilterForm(forms.Form):
             ("", _("All segments")),
             *ValueSegment.choices,
         ]
-        from kehu.insight.models import PropensityModel
-
-        self.fields["propensity_model"].queryset = PropensityModel.objects.filter(  # type: ignore[attr-defined]
-            trained_at__isnull=False
-        )
 
     def filters(self) -> CustomerFilters:
         """The filters from the valid inputs; an invalid one is ignored (and shown)."""

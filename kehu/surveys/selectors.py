@@ -211,7 +211,8 @@ def score_trends(*, user: User, survey: Survey, period: str = "month") -> dict[i
         response__in=responses.order_by(), question_id__in=questions, number__isnull=False
     ).values_list("question_id", "response__submitted_at", "number")
     for question_id, submitted_at, number in rows:
-        scores[question_id][_period_of(submitted_at, period)].append(int(number))
+        if number is not None:
+            scores[question_id][_period_of(submitted_at, period)].append(int(number))
     trends: dict[int, Trend] = {}
     for question_id, by_period in scores.items():
         question = questions[question_id]

@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bulk', '0002_other_lists'),
+        ("bulk", "0002_other_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='bulkaction',
-            name='bulk_action_kind_valid',
+            model_name="bulkaction",
+            name="bulk_action_kind_valid",
         ),
         migrations.AlterField(
-            model_name='bulkaction',
-            name='kind',
-            field=models.CharField(choices=[('customers', 'Customers'), ('opportunities', 'Opportunities'), ('orders', 'Orders'), ('cases', 'Cases'), ('responses', 'Survey responses')], default='customers', max_length=13, verbose_name='kind of records'),
+            model_name="bulkaction",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("customers", "Customers"),
+                    ("opportunities", "Opportunities"),
+                    ("orders", "Orders"),
+                    ("cases", "Cases"),
+                    ("responses", "Survey responses"),
+                ],
+                default="customers",
+                max_length=13,
+                verbose_name="kind of records",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulkaction',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['customers', 'opportunities', 'orders', 'cases', 'responses'])), name='bulk_action_kind_valid'),
+            model_name="bulkaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["customers", "opportunities", "orders", "cases", "responses"])
+                ),
+                name="bulk_action_kind_valid",
+            ),
         ),
     ]

@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exports', '0003_kind_and_selected_records'),
+        ("exports", "0003_kind_and_selected_records"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='exportjob',
-            name='exports_job_kind_valid',
+            model_name="exportjob",
+            name="exports_job_kind_valid",
         ),
         migrations.AlterField(
-            model_name='exportjob',
-            name='kind',
-            field=models.CharField(choices=[('customers', 'Customers'), ('opportunities', 'Opportunities'), ('orders', 'Orders'), ('cases', 'Cases'), ('responses', 'Survey responses')], default='customers', max_length=13, verbose_name='kind of records'),
+            model_name="exportjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("customers", "Customers"),
+                    ("opportunities", "Opportunities"),
+                    ("orders", "Orders"),
+                    ("cases", "Cases"),
+                    ("responses", "Survey responses"),
+                ],
+                default="customers",
+                max_length=13,
+                verbose_name="kind of records",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exportjob',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['customers', 'opportunities', 'orders', 'cases', 'responses'])), name='exports_job_kind_valid'),
+            model_name="exportjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["customers", "opportunities", "orders", "cases", "responses"])
+                ),
+                name="exports_job_kind_valid",
+            ),
         ),
     ]

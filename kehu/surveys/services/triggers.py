@@ -118,7 +118,7 @@ def satisfaction_invite(
         survey=survey, customer=customer, nonce=new_nonce(), case_id=case_id, order_id=order_id
     )
     if Purpose.MARKETING_EMAIL in consents:
-        base_url = settings.KEHU_MARKETING["base_url"]
+        base_url = str(settings.KEHU_MARKETING["base_url"])
         if _mail(invitation, reminder=False, base_url=base_url):
             Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
             return Outcome("sent", invitation)

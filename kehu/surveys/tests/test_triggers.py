@@ -126,6 +126,7 @@ def test_phone_consent_only_leaves_it_for_an_agent(rep, chosen):
     agree(customer, Purpose.MARKETING_PHONE)
     outcome = services.satisfaction_invite(event="case_closed", customer=customer, case_id=None)
     assert outcome.status == "for_agent"
+    assert outcome.invitation is not None
     assert outcome.invitation.sent_at is None
     assert not mail.outbox
 
@@ -150,7 +151,7 @@ def test_delivering_an_order_sends_the_survey(
     rep, customer, chosen, huey_immediate, django_capture_on_commit_callbacks
 ):
     agree(customer, Purpose.MARKETING_EMAIL)
-    product = ProductFactory()
+    product = ProductFactory.create(code="SAT-1")
     order = sales_services.order_create(
         user=rep, customer=customer, lines=[LineInput(product, Decimal(1))]
     )
