@@ -27,6 +27,7 @@ from kehu.customers.selectors import (
 )
 from kehu.customers.services import DEFAULT_CHANNEL
 from kehu.customers.values import read_value, to_text
+from kehu.insight.models import PropensityModel
 from kehu.search.filters import MIN_QUERY_LENGTH, TOO_SHORT
 
 CALL_CENTER_CHANNEL = "call_center"
@@ -232,6 +233,10 @@ VALUE_FILTERS = (
 )  # fmt: skip
 
 
+def _text(value: Any) -> str:
+    return "" if value in (None, "") else str(value)
+
+
 class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name"),
@@ -298,6 +303,20 @@ class CustomerFilterForm(forms.Form):
         label=_("List segment"), required=False, min_value=1, widget=forms.HiddenInput()
     )
 
+    # Propensity (kehu.insight): the trained models.
+    propensity_model = forms.ModelChoiceField(
+        label=_("Propensity model"),
+        required=False,
+        queryset=PropensityModel.objects.filter(trained_at__isnull=False),
+        empty_label=_("Any (no propensity condition)"),
+    )
+    propensity_percentile_min = forms.IntegerField(
+        label=_("Propensity percentile from"), required=False, min_value=0, max_value=100
+    )
+    propensity_probability_min = forms.FloatField(
+        label=_("Propensity probability from"), required=False, min_value=0, max_value=1
+    )
+
     # Custom field conditions come as ``cf_<code>=value`` (from a saved segment or a link).
     CUSTOM_PREFIX = "cf_"
 
@@ -348,6 +367,9 @@ class CustomerFilterForm(forms.Form):
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
             in_list=data.get("in_list"),
+            propensity_model=model.pk if (model := data.get("propensity_model")) else None,
+            propensity_percentile_min=_text(data.get("propensity_percentile_min")),
+            propensity_probability_min=_text(data.get("propensity_probability_min")),
             **value_filters,
         )
 

@@ -24,7 +24,9 @@ from kehu.customers.selectors import ORDERINGS, CustomerFilters, customer_list
 
 DATE_FIELDS = ("created_from", "created_to", "updated_from", "updated_to")
 COUNT_CAP = 1_000_000_000
-INT_FIELDS = ("owner_id", "team_id", "bought_product", "never_bought_product", "in_list")
+INT_FIELDS = (
+    "owner_id", "team_id", "bought_product", "never_bought_product", "in_list", "propensity_model"
+)  # fmt: skip
 
 
 def filters_to_json(filters: CustomerFilters) -> dict[str, Any]:

@@ -15,18 +15,21 @@ INTERRUPTED = _("The export stopped before it finished (its worker was interrupt
 
 
 class RecordKind(models.TextChoices):
-    """The lists whose records are exported, and changed in bulk (``kehu.bulk``)."""
+    """The lists whose records are exported, and changed in bulk (``kehu.bulk``: the first
+    four; a survey's responses are only exported)."""
 
     CUSTOMERS = "customers", _("Customers")
     OPPORTUNITIES = "opportunities", _("Opportunities")
     ORDERS = "orders", _("Orders")
     CASES = "cases", _("Cases")
+    RESPONSES = "responses", _("Survey responses")
 
 
 class ExportJob(TimeStampedModel):
     """A file of records as one user's list showed them: customers by the list's filters, with
     the columns chosen; opportunities, orders or cases as selected on their list (``record_ids``),
-    with their list's columns. Format kept."""
+    with their list's columns; a survey's responses (``filters``: ``{"survey": id}``), one column
+    per question. Format kept."""
 
     Kind = RecordKind
 

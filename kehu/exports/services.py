@@ -4,7 +4,8 @@ Only roles with ``can_export`` export; scope is the requester's (``customer_list
 columns are masked unless the requester may reveal their group, and then every revealed column
 is audited (REVEAL) beside the EXPORT event that names filters, columns, rows and format.
 Opportunities, orders and cases selected on their lists are exported the same way, with their
-list's columns (``kehu.exports.records``) and the requester's scope.
+list's columns (``kehu.exports.records``) and the requester's scope; so are a survey's responses
+(``kehu.surveys.sheets``), for those who may also read survey results.
 """
 
 import logging
@@ -12,7 +13,7 @@ import secrets
 from collections.abc import Collection, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,17 +23,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import SensitiveGroup, can_administer_archive, can_export, can_reveal, require
+from kehu.core.access import (
+    SensitiveGroup,
+    can_administer_archive,
+    can_export,
+    can_read_survey_results,
+    can_reveal,
+    require,
+)
 from kehu.core.audit import audit_log
 from kehu.core.encryption import EncryptedTextField, encrypt_file
 from kehu.core.models import AuditEvent
 from kehu.customers.models import Customer, OrganizationProfile, PersonProfile
 from kehu.customers.segments import filters_from_json, filters_to_json
-from kehu.customers.selectors import CustomerFilters, customer_list
+from kehu.customers.selectors import CustomerFilters, customer_list, field_specs_for
 from kehu.exports.columns import Column, RowMaker, export_columns, is_text_column
 from kehu.exports.models import INTERRUPTED, STUCK_AFTER, ExportJob, RecordKind
 from kehu.exports.records import RECORD_LISTS
 from kehu.exports.writers import write_csv, write_xlsx
+
+if TYPE_CHECKING:
+    from kehu.surveys.models import Question, Survey
+    from kehu.surveys.sheets import ResponseSheet
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +215,37 @@ def export_records_request(
     return job
 
 
+RESPONSES_REFUSED = _("Your role may not export survey responses.")
+
+
+def _require_responses_exporter(user: User) -> None:
+    require(user, can_export, RESPONSES_REFUSED)
+    require(user, can_read_survey_results, RESPONSES_REFUSED)
+
+
+def export_responses_request(
+    *, user: User, survey: "Survey", format: str, ip_address: str | None = None
+) -> ExportJob:
+    """Ask for an export of ``survey``'s responses that ``user`` may see (the survey read
+    through ``survey_get_for_user``); up to ``INLINE_MAX_ROWS`` are written at once, more by the
+    worker. Returns the job, finished or queued."""
+    from kehu.surveys.selectors import responses_for_user
+
+    _require_responses_exporter(user)
+    _clean_format(format)
+    job = ExportJob.objects.create(
+        requester=user, kind=RecordKind.RESPONSES, filters={"survey": survey.pk}, format=format
+    )
+    responses = responses_for_user(user=user, survey=survey).order_by()[: INLINE_MAX_ROWS + 1]
+    if responses.count() <= INLINE_MAX_ROWS:
+        return export_run(job_id=job.pk, ip_address=ip_address)
+    from kehu.exports.tasks import run_export
+
+    job_id = job.pk
+    transaction.on_commit(lambda: run_export(job_id))
+    return job
+
+
 def _record_rows(job: ExportJob, user: User) -> Iterator[list[Any]]:
     """The selected records the requester may still see, a chunk of ids at a time."""
     listed = RECORD_LISTS[job.kind]
@@ -251,9 +294,14 @@ def export_run(*, job_id: int, ip_address: str | None = None) -> ExportJob:
     partial = path.with_name(path.name + ".part")
     columns: list[Column] = []
     revealed: frozenset[SensitiveGroup] = frozenset()
+    revealed_questions: list[Question] = []
     try:
         require(user, can_export, _("Your role may not export customers."))
-        if job.kind != RecordKind.CUSTOMERS:
+        if job.kind == RecordKind.RESPONSES:
+            sheet = _response_sheet(job, user)
+            revealed_questions = sheet.revealed_questions()
+            count = _write_file(job, partial, sheet.header(), sheet.rows(), _("Responses"))
+        elif job.kind != RecordKind.CUSTOMERS:
             listed = RECORD_LISTS[job.kind]
             rows = _record_rows(job, user)
             count = _write_file(job, partial, listed.header(), rows, str(listed.title))
@@ -291,7 +339,40 @@ def export_run(*, job_id: int, ip_address: str | None = None) -> ExportJob:
         job.expires_at = job.finished_at + RETENTION
         job.save()
         _audit(job, user, columns, revealed, ip_address)
+        _audit_questions(job, user, revealed_questions, ip_address)
     return job
+
+
+def _response_sheet(job: ExportJob, user: User) -> "ResponseSheet":
+    """The sheet of the job's survey, its scope and masking those of the requester now."""
+    from kehu.surveys.models import Survey
+    from kehu.surveys.sheets import ResponseSheet
+
+    _require_responses_exporter(user)
+    survey = Survey.objects.get(pk=job.filters["survey"])
+    return ResponseSheet(user=user, survey=survey)
+
+
+def _audit_questions(
+    job: ExportJob, user: User, questions: list["Question"], ip_address: str | None
+) -> None:
+    """A REVEAL per sensitive question whose answers the export shows in clear."""
+    specs = field_specs_for(Customer.Kind.PERSON)
+    for question in questions:
+        audit_log(
+            action=AuditEvent.Action.REVEAL,
+            actor=user,
+            ip_address=ip_address,
+            object_type="export",
+            object_id=job.pk,
+            detail={
+                "field": question.archive_field,
+                "group": str(specs[question.archive_field].sensitive),
+                "question": question.pk,
+                "export": job.pk,
+                "rows": job.row_count,
+            },
+        )
 
 
 def _audit(
@@ -307,6 +388,8 @@ def _audit(
         # its model, so the audit page shows the kind and format in words (its choices).
         object_type = "exports.exportjob"
         detail: dict[str, Any] = {"kind": job.kind, "rows": job.row_count, "format": job.format}
+        if job.kind == RecordKind.RESPONSES:
+            detail["survey"] = job.filters.get("survey")
     else:
         detail = {
             "filters": job.filters,

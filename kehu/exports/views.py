@@ -18,7 +18,7 @@ from kehu.customers.forms import CustomerFilterForm
 from kehu.exports import selectors, services
 from kehu.exports.columns import export_columns
 from kehu.exports.forms import ExportForm
-from kehu.exports.models import ExportJob
+from kehu.exports.models import ExportJob, RecordKind
 from kehu.exports.records import RECORD_LISTS
 
 LIST_SIZE = 50
@@ -77,9 +77,14 @@ def export_list(request: AuthenticatedRequest) -> HttpResponse:
         # The columns in words, as the export dialog names them (a removed field: its code);
         # a list's selected records have that list's columns.
         listed = RECORD_LISTS.get(job.kind)
-        job.column_labels = (  # type: ignore[attr-defined]
-            listed.header() if listed else [labels.get(code, code) for code in job.columns]
-        )
+        if job.kind == RecordKind.RESPONSES:
+            job.column_labels = [  # type: ignore[attr-defined]
+                _("survey %(id)s") % {"id": job.filters.get("survey")}
+            ]
+        else:
+            job.column_labels = (  # type: ignore[attr-defined]
+                listed.header() if listed else [labels.get(code, code) for code in job.columns]
+            )
     context = {"jobs": jobs, "running": running}
     fragment = request.headers.get("HX-Request") == "true"
     template = "exports/partials/job_table.html" if fragment else "exports/export_list.html"

@@ -3,7 +3,7 @@ results and cross-tabs. Marketers, archive administrators and admins build and s
 read results; a rep enters a phone interview for a customer they see."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -16,9 +16,11 @@ from kehu.core.access import (
     require,
 )
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.core.pagination import KeysetPagination
 from kehu.customers.selectors import customer_get_for_user, customers_visible_to
+from kehu.exports.api import ExportOut
+from kehu.exports.services import export_responses_request
 from kehu.surveys import selectors, services
 from kehu.surveys.models import QuestionKind, SurveyKind, SurveyStatus
 
@@ -328,6 +330,42 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> Any:
     }
 
 
+class SurveyTrendFilter(Schema):
+    period: Literal["month", "week"] = Field("month", description="`month` or `week` (ISO).")
+
+
+class SurveyTrendOut(Schema):
+    question_id: int
+    measure: str = Field(description="`NPS` (−100…100) or `CSAT` (% of the two best answers).")
+    periods: list[str] = Field(description="`2026-11` or `2026-W47`, in local time.")
+    scores: list[float | None]
+    answers: list[int]
+
+
+@router.get(
+    "/{survey_id}/trends",
+    response={200: list[SurveyTrendOut], 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="NPS and CSAT per month or week",
+)
+def survey_trends(
+    request: AuthenticatedRequest, survey_id: int, filters: Query[SurveyTrendFilter]
+) -> Any:
+    require(request.user, can_read_survey_results)
+    trends = selectors.score_trends(
+        user=request.user, survey=_survey(request, survey_id), period=filters.period
+    )
+    return [
+        {
+            "question_id": pk,
+            "measure": t.measure,
+            "periods": t.periods,
+            "scores": t.scores,
+            "answers": t.answers,
+        }
+        for pk, t in trends.items()
+    ]
+
+
 @router.get(
     "/{survey_id}/crosstab",
     response={200: SurveyCrossTabOut, 404: ErrorBody, **ERROR_RESPONSES},
@@ -353,3 +391,27 @@ def survey_crosstab(
         "cells": table.cells,
         "totals": table.totals,
     }
+
+
+class SurveyExportIn(Schema):
+    format: str = Field(description="`xlsx` or `csv` (UTF-8 with BOM).")
+
+
+@router.post(
+    "/{survey_id}/export",
+    response={201: ExportOut, 202: ExportOut, 404: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Export the responses (one row each, a column per question)",
+)
+def survey_export(
+    request: AuthenticatedRequest, survey_id: int, payload: SurveyExportIn
+) -> Status[Any]:
+    """Through the exports: poll and download under `/exports/{id}`; answers to sensitive
+    questions masked unless your role may reveal them, and audited when it may."""
+    require(request.user, can_read_survey_results)
+    job = export_responses_request(
+        user=request.user,
+        survey=_survey(request, survey_id),
+        format=payload.format,
+        ip_address=client_ip(request),
+    )
+    return Status(201 if job.is_finished else 202, job)

@@ -163,9 +163,12 @@ class Invitation(TimeStampedModel):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    # A satisfaction survey sent after this case closed.
+    # A satisfaction survey sent after this case closed, or this order was delivered.
     case = models.ForeignKey(
         "service.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.ForeignKey(
+        "sales.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -175,15 +178,62 @@ class Invitation(TimeStampedModel):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-id"]
+        # Once per customer, except satisfaction surveys: once per case or order.
         constraints = [
             models.UniqueConstraint(
-                fields=["survey", "customer"], name="surveys_invitation_once_per_customer"
-            )
+                fields=["survey", "customer"],
+                condition=models.Q(case__isnull=True, order__isnull=True),
+                name="surveys_invitation_once_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["survey", "case"],
+                condition=models.Q(case__isnull=False),
+                name="surveys_invitation_once_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["survey", "order"],
+                condition=models.Q(order__isnull=False),
+                name="surveys_invitation_once_per_order",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.survey_id}:{self.customer_id}"
+
+
+class TriggerEvent(models.TextChoices):
+    CASE_CLOSED = "case_closed", _("A service case is closed")
+    ORDER_DELIVERED = "order_delivered", _("An order is delivered")
+
+
+class SatisfactionTrigger(TimeStampedModel):
+    """Which satisfaction survey goes to the customer after an event, at most once per
+    ``every_days`` days per customer (any satisfaction survey counts)."""
+
+    Event = TriggerEvent
+
+    event = models.CharField(_("event"), max_length=20, choices=Event.choices)
+    survey = models.ForeignKey(
+        Survey,
+        verbose_name=_("questionnaire"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": SurveyKind.SATISFACTION},
+    )
+    every_days = models.PositiveSmallIntegerField(_("at most once every (days)"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey trigger")
+        verbose_name_plural = _("satisfaction survey triggers")
+        constraints = [
+            models.UniqueConstraint(fields=["event"], name="surveys_trigger_one_per_event"),
+            choices_check("event", TriggerEvent, "surveys_trigger_event_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.survey_id}"
 
 
 class ResponseMode(models.TextChoices):

@@ -3,11 +3,14 @@ CSAT), cross-tabs of answers by the customers' grade, value tier or region."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
@@ -156,6 +159,97 @@ def survey_results(*, user: User, survey: Survey) -> SurveyResults:
         response_rate=round(100.0 * answered / invited, 1) if invited else None,
         questions=[question_result(q, by_question.get(q.pk, [])) for q in questions_of(survey)],
     )
+
+
+# --- NPS and CSAT over time -------------------------------------------------------------------
+
+PERIODS = ("month", "week")
+TREND_KINDS = {Question.Kind.NPS, Question.Kind.SCALE5, Question.Kind.SCALE10}
+
+
+def period_labels() -> dict[str, str]:
+    return {"month": _("by month"), "week": _("by week")}
+
+
+def _period_of(moment: datetime, period: str) -> str:
+    day = timezone.localtime(moment).date()
+    if period == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+@dataclass
+class Trend:
+    """One question's score (NPS, or CSAT for a scale) per period, with the answers counted."""
+
+    measure: str  # "NPS" or "CSAT"
+    periods: list[str]
+    scores: list[float | None]
+    answers: list[int]
+
+    def chart(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "labels": self.periods,
+            "values": self.scores,
+            "answers": self.answers,
+        }
+
+
+def score_trends(*, user: User, survey: Survey, period: str = "month") -> dict[int, Trend]:
+    """NPS and CSAT per month (or ISO week, in local time) of the responses ``user`` may see,
+    by question id; a period without answers between two with answers is listed empty."""
+    if period not in PERIODS:
+        raise ValueError(period)
+    questions = {q.pk: q for q in questions_of(survey) if q.kind in TREND_KINDS}
+    if not questions:
+        return {}
+    responses = responses_for_user(user=user, survey=survey)
+    scores: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    rows = Answer.objects.filter(
+        response__in=responses.order_by(), question_id__in=questions, number__isnull=False
+    ).values_list("question_id", "response__submitted_at", "number")
+    for question_id, submitted_at, number in rows:
+        if number is not None:
+            scores[question_id][_period_of(submitted_at, period)].append(int(number))
+    trends: dict[int, Trend] = {}
+    for question_id, by_period in scores.items():
+        question = questions[question_id]
+        periods = _periods_between(min(by_period), max(by_period), period)
+        if question.kind == Question.Kind.NPS:
+            measure, score = "NPS", nps
+        else:
+            top = 5 if question.kind == Question.Kind.SCALE5 else 10
+            measure, score = "CSAT", partial(csat, top=top)
+        trends[question_id] = Trend(
+            measure=measure,
+            periods=periods,
+            scores=[score(by_period.get(p, [])) for p in periods],
+            answers=[len(by_period.get(p, [])) for p in periods],
+        )
+    return trends
+
+
+def _periods_between(first: str, last: str, period: str) -> list[str]:
+    """Every period label from ``first`` to ``last``, both included."""
+    if period == "week":
+        day = date.fromisocalendar(int(first[:4]), int(first[6:]), 1)
+        end = date.fromisocalendar(int(last[:4]), int(last[6:]), 1)
+        step = timedelta(days=7)
+    else:
+        day = date(int(first[:4]), int(first[5:]), 1)
+        end = date(int(last[:4]), int(last[5:]), 1)
+        step = timedelta(days=32)
+    labels = []
+    while day <= end:
+        labels.append(
+            f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}"
+            if period == "week"
+            else f"{day.year}-{day.month:02d}"
+        )
+        day = day + step if period == "week" else (day + step).replace(day=1)
+    return labels
 
 
 # --- answers by a dimension of the archive ----------------------------------------------------

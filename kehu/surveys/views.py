@@ -11,19 +11,28 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.access import can_log_contact, can_read_survey_results, can_run_surveys, require
+from kehu.core.access import (
+    can_export,
+    can_log_contact,
+    can_manage_accounts,
+    can_read_survey_results,
+    can_run_surveys,
+    require,
+)
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, client_ip
 from kehu.customers.fields import Group
 from kehu.customers.models import Customer
 from kehu.customers.segments import segment_customers, segment_get_for_user, segments_visible_to
 from kehu.customers.selectors import customer_get_for_user, customers_visible_to, field_specs_for
+from kehu.exports.models import ExportJob
+from kehu.exports.services import export_responses_request
 from kehu.intake.ratelimit import rate_limit_hit
 from kehu.surveys import selectors, services
 from kehu.surveys.links import LinkProblem
-from kehu.surveys.models import Question, Survey
+from kehu.surveys.models import Question, SatisfactionTrigger, Survey, TriggerEvent
 
 ANSWER_LIMIT = 30
 ANSWER_WINDOW = 600
@@ -80,6 +89,7 @@ def survey_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "surveys": surveys[:200],
             "can_run": can_run_surveys(user),
+            "can_choose_satisfaction": can_manage_accounts(user),
             "kinds": Survey.Kind.choices,
         },
     )
@@ -225,6 +235,10 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> HttpRespons
             user=user, survey=survey, question=chosen, dimension=dimension
         )
     charts = {str(r.question.pk): r.chart() for r in results.questions if r.distribution}
+    period = request.GET.get("period", "month")
+    if period not in selectors.PERIODS:
+        period = "month"
+    trends = selectors.score_trends(user=user, survey=survey, period=period)
     return render(
         request,
         "surveys/survey_results.html",
@@ -232,11 +246,80 @@ def survey_results(request: AuthenticatedRequest, survey_id: int) -> HttpRespons
             "survey": survey,
             "results": results,
             "charts": charts,
+            "trends": {str(pk): trend.chart() for pk, trend in trends.items()},
+            "period": period,
+            "periods": selectors.period_labels(),
             "crosstab": crosstab,
             "chosen": chosen,
             "dimension": dimension,
             "dimensions": selectors.dimension_labels(),
             "responses": selectors.responses_for_user(user=user, survey=survey)[:50],
+            "can_export": can_export(user),
+            "formats": ExportJob.Format.choices,
+        },
+    )
+
+
+@require_POST
+def survey_export(request: AuthenticatedRequest, survey_id: int) -> HttpResponse:
+    """The survey's responses to a CSV or XLSX file, through the exports (masking, audit)."""
+    user = request.user
+    require(user, can_read_survey_results)
+    survey = selectors.survey_get_for_user(user=user, survey_id=survey_id)
+    try:
+        job = export_responses_request(
+            user=user,
+            survey=survey,
+            format=request.POST.get("format", ""),
+            ip_address=client_ip(request),
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("surveys:results", survey.pk)
+    if job.status == ExportJob.Status.FAILED:
+        messages.error(request, job.error)
+    elif job.status == ExportJob.Status.DONE:
+        messages.success(request, _("Your export is ready."))
+    else:
+        messages.info(request, _("Your export is large; it is being written in the background."))
+    return redirect("exports:list")
+
+
+# --- satisfaction surveys after an event ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def satisfaction_triggers(request: AuthenticatedRequest) -> HttpResponse:
+    """Administrators choose the satisfaction survey sent after each event, and how often."""
+    user = request.user
+    require(user, can_manage_accounts)
+    if request.method == "POST":
+        survey_id = request.POST.get("survey", "")
+        every_days = request.POST.get("every_days", "")
+        try:
+            if not every_days.isdigit():
+                raise ValidationError({"every_days": [_("Enter a whole number of days.")]})
+            services.satisfaction_trigger_save(
+                user=user,
+                event=request.POST.get("event", ""),
+                survey_id=int(survey_id) if survey_id.isdigit() else None,
+                every_days=int(every_days),
+                is_active=request.POST.get("is_active") == "on",
+            )
+        except ValidationError as exc:
+            _flash_errors(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("surveys:satisfaction")
+    triggers = {t.event: t for t in SatisfactionTrigger.objects.select_related("survey")}
+    return render(
+        request,
+        "surveys/satisfaction_triggers.html",
+        {
+            "events": [(code, label, triggers.get(code)) for code, label in TriggerEvent.choices],
+            "surveys": Survey.objects.filter(kind=Survey.Kind.SATISFACTION).exclude(
+                status=Survey.Status.CLOSED
+            ),
         },
     )
 

@@ -67,6 +67,13 @@ class CustomerFilterIn(Schema):
     clv_max: Decimal | None = None
     last_purchase_from: date | None = None
     last_purchase_to: date | None = None
+    propensity_model: int | None = Field(None, description="A propensity model's id (insight).")
+    propensity_percentile_min: int | None = Field(
+        None, ge=0, le=100, description="Scored at least this percentile by the model."
+    )
+    propensity_probability_min: float | None = Field(
+        None, ge=0, le=1, description="Scored at least this probability by the model."
+    )
 
 
 class CustomerItem(Schema):

@@ -51,6 +51,11 @@ class CustomerFilters:
     never_bought_product: int | None = None
     # The customers on a list segment (``Segment.members``), by the segment's id.
     in_list: int | None = None
+    # Propensity (kehu.insight): scored by this model at least this percentile (0–100) and/or
+    # probability (0–1), as given; checked by kehu.insight.filters.
+    propensity_model: int | None = None
+    propensity_percentile_min: str = ""
+    propensity_probability_min: str = ""
 
 
 ORDERINGS = {
@@ -93,6 +98,15 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
 
         never = [filters.never_bought_product] if filters.never_bought_product else []
         queryset = queryset.filter(bought_but_never_q("product", [filters.bought_product], never))
+    propensity = (
+        filters.propensity_model,
+        filters.propensity_percentile_min,
+        filters.propensity_probability_min,
+    )
+    if any(value not in (None, "") for value in propensity):
+        from kehu.insight.filters import propensity_q
+
+        queryset = queryset.filter(propensity_q(filters))
     if filters.q:
         from kehu.search.filters import search_filter_q
 

@@ -30,8 +30,8 @@ def test_list_page_query_count_does_not_grow_with_rows(
     client.force_login(rep)
     # session, user, scope, count, rows, tags, the filter form's owners, teams, channels, and
     # the navigation's badges: reminders due, tasks due, unread notifications; the top bar's role;
-    # the bulk bar's colleagues to assign to
-    with django_assert_max_num_queries(15):
+    # the bulk bar's colleagues to assign to; the filter form's propensity models
+    with django_assert_max_num_queries(16):
         client.get(reverse("customers:list"))
 
 

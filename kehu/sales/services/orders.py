@@ -331,4 +331,9 @@ def order_mark_delivered(*, user: User, order: Order) -> Order:
         return order
     order.status = Order.Status.DELIVERED
     order.save(update_fields=["status", "updated_at"])
+    # Once committed, the satisfaction survey chosen for delivered orders (kehu.surveys).
+    from kehu.surveys.tasks import satisfaction_after_order
+
+    order_id = order.pk
+    transaction.on_commit(lambda: satisfaction_after_order(order_id))
     return order

@@ -204,6 +204,7 @@ def case_transition(
             case.rating_nonce = new_nonce()
     if to_status == S.CLOSED:
         case.closed_at = now
+        _queue_satisfaction_survey(case.pk)
     if from_status == S.RESOLVED and to_status == S.IN_PROGRESS:
         case.resolved_at = None
         case.rating_nonce = ""
@@ -219,6 +220,13 @@ def case_transition(
         note=note.strip() or (resolution if to_status == S.RESOLVED else ""),
     )
     return case
+
+
+def _queue_satisfaction_survey(case_id: int) -> None:
+    """Once the close is committed, the survey chosen for closed cases (``kehu.surveys``)."""
+    from kehu.surveys.tasks import satisfaction_after_case
+
+    transaction.on_commit(lambda: satisfaction_after_case(case_id))
 
 
 def hasattr_rating(case: Case) -> bool:

@@ -35,6 +35,7 @@ from kehu.surveys.services.invitations import (
     invitations_send,
     survey_remind,
 )
+from kehu.surveys.services.triggers import satisfaction_invite, satisfaction_trigger_save
 
 __all__ = [
     "CHOICE_KINDS",
@@ -51,6 +52,8 @@ __all__ = [
     "question_delete",
     "question_save",
     "response_submit",
+    "satisfaction_invite",
+    "satisfaction_trigger_save",
     "shown",
     "survey_channel",
     "survey_close",

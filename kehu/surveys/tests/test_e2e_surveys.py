@@ -90,6 +90,8 @@ def test_build_answer_on_a_phone_and_see_the_archive_and_results(new_context: Ne
     expect(marketer.get_by_test_id("stat-rate")).to_have_text("100.0%")
     expect(marketer.locator("[data-testid=chart] canvas").first).to_be_visible()
     expect(marketer.get_by_test_id("nps")).to_contain_text("100.0")
+    # NPS over time: a line chart drawn by results.js (no inline script or style: CSP)
+    expect(marketer.locator("[data-testid=trend] canvas").first).to_be_visible()
     screenshot(marketer, "surveys-results")
     english = new_context().new_page()
     log_in(english, MARKETER_USERNAME, MARKETER_PASSWORD)

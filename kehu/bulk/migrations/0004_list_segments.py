@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bulk", "0002_other_lists"),
+        ("bulk", "0003_kind_responses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
