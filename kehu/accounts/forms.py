@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Role, Team, User
+from kehu.accounts.models import NotificationTopic, Role, Team, User
 from kehu.core.widgets import IsoDateInput
 from kehu.customers.models import Customer
 
@@ -41,6 +41,41 @@ class ApiTokenForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Confirm it is you before a new token is made."),
     )
+
+
+class NotificationPrefsForm(forms.Form):
+    """My notifications: which topics reach the bell, which also come by e-mail."""
+
+    shown = forms.MultipleChoiceField(
+        label=_("In the bell"),
+        required=False,
+        choices=NotificationTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    emailed = forms.MultipleChoiceField(
+        label=_("Also by e-mail"),
+        required=False,
+        choices=NotificationTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    weekly_digest = forms.BooleanField(
+        label=_("Weekly digest by e-mail (leaders and team managers)"), required=False
+    )
+
+    def rows(self) -> list[tuple[str, str, bool, bool]]:
+        """Per topic: value, label, shown in the bell, also e-mailed (for the settings table)."""
+        shown, emailed = self.initial["shown"], self.initial["emailed"]
+        return [(v, str(label), v in shown, v in emailed) for v, label in NotificationTopic.choices]
+
+    @classmethod
+    def of(cls, user: User) -> "NotificationPrefsForm":
+        return cls(
+            initial={
+                "shown": [t for t in NotificationTopic.values if t not in user.notifications_muted],
+                "emailed": user.notifications_emailed,
+                "weekly_digest": user.weekly_digest,
+            }
+        )
 
 
 class LanguageForm(forms.Form):

@@ -94,7 +94,7 @@ def lockout_alert_if_repeated(*, username: str, ip_address: str | None) -> bool:
     alerted."""
     from kehu.accounts.models import Role, User
     from kehu.core.models import AuditEvent
-    from kehu.interactions.notifications import notify
+    from kehu.interactions.notifications import Topic, notify
 
     day_ago = timezone.now() - timedelta(days=1)
     events = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKED_OUT, at__gte=day_ago)
@@ -113,5 +113,5 @@ def lockout_alert_if_repeated(*, username: str, ip_address: str | None) -> bool:
         Q(role=Role.ADMIN) | Q(is_superuser=True)
     )
     for admin in admins:
-        notify(user=admin, text=text, url=reverse("accounts:lockouts"))
+        notify(topic=Topic.SECURITY, user=admin, text=text, url=reverse("accounts:lockouts"))
     return True

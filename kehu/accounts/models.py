@@ -20,6 +20,18 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+class NotificationTopic(models.TextChoices):
+    """What a notification is about; each user chooses which topics reach their bell and which
+    also come by e-mail. Security notices (sign-in lockouts) cannot be turned off."""
+
+    WORK = "work", _("My tasks and reminders")
+    CUSTOMERS = "customers", _("Customers and leads (calls, web forms, assignments, the pool)")
+    SERVICE = "service", _("Service cases")
+    KNOWLEDGE = "knowledge", _("Questions to experts")
+    RISK = "risk", _("Customer risk alerts")
+    SECURITY = "security", _("Security (cannot be turned off)")
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SALES_REP)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
@@ -37,6 +49,13 @@ class User(AbstractUser):
         default=False,
         help_text=_("An account for another system (e.g. the call center), not for a person."),
     )
+    # Notification preferences (NotificationTopic values): topics kept out of the bell, topics
+    # also sent by e-mail; and the weekly digest for leaders and managers.
+    notifications_muted = models.JSONField(_("notifications turned off"), default=list, blank=True)
+    notifications_emailed = models.JSONField(
+        _("notifications also by e-mail"), default=list, blank=True
+    )
+    weekly_digest = models.BooleanField(_("weekly digest by e-mail"), default=True)
 
     class Meta:
         verbose_name = _("user")

@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.lockout import lock_filter
-from kehu.accounts.models import ApiToken, Membership, Role, SignedInSession, Team, User
+from kehu.accounts.models import (
+    ApiToken,
+    Membership,
+    NotificationTopic,
+    Role,
+    SignedInSession,
+    Team,
+    User,
+)
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 
@@ -114,6 +122,21 @@ def user_set_active(*, user: User, active: bool, changed_by: User | None = None)
 def user_set_language(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
+    return user
+
+
+def user_notifications_set(
+    *, user: User, shown: list[str], emailed: list[str], weekly_digest: bool
+) -> User:
+    """Set ``user``'s own notification preferences: the topics shown in the bell (the others
+    are turned off; security notices stay on), those also e-mailed, the weekly digest."""
+    topics = set(NotificationTopic.values)
+    if not set(shown) <= topics or not set(emailed) <= topics:
+        raise ValidationError(_("Unknown notification topic."))
+    user.notifications_muted = sorted(topics - set(shown) - {NotificationTopic.SECURITY})
+    user.notifications_emailed = sorted(set(emailed))
+    user.weekly_digest = weekly_digest
+    user.save(update_fields=["notifications_muted", "notifications_emailed", "weekly_digest"])
     return user
 
 

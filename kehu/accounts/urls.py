@@ -13,6 +13,7 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("reset/<uidb64>/<token>/", views.password_reset, name="password_reset"),
     path("sessions/end/", views.sessions_end, name="sessions_end"),
+    path("notifications/", views.notifications_save, name="notifications"),
     path("lockouts/", views.lockouts, name="lockouts"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("users/", admin_views.user_list, name="users"),

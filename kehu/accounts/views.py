@@ -27,6 +27,7 @@ from kehu.accounts.forms import (
     EnrolmentForm,
     LanguageForm,
     LoginForm,
+    NotificationPrefsForm,
     PasswordConfirmForm,
     SecondFactorForm,
 )
@@ -227,7 +228,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def settings_page(request: AuthenticatedRequest) -> HttpResponse:
-    """The user's own settings: language and personal API tokens."""
+    """The user's own settings: language, password, sessions, notifications, API tokens."""
     user = request.user
     form = ApiTokenForm(request.POST or None)
     new_token = None
@@ -258,6 +259,7 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         "sessions": selectors.signed_in_sessions_of(user=user),
         "current_session": request.session.session_key,
         "language_form": LanguageForm(initial={"language": request.LANGUAGE_CODE}),
+        "notifications_form": NotificationPrefsForm.of(user),
     }
     return render(request, "accounts/settings.html", context)
 
@@ -327,6 +329,23 @@ def password_change(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, _("Your password is changed."))
             return redirect("accounts:settings")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_POST
+def notifications_save(request: AuthenticatedRequest) -> HttpResponse:
+    """Save my notification preferences (the form on my settings page)."""
+    form = NotificationPrefsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose among the listed topics."))
+        return redirect(reverse("accounts:settings") + "#notifications")
+    services.user_notifications_set(
+        user=request.user,
+        shown=form.cleaned_data["shown"],
+        emailed=form.cleaned_data["emailed"],
+        weekly_digest=form.cleaned_data["weekly_digest"],
+    )
+    messages.success(request, _("Notification preferences saved."))
+    return redirect(reverse("accounts:settings") + "#notifications")
 
 
 @require_POST

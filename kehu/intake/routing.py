@@ -19,7 +19,7 @@ from kehu.core.access import POLICIES, Scope
 from kehu.core.regions import parse_region
 from kehu.customers.models import Customer
 from kehu.intake.models import LeadAssignment, LeadHandover, LeadRoutingRule
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 
 # Roles that can own customers (change them); leads are given only to them.
 OWNER_ROLES = [role for role, policy in POLICIES.items() if policy.change is not Scope.NONE]
@@ -130,7 +130,12 @@ def lead_assigned_notify(customer: Customer, *, by: User | None) -> None:
             "user": by or "—",
         }
     if customer.owner.is_active and customer.owner != by:
-        notify(user=customer.owner, text=text, url=reverse("intake_admin:handovers"))
+        notify(
+            topic=Topic.CUSTOMERS,
+            user=customer.owner,
+            text=text,
+            url=reverse("intake_admin:handovers"),
+        )
 
 
 def _rule_owner(assignment: LeadAssignment) -> User | None:

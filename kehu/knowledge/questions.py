@@ -21,7 +21,7 @@ from kehu.core.access import can_ask_questions, can_manage_knowledge
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.interactions.models import Interaction
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.interactions.services import interaction_log
 from kehu.knowledge import services
 from kehu.knowledge.models import (
@@ -103,6 +103,7 @@ def _assign(question: Question, expert: User, *, by: User | None) -> None:
     question.status = QuestionStatus.WITH_EXPERT
     question.save()
     notify(
+        topic=Topic.KNOWLEDGE,
         user=expert,
         text=_("A question for you: %(text)s") % {"text": question.text[:120]},
         url=question.get_absolute_url(),
@@ -198,6 +199,7 @@ def question_ask_back(*, user: User, question: Question, text: str) -> QuestionM
         text=_clean_text(text, "text"),
     )  # fmt: skip
     notify(
+        topic=Topic.KNOWLEDGE,
         user=question.asker,
         text=_("%(expert)s asks about your question: %(text)s")
         % {"expert": user, "text": message.text[:120]},
@@ -217,6 +219,7 @@ def question_reply(*, user: User, question: Question, text: str) -> QuestionMess
         text=_clean_text(text, "text"),
     )  # fmt: skip
     notify(
+        topic=Topic.KNOWLEDGE,
         user=question.expert,
         text=_("%(asker)s replied: %(text)s") % {"asker": user, "text": message.text[:120]},
         url=question.get_absolute_url(),
@@ -265,6 +268,7 @@ def question_answer(*, user: User, question: Question, text: str) -> Question:
             external_id=f"knowledge-question-{question.pk}",
         )
     notify(
+        topic=Topic.KNOWLEDGE,
         user=question.asker,
         text=_("Your question has an answer: %(text)s") % {"text": question.text[:120]},
         url=question.get_absolute_url(),
@@ -321,6 +325,7 @@ def questions_escalate(*, now: datetime | None = None) -> int:
             QuestionMessage.objects.create(question=question, kind=QuestionMessage.Kind.ESCALATED)
             for manager in managers():
                 notify(
+                    topic=Topic.KNOWLEDGE,
                     user=manager,
                     text=_("A question is past its due time: %(text)s")
                     % {"text": question.text[:120]},

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Membership, User
 from kehu.customers.models import Customer
 from kehu.interactions.models import Notification
+from kehu.interactions.notifications import Topic, notifications_email, wants
 from kehu.oversight.models import RiskAlert, RiskLevel
 
 STORM_LIMIT = 5
@@ -71,7 +72,7 @@ def alerts_send(alerts: list[RiskAlert]) -> int:
     notes = []
     for user_id, mine in per_user.items():
         user = users.get(user_id)
-        if user is None:
+        if user is None or not wants(user, Topic.RISK):
             continue
         with translation.override(user.language or settings.LANGUAGE_CODE):
             if len(mine) > STORM_LIMIT:
@@ -93,4 +94,5 @@ def alerts_send(alerts: list[RiskAlert]) -> int:
                     Notification(user=user, text=text[:300], url=customer.get_absolute_url())
                 )
     Notification.objects.bulk_create(notes, batch_size=2000)
+    notifications_email(notes, Topic.RISK)
     return len(notes)

@@ -38,10 +38,10 @@ def digest_text(user: User) -> str:
 
 
 def digest_recipients() -> list[User]:
-    """Active leaders and team managers with an e-mail address."""
+    """Active leaders and team managers with an e-mail address who keep the digest on."""
     managers = Membership.objects.filter(is_manager=True).values("user_id")
     return list(
-        User.objects.filter(is_active=True)
+        User.objects.filter(is_active=True, weekly_digest=True)
         .exclude(email="")
         .filter(Q(role=Role.LEADER) | Q(pk__in=managers))
         .order_by("id")

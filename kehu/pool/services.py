@@ -18,7 +18,7 @@ from kehu.core.exceptions import Conflict
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.interactions.models import Reminder
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.interactions.services import reminders_replace
 from kehu.pool.models import PoolClaim, PoolPolicy
 from kehu.pool.selectors import pool_claims_on, pool_due, pool_policy_get, pool_warned
@@ -83,6 +83,7 @@ def pool_recycle(*, now: datetime | None = None) -> RecycleResult:
             )
             if owner is not None:
                 notify(
+                    topic=Topic.CUSTOMERS,
                     user=owner,
                     text=_("%(name)s returned to the public pool: no follow-up for %(days)s days.")
                     % {"name": customer.name, "days": days},

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.tasks.models import Task
 from kehu.tasks.selectors import assignable_users
 
@@ -75,6 +75,7 @@ def _notify_assignee(task: Task, by: User) -> None:
         return
     with translation.override(_language(task.assignee)):
         notify(
+            topic=Topic.WORK,
             user=task.assignee,
             text=_("%(by)s gave you a task: %(title)s") % {"by": by, "title": task.title},
             url=reverse("tasks:detail", args=[task.pk]),
@@ -153,6 +154,7 @@ def task_done(*, user: User, task: Task) -> Task:
     if creator is not None and creator.pk != user.pk and creator.is_active:
         with translation.override(_language(creator)):
             notify(
+                topic=Topic.WORK,
                 user=creator,
                 text=_("%(by)s did the task: %(title)s") % {"by": user, "title": task.title},
                 url=reverse("tasks:detail", args=[task.pk]),
@@ -199,7 +201,12 @@ def tasks_remind_due(*, now: datetime) -> int:
                 text = _("Due %(when)s: %(title)s") % {"when": when, "title": task.title}
                 if task.customer is not None:
                     text = f"{text} · {task.customer.name}"
-                notify(user=task.assignee, text=text, url=reverse("tasks:detail", args=[task.pk]))
+                notify(
+                    topic=Topic.WORK,
+                    user=task.assignee,
+                    text=text,
+                    url=reverse("tasks:detail", args=[task.pk]),
+                )
             sent += 1
     return sent
 

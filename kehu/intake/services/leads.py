@@ -19,7 +19,7 @@ from kehu.intake.routing import (
     assignment_locked,
     may_own_customers,
 )
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 
 CALL_CENTER = "call_center"
 WEBSITE = "website"
@@ -39,7 +39,7 @@ def notify_owner(customer: Customer, text: str, *, skip: User | None = None) -> 
     owner = customer.owner
     if owner is None or not owner.is_active or owner == skip:
         return
-    notify(user=owner, text=text, url=customer.get_absolute_url())
+    notify(topic=Topic.CUSTOMERS, user=owner, text=text, url=customer.get_absolute_url())
 
 
 def live_customer(customer: Customer) -> Customer:
@@ -82,6 +82,7 @@ def lead_handover_decide(
         finder = handover.from_user
         if finder is not None and finder.is_active:
             notify(
+                topic=Topic.CUSTOMERS,
                 user=finder,
                 text=_("%(user)s declined the lead %(name)s: %(reason)s")
                 % {"user": user, "name": customer.name, "reason": reason},

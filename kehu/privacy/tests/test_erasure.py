@@ -158,7 +158,7 @@ def person(archivist, rep, admin_user, agent, data_dir):
         text=f"回访{NAME}",
         key=f"dsr-{person.pk}",
     )
-    notify(user=rep, text=f"{NAME} 刚来电", url=f"/customers/{person.pk}/")
+    notify(user=rep, text=f"{NAME} 刚来电", url=f"/customers/{person.pk}/", topic="customers")
     task_create(
         user=rep,
         title=f"给{NAME}寄样品",

@@ -13,7 +13,7 @@ from kehu.core.access import (
 )
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Channel, Contact, Customer
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.loyalty import services as loyalty
 from kehu.sales.models import Product
 from kehu.service.business_hours import add_business_minutes, business_minutes_between
@@ -106,6 +106,7 @@ def case_open(
 
 def _notify_assigned(case: Case, assignee: User) -> None:
     notify(
+        topic=Topic.SERVICE,
         user=assignee,
         text=_("Case %(number)s for %(customer)s is assigned to you: %(subject)s")
         % {"number": case.number, "customer": case.customer.name, "subject": case.subject},
@@ -324,6 +325,7 @@ def case_rate_by_token(*, token: str, score: int, comment: str = "") -> CaseRati
     )
     if case.assigned_to_id is not None:
         notify(
+            topic=Topic.SERVICE,
             user=case.assigned_to,  # type: ignore[arg-type]
             text=_("%(customer)s rated case %(number)s %(score)s/5.")
             % {"customer": case.customer.name, "number": case.number, "score": score},

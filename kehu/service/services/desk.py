@@ -17,7 +17,7 @@ from kehu.core.access import (
 )
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Email
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.service.business_hours import add_business_minutes, business_minutes_between
 from kehu.service.casemail import case_id_from_addresses, case_id_from_subject, reply_to_address
 from kehu.service.models import (
@@ -122,7 +122,7 @@ def case_escalate_by_hand(
         "reason": reason,
     }
     for supervisor in supervisors:
-        notify(user=supervisor, text=text, url=case.get_absolute_url())
+        notify(topic=Topic.SERVICE, user=supervisor, text=text, url=case.get_absolute_url())
     return case
 
 
@@ -295,6 +295,7 @@ def case_email_receive(
         )
     if case.assigned_to is not None:
         notify(
+            topic=Topic.SERVICE,
             user=case.assigned_to,
             text=_("The customer answered on case %(number)s: %(subject)s")
             % {"number": case.number, "subject": subject[:120]},

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.interactions.notifications import notify
+from kehu.interactions.notifications import Topic, notify
 from kehu.service.models import (
     Case,
     CaseEvent,
@@ -78,7 +78,9 @@ def cases_escalate(*, now: datetime | None = None) -> EscalationResult:
                 if case.assigned_to is not None:
                     recipients.setdefault(case.assigned_to.pk, case.assigned_to)
                 for recipient in recipients.values():
-                    notify(user=recipient, text=text, url=case.get_absolute_url())
+                    notify(
+                        topic=Topic.SERVICE, user=recipient, text=text, url=case.get_absolute_url()
+                    )
         except IntegrityError:
             continue  # another run escalated it at the same moment
         escalated += 1
