@@ -98,6 +98,7 @@ def lost_within(span: Span) -> Exists:
 
 
 def lost_customers_now(user: User, team_id: int | None) -> QuerySet[Customer]:
+    """The scope's live customers whose stage is lost."""
     return Customer.objects.live().filter(
         customers_q(user, team_id), lifecycle_stage=Customer.Stage.LOST
     )
