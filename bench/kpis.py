@@ -9,9 +9,15 @@ Builds (or reuses) the archive with ``kehu demo --customers N`` (10 order lines 
 data directory of its own, then, in this process, times ``kpis.dashboard`` (cold: nothing is
 cached) ``--requests`` times per user (p50/p95) and ``risk_compute()`` ``--runs`` times, with
 the seconds of each rule. The floor beside them: one ``COUNT(*)`` of the customers.
+
+"computed" is the dashboard as the page computes it without its cache (the daily sales
+summary, both periods read together); "raw" (``--raw``) reads every figure from the orders,
+payments and cases, one function per figure, as before the summary was used. Then the menu's
+reviews-due badge (``reviews_due_badge_rows``, counted as the menu counts it) per user.
 """
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -35,6 +41,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--data-dir", default="")
+    parser.add_argument("--raw", action="store_true", help="also time the raw computation")
     args = parser.parse_args()
     engine = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     data_dir = Path(
@@ -82,14 +89,17 @@ def main() -> None:
     print("\n| user | period | figures | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|---|")
     from django.core.cache import cache
 
+    hows = ("computed", "raw", "cached") if args.raw else ("computed", "cached")
+    users = ("lijun", "zhaoqiang", "liuyang")
     for username, period, how in [
-        (u, p, h)
-        for u in ("lijun", "zhaoqiang", "liuyang")
-        for p in ("month", "quarter")
-        for h in ("computed", "cached")
+        (u, p, h) for u in users for p in ("month", "quarter") for h in hows
     ]:
         user = User.objects.get(username=username)
-        compute = kpis.dashboard if how == "computed" else kpis.dashboard_cached
+        compute = {
+            "computed": kpis.dashboard,
+            "raw": functools.partial(kpis.dashboard, precomputed=False),
+            "cached": kpis.dashboard_cached,
+        }[how]
         cache.clear()
         times = []
         for _i in range(args.requests if how == "cached" else max(3, args.requests // 5)):
@@ -102,6 +112,19 @@ def main() -> None:
             f"| {username} | {period} | {how} | {statistics.median(times):.0f} | {p95:.0f} "
             f"| {times[-1]:.0f} |"
         )
+
+    from kehu.core.counts import counts_in_one_query
+    from kehu.oversight.selectors import reviews_due_badge_rows
+
+    print("\n| reviews-due badge | count | p50 ms | max ms |\n|---|---|---|---|")
+    for username in ("lijun", "zhaoqiang", "liuyang"):
+        user = User.objects.get(username=username)
+        times = []
+        for _i in range(10):
+            started = time.perf_counter()
+            (count,) = counts_in_one_query([reviews_due_badge_rows(user)])
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"| {username} | {count} | {statistics.median(times):.1f} | {max(times):.1f} |")
 
     print("\n| risk run | seconds | at risk | per rule (s) |\n|---|---|---|---|")
     for run in range(args.runs):

@@ -22,6 +22,7 @@ from kehu.core.access import (
     can_view_campaigns,
     can_view_pool,
 )
+from kehu.core.counts import counts_in_one_query
 from kehu.core.home import home_role
 
 
@@ -37,7 +38,8 @@ class NavItem:
     icon: str  # name of an icon in templates/core/partials/icons.html
     section: str  # URL namespace, marks the item active on every page of its app
     visible: Callable[[Any], bool] = lambda user: True
-    # Dotted path of ``f(user) -> int``, a count shown beside the label (one cheap query).
+    # Dotted path of ``f(user) -> QuerySet | None``: how many rows it has is shown beside the
+    # label. Every badge of the menu is counted in one query (``badge_counts``).
     badge: str = ""
     count: int = 0
 
@@ -55,6 +57,10 @@ def may_hand_over(user: User) -> bool:
     return can_hand_over_work(user)
 
 
+# Customers of the user's scope due for periodic review (kehu.oversight), on the menu and the
+# home page's "today" card.
+REVIEWS_DUE_BADGE = "kehu.oversight.selectors.reviews_due_badge_rows"
+
 NAV_ITEMS = [
     NavItem(_("Home"), "core:home", "home", "core"),
     NavItem(_("Customers"), "customers:list", "users", "customers"),
@@ -63,14 +69,14 @@ NAV_ITEMS = [
         "tasks:my_work",
         "calendar",
         "tasks",
-        badge="kehu.tasks.work.work_due_count",
+        badge="kehu.tasks.work.work_due_rows",
     ),
     NavItem(
         _("My day"),
         "interactions:my_day",
         "sun",
         "interactions",
-        badge="kehu.interactions.selectors.reminders_due_count",
+        badge="kehu.interactions.selectors.reminders_due_rows",
     ),
     NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
@@ -91,6 +97,7 @@ NAV_ITEMS = [
         "chart",
         "oversight",
         can_view_pool,
+        badge=REVIEWS_DUE_BADGE,
     ),
     NavItem(_("Surveys"), "surveys:list", "form", "surveys", can_use_surveys),
     NavItem(_("Profile insight"), "insight:explorer", "chart", "insight", can_view_pool),
@@ -113,7 +120,7 @@ NAV_ITEMS = [
         "users",
         "dedup",
         can_administer_archive,
-        badge="kehu.dedup.selectors.duplicates_pending_count_for",
+        badge="kehu.dedup.selectors.duplicates_pending_rows_for",
     ),
     NavItem(_("Imports"), "imports:list", "form", "imports", can_administer_archive),
     NavItem(
@@ -122,7 +129,7 @@ NAV_ITEMS = [
         "shield",
         "privacy",
         can_handle_privacy_requests,
-        badge="kehu.privacy.selectors.privacy_open_count",
+        badge="kehu.privacy.selectors.privacy_open_rows",
     ),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Sign-in locks"), "accounts:lockouts", "shield", "lockouts", can_manage_accounts),
@@ -136,10 +143,23 @@ NAV_ITEMS = [
 
 def nav_for(user: User) -> list[NavItem]:
     items = [item for item in NAV_ITEMS if item.visible(user)]
-    return [
-        replace(item, count=import_string(item.badge)(user)) if item.badge else item
-        for item in items
-    ]
+    counts = badge_counts(user)
+    return [replace(item, count=counts[item.badge]) if item.badge else item for item in items]
+
+
+def badge_counts(user: User) -> dict[str, int]:
+    """The count of each badge of ``user``'s menu (dotted path → count), read in one query
+    and kept on the user for the request: the home page's cards show some of them too."""
+    counts: dict[str, int] | None = getattr(user, "_kehu_badge_counts", None)
+    if counts is not None:
+        return counts
+    paths = [item.badge for item in NAV_ITEMS if item.badge and item.visible(user)]
+    rows = [import_string(path)(user) for path in paths]
+    found = counts_in_one_query([r for r in rows if r is not None])
+    numbers = iter(found)
+    counts = {path: 0 if r is None else next(numbers) for path, r in zip(paths, rows, strict=True)}
+    user._kehu_badge_counts = counts  # type: ignore[attr-defined]
+    return counts
 
 
 # Pages of one URL namespace that belong to another menu entry: accounts' administration.

@@ -18,6 +18,7 @@ from kehu.core.forms import AuditFilterForm
 from kehu.core.home import home_cards, role_label
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.models import AuditEvent
+from kehu.core.navigation import REVIEWS_DUE_BADGE, badge_counts
 from kehu.core.pagination import CappedPaginator
 
 
@@ -25,7 +26,13 @@ from kehu.core.pagination import CappedPaginator
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """The home of the user's role: small cards (see ``kehu.core.home``)."""
     role, cards = home_cards(user=request.user, today=timezone.localdate())
-    context = {"role": role, "role_label": role_label(request.user, role), "cards": cards}
+    context = {
+        "role": role,
+        "role_label": role_label(request.user, role),
+        "cards": cards,
+        # From the menu's badge query, so the home page reads it at no cost of its own.
+        "reviews_due": badge_counts(request.user).get(REVIEWS_DUE_BADGE),
+    }
     return render(request, "core/home.html", context)
 
 

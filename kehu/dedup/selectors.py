@@ -25,9 +25,11 @@ def duplicates_pending_count() -> int:
     return DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING).count()
 
 
-def duplicates_pending_count_for(user: User) -> int:
-    """The navigation badge: the pending count for archive administrators, else 0."""
-    return duplicates_pending_count() if can_administer_archive(user) else 0
+def duplicates_pending_rows_for(user: User) -> QuerySet[DuplicateCandidate, Any] | None:
+    """The navigation badge's rows: the pending pairs, for archive administrators."""
+    if not can_administer_archive(user):
+        return None
+    return DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING).values("pk")
 
 
 def _involving(customer_id: int, status: str) -> QuerySet[DuplicateCandidate, Any]:

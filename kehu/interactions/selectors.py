@@ -134,11 +134,16 @@ def _due_q(today: date) -> Q:
     return Q(due_on__lte=today) & ~Q(kind=Reminder.Kind.BIRTHDAY, due_on__lt=today)
 
 
-def reminders_due_count(user: User, today: date | None = None) -> int:
-    """How many of the user's reminders are due today or overdue (the navigation badge)."""
+def reminders_due_rows(user: User, today: date | None = None) -> QuerySet[Reminder, Any]:
+    """The user's reminders due today or overdue (the navigation badge counts them)."""
     from django.utils import timezone
 
-    return _reminders_of(user).filter(_due_q(today or timezone.localdate())).count()
+    return _reminders_of(user).filter(_due_q(today or timezone.localdate())).values("pk")
+
+
+def reminders_due_count(user: User, today: date | None = None) -> int:
+    """How many of the user's reminders are due today or overdue."""
+    return reminders_due_rows(user, today).count()
 
 
 def reminders_mine(

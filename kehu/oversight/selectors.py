@@ -7,9 +7,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
     Exists,
@@ -18,8 +20,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    Value,
 )
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.http import Http404
 from django.utils import timezone
 
@@ -30,17 +37,18 @@ from kehu.customers.selectors import (
     customers_visible_q,
     customers_visible_to,
 )
-from kehu.oversight.access import require_reader
+from kehu.oversight.access import can_read_oversight, require_reader
 from kehu.oversight.kpis import ZERO, work_q
 from kehu.oversight.models import (
     CustomerRisk,
     Review,
+    ReviewCycle,
     ReviewSchedule,
     RiskAlert,
     SalesTarget,
     Watch,
 )
-from kehu.oversight.services import review_cycles
+from kehu.oversight.services import DEFAULT_CYCLES, MAX_CYCLE_MONTHS, review_cycles
 
 # --- risks ----------------------------------------------------------------------------------
 
@@ -200,14 +208,33 @@ def _day_start(day: date) -> datetime:
 
 def review_due_q(today: date) -> Q:
     """Customers due for review on ``today``: their scheduled date has come, or (never
-    scheduled) their last review — or creation — is a grade's cycle old."""
+    scheduled) their last review — or creation — is a grade's cycle old.
+
+    The cycles are read within the query (the grade's row, else its default, as
+    ``review_cycles`` creates them), so asking costs no query of its own: the menu's badge
+    counts the customers due on every page. Each grade's cutoff is a subquery that does not
+    depend on the customer, computed once per query."""
     scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
-    by_cycle = Q()
-    for grade, months in review_cycles().items():
-        cutoff = _day_start(_months_before(today, months) + timedelta(days=1))
-        by_cycle |= Q(grade=grade) & (
-            Q(reviewed_at__lt=cutoff) | Q(reviewed_at__isnull=True, created_at__lt=cutoff)
+    cutoffs = {
+        m: _day_start(_months_before(today, m) + timedelta(days=1))
+        for m in range(1, MAX_CYCLE_MONTHS + 1)
+    }
+    # A cycle's months → its cutoff, written out once (as Django's expressions, 60 branches
+    # per grade would cost more to build than the count costs to run).
+    case = "CASE months " + " ".join(["WHEN %s THEN %s"] * len(cutoffs)) + " END"
+    params = [
+        value
+        for m, day in cutoffs.items()
+        for value in (m, connection.ops.adapt_datetimefield_value(day))
+    ]
+    by_cycle = Q(pk__in=[])
+    for grade, default in DEFAULT_CYCLES.items():
+        cycle = ReviewCycle.objects.filter(grade=grade).annotate(
+            cutoff=RawSQL(case, params, output_field=DateTimeField())  # noqa: S611
         )
+        since = Coalesce(Subquery(cycle.values("cutoff")[:1]), Value(cutoffs[default]))
+        # the last review, or (never reviewed) the creation, before the cutoff
+        by_cycle |= Q(grade=grade) & Q(LessThan(Coalesce("reviewed_at", "created_at"), since))
     return Q(Exists(scheduled.filter(due_on__lte=today))) | (~Q(Exists(scheduled)) & by_cycle)
 
 
@@ -230,6 +257,18 @@ def reviews_due(
     if owner_id:
         rows = rows.filter(owner_id=owner_id)
     return rows.select_related("owner", "team").order_by("reviewed_at", "id")
+
+
+# The menu's badge counts at most this many customers due (shown as "99+").
+BADGE_CAP = 100
+
+
+def reviews_due_badge_rows(user: User) -> QuerySet[Customer, Any] | None:
+    """The navigation badge's rows: customers of ``user``'s scope due for review (at most
+    ``BADGE_CAP``); None for those who do not read key accounts."""
+    if not can_read_oversight(user):
+        return None
+    return reviews_due(user=user).order_by().values("pk")[:BADGE_CAP]
 
 
 def customer_reviews(*, customer: Customer, limit: int = 10) -> list[Review]:

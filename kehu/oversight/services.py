@@ -113,6 +113,7 @@ def risk_alert_acknowledge(*, user: User, alert: RiskAlert, note: str) -> RiskAl
 
 # --- reviews --------------------------------------------------------------------------------
 
+MAX_CYCLE_MONTHS = 60
 DEFAULT_CYCLES = {
     Customer.Grade.IMPORTANT: 2,
     Customer.Grade.SPECIAL: 3,
@@ -175,7 +176,7 @@ def review_cycle_set(*, user: User, grade: str, months: int) -> ReviewCycle:
     require_account_admin(user)
     if grade not in Customer.Grade.values:
         raise ValidationError({"grade": [_("Unknown grade.")]})
-    if not 1 <= months <= 60:
+    if not 1 <= months <= MAX_CYCLE_MONTHS:
         raise ValidationError({"months": [_("Between 1 and 60 months.")]})
     review_cycles()
     cycle = ReviewCycle.objects.get(grade=grade)

@@ -7,6 +7,7 @@ for that purpose is a grant.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -121,13 +122,13 @@ def privacy_request_get(*, user: User, request_id: int) -> DataSubjectRequest:
     return dsr
 
 
-def privacy_open_count(user: User) -> int:
-    """Open requests (the navigation badge)."""
+def privacy_open_rows(user: User) -> QuerySet[DataSubjectRequest, Any] | None:
+    """Open requests (the navigation badge counts them), for those who handle them."""
     if not can_handle_privacy_requests(user):
-        return 0
+        return None
     return DataSubjectRequest.objects.filter(
         status__in=[RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS]
-    ).count()
+    ).values("pk")
 
 
 def customer_for_privacy(*, user: User, customer_id: int) -> Customer:

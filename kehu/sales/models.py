@@ -172,7 +172,8 @@ class Order(TimeStampedModel):
         ordering = ["-ordered_on", "-id"]
         indexes = [
             models.Index(fields=["customer", "ordered_on"]),
-            # Covers the sales report: a period's orders summed without reading the table.
+            # Covers the sales report (a period's orders summed) and the key-account buyers
+            # (a period's orders per customer) without reading the table.
             models.Index(
                 fields=[
                     "ordered_on",
@@ -182,9 +183,23 @@ class Order(TimeStampedModel):
                     "team",
                     "total_amount",
                     "first_for_customer",
+                    "customer",
                 ],
-                name="sales_order_report_idx",
+                name="sales_order_period_idx",
             ),  # fmt: skip
+            # Open receivables (a small part of the orders): the overdue figures read only these.
+            models.Index(
+                fields=[
+                    "ordered_on",
+                    "currency",
+                    "status",
+                    "customer",
+                    "total_amount",
+                    "paid_amount",
+                ],
+                condition=Q(paid_amount__lt=F("total_amount")),
+                name="sales_order_unpaid_idx",
+            ),
             models.Index(fields=["owner", "-ordered_on"]),
             models.Index(fields=["status", "-ordered_on"]),
         ]
@@ -551,6 +566,11 @@ class SalesDaily(models.Model):
     collected = models.DecimalField(_("collected"), default=ZERO, max_digits=18, decimal_places=2)
     won = models.IntegerField(_("won"), default=0)
     lost = models.IntegerField(_("lost"), default=0)
+    # The part of ``revenue`` from orders an opportunity became: the forecast's run rate is
+    # what came from elsewhere.
+    opportunity_revenue = models.DecimalField(
+        _("revenue from opportunities"), default=ZERO, max_digits=18, decimal_places=2
+    )
 
     class Meta:
         verbose_name = _("daily sales summary")

@@ -13,7 +13,7 @@ from django.db.models import F
 
 from kehu.sales.models import Opportunity, Order, Payment, PipelineStage, SalesDaily
 
-FACTS = ("orders", "revenue", "new_customers", "collected", "won", "lost")
+FACTS = ("orders", "revenue", "new_customers", "collected", "won", "lost", "opportunity_revenue")
 
 
 def summary_add(
@@ -45,6 +45,7 @@ def order_counted(order: Order, sign: int) -> None:
         orders=sign,
         revenue=sign * order.total_amount,
         new_customers=sign if order.first_for_customer else 0,
+        opportunity_revenue=sign * order.total_amount if order.opportunity_id else 0,
     )
 
 
@@ -84,24 +85,26 @@ def summary_rebuild() -> int:
     """Re-create the summary from orders, payments and opportunities; returns its row count."""
     summary = _table(SalesDaily)
     columns = (
-        "day, owner_id, team_id, currency, orders, revenue, new_customers, collected, won, lost"
+        "day, owner_id, team_id, currency, orders, revenue, new_customers, collected, won, lost, "
+        "opportunity_revenue"
     )
     won, lost = PipelineStage.Outcome.WON.value, PipelineStage.Outcome.LOST.value
     statements = [
         f"DELETE FROM {summary}",  # noqa: S608 (table names from the models)
         f"""INSERT INTO {summary} ({columns})
             SELECT ordered_on, owner_id, team_id, currency, COUNT(*), SUM(total_amount),
-                   SUM(CASE WHEN first_for_customer THEN 1 ELSE 0 END), 0, 0, 0
+                   SUM(CASE WHEN first_for_customer THEN 1 ELSE 0 END), 0, 0, 0,
+                   SUM(CASE WHEN opportunity_id IS NOT NULL THEN total_amount ELSE 0 END)
             FROM {_table(Order)} WHERE status <> %s
             GROUP BY ordered_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
-            SELECT received_on, owner_id, team_id, currency, 0, 0, 0, SUM(amount), 0, 0
+            SELECT received_on, owner_id, team_id, currency, 0, 0, 0, SUM(amount), 0, 0, 0
             FROM {_table(Payment)} WHERE reversed_at IS NULL
             GROUP BY received_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
             SELECT o.closed_on, o.owner_id, o.team_id, o.currency, 0, 0, 0, 0,
                    SUM(CASE WHEN s.outcome = %s THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN s.outcome = %s THEN 1 ELSE 0 END)
+                   SUM(CASE WHEN s.outcome = %s THEN 1 ELSE 0 END), 0
             FROM {_table(Opportunity)} o JOIN {_table(PipelineStage)} s ON s.id = o.stage_id
             WHERE o.closed_on IS NOT NULL AND s.outcome IN (%s, %s)
             GROUP BY o.closed_on, o.owner_id, o.team_id, o.currency""",  # noqa: S608

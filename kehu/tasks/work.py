@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Case as When_
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models import When as WhenClause
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -351,10 +351,12 @@ def work_summary(*, user: User, today: date, rows: int) -> WorkSummary:
     )
 
 
-def work_due_count(user: User) -> int:
-    """Open tasks due today or overdue: the navigation badge (one query)."""
+def work_due_rows(user: User) -> QuerySet[Task, Any]:
+    """Open tasks due today or overdue: the navigation badge counts them."""
     tomorrow = _start(timezone.localdate() + timedelta(days=1))
-    return Task.objects.filter(assignee=user, status=Task.Status.OPEN, due_at__lt=tomorrow).count()
+    return Task.objects.filter(assignee=user, status=Task.Status.OPEN, due_at__lt=tomorrow).values(
+        "pk"
+    )
 
 
 @dataclass(frozen=True)

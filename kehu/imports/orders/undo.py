@@ -71,8 +71,8 @@ def undo_chunk(batch_id: int) -> ImportBatch:
         with connection.cursor() as cursor:
             insert_rows(cursor, SalesDaily._meta.db_table, (
                 "day", "owner_id", "team_id", "currency", "orders", "revenue", "new_customers",
-                "collected", "won", "lost",
-            ), [(*key, *values, 0, 0) for key, values in deltas.items()])  # fmt: skip
+                "collected", "won", "lost", "opportunity_revenue",
+            ), [(*key, *values, 0, 0, 0) for key, values in deltas.items()])  # fmt: skip
         batch.undone_rows = batch.undone_rows + len(orders) if orders else batch.undo_rows
         batch.deleted_count += len(doomed)
         batch.archived_count += len(kept)

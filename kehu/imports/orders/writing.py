@@ -169,8 +169,8 @@ class Writer:
                 )
             insert_rows(cursor, SalesDaily._meta.db_table, (
                 "day", "owner_id", "team_id", "currency", "orders", "revenue", "new_customers",
-                "collected", "won", "lost",
-            ), [(*key, *values, 0, 0) for key, values in deltas.items()])  # fmt: skip
+                "collected", "won", "lost", "opportunity_revenue",
+            ), [(*key, *values, 0, 0, 0) for key, values in deltas.items()])  # fmt: skip
 
 
 def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:

@@ -26,6 +26,7 @@ from kehu.oversight.kpis.figures import (
     service_figures,
     value_figures,
 )
+from kehu.oversight.kpis.periods import period_figures_pair
 from kehu.oversight.kpis.scope import whole_archive, work_q
 from kehu.oversight.kpis.targets import attainment, targets_for
 from kehu.oversight.models import CustomerRisk, SalesTarget
@@ -95,20 +96,30 @@ def period_figures(
     return figures
 
 
-def dashboard(*, user: User, filters: KpiFilters, today: date | None = None) -> Dashboard:
-    """Every figure of the leader's dashboard for the filters, with the previous period's."""
+def dashboard(
+    *, user: User, filters: KpiFilters, today: date | None = None, precomputed: bool = True
+) -> Dashboard:
+    """Every figure of the leader's dashboard for the filters, with the previous period's.
+
+    ``precomputed``: the sums from the daily sales summary and both periods read together
+    (``period_figures_pair``); False reads every figure from the raw rows, one function per
+    figure (what the tests hold the fast path to)."""
     today = today or timezone.localdate()
     on = filters.on or today
     period = filters.period if filters.period in PERIODS else "month"
     span = span_of(period, on)
     previous = previous_span(period, span)
+    earlier = previous_span(period, previous)
     board = Dashboard(filters=filters, span=span, previous=previous)
     team = filters.team_id
-    board.figures = period_figures(user, span, previous, team, today)
-    board.figures.update(pipeline_figures(user, span, team, today))
+    if precomputed:
+        board.figures, board.before = period_figures_pair(user, (earlier, previous, span), team)
+    else:
+        board.figures = period_figures(user, span, previous, team, today)
+        board.before = period_figures(user, previous, earlier, team, today)
+    board.figures.update(pipeline_figures(user, span, team, today, from_summary=precomputed))
     board.figures.update(value_figures(user, team))
     board.figures.update(overdue_total(user, team, today))
-    board.before = period_figures(user, previous, previous_span(period, previous), team, today)
     board.targets = dict(targets_for(user, span, period, team))
     board.targets["attainment"] = {
         "revenue": attainment(board.figures["revenue"], board.targets["revenue"]),

@@ -84,20 +84,31 @@ def buyers_figures(user: User, span: Span, previous: Span, team_id: int | None) 
     }
 
 
+def lost_within(span: Span) -> Exists:
+    """The customer's stage was set to lost within ``span``."""
+    return Exists(
+        CustomerChange.objects.filter(
+            customer_id=OuterRef("pk"),
+            field="lifecycle_stage",
+            new_value=Customer.Stage.LOST,
+            changed_at__gte=_day_start(span.start),
+            changed_at__lt=_day_start(span.end + timedelta(days=1)),
+        )
+    )
+
+
+def lost_customers_now(user: User, team_id: int | None) -> QuerySet[Customer]:
+    """The scope's live customers whose stage is lost."""
+    return Customer.objects.live().filter(
+        customers_q(user, team_id), lifecycle_stage=Customer.Stage.LOST
+    )
+
+
 def lost_customers(user: User, span: Span, team_id: int | None) -> QuerySet[Customer]:
     """Customers now lost (流失) whose stage was set to lost within ``span``."""
     # From the lost customers (indexed by stage) to their stage changes (indexed by customer,
     # field and time): never a scan of the whole history.
-    changes = CustomerChange.objects.filter(
-        customer_id=OuterRef("pk"),
-        field="lifecycle_stage",
-        new_value=Customer.Stage.LOST,
-        changed_at__gte=_day_start(span.start),
-        changed_at__lt=_day_start(span.end + timedelta(days=1)),
-    )
-    return Customer.objects.live().filter(
-        customers_q(user, team_id), Exists(changes), lifecycle_stage=Customer.Stage.LOST
-    )
+    return lost_customers_now(user, team_id).filter(lost_within(span))
 
 
 def new_customers(user: User, span: Span, team_id: int | None) -> QuerySet[Customer]:
@@ -119,8 +130,12 @@ def composition(user: User, team_id: int | None) -> dict[str, list[dict[str, Any
     from kehu.analytics.models import CustomerValue, Tier
 
     base = Customer.objects.live().filter(customers_q(user, team_id)).order_by()
-    stages = dict(base.values_list("lifecycle_stage").annotate(n=Count("id")))
-    grades = dict(base.values_list("grade").annotate(n=Count("id")))
+    stages: dict[str, int] = {}
+    grades: dict[str, int] = {}
+    # One pass over the scope's customers for both counts.
+    for stage, grade, n in base.values_list("lifecycle_stage", "grade").annotate(n=Count("id")):
+        stages[stage] = stages.get(stage, 0) + n
+        grades[grade] = grades.get(grade, 0) + n
     tiers = dict(
         CustomerValue.objects.filter(customer__in=base.values("pk"))
         .order_by()
@@ -159,13 +174,16 @@ def value_figures(user: User, team_id: int | None) -> dict[str, Any]:
     }
 
 
-def pipeline_figures(user: User, span: Span, team_id: int | None, today: date) -> dict[str, Any]:
+def pipeline_figures(
+    user: User, span: Span, team_id: int | None, today: date, from_summary: bool = True
+) -> dict[str, Any]:
     """Open pipeline: count, amount and weighted amount (amount × probability ÷ 100), and the
     weighted part expected to close by the end of ``span``. Forecast of ``span`` = revenue
     booked so far + weighted pipeline expected to close from today to the end of the span +
     the run rate of the orders that did not come from an opportunity (booked per elapsed day)
-    × the remaining days. Past spans forecast what was booked."""
-    from kehu.sales.models import DEFAULT_CURRENCY, Opportunity, Order, PipelineStage
+    × the remaining days. Past spans forecast what was booked. What was booked is read from
+    the daily sales summary, or (``from_summary`` False) from the orders themselves."""
+    from kehu.sales.models import DEFAULT_CURRENCY, Opportunity, Order, PipelineStage, SalesDaily
 
     weighted = ExpressionWrapper(
         F("amount") * F("probability") / 100,
@@ -181,16 +199,28 @@ def pipeline_figures(user: User, span: Span, team_id: int | None, today: date) -
     closing = open_opps.filter(
         expected_close_on__gte=start_from, expected_close_on__lte=span.end
     ).aggregate(w=Sum(weighted))["w"]
-    orders = Order.objects.filter(
-        work_q(user, team_id),
-        ordered_on__gte=span.start,
-        ordered_on__lte=min(span.end, today),
-        currency=DEFAULT_CURRENCY,
-    ).exclude(status=Order.Status.CANCELLED)
-    sums = orders.order_by().aggregate(
-        booked=Sum("total_amount"),
-        from_pipeline=Sum("total_amount", filter=Q(opportunity__isnull=False)),
-    )
+    if from_summary:
+        sums = (
+            SalesDaily.objects.filter(
+                work_q(user, team_id),
+                day__gte=span.start,
+                day__lte=min(span.end, today),
+                currency=DEFAULT_CURRENCY,
+            )
+            .order_by()
+            .aggregate(booked=Sum("revenue"), from_pipeline=Sum("opportunity_revenue"))
+        )
+    else:
+        orders = Order.objects.filter(
+            work_q(user, team_id),
+            ordered_on__gte=span.start,
+            ordered_on__lte=min(span.end, today),
+            currency=DEFAULT_CURRENCY,
+        ).exclude(status=Order.Status.CANCELLED)
+        sums = orders.order_by().aggregate(
+            booked=Sum("total_amount"),
+            from_pipeline=Sum("total_amount", filter=Q(opportunity__isnull=False)),
+        )
     booked = _money(sums["booked"])
     if today > span.end:
         forecast = booked

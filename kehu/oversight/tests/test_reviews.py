@@ -112,3 +112,39 @@ def test_watch_flag(key_org, rep, leader):
     assert [w.reason for w in selectors.watch_list(user=leader)] == ["订单翻倍"]
     with pytest.raises(PermissionDenied):
         services.watch_clear(user=leader, customer=key_org)
+
+
+def test_due_reviews_in_the_menu_and_on_the_home_page(client, key_org, rep, leader):
+    # given: 宁波港华 is due (important, 70 days old); a general customer 70 days old is not
+    general = make_organization(
+        rep, name="杭州未到期有限公司", grade="general", lifecycle_stage="customer"
+    )
+    Customer.objects.filter(pk=general.pk).update(created_at=timezone.now() - timedelta(days=70))
+    # when
+    client.force_login(rep)
+    page = client.get("/").content.decode()
+    # then: the menu's badge and the "today" card count it
+    assert 'data-testid="nav-badge-oversight" title="Due today or overdue">1<' in page
+    assert 'data-testid="today-reviews-due">1<' in page
+    # once reviewed, it is no longer due
+    services.review_complete(
+        user=rep, customer=key_org, data=services.ReviewInput(checks={}, outcome="资料无误")
+    )
+    page = client.get("/customers/").content.decode()
+    assert 'data-testid="nav-badge-oversight"' not in page
+    # a leader's badge counts the whole archive's: the general one, once its cycle is a month
+    client.force_login(leader)
+    services.review_cycle_set(user=_admin(), grade="general", months=1)
+    page = client.get("/customers/").content.decode()
+    assert 'data-testid="nav-badge-oversight" title="Due today or overdue">1<' in page
+
+
+def test_the_cycles_are_read_within_the_due_query(key_org, rep, django_assert_num_queries):
+    # the menu asks on every page: the grade's cycle is read in the count's own query
+    from kehu.core.counts import counts_in_one_query
+
+    rows = selectors.reviews_due_badge_rows(rep)
+    with django_assert_num_queries(1):
+        assert counts_in_one_query([rows]) == [1]
+    services.review_cycle_set(user=_admin(), grade="important", months=3)
+    assert counts_in_one_query([selectors.reviews_due_badge_rows(rep)]) == [0]
