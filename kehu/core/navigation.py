@@ -41,6 +41,8 @@ class NavItem:
     # Dotted path of ``f(user) -> QuerySet | None``: how many rows it has is shown beside the
     # label. Every badge of the menu is counted in one query (``badge_counts``).
     badge: str = ""
+    # What the badge counts, as its tooltip.
+    badge_title: str | Promise = ""
     count: int = 0
 
 
@@ -70,6 +72,7 @@ NAV_ITEMS = [
         "calendar",
         "tasks",
         badge="kehu.tasks.work.work_due_rows",
+        badge_title=_("Tasks due today or overdue"),
     ),
     NavItem(
         _("My day"),
@@ -77,6 +80,7 @@ NAV_ITEMS = [
         "sun",
         "interactions",
         badge="kehu.interactions.selectors.reminders_due_rows",
+        badge_title=_("Reminders due today or overdue"),
     ),
     NavItem(_("Public pool"), "pool:list", "pool", "pool", can_view_pool),
     NavItem(_("Sales"), "sales:orders", "cart", "sales"),
@@ -98,6 +102,7 @@ NAV_ITEMS = [
         "oversight",
         can_view_pool,
         badge=REVIEWS_DUE_BADGE,
+        badge_title=_("Customers due for review"),
     ),
     NavItem(_("Surveys"), "surveys:list", "form", "surveys", can_use_surveys),
     NavItem(_("Profile insight"), "insight:explorer", "chart", "insight", can_view_pool),
@@ -121,6 +126,7 @@ NAV_ITEMS = [
         "dedup",
         can_administer_archive,
         badge="kehu.dedup.selectors.duplicates_pending_rows_for",
+        badge_title=_("Pairs waiting for review"),
     ),
     NavItem(_("Imports"), "imports:list", "form", "imports", can_administer_archive),
     NavItem(
@@ -130,6 +136,7 @@ NAV_ITEMS = [
         "privacy",
         can_handle_privacy_requests,
         badge="kehu.privacy.selectors.privacy_open_rows",
+        badge_title=_("Open privacy requests"),
     ),
     NavItem(_("Audit log"), "audit:list", "log", "audit", can_view_audit),
     NavItem(_("Sign-in locks"), "accounts:lockouts", "shield", "lockouts", can_manage_accounts),

@@ -124,7 +124,7 @@ def test_due_reviews_in_the_menu_and_on_the_home_page(client, key_org, rep, lead
     client.force_login(rep)
     page = client.get("/").content.decode()
     # then: the menu's badge and the "today" card count it
-    assert 'data-testid="nav-badge-oversight" title="Due today or overdue">1<' in page
+    assert 'data-testid="nav-badge-oversight" title="Customers due for review">1<' in page
     assert 'data-testid="today-reviews-due">1<' in page
     # once reviewed, it is no longer due
     services.review_complete(
@@ -136,7 +136,7 @@ def test_due_reviews_in_the_menu_and_on_the_home_page(client, key_org, rep, lead
     client.force_login(leader)
     services.review_cycle_set(user=_admin(), grade="general", months=1)
     page = client.get("/customers/").content.decode()
-    assert 'data-testid="nav-badge-oversight" title="Due today or overdue">1<' in page
+    assert 'data-testid="nav-badge-oversight" title="Customers due for review">1<' in page
 
 
 def test_the_cycles_are_read_within_the_due_query(key_org, rep, django_assert_num_queries):
