@@ -172,7 +172,8 @@ def _top_of_one_word(terms_found: list[str], visible: QuerySet[Article], limit: 
         for term in terms_found
     ]
     # One statement; each part keeps its own ORDER BY and LIMIT (SQLite wants them wrapped).
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for n, rows_of_term in enumerate(per_term):
         sql, part_params = rows_of_term.query.sql_with_params()
         parts.append(f"SELECT * FROM ({sql}) AS t{n}")  # noqa: S608  (compiled by the ORM)
