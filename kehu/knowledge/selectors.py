@@ -163,21 +163,23 @@ def _top_of_one_word(terms_found: list[str], visible: QuerySet[Article], limit: 
     is among the first ``limit`` of the term that gave it its best row."""
     if not terms_found:
         return []
-    seen = Exists(visible.filter(pk=OuterRef("article_id")))
-    per_term = [
-        ArticleTerm.objects.filter(term=term)
-        .filter(seen)
+    # One statement; each part keeps its own ORDER BY and LIMIT (SQLite wants them wrapped).
+    # The part is compiled once (the ORM's compiler costs more than the read) and repeated
+    # with each term in the place of a marker.
+    marker = "\x00term"
+    part = (
+        ArticleTerm.objects.filter(term=marker)
+        .filter(Exists(visible.filter(pk=OuterRef("article_id"))))
         .order_by("-field", "-usefulness", "-article_id")
         .values_list("field", "usefulness", "article_id")[:limit]
-        for term in terms_found
-    ]
-    # One statement; each part keeps its own ORDER BY and LIMIT (SQLite wants them wrapped).
+    )
+    sql, part_params = part.query.sql_with_params()
+    at = part_params.index(marker)
     parts: list[str] = []
     params: list[Any] = []
-    for n, rows_of_term in enumerate(per_term):
-        sql, part_params = rows_of_term.query.sql_with_params()
+    for n, term in enumerate(terms_found):
         parts.append(f"SELECT * FROM ({sql}) AS t{n}")  # noqa: S608  (compiled by the ORM)
-        params += part_params
+        params += [*part_params[:at], term, *part_params[at + 1 :]]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
@@ -243,7 +245,9 @@ def _top_of_words(
             f"SELECT article_id, score FROM (SELECT d.article_id, d.usefulness, "  # noqa: S608
             f"d.best + {' + '.join(lookups)} AS score FROM (SELECT article_id, "
             "MAX(field) AS best, MAX(usefulness) AS usefulness "
-            f"FROM {table} WHERE term IN ({marks(known[driver])}) GROUP BY article_id) AS d) "
+            f"FROM {table} WHERE term IN ({marks(known[driver])}) GROUP BY article_id) AS d"
+            # PostgreSQL would inline ``scored`` and run each lookup twice (filter and sort).
+            f"{' OFFSET 0' if connection.vendor == 'postgresql' else ''}) "
             "AS scored WHERE score IS NOT NULL "
             "ORDER BY score DESC, usefulness DESC, article_id DESC LIMIT %s OFFSET %s"
         )
