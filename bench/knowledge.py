@@ -3,15 +3,17 @@
     .venv/bin/python bench/knowledge.py --articles 100000 --questions 10000
     .venv/bin/python bench/knowledge.py --articles 100000 \\
         --database-url postgres://postgres@127.0.0.1:5432/kehu_knowledge_bench
+    KEHU_DATA_DIR=/tmp/kb .venv/bin/python bench/knowledge.py --reuse   # time again, no build
 
 Builds a fresh database (SQLite in a temporary data directory unless ``--database-url``),
 generates articles from the demo knowledge's sentences, titles and the demo catalogue (so the
 words are real Chinese with a real spread: a few very common, most rare), writes them and their
 search terms in bulk, then times ``selectors.article_search`` in process for a seeded mix of
 queries — a Chinese word, two words, full pinyin, initials, an English word — as a service
-agent sees them. The floor is one indexed lookup of one term in the same run. Then routes M
-questions through ``questions.question_ask`` (topic match, round robin, notification) and
-prints questions per second. Target (issue 22): search p95 under 50 ms at 100,000 articles.
+agent sees them (the same mix for a given seed, built or reused). The floor is one indexed
+lookup of one term in the same run. Then routes M questions through ``questions.question_ask``
+(topic match, round robin, notification) and prints questions per second. Target (issue 22):
+search p95 under 50 ms at 100,000 articles.
 """
 
 import argparse
@@ -33,6 +35,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="time the articles an earlier run left in the database instead of building anew",
+    )  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-kb-bench-"))
     if args.database_url:
@@ -60,16 +66,23 @@ def run(args: argparse.Namespace, connection: object) -> None:
     from kehu.sales.models import Product
 
     rng = random.Random(args.seed)
-    agent = User.objects.create(username="bench-agent", role=Role.SERVICE_AGENT)
-    boss = User.objects.create(username="bench-boss", role=Role.ARCHIVE_ADMIN)
-    products = [
-        Product.objects.create(code=code, name=name, category=cat, unit=unit, list_price=price)
-        for code, name, cat, unit, price, _partner in PRODUCTS
-    ]
-    cats = []
-    for root, children in TREE.items():
-        parent = Category.objects.create(name=root)
-        cats += [Category.objects.create(name=c, parent=parent) for c in children]
+    reuse = args.reuse and User.objects.filter(username="bench-agent").exists()
+    if reuse:
+        agent = User.objects.get(username="bench-agent")
+        boss = User.objects.get(username="bench-boss")
+        products = list(Product.objects.filter(code__in=[p[0] for p in PRODUCTS]).order_by("id"))
+        cats = list(Category.objects.filter(parent__isnull=False).order_by("id"))
+    else:
+        agent = User.objects.create(username="bench-agent", role=Role.SERVICE_AGENT)
+        boss = User.objects.create(username="bench-boss", role=Role.ARCHIVE_ADMIN)
+        products = [
+            Product.objects.create(code=code, name=name, category=cat, unit=unit, list_price=price)
+            for code, name, cat, unit, price, _partner in PRODUCTS
+        ]
+        cats = []
+        for root, children in TREE.items():
+            parent = Category.objects.create(name=root)
+            cats += [Category.objects.create(name=c, parent=parent) for c in children]
     corpus = [body for *_x, body, _t, _p in PRODUCT_ARTICLES] + [
         body for _c, _t, body, _tags, _p in POLICY_ARTICLES
     ]
@@ -79,10 +92,11 @@ def run(args: argparse.Namespace, connection: object) -> None:
               "配送时效", "投诉处理", "发票开具", "保养方法", "储存方法", "活动规则"]  # fmt: skip
     tag_pool = ["售后", "安装", "保修", "退货", "发票", "物流", "投诉", "促销", "VIP", "质检"]
 
-    print(f"Generating {args.articles:,} articles …", flush=True)
+    if not reuse:
+        print(f"Generating {args.articles:,} articles …", flush=True)
     started = time.monotonic()
     batch = 2_000
-    made = 0
+    made = Article.objects.count() if reuse else 0
     while made < args.articles:
         n = min(batch, args.articles - made)
         rows = []
@@ -112,7 +126,7 @@ def run(args: argparse.Namespace, connection: object) -> None:
             for a in created:
                 item = terms.Indexable(a.pk, a.title, a.tags, a.body)
                 term_rows += [
-                    ArticleTerm(term=t, article_id=aid, field=f)
+                    ArticleTerm(term=t, article_id=aid, field=f, usefulness=a.helpful)
                     for t, aid, f in terms.rows_for(item)
                 ]
             ArticleTerm.objects.bulk_create(term_rows, batch_size=5_000)
@@ -121,6 +135,7 @@ def run(args: argparse.Namespace, connection: object) -> None:
             print(f"  {made:>8,} articles  {time.monotonic() - started:6.1f} s", flush=True)
     build = time.monotonic() - started
     term_count = ArticleTerm.objects.count()
+    rng = random.Random(args.seed + 1)  # the query mix does not depend on the build
     with connection.cursor() as cursor:  # type: ignore[attr-defined]
         cursor.execute("ANALYZE")
 
@@ -184,8 +199,9 @@ def route(args: argparse.Namespace, rng: random.Random, boss, agent, cats, produ
     from kehu.knowledge.models import Question
 
     experts = []
+    run = User.objects.filter(username__startswith="bench-expert").count() // 20
     for i in range(20):
-        user = User.objects.create(username=f"bench-expert{i}", role=Role.SERVICE_AGENT)
+        user = User.objects.create(username=f"bench-expert{run}-{i}", role=Role.SERVICE_AGENT)
         experts.append(user)
         questions.expert_set(
             user=boss, expert_user=user, categories=rng.sample(cats, 2),

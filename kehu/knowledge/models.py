@@ -200,7 +200,11 @@ class ArticleVersion(models.Model):
 
 class ArticleTerm(models.Model):
     """The search index of articles, in the style of ``kehu.search``: a term (a word, its pinyin
-    or its initials) pointing at an article with the weight of the field it came from."""
+    or its initials) pointing at an article with the weight of the field it came from.
+
+    ``usefulness`` repeats the article's helpful less unhelpful votes (kept by
+    ``services.article_rate``) so that the index holds a term's articles in ranking order: a
+    common word reads its best few rows and stops, however many articles it is in."""
 
     class Field(models.IntegerChoices):
         BODY = 1, _("body")
@@ -212,12 +216,16 @@ class ArticleTerm(models.Model):
         Article, on_delete=models.CASCADE, related_name="+", verbose_name=_("article")
     )
     field = models.PositiveSmallIntegerField(_("field"), choices=Field.choices)
+    usefulness = models.IntegerField(_("usefulness"), default=0)
 
     class Meta:
         verbose_name = _("article search term")
         verbose_name_plural = _("article search terms")
         indexes = [
-            models.Index(fields=["term", "article", "field"], name="knowledge_term_scan"),
+            # Read backwards: title before tag before body, then most useful, then newest.
+            models.Index(
+                fields=["term", "field", "usefulness", "article"], name="knowledge_term_rank"
+            ),
         ]
 
     def __str__(self) -> str:

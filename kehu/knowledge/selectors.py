@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -32,12 +33,16 @@ from kehu.knowledge.models import (
 )
 from kehu.knowledge.rendering import highlight, plain_text
 from kehu.sales.models import Product
+from kehu.search.filters import TOP
 
 STALE_AFTER_MONTHS = 12
 SEARCH_LIMIT = 50
-# A query word in more articles than this is too common to narrow the search alone: it is read
-# after the rarer words, among the articles they matched.
-MAX_CANDIDATES = 20_000
+# A query word's prefix (tuih, th) naming more index terms than this is searched by reading
+# all its rows rather than each term's best rows.
+MAX_TERMS = 32
+# A query word with at most this many index rows leads a search of several words: the others
+# are looked up for each of its articles.
+DRIVE_MAX = 8_000
 
 
 def articles_visible_to(user: User) -> QuerySet[Article]:
@@ -105,31 +110,6 @@ class Hit:
     snippet: SafeString
 
 
-def _scan(
-    probes: list[terms.Probe], *, within: set[int] | None = None, cap: int | None = None
-) -> dict[int, int] | None:
-    """Article id → best field weight for one query word (prefix range scans of the index),
-    only among ``within`` when given; None when the word is in more than ``cap`` articles."""
-    found: dict[int, int] = defaultdict(int)
-    q = Q()
-    for probe in probes:
-        if probe.exact:
-            q |= Q(term=probe.prefix)
-        else:
-            q |= Q(term__gte=probe.prefix, term__lt=probe.prefix + "\U0010ffff")
-    rows = ArticleTerm.objects.filter(q)
-    if within is not None:
-        rows = rows.filter(article_id__in=within)
-    pairs = rows.values_list("article_id", "field")
-    read = list(pairs[: cap + 1]) if cap is not None else list(pairs)
-    if cap is not None and len(read) > cap:
-        return None
-    for article_id, field in read:
-        if found[article_id] < field:
-            found[article_id] = field
-    return found
-
-
 def _filtered(queryset: QuerySet[Article], filters: ArticleFilters) -> QuerySet[Article]:
     if filters.category_id:
         queryset = queryset.filter(
@@ -144,54 +124,197 @@ def _filtered(queryset: QuerySet[Article], filters: ArticleFilters) -> QuerySet[
     return queryset
 
 
+Ranked = list[tuple[int, int]]  # (article id, score), best first
+
+
+def _terms_of(probes: list[terms.Probe]) -> list[str] | None:
+    """The index's distinct terms a query word's probes match (a prefix range becomes the few
+    terms in it, found by a skip scan: one index seek per term), or None when a prefix names
+    more than ``MAX_TERMS``."""
+    found = [p.prefix for p in probes if p.exact]
+    ranges = [p.prefix for p in probes if not p.exact]
+    if not ranges:
+        return found
+    table = connection.ops.quote_name(ArticleTerm._meta.db_table)
+    ctes, selects, params = [], [], []
+    for n, prefix in enumerate(ranges):
+        ctes.append(
+            f"r{n}(term) AS (SELECT MIN(term) FROM {table} WHERE term >= %s AND term < %s "  # noqa: S608
+            f"UNION ALL SELECT (SELECT MIN(term) FROM {table} WHERE term > r{n}.term "
+            f"AND term < %s) FROM r{n} WHERE r{n}.term IS NOT NULL)"
+        )
+        selects.append(
+            f"SELECT * FROM (SELECT term FROM r{n} WHERE term IS NOT NULL LIMIT {MAX_TERMS + 1}) "  # noqa: S608
+            f"AS s{n}"
+        )
+        params += [prefix, prefix + TOP, prefix + TOP]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH RECURSIVE {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
+        rows = [row[0] for row in cursor.fetchall()]
+    if len(rows) > MAX_TERMS:
+        return None
+    return list(dict.fromkeys(found + rows))
+
+
+def _top_of_one_word(terms_found: list[str], visible: QuerySet[Article], limit: int) -> Ranked:
+    """The best ``limit`` visible articles for one query word: each term's index rows are read
+    in ranking order (field, usefulness, newest) and stop after ``limit`` visible ones; the
+    merged lists keep each article's best row. Exact: an article in the overall first ``limit``
+    is among the first ``limit`` of the term that gave it its best row."""
+    if not terms_found:
+        return []
+    # One statement; each part keeps its own ORDER BY and LIMIT (SQLite wants them wrapped).
+    # The part is compiled once (the ORM's compiler costs more than the read) and repeated
+    # with each term in the place of a marker.
+    marker = "\x00term"
+    part = (
+        ArticleTerm.objects.filter(term=marker)
+        .filter(Exists(visible.filter(pk=OuterRef("article_id"))))
+        .order_by("-field", "-usefulness", "-article_id")
+        .values_list("field", "usefulness", "article_id")[:limit]
+    )
+    sql, part_params = part.query.sql_with_params()
+    at = part_params.index(marker)
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, term in enumerate(terms_found):
+        parts.append(f"SELECT * FROM ({sql}) AS t{n}")  # noqa: S608  (compiled by the ORM)
+        params += [*part_params[:at], term, *part_params[at + 1 :]]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    ranked: dict[int, int] = {}
+    for field, _usefulness, article_id in sorted(rows, reverse=True):
+        if article_id not in ranked:
+            ranked[article_id] = field
+    return list(ranked.items())[:limit]
+
+
+def _rows_of(terms_found: list[str], cap: int) -> int:
+    """How many index rows ``terms_found`` have, counted up to ``cap + 1``."""
+    table = connection.ops.quote_name(ArticleTerm._meta.db_table)
+    marks = ", ".join(["%s"] * len(terms_found))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE term IN ({marks}) "  # noqa: S608
+            f"LIMIT {cap + 1}) AS counted",
+            terms_found,
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _top_of_words(
+    groups: list[list[terms.Probe]], visible: QuerySet[Article], limit: int
+) -> Ranked:
+    """The best ``limit`` visible articles matching every query word, ranked in the database.
+
+    When one word has few index rows (``DRIVE_MAX``), its articles are read and every other
+    word is looked up for each of them: one seek per term and field, since an article's rows
+    all carry its usefulness, the index's third column. Otherwise every row of every word is
+    read and grouped. Visibility is checked on the ranked candidates a page at a time; nothing
+    is cut off."""
+    table = connection.ops.quote_name(ArticleTerm._meta.db_table)
+    expanded = [_terms_of(probes) for probes in groups]
+    known = [found for found in expanded if found]
+    if len(known) < len(groups):
+        if any(found == [] for found in expanded):
+            return []  # a word with no term in the index matches nothing
+        driver = None
+    else:
+        counted = [(_rows_of(found, DRIVE_MAX), n) for n, found in enumerate(known)]
+        rows, first = min(counted)
+        driver = first if rows <= DRIVE_MAX else None
+
+    def marks(found: list[str]) -> str:
+        return ", ".join(["%s"] * len(found))
+
+    params: list[Any] = []
+    if driver is not None:
+        lookups = []
+        for n, found in enumerate(known):
+            if n != driver:
+                lookups.append(
+                    f"(SELECT MAX(o.field) FROM {table} o WHERE o.term IN ({marks(found)}) "  # noqa: S608
+                    f"AND o.field IN ({terms.BODY}, {terms.TAG}, {terms.TITLE}) "
+                    "AND o.usefulness = d.usefulness "
+                    "AND o.article_id = d.article_id)"
+                )
+                params += found
+        params += known[driver]
+        sql = (
+            f"SELECT article_id, score FROM (SELECT d.article_id, d.usefulness, "  # noqa: S608
+            f"d.best + {' + '.join(lookups)} AS score FROM (SELECT article_id, "
+            "MAX(field) AS best, MAX(usefulness) AS usefulness "
+            f"FROM {table} WHERE term IN ({marks(known[driver])}) GROUP BY article_id) AS d"
+            # PostgreSQL would inline ``scored`` and run each lookup twice (filter and sort).
+            f"{' OFFSET 0' if connection.vendor == 'postgresql' else ''}) "
+            "AS scored WHERE score IS NOT NULL "
+            "ORDER BY score DESC, usefulness DESC, article_id DESC LIMIT %s OFFSET %s"
+        )
+    else:
+        parts = []
+        for probes in groups:
+            conditions = []
+            for probe in probes:
+                if probe.exact:
+                    conditions.append("term = %s")
+                    params.append(probe.prefix)
+                else:
+                    conditions.append("(term >= %s AND term < %s)")
+                    params += [probe.prefix, probe.prefix + TOP]
+            parts.append(
+                "SELECT article_id, MAX(field) AS best, MAX(usefulness) AS usefulness "  # noqa: S608
+                f"FROM {table} WHERE {' OR '.join(conditions)} GROUP BY article_id"
+            )
+        sql = (
+            "SELECT article_id, SUM(best) AS score FROM ("  # noqa: S608
+            f"{' UNION ALL '.join(parts)}) AS per_word GROUP BY article_id "
+            f"HAVING COUNT(*) = {len(groups)} "
+            "ORDER BY score DESC, MAX(usefulness) DESC, article_id DESC LIMIT %s OFFSET %s"
+        )
+    step = max(limit * 4, 200)
+    ranked: Ranked = []
+    offset = 0
+    while len(ranked) < limit:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, step, offset])
+            page = cursor.fetchall()
+        shown = set(visible.filter(pk__in=[a for a, _ in page]).values_list("id", flat=True))
+        ranked += [(a, score) for a, score in page if a in shown]
+        if len(page) < step:
+            break
+        offset += step
+    return ranked[:limit]
+
+
 def article_search(
     *, articles: QuerySet[Article], filters: ArticleFilters, limit: int = SEARCH_LIMIT
 ) -> list[Hit]:
     """Articles of ``articles`` matching every word of ``filters.q``, best first: a word in the
     title counts more than in a tag, a tag more than the body; then by usefulness (helpful
-    votes less unhelpful ones) and views."""
+    votes less unhelpful ones), newest first; views break ties within the page shown.
+
+    One query word (the usual search) reads the index in ranking order and stops after
+    ``limit`` rows per term; several words intersect their matches. Snippets are built for the
+    returned page only."""
     groups = terms.plan_query(filters.q)
     if not groups:
         return []
-    # Narrow by the rarer words first; a word too common to narrow alone is read afterwards,
-    # only among the articles the others matched (never cut off: that would drop matches).
-    scores: dict[int, int] | None = None
-    common: list[list[terms.Probe]] = []
-    for probes in groups:
-        found = _scan(probes, cap=MAX_CANDIDATES)
-        if found is None:
-            common.append(probes)
-            continue
-        scores = _combine(scores, found)
-        if not scores:
-            return []
-    for probes in common:
-        within = set(scores) if scores is not None else None
-        found = _scan(probes, within=within)
-        assert found is not None  # noqa: S101  (no cap)
-        scores = _combine(scores, found)
-        if not scores:
-            return []
-    assert scores is not None  # noqa: S101  (groups is not empty)
-    # Rank on a narrow read (id and usefulness), then fetch only the rows shown.
-    ranked = sorted(
-        _filtered(articles, filters)
-        .filter(pk__in=list(scores))
-        .values_list("id", "helpful", "not_helpful", "views"),
-        key=lambda r: (scores[r[0]], r[1] - r[2], r[3], r[0]),
+    visible = _filtered(articles, filters)
+    one_word = _terms_of(groups[0]) if len(groups) == 1 else None
+    if one_word is not None:
+        ranked = _top_of_one_word(one_word, visible, limit)
+    else:
+        ranked = _top_of_words(groups, visible, limit)
+    scores = dict(ranked)
+    rows = Article.objects.filter(pk__in=scores).select_related("category").in_bulk()
+    shown = sorted(
+        (rows[pk] for pk in scores if pk in rows),
+        key=lambda a: (scores[a.pk], a.helpful - a.not_helpful, a.views, a.pk),
         reverse=True,
-    )[:limit]
-    top = [r[0] for r in ranked]
-    rows = Article.objects.filter(pk__in=top).select_related("category").in_bulk()
-    candidates = [rows[pk] for pk in top]
+    )
     needles = terms.needles(filters.q)
-    return [Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in candidates]
-
-
-def _combine(scores: dict[int, int] | None, found: dict[int, int]) -> dict[int, int]:
-    if scores is None:
-        return dict(found)
-    return {aid: s + found[aid] for aid, s in scores.items() if aid in found}
+    return [Hit(a, scores[a.pk], highlight(plain_text(a.body), needles)) for a in shown]
 
 
 def article_list(*, user: User, filters: ArticleFilters) -> QuerySet[Article]:

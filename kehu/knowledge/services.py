@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,8 +71,9 @@ def article_reindex(*, article: Article) -> None:
     """Replace the article's search terms."""
     ArticleTerm.objects.filter(article=article).delete()
     item = terms.Indexable(article.pk, article.title, list(article.tags), article.body)
+    usefulness = article.helpful - article.not_helpful
     ArticleTerm.objects.bulk_create(
-        ArticleTerm(term=term, article_id=article_id, field=field)
+        ArticleTerm(term=term, article_id=article_id, field=field, usefulness=usefulness)
         for term, article_id, field in terms.rows_for(item)
     )
 
@@ -255,10 +256,15 @@ def article_viewed(*, article: Article) -> None:
     Article.objects.filter(pk=article.pk).update(views=F("views") + 1)
 
 
+@transaction.atomic
 def article_rate(*, article: Article, helpful: bool) -> None:
-    """Count one "was this helpful?" answer."""
+    """Count one "was this helpful?" answer, in the article and in its search terms (which
+    rank by it). The article's row lock orders concurrent answers."""
     field = "helpful" if helpful else "not_helpful"
-    Article.objects.filter(pk=article.pk).update(**{field: F(field) + 1})
+    rated = Article.objects.filter(pk=article.pk)
+    rated.update(**{field: F(field) + 1})
+    votes = rated.values(u=F("helpful") - F("not_helpful"))
+    ArticleTerm.objects.filter(article_id=article.pk).update(usefulness=Subquery(votes[:1]))
 
 
 @transaction.atomic

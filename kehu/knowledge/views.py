@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -65,7 +64,7 @@ def article_list(request: AuthenticatedRequest) -> HttpResponse:
         )
     else:
         articles = selectors.article_list(user=request.user, filters=filters)
-        context["page"] = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page"] = CappedPaginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
     htmx = request.headers.get("HX-Request") == "true"
     template = "knowledge/partials/results.html" if htmx else "knowledge/article_list.html"
     return render(request, template, context)
@@ -75,7 +74,7 @@ def article_list(request: AuthenticatedRequest) -> HttpResponse:
 def stale_list(request: AuthenticatedRequest) -> HttpResponse:
     require(request.user, can_read_knowledge)
     articles = selectors.stale_articles(user=request.user)
-    page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "knowledge/stale_list.html", {"page": page})
 
 

@@ -99,9 +99,8 @@ def test_edit_reindexes(agent, archivist, make_article):
     assert search(agent, "yijiuhuanxin") == ["以旧换新"]
 
 
-def test_a_word_too_common_to_narrow_alone_loses_no_match(agent, make_article, monkeypatch):
-    # given more articles with 保修 than the per-word read cap, the rare one created last
-    monkeypatch.setattr(selectors, "MAX_CANDIDATES", 3)
+def test_a_common_word_loses_no_match(agent, make_article):
+    # given many articles with 保修, the rare one created last
     for n in range(6):
         make_article(f"保修说明{n}", "整机保修一年。")
     make_article("投影仪保修", "投影仪整机保修一年，灯泡保修半年。")
@@ -110,3 +109,45 @@ def test_a_word_too_common_to_narrow_alone_loses_no_match(agent, make_article, m
     assert search(agent, "保修 投影仪") == ["投影仪保修"]
     assert search(agent, "投影仪 保修") == ["投影仪保修"]
     assert len(search(agent, "保修")) == 7
+
+
+def test_a_vote_reorders_the_index_not_only_the_page(agent, make_article):
+    # given two articles with a word in the title, the older one voted helpful
+    from kehu.knowledge import services
+
+    older = make_article("会员积分规则", "积分一年有效。")
+    make_article("会员积分兑换", "积分可兑换礼品。")
+    services.article_rate(article=older, helpful=True)
+    services.article_rate(article=older, helpful=True)
+
+    # when a page holds one hit, then it is the useful one (the index ranks by the vote)
+    hits = selectors.article_search(
+        articles=selectors.articles_visible_to(agent),
+        filters=selectors.ArticleFilters(q="积分"),
+        limit=1,
+    )
+    assert [h.article.title for h in hits] == ["会员积分规则"]
+
+
+@pytest.mark.parametrize("max_terms", [0, 32])
+def test_a_prefix_with_many_terms_finds_the_same(agent, base, make_article, monkeypatch, max_terms):
+    # A prefix naming more index terms than MAX_TERMS reads all its rows instead: same answer.
+    monkeypatch.setattr(selectors, "MAX_TERMS", max_terms)
+    make_article("退款时效", "退款三个工作日到账。", tags=["售后"])
+    assert search(agent, "tui") == ["退款时效", "退货政策"]
+    assert search(agent, "WARR") == ["Warranty terms"]
+    assert search(agent, "tuihuo") == ["退货政策"]
+
+
+@pytest.mark.parametrize("drive_max", [0, 8_000])
+def test_several_words_rank_the_same_led_or_grouped(agent, make_article, monkeypatch, drive_max):
+    # Several words: one rare word leads and the others are looked up for its articles, or
+    # (DRIVE_MAX 0) every word's rows are grouped. Same answer, best sum of fields first.
+    monkeypatch.setattr(selectors, "DRIVE_MAX", drive_max)
+    make_article("投影仪保修", "投影仪整机保修一年。")
+    make_article("投影仪清洁", "镜头用软布擦拭。", tags=["保修"])
+    make_article("整机保修说明", "投影仪灯泡保修半年。")
+    make_article("空调保修", "整机保修六年。")
+    assert search(agent, "投影仪 保修") == ["投影仪保修", "投影仪清洁", "整机保修说明"]
+    assert search(agent, "touying 保修") == ["投影仪保修", "投影仪清洁"]
+    assert search(agent, "投影仪 冰箱") == []
