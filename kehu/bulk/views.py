@@ -55,6 +55,19 @@ def _export(
     return redirect("exports:list")
 
 
+def _export_page(
+    request: AuthenticatedRequest, kind: BulkKind, selection: Any, query: str
+) -> HttpResponse:
+    """To the list's own export page (columns, purpose), with the ticked rows or the filter."""
+    ticked: list[int] = []
+    if request.POST.get("all") != "1":
+        ticked = list(selection.values_list("pk", flat=True))
+        if not ticked:
+            messages.error(request, _("Nothing to export: select at least one row."))
+            return redirect(kind.list_url(query))
+    return redirect(str(kind.export_page(query, ticked)))
+
+
 def _create_and_run(
     request: AuthenticatedRequest,
     kind: BulkKind,
@@ -97,6 +110,8 @@ def bulk_confirm(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     field = spec.field if spec else ""
     value = request.POST.get(f"value_{field}", "") if field else request.POST.get("value", "")
     note = request.POST.get("note", "")
+    if action == EXPORT and listed.export_page(query, []) is not None:
+        return _export_page(request, listed, selection, query)
     if request.POST.get("confirm") == "1":
         if action == EXPORT:
             return _export(request, listed, value, selection, query)

@@ -367,11 +367,17 @@ class CustomerFilterForm(forms.Form):
             updated_to=data.get("updated_to"),
             custom=self.custom_conditions(),
             in_list=data.get("in_list"),
+            ids=self.ticked_ids(),
             propensity_model=model.pk if (model := data.get("propensity_model")) else None,
             propensity_percentile_min=_text(data.get("propensity_percentile_min")),
             propensity_probability_min=_text(data.get("propensity_probability_min")),
             **value_filters,
         )
+
+    def ticked_ids(self) -> tuple[int, ...]:
+        """Rows ticked on the list (``ids=``, e.g. from the bulk bar's "export"), at most 1,000."""
+        given = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        return tuple(int(v) for v in given[:1000] if str(v).isdigit())
 
     def custom_conditions(self) -> tuple[tuple[str, str], ...]:
         return tuple(

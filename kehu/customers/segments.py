@@ -24,6 +24,7 @@ from kehu.customers.selectors import ORDERINGS, CustomerFilters, customer_list
 
 DATE_FIELDS = ("created_from", "created_to", "updated_from", "updated_to")
 COUNT_CAP = 1_000_000_000
+MAX_IDS = 1000  # ticked rows: a page's worth
 INT_FIELDS = (
     "owner_id", "team_id", "bought_product", "never_bought_product", "in_list", "propensity_model"
 )  # fmt: skip
@@ -40,6 +41,8 @@ def filters_to_json(filters: CustomerFilters) -> dict[str, Any]:
             value = value.isoformat()
         elif item.name == "custom":
             value = [list(pair) for pair in value]
+        elif item.name == "ids":
+            value = list(value)
         data[item.name] = value
     return data
 
@@ -63,6 +66,8 @@ def filters_from_json(data: dict[str, Any]) -> CustomerFilters:
                 values[name] = int(value)
             elif name == "custom":
                 values[name] = tuple((str(code), str(v)) for code, v in value)
+            elif name == "ids":
+                values[name] = tuple(int(v) for v in value[:MAX_IDS])
             else:
                 values[name] = str(value)
     except (TypeError, ValueError):

@@ -112,6 +112,11 @@ class BulkKind:
     def undo(self, row: BulkAction, record: Any, held: str, note: str) -> None:
         raise NotImplementedError
 
+    def export_page(self, query: str, ids: list[int]) -> str | None:
+        """Where an export of the selection is set up, when the list has its own export page
+        (None: the bar's export writes the file at once)."""
+        return None
+
     def finish(self, row: BulkAction, target: Any) -> None:
         """After a run, once: what the action changes besides the records (a count…)."""
 

@@ -13,9 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.accounts.models import User
-from kehu.bulk.kinds.base import ActionSpec, BulkKind, active_user, owner_choices, user_or_none
+from kehu.bulk.kinds.base import (
+    EXPORT,
+    ActionSpec,
+    BulkKind,
+    active_user,
+    owner_choices,
+    user_or_none,
+)
 from kehu.bulk.models import BulkAction
-from kehu.core.access import can_manage_campaigns, can_own_customers, is_read_only
+from kehu.core.access import can_export, can_manage_campaigns, can_own_customers, is_read_only
 from kehu.customers.forms import CustomerFilterForm
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import segment_list_for, segment_members_add, segment_refresh
@@ -122,6 +129,13 @@ class CustomerKind(BulkKind):
                 label_of_field=gettext_lazy("List segment"),
                 placeholder=gettext_lazy("List name (new or one of yours)"),
                 max_length=100,
+            ),
+            # The columns and the purpose are chosen on the export page (kehu.exports).
+            ActionSpec(
+                EXPORT,
+                gettext_lazy("Export…"),
+                can_export,
+                gettext_lazy("Your role may not export."),
             ),
             ActionSpec(
                 A.CAMPAIGN,
@@ -259,6 +273,11 @@ class CustomerKind(BulkKind):
         if (row.value in tags) != wanted:
             new = [*tags, row.value] if wanted else [t for t in tags if t != row.value]
             customer_update(user=row.user, customer=record, data={"tags": new}, note=note)
+
+    def export_page(self, query: str, ids: list[int]) -> str | None:
+        chosen = QueryDict(query, mutable=True)
+        chosen.setlist("ids", [str(pk) for pk in ids])
+        return reverse("exports:new") + "?" + chosen.urlencode()
 
     def finish(self, row: BulkAction, target: Any) -> None:
         if row.action in SEES:

@@ -164,3 +164,31 @@ def test_a_rep_may_not_add_to_a_campaign(client, rep, book, campaign):
     assert 'value="campaign"' not in client.get("/customers/").content.decode()
     assert _post(client, [book[0].pk], "campaign", "campaign", str(campaign.pk)).status_code == 403
     assert not BulkAction.objects.exists()
+
+
+def test_ticked_customers_are_exported_through_the_export_page(client, archivist, book):
+    from kehu.exports.models import ExportJob
+
+    client.force_login(archivist)
+    response = client.post(
+        "/bulk/customers/", {"ids": [book[0].pk, book[2].pk], "action": "export", "query": ""}
+    )
+    assert response.status_code == 302
+    url = response["Location"]
+    assert url == f"/exports/new/?ids={book[0].pk}&ids={book[2].pk}"
+    query = url.split("?", 1)[1]
+    assert f'value="{query.replace("&", "&amp;")}"' in client.get(url).content.decode()
+    client.post("/exports/new/", {"columns": ["name"], "format": "csv", "query": query})
+    job = ExportJob.objects.get()
+    assert job.filters == {"ids": [book[0].pk, book[2].pk]}
+    text = b"".join(client.get(f"/exports/{job.pk}/download/").streaming_content)
+    assert text.decode("utf-8-sig").splitlines() == ["name", "客户2", "客户0"]  # newest first
+
+
+def test_export_needs_a_ticked_row_and_an_exporting_role(client, rep, archivist, book):
+    client.force_login(archivist)
+    response = client.post("/bulk/customers/", {"action": "export", "query": ""}, follow=True)
+    assert "Nothing to export: select at least one row." in response.content.decode()
+    client.force_login(rep)
+    response = client.post("/bulk/customers/", {"ids": [book[0].pk], "action": "export"})
+    assert response.status_code == 403

@@ -51,6 +51,8 @@ class CustomerFilters:
     never_bought_product: int | None = None
     # The customers on a list segment (``Segment.members``), by the segment's id.
     in_list: int | None = None
+    # Rows ticked on the list (at most a page's worth), e.g. to export just those.
+    ids: tuple[int, ...] = ()
     # Propensity (kehu.insight): scored by this model at least this percentile (0–100) and/or
     # probability (0–1), as given; checked by kehu.insight.filters.
     propensity_model: int | None = None
@@ -90,6 +92,8 @@ def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]
         tagged = Customer.tags.through.objects.filter(tag__name=filters.tag)
         queryset = queryset.filter(pk__in=tagged.values("customer_id"))
     queryset = queryset.filter(customer_filters_value_q(filters))
+    if filters.ids:
+        queryset = queryset.filter(pk__in=filters.ids)
     if filters.in_list is not None:
         listed = Segment.members.through.objects.filter(segment_id=filters.in_list)
         queryset = queryset.filter(pk__in=listed.values("customer_id"))
