@@ -30,7 +30,7 @@ class Channel(TimeStampedModel):
     name_en = models.CharField(_("English name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     is_active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
 
     class Meta:
         verbose_name = _("channel")
@@ -418,7 +418,7 @@ class CustomField(TimeStampedModel):
     searchable = models.BooleanField(_("searchable"), default=False)
     sensitive = models.BooleanField(_("sensitive"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
 
     class Meta:
         verbose_name = _("custom field")

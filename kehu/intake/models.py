@@ -115,7 +115,7 @@ class LeadRoutingRule(TimeStampedModel):
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -85,7 +85,7 @@ class Level(TimeStampedModel):
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=40)
-    rank = models.PositiveSmallIntegerField(_("order"), unique=True)
+    rank = models.PositiveSmallIntegerField(_("sort order"), unique=True)
     min_spend = models.DecimalField(
         _("spending in 12 months (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0")
     )

@@ -184,7 +184,7 @@ class ReviewCheck(TimeStampedModel):
     label = models.CharField(_("Chinese label"), max_length=100)
     label_en = models.CharField(_("English label"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
 
     class Meta:
         verbose_name = _("review checklist item")

@@ -378,7 +378,7 @@ class PipelineStage(TimeStampedModel):
         _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
     )
     probability = models.PositiveSmallIntegerField(_("default probability (%)"), default=10)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -131,6 +131,14 @@ def test_pipeline_sort_column_and_life_cycle_words_in_chinese(client, archivist)
     assert text == "导入期"
 
 
+def test_an_order_is_an_order_and_a_sort_order_a_sort_order_in_chinese():
+    from kehu.sales.models import Order, PipelineStage
+
+    with translation.override("zh-hans"):
+        assert str(Order._meta.verbose_name) == "订单"
+        assert str(PipelineStage._meta.get_field("sort_order").verbose_name) == "排序"
+
+
 def test_public_form_asks_a_person_for_their_name(admin_user):
     from kehu.intake.forms import PublicWebForm
     from kehu.intake.selectors import web_form_fields
