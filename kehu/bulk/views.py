@@ -57,15 +57,18 @@ def _export(
 
 def _export_page(
     request: AuthenticatedRequest, kind: BulkKind, selection: Any, query: str
-) -> HttpResponse:
-    """To the list's own export page (columns, purpose), with the ticked rows or the filter."""
-    ticked: list[int] = []
-    if request.POST.get("all") != "1":
-        ticked = list(selection.values_list("pk", flat=True))
-        if not ticked:
-            messages.error(request, _("Nothing to export: select at least one row."))
-            return redirect(kind.list_url(query))
-    return redirect(str(kind.export_page(query, ticked)))
+) -> HttpResponse | None:
+    """To the list's own export page (columns, purpose) with the ticked rows or the filter;
+    None when the list has no such page."""
+    everything = request.POST.get("all") == "1"
+    ticked = [] if everything else list(selection.values_list("pk", flat=True))
+    url = kind.export_page(query, ticked)
+    if url is None:
+        return None
+    if not everything and not ticked:
+        messages.error(request, _("Nothing to export: select at least one row."))
+        return redirect(kind.list_url(query))
+    return redirect(url)
 
 
 def _create_and_run(
@@ -110,8 +113,10 @@ def bulk_confirm(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     field = spec.field if spec else ""
     value = request.POST.get(f"value_{field}", "") if field else request.POST.get("value", "")
     note = request.POST.get("note", "")
-    if action == EXPORT and listed.export_page(query, []) is not None:
-        return _export_page(request, listed, selection, query)
+    if action == EXPORT:
+        page = _export_page(request, listed, selection, query)
+        if page is not None:
+            return page
     if request.POST.get("confirm") == "1":
         if action == EXPORT:
             return _export(request, listed, value, selection, query)
