@@ -49,6 +49,9 @@ class InsightCrossTabOut(Schema):
     measure: str
     suppressed: int
     drill_down: bool
+    counted_at: datetime | None = Field(
+        None, description="When a large archive's table was counted; null when counted live"
+    )
 
 
 class InsightDimensionOut(Schema):
@@ -156,6 +159,7 @@ def crosstab_get(request: AuthenticatedRequest, q: Query[InsightCrossTabQuery]) 
         "measure": table.measure,
         "suppressed": table.suppressed,
         "drill_down": table.drill_down,
+        "counted_at": table.counted_at,
     }
 
 

@@ -1,18 +1,23 @@
 """The cross-tab explorer (交叉分析): any two archive dimensions × a measure, over the customers
 a user sees, as one grouped SQL query.
 
+A large archive (``CUBE_FROM`` live customers or more) is read, for the roles that see every
+customer, from ``CrossTabCell``: every pair of dimensions counted in the background (hourly and
+on demand) from one grouped scan, so a table is one small read instead of a scan of a million
+customers. The page says when it was counted. Narrower scopes and small archives are counted live.
+
 Small cells are suppressed (k-anonymity) for roles that read aggregates but not individuals
 (``sees_individuals``); they get no drill-down either. Income band and family status are
 encrypted at rest, so the database cannot group by them: they are not offered here.
 """
 
+import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Avg,
     Case,
     CharField,
     Count,
@@ -30,18 +35,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, User
-from kehu.core.access import can_see_customers
+from kehu.core.access import Scope, can_see_customers, policy_for
 from kehu.customers.models import Customer, CustomField, PersonProfile
 from kehu.customers.selectors import customers_visible_to
+from kehu.insight.models import CrossTabCell
 
 # Cells with fewer customers than this are hidden from aggregate-only roles.
 K_ANONYMITY = 5
+# From this many live customers, whole-archive tables are read from the counted cells.
+CUBE_FROM = 100_000
 AGE_BANDS = ((0, 18), (18, 25), (25, 35), (35, 45), (45, 55), (55, 65), (65, 200))
 
 
 def sees_individuals(user: User) -> bool:
     """May ``user`` open the customers behind a cell? Not the leader, who reads aggregates."""
     return can_see_customers(user) and user.role != Role.LEADER
+
+
+def sees_whole_archive(user: User) -> bool:
+    """Does ``user`` see every customer (and so may read, and recount, the counted cells)?"""
+    return policy_for(user).view is Scope.ALL
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ class CrossTabResult:
     measure: str
     suppressed: int
     drill_down: bool
+    counted_at: datetime | None = None  # None: counted live for this request
 
     def grid(self) -> list[tuple[tuple[str, str], list[tuple[str, Cell | None]]]]:
         return [
@@ -162,27 +176,62 @@ def _label(dim: Dimension, key: Any) -> str:
     return str((dim.names or {}).get(str(key), key))
 
 
-def crosstab(*, user: User, rows: str, columns: str, measure: str) -> CrossTabResult:
-    """The table of ``measure`` by ``rows`` × ``columns`` over the live customers ``user`` sees;
-    raises ``KeyError`` for an unknown dimension or measure."""
-    dims = dimensions(user)
-    row_dim, col_dim = dims[rows], dims[columns]
-    if measure not in MEASURES:
-        raise KeyError(measure)
-    queryset: Any = customers_visible_to(user).live()
-    queryset = _annotated(_annotated(queryset, row_dim, "d_row"), col_dim, "d_col")
+def _aggregates(measure: str) -> dict[str, Any]:
     aggregates: dict[str, Any] = {"n": Count("id")}
     if measure == "revenue":
         aggregates["v"] = Sum("value__revenue")
     elif measure == "aov":
         aggregates["rev"] = Sum("value__revenue")
         aggregates["orders"] = Sum("value__orders")
-    elif measure == "clv":
-        aggregates["v"] = Avg("value__clv_12")
+    elif measure == "clv":  # a sum and a count, not AVG: exact, as the counted cells are
+        aggregates["clv_sum"] = Sum("value__clv_12")
+        aggregates["clv_n"] = Count("value__clv_12")
     elif measure == "churn":
         aggregates["v"] = Count("id", filter=Q(value__churn_risk=True))
-    grouped = queryset.order_by().values("d_row", "d_col").annotate(**aggregates)
-    raw = list(grouped)
+    return aggregates
+
+
+def _from_cells(cells: list[CrossTabCell], measure: str) -> list[dict[str, Any]]:
+    """The counted cells in the shape of the live query's rows."""
+    out = []
+    for c in cells:
+        r: dict[str, Any] = {"d_row": c.row_key, "d_col": c.column_key, "n": c.customers}
+        if measure == "revenue":
+            r["v"] = c.revenue
+        elif measure == "aov":
+            r["rev"], r["orders"] = c.revenue, c.orders
+        elif measure == "clv":
+            r["clv_sum"], r["clv_n"] = c.clv_sum, c.clv_count
+        elif measure == "churn":
+            r["v"] = c.churn
+        out.append(r)
+    return out
+
+
+def _counted(rows: str, columns: str) -> list[CrossTabCell]:
+    """The pair's counted cells when the archive is large enough to need them, else []."""
+    cells = list(CrossTabCell.objects.filter(rows=rows, columns=columns))
+    return cells if sum(c.customers for c in cells) >= CUBE_FROM else []
+
+
+def crosstab(
+    *, user: User, rows: str, columns: str, measure: str, live: bool = False
+) -> CrossTabResult:
+    """The table of ``measure`` by ``rows`` × ``columns`` over the live customers ``user`` sees;
+    raises ``KeyError`` for an unknown dimension or measure. ``live`` never reads the counted
+    cells."""
+    dims = dimensions(user)
+    row_dim, col_dim = dims[rows], dims[columns]
+    if measure not in MEASURES:
+        raise KeyError(measure)
+    counted = _counted(rows, columns) if not live and sees_whole_archive(user) else []
+    raw: list[dict[str, Any]]
+    if counted:
+        raw = _from_cells(counted, measure)
+    else:
+        queryset: Any = customers_visible_to(user).live()
+        queryset = _annotated(_annotated(queryset, row_dim, "d_row"), col_dim, "d_col")
+        raw = list(queryset.order_by().values("d_row", "d_col").annotate(**_aggregates(measure)))
     total = sum(r["n"] for r in raw)
     individuals = sees_individuals(user)
     cells: dict[tuple[str, str], Cell] = {}
@@ -197,6 +246,8 @@ def crosstab(*, user: User, rows: str, columns: str, measure: str) -> CrossTabRe
             value = float(r["n"])
         elif measure == "aov":
             value = float(r["rev"] / r["orders"]) if r["orders"] else None
+        elif measure == "clv":
+            value = float(r["clv_sum"] / r["clv_n"]) if r["clv_n"] else None
         elif measure == "churn":
             value = round(100.0 * r["v"] / r["n"], 1) if r["n"] else None
         else:
@@ -219,7 +270,82 @@ def crosstab(*, user: User, rows: str, columns: str, measure: str) -> CrossTabRe
         measure=measure,
         suppressed=suppressed,
         drill_down=individuals,
+        counted_at=counted[0].built_at if counted else None,
     )
+
+
+def cube_build() -> int:
+    """Count every ordered pair of dimensions over the whole live archive into
+    ``CrossTabCell`` (replacing the last count); returns the number of cells.
+
+    One grouped scan at the finest grain (all dimensions at once), then each pair summed from
+    it with pandas: a million customers are read once, not once per pair."""
+    import pandas as pd
+    from django.db import transaction
+
+    dims = dimensions()
+    aliases = {code: f"d{i}" for i, code in enumerate(dims)}
+    queryset: Any = Customer.objects.live()
+    for code, dim in dims.items():
+        queryset = _annotated(queryset, dim, aliases[code])
+    grouped = (
+        queryset.order_by()
+        .values(*aliases.values())
+        .annotate(
+            n=Count("id"),
+            revenue=Sum("value__revenue"),
+            orders=Sum("value__orders"),
+            clv_sum=Sum("value__clv_12"),
+            clv_count=Count("value__clv_12"),
+            churn=Count("id", filter=Q(value__churn_risk=True)),
+        )
+    )
+    figures = ["n", "revenue", "orders", "clv_sum", "clv_count", "churn"]
+    frame = pd.DataFrame.from_records(
+        list(grouped),
+        columns=[*aliases.values(), *figures],
+    )
+    for alias in aliases.values():
+        frame[alias] = frame[alias].map(lambda key: str(key) if key not in (None, "") else "")
+    # Money as integer cents (exact sums), then back to Decimal; missing stays missing.
+    for money in ("revenue", "clv_sum"):
+        frame[money] = frame[money].map(_cents).astype("Int64")
+    frame["orders"] = frame["orders"].astype("Int64")
+    built_at = timezone.now()
+    cells = []
+    for rows, columns in itertools.product(dims, repeat=2):
+        keys = [aliases[rows]] if rows == columns else [aliases[rows], aliases[columns]]
+        for key, r in frame.groupby(keys)[figures].sum(min_count=1).iterrows():
+            row_key, column_key = (key, key) if rows == columns else key
+            cells.append(
+                CrossTabCell(
+                    rows=rows,
+                    columns=columns,
+                    row_key=row_key,
+                    column_key=column_key,
+                    customers=int(r["n"]),
+                    revenue=_money(r["revenue"]),
+                    orders=None if pd.isna(r["orders"]) else int(r["orders"]),
+                    clv_sum=_money(r["clv_sum"]),
+                    clv_count=int(r["clv_count"]),
+                    churn=int(r["churn"]),
+                    built_at=built_at,
+                )
+            )
+    with transaction.atomic():
+        CrossTabCell.objects.all().delete()
+        CrossTabCell.objects.bulk_create(cells, batch_size=2000)
+    return len(cells)
+
+
+def _cents(value: Decimal | None) -> int | None:
+    return None if value is None else int(Decimal(value).scaleb(2))
+
+
+def _money(cents: Any) -> Decimal | None:
+    import pandas as pd
+
+    return None if pd.isna(cents) else Decimal(int(cents)).scaleb(-2)
 
 
 def cell_customers(

@@ -80,3 +80,30 @@ class PropensityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id}:{self.customer_id}={self.probability:.3f}"
+
+
+class CrossTabCell(models.Model):
+    """One cell of the archive-wide cross-tab, counted in the background (交叉分析预汇总).
+
+    Every ordered pair of dimensions is kept, so a large archive's table is read in one small
+    query instead of a grouped scan of every customer; ``built_at`` is shown beside it."""
+
+    rows = models.CharField(_("rows"), max_length=60)
+    columns = models.CharField(_("columns"), max_length=60)
+    row_key = models.CharField(max_length=200, blank=True)
+    column_key = models.CharField(max_length=200, blank=True)
+    customers = models.PositiveIntegerField(_("customers"))
+    revenue = models.DecimalField(_("revenue"), max_digits=20, decimal_places=2, null=True)
+    orders = models.PositiveIntegerField(_("orders"), null=True)
+    clv_sum = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    clv_count = models.PositiveIntegerField(default=0)
+    churn = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("cross-tab cell")
+        verbose_name_plural = _("cross-tab cells")
+        indexes = [models.Index(fields=["rows", "columns"])]
+
+    def __str__(self) -> str:
+        return f"{self.rows}×{self.columns}[{self.row_key},{self.column_key}]={self.customers}"

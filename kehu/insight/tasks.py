@@ -1,4 +1,5 @@
-"""Background work of profile insight: propensity scores refreshed every night."""
+"""Background work of profile insight: propensity scores refreshed every night, the large
+archive's cross-tab counted every hour."""
 
 import logging
 
@@ -6,7 +7,8 @@ from django.core.exceptions import ValidationError
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kehu.insight import services
+from kehu.customers.models import Customer
+from kehu.insight import crosstab, services
 from kehu.insight.models import PropensityModel
 
 logger = logging.getLogger(__name__)
@@ -27,3 +29,16 @@ def propensity_refresh_all() -> None:
             services.propensity_train(model=model)
         except ValidationError as exc:  # too few buyers yet: keep the old scores
             logger.warning("propensity model %s not refreshed: %s", model.pk, exc)
+
+
+@db_task()
+def crosstab_count_task() -> None:
+    """The cross-tab counted now (the explorer's "count now")."""
+    crosstab.cube_build()
+
+
+@db_periodic_task(crontab(minute="35"))
+def crosstab_count_hourly() -> None:
+    """A large archive's cross-tab counted again every hour; a small one is counted live."""
+    if Customer.objects.live().count() >= crosstab.CUBE_FROM:
+        crosstab.cube_build()

@@ -19,9 +19,16 @@ from kehu.insight.models import PropensityModel
 
 @require_http_methods(["GET", "POST"])
 def explorer(request: AuthenticatedRequest) -> HttpResponse:
+    from kehu.insight.tasks import crosstab_count_task
+
     user = request.user
     require(user, can_see_customers)
     dims = crosstab.dimensions(user)
+    if request.method == "POST" and request.POST.get("action") == "count":
+        require(user, crosstab.sees_whole_archive)
+        transaction.on_commit(crosstab_count_task)
+        messages.success(request, _("Counting in the background; refresh in a moment."))
+        return redirect(request.get_full_path())
     if request.method == "POST":
         try:
             services.crosstab_view_save(
