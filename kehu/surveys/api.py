@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 
 from kehu.core.access import (
     can_log_contact,
+    can_manage_accounts,
     can_read_survey_results,
     can_run_surveys,
     require,
@@ -22,7 +23,13 @@ from kehu.customers.selectors import customer_get_for_user, customers_visible_to
 from kehu.exports.api import ExportOut
 from kehu.exports.services import export_responses_request
 from kehu.surveys import selectors, services
-from kehu.surveys.models import QuestionKind, SurveyKind, SurveyStatus
+from kehu.surveys.models import (
+    QuestionKind,
+    SatisfactionTrigger,
+    SurveyKind,
+    SurveyStatus,
+    TriggerEvent,
+)
 
 router = Router(tags=["surveys"])
 
@@ -415,3 +422,49 @@ def survey_export(
         ip_address=client_ip(request),
     )
     return Status(201 if job.is_finished else 202, job)
+
+
+class SatisfactionTriggerIn(Schema):
+    survey_id: int | None = Field(
+        description="A satisfaction survey; null removes the trigger of this event."
+    )
+    every_days: int = Field(
+        30, description="At most one satisfaction survey per customer in so many days."
+    )
+    is_active: bool = True
+
+
+class SatisfactionTriggerOut(Schema):
+    event: TriggerEvent
+    survey_id: int
+    every_days: int
+    is_active: bool
+
+
+@router.get(
+    "/satisfaction-triggers/",
+    response={200: list[SatisfactionTriggerOut], **ERROR_RESPONSES},
+    summary="Satisfaction surveys sent after events (administrators)",
+)
+def satisfaction_trigger_list(request: AuthenticatedRequest) -> Any:
+    require(request.user, can_manage_accounts)
+    return list(SatisfactionTrigger.objects.order_by("event"))
+
+
+@router.put(
+    "/satisfaction-triggers/{event}",
+    response={200: SatisfactionTriggerOut, 204: None, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Choose the satisfaction survey sent after an event (`case_closed`, `order_delivered`)",
+)
+def satisfaction_trigger_put(
+    request: AuthenticatedRequest, event: str, payload: SatisfactionTriggerIn
+) -> Status[Any]:
+    """Answers 204 when ``survey_id`` is null and the trigger is removed."""
+    trigger = services.satisfaction_trigger_save(
+        user=request.user,
+        event=event,
+        survey_id=payload.survey_id,
+        every_days=payload.every_days,
+        is_active=payload.is_active,
+    )
+    return Status(200, trigger) if trigger is not None else Status(204, None)

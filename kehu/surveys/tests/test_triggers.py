@@ -202,3 +202,42 @@ def test_the_settings_page(admin, marketer, satisfaction):
     other.force_login(marketer)
     assert other.get("/surveys/satisfaction/").status_code == 403
     assert other.post("/surveys/satisfaction/", {"event": "case_closed"}).status_code == 403
+
+
+def test_the_api(admin, marketer, satisfaction, survey):
+    api = Client()
+    api.force_login(admin)
+    path = "/api/v1/surveys/satisfaction-triggers/"
+    put = api.put(
+        f"{path}case_closed",
+        {"survey_id": satisfaction.pk, "every_days": 14},
+        content_type="application/json",
+    )
+    assert put.status_code == 200
+    assert put.json() == {
+        "event": "case_closed",
+        "survey_id": satisfaction.pk,
+        "every_days": 14,
+        "is_active": True,
+    }
+    assert [t["event"] for t in api.get(path).json()] == ["case_closed"]
+    bad = api.put(
+        f"{path}case_closed",
+        {"survey_id": survey.pk, "every_days": 0},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    assert (
+        api.put(f"{path}nothing", {"survey_id": None}, content_type="application/json").status_code
+        == 422
+    )
+    removed = api.put(f"{path}case_closed", {"survey_id": None}, content_type="application/json")
+    assert removed.status_code == 204
+    assert not SatisfactionTrigger.objects.exists()
+    other = Client()
+    other.force_login(marketer)
+    assert other.get(path).status_code == 403
+    refused = other.put(
+        f"{path}case_closed", {"survey_id": satisfaction.pk}, content_type="application/json"
+    )
+    assert refused.status_code == 403
