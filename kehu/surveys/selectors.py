@@ -305,3 +305,18 @@ def answers_crosstab(*, user: User, survey: Survey, question: Question, dimensio
     rows = sorted(table)
     cells = [[table[r].get(code, 0) for code in codes] for r in rows]
     return CrossTab(rows=rows, columns=columns, cells=cells, totals=[sum(c) for c in cells])
+
+
+def phone_invitation_for_case(case_id: int) -> Invitation | None:
+    """The satisfaction survey after this case that waits for an agent's phone interview (the
+    customer agreed to calls only), if any and still open."""
+    return (
+        Invitation.objects.select_related("survey")
+        .filter(
+            case_id=case_id,
+            sent_at=None,
+            answered_at=None,
+            survey__status=Survey.Status.PUBLISHED,
+        )
+        .first()
+    )

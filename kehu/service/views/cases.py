@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import (
+    can_log_contact,
     can_work_cases,
     require_case_worker,
 )
@@ -32,6 +33,7 @@ from kehu.service.forms import (
 )
 from kehu.service.models import Case
 from kehu.service.ratinglink import rating_token
+from kehu.surveys.selectors import phone_invitation_for_case
 
 
 def _case_context(request: AuthenticatedRequest, case: Case, **extra: Any) -> dict[str, Any]:
@@ -43,8 +45,12 @@ def _case_context(request: AuthenticatedRequest, case: Case, **extra: Any) -> di
     if can_work and rating is None and case.rating_nonce and case.status in services.RATEABLE:
         token = rating_token(case_id=case.pk, nonce=case.rating_nonce)
         rating_url = request.build_absolute_uri(reverse("public_rating:rate", args=[token]))
+    phone_survey = None
+    if case.status in services.RATEABLE and can_log_contact(request.user):
+        phone_survey = phone_invitation_for_case(case.pk)
     context: dict[str, Any] = {
         "case": case,
+        "phone_survey": phone_survey,
         "events": list(selectors.case_events(case)),
         "rating": rating,
         "rating_url": rating_url,

@@ -241,3 +241,27 @@ def test_the_api(admin, marketer, satisfaction, survey):
         f"{path}case_closed", {"survey_id": satisfaction.pk}, content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+def test_the_case_page_offers_the_phone_interview(agent, chosen):
+    from kehu.customers.tests.factories import make_person
+
+    customer = make_person(agent, "钱芳")  # no e-mail address: calls only
+    agree(customer, Purpose.MARKETING_PHONE)
+    case = open_case(agent, customer)
+    page = Client()
+    page.force_login(agent)
+    assert b'data-testid="phone-survey"' not in page.get(f"/service/cases/{case.pk}/").content
+    resolve(agent, case)
+    outcome = services.satisfaction_invite(event="case_closed", customer=customer, case_id=case.pk)
+    assert outcome.status == "for_agent"
+    shown = page.get(f"/service/cases/{case.pk}/").content.decode()
+    assert f"/surveys/{chosen.pk}/interview/{customer.pk}/" in shown
+    interview = page.post(
+        f"/surveys/{chosen.pk}/interview/{customer.pk}/",
+        {f"q{chosen.questions.get().pk}": "5"},
+    )
+    assert interview.status_code == 302
+    outcome.invitation.refresh_from_db()
+    assert outcome.invitation.answered_at is not None
+    assert b'data-testid="phone-survey"' not in page.get(f"/service/cases/{case.pk}/").content
