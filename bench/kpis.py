@@ -11,9 +11,11 @@ cached) ``--requests`` times per user (p50/p95) and ``risk_compute()`` ``--runs`
 the seconds of each rule. The floor beside them: one ``COUNT(*)`` of the customers.
 
 "computed" is the dashboard as the page computes it without its cache (the daily sales
-summary, both periods read together); "raw" (``--raw``) reads every figure from the orders,
-payments and cases, one function per figure, as before the summary was used. Then the menu's
-reviews-due badge (``reviews_due_badge_rows``, counted as the menu counts it) per user.
+summary, both periods read together, the composition in one pass); "raw" (``--raw``) reads
+every figure from the orders, payments and cases, one function per figure, as before the
+summary was used. Then the menu's reviews-due badge (``reviews_due_badge_rows``, counted as
+the menu counts it) per user.
+``--queries N``: the N slowest queries of a cold call per user and period, each run alone.
 """
 
 import argparse
@@ -42,6 +44,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--raw", action="store_true", help="also time the raw computation")
+    parser.add_argument(
+        "--queries", type=int, default=0, help="also list the N slowest queries of a cold call"
+    )
     args = parser.parse_args()
     engine = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     data_dir = Path(
@@ -113,6 +118,9 @@ def main() -> None:
             f"| {times[-1]:.0f} |"
         )
 
+    if args.queries:
+        slowest_queries(users, args.queries)
+
     from kehu.core.counts import counts_in_one_query
     from kehu.oversight.selectors import reviews_due_badge_rows
 
@@ -131,6 +139,43 @@ def main() -> None:
         result = risk_compute()
         rules = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
         print(f"| {run + 1} | {result.seconds:.2f} | {result.at_risk:,} | {rules} |")
+
+
+def _capture(captured, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    captured.append((sql, params))
+    return execute(sql, params, many, context)
+
+
+def slowest_queries(usernames: tuple[str, ...], top: int) -> None:
+    """Each query of one cold ``kpis.dashboard`` call, run again on its own (all rows fetched:
+    a wrapper around ``execute`` alone misses what SQLite does while the rows are read), the
+    median of 3 runs; the ``top`` slowest per user and period."""
+    from django.db import connection
+
+    from kehu.accounts.models import User
+    from kehu.oversight import kpis
+
+    for username in usernames:
+        user = User.objects.get(username=username)
+        for period in ("month", "quarter"):
+            captured: list[tuple[str, object]] = []
+            capture = functools.partial(_capture, captured)
+            with connection.execute_wrapper(capture):
+                kpis.dashboard(user=user, filters=kpis.KpiFilters(period=period))
+            timed = []
+            with connection.cursor() as cursor:
+                for sql, params in captured:
+                    times = []
+                    for _i in range(3):
+                        started = time.perf_counter()
+                        cursor.execute(sql, params)
+                        cursor.fetchall()
+                        times.append((time.perf_counter() - started) * 1000)
+                    timed.append((statistics.median(times), " ".join(sql.split())[:110]))
+            timed.sort(reverse=True)
+            print(f"\n{username}, {period}: {len(captured)} queries, the {top} slowest (ms)")
+            for ms, sql in timed[:top]:
+                print(f"  {ms:7.1f}  {sql}")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,12 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name", "id"], name="customers_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="customers_updated_id"),
             models.Index(fields=["created_at", "id"], name="customers_created_id"),
+            # The leader dashboard's composition (live customers of a scope by stage and grade)
+            # read from the index alone: a rep's customers by seek, the rest by one scan of it.
+            models.Index(
+                fields=["owner", "team", "status", "lifecycle_stage", "grade"],
+                name="customers_scope_stage_grade",
+            ),
             # An owner's important customers by name: the home page's "needs attention" (partial:
             # the planner takes it only for that question, not for every owner's list).
             models.Index(

@@ -101,9 +101,9 @@ def dashboard(
 ) -> Dashboard:
     """Every figure of the leader's dashboard for the filters, with the previous period's.
 
-    ``precomputed``: the sums from the daily sales summary and both periods read together
-    (``period_figures_pair``); False reads every figure from the raw rows, one function per
-    figure (what the tests hold the fast path to)."""
+    ``precomputed``: the sums from the daily sales summary, both periods read together
+    (``period_figures_pair``) and the composition in one pass; False reads every figure from
+    the raw rows, one function per figure (what the tests hold the fast path to)."""
     today = today or timezone.localdate()
     on = filters.on or today
     period = filters.period if filters.period in PERIODS else "month"
@@ -127,7 +127,7 @@ def dashboard(
         "new_customers": attainment(board.figures["new_customers"], board.targets["new_customers"]),
         "forecast": attainment(board.figures["forecast"], board.targets["revenue"]),
     }
-    board.composition = composition(user, team)
+    board.composition = composition(user, team, one_pass=precomputed)
     board.risks = risk_counts(user, team)
     board.trend = trend(user, team, today)
     return board

@@ -1,7 +1,9 @@
 """The dashboard's fast path (the daily sales summary, both periods read together) gives the
 same figures as the raw computation, one function per figure over the orders, payments and
 cases: after orders, payments, a reversal, cancellations, a reassignment, an order from a won
-opportunity, a backfilled order dated months back, and after the nightly rebuild."""
+opportunity, a backfilled order dated months back, and after the nightly rebuild; and the
+composition (customers by stage, grade and value tier) counted in one pass equals the grouped
+count, with archived, pooled and reassigned customers and value tiers."""
 
 from datetime import date
 from decimal import Decimal
@@ -72,7 +74,53 @@ def history(rep, other_rep, team, sell, agent):
     )
     case_services.case_transition(user=agent, case=case, to_status="resolved", resolution="补发")
     case_services.case_rate(user=agent, case=case, score=3)
+    # The composition: grades, stages and value tiers; an archived customer (out of every
+    # count), one in the public pool (the leader's only), one handed from rep to rep.
+    from kehu.customers import services as customer_services
+
+    customer_services.customer_update(
+        user=rep, customer=a, data={"grade": "important", "lifecycle_stage": "customer"}
+    )
+    gone = make_person(rep, name="戊", grade="special")
+    customer_services.customer_archive(user=rep, customer=gone)
+    pooled = make_person(rep, name="己", lifecycle_stage="prospect")
+    customer_services.customer_assign(user=rep, customer=pooled, owner=None)
+    handed = make_person(other_rep, name="庚", grade="important")
+    customer_services.customer_assign(user=other_rep, customer=handed, owner=rep)
+    for customer, tier in [(a, "A"), (b, "B"), (c, "C"), (gone, "A"), (pooled, "B"), (handed, "C")]:
+        value_of(customer, tier)
     return {"a": a, "b": b}
+
+
+def value_of(customer, tier):
+    """The value analytics' row of ``customer`` (only the tier matters here)."""
+    from django.utils import timezone
+
+    from kehu.analytics.models import CustomerValue
+
+    CustomerValue.objects.create(
+        customer=customer,
+        first_purchase_on=date(2026, 3, 1),
+        last_purchase_on=date(2026, 6, 1),
+        purchase_days=2,
+        orders=2,
+        revenue=Decimal("1000"),
+        average_order_value=Decimal("500"),
+        recency_days=14,
+        r_score=3,
+        f_score=3,
+        m_score=3,
+        segment="important_value",
+        revenue_rank=1,
+        cumulative_share=0.5,
+        tier=tier,
+        suggested_grade="general",
+        spend_90=0,
+        spend_prev_90=0,
+        spend_365=0,
+        spend_prev_365=0,
+        computed_at=timezone.now(),
+    )
 
 
 def sell_from(sales_services, rep, customer, opportunity):
@@ -107,10 +155,27 @@ def test_the_fast_path_equals_the_raw_computation(
         fast, raw = both(user, period=period)
         assert fast.figures == raw.figures, (user.username, period)
         assert fast.before == raw.before, (user.username, period)
+        assert fast.composition == raw.composition, (user.username, period)
     # an earlier period, and one team
     for filters in ({"on": date(2026, 5, 15)}, {"team_id": team.pk}):
         fast, raw = both(leader, period=period, **filters)
         assert (fast.figures, fast.before) == (raw.figures, raw.before), filters
+        assert fast.composition == raw.composition, filters
+
+
+def counts(board, kind):
+    return {row["code"]: row["count"] for row in board.composition[kind] if row["count"]}
+
+
+def test_known_composition_of_the_fixture(history, rep, leader):
+    mine, everyone = both(rep)[0], both(leader)[0]
+    # the rep: 甲 (important customer), 乙, 丁, 庚 (handed over); 戊 archived, 己 in the pool
+    assert counts(mine, "stage") == {"customer": 1, "lead": 3}
+    assert counts(mine, "grade") == {"important": 2, "general": 2}
+    assert counts(mine, "tier") == {"A": 1, "B": 1, "C": 1}
+    # the leader: also 丙 (the other rep's) and 己 (the pool)
+    assert counts(everyone, "stage") == {"customer": 1, "lead": 4, "prospect": 1}
+    assert counts(everyone, "tier") == {"A": 1, "B": 2, "C": 2}
 
 
 def test_known_figures_of_the_fixture(history, rep, leader):
@@ -137,3 +202,4 @@ def test_the_nightly_rebuild_keeps_the_figures(history, rep, leader):
         fast, raw = both(user, period="quarter")
         assert fast.figures == before[user.pk].figures == raw.figures
         assert fast.before == before[user.pk].before == raw.before
+        assert fast.composition == before[user.pk].composition == raw.composition
