@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, User
 from kehu.core.access import Scope, can_see_customers, policy_for
-from kehu.customers.models import Customer, CustomField, PersonProfile
+from kehu.customers.models import Channel, Customer, CustomField, PersonProfile
 from kehu.customers.selectors import customers_visible_to
 from kehu.insight.models import CrossTabCell
 
@@ -97,7 +97,12 @@ def dimensions(user: User | None = None) -> dict[str, Dimension]:
         Dimension("education", gettext_lazy("highest degree"), "person__highest_degree"),
         Dimension("grade", gettext_lazy("grade"), "grade", _names(Customer.Grade.choices)),
         Dimension("tier", gettext_lazy("value tier"), "value__tier"),
-        Dimension("channel", gettext_lazy("source channel"), "source_channel__code"),
+        Dimension(
+            "channel",
+            gettext_lazy("source channel"),
+            "source_channel__code",
+            {c.code: c.label for c in Channel.objects.all()},
+        ),
         Dimension(
             "stage",
             gettext_lazy("lifecycle stage"),

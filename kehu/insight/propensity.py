@@ -61,8 +61,14 @@ def _both(text_fn: Any) -> tuple[str, str]:
     return zh, en
 
 
+def _choice_names(choices: Any) -> Any:
+    """A value's label in Chinese and English, from model choices (codes never shown)."""
+    labels = dict(choices)
+    return lambda value: _both(lambda: labels.get(value, value))
+
+
 def _one_hot(
-    values: list[str], key: str, label: Any, *, sensitive: bool = False
+    values: list[str], key: str, label: Any, *, sensitive: bool = False, names: Any = None
 ) -> tuple[np.ndarray, list[Feature]]:
     counts = Counter(v for v in values if v)
     top = [v for v, _n in counts.most_common(TOP_VALUES)]
@@ -72,17 +78,18 @@ def _one_hot(
         if value in index:
             columns[row, index[value]] = 1.0
     features = []
+    zh, en = _both(label)
     for value in top:
-        zh, en = _both(label)
+        value_zh, value_en = names(value) if names else (value, value)
         features.append(
-            Feature(f"{key}={value}", f"{zh}：{value}", f"{en}: {value}", True, sensitive)
+            Feature(f"{key}={value}", f"{zh}：{value_zh}", f"{en}: {value_en}", True, sensitive)
         )
     return columns, features
 
 
 def load_dataset(*, category: str, use_sensitive: bool) -> Dataset:
     """The live customers' profiles and every non-cancelled order line, as arrays."""
-    from kehu.customers.models import PersonProfile
+    from kehu.customers.models import Channel, PersonProfile
     from kehu.sales.models import Order, OrderLine
 
     rows = list(
@@ -116,14 +123,15 @@ def load_dataset(*, category: str, use_sensitive: bool) -> Dataset:
         Feature("age_unknown", *_both(lambda: _("age unknown")), binary=True),
         Feature("organization", *_both(lambda: _("is an organization")), binary=True),
     ]
-    for position, key, label in (
-        (2, "grade", lambda: _("grade")),
-        (3, "province", lambda: _("province")),
-        (4, "channel", lambda: _("source channel")),
-        (5, "gender", lambda: _("gender")),
-        (7, "education", lambda: _("highest degree")),
+    channels = {c.code: (c.name, c.name_en) for c in Channel.objects.all()}
+    for position, key, label, names in (
+        (2, "grade", lambda: _("grade"), _choice_names(Customer.Grade.choices)),
+        (3, "province", lambda: _("province"), None),
+        (4, "channel", lambda: _("source channel"), lambda v: channels.get(v, (v, v))),
+        (5, "gender", lambda: _("gender"), _choice_names(PersonProfile.Gender.choices)),
+        (7, "education", lambda: _("highest degree"), None),
     ):
-        columns, named = _one_hot([str(r[position] or "") for r in rows], key, label)
+        columns, named = _one_hot([str(r[position] or "") for r in rows], key, label, names=names)
         blocks.append(columns)
         features += named
     if use_sensitive:

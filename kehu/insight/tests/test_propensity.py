@@ -80,3 +80,28 @@ def test_the_360_page_shows_the_scores(synthetic_archive, make_user, archivist):
     assert b"propensity-card" in page.content
     scores = client.get(f"/api/v1/insight/customers/{customer.pk}/propensity").json()
     assert scores[0]["category"] == "早教"
+
+
+def test_features_are_named_in_words_not_codes(synthetic_archive):
+    from kehu.customers.models import Channel, Customer
+    from kehu.insight import crosstab
+
+    phone = Channel.objects.create(
+        code="call_center_x", name="呼叫中心X", name_en="Call centre X", kind="direct"
+    )
+    Customer.objects.filter(pk__in=[c.pk for c in synthetic_archive[:50]]).update(
+        source_channel=phone
+    )
+    features = {
+        f.key: f for f in propensity.load_dataset(category="早教", use_sensitive=False).features
+    }
+    assert (features["gender=female"].zh, features["gender=female"].en) == (
+        "性别：女",
+        "gender: Female",
+    )
+    assert features["grade=important"].zh == "等级：重要"
+    assert features["channel=call_center_x"].zh == "来源渠道：呼叫中心X"
+    assert features["channel=call_center_x"].en == "source channel: Call centre X"
+    assert crosstab.dimensions()["channel"].names == {"call_center_x": "Call centre X"} | {
+        c.code: c.label for c in Channel.objects.exclude(pk=phone.pk)
+    }

@@ -8,6 +8,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (heatData && heatNode) {
     const heat = JSON.parse(heatData.textContent);
     const values = heat.cells.map((c) => c[2]);
+    // A row per category, tall enough for its label and figure.
+    heatNode.style.height = `${Math.max(352, heat.y.length * 28 + 100)}px`;
     const plot = window.echarts.init(heatNode);
     plot.setOption({
       tooltip: { position: "top" },
@@ -28,9 +30,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const plot = window.echarts.init(node);
       plot.setOption({
         tooltip: { trigger: "item" },
-        grid: { left: 40, right: 20, top: 10, bottom: 30, containLabel: true },
-        xAxis: { type: "value", min: 0, max: 1, name: "predicted" },
-        yAxis: { type: "value", min: 0, max: 1, name: "observed" },
+        grid: { left: 40, right: 20, top: 10, bottom: 40, containLabel: true },
+        xAxis: { type: "value", min: 0, max: 1, name: node.dataset.xName, nameLocation: "middle", nameGap: 28 },
+        yAxis: { type: "value", min: 0, max: 1, name: node.dataset.yName, nameLocation: "middle", nameGap: 36 },
         series: [
           { type: "line", data: [[0, 0], [1, 1]], showSymbol: false, lineStyle: { type: "dashed", color: "#9ca3af" } },
           { type: "line", data: points, itemStyle: { color: "#1d4ed8" } },
