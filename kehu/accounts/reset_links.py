@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from kehu.accounts.models import User
 from kehu.accounts.services import signed_in_sessions_end
 from kehu.core.access import require_account_admin
 from kehu.core.audit import audit_log
+from kehu.core.i18n import in_language_of
 from kehu.core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def reset_link_user(uidb64: str) -> User | None:
 
 def _mail(user: User, url: str, expires_at: datetime) -> bool:
     """E-mail the link to the user, in their language; whether it went out."""
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with in_language_of(user):
         subject = _("Set a new password for Kehu")
         body = "\n".join(
             [

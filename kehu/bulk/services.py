@@ -182,6 +182,8 @@ def bulk_action_run(*, action_id: int, progress: Progress | None = None) -> Bulk
     Records the user may no longer change, or that refuse the change, are skipped and counted.
     Idempotent: a finished action is left alone, and a rerun skips records already as wanted."""
     row = BulkAction.objects.select_related("user").get(pk=action_id)
+    # Not core.i18n.in_language_of: a user with no language keeps the active one, so a run
+    # started from a page stays in that page's language.
     language = row.user.language
     with translation.override(language) if language else nullcontext():
         return _run(row, progress)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kehu.bulk import services, tasks
 from kehu.bulk.kinds import EXPORT, BulkKind, kind_get
 from kehu.bulk.models import BulkAction
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, flash_errors
 from kehu.exports.models import ExportJob
 
 # Ticked rows come from one page of a list; more ids than this are not a page.
@@ -43,8 +43,7 @@ def _export(
             ip_address=client_ip(request),
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect(kind.list_url(query))
     if job.status == ExportJob.Status.DONE:
         messages.success(request, _("Your export is ready."))
@@ -94,8 +93,7 @@ def _create_and_run(
             if background:
                 transaction.on_commit(lambda: tasks.run_bulk_action(row.pk))
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect(kind.list_url(query))
     if not background:
         services.bulk_action_run(action_id=row.pk)

@@ -1,9 +1,11 @@
-"""Facts about the HTTP request that several apps need."""
+"""Facts about the HTTP request, and answers to it, that several apps need."""
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from django.utils.http import content_disposition_header
 
@@ -43,3 +45,9 @@ def download_response(chunks: Iterator[bytes], *, filename: str, content_type: s
     response = FileResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
+
+
+def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """Show each of a service's validation messages on the next page, without field names."""
+    for problem in exc.messages:
+        messages.error(request, problem)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, flash_errors
 from kehu.customers import segments
 from kehu.customers.forms import CustomerFilterForm
 from kehu.customers.models import Segment
@@ -54,8 +54,7 @@ def segment_create(request: AuthenticatedRequest) -> HttpResponse:
             filters=form.filters(),
         )
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
+        flash_errors(request, exc)
         return redirect(f"{reverse('customers:list')}?{request.POST.get('query', '')}")
     messages.success(
         request,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.accounts.models import User
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, flash_errors
 from kehu.customers.models import Customer
 from kehu.dedup import selectors, services
 from kehu.dedup.finder import DEFAULT_THRESHOLD
@@ -101,8 +101,7 @@ def run_request(request: AuthenticatedRequest) -> HttpResponse:
             user=request.user, threshold=request.POST.get("threshold", DEFAULT_THRESHOLD)
         )
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
+        flash_errors(request, exc)
     else:
         messages.info(request, _("The search for duplicates runs in the background."))
     return redirect("dedup:queue")
@@ -149,8 +148,7 @@ def merge(request: AuthenticatedRequest, candidate_id: int) -> HttpResponse:
     except ValidationError as exc:
         if _from_queue(request):
             return _decided_on_queue(request, errors=exc.messages)
-        for problem in exc.messages:
-            messages.error(request, problem)
+        flash_errors(request, exc)
         context = _compare_context(request, candidate)
         return render(request, "dedup/compare.html", context, status=422)
     if _from_queue(request):
@@ -193,8 +191,7 @@ def merge_undo(request: AuthenticatedRequest, merge_id: int) -> HttpResponse:
     try:
         services.merge_undo(user=request.user, merge_id=merge_id, ip_address=client_ip(request))
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("The merge was undone."))
     return redirect("dedup:merges")

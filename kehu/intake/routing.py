@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from phonenumbers import geocoder
 
 from kehu.accounts.models import User
 from kehu.core.access import POLICIES, Scope
+from kehu.core.i18n import in_language_of
 from kehu.core.regions import parse_region
 from kehu.customers.models import Customer
 from kehu.intake.models import LeadAssignment, LeadHandover, LeadRoutingRule
@@ -26,8 +25,7 @@ OWNER_ROLES = [role for role, policy in POLICIES.items() if policy.change is not
 
 
 def owner_language(customer: Customer) -> Any:
-    owner = customer.owner
-    return translation.override((owner.language if owner else "") or settings.LANGUAGE_CODE)
+    return in_language_of(customer.owner)
 
 
 def assignment_locked() -> LeadAssignment:

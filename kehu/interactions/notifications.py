@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import NotificationTopic, User
+from kehu.core.i18n import in_language_of
 from kehu.interactions.models import Notification
 
 Topic = NotificationTopic
@@ -43,7 +43,7 @@ def notifications_email(notes: Iterable[Notification], topic: str) -> None:
 def _send(notes: list[Notification]) -> None:
     base = str(settings.KEHU_MARKETING["base_url"]).rstrip("/")
     for note in notes:
-        with translation.override(note.user.language or settings.LANGUAGE_CODE):
+        with in_language_of(note.user):
             subject = _("Kehu: %(text)s") % {"text": note.text[:60]}
             body = note.text + (f"\n\n{base}{note.url}" if note.url else "")
         try:

@@ -7,18 +7,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from kehu.accounts.models import Membership, User
 from kehu.core.access import can_manage_loyalty, require
 from kehu.core.audit import setting_changed
+from kehu.core.i18n import in_language_of
 from kehu.customers.models import Contact, Customer, OrganizationProfile, PersonProfile
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.models import Interaction
@@ -205,7 +204,7 @@ def care_tasks_generate(*, today: date) -> int:
             if owner is None or CareTask.objects.filter(key=key).exists():
                 continue
             key_customer = customer.grade == Customer.Grade.IMPORTANT
-            with transaction.atomic(), override(owner.language or settings.LANGUAGE_CODE):
+            with transaction.atomic(), in_language_of(owner):
                 task = task_create(
                     user=owner,
                     title=_title(plan, due, customer),

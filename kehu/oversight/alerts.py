@@ -4,12 +4,11 @@ notification that points to the alert list, so a nightly run never floods anyone
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, User
+from kehu.core.i18n import in_language_of
 from kehu.customers.models import Customer
 from kehu.interactions.models import Notification
 from kehu.interactions.notifications import Topic, notifications_email, wants
@@ -74,7 +73,7 @@ def alerts_send(alerts: list[RiskAlert]) -> int:
         user = users.get(user_id)
         if user is None or not wants(user, Topic.RISK):
             continue
-        with translation.override(user.language or settings.LANGUAGE_CODE):
+        with in_language_of(user):
             if len(mine) > STORM_LIMIT:
                 notes.append(
                     Notification(

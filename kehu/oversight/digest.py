@@ -1,13 +1,13 @@
 """The weekly digest: headline figures and what needs attention, by e-mail to leaders and team
 managers (Django's ``send_mail``; the console back end unless e-mail is configured)."""
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, Role, User
+from kehu.core.i18n import in_language_of
 from kehu.oversight.kpis import KpiFilters, dashboard_cached
 
 
@@ -51,7 +51,7 @@ def digest_recipients() -> list[User]:
 def digest_send_all() -> int:
     sent = 0
     for user in digest_recipients():
-        with translation.override(user.language or settings.LANGUAGE_CODE):
+        with in_language_of(user):
             subject = _("Kehu weekly digest") + f" {timezone.localdate():%Y-%m-%d}"
             sent += send_mail(subject, digest_text(user), None, [user.email])
     return sent

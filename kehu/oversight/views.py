@@ -24,7 +24,7 @@ from kehu.core.access import (
     sees_all_customers,
 )
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, flash_errors
 from kehu.core.pagination import CappedPaginator
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for_user
@@ -35,11 +35,6 @@ from kehu.oversight.models import RiskLevel, RiskRule, SalesTarget
 from kehu.oversight.rules import THRESHOLDS, reason_text, rule_label, rules_all
 
 PAGE_SIZE = 50
-
-
-def _errors(request: AuthenticatedRequest, exc: ValidationError) -> None:
-    for problem in exc.messages:
-        messages.error(request, problem)
 
 
 def dashboard_filters(request: AuthenticatedRequest) -> kpis.KpiFilters:
@@ -275,7 +270,7 @@ def alert_acknowledge_view(request: AuthenticatedRequest, alert_id: int) -> Http
         )
         messages.success(request, _("Alert acknowledged; the note is on the customer's timeline."))
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     except Conflict as exc:
         messages.error(request, exc.message)
     back = request.POST.get("next", "")
@@ -418,7 +413,7 @@ def targets_view(request: AuthenticatedRequest) -> HttpResponse:
                 team=data.get("team"),
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Target saved."))
             return redirect("oversight:targets")
@@ -501,7 +496,7 @@ def watch_view(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
                 user=request.user, customer=customer, reason=request.POST.get("reason", "")
             )
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect(request.POST.get("next") or "oversight:growth")
 
 
@@ -540,7 +535,7 @@ def rules_view(request: AuthenticatedRequest) -> HttpResponse:
                 services.risk_rule_update(user=user, rule=rule, data=data)
                 messages.success(request, _("Rule saved; it applies from the next computation."))
             except ValidationError as exc:
-                _errors(request, exc)
+                flash_errors(request, exc)
         return redirect("oversight:rules")
     return render(
         request,
@@ -580,7 +575,7 @@ def review_check_view(request: AuthenticatedRequest) -> HttpResponse:
         )
         messages.success(request, _("Checklist saved."))
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect("oversight:rules")
 
 
@@ -598,7 +593,7 @@ def review_settings_view(request: AuthenticatedRequest) -> HttpResponse:
         )
         messages.success(request, _("Review settings saved."))
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect("oversight:rules")
 
 

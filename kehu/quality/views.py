@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core.access import require_archive_admin
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, flash_errors
 from kehu.customers.models import Customer
 from kehu.quality import selectors, services
 
@@ -44,8 +44,7 @@ def quality_recompute(request: AuthenticatedRequest) -> HttpResponse:
     try:
         snapshot = services.quality_recompute(user=request.user, months=request.POST.get("months"))
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
+        flash_errors(request, exc)
         return redirect("quality:overview")
     if snapshot is None:
         messages.info(

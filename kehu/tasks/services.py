@@ -4,14 +4,14 @@ customer through a scoped customer selector."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.i18n import in_language_of
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.notifications import Topic, notify
@@ -65,15 +65,10 @@ def _clean(*, user: User, values: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _language(user: User) -> str:
-    """The language of a message to ``user``: their setting, else the site's default."""
-    return user.language or settings.LANGUAGE_CODE
-
-
 def _notify_assignee(task: Task, by: User) -> None:
     if task.assignee_id == by.pk:
         return
-    with translation.override(_language(task.assignee)):
+    with in_language_of(task.assignee):
         notify(
             topic=Topic.WORK,
             user=task.assignee,
@@ -152,7 +147,7 @@ def task_done(*, user: User, task: Task) -> Task:
     task.save(update_fields=["status", "done_at", "done_by", "updated_at"])
     creator = task.created_by
     if creator is not None and creator.pk != user.pk and creator.is_active:
-        with translation.override(_language(creator)):
+        with in_language_of(creator):
             notify(
                 topic=Topic.WORK,
                 user=creator,
@@ -196,7 +191,7 @@ def tasks_remind_due(*, now: datetime) -> int:
             )
             if not claimed or not task.assignee.is_active:
                 continue
-            with translation.override(_language(task.assignee)):
+            with in_language_of(task.assignee):
                 when = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
                 text = _("Due %(when)s: %(title)s") % {"when": when, "title": task.title}
                 if task.customer is not None:

@@ -29,7 +29,7 @@ from kehu.sales.forms import (
     ReasonForm,
 )
 from kehu.sales.models import Opportunity, Order, PipelineStage
-from kehu.sales.views.common import PAGE_SIZE, _errors, is_htmx
+from kehu.sales.views.common import PAGE_SIZE, is_htmx
 from kehu.sales.views.orders import _line_formset, _line_inputs, _lines_initial
 
 
@@ -89,7 +89,7 @@ def opportunity_create(request: AuthenticatedRequest) -> HttpResponse:
                 competitors=data["competitors"],
             )
         except ValidationError as exc:
-            for message in _errors(exc):
+            for message in exc.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, _("Opportunity opened."))
@@ -148,7 +148,7 @@ def opportunity_edit(request: AuthenticatedRequest, opportunity_id: int) -> Http
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            for message in _errors(exc):
+            for message in exc.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, _("Opportunity saved."))
@@ -178,7 +178,7 @@ def opportunity_products(request: AuthenticatedRequest, opportunity_id: int) -> 
                 reason=reason_form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         else:
             messages.success(request, _("Products saved."))
             return redirect(opportunity)
@@ -217,7 +217,7 @@ def opportunity_move(request: AuthenticatedRequest, opportunity_id: int) -> Http
                 lost_reason=form.cleaned_data["lost_reason"],
             )
         except (Conflict, ValidationError) as exc:
-            problem = exc.message if isinstance(exc, Conflict) else " ".join(_errors(exc))
+            problem = exc.message if isinstance(exc, Conflict) else " ".join(exc.messages)
     else:
         problem = _("Choose a stage.")
     if is_htmx(request):

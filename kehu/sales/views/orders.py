@@ -33,7 +33,7 @@ from kehu.sales.forms import (
     ReversalForm,
 )
 from kehu.sales.models import Opportunity, Order
-from kehu.sales.views.common import INVALID, PAGE_SIZE, _errors, is_htmx
+from kehu.sales.views.common import INVALID, PAGE_SIZE, is_htmx
 
 
 @require_GET
@@ -114,7 +114,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
                 opportunity=opportunity,
             )
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         except Conflict as exc:
             problems = [exc.message]
         else:
@@ -164,7 +164,7 @@ def order_edit(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         except Conflict as exc:
             problems = [exc.message]
         else:
@@ -247,7 +247,7 @@ def payment_reverse(request: AuthenticatedRequest, order_id: int, payment_id: in
             else:
                 services.payment_reverse(user=request.user, payment=payment, reason=data["reason"])
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         except Conflict as exc:
             problems = [exc.message]
         else:
@@ -294,7 +294,7 @@ def payment_create(request: AuthenticatedRequest, order_id: int) -> HttpResponse
                 reference=form.cleaned_data["reference"],
             )
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         except Conflict as exc:
             problems = [exc.message]
         else:

@@ -15,7 +15,6 @@ from kehu.sales.forms import (
     StageDeleteForm,
 )
 from kehu.sales.models import Opportunity, PipelineStage
-from kehu.sales.views.common import _errors
 
 
 @require_GET
@@ -44,7 +43,7 @@ def pipeline_stage_edit(request: AuthenticatedRequest, stage_id: int | None = No
                 user=request.user, data=data, stage=stage, code=form.cleaned_data.get("code", "")
             )
         except ValidationError as exc:
-            for message in _errors(exc):
+            for message in exc.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, _("Pipeline stage saved."))
@@ -67,7 +66,7 @@ def pipeline_stage_delete(request: AuthenticatedRequest, stage_id: int) -> HttpR
                 user=request.user, stage=stage, move_to=form.cleaned_data["move_to"]
             )
         except ValidationError as exc:
-            problems = _errors(exc)
+            problems = exc.messages
         else:
             messages.success(
                 request,

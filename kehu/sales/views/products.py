@@ -14,7 +14,7 @@ from kehu.sales import selectors, services
 from kehu.sales.forms import (
     ProductForm,
 )
-from kehu.sales.views.common import PAGE_SIZE, _errors
+from kehu.sales.views.common import PAGE_SIZE
 
 
 @require_GET
@@ -39,7 +39,7 @@ def product_create(request: AuthenticatedRequest) -> HttpResponse:
         try:
             services.product_save(user=request.user, code=form.cleaned_data["code"], data=data)
         except ValidationError as exc:
-            for message in _errors(exc):
+            for message in exc.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, _("Product added."))
@@ -59,7 +59,7 @@ def product_edit(request: AuthenticatedRequest, product_id: int) -> HttpResponse
                 user=request.user, code=form.cleaned_data["code"], data=data, product=product
             )
         except ValidationError as exc:
-            for message in _errors(exc):
+            for message in exc.messages:
                 form.add_error(None, message)
         else:
             messages.success(request, _("Product saved."))
