@@ -262,6 +262,5 @@ def test_the_case_page_offers_the_phone_interview(agent, chosen):
         {f"q{chosen.questions.get().pk}": "5"},
     )
     assert interview.status_code == 302
-    outcome.invitation.refresh_from_db()
-    assert outcome.invitation.answered_at is not None
+    assert Invitation.objects.get(case=case).answered_at is not None
     assert b'data-testid="phone-survey"' not in page.get(f"/service/cases/{case.pk}/").content
