@@ -2,7 +2,7 @@
 
 import pytest
 
-from kehu.accounts.models import Role
+from kehu.accounts.models import Role, Team
 from kehu.accounts.services import team_members_set, user_memberships_set
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.access import (
@@ -71,7 +71,7 @@ def test_team_manager_changes_the_members_customers(rep, other_rep, make_user, a
     team = TeamFactory()
     MembershipFactory(user=rep, team=team, is_manager=True)
     MembershipFactory(user=other_rep, team=team)
-    outsider = CustomerFactory(name="孙强", owner=make_user(username="rep3"))
+    outsider = CustomerFactory.create(name="孙强", owner=make_user(username="rep3"))
     assert customer_can_change(user=rep, customer=archive["theirs"])
     assert not customer_can_change(user=rep, customer=outsider)
     assert not customer_can_change(user=other_rep, customer=archive["mine"])
@@ -81,7 +81,7 @@ def test_managed_teams_are_read_once_and_forgotten_when_memberships_change(
     rep, other_rep, admin_user, django_assert_num_queries
 ):
     # given: a rep who manages no team yet, asked once
-    team = TeamFactory()
+    team = Team.objects.create(name="华南销售部")
     assert managed_team_ids(rep) == []
     # when / then: asked again on the same user object (one request), no query
     with django_assert_num_queries(0):
