@@ -22,6 +22,7 @@ from kehu.accounts.models import (
     Team,
     User,
 )
+from kehu.core.access import forget_managed_team_ids
 from kehu.core.audit import audit_log
 from kehu.core.models import AuditEvent
 
@@ -306,6 +307,7 @@ def user_memberships_set(
             Membership.objects.create(user=user, team_id=team_id, is_manager=is_manager)
             changed = True
     if changed:
+        forget_managed_team_ids(user)
         _access_changed(user, ["teams"], changed_by, ip_address)
     return user
 
@@ -411,6 +413,8 @@ def team_members_set(
         if user_id not in current:
             Membership.objects.create(user_id=user_id, team=team, is_manager=is_manager)
             touched.add(user_id)
+    for member in members:
+        forget_managed_team_ids(member)
     for user in User.objects.filter(pk__in=touched):
         _access_changed(user, ["teams"], changed_by, ip_address)
     return team

@@ -95,9 +95,24 @@ def policy_for(user: User) -> Policy:
 
 
 def managed_team_ids(user: User) -> list[int]:
-    return list(
-        Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
-    )
+    """The teams ``user`` manages, read once and kept on the user object: one request asks
+    for the record scope, "may change", the menu and its badges (5 reads of the same rows on
+    the 360° page). A request loads its own user, so the list lives as long as the request;
+    code that changes memberships and asks again with the same object calls
+    ``forget_managed_team_ids`` first."""
+    teams: list[int] | None = getattr(user, "_kehu_managed_team_ids", None)
+    if teams is None:
+        teams = list(
+            Membership.objects.filter(user=user, is_manager=True).values_list("team_id", flat=True)
+        )
+        user._kehu_managed_team_ids = teams  # type: ignore[attr-defined]
+    return list(teams)
+
+
+def forget_managed_team_ids(user: User) -> None:
+    """Drop the list ``managed_team_ids`` kept on ``user`` (after changing their memberships)."""
+    user.__dict__.pop("_kehu_managed_team_ids", None)
+    user.__dict__.pop("_kehu_home_role", None)
 
 
 def record_scope_q(

@@ -5,8 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 from kehu.core.access import can_log_contact
 from kehu.core.home import home_role, role_label
-from kehu.core.navigation import nav_for, nav_section
-from kehu.interactions.selectors import notifications_unread_count
+from kehu.core.navigation import BELL, badge_counts, nav_for, nav_section
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -20,7 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": SimpleLazyObject(lambda: nav_for(user)),
         "nav_section": nav_section(match.namespace, match.url_name or "") if match else "",
         "can_log_contact": can_log_contact(user),
-        "unread_notifications": SimpleLazyObject(lambda: notifications_unread_count(user)),
+        # Counted in the menu's one query of badges.
+        "unread_notifications": SimpleLazyObject(lambda: badge_counts(user)[BELL]),
         # A rep who manages a team is shown as team manager in the top bar.
         "user_role_label": SimpleLazyObject(lambda: str(role_label(user, home_role(user)))),
     }

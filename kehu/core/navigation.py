@@ -154,13 +154,18 @@ def nav_for(user: User) -> list[NavItem]:
     return [replace(item, count=counts[item.badge]) if item.badge else item for item in items]
 
 
+# The top bar's bell: the user's unread notifications, counted with the menu's badges.
+BELL = "kehu.interactions.selectors.notifications_unread_of"
+
+
 def badge_counts(user: User) -> dict[str, int]:
-    """The count of each badge of ``user``'s menu (dotted path → count), read in one query
-    and kept on the user for the request: the home page's cards show some of them too."""
+    """The count of each badge of ``user``'s menu and of the top bar's ``BELL`` (dotted path
+    → count), read in one query and kept on the user for the request: the home page's cards
+    show some of them too."""
     counts: dict[str, int] | None = getattr(user, "_kehu_badge_counts", None)
     if counts is not None:
         return counts
-    paths = [item.badge for item in NAV_ITEMS if item.badge and item.visible(user)]
+    paths = [item.badge for item in NAV_ITEMS if item.badge and item.visible(user)] + [BELL]
     rows = [import_string(path)(user) for path in paths]
     found = counts_in_one_query([r for r in rows if r is not None])
     numbers = iter(found)

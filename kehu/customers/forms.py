@@ -8,7 +8,7 @@ the service's message (``apply_service_errors``) — one set of rules for the UI
 importer.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -415,6 +415,21 @@ class ShareForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+def owner_forms(*, owner_id: int | None, shared_ids: list[int]) -> tuple[AssignForm, ShareForm]:
+    """The 360° page's assign and share forms, their one list of active users read once."""
+    assign = AssignForm(initial={"owner": owner_id})
+    share = ShareForm(initial={"users": shared_ids})
+    owner = cast("forms.ModelChoiceField[User]", assign.fields["owner"])
+    users = cast("forms.ModelMultipleChoiceField[User]", share.fields["users"])
+    active = list(User.objects.filter(is_active=True).order_by("username"))
+    owner.choices = [
+        ("", owner.empty_label),
+        *((u.pk, owner.label_from_instance(u)) for u in active),
+    ]
+    users.choices = [(u.pk, users.label_from_instance(u)) for u in active]
+    return assign, share
 
 
 class ContactForm(forms.Form):

@@ -77,14 +77,18 @@ def filters_from_json(data: dict[str, Any]) -> CustomerFilters:
     return CustomerFilters(**values)
 
 
-def _team_ids(user: User) -> list[int]:
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+def team_ids_of(user: User) -> list[int]:
+    """The teams ``user`` belongs to (as member or manager), the one joined first first: the
+    team a segment or list is shared with."""
+    return list(
+        Membership.objects.filter(user=user).order_by("pk").values_list("team_id", flat=True)
+    )
 
 
 def segments_visible_to(user: User) -> QuerySet[Segment]:
     """The user's own segments and those shared with a team the user belongs to."""
     return Segment.objects.filter(
-        Q(owner=user) | Q(visibility=Segment.Visibility.TEAM, team_id__in=_team_ids(user))
+        Q(owner=user) | Q(visibility=Segment.Visibility.TEAM, team_id__in=team_ids_of(user))
     ).select_related("owner", "team")
 
 
@@ -126,7 +130,7 @@ def segment_save(
         errors["name"] = [_("At most %(n)s characters.") % {"n": 100}]
     if visibility not in Segment.Visibility.values:
         errors["visibility"] = [_("Choose private or team.")]
-    team_ids = _team_ids(user)
+    team_ids = team_ids_of(user)
     if visibility == Segment.Visibility.TEAM and not team_ids:
         errors["visibility"] = [_("You are in no team to share with.")]
     if errors:

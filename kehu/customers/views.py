@@ -36,6 +36,7 @@ from kehu.customers.forms import (
     HistoryFilterForm,
     ShareForm,
     apply_service_errors,
+    owner_forms,
 )
 from kehu.customers.models import Contact, Customer
 from kehu.customers.segments import segments_visible_to
@@ -170,7 +171,7 @@ def _can_change(request: AuthenticatedRequest, customer: Customer) -> bool:
 def _editable_groups(request: AuthenticatedRequest, customer: Customer, can_change: bool) -> Any:
     """The groups whose edit button the user gets: all when they may change the customer; for
     a marketer or service agent who records facts, the groups with a field they may set."""
-    specs = selectors.field_specs_for(customer.kind).values()
+    specs = selectors.customer_field_specs(customer).values()
     if can_change:
         return {spec.group for spec in specs}
     if not selectors.customer_can_record_facts(user=request.user, customer=customer):
@@ -193,9 +194,8 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[s
         ),
     }
     if can_change:
-        context["assign_form"] = AssignForm(initial={"owner": customer.owner_id})
-        context["share_form"] = ShareForm(
-            initial={"users": [u.pk for u in customer.shared_with.all()]}
+        context["assign_form"], context["share_form"] = owner_forms(
+            owner_id=customer.owner_id, shared_ids=[u.pk for u in customer.shared_with.all()]
         )
     return context
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer, CustomerChange
 from kehu.customers.selectors import (
+    customer_field_specs,
     customers_visible_q,
     customers_visible_to,
     field_label,
-    field_specs_for,
 )
 from kehu.interactions.models import Attachment, Interaction, Notification, Reminder
 from kehu.interactions.timeline import TimelineItem, register
@@ -63,9 +63,9 @@ def notifications_unread(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
-def notifications_unread_count(user: User) -> int:
-    """The top bar's badge: one query."""
-    return notifications_unread(user=user).count()
+def notifications_unread_of(user: User) -> QuerySet[Notification]:
+    """The top bar's bell, as the menu's badges count it (``core.navigation.badge_counts``)."""
+    return notifications_unread(user=user)
 
 
 def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
@@ -272,7 +272,7 @@ def change_items(
     rows = CustomerChange.objects.filter(customer=customer).select_related("changed_by", "channel")
     if before is not None:
         rows = rows.filter(changed_at__lt=before)
-    specs = field_specs_for(customer.kind)
+    specs = customer_field_specs(customer)
     items: list[TimelineItem] = []
     for change in rows.order_by("-changed_at", "-id")[: limit * 4]:
         if change.field in MOVES:

@@ -2,9 +2,16 @@
 
 import pytest
 
-from kehu.accounts.models import Role
+from kehu.accounts.models import Role, Team
+from kehu.accounts.services import team_members_set, user_memberships_set
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
-from kehu.core.access import SensitiveGroup, can_export, can_reveal, is_read_only
+from kehu.core.access import (
+    SensitiveGroup,
+    can_export,
+    can_reveal,
+    is_read_only,
+    managed_team_ids,
+)
 from kehu.customers.selectors import (
     customer_can_change,
     customers_changeable_by,
@@ -58,6 +65,32 @@ def test_team_manager_sees_the_teams_customers(rep, other_rep, make_user, archiv
     CustomerFactory(name="周敏", owner=outsider, team=team)
     # when / then: members' customers and the team's customers, not the outsider's own
     assert names(customers_visible_to(rep)) == ["周敏", "张伟", "李娜", "王芳"]
+
+
+def test_team_manager_changes_the_members_customers(rep, other_rep, make_user, archive):
+    team = TeamFactory()
+    MembershipFactory(user=rep, team=team, is_manager=True)
+    MembershipFactory(user=other_rep, team=team)
+    outsider = CustomerFactory.create(name="孙强", owner=make_user(username="rep3"))
+    assert customer_can_change(user=rep, customer=archive["theirs"])
+    assert not customer_can_change(user=rep, customer=outsider)
+    assert not customer_can_change(user=other_rep, customer=archive["mine"])
+
+
+def test_managed_teams_are_read_once_and_forgotten_when_memberships_change(
+    rep, other_rep, admin_user, django_assert_num_queries
+):
+    # given: a rep who manages no team yet, asked once
+    team = Team.objects.create(name="华南销售部")
+    assert managed_team_ids(rep) == []
+    # when / then: asked again on the same user object (one request), no query
+    with django_assert_num_queries(0):
+        assert managed_team_ids(rep) == []
+    # and: the services that change memberships drop what the user object kept
+    user_memberships_set(user=rep, teams=[team], managed=[team], changed_by=admin_user)
+    assert managed_team_ids(rep) == [team.pk]
+    team_members_set(team=team, members=[rep, other_rep], managers=[], changed_by=admin_user)
+    assert managed_team_ids(rep) == []
 
 
 def test_plain_team_member_does_not_see_colleagues_customers(rep, other_rep, archive):

@@ -7,6 +7,7 @@ from kehu.customers.selectors.fields import (
     CUSTOM_TYPES,
     custom_field_spec,
     custom_fields_for,
+    customer_field_specs,
     field_label,
     field_specs_for,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "customer_can_change",
     "customer_can_record_facts",
     "customer_completeness",
+    "customer_field_specs",
     "customer_get_for_user",
     "customer_history",
     "customer_list",

@@ -12,6 +12,7 @@ from kehu.customers.fields import (
     Type,
 )
 from kehu.customers.models import (
+    Customer,
     CustomField,
 )
 from kehu.customers.selectors.common import HISTORY_ONLY_LABELS
@@ -62,6 +63,17 @@ def field_specs_for(kind: str) -> dict[str, FieldSpec]:
         spec = custom_field_spec(custom)
         specs[spec.code] = spec
     return specs
+
+
+def customer_field_specs(customer: Customer) -> dict[str, FieldSpec]:
+    """``field_specs_for(customer.kind)``, read once and kept on the customer object: the
+    360° page's profile, edit buttons and history each need them (a customer is loaded per
+    request, so an admin's new custom field shows on the next page)."""
+    cached: tuple[str, dict[str, FieldSpec]] | None = getattr(customer, "_kehu_field_specs", None)
+    if cached is None or cached[0] != customer.kind:
+        cached = (customer.kind, field_specs_for(customer.kind))
+        customer._kehu_field_specs = cached  # type: ignore[attr-defined]
+    return cached[1]
 
 
 def field_label(code: str, specs: dict[str, FieldSpec]) -> str:

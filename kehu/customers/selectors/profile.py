@@ -22,7 +22,7 @@ from kehu.customers.models import (
     Customer,
     CustomerChange,
 )
-from kehu.customers.selectors.fields import field_specs_for
+from kehu.customers.selectors.fields import customer_field_specs, field_specs_for
 from kehu.customers.values import is_empty, mask_text, read_value, to_text
 
 
@@ -167,7 +167,7 @@ def customer_profile(*, user: User, customer: Customer, as_of: date | None = Non
 
     With ``as_of``, the archive as it stood at the end of that day (404 if it did not exist).
     """
-    specs = field_specs_for(customer.kind)
+    specs = customer_field_specs(customer)
     if as_of is not None:
         if timezone.localdate(customer.created_at) > as_of:
             raise Http404

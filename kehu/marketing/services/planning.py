@@ -253,7 +253,7 @@ def campaign_pick_list(*, user: User, campaign: Campaign) -> Segment:
     """The list segment of customers ``user`` hand-picks for a campaign not launched yet (the
     customer list's "add to campaign"), made and added to the campaign's audience on first use.
     Shared with ``user``'s team when they have one, so a colleague can launch the campaign."""
-    from kehu.customers.segments import segment_list_for
+    from kehu.customers.segments import segment_list_for, team_ids_of
 
     _require_manager(user)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -261,9 +261,9 @@ def campaign_pick_list(*, user: User, campaign: Campaign) -> Segment:
         raise Conflict(_("This campaign was launched already."))
     name = _("Hand-picked for %(campaign)s") % {"campaign": campaign.name}
     segment = segment_list_for(user=user, name=name[:100])
-    team_id = user.memberships.values_list("team_id", flat=True).first()
-    if team_id and segment.visibility != Segment.Visibility.TEAM:
-        segment.visibility, segment.team_id = Segment.Visibility.TEAM, team_id
+    team_ids = team_ids_of(user)
+    if team_ids and segment.visibility != Segment.Visibility.TEAM:
+        segment.visibility, segment.team_id = Segment.Visibility.TEAM, team_ids[0]
         segment.save(update_fields=["visibility", "team", "updated_at"])
     campaign.segments.add(segment)
     _touch(campaign.pk)
