@@ -1,6 +1,6 @@
 """Which customers a user may see and change (the record scope as querysets and conditions)."""
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,7 @@ from kehu.customers.fields import (
     Group,
 )
 from kehu.customers.models import (
+    Contact,
     Customer,
     CustomerQuerySet,
 )
@@ -95,29 +96,14 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
             "phones",
             "emails",
             "shared_with",
-            "contacts",
+            Prefetch("contacts", queryset=Contact.objects.prefetch_related("phones", "emails")),
         )
         .filter(pk=customer_id)
         .first()
     )
     if customer is None:
         raise Http404
-    _contacts_share_rows(customer)
     return customer
-
-
-def _contacts_share_rows(customer: Customer) -> None:
-    """Give each contact its phones and e-mails from the customer's, which hold them too
-    (``Phone.customer`` is set on a contact's phone): no query of their own."""
-    for contact in customer.contacts.all():
-        cache = contact.__dict__.setdefault("_prefetched_objects_cache", {})
-        for name in ("phones", "emails"):
-            queryset = getattr(contact, name).all()
-            queryset._result_cache = [
-                row for row in getattr(customer, name).all() if row.contact_id == contact.pk
-            ]
-            queryset._prefetch_done = True
-            cache[name] = queryset
 
 
 def customer_can_change(*, user: User, customer: Customer) -> bool:
