@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, flash_errors
 from kehu.customers import segments
 from kehu.customers.forms import CustomerFilterForm
@@ -80,6 +81,10 @@ def segment_refresh(request: AuthenticatedRequest, segment_id: int) -> HttpRespo
 @require_POST
 def segment_delete(request: AuthenticatedRequest, segment_id: int) -> HttpResponse:
     segment = segments.segment_get_for_user(user=request.user, segment_id=segment_id)
-    segments.segment_delete(user=request.user, segment=segment)
-    messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
+    try:
+        segments.segment_delete(user=request.user, segment=segment)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
     return redirect("customers:segments")

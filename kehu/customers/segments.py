@@ -13,12 +13,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, User
+from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer, Segment
 from kehu.customers.selectors import ORDERINGS, CustomerFilters, customer_list
 
@@ -180,7 +181,13 @@ def segment_members_add(*, segment: Segment, customer: Customer) -> bool:
 def segment_delete(*, user: User, segment: Segment) -> None:
     if segment.owner_id != user.pk:
         raise PermissionDenied(_("Only the owner may delete this segment."))
-    segment.delete()
+    try:
+        segment.delete()
+    except ProtectedError as exc:
+        users = ", ".join(sorted({str(row) for row in exc.protected_objects}))
+        raise Conflict(
+            _("This segment is still used by: %(users)s. Change those first.") % {"users": users}
+        ) from None
 
 
 def segment_refresh(*, segment: Segment) -> Segment:

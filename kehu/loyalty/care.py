@@ -19,6 +19,7 @@ from kehu.core.access import can_manage_loyalty, require
 from kehu.core.audit import setting_changed
 from kehu.core.i18n import in_language_of
 from kehu.customers.models import Contact, Customer, OrganizationProfile, PersonProfile
+from kehu.customers.segments import segment_customers, segments_visible_to
 from kehu.customers.selectors import customers_visible_to
 from kehu.interactions.models import Interaction
 from kehu.interactions.services import birthday_in, interaction_log
@@ -35,6 +36,7 @@ PLAN_FIELDS = (
     "festival",
     "grade",
     "level",
+    "segment",
     "action",
     "days_before",
     "gift_budget",
@@ -63,6 +65,9 @@ def care_plan_save(*, user: User, data: dict[str, Any], plan: CarePlan | None = 
         raise ValidationError({"festival": [_("Choose the festival.")]})
     if plan.grade and plan.grade not in Customer.Grade.values:
         raise ValidationError({"grade": [_("Choose a valid grade.")]})
+    segment = plan.segment
+    if "segment" in changed and segment and not segments_visible_to(user).filter(pk=segment.pk):
+        raise ValidationError({"segment": [_("Choose one of your segments.")]})
     plan.full_clean()
     plan.save()
     setting_changed(actor=user, what=plan, changed=changed)
@@ -120,8 +125,11 @@ def _on(born: date, days: list[date]) -> date | None:
 
 def plan_dates(plan: CarePlan, start: date, end: date) -> list[Due]:
     """The dates of ``plan``'s customers from ``start`` to ``end`` (customers filtered by the
-    plan's grade and member level; live, with an active owner)."""
+    plan's grade, member level and segment, as its owner sees it; live, with an active owner)."""
     customers = Customer.objects.live().filter(owner__is_active=True)
+    if plan.segment is not None:
+        audience = segment_customers(user=plan.segment.owner, segment=plan.segment)
+        customers = customers.filter(pk__in=audience.order_by().values("pk"))
     if plan.grade:
         customers = customers.filter(grade=plan.grade)
     if plan.level_id:
@@ -194,7 +202,9 @@ def care_tasks_generate(*, today: date) -> int:
     Idempotent (one care task per plan, customer, contact and date); returns how many were
     made. Run daily."""
     made = 0
-    for plan in CarePlan.objects.filter(is_active=True).select_related("festival"):
+    for plan in CarePlan.objects.filter(is_active=True).select_related(
+        "festival", "segment__owner"
+    ):
         dues = plan_dates(plan, today, today + timedelta(days=plan.days_before))
         customers = Customer.objects.in_bulk({d.customer_id for d in dues})
         for due in dues:

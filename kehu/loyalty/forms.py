@@ -1,10 +1,14 @@
 """Browser forms of the loyalty pages; they parse, the services decide."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.accounts.models import User
 from kehu.core.widgets import IsoDateInput
 from kehu.customers.models import Customer
+from kehu.customers.segments import segments_visible_to
 from kehu.loyalty.care import PLAN_FIELDS
 from kehu.loyalty.models import CarePlan, Level, PointsEntry, Programme
 from kehu.loyalty.services import LEVEL_FIELDS, PROGRAMME_FIELDS
@@ -34,6 +38,13 @@ class CarePlanForm(forms.ModelForm[CarePlan]):
     class Meta:
         model = CarePlan
         fields = PLAN_FIELDS
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.ModelChoiceField)  # noqa: S101 (a foreign key)
+        segment.queryset = segments_visible_to(user)
+        segment.empty_label = _("Any")
 
 
 class LedgerFilterForm(forms.Form):

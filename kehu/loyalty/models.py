@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel, choices_check
+from kehu.customers.models import Customer
 
 
 class Programme(TimeStampedModel):
@@ -388,13 +389,22 @@ class CarePlan(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="plans",
     )
-    grade = models.CharField(_("grade"), max_length=10, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, blank=True, choices=Customer.Grade.choices)
     level = models.ForeignKey(
         Level,
         verbose_name=_("member level"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # A segment kept by a plan cannot be deleted: the plan would silently reach everyone.
+    segment = models.ForeignKey(
+        "customers.Segment",
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=8, choices=CareAction.choices)

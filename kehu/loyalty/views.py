@@ -116,7 +116,7 @@ def care_view(request: AuthenticatedRequest) -> HttpResponse:
     """Care plans (kept by the programme's managers) and the care report (every user, over the
     customers they see)."""
     can_manage = can_manage_loyalty(request.user)
-    plan_form = CarePlanForm(request.POST or None) if can_manage else None
+    plan_form = CarePlanForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
         require(request.user, can_manage_loyalty, care.MANAGE_REFUSED)
         assert plan_form is not None  # noqa: S101 (a manager has the form)
@@ -135,7 +135,7 @@ def care_view(request: AuthenticatedRequest) -> HttpResponse:
         start = period.cleaned_data["start"] or start
         end = period.cleaned_data["end"] or end
     context = {
-        "plans": CarePlan.objects.select_related("festival", "level"),
+        "plans": CarePlan.objects.select_related("festival", "level", "segment"),
         "plan_form": plan_form,
         "period": period,
         "report": selectors.care_report(user=request.user, start=start, end=end),

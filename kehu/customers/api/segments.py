@@ -88,7 +88,9 @@ def segment_update(request: AuthenticatedRequest, segment_id: int, payload: Segm
     )
 
 
-@router.delete("/{segment_id}", response={204: None, 404: ErrorBody, **ERROR_RESPONSES})
+@router.delete(
+    "/{segment_id}", response={204: None, 404: ErrorBody, 409: ErrorBody, **ERROR_RESPONSES}
+)
 def segment_delete(request: AuthenticatedRequest, segment_id: int) -> Status[None]:
     segment = segments.segment_get_for_user(user=request.user, segment_id=segment_id)
     segments.segment_delete(user=request.user, segment=segment)

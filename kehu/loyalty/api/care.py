@@ -11,6 +11,7 @@ from ninja import Status
 from kehu.core.access import can_manage_loyalty, require
 from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
+from kehu.customers.models import Segment
 from kehu.loyalty import care, selectors
 from kehu.loyalty.api.common import WRITE, router
 from kehu.loyalty.api.schemas import (
@@ -64,8 +65,10 @@ def care_plan_list(request: AuthenticatedRequest) -> list[CarePlan]:
 def _plan_data(payload: CarePlanIn) -> dict[str, object]:
     data = payload.dict()
     festival_id, level_id = data.pop("festival_id"), data.pop("level_id")
+    segment_id = data.pop("segment_id")
     data["festival"] = Festival.objects.filter(pk=festival_id).first() if festival_id else None
     data["level"] = Level.objects.filter(pk=level_id).first() if level_id else None
+    data["segment"] = Segment.objects.filter(pk=segment_id).first() if segment_id else None
     return data
 
 

@@ -246,6 +246,7 @@ class CarePlanOut(Schema):
     festival_id: int | None
     grade: str
     level_id: int | None
+    segment_id: int | None
     action: CareAction
     days_before: int
     gift_budget: Decimal
@@ -259,6 +260,7 @@ class CarePlanIn(Schema):
     festival_id: int | None = None
     grade: str = ""
     level_id: int | None = None
+    segment_id: int | None = Field(None, description="Only this segment's customers.")
     days_before: int = Field(3, ge=0, le=60)
     gift_budget: Decimal = Field(Decimal("0"), ge=0)
     is_active: bool = True

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
@@ -144,3 +145,65 @@ def test_plans_are_for_the_programme_managers(rep):
 
     with pytest.raises(PermissionDenied):
         care.care_plan_save(user=rep, data={"name": "x", "occasion": "birthday", "action": "call"})
+
+
+def test_a_segment_as_the_audience(admin_user, rep, key_customer, make_user):
+    from django.test import Client
+
+    from kehu.accounts.models import Role
+    from kehu.core.exceptions import Conflict
+    from kehu.customers import segments
+    from kehu.customers.models import Customer
+    from kehu.customers.selectors import CustomerFilters
+
+    # given: a segment of 浙江 customers, one of them the key customer's neighbour
+    Customer.objects.filter(name="李普通").update(province="浙江省")
+    zhejiang = segments.segment_save(
+        user=admin_user, name="浙江客户", filters=CustomerFilters(province="浙江省")
+    )
+    plan = care.care_plan_save(
+        user=admin_user,
+        data={
+            "name": "浙江中秋",
+            "occasion": "festival",
+            "festival": Festival.objects.get(code="mid-autumn"),
+            "segment": zhejiang,
+            "action": "call",
+            "days_before": 3,
+        },
+    )
+    # when / then: only the segment's customer gets a task
+    assert care.care_tasks_generate(today=date(2026, 9, 22)) == 1
+    assert CareTask.objects.get(plan=plan).customer.name == "李普通"
+    # the care page names the audience, and a grade by its label
+    page = Client()
+    page.force_login(admin_user)
+    assert "浙江客户" in page.get("/loyalty/care/").content.decode()
+    # a segment kept by a plan is not deleted (the plan would reach everyone)
+    with pytest.raises(Conflict):
+        segments.segment_delete(user=admin_user, segment=zhejiang)
+    shown = page.post(f"/customers/segments/{zhejiang.pk}/delete/", follow=True)
+    assert "浙江中秋" in shown.content.decode()
+    assert page.delete(f"/api/v1/segments/{zhejiang.pk}").status_code == 409
+    # another marketer's private segment cannot be chosen
+    marketer = make_user(Role.MARKETER, username="mkt-care")
+    with pytest.raises(ValidationError) as err:
+        care.care_plan_save(
+            user=marketer,
+            data={"name": "x", "occasion": "birthday", "action": "call", "segment": zhejiang},
+        )
+    assert set(err.value.message_dict) == {"segment"}
+    api = Client()
+    api.force_login(marketer)
+    answer = api.post(
+        "/api/v1/loyalty/care/plans/",
+        {
+            "name": "浙江中秋",
+            "occasion": "festival",
+            "action": "call",
+            "segment_id": zhejiang.pk,
+            "festival_id": plan.festival_id,
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 422
