@@ -35,7 +35,7 @@ from kehu.accounts.middleware import ENROL_REQUIRED_KEY
 from kehu.accounts.models import User
 from kehu.accounts.reauth import password_confirms
 from kehu.core.access import require_account_admin
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, next_url
 
 # The session key of a sign-in waiting for its second factor, and how long it may wait.
 PENDING_KEY = "kehu_2fa_pending"
@@ -125,12 +125,12 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                     _("You signed in with a recovery code; %(n)s are left. Make new ones.")
                     % {"n": left},
                 )
-            next_url = str(pending.get("next") or "")
+            target = str(pending.get("next") or "")
             if not url_has_allowed_host_and_scheme(
-                next_url, {request.get_host()}, request.is_secure()
+                target, {request.get_host()}, request.is_secure()
             ):
-                next_url = settings.LOGIN_REDIRECT_URL
-            return redirect(next_url)
+                target = settings.LOGIN_REDIRECT_URL
+            return redirect(target)
     return render(request, "accounts/login_verify.html", {"form": form})
 
 
@@ -214,10 +214,7 @@ def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any) 
 def language_switch(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; a signed-in user's choice is kept on their account."""
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(next_url(request, "/"))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if isinstance(request.user, User):

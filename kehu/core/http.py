@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
@@ -51,3 +51,14 @@ def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
     """Show each of a service's validation messages on the next page, without field names."""
     for problem in exc.messages:
         messages.error(request, problem)
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The form's ``next`` page when it is on this site, else ``default``: a crafted link must
+    not send a user elsewhere after an action (an open redirect)."""
+    wanted = request.POST.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, request.is_secure()
+    ):
+        return wanted
+    return default

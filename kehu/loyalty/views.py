@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.core.access import can_manage_loyalty, require
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, next_url
 from kehu.customers.selectors import customer_get_for_user
 from kehu.loyalty import care, redemption, selectors, services
 from kehu.loyalty.forms import (
@@ -181,4 +181,4 @@ def care_done_view(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     care_task = selectors.care_task_for_task(user=request.user, task_id=task_id)
     care.care_task_done(user=request.user, care_task=care_task)
     messages.success(request, _("Done, and logged on the customer's timeline."))
-    return redirect(request.POST.get("next") or reverse("interactions:my_day"))
+    return redirect(next_url(request, reverse("interactions:my_day")))

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from kehu.core.access import (
     sees_all_customers,
 )
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest, flash_errors
+from kehu.core.http import AuthenticatedRequest, flash_errors, next_url
 from kehu.core.pagination import CappedPaginator
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for_user
@@ -497,7 +498,7 @@ def watch_view(request: AuthenticatedRequest, customer_id: int) -> HttpResponse:
             )
     except ValidationError as exc:
         flash_errors(request, exc)
-    return redirect(request.POST.get("next") or "oversight:growth")
+    return redirect(next_url(request, reverse("oversight:growth")))
 
 
 @require_GET

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.accounts.models import User
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, next_url
 from kehu.customers.forms import apply_service_errors
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for_user
@@ -191,7 +191,7 @@ def task_done(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     if is_htmx(request):
         return render(request, "tasks/partials/task_status.html", {"task": task})
     messages.success(request, _("Done."))
-    return redirect(request.POST.get("next") or reverse("tasks:detail", args=[task.pk]))
+    return redirect(next_url(request, reverse("tasks:detail", args=[task.pk])))
 
 
 @require_POST

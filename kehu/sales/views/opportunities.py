@@ -13,7 +13,7 @@ from kehu.bulk.models import BulkAction
 from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import can_sell
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, next_url
 from kehu.core.pagination import CappedPaginator
 from kehu.customers.selectors import (
     customer_can_change,
@@ -227,4 +227,4 @@ def opportunity_move(request: AuthenticatedRequest, opportunity_id: int) -> Http
         messages.error(request, problem)
     else:
         messages.success(request, _("Opportunity moved."))
-    return redirect(request.POST.get("next") or opportunity.get_absolute_url())
+    return redirect(next_url(request, opportunity.get_absolute_url()))
