@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -242,12 +243,39 @@ def care_tasks_generate(*, today: date) -> int:
     return made
 
 
+def _greeting_address(care_task: CareTask, text: str) -> str:
+    """Where an e-mail greeting goes (the contact's address, else the customer's); refuses
+    an empty text, a customer who has not agreed to marketing e-mail, and no address."""
+    from kehu.privacy.models import Purpose
+    from kehu.privacy.selectors import customers_consenting
+
+    if care_task.plan.action != CareAction.EMAIL:
+        raise ValidationError({"send": [_("Only an e-mail greeting is sent from Kehu.")]})
+    if not text:
+        raise ValidationError({"note": [_("Write the greeting to send.")]})
+    customer = Customer.objects.filter(pk=care_task.customer_id)
+    if not customers_consenting(Purpose.MARKETING_EMAIL, customer).exists():
+        message = _("The customer has not agreed to e-mail: mark it done without sending.")
+        raise ValidationError({"send": [message]})
+    owner = care_task.contact or care_task.customer
+    address = owner.emails.values_list("address", flat=True).first()
+    if not address:
+        raise ValidationError({"send": [_("There is no e-mail address to send to.")]})
+    return str(address)
+
+
 @transaction.atomic
 def care_task_done(
-    *, user: User, care_task: CareTask, gift_cost: Decimal | None = None, note: str = ""
+    *,
+    user: User,
+    care_task: CareTask,
+    gift_cost: Decimal | None = None,
+    note: str = "",
+    send: bool = False,
 ) -> CareTask:
     """Done in one click: the task is closed and the greeting logged as an interaction with
-    the customer (once; a second click changes nothing)."""
+    the customer (once; a second click changes nothing). With ``send``, an e-mail plan's
+    greeting (``note``) is also e-mailed to the customer, after the commit, with consent."""
     care_task = (
         CareTask.objects.select_for_update().select_related("plan", "task").get(pk=care_task.pk)
     )
@@ -258,11 +286,16 @@ def care_task_done(
     if gift_cost is not None and gift_cost < 0:
         raise ValidationError({"gift_cost": [_("The cost cannot be negative.")]})
     plan = care_task.plan
+    text = note.strip()
+    if send:
+        address, body = _greeting_address(care_task, text), text
+        transaction.on_commit(lambda: send_mail(_("Best wishes"), body, None, [address]))
+        text = f"{text}\n{_('Sent by e-mail.')}"
     interaction, _created = interaction_log(
         user=user,
         customer=care_task.customer,
         type=INTERACTION_TYPE[CareAction(plan.action)],
-        summary=(note.strip() or care_task.task.title)[:2000],
+        summary=(text or care_task.task.title)[:2000],
         contact=care_task.contact,
         source=Interaction.Source.MANUAL,
     )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.core.access import can_manage_loyalty, require
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest, next_url
+from kehu.core.http import AuthenticatedRequest, flash_errors, next_url
 from kehu.customers.selectors import customer_get_for_user
 from kehu.loyalty import care, redemption, selectors, services
 from kehu.loyalty.forms import (
@@ -179,6 +179,15 @@ def redeem_view(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
 @require_POST
 def care_done_view(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     care_task = selectors.care_task_for_task(user=request.user, task_id=task_id)
-    care.care_task_done(user=request.user, care_task=care_task)
-    messages.success(request, _("Done, and logged on the customer's timeline."))
+    try:
+        care.care_task_done(
+            user=request.user,
+            care_task=care_task,
+            note=request.POST.get("note", "")[:2000],
+            send=request.POST.get("send") == "on",
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Done, and logged on the customer's timeline."))
     return redirect(next_url(request, reverse("interactions:my_day")))

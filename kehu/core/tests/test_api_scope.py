@@ -80,6 +80,7 @@ UNSCOPED = {
     "survey_id",
     "view_id",
     "model_id",
+    "event",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
 PUBLIC = {("post", "/forms/{slug}/submit"), ("post", "/campaigns/sms/reports")}
@@ -220,6 +221,7 @@ def ids(rep: User, make_user: Any, archivist: User) -> dict[str, Any]:
         "slug": "no-such-form",
         "metric": "missing",
         **dict.fromkeys(UNSCOPED - {"product_id", "article_id", "user_id", "slug"}, 1),
+        "event": "case_closed",
     }
 
 

@@ -111,7 +111,11 @@ def care_task_list(request: AuthenticatedRequest) -> list[object]:
 def care_task_done(request: AuthenticatedRequest, task_id: int, payload: CareDoneIn) -> object:
     care_task = selectors.care_task_for_task(user=request.user, task_id=task_id)
     return care.care_task_done(
-        user=request.user, care_task=care_task, gift_cost=payload.gift_cost, note=payload.note
+        user=request.user,
+        care_task=care_task,
+        gift_cost=payload.gift_cost,
+        note=payload.note,
+        send=payload.send,
     )
 
 

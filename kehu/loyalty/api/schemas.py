@@ -304,6 +304,11 @@ class CareTaskOut(Schema):
 class CareDoneIn(Schema):
     gift_cost: Decimal | None = Field(None, ge=0)
     note: str = Field("", max_length=2000)
+    send: bool = Field(
+        False,
+        description="An e-mail plan's greeting (`note`) is also e-mailed to the customer "
+        "(with consent to marketing e-mail).",
+    )
 
 
 class CareRowOut(Schema):

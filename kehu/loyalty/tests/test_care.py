@@ -207,3 +207,73 @@ def test_a_segment_as_the_audience(admin_user, rep, key_customer, make_user):
         content_type="application/json",
     )
     assert answer.status_code == 422
+
+
+def test_an_email_greeting_is_sent_with_consent(
+    admin_user, rep, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django.test import Client
+
+    from kehu.privacy.models import ConsentMethod, Purpose
+    from kehu.privacy.services import consent_record
+
+    customer = customer_services.customer_create(
+        user=rep,
+        kind="person",
+        data={
+            "name": "周敏",
+            "emails": ["zhoumin@example.com"],
+            "person.birth_date": date(1985, 5, 3),
+        },
+    )
+    care.care_plan_save(
+        user=admin_user,
+        data={"name": "生日邮件", "occasion": "birthday", "action": "email", "days_before": 1},
+    )
+    assert care.care_tasks_generate(today=date(2026, 5, 2)) == 1
+    ct = CareTask.objects.get()
+    # refused: nothing written, no consent yet, and an e-mail plan only
+    with pytest.raises(ValidationError) as empty:
+        care.care_task_done(user=rep, care_task=ct, note=" ", send=True)
+    assert set(empty.value.message_dict) == {"note"}
+    with pytest.raises(ValidationError) as unagreed:
+        care.care_task_done(user=rep, care_task=ct, note="生日快乐！", send=True)
+    assert set(unagreed.value.message_dict) == {"send"}
+    assert not Interaction.objects.exists()
+    consent_record(
+        user=None,
+        customer=customer,
+        purpose=Purpose.MARKETING_EMAIL,
+        granted=True,
+        method=ConsentMethod.WEB_FORM,
+    )
+    # through the page: sent after the commit, logged, the task done
+    page = Client()
+    page.force_login(rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page.post(
+            f"/loyalty/care/tasks/{ct.task_id}/done/", {"note": "周女士，生日快乐！", "send": "on"}
+        )
+    assert answer.status_code == 302
+    assert [(m.to, m.body) for m in mail.outbox] == [
+        (["zhoumin@example.com"], "周女士，生日快乐！")
+    ]
+    interaction = Interaction.objects.get(customer=customer)
+    assert interaction.type == "email"
+    assert interaction.summary.startswith("周女士，生日快乐！")
+    ct.refresh_from_db()
+    assert ct.done_at is not None
+
+
+def test_only_an_email_plan_sends(admin_user, rep, key_customer):
+    key_customer.person.birth_date = date(1980, 3, 10)
+    key_customer.person.save()
+    care.care_plan_save(
+        user=admin_user,
+        data={"name": "生日电话", "occasion": "birthday", "action": "call", "days_before": 2},
+    )
+    care.care_tasks_generate(today=date(2026, 3, 8))
+    with pytest.raises(ValidationError) as err:
+        care.care_task_done(user=rep, care_task=CareTask.objects.get(), note="您好", send=True)
+    assert set(err.value.message_dict) == {"send"}
