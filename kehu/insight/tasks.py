@@ -9,7 +9,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from kehu.customers.models import Customer
 from kehu.insight import crosstab, services
-from kehu.insight.models import PropensityModel
+from kehu.insight.models import CrossTabCell, PropensityModel
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ def crosstab_count_task() -> None:
 
 @db_periodic_task(crontab(minute="35"))
 def crosstab_count_hourly() -> None:
-    """A large archive's cross-tab counted again every hour; a small one is counted live."""
+    """A large archive's cross-tab counted again every hour. A small one is counted live: an
+    archive that shrank below the size drops its old count rather than show it for ever."""
     if Customer.objects.live().count() >= crosstab.CUBE_FROM:
         crosstab.cube_build()
+    else:
+        CrossTabCell.objects.all().delete()
