@@ -110,7 +110,8 @@ def managed_team_ids(user: User) -> list[int]:
 
 
 def forget_managed_team_ids(user: User) -> None:
-    """Drop the list ``managed_team_ids`` kept on ``user`` (after changing their memberships)."""
+    """Drop what is kept on ``user`` from their memberships (after changing them): the list
+    of ``managed_team_ids`` and the home page's role, which reads it."""
     user.__dict__.pop("_kehu_managed_team_ids", None)
     user.__dict__.pop("_kehu_home_role", None)
 

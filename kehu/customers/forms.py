@@ -423,7 +423,8 @@ def owner_forms(*, owner_id: int | None, shared_ids: list[int]) -> tuple[AssignF
     share = ShareForm(initial={"users": shared_ids})
     owner = cast("forms.ModelChoiceField[User]", assign.fields["owner"])
     users = cast("forms.ModelMultipleChoiceField[User]", share.fields["users"])
-    active = list(User.objects.filter(is_active=True).order_by("username"))
+    assert owner.queryset is not None  # noqa: S101 (declared on AssignForm)
+    active = list(owner.queryset)  # the fields' one queryset, read once for both
     owner.choices = [
         ("", owner.empty_label),
         *((u.pk, owner.label_from_instance(u)) for u in active),
