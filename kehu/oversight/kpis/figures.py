@@ -149,15 +149,7 @@ def composition(
         grades = {c: row[f"grade_{c}"] for c in Customer.Grade.values}
         # From the tiers' index to each valued customer (fewer than the live ones), where
         # "customer in (the scope's live ids)" first collected every live customer's id.
-        tiers = dict(
-            CustomerValue.objects.filter(
-                work_q(user, team_id, prefix="customer__"),
-                customer__status__in=Customer.LIVE_STATUSES,
-            )
-            .order_by()
-            .values_list("tier")
-            .annotate(n=Count("pk"))
-        )
+        tiers = _live_counts(CustomerValue, "tier", user, team_id)
     else:
         stages, grades = {}, {}
         for stage, grade, n in base.values_list("lifecycle_stage", "grade").annotate(n=Count("id")):
@@ -315,16 +307,22 @@ def service_figures(user: User, span: Span, team_id: int | None) -> dict[str, An
     }
 
 
-def risk_counts(user: User, team_id: int | None) -> dict[str, int]:
-    rows = dict(
-        CustomerRisk.objects.filter(
+def _live_counts(model: Any, field: str, user: User, team_id: int | None) -> dict[Any, int]:
+    """The rows of a per-customer table (value figures, risk levels) counted by ``field``,
+    over the scope's live customers, walking the table's own index to each customer."""
+    return dict(
+        model.objects.filter(
             work_q(user, team_id, prefix="customer__"),
             customer__status__in=Customer.LIVE_STATUSES,
         )
         .order_by()
-        .values_list("level")
+        .values_list(field)
         .annotate(n=Count("customer_id"))
     )
+
+
+def risk_counts(user: User, team_id: int | None) -> dict[str, int]:
+    rows = _live_counts(CustomerRisk, "level", user, team_id)
     return {RiskLevel(level).name.lower(): rows.get(level, 0) for level in (1, 2, 3)}
 
 
