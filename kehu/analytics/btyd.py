@@ -10,14 +10,15 @@ Input per customer: ``x`` repeat purchases (purchase days after the first), ``t_
 the last purchase and ``T`` the age, both counted from the first purchase in one time unit.
 The log-likelihoods and their gradients are vectorised; the optimiser (L-BFGS-B) works on the
 logarithms of the parameters, bounded so they stay positive and finite.
+
+SciPy is imported inside the functions: every start of Kehu imports this module, and SciPy
+would add about a second to each.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
-from scipy.special import digamma, gammaln, hyp2f1
 
 Array = NDArray[np.float64]
 LOG_BOUNDS = (-12.0, 12.0)
@@ -54,6 +55,8 @@ class BGNBD:
     ) -> Array:
         """E[Y(t) | x, t_x, T]: each customer's expected purchases in the next ``t`` units
         (equation 10 of the 2005 paper)."""
+        from scipy.special import hyp2f1
+
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         z = t / (alpha + T + t)
         hyper = hyp2f1(r + x, b + x, a + b + x - 1, z)
@@ -80,6 +83,8 @@ def _bgnbd_terms(
 
     ``by_x`` (the distinct repeat counts and each customer's index into them) lets the gamma
     functions, which depend on ``x`` alone, be computed once per distinct count."""
+    from scipy.special import digamma, gammaln
+
     r, alpha, a, b = np.exp(params)
     ux, xi = by_x if by_x is not None else np.unique(x, return_inverse=True)
     g_rx, g_bx, g_abx = gammaln(r + ux)[xi], gammaln(b + ux)[xi], gammaln(a + b + ux)[xi]
@@ -142,6 +147,8 @@ def bgnbd_fit(x: Array, t_x: Array, T: Array) -> BGNBD:
         ll, gradient = _bgnbd_terms(params, x, t_x, T, by_x)
         return -float(weight @ ll) / scale, -(weight @ gradient) / scale
 
+    from scipy.optimize import minimize
+
     result = minimize(objective, np.zeros(4), jac=True, method="L-BFGS-B", bounds=[LOG_BOUNDS] * 4)
     if not result.success and "ABNORMAL" not in str(result.message):
         raise FitError(str(result.message))
@@ -173,6 +180,8 @@ class GammaGamma:
 
 
 def _gg_terms(params: Array, x: Array, m: Array) -> tuple[Array, Array]:
+    from scipy.special import digamma, gammaln
+
     p, q, gamma = np.exp(params)
     px = p * x
     ll = (
@@ -204,6 +213,8 @@ def gamma_gamma_fit(frequency: Array, monetary: Array) -> GammaGamma:
     def objective(params: Array) -> tuple[float, Array]:
         ll, gradient = _gg_terms(params, x, m)
         return -float(weight @ ll) / scale, -(weight @ gradient) / scale
+
+    from scipy.optimize import minimize
 
     result = minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", bounds=[LOG_BOUNDS] * 3)
     if not result.success and "ABNORMAL" not in str(result.message):

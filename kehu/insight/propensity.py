@@ -19,11 +19,6 @@ from typing import Any
 import numpy as np
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kehu.customers.models import Customer
@@ -218,7 +213,16 @@ def all_features(data: Dataset) -> list[Feature]:
     return data.features + history
 
 
+# scikit-learn is imported where it is used: at module level it added ~3 s to every start of
+# Kehu (web workers, the task worker, each command), which all import this module.
+
+
 def make_model(algorithm: str) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     if algorithm == "boosting":
         return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, random_state=0)
     return make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=500))
@@ -226,6 +230,8 @@ def make_model(algorithm: str) -> Any:
 
 def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     """AUC, lift of the top decile and a 10-bin calibration table."""
+    from sklearn.metrics import roc_auc_score
+
     result: dict[str, Any] = {"positives": int(y.sum()), "customers": int(len(y))}
     if len(set(y.tolist())) < 2:
         result.update(auc=None, lift_top_decile=None, calibration=[])

@@ -10,7 +10,6 @@ import phonenumbers
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from phonenumbers import geocoder
 
 from kehu.accounts.models import User
 from kehu.core.access import POLICIES, Scope
@@ -63,6 +62,8 @@ def province_of_phone(e164: str) -> str:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
         return ""
+    from phonenumbers import geocoder  # its data takes ~0.6 s to load: only when routing
+
     where = geocoder.description_for_number(number, "zh")
     return parse_region(where).province if where else ""
 

@@ -34,7 +34,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from phonenumbers import geocoder
 
 from kehu.core.creditcode import validate_credit_code
 from kehu.core.idcard import parse_id_number
@@ -285,6 +284,8 @@ def _phone_province(prefix: str) -> str:
         number = phonenumbers.parse(prefix.ljust(14, "0"), None)
     except phonenumbers.NumberParseException:
         return ""
+    from phonenumbers import geocoder  # its data takes ~0.6 s to load: not at every start
+
     key = _province_key(geocoder.description_for_number(number, "zh"))
     return key if key in _province_keys() else ""
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,6 +69,13 @@ MARKETER_NAME = "市场部刘洋"
 LEADER_USERNAME = "e2e-leader"
 LEADER_PASSWORD = "Lead-e2e-passphrase-6"
 LEADER_NAME = "总经理李军"
+
+# Tests that run Kehu in subprocesses on their own SQLite data directory touch no PostgreSQL even
+# in the PostgreSQL pass: they run once, in the SQLite pass.
+own_sqlite_archive = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="runs Kehu on its own SQLite archive: once, in the SQLite pass",
+)
 
 START_TIMEOUT = 30.0  # seconds for `kehu serve` to answer /healthz
 PHONE: ViewportSize = {"width": 390, "height": 844}

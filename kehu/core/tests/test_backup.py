@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from kehu.core import backup
 from kehu.core.backup import BackupError
 from kehu.core.keys import field_keys
-from kehu.core.tests.browser import KEHU, REPO_ROOT, run_kehu, server_env
+from kehu.core.tests.browser import KEHU, REPO_ROOT, own_sqlite_archive, run_kehu, server_env
 from kehu.customers import services as customer_services
 from kehu.demo.import_files import write_sample_csv
 
@@ -94,6 +94,7 @@ def populated(tmp_path_factory):
     return root, env
 
 
+@own_sqlite_archive
 def test_backup_while_writing_restores_every_row(populated):
     root, env = populated
     source = root / "a" / "kehu.sqlite3"
@@ -171,6 +172,7 @@ def test_backup_while_writing_restores_every_row(populated):
     assert sum(1 for values in sensitive if any(values)) > 5  # decrypted values, not blanks
 
 
+@own_sqlite_archive
 def test_a_lost_key_stops_check_and_serve_and_is_not_replaced(populated):
     root, env = populated
     # given: a copy of the archive whose key file went missing

@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import connection
 
+from kehu.core.tests.browser import own_sqlite_archive
+
 KEHU = str(Path(sys.executable).parent / "kehu")
 
 
@@ -21,6 +23,7 @@ def run_kehu(*args, **env):
     )
 
 
+@own_sqlite_archive
 def test_production_without_secret_key_refuses_to_start(tmp_path):
     result = run_kehu("check", KEHU_ENV="production", KEHU_DATA_DIR=str(tmp_path))
     assert result.returncode == 2
@@ -29,6 +32,7 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+@own_sqlite_archive
 def test_production_without_encryption_key_refuses_to_start(tmp_path):
     result = run_kehu(
         "check", KEHU_ENV="production", KEHU_DATA_DIR=str(tmp_path), KEHU_SECRET_KEY="x" * 60
@@ -37,6 +41,7 @@ def test_production_without_encryption_key_refuses_to_start(tmp_path):
     assert "KEHU_FIELD_ENCRYPTION_KEY is not set" in result.stderr
 
 
+@own_sqlite_archive
 def test_production_settings_pass_the_deploy_check(tmp_path):
     result = run_kehu(
         "check",
@@ -54,6 +59,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     assert "no issues" in result.stdout
 
 
+@own_sqlite_archive
 def test_embedded_mode_generates_and_keeps_secrets(tmp_path):
     first = run_kehu("check", KEHU_DATA_DIR=str(tmp_path))
     assert first.returncode == 0, first.stderr
@@ -65,6 +71,7 @@ def test_embedded_mode_generates_and_keeps_secrets(tmp_path):
     assert (tmp_path / "secret_key").read_text() == key
 
 
+@own_sqlite_archive
 def test_bad_setting_value_is_a_clear_error(tmp_path):
     result = run_kehu("check", KEHU_DATA_DIR=str(tmp_path), KEHU_DEBUG="maybe")
     assert result.returncode == 2
@@ -96,8 +103,10 @@ def test_sqlite_runs_in_wal_mode_with_full_sync():
     assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
+@own_sqlite_archive
 def test_sqlite_file_database_uses_wal(tmp_path):
-    result = run_kehu("migrate", KEHU_DATA_DIR=str(tmp_path))
+    connect = "from django.db import connection; connection.ensure_connection()"
+    result = run_kehu("shell", "-c", connect, KEHU_DATA_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     import sqlite3
 
@@ -116,6 +125,7 @@ def test_pages_send_security_headers(client, rep):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+@own_sqlite_archive
 def test_malformed_encryption_key_stops_the_start(tmp_path):
     result = run_kehu("check", KEHU_DATA_DIR=str(tmp_path), KEHU_FIELD_ENCRYPTION_KEY="short")
     assert result.returncode != 0

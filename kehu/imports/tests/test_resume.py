@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kehu.core.tests.browser import KEHU, REPO_ROOT, run_kehu, server_env
+from kehu.core.tests.browser import KEHU, REPO_ROOT, own_sqlite_archive, run_kehu, server_env
 from kehu.demo.import_files import write_sample_csv
 from kehu.imports import services
 
-ROWS = 12_000
+ROWS = 6_000  # chunks of 500, 5,000 and 500: the kill lands in the second
 
 
 def _query(db: Path, sql: str) -> list[tuple]:
@@ -54,6 +54,7 @@ def _import_command(csv_path: Path, *, deferred: bool) -> list[str]:
     return [sys.executable, "-c", script]
 
 
+@own_sqlite_archive
 @pytest.mark.django_db
 @pytest.mark.parametrize("deferred", [False, True], ids=["terms-per-chunk", "terms-deferred"])
 def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user, deferred):
