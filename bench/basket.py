@@ -3,6 +3,8 @@ latency.
 
     .venv/bin/python bench/basket.py                      # 100,000 baskets + the evaluation
     .venv/bin/python bench/basket.py --big                # also 1,000,000 orders / 10,000,000 lines
+    .venv/bin/python bench/basket.py --data-dir DIR [--mine]  # an archive: recommendations p95
+                                                          # (and first a mining run through it)
 
 The baskets are generated here, in memory, with the demo's catalogue and purchase model
 (kehu.demo.sales: popularity, a favourite category per customer, partner products following
@@ -160,7 +162,28 @@ def evaluate(n_orders: int, n_customers: int) -> list[tuple[str, float, float, f
     return [(name, h / evaluated, r / evaluated, p95) for name, (h, r) in scores.items()], evaluated
 
 
-def time_selector(data_dir: str) -> None:
+def time_archive_mining() -> None:
+    """One product-level mining run on the archive through the database, as the nightly job
+    does it (reading the lines, mining, storing the itemsets and rules); peak memory of this
+    process so far."""
+    from kehu.basket.services import basket_lines, mining_run_execute, mining_run_request
+
+    started = time.perf_counter()
+    basket, _product = basket_lines(basket_mode="order", window_days=30)
+    read = time.perf_counter() - started
+    del basket, _product
+    run = mining_run_request(user=None, min_support=SUPPORT, min_confidence=CONFIDENCE,
+                             queue=False)  # fmt: skip
+    started = time.perf_counter()
+    run = mining_run_execute(run_id=run.pk)
+    total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"mining run through the database: {run.baskets:,} baskets, {run.itemset_count:,} "
+          f"itemsets, {run.rule_count:,} rules in {total:.1f} s (reading the lines alone "
+          f"{read:.1f} s); peak {peak:.0f} MB")  # fmt: skip
+
+
+def time_selector(data_dir: str, mine: bool = False) -> None:
     """p95 of ``customer_recommendations`` (the API's and the 360° card's work) for up to 500
     customers with orders of an existing archive (``kehu demo``), as an archive administrator;
     floor: the cheapest query, one customer by id."""
@@ -174,6 +197,8 @@ def time_selector(data_dir: str) -> None:
     from kehu.customers.models import Customer
     from kehu.sales.models import Order
 
+    if mine:
+        time_archive_mining()
     user = User.objects.filter(role=Role.ARCHIVE_ADMIN).first()
     if user is None:
         raise SystemExit("no archive administrator in this archive")
@@ -200,9 +225,12 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", help="also time the recommendations selector on this existing archive"
     )
+    parser.add_argument(
+        "--mine", action="store_true", help="with --data-dir: first one mining run on it"
+    )
     args = parser.parse_args()
     if args.data_dir:
-        time_selector(args.data_dir)
+        time_selector(args.data_dir, mine=args.mine)
         return
     if args.child:
         n, extra, ref = args.child
