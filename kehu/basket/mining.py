@@ -79,14 +79,16 @@ def basket_matrix(basket: np.ndarray, item: np.ndarray) -> tuple[sparse.csr_arra
     return matrix, codes
 
 
-def _bitsets(columns: sparse.csc_array, n: int) -> np.ndarray:
-    """Per column, the baskets holding it as a bitset of n bits (uint64 words)."""
+def _bitsets(columns: sparse.csc_array, n: int, used: np.ndarray) -> np.ndarray:
+    """For each column in ``used`` (the others: zeros, never read), the baskets holding it as
+    a bitset of n bits (uint64 words). Only the columns in some frequent pair are built:
+    n/8 bytes each."""
     words = (n + 63) // 64
-    bits = np.zeros((columns.shape[1], words * 8), dtype=np.uint8)
-    for c in range(columns.shape[1]):
+    bits = np.zeros((len(used), words * 8), dtype=np.uint8)
+    for row, c in enumerate(used.tolist()):
         member = np.zeros(words * 64, dtype=bool)
         member[columns.indices[columns.indptr[c] : columns.indptr[c + 1]]] = True
-        bits[c] = np.packbits(member)
+        bits[row] = np.packbits(member)
     return bits.view(np.uint64)
 
 
@@ -141,7 +143,10 @@ def frequent_itemsets(
         for itemset in level:
             by_prefix.setdefault(itemset[:-1], []).append(itemset[-1])
         if bits is None:
-            bits = _bitsets(columns, n)
+            used = np.unique(np.array(level, dtype=np.int64))
+            bits = _bitsets(columns, n, used)
+            at = np.full(columns.shape[1], -1, dtype=np.int64)
+            at[used] = np.arange(len(used))
         level = []
         for prefix, lasts in by_prefix.items():
             if len(lasts) < 2:
@@ -160,11 +165,11 @@ def frequent_itemsets(
                 if not tails:
                     continue
                 if base is None:
-                    base = bits[prefix[0]].copy()
+                    base = bits[at[prefix[0]]].copy()
                     for c in prefix[1:]:
-                        base &= bits[c]
-                joint = base & bits[a]
-                counts = np.bitwise_count(bits[tails] & joint).sum(axis=1, dtype=np.int64)
+                        base &= bits[at[c]]
+                joint = base & bits[at[a]]
+                counts = np.bitwise_count(bits[at[tails]] & joint).sum(axis=1, dtype=np.int64)
                 for b, c in zip(tails, counts.tolist(), strict=True):
                     if c >= min_count:
                         level.append((*head, b))
