@@ -19,7 +19,7 @@ from kehu.basket.models import AssociationRule, FrequentItemset, Level, MiningRu
 from kehu.basket.recommend import Pair, Suggestion, recommend
 from kehu.core.access import can_see_customers, require
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customer_get_for_user, customers_visible_to
+from kehu.customers.selectors import customers_visible_to
 from kehu.sales.models import Order, OrderLine, Product
 from kehu.sales.selectors import orders_visible_to
 
@@ -251,59 +251,91 @@ def _reason_text(suggestion: Suggestion, names: dict[int, str]) -> str:
 
 
 @lru_cache(maxsize=4)
-def _popularity(run_id: int) -> dict[int, float]:
+def _popularity(run_id: int, _finished: Any = None) -> dict[int, float]:
     """The 50 most bought products of a finished run (immutable, so kept per process)."""
     popular = FrequentItemset.objects.filter(run_id=run_id, size=1).order_by("-support")[:50]
     return {s.items[0]: s.support for s in popular}
 
 
+@lru_cache(maxsize=2)
+def _pairs(run_id: int, _finished: Any = None) -> dict[int, list[Pair]]:
+    """A finished run's one-to-one rules with lift above 1, by antecedent (immutable, so kept
+    per process like the popularity; a pair bought together less often than chance is no
+    reason to suggest it)."""
+    pairs: dict[int, list[Pair]] = {}
+    rules = AssociationRule.objects.filter(run_id=run_id, size=2, lift__gt=1).values_list(
+        "antecedent", "consequent", "confidence", "lift"
+    )
+    for antecedent, consequent, confidence, lift in rules.iterator(chunk_size=5000):
+        pairs.setdefault(antecedent[0], []).append(Pair(consequent[0], confidence, lift))
+    return pairs
+
+
+def _customer_lines(*, user: User, customer_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (product id, day number) of the customer's order lines, not cancelled, if the
+    user may see the customer (404 otherwise) — one query: the customer joined to its lines,
+    a customer without orders being one empty row."""
+    rows = list(
+        customers_visible_to(user)
+        .filter(pk=customer_id)
+        .order_by()
+        .values_list("orders__lines__product_id", "orders__ordered_on", "orders__status")
+    )
+    if not rows:
+        raise Http404
+    epoch = date(1970, 1, 1)
+    lines = [
+        (p, (d - epoch).days)
+        for p, d, status in rows
+        if p is not None and status != Order.Status.CANCELLED
+    ]
+    return (
+        np.array([p for p, _d in lines], dtype=np.int64),
+        np.array([d for _p, d in lines], dtype=np.int64),
+    )
+
+
 def customer_recommendations(
     *, user: User, customer_id: int, limit: int = 10, today: date | None = None
 ) -> list[Recommendation]:
-    """Next best products for a customer the user may see (404 otherwise), with reasons."""
-    customer = customer_get_for_user(user=user, customer_id=customer_id)
-    lines = list(
-        OrderLine.objects.filter(order__customer=customer)
-        .exclude(order__status=Order.Status.CANCELLED)
-        .values_list("product_id", "order__ordered_on")
-    )
-    epoch = date(1970, 1, 1)
-    products = np.array([p for p, _d in lines], dtype=np.int64)
-    days = np.array([(d - epoch).days for _p, d in lines], dtype=np.int64)
+    """Next best products for a customer the user may see (404 otherwise), with reasons.
+
+    Three queries: the customer with its lines, the latest run, and the suggested products
+    (which also drops the discontinued ones); the run's rules and popularity are read once
+    per process."""
+    products, days = _customer_lines(user=user, customer_id=customer_id)
     run = latest_run(Level.PRODUCT)
-    pairs: dict[int, list[Pair]] = {}
-    popularity: dict[int, float] = {}
-    if run is not None:
-        keys = [f"|{p}|" for p in set(products.tolist())]
-        # lift above 1 only: a pair bought together less often than chance is no reason
-        rules = AssociationRule.objects.filter(
-            run=run, size=2, antecedent_keys__in=keys, lift__gt=1
+    # keyed by the run and when it finished: an id reused after a restore reads afresh
+    pairs = _pairs(run.pk, run.finished_at) if run is not None else {}
+    popularity = _popularity(run.pk, run.finished_at) if run is not None else {}
+    day = ((today or timezone.localdate()) - date(1970, 1, 1)).days
+    wanted = limit * 2 + 10  # a few spare, for discontinued products dropped below
+    while True:
+        found = recommend(
+            products=products,
+            days=days,
+            today=day,
+            pairs=pairs,
+            popularity=popularity,
+            excluded=set(),
+            limit=wanted,
         )
-        for rule in rules:
-            pairs.setdefault(rule.antecedent[0], []).append(
-                Pair(rule.consequent[0], rule.confidence, rule.lift)
-            )
-        popularity = _popularity(run.pk)
-    discontinued = set(
-        Product.objects.filter(status=Product.Status.DISCONTINUED).values_list("pk", flat=True)
-    )
-    found = recommend(
-        products=products,
-        days=days,
-        today=((today or timezone.localdate()) - epoch).days,
-        pairs=pairs,
-        popularity=popularity,
-        excluded=discontinued,
-        limit=limit,
-    )
-    catalogue = Product.objects.in_bulk(
-        [s.product for s in found] + [int(s.detail[0]) for s in found if s.reason == "bought_with"]
-    )
+        ids = {s.product for s in found} | {
+            int(s.detail[0]) for s in found if s.reason == "bought_with"
+        }
+        catalogue = Product.objects.only("pk", "code", "name", "status").in_bulk(ids)
+        kept = [
+            s
+            for s in found
+            if s.product in catalogue and catalogue[s.product].status != Product.Status.DISCONTINUED
+        ]
+        if len(kept) >= limit or len(found) < wanted:
+            break
+        wanted *= 4
     names = {pk: p.name for pk, p in catalogue.items()}
     return [
         Recommendation(catalogue[s.product], s.score, s.reason, _reason_text(s, names))
-        for s in found
-        if s.product in catalogue
+        for s in kept[:limit]
     ]
 
 

@@ -4,7 +4,7 @@ from itertools import count
 
 import pytest
 
-from kehu.basket import services
+from kehu.basket import selectors, services
 from kehu.customers.tests.factories import CustomerFactory
 from kehu.sales.models import Order, OrderLine, Product
 from kehu.sales.tests.factories import ProductFactory
@@ -22,6 +22,13 @@ def buy(customer, day, *products, status=Order.Status.DELIVERED):
         for p in products
     )  # fmt: skip
     return order
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_caches():
+    """The selectors keep a run's rules per process; a test database reuses run ids."""
+    selectors._pairs.cache_clear()
+    selectors._popularity.cache_clear()
 
 
 @pytest.fixture

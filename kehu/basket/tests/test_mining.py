@@ -1,7 +1,6 @@
 """The miner against mlxtend (an independent implementation, test-only) on generated baskets
 with planted pairs and triples: the same itemsets with the same supports, the same rules with
-the same metrics. No public basket data set installs offline from PyPI here, so the baskets
-are generated (seeded) — see docs/basket.md."""
+the same metrics (seeded; the public data sets are in test_public_data.py)."""
 
 import math
 
