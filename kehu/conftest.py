@@ -1,13 +1,14 @@
 """Fixtures of the browser tests (``pytest -m e2e``), shared by every app's ``test_e2e*.py``.
 
-A session fixture prepares a fresh data directory (SQLite), runs ``kehu setup``, creates a sales
-rep and an archive administrator with ``kehu user create`` and starts ``kehu serve`` on a free
-port; every test gets its own browser context (own cookies) against that server.
+A session fixture prepares a fresh data directory (SQLite) as ``kehu setup`` leaves it, creates
+a user of every role with ``kehu user create`` and starts ``kehu serve`` on a free port; every
+test gets its own browser context (own cookies) against that server. ``demo_app`` serves an
+archive loaded with ``kehu demo``.
 """
 
 import subprocess
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -41,17 +42,15 @@ from kehu.core.tests.browser import (
     REP_PASSWORD,
     REP_USERNAME,
     REPO_ROOT,
-    START_TIMEOUT,
     TOTP_ADMIN_NAME,
     TOTP_ADMIN_PASSWORD,
     TOTP_ADMIN_USERNAME,
     NewContext,
     PageProblems,
-    free_port,
-    healthy,
-    run_kehu,
-    server_env,
-    stop,
+    make_archive_template,
+    run_kehu_commands,
+    served,
+    set_up_archive,
 )
 
 
@@ -67,148 +66,62 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def archive_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A data directory ``kehu setup`` made once for the whole run (with pytest-xdist, once for
+    all its workers), for ``set_up_archive`` to copy."""
+    base = tmp_path_factory.getbasetemp()
+    return make_archive_template(base if worker_id == "master" else base.parent)
+
+
+# The served app's users: username, role, password, display name, team and whether they manage it.
+E2E_USERS = [
+    (REP_USERNAME, "sales_rep", REP_PASSWORD, REP_NAME, "", False),
+    (ARCHIVIST_USERNAME, "archive_admin", ARCHIVIST_PASSWORD, ARCHIVIST_NAME, "", False),
+    (AGENT_USERNAME, "service_agent", AGENT_PASSWORD, AGENT_NAME, "", False),
+    (MANAGER_USERNAME, "sales_rep", MANAGER_PASSWORD, MANAGER_NAME, E2E_TEAM, True),
+    (MEMBER_USERNAME, "sales_rep", MEMBER_PASSWORD, MEMBER_NAME, E2E_TEAM, False),
+    (MARKETER_USERNAME, "marketer", MARKETER_PASSWORD, MARKETER_NAME, "", False),
+    (LEADER_USERNAME, "leader", LEADER_PASSWORD, LEADER_NAME, "", False),
+    (TOTP_ADMIN_USERNAME, "admin", TOTP_ADMIN_PASSWORD, TOTP_ADMIN_NAME, "", False),
+]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, archive_template: Path) -> Iterator[str]:
     """Base URL of a freshly set-up Kehu served by `kehu serve` (gunicorn) in a subprocess."""
     if not KEHU.exists():
         pytest.fail(f"The kehu script is missing at {KEHU}: is the package installed?")
     if not (REPO_ROOT / "staticfiles" / "staticfiles.json").exists():
         pytest.fail("Static files are not collected: run `kehu collectstatic --noinput` first.")
-    data_dir = tmp_path_factory.mktemp("kehu-e2e-data")
-    env = server_env(data_dir)
-    run_kehu(env, "setup", "--no-static")
-    run_kehu(
-        env,
-        "user",
-        "create",
-        REP_USERNAME,
-        "--role",
-        "sales_rep",
-        "--password",
-        REP_PASSWORD,
-        "--display-name",
-        REP_NAME,
-    )
-
-    run_kehu(
-        env,
-        "user",
-        "create",
-        ARCHIVIST_USERNAME,
-        "--role",
-        "archive_admin",
-        "--password",
-        ARCHIVIST_PASSWORD,
-        "--display-name",
-        ARCHIVIST_NAME,
-    )
-    run_kehu(
-        env,
-        "user",
-        "create",
-        AGENT_USERNAME,
-        "--role",
-        "service_agent",
-        "--password",
-        AGENT_PASSWORD,
-        "--display-name",
-        AGENT_NAME,
-    )
-    for username, password, name, manager in (
-        (MANAGER_USERNAME, MANAGER_PASSWORD, MANAGER_NAME, True),
-        (MEMBER_USERNAME, MEMBER_PASSWORD, MEMBER_NAME, False),
-    ):
-        run_kehu(
-            env,
-            "user",
-            "create",
-            username,
-            "--role",
-            "sales_rep",
-            "--password",
-            password,
-            "--display-name",
-            name,
-            "--team",
-            E2E_TEAM,
-            *(["--manager"] if manager else []),
-        )
-    run_kehu(
-        env,
-        "user",
-        "create",
-        MARKETER_USERNAME,
-        "--role",
-        "marketer",
-        "--password",
-        MARKETER_PASSWORD,
-        "--display-name",
-        MARKETER_NAME,
-    )
-
-    run_kehu(
-        env,
-        "user",
-        "create",
-        LEADER_USERNAME,
-        "--role",
-        "leader",
-        "--password",
-        LEADER_PASSWORD,
-        "--display-name",
-        LEADER_NAME,
-    )
-    run_kehu(
-        env,
-        "user",
-        "create",
-        TOTP_ADMIN_USERNAME,
-        "--role",
-        "admin",
-        "--password",
-        TOTP_ADMIN_PASSWORD,
-        "--display-name",
-        TOTP_ADMIN_NAME,
-    )
-
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own kehu script, fixed arguments)
-            [
-                str(KEHU),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--no-worker",
-            ],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so it is stopped with its workers
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not healthy(f"{base_url}/healthz"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                state = (
-                    f"exited with {process.returncode}"
-                    if process.poll() is not None
-                    else f"did not answer /healthz within {START_TIMEOUT:.0f} s"
-                )
-                pytest.fail(
-                    f"`kehu serve` {state}. Its log:\n{log_path.read_text(errors='replace')}",
-                    pytrace=False,
-                )
-            time.sleep(0.2)
+    env = set_up_archive(tmp_path_factory.mktemp("kehu-e2e-data"), archive_template)
+    commands = []
+    for username, role, password, name, team, manager in E2E_USERS:
+        command = ["user", "create", username, "--role", role, "--password", password,
+                   "--display-name", name]  # fmt: skip
+        command += ["--team", team] if team else []
+        command += ["--manager"] if manager else []
+        commands.append(command)
+    run_kehu_commands(env, commands)  # `kehu user create`, one process for all
+    with served(env) as base_url:
         yield base_url
-    finally:
-        stop(process)
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory: pytest.TempPathFactory, archive_template: Path) -> Iterator[str]:
+    """Base URL of a served Kehu loaded with ``kehu demo --customers 400`` (its users' password
+    is ``DEMO_PASSWORD_DEFAULT``), for the browser tests that need a lived-in archive. They
+    only read it."""
+    env = set_up_archive(tmp_path_factory.mktemp("kehu-e2e-demo"), archive_template)
+    # the demo mines its orders and computes the analytics at once: on a loaded machine that
+    # takes minutes, longer than run_kehu's own limit
+    done = subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
+        [str(KEHU), "demo", "--customers", "400", "--service", "0"], env=env, cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"`kehu demo` failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+    with served(env, timeout=60) as base_url:
+        yield base_url
 
 
 # --- The browser ----------------------------------------------------------------------------

@@ -37,14 +37,15 @@ echo "==> translations and static files"
 .venv/bin/kehu collectstatic --noinput --verbosity 0
 
 # The unit tests run on every core (pytest-xdist; KEHU_TEST_WORKERS=0 for one process), the
-# browser tests after them in one process: they share one served archive. Exit status 5 means
-# a selection (e.g. a path given as an argument) had no tests of that kind.
+# browser tests after them, a file at a time per worker: each worker serves its own archive,
+# which the tests of a file may build on. Exit status 5 means a selection (e.g. a path given as
+# an argument) had no tests of that kind.
 WORKERS=${KEHU_TEST_WORKERS:-auto}
 
 echo "==> pytest on SQLite"
 .venv/bin/pytest -n "$WORKERS" -m "not e2e" "$@" || [ $? -eq 5 ]
 echo "==> browser tests (SQLite)"
-.venv/bin/pytest -m e2e "$@" || [ $? -eq 5 ]
+.venv/bin/pytest -n "$WORKERS" --dist loadfile -m e2e "$@" || [ $? -eq 5 ]
 
 if [ -n "${KEHU_TEST_POSTGRES_URL:-}" ]; then
   echo "==> pytest on PostgreSQL ($KEHU_TEST_POSTGRES_URL)"

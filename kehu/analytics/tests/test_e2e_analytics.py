@@ -1,74 +1,19 @@
-"""Customer value in a real browser, on its own served app loaded with ``kehu demo`` (whose
+"""Customer value in a real browser, on the served demo archive (``demo_app``; the demo's
 load runs the refresh): the archive administrator reads the charts and drills down, a rep sees
 only their own customers, the value card shows on the 360° page. In English and Chinese.
 Screenshots: ``test-artifacts/screenshots/analytics-*``."""
 
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from kehu.core.tests.browser import (
-    KEHU,
-    REPO_ROOT,
-    START_TIMEOUT,
-    PageProblems,
-    free_port,
-    healthy,
-    log_in,
-    screenshot,
-    server_env,
-    stop,
-)
+from kehu.core.tests.browser import PageProblems, log_in, screenshot
 from kehu.demo.customers import DEMO_PASSWORD_DEFAULT
 
 pytestmark = pytest.mark.e2e
 
 ARCHIVIST, REP = "wangfang", "liuyang"  # demo users: archive administrator, a sales rep
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("kehu-e2e-analytics")
-    env = server_env(data_dir)
-    # Longer than run_kehu's limit: on the shared 2-core machine set-up and demo load take
-    # minutes when other work runs.
-    for args in (["setup", "--no-static"], ["demo", "--customers", "400"]):
-        subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
-            [str(KEHU), *args], env=env, cwd=REPO_ROOT, capture_output=True, timeout=900, check=True
-        )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    with (data_dir / "serve.log").open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own kehu script, fixed arguments)
-            [
-                str(KEHU),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--no-worker",
-            ],  # fmt: skip
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not healthy(f"{base_url}/healthz"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("`kehu serve` did not start", pytrace=False)
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        stop(process)
 
 
 @pytest.fixture

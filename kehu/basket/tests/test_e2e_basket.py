@@ -1,60 +1,14 @@
-"""The rules page and the 360° suggestions in a real browser, in English and Chinese, on a
-small demo archive of its own (the shared live app has no orders, and its server runs no task
-worker). Screenshots: ``test-artifacts/screenshots/basket-*``."""
-
-import subprocess
-import time
-from collections.abc import Iterator
+"""The rules page and the 360° suggestions in a real browser, in English and Chinese, on the
+served demo archive (``demo_app``: the shared live app has no orders, and its server runs no
+task worker). Screenshots: ``test-artifacts/screenshots/basket-*``."""
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from kehu.core.tests.browser import (
-    KEHU,
-    REPO_ROOT,
-    PageProblems,
-    free_port,
-    healthy,
-    log_in,
-    screenshot,
-    server_env,
-    stop,
-)
+from kehu.core.tests.browser import PageProblems, log_in, screenshot
+from kehu.demo.customers import DEMO_PASSWORD_DEFAULT
 
 pytestmark = pytest.mark.e2e
-
-DEMO_PASSWORD = "Demo-e2e-basket-2026"
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("kehu-e2e-basket")
-    env = server_env(data_dir)
-    env["KEHU_DEMO_PASSWORD"] = DEMO_PASSWORD
-    for args in (["setup", "--no-static"], ["demo", "--service", "0"]):
-        # the demo mines its orders at once; a shared machine needs more than run_kehu's 2 min
-        done = subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
-            [str(KEHU), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-            timeout=900, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    with (data_dir / "serve.log").open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own kehu script, fixed arguments)
-            [str(KEHU), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-             "--no-worker"],
-            env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not healthy(f"{base_url}/healthz"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("kehu serve did not start", pytrace=False)
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        stop(process)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +21,7 @@ def test_rules_page_and_suggestions(browser: Browser, demo_app: str, locale, pla
     context.set_default_timeout(15_000)
     problems.watch(context)
     page = context.new_page()
-    log_in(page, "wangfang", DEMO_PASSWORD)
+    log_in(page, "wangfang", DEMO_PASSWORD_DEFAULT)
     # the planted pair: diapers → beer, with the rule in words and the pair chart
     page.goto("/basket/?side=antecedent&product=" + _product_id(page, "婴儿纸尿裤L码"))
     table = page.get_by_test_id("rule-table")

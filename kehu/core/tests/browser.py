@@ -4,15 +4,19 @@ The fixtures that start the app (``kehu serve``) and the browser are in ``kehu/c
 they use what is defined here. Browser tests need Debian's chromium at ``/usr/bin/chromium``.
 """
 
+import fcntl
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,6 +125,71 @@ def run_kehu(env: dict[str, str], *args: str) -> None:
             f"{result.stdout}\n{result.stderr}",
             pytrace=False,
         )
+
+
+def run_kehu_commands(env: dict[str, str], commands: list[list[str]]) -> None:
+    """Several ``kehu`` commands in one process: each start of Kehu costs seconds."""
+    script = (
+        "from django.core.management import call_command\n"
+        f"for arguments in {commands!r}:\n"
+        "    call_command(*arguments)\n"
+    )
+    run_kehu(env, "shell", "--no-startup", "--no-imports", "-c", script)
+
+
+def set_up_archive(data_dir: Path, template: Path) -> dict[str, str]:
+    """``data_dir`` as ``kehu setup`` leaves a fresh one (a copy of ``template``, made by
+    ``archive_template``); returns the environment of a Kehu that uses it."""
+    shutil.copytree(template, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("ready"))
+    return server_env(data_dir)
+
+
+def make_archive_template(root: Path) -> Path:
+    """A data directory set up by ``kehu setup`` (migrations, keys, the first administrator),
+    made once under ``root`` even when several test processes ask at the same time: running
+    every migration takes half a minute, a copy a fraction of a second."""
+    template = root / "kehu-archive-template"
+    with (root / "kehu-archive-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "ready").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            run_kehu(server_env(template), "setup", "--no-static")
+            (template / "ready").touch()
+    return template
+
+
+@contextmanager
+def served(env: dict[str, str], *, timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """``kehu serve`` (one worker, no task worker) on a free port for the archive of ``env``;
+    yields its base URL and stops it afterwards. Fails with the server's log if it does not
+    answer /healthz within ``timeout`` seconds."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = Path(env["KEHU_DATA_DIR"]) / "serve.log"
+    command = [str(KEHU), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+               "--no-worker"]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own kehu script, fixed arguments)
+            command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so it is stopped with its workers
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while not healthy(f"{base_url}/healthz"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                state = (
+                    f"exited with {process.returncode}"
+                    if process.poll() is not None
+                    else f"did not answer /healthz within {timeout:.0f} s"
+                )
+                pytest.fail(
+                    f"`kehu serve` {state}. Its log:\n{log_path.read_text(errors='replace')}",
+                    pytrace=False,
+                )
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        stop(process)
 
 
 def healthy(url: str) -> bool:

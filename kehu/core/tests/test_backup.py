@@ -16,7 +16,14 @@ from django.conf import settings as django_settings
 from kehu.core import backup
 from kehu.core.backup import BackupError
 from kehu.core.keys import field_keys
-from kehu.core.tests.browser import KEHU, REPO_ROOT, own_sqlite_archive, run_kehu, server_env
+from kehu.core.tests.browser import (
+    KEHU,
+    REPO_ROOT,
+    own_sqlite_archive,
+    run_kehu,
+    server_env,
+    set_up_archive,
+)
 from kehu.customers import services as customer_services
 from kehu.demo.import_files import write_sample_csv
 
@@ -84,11 +91,10 @@ def python(env: dict[str, str], script: str, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def populated(tmp_path_factory):
+def populated(tmp_path_factory, archive_template):
     """A served-style archive (SQLite) with imported customers, ID numbers included."""
     root = tmp_path_factory.mktemp("backup")
-    env = server_env(root / "a")
-    run_kehu(env, "setup", "--no-static")
+    env = set_up_archive(root / "a", archive_template)
     csv_path = write_sample_csv(root / "people.csv", 400, seed=11)
     run_kehu(env, "import", str(csv_path), "--channel", "exhibition")
     return root, env

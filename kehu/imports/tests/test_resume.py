@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu.core.tests.browser import KEHU, REPO_ROOT, own_sqlite_archive, run_kehu, server_env
+from kehu.core.tests.browser import KEHU, REPO_ROOT, own_sqlite_archive, run_kehu, set_up_archive
 from kehu.demo.import_files import write_sample_csv
 from kehu.imports import services
 
@@ -57,7 +57,9 @@ def _import_command(csv_path: Path, *, deferred: bool) -> list[str]:
 @own_sqlite_archive
 @pytest.mark.django_db
 @pytest.mark.parametrize("deferred", [False, True], ids=["terms-per-chunk", "terms-deferred"])
-def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user, deferred):
+def test_killed_import_resumes_without_duplicates(
+    tmp_path, settings, make_user, archive_template, deferred
+):
     csv_path = write_sample_csv(tmp_path / "list.csv", ROWS, seed=7)
     # What a clean run creates: the valid rows of a dry run on an empty archive.
     settings.DATA_DIR = tmp_path / "check"
@@ -68,8 +70,7 @@ def test_killed_import_resumes_without_duplicates(tmp_path, settings, make_user,
     assert 0 < expected < ROWS
 
     data_dir = tmp_path / "server"
-    env = server_env(data_dir)
-    run_kehu(env, "setup", "--no-static")
+    env = set_up_archive(data_dir, archive_template)
     db = data_dir / "kehu.sqlite3"
     command = _import_command(csv_path, deferred=deferred)
     process = subprocess.Popen(  # noqa: S603 (our own kehu script)
