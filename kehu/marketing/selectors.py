@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -222,9 +223,45 @@ def _period(campaign: Campaign, today: date) -> tuple[date, date]:
     return start, max(start, end)
 
 
+class DayNumber(Func):
+    """A date as a whole number of days (since 1970-01-01), so that date gaps compare with an
+    integer column (the touch's campaign's window) on SQLite and PostgreSQL alike."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s) - DATE '1970-01-01')", **extra
+        )
+
+
+def _winning_touch(campaign: Campaign) -> QuerySet[Send]:
+    """For the order in the outer query: the touch that wins it under ``campaign``'s rule — of
+    every campaign's contacts (sent or delivered) with the order's customer on or before the
+    order day, within the window of the contact's own campaign, the last (or first) by local
+    day, then campaign id, then channel."""
+    direction = "-" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else ""
+    return (
+        Send.objects.filter(status__in=REACHED, member__customer_id=OuterRef("customer_id"))
+        .annotate(day=TruncDate("sent_at"))
+        .annotate(gap=DayNumber(OuterRef("ordered_on")) - DayNumber(F("day")))
+        .filter(gap__gte=0, gap__lte=F("campaign__attribution_days"))
+        .order_by(f"{direction}day", f"{direction}campaign_id", f"{direction}channel")
+    )
+
+
 def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
     """The orders attributed to ``campaign``: id, customer, date, amount and the channel of the
-    winning touch."""
+    winning touch. One query: each order of a target member in the period (not cancelled) with
+    its winning touch (a correlated subquery), kept when that touch is the campaign's."""
     from kehu.sales.models import Order
 
     today = today or timezone.localdate()
@@ -232,41 +269,30 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
     targets = CampaignMember.objects.filter(
         campaign=campaign, group=CampaignMember.Group.TARGET
     ).values("customer_id")
-    windows = dict(Campaign.objects.values_list("pk", "attribution_days"))
-    touches: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
-    for customer_id, campaign_id, channel, sent_at in (
-        Send.objects.filter(status__in=REACHED, member__customer_id__in=targets)
-        .values_list("member__customer_id", "campaign_id", "channel", "sent_at")
-        .iterator(chunk_size=5000)
-    ):
-        touches[customer_id].append((timezone.localdate(sent_at), campaign_id, channel))
-    found = []
-    orders = (
+    winner = _winning_touch(campaign)
+    rows = (
         Order.objects.filter(customer_id__in=targets, ordered_on__gte=start, ordered_on__lte=end)
         .exclude(status=Order.Status.CANCELLED)
-        .values_list("pk", "customer_id", "ordered_on", "total_amount")
+        .annotate(
+            winner_id=Subquery(winner.values("pk")[:1]),
+        )
+        .filter(winner_id__in=Send.objects.filter(campaign=campaign).values("pk"))
+        .annotate(
+            winner_channel=Subquery(Send.objects.filter(pk=OuterRef("winner_id")).values("channel"))
+        )
+        .order_by("pk")
+        .values_list("pk", "customer_id", "ordered_on", "total_amount", "winner_channel")
     )
-    last = campaign.attribution == Campaign.Attribution.LAST_TOUCH
-    for order_id, customer_id, ordered_on, amount in orders.iterator(chunk_size=5000):
-        candidates = [
-            t
-            for t in touches.get(customer_id, ())
-            if t[0] <= ordered_on <= t[0] + timedelta(days=windows.get(t[1], 30))
-        ]
-        if not candidates:
-            continue
-        winner = max(candidates) if last else min(candidates)
-        if winner[1] == campaign.pk:
-            found.append(
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "ordered_on": ordered_on,
-                    "amount": amount,
-                    "channel": winner[2],
-                }
-            )
-    return found
+    return [
+        {
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "ordered_on": ordered_on,
+            "amount": amount,
+            "channel": channel,
+        }
+        for order_id, customer_id, ordered_on, amount, channel in rows
+    ]
 
 
 def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
