@@ -176,7 +176,7 @@ def run(args: argparse.Namespace, load: float) -> None:
     # The rest of the sending done (no timing), and orders for a share of the members, so that
     # the results page has touches and orders to attribute.
     Send.objects.filter(campaign=launched, status=Send.Status.QUEUED).update(
-        status=Send.Status.SENT, sent_at=timezone.now()
+        status=Send.Status.SENT, sent_at=timezone.now(), sent_on=timezone.localdate()
     )
     member_customers = list(
         CampaignMember.objects.filter(campaign=launched)

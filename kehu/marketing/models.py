@@ -2,8 +2,11 @@
 control group held out, contacts sent through channels (each one an interaction on the
 customer's timeline), responses, costs; and the do-not-contact list."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel, choices_check
@@ -245,6 +248,9 @@ class Send(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.CharField(_("error"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The local day of ``sent_at`` (the attribution window counts local days), kept so the
+    # attribution compares dates in SQL without a time-zone conversion per row.
+    sent_on = models.DateField(_("sent on"), null=True, blank=True, editable=False)
     # The provider's message id (SMS delivery reports name it).
     provider_id = models.CharField(_("provider id"), max_length=100, blank=True)
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
@@ -273,6 +279,13 @@ class Send(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.member_id} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sent_on = timezone.localdate(self.sent_at) if self.sent_at else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "sent_at" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sent_on"}
+        super().save(*args, **kwargs)
 
 
 class Response(models.Model):

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -223,72 +223,83 @@ def _period(campaign: Campaign, today: date) -> tuple[date, date]:
     return start, max(start, end)
 
 
-class DayNumber(Func):
-    """A date as a whole number of days (since 1970-01-01), so that date gaps compare with an
-    integer column (the touch's campaign's window) on SQLite and PostgreSQL alike."""
-
-    output_field = IntegerField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="((%(expressions)s) - DATE '1970-01-01')", **extra
-        )
+def _day_number(column: str) -> str:
+    """SQL for a date column as a whole number of days, so date gaps compare with an integer
+    (the touch's campaign's window) on SQLite and PostgreSQL alike."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
-def _winning_touch(campaign: Campaign) -> QuerySet[Send]:
-    """For the order in the outer query: the touch that wins it under ``campaign``'s rule — of
-    every campaign's contacts (sent or delivered) with the order's customer on or before the
-    order day, within the window of the contact's own campaign, the last (or first) by local
-    day, then campaign id, then channel."""
-    direction = "-" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else ""
-    return (
-        Send.objects.filter(status__in=REACHED, member__customer_id=OuterRef("customer_id"))
-        .annotate(day=TruncDate("sent_at"))
-        .annotate(gap=DayNumber(OuterRef("ordered_on")) - DayNumber(F("day")))
-        .filter(gap__gte=0, gap__lte=F("campaign__attribution_days"))
-        .order_by(f"{direction}day", f"{direction}campaign_id", f"{direction}channel")
-    )
+def _as_date(value: Any) -> date:
+    """A date from a raw row (SQLite gives the ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _as_amount(value: Any) -> Decimal:
+    """An amount from a raw row (SQLite may give a float), to the cent as the ORM reads it."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
 def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
     """The orders attributed to ``campaign``: id, customer, date, amount and the channel of the
-    winning touch. One query: each order of a target member in the period (not cancelled) with
-    its winning touch (a correlated subquery), kept when that touch is the campaign's."""
+    winning touch.
+
+    One query: every order (not cancelled) of a target member in the period is joined with the
+    customer's contacts of every campaign (sent or delivered) on or before the order day and
+    within the window of the contact's own campaign; per order the winning touch is the last
+    (or, under the first-touch rule, the first) by local day (``Send.sent_on``), then campaign
+    id, then channel; the order is the campaign's when that touch is."""
     from kehu.sales.models import Order
 
     today = today or timezone.localdate()
     start, end = _period(campaign, today)
-    targets = CampaignMember.objects.filter(
-        campaign=campaign, group=CampaignMember.Group.TARGET
-    ).values("customer_id")
-    winner = _winning_touch(campaign)
-    rows = (
-        Order.objects.filter(customer_id__in=targets, ordered_on__gte=start, ordered_on__lte=end)
-        .exclude(status=Order.Status.CANCELLED)
-        .annotate(
-            winner_id=Subquery(winner.values("pk")[:1]),
-        )
-        .filter(winner_id__in=Send.objects.filter(campaign=campaign).values("pk"))
-        .annotate(
-            winner_channel=Subquery(Send.objects.filter(pk=OuterRef("winner_id")).values("channel"))
-        )
-        .order_by("pk")
-        .values_list("pk", "customer_id", "ordered_on", "total_amount", "winner_channel")
-    )
+    way = "DESC" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else "ASC"
+    gap = f"{_day_number('o.ordered_on')} - {_day_number('s.sent_on')}"
+    sql = f"""
+        SELECT order_id, customer_id, ordered_on, total_amount, channel FROM (
+            SELECT o.id AS order_id, o.customer_id, o.ordered_on, o.total_amount,
+                   s.campaign_id, s.channel,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY o.id
+                       ORDER BY s.sent_on {way}, s.campaign_id {way}, s.channel {way}
+                   ) AS pick
+            FROM {_table(CampaignMember)} t
+            JOIN {_table(Order)} o ON o.customer_id = t.customer_id
+            JOIN {_table(CampaignMember)} m ON m.customer_id = t.customer_id
+            JOIN {_table(Send)} s ON s.member_id = m.id
+            JOIN {_table(Campaign)} c ON c.id = s.campaign_id
+            WHERE t.campaign_id = %s AND t."group" = %s
+              AND o.ordered_on >= %s AND o.ordered_on <= %s AND o.status <> %s
+              AND s.status IN (%s, %s) AND s.sent_on <= o.ordered_on
+              AND {gap} <= c.attribution_days
+        ) w
+        WHERE pick = 1 AND campaign_id = %s
+        ORDER BY order_id"""  # noqa: S608 (table names from the models, no user input)
+    params = [
+        campaign.pk,
+        CampaignMember.Group.TARGET.value,
+        start,
+        end,
+        Order.Status.CANCELLED.value,
+        *(s.value for s in REACHED),
+        campaign.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return [
         {
             "order_id": order_id,
             "customer_id": customer_id,
-            "ordered_on": ordered_on,
-            "amount": amount,
+            "ordered_on": _as_date(ordered_on),
+            "amount": _as_amount(amount),
             "channel": channel,
         }
         for order_id, customer_id, ordered_on, amount, channel in rows
@@ -379,8 +390,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
     target_rate, _n = _buy_rate(campaign, CampaignMember.Group.TARGET, start, end)
     control_rate, control_n = _buy_rate(campaign, CampaignMember.Group.CONTROL, start, end)
     daily_contacts = dict(
-        sends.filter(sent_at__isnull=False)
-        .values_list("sent_at__date")
+        sends.filter(sent_on__isnull=False)
+        .values_list("sent_on")
         .annotate(n=Count("id"))
         .order_by()
     )

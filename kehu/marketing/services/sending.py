@@ -147,6 +147,7 @@ def sends_process(*, campaign_id: int, channel: str, limit: int | None = None) -
                     continue
                 send.status = Send.Status.SENT
                 send.sent_at = now
+                send.sent_on = timezone.localdate(now)
                 send.error = ""
                 sent.append((send, summary))
                 counts["sent"] += 1
@@ -161,7 +162,7 @@ def sends_process(*, campaign_id: int, channel: str, limit: int | None = None) -
                 send.interaction = interaction
             Send.objects.bulk_update(
                 batch,
-                ["status", "sent_at", "error", "attempts", "provider_id", "interaction"],
+                ["status", "sent_at", "sent_on", "error", "attempts", "provider_id", "interaction"],
             )
             _touch(campaign_id)
         done += len(batch)
