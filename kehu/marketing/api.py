@@ -42,6 +42,7 @@ class CampaignIn(Schema):
     segment_ids: list[int] = []
     cross_sell_rule_id: int | None = None
     code: str = ""
+    track_responses: bool = False
 
 
 class CampaignPatch(Schema):
@@ -57,6 +58,7 @@ class CampaignPatch(Schema):
     segment_ids: list[int] | None = None
     cross_sell_rule_id: int | None = None
     status: str | None = None
+    track_responses: bool | None = None
 
 
 class CampaignOut(Schema):
@@ -81,6 +83,8 @@ class CampaignOut(Schema):
     member_count: int
     control_count: int
     exclusions: dict[str, int]
+    track_responses: bool
+    scheduled_at: datetime | None
 
     @staticmethod
     def resolve_segment_ids(obj: Campaign) -> list[int]:

@@ -40,6 +40,11 @@ class CampaignForm(forms.Form):
     attribution_days = forms.IntegerField(
         label=_("Attribution window (days)"), min_value=1, max_value=365, initial=30
     )
+    track_responses = forms.BooleanField(
+        label=_("Track opens and clicks in the e-mails"),
+        required=False,
+        help_text=_("A one-pixel image and click-through links record who opened and clicked."),
+    )
 
     def __init__(self, *args: Any, segments: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

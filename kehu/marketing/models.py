@@ -46,6 +46,7 @@ class SendStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
     SKIPPED = "skipped", _("Skipped")
 
 
@@ -53,6 +54,7 @@ class ResponseKind(models.TextChoices):
     REPLIED = "replied", _("Replied")
     REGISTERED = "registered", _("Registered")
     ATTENDED = "attended", _("Attended")
+    OPENED = "opened", _("Opened")
     CLICKED = "clicked", _("Clicked")
     CALLED_BACK = "called_back", _("Called back")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
@@ -90,6 +92,18 @@ class Campaign(TimeStampedModel):
         default=Attribution.LAST_TOUCH,
     )
     attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=30)
+    # Open pixel and click-through links in the campaign's e-mails (off by default).
+    track_responses = models.BooleanField(_("track opens and clicks"), default=False)
+    # When a scheduled campaign launches itself (the periodic task ``launch_due_campaigns``).
+    scheduled_at = models.DateTimeField(_("launch at"), null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     segments = models.ManyToManyField(
         "customers.Segment", verbose_name=_("segments"), blank=True, related_name="+"
     )
@@ -336,3 +350,28 @@ class DoNotContact(models.Model):
 
     def __str__(self) -> str:
         return str(self.customer_id)
+
+
+class Undeliverable(models.Model):
+    """An address a provider reported as permanently undeliverable (a hard bounce): later
+    campaigns leave its customer out of the channel (硬退信)."""
+
+    channel = models.CharField(_("channel"), max_length=12, choices=CampaignChannel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("since"))
+    send = models.ForeignKey(
+        Send, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("undeliverable address")
+        verbose_name_plural = _("undeliverable addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address"], name="marketing_undeliverable_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address}"

@@ -282,7 +282,7 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
         ) w
         WHERE pick = 1 AND campaign_id = %s
         ORDER BY order_id"""  # noqa: S608 (table names from the models, no user input)
-    params = [
+    params: list[Any] = [
         campaign.pk,
         CampaignMember.Group.TARGET.value,
         start,
@@ -359,7 +359,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
     ):
         row(channel).reached = n
     responses = Response.objects.filter(member__campaign=campaign)
-    positive = responses.exclude(kind=Response.Kind.UNSUBSCRIBED)
+    # An unsubscribe is no response to the offer, nor is an open (a pixel loaded).
+    positive = responses.exclude(kind__in=[Response.Kind.UNSUBSCRIBED, Response.Kind.OPENED])
     total.responded = positive.values("member_id").distinct().count()
     for channel, n in (
         positive.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -123,6 +123,7 @@ def campaign_edit(request: AuthenticatedRequest, campaign_id: int) -> HttpRespon
         "control_percent": campaign.control_percent,
         "attribution": campaign.attribution,
         "attribution_days": campaign.attribution_days,
+        "track_responses": campaign.track_responses,
     }
     form = CampaignForm(request.POST or None, segments=_segments(request.user), initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -469,3 +470,30 @@ def unsubscribe(request: AuthenticatedRequest, token: str) -> HttpResponse:
         "channel": CampaignChannel(channel).label,
     }
     return render(request, "marketing/unsubscribe.html", context)
+
+
+# A transparent 1×1 GIF, the open pixel.
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+@login_not_required
+@require_GET
+def track_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The open pixel of a tracked e-mail: records *opened* once; 404 for a forged link."""
+    services.track_open(token=token)
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_not_required
+@require_GET
+def track_click(request: HttpRequest, token: str) -> HttpResponse:
+    """A tracked e-mail's link: records *clicked* once and goes on to the link the message
+    carried (signed into the token, so it goes nowhere else); 404 for a forged link."""
+    response = HttpResponseRedirect(services.track_click(token=token))
+    response["Cache-Control"] = "no-store"
+    return response

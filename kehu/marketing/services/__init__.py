@@ -48,6 +48,12 @@ from kehu.marketing.services.sending import (
     delivery_report,
     sends_process,
 )
+from kehu.marketing.services.tracking import (
+    TRACK_SALT,
+    track_click,
+    track_links,
+    track_open,
+)
 
 __all__ = [
     "EDITABLE",
@@ -77,6 +83,10 @@ __all__ = [
     "sends_queue",
     "sms_text",
     "template_save",
+    "TRACK_SALT",
+    "track_click",
+    "track_links",
+    "track_open",
     "unsubscribe",
     "unsubscribe_read",
     "unsubscribe_token",
