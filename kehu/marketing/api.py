@@ -221,6 +221,7 @@ class CampaignResultsOut(Schema):
     control_buy_rate: float | None
     control_members: int
     lift: float | None
+    bounced: int
     progress: CampaignProgressOut
 
 
@@ -228,6 +229,16 @@ class CampaignDeliveryReportIn(Schema):
     id: str = Field(..., description="The provider's message id")
     delivered: bool
     error: str = ""
+    permanent: bool = Field(
+        False, description="Not delivered for good (no such number): a hard bounce"
+    )
+
+
+class CampaignEmailBounceIn(Schema):
+    send_id: int | None = Field(None, description="The X-Kehu-Send header of the e-mail")
+    address: str = Field("", description="The recipient, when the send id is not known")
+    hard: bool = Field(..., description="A permanent failure (no such mailbox)")
+    reason: str = ""
 
 
 class CampaignDeliveryReportOut(Schema):
@@ -281,7 +292,28 @@ def sms_delivery_report(request: HttpRequest, payload: CampaignDeliveryReportIn)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HttpError(401, "not_authenticated")
     updated = services.delivery_report(
-        provider_id=payload.id, delivered=payload.delivered, error=payload.error
+        provider_id=payload.id,
+        delivered=payload.delivered,
+        error=payload.error,
+        permanent=payload.permanent,
+    )
+    return {"updated": updated}
+
+
+@router.post(
+    "/email/reports",
+    auth=None,
+    response={200: CampaignDeliveryReportOut, 401: ErrorBody, 422: ErrorBody},
+    summary="E-mail bounce report (the mail provider's webhook)",
+    description="Authenticated by `Authorization: Bearer KEHU_EMAIL_WEBHOOK_TOKEN`.",
+)
+def email_bounce_report(request: HttpRequest, payload: CampaignEmailBounceIn) -> dict[str, int]:
+    expected = str(settings.KEHU_MARKETING["email_webhook_token"])
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HttpError(401, "not_authenticated")
+    updated = services.email_bounce(
+        send_id=payload.send_id, address=payload.address, hard=payload.hard, reason=payload.reason
     )
     return {"updated": updated}
 
@@ -434,6 +466,7 @@ def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
         "control_buy_rate": found.control_buy_rate,
         "control_members": found.control_members,
         "lift": found.lift,
+        "bounced": found.bounced,
         "progress": {**progress.__dict__, "percent": progress.percent},
     }
 

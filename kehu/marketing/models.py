@@ -215,7 +215,8 @@ class CampaignMember(models.Model):
         related_name="+",
     )
     group = models.CharField(_("group"), max_length=10, choices=MemberGroup.choices)
-    # Why an excluded member was left out: do_not_contact, no_consent, frequency_cap.
+    # Why an excluded member was left out: do_not_contact, no_consent, frequency_cap,
+    # undeliverable.
     excluded_reason = models.CharField(_("excluded because"), max_length=20, blank=True)
     # The rep or agent who calls this member (telephone call lists).
     assigned_to = models.ForeignKey(

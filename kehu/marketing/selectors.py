@@ -206,6 +206,7 @@ class Results:
     target_buy_rate: float | None = None
     control_buy_rate: float | None = None
     control_members: int = 0
+    bounced: int = 0  # e-mails and SMS the provider reported undeliverable
     daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
 
     @property
@@ -352,6 +353,7 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         return channels[channel]
 
     total = Figures(label=campaign.name, members=campaign.member_count)
+    bounced = Send.objects.filter(campaign=campaign, status=Send.Status.BOUNCED).count()
     sends = Send.objects.filter(campaign=campaign, status__in=REACHED)
     total.reached = sends.values("member_id").distinct().count()
     for channel, n in (
@@ -406,6 +408,7 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         target_buy_rate=target_rate,
         control_buy_rate=control_rate,
         control_members=control_n,
+        bounced=bounced,
         daily=[(d.isoformat(), daily_contacts.get(d, 0), daily_responses.get(d, 0)) for d in days],
     )
 

@@ -46,6 +46,7 @@ from kehu.marketing.services.sending import (
     campaign_finish,
     campaign_send_now,
     delivery_report,
+    email_bounce,
     sends_process,
 )
 from kehu.marketing.services.tracking import (
@@ -74,6 +75,7 @@ __all__ = [
     "contact_log",
     "delivery_report",
     "do_not_contact_set",
+    "email_bounce",
     "email_message",
     "email_test_send",
     "language_for",
