@@ -225,6 +225,10 @@ class CampaignResultsOut(Schema):
     progress: CampaignProgressOut
 
 
+class CampaignScheduleIn(Schema):
+    at: datetime | None = Field(..., description="When to launch; null takes the schedule back")
+
+
 class CampaignDeliveryReportIn(Schema):
     id: str = Field(..., description="The provider's message id")
     delivered: bool
@@ -348,6 +352,18 @@ def campaign_update(
 def campaign_launch(request: AuthenticatedRequest, campaign_id: int) -> Campaign:
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
     return services.campaign_launch(user=request.user, campaign=campaign)
+
+
+@router.post(
+    "/{campaign_id}/schedule",
+    response={200: CampaignOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Schedule the launch at a date and time (null: take the schedule back)",
+)
+def campaign_schedule(
+    request: AuthenticatedRequest, campaign_id: int, payload: CampaignScheduleIn
+) -> Campaign:
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    return services.campaign_schedule(user=request.user, campaign=campaign, at=payload.at)
 
 
 @router.post(

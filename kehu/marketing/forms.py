@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.widgets import IsoDateInput
+from kehu.core.widgets import IsoDateInput, IsoDateTimeInput
 from kehu.marketing.models import (
     Campaign,
     CampaignChannel,
@@ -59,6 +59,10 @@ class TemplateForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=MessageTemplate.Language.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(label=_("Launch at"), widget=IsoDateTimeInput())
 
 
 class TestSendForm(forms.Form):

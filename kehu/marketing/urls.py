@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:campaign_id>/preview/", views.template_preview, name="preview"),
     path("<int:campaign_id>/test-send/", views.test_send, name="test_send"),
     path("<int:campaign_id>/launch/", views.campaign_launch, name="launch"),
+    path("<int:campaign_id>/schedule/", views.campaign_schedule, name="schedule"),
     path("<int:campaign_id>/finish/", views.campaign_finish, name="finish"),
     path("<int:campaign_id>/costs/", views.cost_add, name="cost_add"),
     path("<int:campaign_id>/progress/", views.progress, name="progress"),

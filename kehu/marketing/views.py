@@ -28,6 +28,7 @@ from kehu.marketing.forms import (
     ContactForm,
     CostForm,
     ResponseForm,
+    ScheduleForm,
     TemplateForm,
     TestSendForm,
 )
@@ -179,6 +180,9 @@ def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> HttpResp
         "template_form": TemplateForm(initial={"channel": "email", "language": "zh-hans"}),
         "test_form": TestSendForm(initial={"to": request.user.email, "language": "zh-hans"}),
         "cost_form": CostForm(initial={"incurred_on": timezone.localdate()}),
+        "schedule_form": ScheduleForm(
+            initial={"at": campaign.scheduled_at or timezone.localtime() + timedelta(days=1)}
+        ),
         "progress": selectors.send_progress(campaign),
         "fields": merge.FIELDS,
         "agents": agents,
@@ -278,6 +282,30 @@ def campaign_launch(request: AuthenticatedRequest, campaign_id: int) -> HttpResp
             _("Launched: %(members)s members, %(control)s in the control group.")
             % {"members": campaign.member_count, "control": campaign.control_count},
         )
+    return redirect("marketing:detail", campaign.pk)
+
+
+@require_POST
+def campaign_schedule(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    """Schedule the launch (``at``), or take the schedule back (``cancel``)."""
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    form = ScheduleForm(request.POST)
+    try:
+        if "cancel" in request.POST:
+            services.campaign_schedule(user=request.user, campaign=campaign, at=None)
+            messages.success(request, _("The scheduled launch was taken back."))
+        elif not form.is_valid():
+            messages.error(request, _("Enter the date and time to launch."))
+        else:
+            at = form.cleaned_data["at"]
+            services.campaign_schedule(user=request.user, campaign=campaign, at=at)
+            messages.success(
+                request,
+                _("The campaign launches by itself at %(at)s.")
+                % {"at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
+            )
+    except (ValidationError, Conflict) as exc:
+        _problems(request, exc)
     return redirect("marketing:detail", campaign.pk)
 
 

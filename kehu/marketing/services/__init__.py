@@ -42,6 +42,10 @@ from kehu.marketing.services.responses import (
     unsubscribe,
     unsubscribe_read,
 )
+from kehu.marketing.services.schedule import (
+    campaign_schedule,
+    campaigns_launch_due,
+)
 from kehu.marketing.services.sending import (
     campaign_finish,
     campaign_send_now,
@@ -70,7 +74,9 @@ __all__ = [
     "campaign_pick_list",
     "campaign_finish",
     "campaign_launch",
+    "campaign_schedule",
     "campaign_send_now",
+    "campaigns_launch_due",
     "campaign_update",
     "contact_log",
     "delivery_report",
