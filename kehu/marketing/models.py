@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import TimeStampedModel, choices_check
 
@@ -54,7 +55,7 @@ class ResponseKind(models.TextChoices):
     REPLIED = "replied", _("Replied")
     REGISTERED = "registered", _("Registered")
     ATTENDED = "attended", _("Attended")
-    OPENED = "opened", _("Opened")
+    OPENED = "opened", pgettext_lazy("campaign response", "Opened")
     CLICKED = "clicked", _("Clicked")
     CALLED_BACK = "called_back", _("Called back")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
