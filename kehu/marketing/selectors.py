@@ -9,7 +9,6 @@ several campaigns' contacts qualify, the campaign's rule decides: the last touch
 order (default) or the first touch in the window.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -248,18 +247,17 @@ def _table(model: Any) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
 
 
-def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
-    """The orders attributed to ``campaign``: id, customer, date, amount and the channel of the
-    winning touch.
+def _attributed_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
+    """The query of the orders attributed to ``campaign`` (columns order_id, customer_id,
+    ordered_on, total_amount, channel).
 
-    One query: every order (not cancelled) of a target member in the period is joined with the
-    customer's contacts of every campaign (sent or delivered) on or before the order day and
-    within the window of the contact's own campaign; per order the winning touch is the last
-    (or, under the first-touch rule, the first) by local day (``Send.sent_on``), then campaign
-    id, then channel; the order is the campaign's when that touch is."""
+    Every order (not cancelled) of a target member in the period is joined with the customer's
+    contacts of every campaign (sent or delivered) on or before the order day and within the
+    window of the contact's own campaign; per order the winning touch is the last (or, under
+    the first-touch rule, the first) by local day (``Send.sent_on``), then campaign id, then
+    channel; the order is the campaign's when that touch is."""
     from kehu.sales.models import Order
 
-    today = today or timezone.localdate()
     start, end = _period(campaign, today)
     way = "DESC" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else "ASC"
     gap = f"{_day_number('o.ordered_on')} - {_day_number('s.sent_on')}"
@@ -281,8 +279,7 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
               AND s.status IN (%s, %s) AND s.sent_on <= o.ordered_on
               AND {gap} <= c.attribution_days
         ) w
-        WHERE pick = 1 AND campaign_id = %s
-        ORDER BY order_id"""  # noqa: S608 (table names from the models, no user input)
+        WHERE pick = 1 AND campaign_id = %s"""  # noqa: S608 (table names from the models)
     params: list[Any] = [
         campaign.pk,
         CampaignMember.Group.TARGET.value,
@@ -292,8 +289,15 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
         *(s.value for s in REACHED),
         campaign.pk,
     ]
+    return sql, params
+
+
+def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
+    """The orders attributed to ``campaign`` (one query, see ``_attributed_sql``): id,
+    customer, date, amount and the channel of the winning touch."""
+    sql, params = _attributed_sql(campaign, today or timezone.localdate())
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"{sql} ORDER BY order_id", params)
         rows = cursor.fetchall()
     return [
         {
@@ -305,6 +309,41 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
         }
         for order_id, customer_id, ordered_on, amount, channel in rows
     ]
+
+
+@dataclass
+class Attributed:
+    """The attributed orders summed: per channel orders, revenue and buyers; buyers overall
+    (a customer converted through two channels counts once)."""
+
+    channels: dict[str, tuple[int, Decimal, int]]
+    customers: int
+
+
+def attributed_totals(campaign: Campaign, today: date | None = None) -> Attributed:
+    """``attributed_orders`` summed in the database (what the results page needs), without
+    reading every order: per channel, and the distinct buyers overall — each buyer counted
+    under the first of their channels, so the per-channel first counts add up to it."""
+    sql, params = _attributed_sql(campaign, today or timezone.localdate())
+    summed = f"""
+        SELECT channel, COUNT(*), SUM(total_amount), COUNT(DISTINCT customer_id),
+               COUNT(DISTINCT CASE WHEN channel = first_channel THEN customer_id END)
+        FROM (
+            SELECT a.channel, a.customer_id, a.total_amount,
+                   MIN(a.channel) OVER (PARTITION BY a.customer_id) AS first_channel
+            FROM ({sql}) a
+        ) b
+        GROUP BY channel"""  # noqa: S608 (built from _attributed_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(summed, params)
+        rows = cursor.fetchall()
+    return Attributed(
+        channels={
+            channel: (int(orders), _as_amount(revenue or 0), int(buyers))
+            for channel, orders, revenue, buyers, _first in rows
+        },
+        customers=sum(int(first) for *_rest, first in rows),
+    )
 
 
 def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
@@ -370,19 +409,13 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         if channel:
             row(channel).responded = n
     by_kind = dict(responses.values_list("kind").annotate(n=Count("id")).order_by())
-    orders = attributed_orders(campaign, today)
-    converted: dict[str, set[int]] = defaultdict(set)
-    for order in orders:
-        total.orders += 1
-        total.revenue += order["amount"]
-        converted[""].add(order["customer_id"])
-        figures = row(order["channel"])
-        figures.orders += 1
-        figures.revenue += order["amount"]
-        converted[order["channel"]].add(order["customer_id"])
-    total.converted = len(converted.pop("", set()))
-    for channel, customers in converted.items():
-        row(channel).converted = len(customers)
+    attributed = attributed_totals(campaign, today)
+    for channel, (n, revenue, buyers) in attributed.channels.items():
+        total.orders += n
+        total.revenue += revenue
+        figures = row(channel)
+        figures.orders, figures.revenue, figures.converted = n, revenue, buyers
+    total.converted = attributed.customers
     costs = CampaignCost.objects.filter(campaign=campaign)
     total.cost = costs.aggregate(s=Sum("amount"))["s"] or Decimal(0)
     for channel, amount in (

@@ -248,5 +248,16 @@ def test_sql_attribution_matches_the_python_reference(marketer, rep, data_dir):
             c.save()
             expected = _attributed_by_python(c, today)
             assert selectors.attributed_orders(c, today) == expected, (c.name, rule)
+            summed = selectors.attributed_totals(c, today)
+            channels = {o["channel"] for o in expected}
+            assert summed.channels == {
+                ch: (
+                    sum(1 for o in expected if o["channel"] == ch),
+                    sum((o["amount"] for o in expected if o["channel"] == ch), Decimal(0)),
+                    len({o["customer_id"] for o in expected if o["channel"] == ch}),
+                )
+                for ch in channels
+            }, (c.name, rule)
+            assert summed.customers == len({o["customer_id"] for o in expected})
             found += len(expected)
     assert found > 10  # the fixture attributes enough orders to mean something
