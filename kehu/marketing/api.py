@@ -222,6 +222,8 @@ class CampaignResultsOut(Schema):
     control_members: int
     lift: float | None
     bounced: int
+    web_submissions: int
+    web_leads: int
     progress: CampaignProgressOut
 
 
@@ -483,6 +485,8 @@ def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
         "control_members": found.control_members,
         "lift": found.lift,
         "bounced": found.bounced,
+        "web_submissions": found.web_submissions,
+        "web_leads": found.web_leads,
         "progress": {**progress.__dict__, "percent": progress.percent},
     }
 

@@ -206,6 +206,8 @@ class Results:
     control_buy_rate: float | None = None
     control_members: int = 0
     bounced: int = 0  # e-mails and SMS the provider reported undeliverable
+    web_submissions: int = 0  # web forms sent through a link with the campaign's code
+    web_leads: int = 0  # of them, new leads
     daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
 
     @property
@@ -346,6 +348,16 @@ def attributed_totals(campaign: Campaign, today: date | None = None) -> Attribut
     )
 
 
+def _web_form_counts(campaign: Campaign) -> dict[str, int]:
+    """Web-form submissions that came through a link with the campaign's code
+    (``?campaign=CODE``), and how many of them were new leads."""
+    from kehu.intake.models import WebFormSubmission
+
+    return WebFormSubmission.objects.filter(campaign_code=campaign.code).aggregate(
+        submissions=Count("id"), leads=Count("id", filter=Q(created_lead=True))
+    )
+
+
 def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
     from kehu.sales.models import Order
 
@@ -393,6 +405,7 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
 
     total = Figures(label=campaign.name, members=campaign.member_count)
     bounced = Send.objects.filter(campaign=campaign, status=Send.Status.BOUNCED).count()
+    web = _web_form_counts(campaign)
     sends = Send.objects.filter(campaign=campaign, status__in=REACHED)
     total.reached = sends.values("member_id").distinct().count()
     for channel, n in (
@@ -442,6 +455,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         control_buy_rate=control_rate,
         control_members=control_n,
         bounced=bounced,
+        web_submissions=web["submissions"],
+        web_leads=web["leads"],
         daily=[(d.isoformat(), daily_contacts.get(d, 0), daily_responses.get(d, 0)) for d in days],
     )
 
