@@ -491,3 +491,49 @@ def campaigns_for_home(user: User, limit: int = 6) -> list[Campaign]:
         .filter(Q(owner=user) | Q(status=Campaign.Status.RUNNING))
         .order_by("status", "-starts_on", "-id")[:limit]
     )
+
+
+def _masked(text: str) -> str:
+    """A sensitive value as people without the right to reveal it see it (as
+    ``customers.values.mask_text`` masks an address)."""
+    return text[: min(len(text) // 3, 6)] + "****" if text else ""
+
+
+def mailing_labels(*, user: User, campaign: Campaign) -> tuple[list[dict[str, str]], bool]:
+    """Address labels of the campaign's target members (direct mail): name, company and
+    postal address — the customer's address, else a person's home address, which is sensitive:
+    in clear only for who may reveal home addresses, masked for anyone else. Returns the
+    labels and whether any home address was shown in clear (to be audited)."""
+    from kehu.core.access import SensitiveGroup, can_reveal, require
+    from kehu.marketing.services import REFUSED
+
+    require(user, can_manage_campaigns, REFUSED)
+    reveal = can_reveal(user, SensitiveGroup.ADDRESS)
+    revealed = False
+    labels = []
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign, group=CampaignMember.Group.TARGET)
+        .select_related("customer__person")
+        .order_by("id")
+    )
+    for member in rows.iterator(chunk_size=2000):
+        customer = member.customer
+        person = getattr(customer, "person", None) if customer.kind == "person" else None
+        address = customer.address
+        if not address and person is not None and person.home_address:
+            address = person.home_address if reveal else _masked(person.home_address)
+            revealed = revealed or reveal
+        company = customer.name if customer.kind == "organization" else ""
+        if person is not None:
+            company = person.employer
+        labels.append(
+            {
+                "name": customer.name,
+                "company": company,
+                "province": customer.province,
+                "city": customer.city,
+                "district": customer.district,
+                "address": address,
+            }
+        )
+    return labels, revealed

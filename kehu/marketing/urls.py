@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:campaign_id>/costs/", views.cost_add, name="cost_add"),
     path("<int:campaign_id>/progress/", views.progress, name="progress"),
     path("<int:campaign_id>/members/", views.member_list, name="members"),
+    path("<int:campaign_id>/labels/", views.mailing_labels, name="labels"),
     path("<int:campaign_id>/assign/", views.call_assign, name="assign"),
     path("<int:campaign_id>/results/", views.results_page, name="results"),
     path("members/<int:member_id>/response/", views.response_add, name="response"),

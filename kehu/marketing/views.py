@@ -525,3 +525,43 @@ def track_click(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponseRedirect(services.track_click(token=token))
     response["Cache-Control"] = "no-store"
     return response
+
+
+LABEL_COLUMNS = ("name", "company", "province", "city", "district", "address")
+
+
+@require_GET
+def mailing_labels(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    """The target members' address labels for direct mail: a printable page, or CSV
+    (``?format=csv``); audited as an export."""
+    import csv
+
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    labels, revealed = selectors.mailing_labels(user=request.user, campaign=campaign)
+    as_csv = request.GET.get("format") == "csv"
+    services.labels_export_log(
+        user=request.user,
+        campaign=campaign,
+        rows=len(labels),
+        format="csv" if as_csv else "page",
+        revealed=revealed,
+        ip_address=client_ip(request) or None,
+    )
+    if not as_csv:
+        return render(request, "marketing/labels.html", {"campaign": campaign, "labels": labels})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="labels-{campaign.code}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with the mark
+    writer = csv.writer(response)
+    headers = {
+        "name": _("Name"),
+        "company": _("Company"),
+        "province": _("Province"),
+        "city": _("City"),
+        "district": _("District"),
+        "address": _("Address"),
+    }
+    writer.writerow([headers[c] for c in LABEL_COLUMNS])
+    for label in labels:
+        writer.writerow([label[c] for c in LABEL_COLUMNS])
+    return response

@@ -15,6 +15,7 @@ from kehu.marketing.services.common import (
 from kehu.marketing.services.contacts import (
     call_list_assign,
     contact_log,
+    labels_export_log,
 )
 from kehu.marketing.services.launch import (
     audience_ids,
@@ -84,6 +85,7 @@ __all__ = [
     "email_bounce",
     "email_message",
     "email_test_send",
+    "labels_export_log",
     "language_for",
     "log",
     "response_record",
