@@ -370,6 +370,7 @@ KEHU_MARKETING = {
     "sms_url": env_str("KEHU_SMS_URL", ""),
     "sms_key": env_str("KEHU_SMS_KEY", ""),
     "webhook_token": env_str("KEHU_SMS_WEBHOOK_TOKEN", ""),
+    "email_webhook_token": env_str("KEHU_EMAIL_WEBHOOK_TOKEN", ""),
     "base_url": env_str("KEHU_BASE_URL", "http://127.0.0.1:8000"),
 }
 

@@ -76,7 +76,7 @@ def _consents(customers: list[int], rng: random.Random, at: datetime) -> None:
 
 def _backdate(campaign: Campaign, when: datetime) -> None:
     sends = Send.objects.filter(campaign=campaign)
-    sends.update(sent_at=when)
+    sends.update(sent_at=when, sent_on=timezone.localdate(when))
     Interaction.objects.filter(
         pk__in=sends.exclude(interaction=None).values("interaction_id")
     ).update(occurred_at=when)

@@ -294,6 +294,7 @@ class SubmitIn(Schema):
         ..., description='The form\'s fields by code, e.g. {"name": "…", "phones": "…"}'
     )
     consent: bool = Field(False, description="The visitor agreed to the form's consent text")
+    campaign: str = Field("", description="The code of the marketing campaign that brought them")
 
 
 class SubmitOut(Schema):
@@ -339,5 +340,6 @@ def form_submit(request: HttpRequest, slug: str) -> Status[SubmitOut]:
         ip_address=ip,
         user_agent=request.headers.get("User-Agent", ""),
         via_api=True,
+        campaign_code=payload.campaign,
     )
     return Status(201, SubmitOut(message=form.thank_you_message or _("Thank you!")))

@@ -286,12 +286,18 @@ class WebFormSubmission(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
     via_api = models.BooleanField(_("through the API"), default=False)
+    # The marketing campaign whose link brought the visitor (?campaign=CODE in the form's
+    # address); marketing counts its leads by it.
+    campaign_code = models.SlugField(_("campaign code"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("web form submission")
         verbose_name_plural = _("web form submissions")
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["form", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["form", "-submitted_at"]),
+            models.Index(fields=["campaign_code", "submitted_at"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(consent__isnull=True) | models.Q(consented_at__isnull=False),

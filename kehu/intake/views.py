@@ -123,6 +123,8 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponseBase:
             consent=bool(public.cleaned_data.get("consent")),
             ip_address=ip,
             user_agent=request.headers.get("User-Agent", ""),
+            # The form posts to its own address, so a campaign link's ?campaign=CODE stays.
+            campaign_code=request.GET.get("campaign", ""),
         )
     except ValidationError as exc:
         apply_service_errors(public, exc)

@@ -42,6 +42,7 @@ class CampaignIn(Schema):
     segment_ids: list[int] = []
     cross_sell_rule_id: int | None = None
     code: str = ""
+    track_responses: bool = False
 
 
 class CampaignPatch(Schema):
@@ -57,6 +58,7 @@ class CampaignPatch(Schema):
     segment_ids: list[int] | None = None
     cross_sell_rule_id: int | None = None
     status: str | None = None
+    track_responses: bool | None = None
 
 
 class CampaignOut(Schema):
@@ -81,6 +83,8 @@ class CampaignOut(Schema):
     member_count: int
     control_count: int
     exclusions: dict[str, int]
+    track_responses: bool
+    scheduled_at: datetime | None
 
     @staticmethod
     def resolve_segment_ids(obj: Campaign) -> list[int]:
@@ -217,13 +221,30 @@ class CampaignResultsOut(Schema):
     control_buy_rate: float | None
     control_members: int
     lift: float | None
+    bounced: int
+    web_submissions: int
+    web_leads: int
     progress: CampaignProgressOut
+
+
+class CampaignScheduleIn(Schema):
+    at: datetime | None = Field(..., description="When to launch; null takes the schedule back")
 
 
 class CampaignDeliveryReportIn(Schema):
     id: str = Field(..., description="The provider's message id")
     delivered: bool
     error: str = ""
+    permanent: bool = Field(
+        False, description="Not delivered for good (no such number): a hard bounce"
+    )
+
+
+class CampaignEmailBounceIn(Schema):
+    send_id: int | None = Field(None, description="The X-Kehu-Send header of the e-mail")
+    address: str = Field("", description="The recipient, when the send id is not known")
+    hard: bool = Field(..., description="A permanent failure (no such mailbox)")
+    reason: str = ""
 
 
 class CampaignDeliveryReportOut(Schema):
@@ -277,7 +298,28 @@ def sms_delivery_report(request: HttpRequest, payload: CampaignDeliveryReportIn)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HttpError(401, "not_authenticated")
     updated = services.delivery_report(
-        provider_id=payload.id, delivered=payload.delivered, error=payload.error
+        provider_id=payload.id,
+        delivered=payload.delivered,
+        error=payload.error,
+        permanent=payload.permanent,
+    )
+    return {"updated": updated}
+
+
+@router.post(
+    "/email/reports",
+    auth=None,
+    response={200: CampaignDeliveryReportOut, 401: ErrorBody, 422: ErrorBody},
+    summary="E-mail bounce report (the mail provider's webhook)",
+    description="Authenticated by `Authorization: Bearer KEHU_EMAIL_WEBHOOK_TOKEN`.",
+)
+def email_bounce_report(request: HttpRequest, payload: CampaignEmailBounceIn) -> dict[str, int]:
+    expected = str(settings.KEHU_MARKETING["email_webhook_token"])
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HttpError(401, "not_authenticated")
+    updated = services.email_bounce(
+        send_id=payload.send_id, address=payload.address, hard=payload.hard, reason=payload.reason
     )
     return {"updated": updated}
 
@@ -312,6 +354,18 @@ def campaign_update(
 def campaign_launch(request: AuthenticatedRequest, campaign_id: int) -> Campaign:
     campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
     return services.campaign_launch(user=request.user, campaign=campaign)
+
+
+@router.post(
+    "/{campaign_id}/schedule",
+    response={200: CampaignOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, **ERROR_RESPONSES},
+    summary="Schedule the launch at a date and time (null: take the schedule back)",
+)
+def campaign_schedule(
+    request: AuthenticatedRequest, campaign_id: int, payload: CampaignScheduleIn
+) -> Campaign:
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    return services.campaign_schedule(user=request.user, campaign=campaign, at=payload.at)
 
 
 @router.post(
@@ -430,6 +484,9 @@ def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
         "control_buy_rate": found.control_buy_rate,
         "control_members": found.control_members,
         "lift": found.lift,
+        "bounced": found.bounced,
+        "web_submissions": found.web_submissions,
+        "web_leads": found.web_leads,
         "progress": {**progress.__dict__, "percent": progress.percent},
     }
 

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.widgets import IsoDateInput
+from kehu.core.widgets import IsoDateInput, IsoDateTimeInput
 from kehu.marketing.models import (
     Campaign,
     CampaignChannel,
@@ -40,6 +40,11 @@ class CampaignForm(forms.Form):
     attribution_days = forms.IntegerField(
         label=_("Attribution window (days)"), min_value=1, max_value=365, initial=30
     )
+    track_responses = forms.BooleanField(
+        label=_("Track opens and clicks in the e-mails"),
+        required=False,
+        help_text=_("A one-pixel image and click-through links record who opened and clicked."),
+    )
 
     def __init__(self, *args: Any, segments: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +59,10 @@ class TemplateForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=MessageTemplate.Language.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(label=_("Launch at"), widget=IsoDateTimeInput())
 
 
 class TestSendForm(forms.Form):

@@ -2,9 +2,13 @@
 control group held out, contacts sent through channels (each one an interaction on the
 customer's timeline), responses, costs; and the do-not-contact list."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import TimeStampedModel, choices_check
 
@@ -43,6 +47,7 @@ class SendStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
     SKIPPED = "skipped", _("Skipped")
 
 
@@ -50,6 +55,7 @@ class ResponseKind(models.TextChoices):
     REPLIED = "replied", _("Replied")
     REGISTERED = "registered", _("Registered")
     ATTENDED = "attended", _("Attended")
+    OPENED = "opened", pgettext_lazy("campaign response", "Opened")
     CLICKED = "clicked", _("Clicked")
     CALLED_BACK = "called_back", _("Called back")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
@@ -87,6 +93,18 @@ class Campaign(TimeStampedModel):
         default=Attribution.LAST_TOUCH,
     )
     attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=30)
+    # Open pixel and click-through links in the campaign's e-mails (off by default).
+    track_responses = models.BooleanField(_("track opens and clicks"), default=False)
+    # When a scheduled campaign launches itself (the periodic task ``launch_due_campaigns``).
+    scheduled_at = models.DateTimeField(_("launch at"), null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     segments = models.ManyToManyField(
         "customers.Segment", verbose_name=_("segments"), blank=True, related_name="+"
     )
@@ -198,7 +216,8 @@ class CampaignMember(models.Model):
         related_name="+",
     )
     group = models.CharField(_("group"), max_length=10, choices=MemberGroup.choices)
-    # Why an excluded member was left out: do_not_contact, no_consent, frequency_cap.
+    # Why an excluded member was left out: do_not_contact, no_consent, frequency_cap,
+    # undeliverable.
     excluded_reason = models.CharField(_("excluded because"), max_length=20, blank=True)
     # The rep or agent who calls this member (telephone call lists).
     assigned_to = models.ForeignKey(
@@ -245,6 +264,9 @@ class Send(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.CharField(_("error"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The local day of ``sent_at`` (the attribution window counts local days), kept so the
+    # attribution compares dates in SQL without a time-zone conversion per row.
+    sent_on = models.DateField(_("sent on"), null=True, blank=True, editable=False)
     # The provider's message id (SMS delivery reports name it).
     provider_id = models.CharField(_("provider id"), max_length=100, blank=True)
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
@@ -273,6 +295,13 @@ class Send(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.member_id} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sent_on = timezone.localdate(self.sent_at) if self.sent_at else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "sent_at" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sent_on"}
+        super().save(*args, **kwargs)
 
 
 class Response(models.Model):
@@ -323,3 +352,28 @@ class DoNotContact(models.Model):
 
     def __str__(self) -> str:
         return str(self.customer_id)
+
+
+class Undeliverable(models.Model):
+    """An address a provider reported as permanently undeliverable (a hard bounce): later
+    campaigns leave its customer out of the channel (硬退信)."""
+
+    channel = models.CharField(_("channel"), max_length=12, choices=CampaignChannel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("since"))
+    send = models.ForeignKey(
+        Send, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("undeliverable address")
+        verbose_name_plural = _("undeliverable addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address"], name="marketing_undeliverable_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address}"

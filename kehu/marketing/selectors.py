@@ -9,13 +9,13 @@ several campaigns' contacts qualify, the campaign's rule decides: the last touch
 order (default) or the first touch in the window.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -205,6 +205,9 @@ class Results:
     target_buy_rate: float | None = None
     control_buy_rate: float | None = None
     control_members: int = 0
+    bounced: int = 0  # e-mails and SMS the provider reported undeliverable
+    web_submissions: int = 0  # web forms sent through a link with the campaign's code
+    web_leads: int = 0  # of them, new leads
     daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
 
     @property
@@ -222,51 +225,137 @@ def _period(campaign: Campaign, today: date) -> tuple[date, date]:
     return start, max(start, end)
 
 
-def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
-    """The orders attributed to ``campaign``: id, customer, date, amount and the channel of the
-    winning touch."""
+def _day_number(column: str) -> str:
+    """SQL for a date column as a whole number of days, so date gaps compare with an integer
+    (the touch's campaign's window) on SQLite and PostgreSQL alike."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+
+def _as_date(value: Any) -> date:
+    """A date from a raw row (SQLite gives the ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _as_amount(value: Any) -> Decimal:
+    """An amount from a raw row (SQLite may give a float), to the cent as the ORM reads it."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _attributed_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
+    """The query of the orders attributed to ``campaign`` (columns order_id, customer_id,
+    ordered_on, total_amount, channel).
+
+    Every order (not cancelled) of a target member in the period is joined with the customer's
+    contacts of every campaign (sent or delivered) on or before the order day and within the
+    window of the contact's own campaign; per order the winning touch is the last (or, under
+    the first-touch rule, the first) by local day (``Send.sent_on``), then campaign id, then
+    channel; the order is the campaign's when that touch is."""
     from kehu.sales.models import Order
 
-    today = today or timezone.localdate()
     start, end = _period(campaign, today)
-    targets = CampaignMember.objects.filter(
-        campaign=campaign, group=CampaignMember.Group.TARGET
-    ).values("customer_id")
-    windows = dict(Campaign.objects.values_list("pk", "attribution_days"))
-    touches: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
-    for customer_id, campaign_id, channel, sent_at in (
-        Send.objects.filter(status__in=REACHED, member__customer_id__in=targets)
-        .values_list("member__customer_id", "campaign_id", "channel", "sent_at")
-        .iterator(chunk_size=5000)
-    ):
-        touches[customer_id].append((timezone.localdate(sent_at), campaign_id, channel))
-    found = []
-    orders = (
-        Order.objects.filter(customer_id__in=targets, ordered_on__gte=start, ordered_on__lte=end)
-        .exclude(status=Order.Status.CANCELLED)
-        .values_list("pk", "customer_id", "ordered_on", "total_amount")
+    way = "DESC" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else "ASC"
+    gap = f"{_day_number('o.ordered_on')} - {_day_number('s.sent_on')}"
+    sql = f"""
+        SELECT order_id, customer_id, ordered_on, total_amount, channel FROM (
+            SELECT o.id AS order_id, o.customer_id, o.ordered_on, o.total_amount,
+                   s.campaign_id, s.channel,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY o.id
+                       ORDER BY s.sent_on {way}, s.campaign_id {way}, s.channel {way}
+                   ) AS pick
+            FROM {_table(CampaignMember)} t
+            JOIN {_table(Order)} o ON o.customer_id = t.customer_id
+            JOIN {_table(CampaignMember)} m ON m.customer_id = t.customer_id
+            JOIN {_table(Send)} s ON s.member_id = m.id
+            JOIN {_table(Campaign)} c ON c.id = s.campaign_id
+            WHERE t.campaign_id = %s AND t."group" = %s
+              AND o.ordered_on >= %s AND o.ordered_on <= %s AND o.status <> %s
+              AND s.status IN (%s, %s) AND s.sent_on <= o.ordered_on
+              AND {gap} <= c.attribution_days
+        ) w
+        WHERE pick = 1 AND campaign_id = %s"""  # noqa: S608 (table names from the models)
+    params: list[Any] = [
+        campaign.pk,
+        CampaignMember.Group.TARGET.value,
+        start,
+        end,
+        Order.Status.CANCELLED.value,
+        *(s.value for s in REACHED),
+        campaign.pk,
+    ]
+    return sql, params
+
+
+def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
+    """The orders attributed to ``campaign`` (one query, see ``_attributed_sql``): id,
+    customer, date, amount and the channel of the winning touch."""
+    sql, params = _attributed_sql(campaign, today or timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY order_id", params)
+        rows = cursor.fetchall()
+    return [
+        {
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "ordered_on": _as_date(ordered_on),
+            "amount": _as_amount(amount),
+            "channel": channel,
+        }
+        for order_id, customer_id, ordered_on, amount, channel in rows
+    ]
+
+
+@dataclass
+class Attributed:
+    """The attributed orders summed: per channel orders, revenue and buyers; buyers overall
+    (a customer converted through two channels counts once)."""
+
+    channels: dict[str, tuple[int, Decimal, int]]
+    customers: int
+
+
+def attributed_totals(campaign: Campaign, today: date | None = None) -> Attributed:
+    """``attributed_orders`` summed in the database (what the results page needs), without
+    reading every order: per channel, and the distinct buyers overall — each buyer counted
+    under the first of their channels, so the per-channel first counts add up to it."""
+    sql, params = _attributed_sql(campaign, today or timezone.localdate())
+    summed = f"""
+        SELECT channel, COUNT(*), SUM(total_amount), COUNT(DISTINCT customer_id),
+               COUNT(DISTINCT CASE WHEN channel = first_channel THEN customer_id END)
+        FROM (
+            SELECT a.channel, a.customer_id, a.total_amount,
+                   MIN(a.channel) OVER (PARTITION BY a.customer_id) AS first_channel
+            FROM ({sql}) a
+        ) b
+        GROUP BY channel"""  # noqa: S608 (built from _attributed_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(summed, params)
+        rows = cursor.fetchall()
+    return Attributed(
+        channels={
+            channel: (int(orders), _as_amount(revenue or 0), int(buyers))
+            for channel, orders, revenue, buyers, _first in rows
+        },
+        customers=sum(int(first) for *_rest, first in rows),
     )
-    last = campaign.attribution == Campaign.Attribution.LAST_TOUCH
-    for order_id, customer_id, ordered_on, amount in orders.iterator(chunk_size=5000):
-        candidates = [
-            t
-            for t in touches.get(customer_id, ())
-            if t[0] <= ordered_on <= t[0] + timedelta(days=windows.get(t[1], 30))
-        ]
-        if not candidates:
-            continue
-        winner = max(candidates) if last else min(candidates)
-        if winner[1] == campaign.pk:
-            found.append(
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "ordered_on": ordered_on,
-                    "amount": amount,
-                    "channel": winner[2],
-                }
-            )
-    return found
+
+
+def _web_form_counts(campaign: Campaign) -> dict[str, int]:
+    """Web-form submissions that came through a link with the campaign's code
+    (``?campaign=CODE``), and how many of them were new leads."""
+    from kehu.intake.models import WebFormSubmission
+
+    return WebFormSubmission.objects.filter(campaign_code=campaign.code).aggregate(
+        submissions=Count("id"), leads=Count("id", filter=Q(created_lead=True))
+    )
 
 
 def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
@@ -315,6 +404,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         return channels[channel]
 
     total = Figures(label=campaign.name, members=campaign.member_count)
+    bounced = Send.objects.filter(campaign=campaign, status=Send.Status.BOUNCED).count()
+    web = _web_form_counts(campaign)
     sends = Send.objects.filter(campaign=campaign, status__in=REACHED)
     total.reached = sends.values("member_id").distinct().count()
     for channel, n in (
@@ -322,7 +413,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
     ):
         row(channel).reached = n
     responses = Response.objects.filter(member__campaign=campaign)
-    positive = responses.exclude(kind=Response.Kind.UNSUBSCRIBED)
+    # An unsubscribe is no response to the offer, nor is an open (a pixel loaded).
+    positive = responses.exclude(kind__in=[Response.Kind.UNSUBSCRIBED, Response.Kind.OPENED])
     total.responded = positive.values("member_id").distinct().count()
     for channel, n in (
         positive.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
@@ -330,19 +422,13 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         if channel:
             row(channel).responded = n
     by_kind = dict(responses.values_list("kind").annotate(n=Count("id")).order_by())
-    orders = attributed_orders(campaign, today)
-    converted: dict[str, set[int]] = defaultdict(set)
-    for order in orders:
-        total.orders += 1
-        total.revenue += order["amount"]
-        converted[""].add(order["customer_id"])
-        figures = row(order["channel"])
-        figures.orders += 1
-        figures.revenue += order["amount"]
-        converted[order["channel"]].add(order["customer_id"])
-    total.converted = len(converted.pop("", set()))
-    for channel, customers in converted.items():
-        row(channel).converted = len(customers)
+    attributed = attributed_totals(campaign, today)
+    for channel, (n, revenue, buyers) in attributed.channels.items():
+        total.orders += n
+        total.revenue += revenue
+        figures = row(channel)
+        figures.orders, figures.revenue, figures.converted = n, revenue, buyers
+    total.converted = attributed.customers
     costs = CampaignCost.objects.filter(campaign=campaign)
     total.cost = costs.aggregate(s=Sum("amount"))["s"] or Decimal(0)
     for channel, amount in (
@@ -353,8 +439,8 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
     target_rate, _n = _buy_rate(campaign, CampaignMember.Group.TARGET, start, end)
     control_rate, control_n = _buy_rate(campaign, CampaignMember.Group.CONTROL, start, end)
     daily_contacts = dict(
-        sends.filter(sent_at__isnull=False)
-        .values_list("sent_at__date")
+        sends.filter(sent_on__isnull=False)
+        .values_list("sent_on")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -368,6 +454,9 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         target_buy_rate=target_rate,
         control_buy_rate=control_rate,
         control_members=control_n,
+        bounced=bounced,
+        web_submissions=web["submissions"],
+        web_leads=web["leads"],
         daily=[(d.isoformat(), daily_contacts.get(d, 0), daily_responses.get(d, 0)) for d in days],
     )
 
@@ -402,3 +491,49 @@ def campaigns_for_home(user: User, limit: int = 6) -> list[Campaign]:
         .filter(Q(owner=user) | Q(status=Campaign.Status.RUNNING))
         .order_by("status", "-starts_on", "-id")[:limit]
     )
+
+
+def _masked(text: str) -> str:
+    """A sensitive value as people without the right to reveal it see it (as
+    ``customers.values.mask_text`` masks an address)."""
+    return text[: min(len(text) // 3, 6)] + "****" if text else ""
+
+
+def mailing_labels(*, user: User, campaign: Campaign) -> tuple[list[dict[str, str]], bool]:
+    """Address labels of the campaign's target members (direct mail): name, company and
+    postal address — the customer's address, else a person's home address, which is sensitive:
+    in clear only for who may reveal home addresses, masked for anyone else. Returns the
+    labels and whether any home address was shown in clear (to be audited)."""
+    from kehu.core.access import SensitiveGroup, can_reveal, require
+    from kehu.marketing.services import REFUSED
+
+    require(user, can_manage_campaigns, REFUSED)
+    reveal = can_reveal(user, SensitiveGroup.ADDRESS)
+    revealed = False
+    labels = []
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign, group=CampaignMember.Group.TARGET)
+        .select_related("customer__person")
+        .order_by("id")
+    )
+    for member in rows.iterator(chunk_size=2000):
+        customer = member.customer
+        person = getattr(customer, "person", None) if customer.kind == "person" else None
+        address = customer.address
+        if not address and person is not None and person.home_address:
+            address = person.home_address if reveal else _masked(person.home_address)
+            revealed = revealed or reveal
+        company = customer.name if customer.kind == "organization" else ""
+        if person is not None:
+            company = person.employer
+        labels.append(
+            {
+                "name": customer.name,
+                "company": company,
+                "province": customer.province,
+                "city": customer.city,
+                "district": customer.district,
+                "address": address,
+            }
+        )
+    return labels, revealed

@@ -1,7 +1,8 @@
 """Sending a campaign's messages in the background, batch by batch; what failed is tried again
 a minute later until its attempts run out."""
 
-from huey.contrib.djhuey import HUEY, db_task
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from kehu.marketing.models import Send
 
@@ -21,3 +22,12 @@ def send_campaign(campaign_id: int, channel: str) -> None:
         ).exists()
     ):
         send_campaign.schedule((campaign_id, channel), delay=RETRY_SECONDS)
+
+
+@db_periodic_task(crontab(minute="*"))
+def launch_due_campaigns() -> None:
+    """Every minute: launch the scheduled campaigns whose time has come."""
+    from kehu.marketing.services import campaigns_launch_due
+
+    with HUEY.lock_task("marketing-launch-due"):
+        campaigns_launch_due()

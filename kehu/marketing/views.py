@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from kehu.marketing.forms import (
     ContactForm,
     CostForm,
     ResponseForm,
+    ScheduleForm,
     TemplateForm,
     TestSendForm,
 )
@@ -123,6 +124,7 @@ def campaign_edit(request: AuthenticatedRequest, campaign_id: int) -> HttpRespon
         "control_percent": campaign.control_percent,
         "attribution": campaign.attribution,
         "attribution_days": campaign.attribution_days,
+        "track_responses": campaign.track_responses,
     }
     form = CampaignForm(request.POST or None, segments=_segments(request.user), initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -178,6 +180,9 @@ def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> HttpResp
         "template_form": TemplateForm(initial={"channel": "email", "language": "zh-hans"}),
         "test_form": TestSendForm(initial={"to": request.user.email, "language": "zh-hans"}),
         "cost_form": CostForm(initial={"incurred_on": timezone.localdate()}),
+        "schedule_form": ScheduleForm(
+            initial={"at": campaign.scheduled_at or timezone.localtime() + timedelta(days=1)}
+        ),
         "progress": selectors.send_progress(campaign),
         "fields": merge.FIELDS,
         "agents": agents,
@@ -277,6 +282,30 @@ def campaign_launch(request: AuthenticatedRequest, campaign_id: int) -> HttpResp
             _("Launched: %(members)s members, %(control)s in the control group.")
             % {"members": campaign.member_count, "control": campaign.control_count},
         )
+    return redirect("marketing:detail", campaign.pk)
+
+
+@require_POST
+def campaign_schedule(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    """Schedule the launch (``at``), or take the schedule back (``cancel``)."""
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    form = ScheduleForm(request.POST)
+    try:
+        if "cancel" in request.POST:
+            services.campaign_schedule(user=request.user, campaign=campaign, at=None)
+            messages.success(request, _("The scheduled launch was taken back."))
+        elif not form.is_valid():
+            messages.error(request, _("Enter the date and time to launch."))
+        else:
+            at = form.cleaned_data["at"]
+            services.campaign_schedule(user=request.user, campaign=campaign, at=at)
+            messages.success(
+                request,
+                _("The campaign launches by itself at %(at)s.")
+                % {"at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
+            )
+    except (ValidationError, Conflict) as exc:
+        _problems(request, exc)
     return redirect("marketing:detail", campaign.pk)
 
 
@@ -469,3 +498,70 @@ def unsubscribe(request: AuthenticatedRequest, token: str) -> HttpResponse:
         "channel": CampaignChannel(channel).label,
     }
     return render(request, "marketing/unsubscribe.html", context)
+
+
+# A transparent 1×1 GIF, the open pixel.
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+@login_not_required
+@require_GET
+def track_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The open pixel of a tracked e-mail: records *opened* once; 404 for a forged link."""
+    services.track_open(token=token)
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_not_required
+@require_GET
+def track_click(request: HttpRequest, token: str) -> HttpResponse:
+    """A tracked e-mail's link: records *clicked* once and goes on to the link the message
+    carried (signed into the token, so it goes nowhere else); 404 for a forged link."""
+    response = HttpResponseRedirect(services.track_click(token=token))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+LABEL_COLUMNS = ("name", "company", "province", "city", "district", "address")
+
+
+@require_GET
+def mailing_labels(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    """The target members' address labels for direct mail: a printable page, or CSV
+    (``?format=csv``); audited as an export."""
+    import csv
+
+    campaign = selectors.campaign_get_to_manage(user=request.user, campaign_id=campaign_id)
+    labels, revealed = selectors.mailing_labels(user=request.user, campaign=campaign)
+    as_csv = request.GET.get("format") == "csv"
+    services.labels_export_log(
+        user=request.user,
+        campaign=campaign,
+        rows=len(labels),
+        format="csv" if as_csv else "page",
+        revealed=revealed,
+        ip_address=client_ip(request) or None,
+    )
+    if not as_csv:
+        return render(request, "marketing/labels.html", {"campaign": campaign, "labels": labels})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="labels-{campaign.code}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with the mark
+    writer = csv.writer(response)
+    headers = {
+        "name": _("Name"),
+        "company": _("Company"),
+        "province": _("Province"),
+        "city": _("City"),
+        "district": _("District"),
+        "address": _("Address"),
+    }
+    writer.writerow([headers[c] for c in LABEL_COLUMNS])
+    for label in labels:
+        writer.writerow([label[c] for c in LABEL_COLUMNS])
+    return response

@@ -83,7 +83,11 @@ UNSCOPED = {
     "event",
 }
 # Operations anyone may call without seeing a record: the public web-form submission.
-PUBLIC = {("post", "/forms/{slug}/submit"), ("post", "/campaigns/sms/reports")}
+PUBLIC = {
+    ("post", "/forms/{slug}/submit"),
+    ("post", "/campaigns/sms/reports"),
+    ("post", "/campaigns/email/reports"),
+}
 # POSTs that read: revealing a sensitive field is a POST so that it is audited (the leader's
 # refusal is tested with the customers' reveal tests).
 READS = {("post", "/customers/{customer_id}/reveal")}

@@ -281,11 +281,13 @@ def web_form_submit(
     ip_address: str | None = None,
     user_agent: str = "",
     via_api: bool = False,
+    campaign_code: str = "",
 ) -> WebFormSubmission:
     """Turn a submission into a lead with channel "website" — or, when its phone or e-mail is
     already in the archive, attach it to that customer, filling only fields still empty. Logs a
     web-form interaction, records consent with its text version, notifies the owner. All or
-    nothing: a ValidationError leaves no trace.
+    nothing: a ValidationError leaves no trace. ``campaign_code`` (from ``?campaign=`` in the
+    form's address) is kept with the submission so the campaign's results count the lead.
     """
     if not form.is_active:
         raise ValidationError(_("This form is no longer available."))
@@ -349,6 +351,7 @@ def web_form_submit(
         ip_address=ip_address or None,
         user_agent=user_agent[:300],
         via_api=via_api,
+        campaign_code=slugify(campaign_code)[:40],
     )
     with stored_language():
         summary = _submission_summary(form, message)

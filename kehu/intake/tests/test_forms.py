@@ -517,3 +517,37 @@ def test_admin_pages_need_sign_in(client):
     response = client.get("/intake/forms/")
     assert response.status_code == 302
     assert "/accounts/login/" in response.url
+
+
+def test_a_campaign_link_attributes_the_lead_to_the_campaign(client, inquiry, admin_user):
+    """A form opened from a campaign's link (?campaign=CODE) keeps the code with the
+    submission (page and API); the campaign's results count the web-form leads."""
+    from datetime import date
+
+    from kehu.marketing import selectors as marketing_selectors
+    from kehu.marketing.models import Campaign
+
+    campaign = Campaign.objects.create(
+        name="春季", code="spring-26", owner=admin_user, starts_on=date(2026, 3, 1),
+        ends_on=date(2026, 3, 31), channels=["email"],
+    )  # fmt: skip
+    page = client.get("/f/inquiry/?campaign=spring-26")
+    assert page.status_code == 200
+    response = client.post(
+        "/f/inquiry/?campaign=spring-26", {"token": aged_token("inquiry"), **GOOD}
+    )
+    assert response.status_code == 302, response.content
+    via_page = WebFormSubmission.objects.get()
+    assert via_page.campaign_code == "spring-26"
+    assert via_page.created_lead
+    api_submit(
+        client,
+        {"fields": {"name": "王磊", "phones": "13700001111"}, "consent": True,
+         "campaign": "spring-26"},
+    )  # fmt: skip
+    page_post(client, "inquiry", {**GOOD, "name": "赵敏", "phones": "13600002222",
+                                  "emails": "zm@example.com"})  # fmt: skip
+    codes = sorted(WebFormSubmission.objects.values_list("campaign_code", flat=True))
+    assert codes == ["", "spring-26", "spring-26"]  # the third came without a code
+    results = marketing_selectors._campaign_results(campaign, date(2026, 3, 10))
+    assert (results.web_submissions, results.web_leads) == (2, 2)

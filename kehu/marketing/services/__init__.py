@@ -15,6 +15,7 @@ from kehu.marketing.services.common import (
 from kehu.marketing.services.contacts import (
     call_list_assign,
     contact_log,
+    labels_export_log,
 )
 from kehu.marketing.services.launch import (
     audience_ids,
@@ -42,11 +43,22 @@ from kehu.marketing.services.responses import (
     unsubscribe,
     unsubscribe_read,
 )
+from kehu.marketing.services.schedule import (
+    campaign_schedule,
+    campaigns_launch_due,
+)
 from kehu.marketing.services.sending import (
     campaign_finish,
     campaign_send_now,
     delivery_report,
+    email_bounce,
     sends_process,
+)
+from kehu.marketing.services.tracking import (
+    TRACK_SALT,
+    track_click,
+    track_links,
+    track_open,
 )
 
 __all__ = [
@@ -63,13 +75,17 @@ __all__ = [
     "campaign_pick_list",
     "campaign_finish",
     "campaign_launch",
+    "campaign_schedule",
     "campaign_send_now",
+    "campaigns_launch_due",
     "campaign_update",
     "contact_log",
     "delivery_report",
     "do_not_contact_set",
+    "email_bounce",
     "email_message",
     "email_test_send",
+    "labels_export_log",
     "language_for",
     "log",
     "response_record",
@@ -77,6 +93,10 @@ __all__ = [
     "sends_queue",
     "sms_text",
     "template_save",
+    "TRACK_SALT",
+    "track_click",
+    "track_links",
+    "track_open",
     "unsubscribe",
     "unsubscribe_read",
     "unsubscribe_token",

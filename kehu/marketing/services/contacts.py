@@ -22,6 +22,39 @@ from kehu.marketing.services.responses import response_record
 from kehu.marketing.services.sending import _may_contact
 
 
+def labels_export_log(
+    *,
+    user: User,
+    campaign: Campaign,
+    rows: int,
+    format: str,
+    revealed: bool,
+    ip_address: str | None,
+) -> None:
+    """Audit a direct-mail label list as an export of personal data (and, when home addresses
+    were shown in clear, as their reveal)."""
+    from kehu.core.audit import audit_log
+    from kehu.core.models import AuditEvent
+
+    audit_log(
+        action=AuditEvent.Action.EXPORT,
+        actor=user,
+        ip_address=ip_address,
+        object_type="marketing.campaign",
+        object_id=campaign.pk,
+        detail={"what": "mailing labels", "rows": rows, "format": format},
+    )
+    if revealed:
+        audit_log(
+            action=AuditEvent.Action.REVEAL,
+            actor=user,
+            ip_address=ip_address,
+            object_type="marketing.campaign",
+            object_id=campaign.pk,
+            detail={"field": "person.home_address", "group": "address", "rows": rows},
+        )
+
+
 @transaction.atomic
 def call_list_assign(*, user: User, campaign: Campaign, agents: list[User]) -> int:
     """Split the campaign's target members not yet assigned among ``agents`` (reps or service

@@ -20,6 +20,7 @@ from kehu.marketing.models import (
     CampaignMember,
     DoNotContact,
     Send,
+    Undeliverable,
 )
 from kehu.marketing.services.common import (
     EDITABLE,
@@ -61,12 +62,39 @@ def _exclude(members: Any, reason: str) -> int:
     return int(members.update(group=CampaignMember.Group.EXCLUDED, excluded_reason=reason))
 
 
-def _first_address(model: type[Email] | type[Phone], field: str) -> Subquery:
+def _channel_addresses(channel: str) -> tuple[type[Email] | type[Phone], str]:
+    return (Email, "address") if channel == CampaignChannel.EMAIL else (Phone, "number")
+
+
+def _dead(channel: str) -> Any:
+    """The addresses of ``channel`` reported undeliverable (hard bounces)."""
+    return Undeliverable.objects.filter(channel=channel).values("address")
+
+
+def _first_address(channel: str) -> Subquery:
+    """The member's first address of ``channel`` not reported undeliverable."""
+    model, field = _channel_addresses(channel)
     return Subquery(
         model.objects.filter(customer=OuterRef("customer_id"))
+        .exclude(**{f"{field}__in": _dead(channel)})
         .order_by("contact_id", "id")
         .values(field)[:1]
     )
+
+
+def _undeliverable_q(channels: list[str]) -> Q | None:
+    """Members Kehu cannot reach at all: every channel of the campaign is one Kehu sends,
+    the customer has an address reported undeliverable on one of them and no other address
+    on any. None when a person's channel (telephone, letters…) could still reach them."""
+    if not channels or any(c not in SENT_BY_KEHU for c in channels):
+        return None
+    dead_one, live_one = Q(), Q()
+    for channel in channels:
+        model, field = _channel_addresses(channel)
+        rows = model.objects.filter(customer=OuterRef("customer_id"))
+        dead_one |= Q(Exists(rows.filter(**{f"{field}__in": _dead(channel)})))
+        live_one |= Q(Exists(rows.exclude(**{f"{field}__in": _dead(channel)})))
+    return dead_one & ~live_one
 
 
 @transaction.atomic
@@ -118,6 +146,9 @@ def campaign_launch(*, user: User, campaign: Campaign, now: datetime | None = No
     exclusions["frequency_cap"] = _exclude(
         members.filter(customer_id__in=over_cap), "frequency_cap"
     )
+    unreachable = _undeliverable_q(list(campaign.channels))
+    if unreachable is not None:
+        exclusions["undeliverable"] = _exclude(members.filter(unreachable), "undeliverable")
     kept = list(members.values_list("pk", flat=True))
     control_size = round(len(kept) * campaign.control_percent / 100)
     control = random.Random().sample(kept, control_size)  # noqa: S311 - a sample, not a secret
@@ -150,10 +181,9 @@ def sends_queue(*, campaign: Campaign) -> int:
     for channel in SENT_BY_KEHU:
         if channel not in campaign.channels or not _templates(campaign, channel):
             continue
-        model, field = (Email, "address") if channel == CampaignChannel.EMAIL else (Phone, "number")
         rows = [
             (campaign.pk, member_id, channel, Send.Status.QUEUED, address, 0, "", "", "")
-            for member_id, address in targets.annotate(address=_first_address(model, field))
+            for member_id, address in targets.annotate(address=_first_address(channel))
             .filter(address__isnull=False)
             .exclude(Exists(Send.objects.filter(member=OuterRef("pk"), channel=channel)))
             .values_list("pk", "address")

@@ -52,18 +52,23 @@ def email_message(
         customer, language=template.language, campaign=campaign.name, unsubscribe_url=url
     )
     rendered = merge.render(subject=template.subject, body=template.body, context=context)
+    text, html = rendered.text, rendered.html
+    if member_id and campaign.track_responses:
+        from kehu.marketing.services.tracking import track_links
+
+        text, html = track_links(text=text, html=html, member_id=member_id)
     headers = {"X-Kehu-Campaign": campaign.code}
     if url:
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=rendered.subject,
-        body=rendered.text,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
     )
-    message.attach_alternative(rendered.html, "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 

@@ -62,6 +62,7 @@ def _clean_campaign(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[
     if not isinstance(days, int) or not 1 <= days <= 365:
         errors["attribution_days"] = [_("The attribution window is 1 to 365 days.")]
     clean["attribution_days"] = days
+    clean["track_responses"] = bool(data.get("track_responses"))
     return clean
 
 
@@ -107,6 +108,7 @@ def campaign_create(
     segment_ids: list[int] | None = None,
     cross_sell_rule_id: int | None = None,
     code: str = "",
+    track_responses: bool = False,
 ) -> Campaign:
     """A draft campaign owned by ``user``, its audience from segments and/or a cross-sell
     list."""
@@ -123,6 +125,7 @@ def campaign_create(
             "control_percent": control_percent,
             "attribution": attribution,
             "attribution_days": attribution_days,
+            "track_responses": track_responses,
         },
         errors,
     )
@@ -157,6 +160,7 @@ def campaign_update(*, user: User, campaign: Campaign, data: dict[str, Any]) -> 
             "control_percent",
             "attribution",
             "attribution_days",
+            "track_responses",
         )
     }
     errors: dict[str, list[str]] = {}

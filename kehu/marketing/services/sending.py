@@ -22,6 +22,7 @@ from kehu.marketing.models import (
     DoNotContact,
     MessageTemplate,
     Send,
+    Undeliverable,
 )
 from kehu.marketing.services.common import (
     INTERACTION_TYPE,
@@ -76,6 +77,8 @@ def _deliver(send: Send, templates: dict[str, MessageTemplate], conn: Any) -> st
             to=send.address,
             member_id=send.member_id,
         )
+        # Mail providers echo it in their bounce reports (``email_bounce``).
+        message.extra_headers["X-Kehu-Send"] = str(send.pk)
         message.connection = conn
         message.send()
         return _("Campaign e-mail “%(campaign)s”: %(subject)s") % {
@@ -147,6 +150,7 @@ def sends_process(*, campaign_id: int, channel: str, limit: int | None = None) -
                     continue
                 send.status = Send.Status.SENT
                 send.sent_at = now
+                send.sent_on = timezone.localdate(now)
                 send.error = ""
                 sent.append((send, summary))
                 counts["sent"] += 1
@@ -161,7 +165,7 @@ def sends_process(*, campaign_id: int, channel: str, limit: int | None = None) -
                 send.interaction = interaction
             Send.objects.bulk_update(
                 batch,
-                ["status", "sent_at", "error", "attempts", "provider_id", "interaction"],
+                ["status", "sent_at", "sent_on", "error", "attempts", "provider_id", "interaction"],
             )
             _touch(campaign_id)
         done += len(batch)
@@ -195,14 +199,63 @@ def campaign_finish(*, user: User, campaign: Campaign) -> Campaign:
     return campaign
 
 
-def delivery_report(*, provider_id: str, delivered: bool, error: str = "") -> int:
-    """A provider's delivery report for one SMS: delivered, or failed with its reason."""
+def _bounce(rows: QuerySet[Send], *, hard: bool, error: str) -> int:
+    """Mark ``rows`` bounced; a hard (permanent) bounce also marks their addresses
+    undeliverable, so later campaigns neither queue them nor count their customers as
+    reachable."""
+    found = list(rows.values_list("pk", "campaign_id", "channel", "address"))
+    if hard:
+        now = timezone.now()
+        for pk, _campaign_id, channel, address in found:
+            if address:
+                Undeliverable.objects.get_or_create(
+                    channel=channel,
+                    address=address,
+                    defaults={"reason": error[:300], "at": now, "send_id": pk},
+                )
+    for campaign_id in {campaign_id for _pk, campaign_id, _c, _a in found}:
+        _touch(campaign_id)
+    return int(
+        Send.objects.filter(pk__in=[f[0] for f in found]).update(
+            status=Send.Status.BOUNCED, error=error[:300]
+        )
+    )
+
+
+@transaction.atomic
+def delivery_report(
+    *, provider_id: str, delivered: bool, error: str = "", permanent: bool = False
+) -> int:
+    """A provider's delivery report for one SMS: delivered, or failed with its reason; a
+    permanent failure (an empty or invalid number) is a hard bounce."""
     if not provider_id:
         return 0
-    status = Send.Status.DELIVERED if delivered else Send.Status.FAILED
     rows = Send.objects.filter(
         provider_id=provider_id, status__in=[Send.Status.SENT, Send.Status.DELIVERED]
     )
+    if not delivered and permanent:
+        return _bounce(rows, hard=True, error=error)
+    status = Send.Status.DELIVERED if delivered else Send.Status.FAILED
     for campaign_id in set(rows.values_list("campaign_id", flat=True)):
         _touch(campaign_id)
     return int(rows.update(status=status, error=error[:300]))
+
+
+@transaction.atomic
+def email_bounce(*, send_id: int | None, address: str, hard: bool, reason: str = "") -> int:
+    """A mail provider's bounce report: the campaign e-mail it names (``send_id``, echoed from
+    the ``X-Kehu-Send`` header) or, without one, the last campaign e-mail sent to ``address``
+    is marked bounced; a hard bounce marks the address undeliverable."""
+    rows = Send.objects.filter(
+        channel=CampaignChannel.EMAIL, status__in=[Send.Status.SENT, Send.Status.DELIVERED]
+    )
+    if send_id:
+        rows = rows.filter(pk=send_id)
+        if address:
+            rows = rows.filter(address__iexact=address.strip())
+    elif address.strip():
+        last = rows.filter(address__iexact=address.strip()).order_by("-sent_at", "-id").first()
+        rows = rows.filter(pk=last.pk if last else 0)
+    else:
+        return 0
+    return _bounce(rows, hard=hard, error=reason or _("Bounced"))

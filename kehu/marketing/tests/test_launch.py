@@ -41,7 +41,12 @@ def test_launch_snapshots_the_segment_and_leaves_out_who_may_not_be_contacted(
         "刘洋": ("excluded", "no_consent"),
         "陈静": ("excluded", "no_consent"),
     }
-    assert launched.exclusions == {"do_not_contact": 1, "no_consent": 2, "frequency_cap": 0}
+    assert launched.exclusions == {
+        "do_not_contact": 1,
+        "no_consent": 2,
+        "frequency_cap": 0,
+        "undeliverable": 0,
+    }
     assert (launched.audience_count, launched.member_count, launched.control_count) == (6, 3, 0)
     sends = Send.objects.filter(campaign=campaign)
     assert sorted(sends.values_list("address", flat=True)) == [
