@@ -2,6 +2,16 @@
 
     .venv/bin/python bench/loyalty.py --customers 20000 --lines 200000 --synthetic 10000000
     .venv/bin/python bench/loyalty.py --data-dir /tmp/kl   # reuse an archive built before
+    # at scale: a small demo archive cloned by raw SQL to 1,000,000 members, 10,000,000 lines
+    nice -n 10 .venv/bin/python bench/loyalty.py --customers 2000 --lines 20000 \
+        --scale-members 1000000 --scale-lines 10000000 --data-dir /tmp/kl-1m
+
+With ``--scale-members``/``--scale-lines`` the demo archive is then multiplied by bulk raw SQL
+(``INSERT … SELECT`` in SQLite, never through the services): its members' customers, members,
+level history, orders, payments and ledger rows are copied with shifted ids (unique text
+columns get a ``-k`` suffix) until there are that many members, and the members' order lines
+are copied into the first copies' orders until there are that many lines. Every copy is a
+real member with the demo's history, so the member card's queries find what they would.
 
 Builds a demo archive (``kehu demo``: customers, order lines, the demo programme with its
 members and ledger; SQLite) in a data directory of its own, then in this process:
@@ -17,6 +27,7 @@ members and ledger; SQLite) in a data directory of its own, then in this process
 import argparse
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,6 +55,125 @@ def build(data_dir: Path, customers: int, lines: int) -> float:
     return time.perf_counter() - started
 
 
+# table -> (rows to copy, {column: the table whose id stride shifts it}, unique text columns,
+# columns set to NULL)
+CLONE = {
+    "customers_customer": (
+        "id IN (SELECT customer_id FROM loyalty_member)",
+        {"id": "customers_customer", "merged_into_id": "customers_customer"},
+        (),
+        (),
+    ),
+    "loyalty_member": (
+        "1",
+        {"id": "loyalty_member", "customer_id": "customers_customer"},
+        ("card_number",),
+        (),
+    ),
+    "loyalty_levelchange": (
+        "1",
+        {"id": "loyalty_levelchange", "member_id": "loyalty_member"},
+        (),
+        (),
+    ),
+    "sales_order": (
+        "customer_id IN (SELECT customer_id FROM loyalty_member)",
+        {"id": "sales_order", "customer_id": "customers_customer"},
+        ("number",),
+        ("opportunity_id", "import_batch_id"),
+    ),
+    "sales_payment": (
+        "customer_id IN (SELECT customer_id FROM loyalty_member)",
+        {
+            "id": "sales_payment",
+            "customer_id": "customers_customer",
+            "order_id": "sales_order",
+            "corrected_by_id": "sales_payment",
+        },
+        (),
+        (),
+    ),
+    "loyalty_pointsentry": (
+        "1",
+        {
+            "id": "loyalty_pointsentry",
+            "customer_id": "customers_customer",
+            "member_id": "loyalty_member",
+            "order_id": "sales_order",
+            "payment_id": "sales_payment",
+            "reverses_id": "loyalty_pointsentry",
+        },
+        (),
+        (),
+    ),
+}
+LINES = (
+    "order_id IN (SELECT id FROM sales_order WHERE customer_id IN "
+    "(SELECT customer_id FROM loyalty_member))",
+    {"id": "sales_orderline", "order_id": "sales_order"},
+    (),
+    (),
+)
+
+
+def _select(db: sqlite3.Connection, table: str, spec: tuple, strides: dict, k: int) -> str:
+    where, shifted, unique, nulled = spec
+    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+    exprs = []
+    for column in columns:
+        if column in shifted:
+            exprs.append(f"{column} + {k * strides[shifted[column]]}")
+        elif column in unique:
+            exprs.append(f"{column} || '-{k}'")
+        elif column in nulled:
+            exprs.append("NULL")
+        else:
+            exprs.append(column)
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(exprs)} FROM {table} "  # noqa: S608
+        f"WHERE id < {strides[table]} AND {where}"
+    )
+
+
+def scale_up(path: Path, members: int, lines: int) -> dict[str, float]:
+    """Copy the demo archive's members (with their customers and history) and their order
+    lines until there are ``members`` members and ``lines`` lines; raw SQL in SQLite."""
+
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -1000000",
+                   "temp_store = MEMORY", "foreign_keys = OFF"):  # fmt: skip
+        db.execute(f"PRAGMA {pragma}")
+    tables = [*CLONE, "sales_orderline"]
+    strides = {}
+    for table in tables:
+        top = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0  # noqa: S608
+        strides[table] = 10 ** len(str(top))  # ids of copy k: k × stride + the base's id
+    base_members = db.execute("SELECT COUNT(*) FROM loyalty_member").fetchone()[0]
+    count = f"SELECT COUNT(*) FROM sales_orderline WHERE {LINES[0]}"  # noqa: S608
+    base_lines = db.execute(count).fetchone()[0]
+    have_lines = db.execute("SELECT COUNT(*) FROM sales_orderline").fetchone()[0]
+    copies = -(-members // base_members)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    for k in range(1, copies):
+        db.execute("BEGIN")
+        for table, spec in CLONE.items():
+            db.execute(_select(db, table, spec, strides, k))
+        if have_lines < lines:
+            db.execute(_select(db, "sales_orderline", LINES, strides, k))
+            have_lines += base_lines
+        db.execute("COMMIT")
+        if k % 50 == 0:
+            print(f"  copy {k}/{copies - 1}: {time.perf_counter() - started:.0f} s", flush=True)
+    timings["copy"] = time.perf_counter() - started
+    started = time.perf_counter()
+    db.execute("ANALYZE")
+    timings["analyze"] = time.perf_counter() - started
+    db.close()
+    return timings
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values) * 1000, q))
 
@@ -55,11 +185,21 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=10_000_000)
     parser.add_argument("--cards", type=int, default=300)
     parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--scale-members", type=int, default=0)
+    parser.add_argument("--scale-lines", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--floor", action="store_true", help="also time the plain read")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kehu-loyalty-"))
     built = None
     if not (data_dir / "kehu.sqlite3").exists():
         built = build(data_dir, args.customers, args.lines)
+    if args.scale_members and not (data_dir / "scaled").exists():
+        timings = scale_up(data_dir / "kehu.sqlite3", args.scale_members, args.scale_lines)
+        (data_dir / "scaled").write_text(f"{args.scale_members} {args.scale_lines}\n")
+        print(
+            f"scaled up by raw SQL in {timings['copy']:.0f} s; ANALYZE {timings['analyze']:.0f} s"
+        )
     os.environ["KEHU_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
@@ -83,18 +223,24 @@ def main() -> None:
         f"order lines {lines:,}; members {members:,}; ledger rows {PointsEntry.objects.count():,}"
     )
 
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT o.customer_id, l.product_id, l.amount FROM sales_orderline l "
-            "JOIN sales_order o ON o.id = l.order_id WHERE o.status <> 'cancelled'"
-        )
-        while cursor.fetchmany(recompute.CHUNK):
-            pass
-    floor = time.perf_counter() - started
-    started = time.perf_counter()
-    ids, points, read = recompute.points_for_lines()
-    full = time.perf_counter() - started
+    floor = None
+    if args.floor:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT o.customer_id, l.product_id, CAST(l.amount AS REAL) "
+                "FROM sales_orderline l JOIN sales_order o ON o.id = l.order_id "
+                "WHERE o.status <> 'cancelled'"
+            )
+            while cursor.fetchmany(recompute.CHUNK):
+                pass
+        floor = time.perf_counter() - started
+    runs = []
+    for workers in sorted({1, args.workers}):
+        started = time.perf_counter()
+        ids, points, read = recompute.points_for_lines(workers=workers)
+        runs.append((workers, time.perf_counter() - started, read, ids, points))
+    same = all(np.array_equal(r[3], runs[0][3]) and np.array_equal(r[4], runs[0][4]) for r in runs)
     rng = np.random.default_rng(7)
     n = args.synthetic
     customer = rng.integers(0, 1_000_000, n)
@@ -111,11 +257,14 @@ def main() -> None:
     print()
     print("| points recompute | lines | seconds | lines/s |")
     print("|---|---|---|---|")
-    print(f"| from the database (read + compute) | {read:,} | {full:.2f} | {read / full:,.0f} |")
-    per_s = read / max(floor, 1e-9)
-    print(f"| floor: reading the same rows | {read:,} | {floor:.2f} | {per_s:,.0f} |")
+    for workers, seconds, read, _ids, _points in runs:
+        what = "1 process" if workers == 1 else f"{workers} forked processes, key ranges"
+        print(f"| from the database, {what} | {read:,} | {seconds:.2f} | {read / seconds:,.0f} |")
+    if floor is not None:
+        read = runs[0][2]
+        print(f"| floor: reading the same rows | {read:,} | {floor:.2f} | {read / floor:,.0f} |")
     print(f"| in memory (NumPy, synthetic) | {n:,} | {synthetic:.2f} | {n / synthetic:,.0f} |")
-    print(f"customers with points: {len(ids):,} (synthetic {len(s_ids):,})")
+    print(f"customers with lines: {len(ids):,} (synthetic {len(s_ids):,}); runs agree: {same}")
 
     pool = list(Member.objects.values_list("customer_id", flat=True))
     random.Random(3).shuffle(pool)
