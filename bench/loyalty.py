@@ -116,13 +116,18 @@ LINES = (
 )
 
 
-def _select(db: sqlite3.Connection, table: str, spec: tuple, strides: dict, k: int) -> str:
+def _select(
+    db: sqlite3.Connection, table: str, spec: tuple, strides: dict, k: int, kf: int | None = None
+) -> str:
+    """``INSERT … SELECT`` of copy ``k`` of ``table``'s base rows; foreign keys of copy ``kf``
+    (default ``k``)."""
     where, shifted, unique, nulled = spec
     columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
     exprs = []
     for column in columns:
         if column in shifted:
-            exprs.append(f"{column} + {k * strides[shifted[column]]}")
+            copy = k if shifted[column] == table else (k if kf is None else kf)
+            exprs.append(f"{column} + {copy * strides[shifted[column]]}")
         elif column in unique:
             exprs.append(f"{column} || '-{k}'")
         elif column in nulled:
@@ -136,37 +141,45 @@ def _select(db: sqlite3.Connection, table: str, spec: tuple, strides: dict, k: i
     )
 
 
-def scale_up(path: Path, members: int, lines: int) -> dict[str, float]:
-    """Copy the demo archive's members (with their customers and history) and their order
-    lines until there are ``members`` members and ``lines`` lines; raw SQL in SQLite."""
-
+def scale_up(path: Path, members: int, lines: int, seconds: float) -> dict[str, float]:
+    """Copy the demo archive's members (with their customers, orders, payments and history)
+    until there are ``members`` members or ``seconds`` have passed, then the members' order
+    lines until there are ``lines`` lines, copy k's lines into copy k mod n's orders (n the
+    copies made: several line copies share an order when there are fewer order copies);
+    raw SQL in SQLite, one transaction per copy."""
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -1000000",
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2000000",
                    "temp_store = MEMORY", "foreign_keys = OFF"):  # fmt: skip
         db.execute(f"PRAGMA {pragma}")
-    tables = [*CLONE, "sales_orderline"]
     strides = {}
-    for table in tables:
+    for table in [*CLONE, "sales_orderline"]:
         top = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0  # noqa: S608
         strides[table] = 10 ** len(str(top))  # ids of copy k: k × stride + the base's id
     base_members = db.execute("SELECT COUNT(*) FROM loyalty_member").fetchone()[0]
     count = f"SELECT COUNT(*) FROM sales_orderline WHERE {LINES[0]}"  # noqa: S608
     base_lines = db.execute(count).fetchone()[0]
     have_lines = db.execute("SELECT COUNT(*) FROM sales_orderline").fetchone()[0]
-    copies = -(-members // base_members)
-    timings: dict[str, float] = {}
+    wanted = -(-members // base_members)
     started = time.perf_counter()
-    for k in range(1, copies):
+    copies = 1
+    while copies < wanted and time.perf_counter() - started < seconds:
         db.execute("BEGIN")
         for table, spec in CLONE.items():
-            db.execute(_select(db, table, spec, strides, k))
-        if have_lines < lines:
-            db.execute(_select(db, "sales_orderline", LINES, strides, k))
-            have_lines += base_lines
+            db.execute(_select(db, table, spec, strides, copies))
         db.execute("COMMIT")
-        if k % 50 == 0:
-            print(f"  copy {k}/{copies - 1}: {time.perf_counter() - started:.0f} s", flush=True)
-    timings["copy"] = time.perf_counter() - started
+        copies += 1
+        if copies % 50 == 0:
+            print(f"  member copy {copies}: {time.perf_counter() - started:.0f} s", flush=True)
+    timings = {"members": time.perf_counter() - started, "copies": copies}
+    started = time.perf_counter()
+    k = 1
+    while have_lines < lines:
+        db.execute("BEGIN")
+        db.execute(_select(db, "sales_orderline", LINES, strides, k, k % copies))
+        db.execute("COMMIT")
+        have_lines += base_lines
+        k += 1
+    timings["lines"] = time.perf_counter() - started
     started = time.perf_counter()
     db.execute("ANALYZE")
     timings["analyze"] = time.perf_counter() - started
@@ -187,6 +200,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--scale-members", type=int, default=0)
     parser.add_argument("--scale-lines", type=int, default=0)
+    parser.add_argument(
+        "--scale-seconds", type=float, default=1e9, help="stop copying members after this"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--floor", action="store_true", help="also time the plain read")
     args = parser.parse_args()
@@ -195,10 +211,14 @@ def main() -> None:
     if not (data_dir / "kehu.sqlite3").exists():
         built = build(data_dir, args.customers, args.lines)
     if args.scale_members and not (data_dir / "scaled").exists():
-        timings = scale_up(data_dir / "kehu.sqlite3", args.scale_members, args.scale_lines)
+        timings = scale_up(
+            data_dir / "kehu.sqlite3", args.scale_members, args.scale_lines, args.scale_seconds
+        )
         (data_dir / "scaled").write_text(f"{args.scale_members} {args.scale_lines}\n")
         print(
-            f"scaled up by raw SQL in {timings['copy']:.0f} s; ANALYZE {timings['analyze']:.0f} s"
+            f"scaled up by raw SQL: {timings['copies']:.0f} member copies in "
+            f"{timings['members']:.0f} s, lines in {timings['lines']:.0f} s, "
+            f"ANALYZE {timings['analyze']:.0f} s"
         )
     os.environ["KEHU_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)

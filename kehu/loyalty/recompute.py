@@ -40,11 +40,11 @@ def _read_range(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Points and line counts per customer id (arrays of ``size``) of the order lines with ids
     ``first``…``last`` whose order is not cancelled, and how many lines were read. Only the
-    three columns needed, the amount as a float (no per-value conversion in Python), rows
+    three columns needed, the amount as a double (no per-value conversion in Python), rows
     turned into one float array per chunk by NumPy's C loop."""
     line, order = OrderLine._meta.db_table, Order._meta.db_table
     sql = (
-        f"SELECT o.customer_id, l.product_id, CAST(l.amount AS REAL) FROM {line} l "  # noqa: S608
+        f"SELECT o.customer_id, l.product_id, CAST(l.amount AS DOUBLE PRECISION) FROM {line} l "  # noqa: S608
         f"JOIN {order} o ON o.id = l.order_id "
         "WHERE l.id >= %s AND l.id <= %s AND o.status <> %s"
     )
