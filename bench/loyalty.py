@@ -25,6 +25,7 @@ members and ledger; SQLite) in a data directory of its own, then in this process
 """
 
 import argparse
+import json
 import os
 import random
 import sqlite3
@@ -59,7 +60,7 @@ def build(data_dir: Path, customers: int, lines: int) -> float:
 # columns set to NULL)
 CLONE = {
     "customers_customer": (
-        "id IN (SELECT customer_id FROM loyalty_member)",
+        "id IN (SELECT customer_id FROM loyalty_member WHERE id < {loyalty_member})",
         {"id": "customers_customer", "merged_into_id": "customers_customer"},
         (),
         (),
@@ -77,13 +78,13 @@ CLONE = {
         (),
     ),
     "sales_order": (
-        "customer_id IN (SELECT customer_id FROM loyalty_member)",
+        "customer_id IN (SELECT customer_id FROM loyalty_member WHERE id < {loyalty_member})",
         {"id": "sales_order", "customer_id": "customers_customer"},
         ("number",),
         ("opportunity_id", "import_batch_id"),
     ),
     "sales_payment": (
-        "customer_id IN (SELECT customer_id FROM loyalty_member)",
+        "customer_id IN (SELECT customer_id FROM loyalty_member WHERE id < {loyalty_member})",
         {
             "id": "sales_payment",
             "customer_id": "customers_customer",
@@ -108,8 +109,7 @@ CLONE = {
     ),
 }
 LINES = (
-    "order_id IN (SELECT id FROM sales_order WHERE customer_id IN "
-    "(SELECT customer_id FROM loyalty_member))",
+    "id IN (SELECT id FROM temp.base_lines)",
     {"id": "sales_orderline", "order_id": "sales_order"},
     (),
     (),
@@ -137,7 +137,7 @@ def _select(
     names = ", ".join(columns)
     return (
         f"INSERT INTO {table} ({names}) SELECT {', '.join(exprs)} FROM {table} "  # noqa: S608
-        f"WHERE id < {strides[table]} AND {where}"
+        f"WHERE id < {strides[table]} AND {where.format(**strides)}"
     )
 
 
@@ -151,17 +151,33 @@ def scale_up(path: Path, members: int, lines: int, seconds: float) -> dict[str, 
     for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2000000",
                    "temp_store = MEMORY", "foreign_keys = OFF"):  # fmt: skip
         db.execute(f"PRAGMA {pragma}")
-    strides = {}
-    for table in [*CLONE, "sales_orderline"]:
-        top = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0  # noqa: S608
-        strides[table] = 10 ** len(str(top))  # ids of copy k: k × stride + the base's id
-    base_members = db.execute("SELECT COUNT(*) FROM loyalty_member").fetchone()[0]
-    count = f"SELECT COUNT(*) FROM sales_orderline WHERE {LINES[0]}"  # noqa: S608
-    base_lines = db.execute(count).fetchone()[0]
+    # ids of copy k: k × stride + the base's id (kept, so that an interrupted run continues)
+    saved = path.parent / "scale.json"
+    if saved.exists():
+        strides = json.loads(saved.read_text())
+    else:
+        strides = {}
+        for table in [*CLONE, "sales_orderline"]:
+            top = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0  # noqa: S608
+            strides[table] = 10 ** len(str(top))
+        saved.write_text(json.dumps(strides))
+    base = strides["loyalty_member"]
+    count = f"SELECT COUNT(*) FROM loyalty_member WHERE id < {base}"  # noqa: S608
+    base_members = db.execute(count).fetchone()[0]
+    db.execute(
+        "CREATE TEMP TABLE base_lines AS SELECT id FROM sales_orderline "  # noqa: S608
+        f"WHERE id < {strides['sales_orderline']} AND order_id IN (SELECT id FROM sales_order "
+        f"WHERE id < {strides['sales_order']} AND customer_id IN "
+        f"(SELECT customer_id FROM loyalty_member WHERE id < {base}))"
+    )
+    base_lines = db.execute("SELECT COUNT(*) FROM temp.base_lines").fetchone()[0]
+    # continue after the last whole copy (one transaction each)
+    copies = db.execute("SELECT MAX(id) FROM loyalty_member").fetchone()[0] // base + 1
+    top_line = db.execute("SELECT MAX(id) FROM sales_orderline").fetchone()[0]
+    k = top_line // strides["sales_orderline"] + 1
     have_lines = db.execute("SELECT COUNT(*) FROM sales_orderline").fetchone()[0]
     wanted = -(-members // base_members)
     started = time.perf_counter()
-    copies = 1
     while copies < wanted and time.perf_counter() - started < seconds:
         db.execute("BEGIN")
         for table, spec in CLONE.items():
@@ -172,13 +188,14 @@ def scale_up(path: Path, members: int, lines: int, seconds: float) -> dict[str, 
             print(f"  member copy {copies}: {time.perf_counter() - started:.0f} s", flush=True)
     timings = {"members": time.perf_counter() - started, "copies": copies}
     started = time.perf_counter()
-    k = 1
     while have_lines < lines:
         db.execute("BEGIN")
         db.execute(_select(db, "sales_orderline", LINES, strides, k, k % copies))
         db.execute("COMMIT")
         have_lines += base_lines
         k += 1
+        if k % 100 == 0:
+            print(f"  line copy {k}: {time.perf_counter() - started:.0f} s", flush=True)
     timings["lines"] = time.perf_counter() - started
     started = time.perf_counter()
     db.execute("ANALYZE")
