@@ -2,6 +2,8 @@
 owners ahead of each date, and a care task done in one click (the task closed and the greeting
 logged as an interaction)."""
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -9,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -26,6 +28,7 @@ from kehu.interactions.models import Interaction
 from kehu.interactions.services import birthday_in, interaction_log
 from kehu.loyalty.festivals import festivals_between
 from kehu.loyalty.models import CareAction, CarePlan, CareTask, Festival, Occasion
+from kehu.marketing import sms
 from kehu.sales.models import Order
 from kehu.tasks.models import Task
 from kehu.tasks.services import task_create, task_done
@@ -48,7 +51,10 @@ INTERACTION_TYPE = {
     CareAction.CARD: Interaction.Type.VISIT,
     CareAction.GIFT: Interaction.Type.VISIT,
     CareAction.EMAIL: Interaction.Type.EMAIL,
+    CareAction.SMS: Interaction.Type.SMS,
 }
+# a mainland number that takes SMS (landlines, +86 but not 1…, do not); numbers abroad are kept
+_MAINLAND_MOBILE = re.compile(r"\+861\d{10}")
 
 
 @transaction.atomic
@@ -243,25 +249,82 @@ def care_tasks_generate(*, today: date) -> int:
     return made
 
 
-def _greeting_address(care_task: CareTask, text: str) -> str:
-    """Where an e-mail greeting goes (the contact's address, else the customer's); refuses
-    an empty text, a customer who has not agreed to marketing e-mail, and no address."""
-    from kehu.privacy.models import Purpose
+def _consented(care_task: CareTask, purpose: str, message: str) -> None:
     from kehu.privacy.selectors import customers_consenting
 
-    if care_task.plan.action != CareAction.EMAIL:
-        raise ValidationError({"send": [_("Only an e-mail greeting is sent from Kehu.")]})
-    if not text:
-        raise ValidationError({"note": [_("Write the greeting to send.")]})
     customer = Customer.objects.filter(pk=care_task.customer_id)
-    if not customers_consenting(Purpose.MARKETING_EMAIL, customer).exists():
-        message = _("The customer has not agreed to e-mail: mark it done without sending.")
+    if not customers_consenting(purpose, customer).exists():
         raise ValidationError({"send": [message]})
+
+
+def _greeting_address(care_task: CareTask) -> str:
+    """Where an e-mail greeting goes (the contact's address, else the customer's); refuses a
+    customer who has not agreed to marketing e-mail, and no address."""
+    from kehu.privacy.models import Purpose
+
+    message = _("The customer has not agreed to e-mail: mark it done without sending.")
+    _consented(care_task, Purpose.MARKETING_EMAIL, message)
     owner = care_task.contact or care_task.customer
     address = owner.emails.values_list("address", flat=True).first()
     if not address:
         raise ValidationError({"send": [_("There is no e-mail address to send to.")]})
     return str(address)
+
+
+def _is_mobile(number: str) -> bool:
+    return bool(_MAINLAND_MOBILE.fullmatch(number)) or not number.startswith("+86")
+
+
+def _greeting_mobile(care_task: CareTask) -> str:
+    """Where an SMS greeting goes: the contact's mobile, else the customer's (its own number
+    first, then its contacts'); refuses a customer who has not agreed to marketing SMS, and
+    no mobile number (a mainland landline cannot take an SMS)."""
+    from kehu.customers.models import Phone
+    from kehu.privacy.models import Purpose
+
+    message = _("The customer has not agreed to SMS: mark it done without sending.")
+    _consented(care_task, Purpose.MARKETING_SMS, message)
+    phones = Phone.objects.filter(customer_id=care_task.customer_id)
+    numbers: list[str] = []
+    if care_task.contact_id is not None:
+        numbers += phones.filter(contact_id=care_task.contact_id).values_list("number", flat=True)
+    numbers += phones.order_by(models.F("contact_id").asc(nulls_first=True), "id").values_list(
+        "number", flat=True
+    )
+    number = next((n for n in numbers if _is_mobile(n)), None)
+    if number is None:
+        raise ValidationError({"send": [_("There is no mobile number to send the SMS to.")]})
+    return number
+
+
+def _sms_text(text: str) -> str:
+    """The greeting with the sender's 【signature】, refused when longer than the SMS rules
+    allow (``kehu.marketing.sms``)."""
+    signed = sms.with_signature(text)
+    if sms.segments(signed) > sms.MAX_SEGMENTS:
+        limit = sms.MAX_SEGMENTS * sms.MULTI_SEGMENT
+        message = _(
+            "The SMS is too long: %(length)s characters with the signature, at most %(limit)s."
+        ) % {"length": len(signed), "limit": limit}
+        raise ValidationError({"note": [message]})
+    return signed
+
+
+def _greeting_send(care_task: CareTask, text: str) -> tuple[Callable[[], object], str]:
+    """What sends ``care_task``'s greeting (run after the commit) and the line logged with it;
+    refusals are raised before anything is written."""
+    action = care_task.plan.action
+    if action not in (CareAction.EMAIL, CareAction.SMS):
+        message = _("Only an e-mail or SMS greeting is sent from Kehu.")
+        raise ValidationError({"send": [message]})
+    if not text:
+        raise ValidationError({"note": [_("Write the greeting to send.")]})
+    if action == CareAction.SMS:
+        signed = _sms_text(text)
+        number = _greeting_mobile(care_task)
+        return (lambda: sms.provider().send(to=number, text=signed)), _("Sent by SMS.")
+    address = _greeting_address(care_task)
+    return (lambda: send_mail(_("Best wishes"), text, None, [address])), _("Sent by e-mail.")
 
 
 @transaction.atomic
@@ -274,8 +337,9 @@ def care_task_done(
     send: bool = False,
 ) -> CareTask:
     """Done in one click: the task is closed and the greeting logged as an interaction with
-    the customer (once; a second click changes nothing). With ``send``, an e-mail plan's
-    greeting (``note``) is also e-mailed to the customer, after the commit, with consent."""
+    the customer (once; a second click changes nothing). With ``send``, an e-mail or SMS
+    plan's greeting (``note``) is also sent to the customer, after the commit, with consent to
+    that channel (SMS through the marketing SMS provider, with the 【signature】)."""
     care_task = (
         CareTask.objects.select_for_update().select_related("plan", "task").get(pk=care_task.pk)
     )
@@ -288,9 +352,11 @@ def care_task_done(
     plan = care_task.plan
     text = note.strip()
     if send:
-        address, body = _greeting_address(care_task, text), text
-        transaction.on_commit(lambda: send_mail(_("Best wishes"), body, None, [address]))
-        text = f"{text}\n{_('Sent by e-mail.')}"
+        deliver, sent = _greeting_send(care_task, text)
+        # robust: a provider or mail server failing after the commit is logged (the task is
+        # done and the greeting logged either way) rather than an error page
+        transaction.on_commit(deliver, robust=True)
+        text = f"{text}\n{sent}"
     interaction, _created = interaction_log(
         user=user,
         customer=care_task.customer,

@@ -373,6 +373,7 @@ class CareAction(models.TextChoices):
     CARD = "card", _("Greeting card")
     GIFT = "gift", _("Gift")
     EMAIL = "email", _("E-mail greeting")
+    SMS = "sms", _("SMS greeting")
 
 
 class CarePlan(TimeStampedModel):

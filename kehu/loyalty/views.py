@@ -19,7 +19,7 @@ from kehu.core.access import can_manage_loyalty, require
 from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest, flash_errors, next_url
 from kehu.customers.selectors import customer_get_for_user
-from kehu.loyalty import care, redemption, selectors, services
+from kehu.loyalty import care, member_import, redemption, selectors, services
 from kehu.loyalty.forms import (
     CarePlanForm,
     LedgerFilterForm,
@@ -191,3 +191,37 @@ def care_done_view(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Done, and logged on the customer's timeline."))
     return redirect(next_url(request, reverse("interactions:my_day")))
+
+
+@require_http_methods(["GET", "POST"])
+def member_import_view(request: AuthenticatedRequest) -> HttpResponse:
+    """Import memberships from a file: upload and the dry run, then the import of the same
+    file (``token``). Programme managers only."""
+    require(request.user, can_manage_loyalty, services.MANAGE_REFUSED)
+    report: member_import.Report | None = None
+    errors: list[str] = []
+    if request.method == "POST":
+        token, name = request.POST.get("token", ""), request.POST.get("name", "")[:255]
+        upload = request.FILES.get("file")
+        try:
+            if upload is not None:
+                report = member_import.members_import_upload(
+                    user=request.user, upload=upload, name=upload.name or ""
+                )
+            elif not token:
+                raise ValidationError({"file": [_("Choose a file.")]})
+            elif request.POST.get("action") == "import":
+                report = member_import.members_import_run(user=request.user, token=token, name=name)
+            else:
+                report = member_import.members_import_check(
+                    user=request.user, token=token, name=name
+                )
+        except ValidationError as exc:
+            errors = exc.messages
+    context = {
+        "report": report,
+        "errors": errors,
+        "fields": [member_import.field_label(code) for code in member_import.TEMPLATE_COLUMNS],
+        "levels": Level.objects.order_by("rank"),
+    }
+    return render(request, "loyalty/member_import.html", context)

@@ -115,6 +115,16 @@ class LineCleaner:
         if problem:  # the file's shape: no cell of this row can be trusted
             row.problem("", problem)
             return row
+        raw = self.values(row, cells)
+        self.customer(row, raw)
+        self._order(row, raw)
+        self._product(row, raw)
+        self._money(row, raw)
+        return row
+
+    def values(self, row: Line, cells: list[str]) -> dict[str, str]:
+        """The mapped cells that hold a value, by field code; a cell that is not plain text is
+        a problem of ``row`` (and left out)."""
         raw: dict[str, str] = {}
         plain = is_plain_line("\t".join(cells))
         for index, code in self.columns:
@@ -128,13 +138,12 @@ class LineCleaner:
                     row.problem(code, " ".join(exc.messages), value)
                     continue
             raw[code] = value
-        self._customer(row, raw)
-        self._order(row, raw)
-        self._product(row, raw)
-        self._money(row, raw)
-        return row
+        return raw
 
-    def _customer(self, row: Line, raw: dict[str, str]) -> None:
+    def customer(self, row: Line, raw: dict[str, str]) -> None:
+        """The key naming ``row``'s customer (its first one of number, ID number, credit code,
+        external reference, phone; cleaned), or a problem. Also used by the membership import
+        (``kehu.loyalty.member_import``)."""
         row.name = raw.get("customer_name", "")[:200]
         for code in (*CUSTOMER_KEYS[:3], "external", "phone"):
             value = raw.get(EXTERNAL + self.external if code == "external" else code, "")

@@ -36,7 +36,7 @@ class Matcher:
 
     AMBIGUOUS = -1
 
-    def __init__(self, batch: ImportBatch, external: str) -> None:
+    def __init__(self, batch: ImportBatch | None, external: str) -> None:
         self.batch = batch
         self.external = external
         self.customers: dict[tuple[str, str], int] = {}  # key -> customer id (or AMBIGUOUS)

@@ -21,6 +21,7 @@ from kehu.imports.services.batches import (
     import_upload,
     mapping_delete,
     mapping_save,
+    upload_store,
 )
 from kehu.imports.services.undo import (
     import_request_undo,
@@ -45,6 +46,7 @@ __all__ = [
     "import_undo_continue",
     "import_request_undo",
     "import_upload",
+    "upload_store",
     "mapping_delete",
     "mapping_save",
     "undo_counts",

@@ -111,9 +111,11 @@ def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dic
     return cleaned
 
 
-def _store(upload: IO[bytes], name: str) -> tuple[Path, str, int]:
-    """Copy the upload into the data directory, hashing it on the way; refuse it when too big."""
-    directory = Path(settings.DATA_DIR) / IMPORT_DIR
+def upload_store(upload: IO[bytes], name: str, folder: str = IMPORT_DIR) -> tuple[Path, str, int]:
+    """Copy the upload into ``folder`` of the data directory, hashing it on the way, as
+    ``HASH.ext``; refuse it when too big or empty. Also the membership import's
+    (``kehu.loyalty.member_import``)."""
+    directory = Path(settings.DATA_DIR) / folder
     directory.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -173,7 +175,7 @@ def import_upload(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    path, content_hash, size = _store(upload, name)
+    path, content_hash, size = upload_store(upload, name)
     existing = (
         ImportBatch.objects.filter(content_hash=content_hash, kind=kind)
         .exclude(status__in=FINISHED)

@@ -306,8 +306,9 @@ class CareDoneIn(Schema):
     note: str = Field("", max_length=2000)
     send: bool = Field(
         False,
-        description="An e-mail plan's greeting (`note`) is also e-mailed to the customer "
-        "(with consent to marketing e-mail).",
+        description="An e-mail or SMS plan's greeting (`note`) is also sent to the customer "
+        "(with consent to marketing e-mail or SMS; an SMS gets the sender's signature and "
+        "is refused over 10 segments).",
     )
 
 

@@ -277,3 +277,180 @@ def test_only_an_email_plan_sends(admin_user, rep, key_customer):
     with pytest.raises(ValidationError) as err:
         care.care_task_done(user=rep, care_task=CareTask.objects.get(), note="您好", send=True)
     assert set(err.value.message_dict) == {"send"}
+
+
+class RecordingProvider:
+    """The SMS provider of these tests: keeps what it was asked to send."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, to, text):
+        from kehu.marketing import sms
+
+        self.sent.append((to, text))
+        return sms.SmsResult(provider_id=f"rec-{len(self.sent)}", segments=sms.segments(text))
+
+
+@pytest.fixture
+def sms_plan(admin_user, rep, settings):
+    settings.KEHU_MARKETING = {
+        **settings.KEHU_MARKETING,
+        "sms_provider": "kehu.loyalty.tests.test_care.RecordingProvider",
+        "sms_signature": "客户",
+    }
+    RecordingProvider.sent = []
+    customer = customer_services.customer_create(
+        user=rep,
+        kind="person",
+        data={
+            "name": "吴芳",
+            "phones": ["010-62345678", "13912345678"],
+            "person.birth_date": date(1990, 6, 8),
+        },
+    )
+    care.care_plan_save(
+        user=admin_user,
+        data={"name": "生日短信", "occasion": "birthday", "action": "sms", "days_before": 2},
+    )
+    assert care.care_tasks_generate(today=date(2026, 6, 6)) == 1
+    return customer, CareTask.objects.get()
+
+
+def _agree_to_sms(customer):
+    from kehu.privacy.models import ConsentMethod, Purpose
+    from kehu.privacy.services import consent_record
+
+    consent_record(
+        user=None,
+        customer=customer,
+        purpose=Purpose.MARKETING_SMS,
+        granted=True,
+        method=ConsentMethod.WEB_FORM,
+    )
+
+
+def test_an_sms_greeting_is_sent_through_the_provider(
+    rep, sms_plan, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    customer, ct = sms_plan
+    _agree_to_sms(customer)
+    page = Client()
+    page.force_login(rep)
+    day = page.get("/my-day/")
+    assert "Write and send the SMS greeting" in day.content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        answer = page.post(
+            f"/loyalty/care/tasks/{ct.task_id}/done/", {"note": "吴女士，生日快乐！", "send": "on"}
+        )
+    assert answer.status_code == 302
+    assert RecordingProvider.sent == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    # to the mobile, not the landline, with the signature
+    assert RecordingProvider.sent == [("+8613912345678", "【客户】吴女士，生日快乐！")]
+    interaction = Interaction.objects.get(customer=customer)
+    assert interaction.type == "sms"
+    assert interaction.summary == "吴女士，生日快乐！\nSent by SMS."
+    ct.refresh_from_db()
+    assert ct.done_at is not None
+    assert ct.task.status == Task.Status.DONE
+
+
+def test_an_sms_greeting_through_the_api_goes_to_the_contacts_mobile(
+    admin_user, rep, settings, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    settings.KEHU_MARKETING = {
+        **settings.KEHU_MARKETING,
+        "sms_provider": "kehu.loyalty.tests.test_care.RecordingProvider",
+    }
+    RecordingProvider.sent = []
+    company = customer_services.customer_create(
+        user=rep, kind="organization", data={"name": "杭州青禾茶业", "phones": ["13700000001"]}
+    )
+    customer_services.contact_save(
+        user=rep,
+        customer=company,
+        data={"name": "陈静", "birthday": date(1988, 7, 1), "phones": ["13600000002"]},
+    )
+    care.care_plan_save(
+        user=admin_user,
+        data={"name": "联系人生日", "occasion": "contact_birthday", "action": "sms"},
+    )
+    care.care_tasks_generate(today=date(2026, 6, 29))
+    ct = CareTask.objects.get()
+    _agree_to_sms(company)
+    api = Client()
+    api.force_login(rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.post(
+            f"/api/v1/loyalty/care/tasks/{ct.task_id}/done",
+            {"note": "陈经理生日快乐", "send": True},
+            content_type="application/json",
+        )
+    assert answer.status_code == 200, answer.content
+    assert [to for to, _text in RecordingProvider.sent] == ["+8613600000002"]
+
+
+def test_an_sms_greeting_is_refused_with_nothing_written(
+    rep, sms_plan, django_capture_on_commit_callbacks
+):
+    from kehu.customers.models import Phone
+
+    customer, ct = sms_plan
+
+    def refused(note):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(ValidationError) as err,
+        ):
+            care.care_task_done(user=rep, care_task=ct, note=note, send=True)
+        return err.value.message_dict
+
+    # no consent to marketing SMS
+    assert refused("生日快乐")["send"] == [
+        "The customer has not agreed to SMS: mark it done without sending."
+    ]
+    _agree_to_sms(customer)
+    # too long: 10 segments of 67 at most, the 【客户】 signature counted
+    assert "The SMS is too long" in refused("祝" * 667)["note"][0]
+    # only the landline left
+    Phone.objects.filter(number="+8613912345678").delete()
+    assert refused("生日快乐")["send"] == ["There is no mobile number to send the SMS to."]
+    assert RecordingProvider.sent == []
+    assert not Interaction.objects.exists()
+    ct.refresh_from_db()
+    assert ct.done_at is None
+    assert ct.task.status != Task.Status.DONE
+
+
+class FailingProvider:
+    def send(self, *, to, text):
+        from kehu.marketing import sms
+
+        raise sms.SmsError("gateway down")
+
+
+def test_a_provider_failing_after_the_commit_leaves_the_task_done(
+    rep, sms_plan, settings, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    customer, ct = sms_plan
+    _agree_to_sms(customer)
+    settings.KEHU_MARKETING = {
+        **settings.KEHU_MARKETING,
+        "sms_provider": "kehu.loyalty.tests.test_care.FailingProvider",
+    }
+    page = Client()
+    page.force_login(rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page.post(
+            f"/loyalty/care/tasks/{ct.task_id}/done/", {"note": "您好", "send": "on"}
+        )
+    assert answer.status_code == 302
+    ct.refresh_from_db()
+    assert ct.done_at is not None

@@ -252,3 +252,41 @@ def test_members_import(programme, admin_user, rep, customer, tmp_path):
     assert (member.via, member.level.code, member.joined_on) == ("import", "gold", date(2025, 3, 1))
     counts = services.members_import(user=admin_user, rows=[services.ImportRow(customer.pk)])
     assert counts == {"enrolled": 0, "already": 1, "unknown": 0}
+
+
+def test_points_recomputed_from_the_order_lines(programme, rep, customer, product):
+    from kehu.loyalty import recompute
+    from kehu.sales.tests.factories import ProductFactory
+
+    # given: 0.5 point per yuan, a product that earns double, a cancelled order
+    programme.points_per_yuan = Decimal("0.5")
+    programme.save()
+    double = ProductFactory.create(code="TEA-02", name="碧螺春", list_price=Decimal("33.33"))
+    EarnRule.objects.create(kind="product", product=double, multiplier=Decimal("2"))
+    other = customer_services.customer_create(user=rep, kind="person", data={"name": "刘芳"})
+    order(rep, customer, product, quantity="3")  # 300 × 0.5 = 150
+    order(rep, customer, double, quantity="1")  # 33.33 × 0.5 × 2 = 33.33 → 33
+    sales.order_cancel(user=rep, order=order(rep, other, product))
+    order(rep, other, double, quantity="2")  # 66.66 → 66
+    # when: in this process, and asked for two processes inside a transaction (read here too)
+    ids, points, read = recompute.points_for_lines()
+    again = recompute.points_for_lines(workers=2)
+    # then: per line, rounded down, the cancelled order left out
+    assert dict(zip(ids.tolist(), points.tolist(), strict=True)) == {
+        customer.pk: 183,
+        other.pk: 66,
+    }
+    assert read == 3
+    assert again[0].tolist() == ids.tolist()
+    assert again[1].tolist() == points.tolist()
+
+
+def test_key_ranges_cover_every_id_once():
+    from kehu.loyalty.recompute import _ranges
+
+    assert _ranges(1, 10, 3) == [(1, 4), (5, 8), (9, 10)]
+    assert _ranges(5, 5, 4) == [(5, 5)]
+    spans = _ranges(17, 1_000_003, 7)
+    assert spans[0][0] == 17
+    assert spans[-1][1] == 1_000_003
+    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:], strict=False))
