@@ -30,9 +30,12 @@ from kehu.demo.import_files import write_sample_csv
 PASSPHRASE = "长城-backup-passphrase"
 
 # Creates customers (each one transaction: customer, profile, phones, history, search terms)
-# until the stop file appears; prints how many.
+# until the stop file appears; prints how many. It pauses 5 ms between customers, as writes from
+# people do: SQLite's busy wait is not a queue, and a writer that takes the lock back at once,
+# for ever, starves every other writer (on an idle machine the backup's audit row waited out
+# its 30 s and failed with "database is locked").
 WRITER = """
-import os, sys, django
+import os, sys, time, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
 django.setup()
 from pathlib import Path
@@ -46,6 +49,7 @@ while not stop.exists():
         "name": f"并发客户{n}", "phones": [f"1390000{n:04d}"],
         "person.spouse": f"配偶{n}"})
     n += 1
+    time.sleep(0.005)
 print(n)
 """
 
