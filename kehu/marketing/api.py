@@ -285,6 +285,15 @@ def channel_comparison(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     return [f.as_dict() for f in selectors.channel_comparison(user=request.user)]
 
 
+def _require_bearer(request: HttpRequest, setting: str) -> None:
+    """A provider's webhook call carries ``Authorization: Bearer <token>`` with the token of
+    ``KEHU_MARKETING[setting]``; 401 otherwise, and always while no token is configured."""
+    expected = str(settings.KEHU_MARKETING[setting])
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HttpError(401, "not_authenticated")
+
+
 @router.post(
     "/sms/reports",
     auth=None,
@@ -293,10 +302,7 @@ def channel_comparison(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     description="Authenticated by `Authorization: Bearer KEHU_SMS_WEBHOOK_TOKEN`.",
 )
 def sms_delivery_report(request: HttpRequest, payload: CampaignDeliveryReportIn) -> dict[str, int]:
-    expected = str(settings.KEHU_MARKETING["webhook_token"])
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HttpError(401, "not_authenticated")
+    _require_bearer(request, "webhook_token")
     updated = services.delivery_report(
         provider_id=payload.id,
         delivered=payload.delivered,
@@ -314,10 +320,7 @@ def sms_delivery_report(request: HttpRequest, payload: CampaignDeliveryReportIn)
     description="Authenticated by `Authorization: Bearer KEHU_EMAIL_WEBHOOK_TOKEN`.",
 )
 def email_bounce_report(request: HttpRequest, payload: CampaignEmailBounceIn) -> dict[str, int]:
-    expected = str(settings.KEHU_MARKETING["email_webhook_token"])
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HttpError(401, "not_authenticated")
+    _require_bearer(request, "email_webhook_token")
     updated = services.email_bounce(
         send_id=payload.send_id, address=payload.address, hard=payload.hard, reason=payload.reason
     )
