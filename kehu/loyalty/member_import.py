@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_loyalty, require
-from kehu.imports.engine import date_text
+from kehu.imports.engine import cell_date
 from kehu.imports.mapping import normalise_header
 from kehu.imports.orders.cleaning import Line, LineCleaner
 from kehu.imports.orders.fields import CUSTOMER_KEYS
@@ -212,7 +212,7 @@ class _Checker:
             row.level = level
         if text := value.get("joined_on", ""):
             try:
-                row.joined_on = date.fromisoformat(date_text(text.split(" ")[0].split("T")[0]))
+                row.joined_on = cell_date(text)
             except ValueError:
                 row.problem("joined_on", _("Not a date (e.g. 2024-03-01)."), text)
             else:

@@ -26,6 +26,7 @@ from kehu.imports.engine.cleaning import (
     FileDuplicates,
     PhoneCleaner,
     RowCleaner,
+    cell_date,
     date_text,
     key_message,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "NOT_CHECKED",
     "PhoneCleaner",
     "Progress",
+    "cell_date",
     "date_text",
     "dry_run",
     "key_message",

@@ -2,6 +2,7 @@
 rows that repeat an earlier row of the same file."""
 
 import re
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,12 @@ def date_text(raw: str) -> str:
     if match is None:
         return raw
     return f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
+
+
+def cell_date(raw: str) -> date:
+    """A cell's date in any form ``date_text`` reads, a time after it (" 10:00", "T10:00")
+    ignored; ValueError when it is not a date."""
+    return date.fromisoformat(date_text(raw.split(" ")[0].split("T")[0]))
 
 
 class PhoneCleaner:

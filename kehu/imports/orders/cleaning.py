@@ -16,7 +16,7 @@ from kehu.core.text import is_plain_line, validate_plain_text
 from kehu.customers.values import lookup_hash
 from kehu.imports.engine import (
     PhoneCleaner,
-    date_text,
+    cell_date,
 )
 from kehu.imports.orders.fields import (
     CENT,
@@ -185,7 +185,7 @@ class LineCleaner:
             row.problem("ordered_on", _("The order date is missing."))
         else:
             try:
-                row.ordered_on = date.fromisoformat(date_text(text.split(" ")[0].split("T")[0]))
+                row.ordered_on = cell_date(text)
             except ValueError:
                 row.problem("ordered_on", _("Not a date (e.g. 2024-03-01)."), text)
             else:
