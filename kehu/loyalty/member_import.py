@@ -27,18 +27,18 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_loyalty, require
 from kehu.imports.engine import cell_date
-from kehu.imports.mapping import normalise_header
 from kehu.imports.orders.cleaning import Line, LineCleaner
 from kehu.imports.orders.fields import CUSTOMER_KEYS
 from kehu.imports.orders.fields import FIELDS as ORDER_FIELDS
 from kehu.imports.orders.fields import header_words as order_header_words
+from kehu.imports.orders.fields import suggest as suggest_columns
 from kehu.imports.orders.matching import Matcher
 from kehu.imports.readers import Table, file_extension
 from kehu.imports.services import upload_store
@@ -141,20 +141,8 @@ def _columns(headers: list[str]) -> dict[str, str]:
     """Header -> field code for the headers recognised (the customer keys as the order import
     names them, and the card's columns by their labels in both languages or a synonym); each
     field once."""
-    words = {w: c for w, c in order_header_words().items() if c in CUSTOMER_COLUMNS}
-    for code, synonyms in SYNONYMS.items():
-        for word in synonyms:
-            words.setdefault(normalise_header(word), code)
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            for code, label in FIELDS.items():
-                words.setdefault(normalise_header(str(label)), code)
-    columns: dict[str, str] = {}
-    for header in headers:
-        found = words.get(normalise_header(header))
-        if found and found not in columns.values():
-            columns[header] = found
-    return columns
+    customer = {w: c for w, c in order_header_words().items() if c in CUSTOMER_COLUMNS}
+    return suggest_columns(headers, {**order_header_words(SYNONYMS, FIELDS), **customer})
 
 
 def _levels() -> dict[str, Level]:

@@ -2,7 +2,7 @@
 names, and the mapping's checks."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -85,22 +85,26 @@ def targets() -> list[Target]:
     return found
 
 
-def header_words() -> dict[str, str]:
+def header_words(
+    synonyms: Mapping[str, Sequence[str]] = SYNONYMS, fields: Mapping[str, Any] = FIELDS
+) -> dict[str, str]:
     """Normalised header word -> field code, from the synonyms and the labels in both
-    languages."""
+    languages (the order import's, unless given)."""
     words: dict[str, str] = {}
-    for code, synonyms in SYNONYMS.items():
-        for word in synonyms:
+    for code, field_synonyms in synonyms.items():
+        for word in field_synonyms:
             words.setdefault(normalise_header(word), code)
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            for code, label in FIELDS.items():
+            for code, label in fields.items():
                 words.setdefault(normalise_header(str(label)), code)
     return words
 
 
-def suggest(headers: list[str]) -> dict[str, str]:
-    words = header_words()
+def suggest(headers: list[str], words: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Header -> field code for the headers ``words`` (the order import's, unless given)
+    recognise; each field once."""
+    words = header_words() if words is None else words
     mapping: dict[str, str] = {}
     for header in headers:
         found = words.get(normalise_header(header))
