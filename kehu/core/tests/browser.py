@@ -291,6 +291,7 @@ def log_in(page: Page, username: str, password: str) -> None:
     """Sign in, in the browser's language."""
     submit_login(page, username, password)
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    page.wait_for_load_state()  # the language buttons are htmx: wait for it to have run
     # The served archive is shared and a user's saved language beats the browser's: another
     # test may have switched this user to the other language. Speak the browser's language.
     wanted = "zh-hans" if page.evaluate("navigator.language").startswith("zh") else "en"

@@ -35,6 +35,9 @@ def new_customer(page: Page, name: str) -> None:
     page.get_by_test_id("customer-form").locator("[name=name]").fill(name)
     page.get_by_test_id("create-submit").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+/$"))
+    # The header's quick actions are htmx links: a click before htmx has run (deferred, at
+    # DOMContentLoaded) follows the plain link to the full task page instead of the dialog.
+    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize(("locale", "name"), [("en-US", "钱晓东"), ("zh-CN", "钱晓南")])
