@@ -13,7 +13,8 @@ Each row is checked on its own and against the archive: a customer not found (or
 twice) is a problem of the row; a customer already a member is reported and left as is (so a
 second run of the same file changes nothing); a card number taken by another member, or the
 same customer or card twice in the file, is a problem. The import writes each good row in its
-own transaction: the member (``via`` import, at the level named — else the lowest), the
+own transaction: the member (``via`` import, at the level named — else the level their 12
+months before joining earn, as any enrolment — through ``services.member_add``) with the
 enrolment in the level history and, for an opening balance, one ledger row "Imported opening
 balance" dated the day of the import (so the programme's expiry counts from then).
 """
@@ -42,9 +43,10 @@ from kehu.imports.orders.fields import suggest as suggest_columns
 from kehu.imports.orders.matching import Matcher
 from kehu.imports.readers import Table, file_extension
 from kehu.imports.services import upload_store
-from kehu.loyalty.models import Level, LevelChange, Member, PointsEntry
-from kehu.loyalty.services.common import MANAGE_REFUSED, programme_get
+from kehu.loyalty.models import Level, Member, PointsEntry
+from kehu.loyalty.services.common import MANAGE_REFUSED
 from kehu.loyalty.services.ledger import _entry
+from kehu.loyalty.services.members import member_add
 
 FOLDER = "member-imports"
 KEEP = timedelta(days=1)  # a checked file waits this long for its import
@@ -285,6 +287,8 @@ def _check(token: str, name: str) -> Report:
             "code or phone."
         )
         raise ValidationError({"file": [message]})
+    if not Level.objects.exists():
+        raise ValidationError({"file": [_("Set up the programme's levels first.")]})
     checker = _Checker(table.headers, columns, timezone.localdate())
     report = Report(token=token, name=name, columns=columns)
     chunk: list[MemberRow] = []
@@ -328,36 +332,20 @@ def members_import_run(*, user: User, token: str, name: str = "") -> Report:
     it twice enrols nobody the second time."""
     require(user, can_manage_loyalty, MANAGE_REFUSED)
     report = _check(token, name)
-    programme = programme_get()
-    lowest = Level.objects.order_by("rank").first()
     today = timezone.localdate()
     reason = _("Imported opening balance")
     for row in report.ready:
-        level = row.level or lowest
-        if level is None:
-            raise ValidationError({"file": [_("Set up the programme's levels first.")]})
-        joined = row.joined_on or today
         customer_id = row.line.customer_id
         assert customer_id is not None  # noqa: S101 (a row ready has its customer)
         try:
             with transaction.atomic():
-                member = Member.objects.create(
+                member = member_add(
                     customer_id=customer_id,
-                    card_number=row.card_number or f"tmp{customer_id}",
-                    level=level,
-                    joined_on=joined,
-                    level_since=joined,
+                    on=row.joined_on or today,
                     via=Member.Via.IMPORT,
-                )
-                if not row.card_number:
-                    member.card_number = f"{programme.card_prefix}{member.pk:08d}"
-                    member.save(update_fields=["card_number"])
-                LevelChange.objects.create(
-                    member=member,
-                    to_level=level,
-                    changed_on=joined,
-                    reason=LevelChange.Reason.ENROLLED,
-                    changed_by=user,
+                    user=user,
+                    level=row.level,
+                    card_number=row.card_number,
                 )
                 if row.points:
                     _entry(

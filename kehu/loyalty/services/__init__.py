@@ -31,10 +31,9 @@ from kehu.loyalty.services.ledger import (
     redemption_payment_link,
 )
 from kehu.loyalty.services.members import (
-    ImportRow,
+    member_add,
     member_enrol,
     member_level_set,
-    members_import,
 )
 from kehu.loyalty.services.qualification import (
     Standing,
@@ -60,7 +59,6 @@ from kehu.loyalty.services.settings import (
 __all__ = [
     "meets_level",
     "Earning",
-    "ImportRow",
     "LEVEL_FIELDS",
     "MANAGE_REFUSED",
     "POINTS_METHOD",
@@ -73,10 +71,10 @@ __all__ = [
     "ledger_reconcile",
     "level_save",
     "levels_review",
+    "member_add",
     "member_enrol",
     "member_level_set",
     "member_upgrade_check",
-    "members_import",
     "order_cancelled",
     "order_payment_recorded",
     "order_payment_reversed",

@@ -1,6 +1,6 @@
-"""Members: enrolment by hand, on the first paid order or by import."""
+"""Members: enrolment by hand, on the first paid order or by import (``member_add``, used by
+``kehu.loyalty.member_import``)."""
 
-from dataclasses import dataclass
 from datetime import date
 from uuid import uuid4
 
@@ -34,24 +34,41 @@ def member_enrol(
     if existing is not None:
         return existing
     on = on or timezone.localdate()
-    levels = _levels()
+    try:
+        with transaction.atomic():
+            return member_add(customer_id=customer.pk, on=on, via=via, user=user)
+    except IntegrityError:  # enrolled at the same moment by someone else
+        return Member.objects.get(customer=customer)
+
+
+def member_add(
+    *,
+    customer_id: int,
+    on: date,
+    via: str,
+    user: User | None,
+    level: Level | None = None,
+    card_number: str = "",
+) -> Member:
+    """Save a new member who joined ``on``, at ``level`` or else at the level their 12 months
+    before ``on`` earn, with the enrolment in the level history; the card number given, or
+    the programme's prefix and the member's number. The caller checks the user's right and
+    holds the transaction: an ``IntegrityError`` means the customer is a member already or
+    the card is taken."""
     programme = programme_get()
-    level = qualified_level(standing(customer_id=customer.pk, today=on), programme, levels)
-    member = Member(
-        customer=customer,
-        card_number=f"tmp{uuid4().hex[:16]}",
+    if level is None:
+        level = qualified_level(standing(customer_id=customer_id, today=on), programme, _levels())
+    member = Member.objects.create(
+        customer_id=customer_id,
+        card_number=card_number or f"tmp{uuid4().hex[:16]}",
         level=level,
         joined_on=on,
         level_since=on,
         via=via,
     )
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError:  # enrolled at the same moment by someone else
-        return Member.objects.get(customer=customer)
-    member.card_number = f"{programme.card_prefix}{member.pk:08d}"
-    member.save(update_fields=["card_number"])
+    if not card_number:
+        member.card_number = f"{programme.card_prefix}{member.pk:08d}"
+        member.save(update_fields=["card_number"])
     LevelChange.objects.create(
         member=member,
         to_level=level,
@@ -60,42 +77,6 @@ def member_enrol(
         changed_by=user,
     )
     return member
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    customer_id: int
-    level_code: str = ""
-    joined_on: date | None = None
-
-
-def members_import(*, user: User, rows: list[ImportRow]) -> dict[str, int]:
-    """Enrol customers from a list (e.g. the card holders of an old system), each at the level
-    named (else what their last 12 months earn), ``via`` import. Customers already members are
-    left as they are; unknown customers or levels are counted, not raised. One transaction per
-    row, so a bad row does not undo the others."""
-    require(user, can_manage_loyalty, MANAGE_REFUSED)
-    levels = {lv.code: lv for lv in _levels()}
-    counts = {"enrolled": 0, "already": 0, "unknown": 0}
-    for row in rows:
-        customer = Customer.objects.live().filter(pk=row.customer_id).first()
-        if customer is None or (row.level_code and row.level_code not in levels):
-            counts["unknown"] += 1
-            continue
-        if Member.objects.filter(customer=customer).exists():
-            counts["already"] += 1
-            continue
-        with transaction.atomic():
-            member = member_enrol(
-                user=user, customer=customer, via=Member.Via.IMPORT, on=row.joined_on
-            )
-            level = levels.get(row.level_code)
-            if level is not None and level.pk != member.level_id:
-                _level_move(
-                    member, level, on=member.joined_on, reason=LevelChange.Reason.MANUAL, user=user
-                )
-        counts["enrolled"] += 1
-    return counts
 
 
 @transaction.atomic

@@ -2,17 +2,19 @@
 level history, one opening-balance ledger row); refused to a rep; a second run changes
 nothing."""
 
+import io
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from kehu.customers import services as customer_services
 from kehu.loyalty import member_import, services
-from kehu.loyalty.models import LevelChange, Member, PointsEntry
+from kehu.loyalty.models import Level, LevelChange, Member, PointsEntry
 
 pytestmark = pytest.mark.django_db
 URL = "/loyalty/import/"
@@ -178,3 +180,39 @@ def test_the_page_in_chinese(programme, admin_user):
     assert "期初积分余额" in page
     answer = upload(client, "卡号,等级\nC1,金卡\n").content.decode()
     assert "文件需要有一列标明客户" in answer
+
+
+def test_the_command_imports_through_the_same_checks(programme, admin_user, rep, people, tmp_path):
+    """``kehu loyalty import`` is the page's import: the same checks, each bad row printed."""
+    li, wang = people["li"], people["wang"]
+    file = tmp_path / "members.csv"
+    file.write_text(
+        "customer number,level,join date\n"
+        f"{li.pk},gold,2025-03-01\n"
+        "999999,,\n"  # row 3: no such customer
+        f"{wang.pk},,\n",  # row 4: no level named: what their 12 months earn, the lowest here
+        encoding="utf-8",
+    )
+
+    def run(username, *flags):
+        out, err = io.StringIO(), io.StringIO()
+        call_command("loyalty", "import", str(file), "--user", username, *flags, stdout=out,
+                     stderr=err)  # fmt: skip
+        return out.getvalue(), err.getvalue()
+
+    out, err = run(admin_user.username, "--dry-run")
+    assert not Member.objects.exists()
+    assert "2 to enrol (dry run), 0 members already, 1 rows with problems." in out
+    assert err.startswith("row 3: ")
+    out, err = run(admin_user.username)
+    assert "2 enrolled" in out
+    li_card, wang_card = Member.objects.get(customer=li), Member.objects.get(customer=wang)
+    assert (li_card.via, li_card.level.code, li_card.joined_on) == (
+        "import", "gold", date(2025, 3, 1)
+    )  # fmt: skip
+    assert wang_card.level == Level.objects.order_by("rank").first()
+    assert LevelChange.objects.filter(member__in=[li_card, wang_card]).count() == 2
+    out, err = run(admin_user.username)  # a second run enrols nobody
+    assert "0 enrolled, 2 members already" in out
+    with pytest.raises(CommandError):  # a rep may not import
+        run(rep.username)

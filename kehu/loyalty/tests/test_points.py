@@ -240,20 +240,6 @@ def test_a_diamond_members_complaint_is_answered_first(programme, rep, agent, cu
     assert diamond_case.response_due_at < plain_case.response_due_at
 
 
-def test_members_import(programme, admin_user, rep, customer, tmp_path):
-    from django.core.management import call_command
-
-    file = tmp_path / "members.csv"
-    file.write_text(
-        f"customer_id,level,joined_on\n{customer.pk},gold,2025-03-01\n999999,,\n", encoding="utf-8"
-    )
-    call_command("loyalty", "import", str(file), "--user", admin_user.username, verbosity=0)
-    member = Member.objects.get(customer=customer)
-    assert (member.via, member.level.code, member.joined_on) == ("import", "gold", date(2025, 3, 1))
-    counts = services.members_import(user=admin_user, rows=[services.ImportRow(customer.pk)])
-    assert counts == {"enrolled": 0, "already": 1, "unknown": 0}
-
-
 def test_points_recomputed_from_the_order_lines(programme, rep, customer, product):
     from kehu.loyalty import recompute
     from kehu.sales.tests.factories import ProductFactory

@@ -1,17 +1,19 @@
 """``kehu loyalty care|nightly``: run the loyalty jobs now (the worker runs them daily);
-``kehu loyalty import FILE --user NAME``: enrol the customers of a CSV file (columns
-``customer_id`` and optionally ``level`` (a level's code) and ``joined_on`` (YYYY-MM-DD))."""
+``kehu loyalty import FILE --user NAME [--dry-run]``: the membership import page's import
+(``kehu.loyalty.member_import``) of a CSV or XLSX file: a customer key (customer number, ID
+number, credit code or phone), and optionally card number, level, join date and opening
+points; each bad row is printed with its number and reason."""
 
-import csv
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.loyalty import care, services
+from kehu.loyalty import care, member_import, services
 
 
 class Command(BaseCommand):
@@ -21,12 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("job", choices=["care", "nightly", "import"])
         parser.add_argument("file", nargs="?", type=Path, help="import: the CSV file")
         parser.add_argument("--user", help="import: who imports (a programme manager)")
+        parser.add_argument("--dry-run", action="store_true", help="import: check, write nothing")
         parser.add_argument("--today", type=date.fromisoformat, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = options["today"] or timezone.localdate()
         if options["job"] == "import":
-            self._import(options["file"], options["user"])
+            self._import(options["file"], options["user"], options["dry_run"])
             return
         if options["job"] == "care":
             made = care.care_tasks_generate(today=today)
@@ -39,28 +42,32 @@ class Command(BaseCommand):
             f"{expired} points expired; review {review}; {len(check.mismatches)} mismatches."
         )
 
-    def _import(self, file: Path | None, username: str | None) -> None:
+    def _import(self, file: Path | None, username: str | None, dry_run: bool) -> None:
         if file is None or not username:
             raise CommandError("import needs FILE and --user.")
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {username!r}.")
         try:
-            with file.open(encoding="utf-8-sig", newline="") as handle:
-                rows = [
-                    services.ImportRow(
-                        customer_id=int(r["customer_id"]),
-                        level_code=(r.get("level") or "").strip(),
-                        joined_on=date.fromisoformat(r["joined_on"])
-                        if r.get("joined_on")
-                        else None,
-                    )
-                    for r in csv.DictReader(handle)
-                ]
-        except (KeyError, ValueError) as exc:
+            with file.open("rb") as handle:
+                report = member_import.members_import_upload(
+                    user=user, upload=handle, name=file.name
+                )
+            if not dry_run:
+                report = member_import.members_import_run(
+                    user=user, token=report.token, name=file.name
+                )
+        except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
-        counts = services.members_import(user=user, rows=rows)
+        except (ValidationError, PermissionDenied) as exc:
+            raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        for line in report.problem_lines:
+            where = " ".join(
+                str(p) for p in (line["column"], line["value"] and repr(line["value"])) if p
+            )
+            self.stderr.write(f"row {line['row']}: {where}: {line['message']}")
+        ready = report.enrolled if report.imported else len(report.ready)
         self.stdout.write(
-            f"{counts['enrolled']} enrolled, {counts['already']} members already, "
-            f"{counts['unknown']} unknown customers or levels."
+            f"{ready} {'enrolled' if report.imported else 'to enrol (dry run)'}, "
+            f"{len(report.already)} members already, {len(report.problems)} rows with problems."
         )
