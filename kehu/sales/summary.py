@@ -49,6 +49,12 @@ def order_counted(order: Order, sign: int) -> None:
     )
 
 
+def collects(method: str) -> bool:
+    """Whether a payment by ``method`` is money collected. Loyalty points settle what the
+    customer owes, but bring no money in: the report's collected leaves them out."""
+    return method != Payment.Method.POINTS
+
+
 def payment_counted(payment: Payment, sign: int = 1) -> None:
     """A payment is received (``sign`` 1) or reversed (-1), on the day it was received."""
     summary_add(
@@ -56,7 +62,7 @@ def payment_counted(payment: Payment, sign: int = 1) -> None:
         owner_id=payment.owner_id,
         team_id=payment.team_id,
         currency=payment.currency,
-        collected=sign * payment.amount,
+        collected=sign * payment.amount if collects(payment.method) else 0,
     )
 
 
@@ -99,7 +105,7 @@ def summary_rebuild() -> int:
             GROUP BY ordered_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
             SELECT received_on, owner_id, team_id, currency, 0, 0, 0, SUM(amount), 0, 0, 0
-            FROM {_table(Payment)} WHERE reversed_at IS NULL
+            FROM {_table(Payment)} WHERE reversed_at IS NULL AND method <> %s
             GROUP BY received_on, owner_id, team_id, currency""",  # noqa: S608
         f"""INSERT INTO {summary} ({columns})
             SELECT o.closed_on, o.owner_id, o.team_id, o.currency, 0, 0, 0, 0,
@@ -109,7 +115,12 @@ def summary_rebuild() -> int:
             WHERE o.closed_on IS NOT NULL AND s.outcome IN (%s, %s)
             GROUP BY o.closed_on, o.owner_id, o.team_id, o.currency""",  # noqa: S608
     ]
-    params: list[list[str]] = [[], [Order.Status.CANCELLED.value], [], [won, lost, won, lost]]
+    params: list[list[str]] = [
+        [],
+        [Order.Status.CANCELLED.value],
+        [Payment.Method.POINTS.value],  # see collects()
+        [won, lost, won, lost],
+    ]
     with connection.cursor() as cursor:
         for sql, args in zip(statements, params, strict=True):
             cursor.execute(sql, args)

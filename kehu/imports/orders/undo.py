@@ -11,6 +11,7 @@ from kehu.core.bulk import insert_rows
 from kehu.imports.models import ImportBatch
 from kehu.imports.orders.writing import payment_reference
 from kehu.sales.models import Order, OrderLine, Payment, Product, SalesDaily
+from kehu.sales.summary import collects
 
 UNDO_CHUNK_SIZE = 2000
 
@@ -61,10 +62,11 @@ def undo_chunk(batch_id: int) -> ImportBatch:
                 delta[1] -= total
                 delta[2] -= int(first)
         payments = Payment.objects.filter(order_id__in=doomed_ids, reference=reference)
-        for day, owner, team, currency, amount in payments.values_list(
-            "received_on", "owner_id", "team_id", "currency", "amount"
+        for day, owner, team, currency, amount, method in payments.values_list(
+            "received_on", "owner_id", "team_id", "currency", "amount", "method"
         ):
-            deltas[(day, owner, team, currency)][3] -= amount
+            if collects(method):
+                deltas[(day, owner, team, currency)][3] -= amount
         payments.delete()
         OrderLine.objects.filter(order_id__in=doomed_ids).delete()
         Order.objects.filter(pk__in=doomed_ids).delete()

@@ -25,6 +25,7 @@ from kehu.imports.orders.fields import Progress
 from kehu.imports.orders.matching import Matcher, select_rows, table_name
 from kehu.imports.readers import file_hash
 from kehu.sales.models import Order, OrderLine, Payment, Product, SalesDaily
+from kehu.sales.summary import collects
 
 
 def _reserve(model: type, count: int) -> int:
@@ -147,7 +148,8 @@ class Writer:
                     pk, customer, paid, head.currency, head.ordered_on, owner, team, head.method,
                     payment_reference(self.batch), self.batch.created_by_id, self.now, self.now,
                 ))  # fmt: skip
-                deltas[(head.ordered_on, owner, team, head.currency)][3] += paid
+                if collects(head.method):
+                    deltas[(head.ordered_on, owner, team, head.currency)][3] += paid
         with connection.cursor() as cursor:
             insert_rows(cursor, Order._meta.db_table, (
                 "id", "number", "customer_id", "ordered_on", "channel", "status", "owner_id",

@@ -146,8 +146,15 @@ def _performance_from_rows(
         row(r[key]).revenue = r["s"] or ZERO
         row(r[key]).new_customers = r["first"]
 
-    payments = Payment.objects.filter(scope).filter(
-        received_on__gte=start, received_on__lte=end, currency=currency, reversed_at__isnull=True
+    payments = (
+        Payment.objects.filter(scope)
+        .filter(
+            received_on__gte=start,
+            received_on__lte=end,
+            currency=currency,
+            reversed_at__isnull=True,
+        )
+        .exclude(method=Payment.Method.POINTS)  # not money collected: summary.collects
     )
     for r in payments.order_by().values(key).annotate(s=Sum("amount")):
         row(r[key]).collected = r["s"] or ZERO

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models import F, Sum
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
@@ -112,9 +113,11 @@ def test_report_from_summary_equals_report_from_rows(seed, sellers, admin_user):
                 ):
                     amount = min(order.outstanding, D(rng.randrange(1, 500)) + D("0.37"))
                     received = min(today, order.ordered_on + timedelta(days=rng.randrange(0, 9)))
+                    points = rng.random() < 0.25  # settles the order; no money collected
                     services.payment_record(
-                        user=seller, order=order, amount=amount, received_on=received
-                    )
+                        user=seller, order=order, amount=amount, received_on=received,
+                        method="points" if points else "bank_transfer", redemption=points,
+                    )  # fmt: skip
             elif action < 0.80:
                 # corrections: an order's lines re-priced, a payment reversed or corrected
                 seller, order = rng.choice(orders)
@@ -209,6 +212,27 @@ def test_services_write_the_summary_in_their_transaction(rep, customer, product)
     assert rows[date(2026, 3, 15)] == (0, D("0.00"), 0, D("0.00"))
 
 
+def test_points_settle_the_order_but_are_not_collected(rep, customer, product, admin_user):
+    # given: an order of 299.97 paid 100 in points and 50 by bank transfer
+    with time_machine.travel(date(2026, 3, 15), tick=False):
+        order = services.order_create(user=rep, customer=customer, lines=[LineInput(product, D(3))])
+        services.payment_record(
+            user=rep, order=order, amount=D("100"), method="points", redemption=True
+        )
+        services.payment_record(user=rep, order=order, amount=D("50"))
+    order.refresh_from_db()
+    # then: the customer owes what neither paid; the report collected only the money
+    assert order.outstanding == D("149.97")
+    collected = lambda: SalesDaily.objects.aggregate(s=Sum("collected"))["s"]  # noqa: E731
+    assert collected() == D("50.00")
+    args = {"user": admin_user, "start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+    for source in ("summary", "rows"):
+        report = selectors.sales_performance(**args, source=source)
+        assert report.total.collected == D("50.00"), source
+    summary_rebuild()
+    assert collected() == D("50.00")
+
+
 def test_a_refused_payment_leaves_the_summary_alone(rep, customer, product):
     with time_machine.travel(date(2026, 3, 15), tick=False):
         order = services.order_create(user=rep, customer=customer, lines=[LineInput(product, D(1))])
@@ -229,3 +253,22 @@ def test_rebuild_summary_command(rep, customer, product):
     assert (row.day, row.owner_id, row.orders, row.revenue) == (
         date(2026, 3, 15), rep.pk, 1, D("299.97"),
     )  # fmt: skip
+
+
+def test_the_migration_takes_counted_points_back_out(rep, customer, product):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("kehu.sales.migrations.0013_collected_without_points")
+    # given: a summary kept before the fix (the 100 in points counted as collected)
+    with time_machine.travel(date(2026, 3, 15), tick=False):
+        order = services.order_create(user=rep, customer=customer, lines=[LineInput(product, D(3))])
+        services.payment_record(
+            user=rep, order=order, amount=D("100"), method="points", redemption=True
+        )
+        services.payment_record(user=rep, order=order, amount=D("50"))
+    SalesDaily.objects.update(collected=F("collected") + D("100"))
+    # when / then: the migration leaves the money only
+    migration.take_points_out(apps, None)
+    assert SalesDaily.objects.aggregate(s=Sum("collected"))["s"] == D("50.00")
