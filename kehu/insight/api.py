@@ -232,6 +232,18 @@ def model_detail(request: AuthenticatedRequest, model_id: int) -> Any:
     return _model_out(selectors.model_get(user=request.user, model_id=model_id), request.user)
 
 
+@router.delete(
+    "/models/{model_id}",
+    response={204: None, 404: ErrorBody, 409: ErrorBody, **ERROR_RESPONSES},
+    summary="Delete a model and its scores (refused while a segment uses it)",
+)
+def model_delete(request: AuthenticatedRequest, model_id: int) -> Status[None]:
+    require(request.user, can_model_propensity, services.MODEL_REFUSED)
+    model = selectors.model_get(user=request.user, model_id=model_id)
+    services.propensity_model_delete(user=request.user, model=model)
+    return Status(204, None)
+
+
 @router.post(
     "/models/{model_id}/train",
     response={202: PropensityModelOut, 404: ErrorBody, **ERROR_RESPONSES},

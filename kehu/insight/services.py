@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_accounts, can_model_propensity, require
+from kehu.core.exceptions import Conflict
+from kehu.customers.models import Segment
 from kehu.insight import propensity
 from kehu.insight.crosstab import MEASURES, dimensions
 from kehu.insight.models import CrossTabView, PropensityModel, PropensityScore
@@ -44,6 +46,26 @@ def crosstab_view_delete(*, user: User, view: CrossTabView) -> None:
     if view.owner_id != user.pk:
         raise ValidationError(_("Only the owner deletes a view."))
     view.delete()
+
+
+@transaction.atomic
+def propensity_model_delete(*, user: User, model: PropensityModel) -> None:
+    """Delete a model and its scores; refused while a segment selects customers by it (its
+    campaigns and refreshes would find nothing to select by)."""
+    require(user, can_model_propensity, MODEL_REFUSED)
+    using = [
+        segment.name
+        for segment in Segment.objects.filter(filters__has_key="propensity_model").only(
+            "name", "filters"
+        )
+        if str(segment.filters.get("propensity_model")) == str(model.pk)
+    ]
+    if using:
+        raise Conflict(
+            _("Segments select customers by this model: %(names)s. Change them first.")
+            % {"names": "、".join(sorted(using))}
+        )
+    model.delete()
 
 
 @transaction.atomic
@@ -92,6 +114,8 @@ def propensity_train(*, model: PropensityModel, user: User | None = None) -> Pro
         raise ValidationError(str(exc)) from None
     ranks = propensity.percentiles(trained.probabilities)
     with transaction.atomic():
+        if not PropensityModel.objects.select_for_update().filter(pk=model.pk).exists():
+            return model  # deleted while it trained: nothing to keep
         PropensityScore.objects.filter(model=model).delete()
         rows = [
             PropensityScore(

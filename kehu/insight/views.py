@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kehu.core.access import can_manage_accounts, can_model_propensity, can_see_customers, require
+from kehu.core.exceptions import Conflict
 from kehu.core.http import AuthenticatedRequest
 from kehu.insight import crosstab, selectors, services
 from kehu.insight.models import PropensityModel
@@ -89,6 +90,12 @@ def models(request: AuthenticatedRequest) -> HttpResponse:
     require(user, can_see_customers)
     if request.method == "POST":
         try:
+            if request.POST.get("model") and request.POST.get("action") == "delete":
+                require(user, can_model_propensity, services.MODEL_REFUSED)
+                model = selectors.model_get(user=user, model_id=int(request.POST["model"]))
+                services.propensity_model_delete(user=user, model=model)
+                messages.success(request, _("Model deleted."))
+                return redirect("insight:models")
             if request.POST.get("model"):
                 require(user, can_model_propensity, services.MODEL_REFUSED)
                 model = selectors.model_get(user=user, model_id=int(request.POST["model"]))
@@ -102,6 +109,8 @@ def models(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, _("Training in the background; refresh in a moment."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        except Conflict as exc:
+            messages.error(request, exc.message)
         except PermissionDenied as exc:
             messages.error(request, str(exc) or _("You may not do this."))
         return redirect("insight:models")

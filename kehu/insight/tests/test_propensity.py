@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Role
 from kehu.insight import propensity, services
-from kehu.insight.models import PropensityScore
+from kehu.insight.models import PropensityModel, PropensityScore
 from kehu.insight.tests.conftest import EFFECT_DEGREE, HORIZON
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,10 @@ def test_training_stores_scores_and_percentiles(synthetic_archive, make_user):
     # retraining replaces the scores
     services.propensity_train(model=model)
     assert PropensityScore.objects.filter(model=model).count() == 600
+    # a model deleted while it trained keeps nothing (the training finds it gone)
+    PropensityModel.objects.filter(pk=model.pk).delete()
+    services.propensity_train(model=model)
+    assert not PropensityScore.objects.filter(model_id=model.pk).exists()
 
 
 def test_only_admins_enable_sensitive_fields_and_reps_may_not_model(make_user, admin_user, rep):

@@ -111,3 +111,31 @@ def test_the_list_page_and_the_api(rep, other_rep, scored):
     other.force_login(other_rep)
     response = other.get("/api/v1/customers/", {"propensity_model": model.pk})
     assert response.json()["results"] == []
+
+
+def test_a_model_is_deleted_unless_a_segment_selects_by_it(rep, archivist, scored):
+    from kehu.customers.models import Segment
+    from kehu.insight.models import PropensityScore as Score
+
+    model, _people = scored
+    filters = CustomerFilters(propensity_model=model.pk, propensity_percentile_min="80")
+    segment = segment_save(user=rep, name="likely to buy 早教", filters=filters)
+    api = f"/api/v1/insight/models/{model.pk}"
+    page, rep_page = Client(), Client()
+    page.force_login(archivist)
+    rep_page.force_login(rep)
+    # a rep may not delete; a segment using the model holds it back, with its name
+    assert rep_page.delete(api).status_code == 403
+    refused = page.delete(api)
+    assert refused.status_code == 409
+    assert "likely to buy 早教" in refused.json()["message"]
+    response = page.post("/insight/models/", {"model": model.pk, "action": "delete"}, follow=True)
+    assert "likely to buy 早教" in response.content.decode()
+    assert PropensityModel.objects.filter(pk=model.pk).exists()
+    # once the segment is gone, the model and its scores go
+    Segment.objects.filter(pk=segment.pk).delete()
+    response = page.post("/insight/models/", {"model": model.pk, "action": "delete"}, follow=True)
+    assert response.status_code == 200
+    assert not PropensityModel.objects.filter(pk=model.pk).exists()
+    assert not Score.objects.filter(model_id=model.pk).exists()
+    assert page.delete(api).status_code == 404
