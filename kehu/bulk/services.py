@@ -217,7 +217,7 @@ def _run(row: BulkAction, progress: Progress | None) -> BulkAction:
                 )
                 if progress is not None:
                     progress(done)
-        listed.finish(row, target)
+        listed.finish(row, target, len(before))
     except Exception as exc:
         BulkAction.objects.filter(pk=row.pk).update(
             status=BulkAction.Status.FAILED, error=_error_text(exc), before=before

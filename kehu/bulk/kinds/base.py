@@ -117,8 +117,9 @@ class BulkKind:
         (None: the bar's export writes the file at once)."""
         return None
 
-    def finish(self, row: BulkAction, target: Any) -> None:
-        """After a run, once: what the action changes besides the records (a count…)."""
+    def finish(self, row: BulkAction, target: Any, changed: int) -> None:
+        """After a run, once, with the number of records it changed: what the action changes
+        besides the records (a count, one notification…)."""
 
     def describe(self, action: str, value: str) -> str:
         """The value in words, for the confirmation and the progress page."""

@@ -17,6 +17,8 @@ from kehu.accounts.models import User
 from kehu.bulk.kinds.base import ActionSpec, BulkKind, export_spec, owner_choices, user_or_none
 from kehu.bulk.models import BulkAction
 from kehu.core.access import can_work_cases
+from kehu.core.i18n import in_language_of
+from kehu.interactions.notifications import Topic, notify
 from kehu.service.forms import CaseFilterForm
 from kehu.service.models import Case, Priority
 from kehu.service.selectors import case_list, case_workers, cases_visible_to
@@ -145,7 +147,7 @@ class CaseKind(BulkKind):
             if record.assigned_to_id == target.pk:
                 return None
             before = str(record.assigned_to_id or "")
-            case_assign(user=row.user, case=record, assignee=target)
+            case_assign(user=row.user, case=record, assignee=target, notify_assignee=False)
             return before
         if row.action == A.STATUS:
             if record.status == target:
@@ -158,6 +160,17 @@ class CaseKind(BulkKind):
         before = record.priority
         case_priority_change(user=row.user, case=record, priority=target, reason=row.note)
         return before
+
+    def finish(self, row: BulkAction, target: Any, changed: int) -> None:
+        """One notification to the agent for all the cases given to them, not one per case."""
+        if row.action == A.ASSIGN and changed and target != row.user:
+            with in_language_of(target):
+                text = ngettext(
+                    "%(user)s assigned %(n)s case to you.",
+                    "%(user)s assigned %(n)s cases to you.",
+                    changed,
+                ) % {"user": row.user, "n": changed}
+            notify(topic=Topic.SERVICE, user=target, text=text, url=reverse("service:queue"))
 
     def undo_rows(self, row: BulkAction) -> QuerySet[Any]:
         # Only the cases still with the agent they were given to.

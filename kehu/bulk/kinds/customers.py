@@ -279,7 +279,7 @@ class CustomerKind(BulkKind):
         chosen.setlist("ids", [str(pk) for pk in ids])
         return reverse("exports:new") + "?" + chosen.urlencode()
 
-    def finish(self, row: BulkAction, target: Any) -> None:
+    def finish(self, row: BulkAction, target: Any, changed: int) -> None:
         if row.action in SEES:
             segment_refresh(segment=target)
 

@@ -9,6 +9,7 @@ from kehu.bulk import services
 from kehu.bulk.models import BulkAction
 from kehu.customers import services as customer_services
 from kehu.exports.models import ExportJob
+from kehu.interactions.models import Notification
 from kehu.service.models import Case, CaseEvent
 from kehu.service.tests.factories import open_case, resolve
 
@@ -61,6 +62,9 @@ def test_assign_cases_skips_finished_ones_and_undoes(client, agent, other_agent,
     assert CaseEvent.objects.filter(
         case=cases[0], kind=CaseEvent.Kind.ASSIGNED, by=agent, note="客服小王"
     ).exists()
+    # the agent hears once for the two cases, not once per case
+    notes = list(Notification.objects.filter(user=other_agent).values_list("text", "url"))
+    assert notes == [(f"{agent} assigned 2 cases to you.", "/service/")]
     client.post(f"/bulk/{row.pk}/undo/")
     assert set(_agents().values()) == {"agent1"}
 

@@ -121,9 +121,15 @@ def _locked(case: Case) -> Case:
 
 @transaction.atomic
 def case_assign(
-    *, user: User, case: Case, assignee: User | None, now: datetime | None = None
+    *,
+    user: User,
+    case: Case,
+    assignee: User | None,
+    now: datetime | None = None,
+    notify_assignee: bool = True,
 ) -> Case:
-    """Give the case to ``assignee`` (None: back to the unassigned queue)."""
+    """Give the case to ``assignee`` (None: back to the unassigned queue), who is notified
+    unless ``notify_assignee`` is off (a bulk assignment sends one notification for all)."""
     require_case_worker(user)
     errors: dict[str, list[str]] = {}
     _check_assignee(assignee, errors)
@@ -146,7 +152,7 @@ def case_assign(
         at=now or timezone.now(),
         note=str(assignee) if assignee else _("unassigned"),
     )
-    if assignee is not None and assignee != user:
+    if notify_assignee and assignee is not None and assignee != user:
         _notify_assigned(case, assignee)
     return case
 
