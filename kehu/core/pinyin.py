@@ -71,6 +71,12 @@ def readings(char: str) -> tuple[str, ...]:
     return found if surname is None or surname in found else (*found, surname)
 
 
+def romanized(text: str) -> str:
+    """``text`` with its Han characters as toneless pinyin, words apart, the rest as it is
+    (双十一大促 2026 → "shuang shi yi da cu 2026"): for codes and file names from a name."""
+    return " ".join(lazy_pinyin(text, style=Style.NORMAL))
+
+
 def has_han(text: str) -> bool:
     return any(_is_han(char) for char in text)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.exceptions import Conflict
+from kehu.core.pinyin import romanized
 from kehu.customers.models import Segment
 from kehu.marketing import merge
 from kehu.marketing.models import (
@@ -84,7 +85,7 @@ def _audience_sources(
 
 
 def _unique_code(name: str) -> str:
-    base = slugify(name)[:30] or "campaign"
+    base = slugify(romanized(name))[:30].strip("-") or "campaign"
     code, n = base, 1
     while Campaign.objects.filter(code=code).exists():
         n += 1

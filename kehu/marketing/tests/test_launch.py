@@ -154,6 +154,16 @@ def test_campaign_validation(marketer):
     assert set(error.value.message_dict) == {"name", "ends_on", "channels", "control_percent"}
 
 
+def test_a_chinese_name_gives_a_pinyin_code(marketer, campaign):
+    """The code goes into web-form links (``?campaign=CODE``): readable, not ``campaign-2``."""
+    args = {"user": marketer, "starts_on": date(2026, 3, 1), "ends_on": date(2026, 3, 31),
+            "channels": ["email"]}  # fmt: skip
+    assert campaign.code == "chun-ji-xin-pin"  # 春季新品
+    again = services.campaign_create(name="春季新品", **args)
+    mixed = services.campaign_create(name="双十一大促 2026 VIP", **args)
+    assert (again.code, mixed.code) == ("chun-ji-xin-pin-2", "shuang-shi-yi-da-cu-2026-vip")
+
+
 def test_unsubscribe_link_records_the_opt_out(marketer, campaign, people, client):
     services.campaign_launch(user=marketer, campaign=campaign)
     member = CampaignMember.objects.get(campaign=campaign, customer=people["王芳"])
