@@ -5,7 +5,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Status
+from ninja import File, Form, Query, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from kehu.core.access import can_manage_loyalty, require
@@ -13,13 +14,14 @@ from kehu.core.api import ERROR_RESPONSES, ErrorBody
 from kehu.core.http import AuthenticatedRequest
 from kehu.core.pagination import KeysetPagination
 from kehu.customers.selectors import customer_get_for_user
-from kehu.loyalty import redemption, selectors, services
+from kehu.loyalty import member_import, redemption, selectors, services
 from kehu.loyalty.api.common import READ, WRITE, router
 from kehu.loyalty.api.schemas import (
     AdjustIn,
     CardOut,
     EntryFilterIn,
     EntryOut,
+    MemberImportOut,
     MemberOut,
     OverviewOut,
     PointsIn,
@@ -53,6 +55,31 @@ def member_card(request: AuthenticatedRequest, customer_id: int) -> dict[str, ob
         "balance_value": card.balance_value,
         "recent": card.recent,
         "history": card.history,
+    }
+
+
+@router.post(
+    "/members/import",
+    response={200: MemberImportOut, **WRITE},
+    summary="Import members from a CSV or XLSX file (a dry run unless dry_run is false)",
+)
+def members_import(
+    request: AuthenticatedRequest, file: File[UploadedFile], dry_run: Form[bool] = True
+) -> dict[str, object]:
+    """The membership import page's import: a customer key (customer number, ID number, credit
+    code or phone) and optionally card number, level, join date and opening points per row;
+    each bad row reported with its number, column, value and reason."""
+    name = file.name or ""
+    report = member_import.members_import_upload(user=request.user, upload=file, name=name)
+    if not dry_run:
+        report = member_import.members_import_run(user=request.user, token=report.token, name=name)
+    return {
+        "imported": report.imported,
+        "rows": len(report.rows),
+        "ready": report.enrolled if report.imported else len(report.ready),
+        "enrolled": report.enrolled,
+        "already_members": len(report.already),
+        "problems": report.problem_lines,
     }
 
 

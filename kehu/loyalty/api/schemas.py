@@ -326,3 +326,21 @@ class CareReportOut(Schema):
     reps: list[CareRowOut]
     teams: list[CareRowOut]
     customers: list[CareRowOut]
+
+
+class ImportProblemOut(Schema):
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+class MemberImportOut(Schema):
+    """A membership import's dry run (``imported`` false: nothing written) or its result."""
+
+    imported: bool
+    rows: int
+    ready: int = Field(description="Rows that enrol a customer (dry run) or did (import).")
+    enrolled: int
+    already_members: int
+    problems: list[ImportProblemOut]

@@ -216,3 +216,29 @@ def test_the_command_imports_through_the_same_checks(programme, admin_user, rep,
     assert "0 enrolled, 2 members already" in out
     with pytest.raises(CommandError):  # a rep may not import
         run(rep.username)
+
+
+def test_the_api_dry_run_then_import(programme, admin_user, rep, people):
+    li = people["li"]
+    text = f"客户编号,会员卡号,会员等级\n{li.pk},OLD-9,金卡\n999999,,\n".encode()
+    url = "/api/v1/loyalty/members/import"
+
+    def post(user, **data):
+        return client_for(user).post(url, {"file": SimpleUploadedFile("m.csv", text), **data})
+
+    dry = post(admin_user)
+    assert dry.status_code == 200
+    body = dry.json()
+    assert (body["imported"], body["rows"], body["ready"], body["enrolled"]) == (False, 2, 1, 0)
+    assert [p["row"] for p in body["problems"]] == [3]
+    assert not Member.objects.exists()
+    done = post(admin_user, dry_run="false").json()
+    assert (done["imported"], done["enrolled"]) == (True, 1)
+    assert Member.objects.get(customer=li).card_number == "OLD-9"
+    # a rep is refused; a file with no customer column is a 422 with the reason
+    assert post(rep).status_code == 403
+    bad = client_for(admin_user).post(
+        url, {"file": SimpleUploadedFile("m.csv", "会员卡号\nX1\n".encode())}
+    )
+    assert bad.status_code == 422
+    assert "customer" in bad.json()["errors"][0]["message"]
