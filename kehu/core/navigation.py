@@ -27,6 +27,7 @@ from kehu.core.access import (
     can_view_pool,
 )
 from kehu.core.counts import counts_in_one_query
+from kehu.core.fragments import FragmentCache
 from kehu.core.home import home_role
 
 
@@ -158,9 +159,7 @@ def nav_for(user: User) -> list[NavItem]:
     return [replace(item, count=counts[item.badge]) if item.badge else item for item in items]
 
 
-# The menu's HTML by everything it is made of (see ``nav_html``); cleared when full.
-_RENDERED: dict[tuple[Any, ...], SafeString] = {}
-RENDERED_CAP = 1024
+_MENUS: FragmentCache[SafeString] = FragmentCache()
 
 
 def nav_html(items: list[NavItem], section: str) -> SafeString:
@@ -177,15 +176,12 @@ def nav_html(items: list[NavItem], section: str) -> SafeString:
         section,
         tuple((item.url_name, item.count) for item in items),
     )
-    html = _RENDERED.get(key)
-    if html is None:
-        if len(_RENDERED) >= RENDERED_CAP:
-            _RENDERED.clear()
-        html = render_to_string(
+    return _MENUS.get(
+        key,
+        lambda: render_to_string(
             "core/partials/nav.html", {"nav_items": items, "nav_section": section}
-        )
-        _RENDERED[key] = html
-    return html
+        ),
+    )
 
 
 # The top bar's bell: the user's unread notifications, counted with the menu's badges.
