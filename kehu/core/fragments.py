@@ -13,9 +13,10 @@ class FragmentCache(Generic[Html]):
     """Rendered HTML by a key that holds everything the HTML depends on (the language, the
     values shown): an entry is never stale, so nothing has to forget it when data change; a
     change makes another key. Only the number of entries is bounded (all are dropped when
-    ``cap`` is reached: rendering again costs what it cost the first time)."""
+    ``cap`` is reached: rendering again costs what it cost the first time), which bounds the
+    memory at ``cap`` times a fragment's size per process."""
 
-    def __init__(self, cap: int = 1024) -> None:
+    def __init__(self, cap: int = 256) -> None:
         self.cap = cap
         self._html: dict[Hashable, Html] = {}
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.functional import Promise
@@ -172,7 +173,7 @@ def nav_html(items: list[NavItem], section: str) -> SafeString:
     key = (
         get_language(),
         get_script_prefix(),
-        get_urlconf(),
+        get_urlconf(settings.ROOT_URLCONF),
         section,
         tuple((item.url_name, item.count) for item in items),
     )
