@@ -544,7 +544,7 @@ def test_navigation_shows_admin_entries_by_role(client, rep, archivist, admin_us
 
 def test_the_assign_and_share_forms_follow_the_owner_and_the_sharing(client, rep, other_rep):
     # given: rep's customer, shared with nobody
-    customer = CustomerFactory(name="共享测试", owner=rep)
+    customer = make_person(rep, name="共享测试")
     url = customer.get_absolute_url()
     client.force_login(rep)
     before = client.get(url).content.decode()
