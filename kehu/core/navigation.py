@@ -4,8 +4,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Role, User
@@ -23,6 +28,7 @@ from kehu.core.access import (
     can_view_pool,
 )
 from kehu.core.counts import counts_in_one_query
+from kehu.core.fragments import FragmentCache
 from kehu.core.home import home_role
 
 
@@ -152,6 +158,31 @@ def nav_for(user: User) -> list[NavItem]:
     items = [item for item in NAV_ITEMS if item.visible(user)]
     counts = badge_counts(user)
     return [replace(item, count=counts[item.badge]) if item.badge else item for item in items]
+
+
+_MENUS: FragmentCache[SafeString] = FragmentCache()
+
+
+def nav_html(items: list[NavItem], section: str) -> SafeString:
+    """The menu of ``items`` (``nav_for``) with ``section`` marked active, rendered once per
+    language, set of entries, active section and badge counts and then reused.
+
+    The counts are part of what is looked up, so a badge is never stale: they are counted on
+    every page (one query) and only the rendering is saved. Each page shows the menu twice
+    (sidebar and the small screen's menu)."""
+    key = (
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(settings.ROOT_URLCONF),
+        section,
+        tuple((item.url_name, item.count) for item in items),
+    )
+    return _MENUS.get(
+        key,
+        lambda: render_to_string(
+            "core/partials/nav.html", {"nav_items": items, "nav_section": section}
+        ),
+    )
 
 
 # The top bar's bell: the user's unread notifications, counted with the menu's badges.

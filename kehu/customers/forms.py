@@ -12,9 +12,15 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BoundField
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
+from kehu.core.fragments import FragmentCache
 from kehu.core.phones import format_phone_local
 from kehu.core.regions import provinces
 from kehu.core.widgets import IsoDateInput
@@ -417,20 +423,41 @@ class ShareForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 
-def owner_forms(*, owner_id: int | None, shared_ids: list[int]) -> tuple[AssignForm, ShareForm]:
-    """The 360° page's assign and share forms, their one list of active users read once."""
+# The assign and share forms' fields, rendered (the share list has one checkbox per active user).
+_OWNER_FIELDS: FragmentCache[dict[str, SafeString]] = FragmentCache()
+
+
+def owner_form_fields(*, owner_id: int | None, shared_ids: list[int]) -> dict[str, SafeString]:
+    """The 360° page's assign and share forms' fields as HTML (``owner``, ``assign_note``,
+    ``users``, ``users_label``, ``share_note``), with the customer's owner chosen and those it
+    is shared with ticked.
+
+    Their one list of active users is read on every page; the HTML is rendered once per
+    language, owner, sharing and list of users, then reused."""
     assign = AssignForm(initial={"owner": owner_id})
     share = ShareForm(initial={"users": shared_ids})
     owner = cast("forms.ModelChoiceField[User]", assign.fields["owner"])
     users = cast("forms.ModelMultipleChoiceField[User]", share.fields["users"])
     assert owner.queryset is not None  # noqa: S101 (declared on AssignForm)
-    active = list(owner.queryset)  # the fields' one queryset, read once for both
-    owner.choices = [
-        ("", owner.empty_label),
-        *((u.pk, owner.label_from_instance(u)) for u in active),
-    ]
-    users.choices = [(u.pk, users.label_from_instance(u)) for u in active]
-    return assign, share
+    active = [(u.pk, owner.label_from_instance(u)) for u in owner.queryset]  # read once for both
+    key = (get_language(), owner_id, tuple(sorted(shared_ids)), tuple(active))
+
+    def render() -> dict[str, SafeString]:
+        owner.choices = [("", owner.empty_label), *active]
+        users.choices = active
+
+        def field(bound: BoundField) -> SafeString:
+            return render_to_string("customers/partials/form_field.html", {"field": bound})
+
+        return {
+            "owner": field(assign["owner"]),
+            "assign_note": field(assign["note"]),
+            "users": mark_safe(str(share["users"])),  # noqa: S308 (rendered by its widget)
+            "users_label": conditional_escape(share["users"].label),
+            "share_note": field(share["note"]),
+        }
+
+    return _OWNER_FIELDS.get(key, render)
 
 
 class ContactForm(forms.Form):

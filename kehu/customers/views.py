@@ -36,7 +36,7 @@ from kehu.customers.forms import (
     HistoryFilterForm,
     ShareForm,
     apply_service_errors,
-    owner_forms,
+    owner_form_fields,
 )
 from kehu.customers.models import Contact, Customer
 from kehu.customers.segments import segments_visible_to
@@ -194,7 +194,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer) -> dict[s
         ),
     }
     if can_change:
-        context["assign_form"], context["share_form"] = owner_forms(
+        context["owner_fields"] = owner_form_fields(
             owner_id=customer.owner_id, shared_ids=[u.pk for u in customer.shared_with.all()]
         )
     return context

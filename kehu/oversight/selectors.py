@@ -2,6 +2,7 @@
 alerts, the receivables ageing report, reviews due and done, growth and decline, targets, the
 service figures."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -206,6 +207,30 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+@functools.lru_cache(maxsize=8)
+def _cycle_cutoffs(
+    today: date, timezone_name: str, vendor: str
+) -> tuple[dict[int, datetime], str, tuple[Any, ...]]:
+    """Each cycle's cutoff on ``today`` (months → the start of the day after that many months
+    before), and the SQL ``CASE`` mapping a cycle's months to it with its parameters.
+
+    The same all day for every user, so worked out once per day, time zone and database
+    (the menu's badge asks on every page). A cycle's months → its cutoff is written out as
+    SQL: as Django's expressions, 60 branches per grade would cost more to build than the
+    count costs to run."""
+    cutoffs = {
+        m: _day_start(_months_before(today, m) + timedelta(days=1))
+        for m in range(1, MAX_CYCLE_MONTHS + 1)
+    }
+    case = "CASE months " + " ".join(["WHEN %s THEN %s"] * len(cutoffs)) + " END"
+    params = tuple(
+        value
+        for m, day in cutoffs.items()
+        for value in (m, connection.ops.adapt_datetimefield_value(day))
+    )
+    return cutoffs, case, params
+
+
 def review_due_q(today: date) -> Q:
     """Customers due for review on ``today``: their scheduled date has come, or (never
     scheduled) their last review — or creation — is a grade's cycle old.
@@ -215,22 +240,13 @@ def review_due_q(today: date) -> Q:
     counts the customers due on every page. Each grade's cutoff is a subquery that does not
     depend on the customer, computed once per query."""
     scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
-    cutoffs = {
-        m: _day_start(_months_before(today, m) + timedelta(days=1))
-        for m in range(1, MAX_CYCLE_MONTHS + 1)
-    }
-    # A cycle's months → its cutoff, written out once (as Django's expressions, 60 branches
-    # per grade would cost more to build than the count costs to run).
-    case = "CASE months " + " ".join(["WHEN %s THEN %s"] * len(cutoffs)) + " END"
-    params = [
-        value
-        for m, day in cutoffs.items()
-        for value in (m, connection.ops.adapt_datetimefield_value(day))
-    ]
+    cutoffs, case, params = _cycle_cutoffs(
+        today, timezone.get_current_timezone_name(), connection.vendor
+    )
     by_cycle = Q(pk__in=[])
     for grade, default in DEFAULT_CYCLES.items():
         cycle = ReviewCycle.objects.filter(grade=grade).annotate(
-            cutoff=RawSQL(case, params, output_field=DateTimeField())  # noqa: S611
+            cutoff=RawSQL(case, list(params), output_field=DateTimeField())  # noqa: S611
         )
         since = Coalesce(Subquery(cycle.values("cutoff")[:1]), Value(cutoffs[default]))
         # the last review, or (never reviewed) the creation, before the cutoff

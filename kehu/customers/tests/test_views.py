@@ -540,3 +540,25 @@ def test_navigation_shows_admin_entries_by_role(client, rep, archivist, admin_us
     client.force_login(admin_user)
     text = client.get(reverse("customers:list")).text
     assert reverse("archive_admin:channels") in text
+
+
+def test_the_assign_and_share_forms_follow_the_owner_and_the_sharing(client, rep, other_rep):
+    # given: rep's customer, shared with nobody
+    customer = make_person(rep, name="共享测试")
+    url = customer.get_absolute_url()
+    client.force_login(rep)
+    before = client.get(url).content.decode()
+    # when: shared with other_rep, then given to other_rep (who reads the page from then on)
+    services.customer_share(user=rep, customer=customer, users=[other_rep])
+    shared = client.get(url).content.decode()
+    services.customer_assign(user=rep, customer=customer, owner=other_rep)
+    client.force_login(other_rep)
+    assigned = client.get(url).content.decode()
+    # then: each page shows the state of that moment (the forms' HTML is reused between
+    # pages, looked up by the owner and the sharing)
+    tick = f'name="users" value="{other_rep.pk}" id="id_users_'
+    assert "checked" not in before.split(tick)[1].split(">")[0]
+    assert "checked" in shared.split(tick)[1].split(">")[0]
+    assert f'<option value="{rep.pk}" selected>' in before
+    assert f'<option value="{other_rep.pk}" selected>' in assigned
+    assert f'<option value="{rep.pk}" selected>' not in assigned
