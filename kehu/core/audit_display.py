@@ -70,6 +70,7 @@ DETAIL_LABELS = {
     "user": gettext_lazy("user"),
     "emailed": gettext_lazy("e-mailed"),
     "expires": gettext_lazy("valid until"),
+    "change_id": gettext_lazy("history entry"),
 }
 
 HANDOVER_KINDS = {

@@ -98,9 +98,20 @@ def test_audit_details_and_objects_in_words(client, admin_user, rep):
         object_id=rep.pk,
         detail={"changed": ["role", "teams"], "role": Role.LEADER},
     )
+    for change_id in (None, 7):  # a reveal of the current value, and of a history entry
+        audit_log(
+            action=AuditEvent.Action.REVEAL,
+            actor=admin_user,
+            object_type="customers.customer",
+            object_id=customer.pk,
+            detail={"field": "id_number", "customer": "王芳", "change_id": change_id},
+        )
     client.force_login(admin_user)
     _zh(client)
     page = client.get("/audit/").content.decode()
+    assert "change_id" not in page
+    assert "None" not in page
+    assert "历史记录" in page
     assert "{'" not in page
     assert "stage" not in page.split('data-testid="audit-table"')[1]
     assert "线索" in page  # the stage "lead"
