@@ -267,7 +267,9 @@ def _attribution_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
 
     The joins are CROSS JOINs with their conditions in WHERE, which fixes their order on
     SQLite (whose planner may otherwise drive the query from every campaign's sent rows
-    through the status index) and leaves PostgreSQL's planner free."""
+    through the status index) and leaves PostgreSQL's planner free; ``LIMIT 1 OFFSET 0``
+    keeps PostgreSQL from turning the NOT EXISTS into an anti-join over every campaign's
+    sends, so it stays a lookup through the customer's members."""
     from kehu.sales.models import Order
 
     start, end = _period(campaign, today)
@@ -300,6 +302,7 @@ def _attribution_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
                   AND x.sent_on <= w.ordered_on AND {other_gap} <= c.attribution_days
                   AND (x.sent_on, x.campaign_id, x.channel, x.id)
                       {beats} (w.sent_on, %s, w.channel, w.send_id)
+                LIMIT 1 OFFSET 0
             )
         )"""  # noqa: S608 (table names from the models)
     reached = [s.value for s in REACHED]
