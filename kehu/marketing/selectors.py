@@ -326,9 +326,9 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
     """The orders attributed to ``campaign`` (one query, see ``_attribution_sql``): id,
     customer, date, amount and the channel of the winning touch."""
     sql, params = _attribution_sql(campaign, today or timezone.localdate())
+    listed = "SELECT order_id, customer_id, ordered_on, total_amount, channel FROM won"
     with connection.cursor() as cursor:
-        listed = f"{sql} SELECT order_id, customer_id, ordered_on, total_amount, channel FROM won"  # noqa: S608
-        cursor.execute(f"{listed} ORDER BY order_id", params)
+        cursor.execute(f"{sql} {listed} ORDER BY order_id", params)
         rows = cursor.fetchall()
     return [
         {
@@ -392,6 +392,15 @@ def _web_form_counts(campaign: Campaign) -> dict[str, int]:
     )
 
 
+def _members_overall(per_channel: dict[str, int], rows: QuerySet[Any]) -> int:
+    """The distinct members of ``rows`` (sends or responses) over all channels, given their
+    count per channel: that count when one channel has them all (the usual case), else
+    counted."""
+    if len(per_channel) == 1:
+        return next(iter(per_channel.values()))
+    return rows.values("member_id").distinct().count() if per_channel else 0
+
+
 def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
     """The campaign's figures, cached until the campaign changes (at most ten minutes)."""
     today = today or timezone.localdate()
@@ -439,21 +448,24 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         )
     for channel, n in reached.items():
         row(channel).reached = n
-    # Reached through one channel only (the usual case), its members are all the reached.
-    if len(reached) == 1:
-        total.reached = next(iter(reached.values()))
-    elif reached:
-        total.reached = sends.values("member_id").distinct().count()
+    total.reached = _members_overall(reached, sends)
     responses = Response.objects.filter(member__campaign=campaign)
+    by_kind: dict[str, int] = {}
+    daily_responses: dict[date, int] = {}
+    for kind, day, n in (
+        responses.values_list("kind", "at__date").annotate(n=Count("id")).order_by()
+    ):
+        by_kind[kind] = by_kind.get(kind, 0) + n
+        daily_responses[day] = daily_responses.get(day, 0) + n
     # An unsubscribe is no response to the offer, nor is an open (a pixel loaded).
     positive = responses.exclude(kind__in=[Response.Kind.UNSUBSCRIBED, Response.Kind.OPENED])
-    total.responded = positive.values("member_id").distinct().count()
-    for channel, n in (
+    responded = dict(
         positive.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
-    ):
+    )
+    for channel, n in responded.items():
         if channel:
             row(channel).responded = n
-    by_kind = dict(responses.values_list("kind").annotate(n=Count("id")).order_by())
+    total.responded = _members_overall(responded, positive)
     attributed = attributed_totals(campaign, today)
     for channel, (n, revenue, buyers) in attributed.channels.items():
         total.orders += n
@@ -479,7 +491,6 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         return attributed.buyers.get(group, 0) / size if size else None
 
     control_n = sizes.get(CampaignMember.Group.CONTROL, 0)
-    daily_responses = dict(responses.values_list("at__date").annotate(n=Count("id")).order_by())
     days = sorted(set(daily_contacts) | set(daily_responses))
     return Results(
         campaign=campaign,
