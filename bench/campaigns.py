@@ -66,7 +66,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.results_only and not args.data_dir:
         parser.error("--results-only needs --data-dir")
-    os.environ["KEHU_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="kehu-campaign-bench-")
+    os.environ["KEHU_DATA_DIR"] = (
+        args.data_dir
+        or os.environ.get("KEHU_DATA_DIR")
+        or tempfile.mkdtemp(prefix="kehu-campaign-bench-")
+    )
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
