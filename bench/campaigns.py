@@ -19,6 +19,12 @@ marketing-e-mail consent, then times:
   GET /campaigns/ID/results/ as the marketer, p50/p95 over R requests, with the cache
   cleared before each (the figures computed every time) and warm (cached until the campaign
   changes). Target: p95 under 200 ms. Floor: GET /healthz.
+
+``--data-dir DIR`` keeps the archive in DIR; ``--results-only`` then times only the results
+page of the last "bench" campaign already there (before/after a change on the same data):
+
+    .venv/bin/python bench/campaigns.py --data-dir /tmp/x --customers 100000   # builds
+    .venv/bin/python bench/campaigns.py --data-dir /tmp/x --results-only --requests 20
 """
 
 import argparse
@@ -44,17 +50,37 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", default="")
     parser.add_argument(
+        "--data-dir", default="", help="keep the archive here (default: a new temporary directory)"
+    )
+    parser.add_argument(
+        "--results-only",
+        action="store_true",
+        help="time only the results page of the archive already in --data-dir",
+    )
+    parser.add_argument(
         "--buyers",
         type=float,
         default=0.3,
         help="share of the members (targets and control) given an order after the launch",
     )
     args = parser.parse_args()
-    os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-campaign-bench-"))
+    if args.results_only and not args.data_dir:
+        parser.error("--results-only needs --data-dir")
+    os.environ["KEHU_DATA_DIR"] = (
+        args.data_dir
+        or os.environ.get("KEHU_DATA_DIR")
+        or tempfile.mkdtemp(prefix="kehu-campaign-bench-")
+    )
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
     os.environ["KEHU_MARKETING_PER_SECOND"] = "1000000"
+    if args.results_only:
+        import django
+
+        django.setup()
+        results_only(args)
+        return
     subprocess.run([KEHU, "setup", "--no-static"], check=True, capture_output=True)  # noqa: S603
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 (our own kehu script, fixed arguments)
@@ -79,10 +105,8 @@ def free_port() -> int:
 def run(args: argparse.Namespace, load: float) -> None:
     from aiosmtpd.controller import Controller
     from django.conf import settings
-    from django.core.cache import cache
     from django.core.mail import EmailMessage, get_connection
     from django.db import connection, transaction
-    from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
@@ -195,29 +219,7 @@ def run(args: argparse.Namespace, load: float) -> None:
         batch_size=5000,
     )  # fmt: skip
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(marketer)
-    url = f"/campaigns/{launched.pk}/results/"
-
-    def timings(path: str, clear: bool) -> list[float]:
-        out = []
-        client.get(path)
-        for _ in range(args.requests):
-            if clear:
-                cache.clear()
-            t = time.perf_counter()
-            response = client.get(path)
-            out.append((time.perf_counter() - t) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{path}: {response.status_code}")
-        return out
-
-    def p(values: list[float], q: int) -> float:
-        return statistics.quantiles(values, n=100)[q - 1]
-
-    cold = timings(url, True)
-    warm = timings(url, False)
-    health = timings("/healthz", False)
+    cold, warm, health = results_timings(marketer, launched.pk, args.requests)
     rows = [
         ("launch: members + queued e-mails (s)", f"{launch:.1f}", f"{floor_insert:.1f}"),
         (
@@ -228,14 +230,78 @@ def run(args: argparse.Namespace, load: float) -> None:
         (f"send {n} e-mails to aiosmtpd (msg/s)", f"{n / send:,.0f}", f"{n / floor_send:,.0f}"),
         ("  sent / failed", f"{counts['sent']:,} / {counts['failed']:,}", ""),
         ("  touches / orders to attribute", f"{queued:,} / {len(buyers):,}", ""),
+        *results_rows(cold, warm, health),
+    ]
+    print(f"\nCampaigns: {len(ids):,} customers ({connection.vendor}); demo load {load:.0f} s")
+    print_rows(rows)
+
+
+def results_timings(
+    marketer: object, campaign_id: int, requests: int
+) -> tuple[list[float], list[float], list[float]]:
+    """GET the campaign's results page ``requests`` times with the cache cleared before each,
+    then as often cached, then /healthz: the times in ms."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(marketer)
+
+    def timings(path: str, clear: bool) -> list[float]:
+        out = []
+        client.get(path)
+        for _ in range(requests):
+            if clear:
+                cache.clear()
+            t = time.perf_counter()
+            response = client.get(path)
+            out.append((time.perf_counter() - t) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: {response.status_code}")
+        return out
+
+    url = f"/campaigns/{campaign_id}/results/"
+    return timings(url, True), timings(url, False), timings("/healthz", False)
+
+
+def p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def results_rows(
+    cold: list[float], warm: list[float], health: list[float]
+) -> list[tuple[str, str, str]]:
+    return [
         ("results page p50 / p95, computed (ms)", f"{p(cold, 50):.0f} / {p(cold, 95):.0f}",
          f"{p(health, 95):.1f}"),
         ("results page p50 / p95, cached (ms)", f"{p(warm, 50):.0f} / {p(warm, 95):.0f}", ""),
     ]  # fmt: skip
-    print(f"\nCampaigns: {len(ids):,} customers ({connection.vendor}); demo load {load:.0f} s")
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
     print(f"{'what':<42}{'figure':>26}{'floor':>12}")
     for what, figure, floor in rows:
         print(f"{what:<42}{figure:>26}{floor:>12}")
+
+
+def results_only(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from kehu.accounts.models import Role, User
+    from kehu.marketing.models import Campaign, CampaignMember, Send
+
+    marketer = User.objects.filter(role=Role.MARKETER).first()
+    campaign = Campaign.objects.filter(name="bench", launched_at__isnull=False).last()
+    if marketer is None or campaign is None:
+        raise SystemExit(f"no launched bench campaign in {args.data_dir}")
+    members = CampaignMember.objects.filter(campaign=campaign).count()
+    touches = Send.objects.filter(campaign=campaign, status=Send.Status.SENT).count()
+    cold, warm, health = results_timings(marketer, campaign.pk, args.requests)
+    print(
+        f"\nCampaign results: {members:,} members, {touches:,} touches ({connection.vendor}),"
+        f" {args.requests} requests"
+    )
+    print_rows(results_rows(cold, warm, health))
 
 
 if __name__ == "__main__":

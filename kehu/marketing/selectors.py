@@ -249,57 +249,86 @@ def _table(model: Any) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
 
 
-def _attributed_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
-    """The query of the orders attributed to ``campaign`` (columns order_id, customer_id,
-    ordered_on, total_amount, channel).
+def _attribution_sql(campaign: Campaign, today: date) -> tuple[str, list[Any]]:
+    """The common table expressions of the attribution: ``bought``, the orders (not
+    cancelled) in the period of the campaign's target and control members (member_id,
+    member_group, order_id, customer_id, ordered_on, total_amount), and ``won``, those of
+    them attributed to ``campaign`` (order_id, customer_id, ordered_on, total_amount,
+    channel).
 
-    Every order (not cancelled) of a target member in the period is joined with the customer's
-    contacts of every campaign (sent or delivered) on or before the order day and within the
-    window of the contact's own campaign; per order the winning touch is the last (or, under
-    the first-touch rule, the first) by local day (``Send.sent_on``), then campaign id, then
-    channel; the order is the campaign's when that touch is."""
+    Per order the winning touch among the customer's contacts of every campaign (sent or
+    delivered, on or before the order day, within the window of the contact's own campaign)
+    is the last (or, under the first-touch rule, the first) by local day (``Send.sent_on``),
+    then campaign id, then channel (then send id, which only separates equal touches); the
+    order is the campaign's when that touch is. So the query starts from the campaign's own
+    touches of its target members' orders and keeps the one no qualifying touch of the
+    customer beats: its work follows the campaign's members, not every campaign's sends, and
+    it needs no window function (SQLite sorts for one). A send's campaign is its member's.
+
+    The joins are CROSS JOINs with their conditions in WHERE, which fixes their order on
+    SQLite (whose planner may otherwise drive the query from every campaign's sent rows
+    through the status index) and leaves PostgreSQL's planner free; ``LIMIT 1 OFFSET 0``
+    keeps PostgreSQL from turning the NOT EXISTS into an anti-join over every campaign's
+    sends, so it stays a lookup through the customer's members."""
     from kehu.sales.models import Order
 
     start, end = _period(campaign, today)
-    way = "DESC" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else "ASC"
-    gap = f"{_day_number('o.ordered_on')} - {_day_number('s.sent_on')}"
+    beats = ">" if campaign.attribution == Campaign.Attribution.LAST_TOUCH else "<"
+    own_gap = f"{_day_number('b.ordered_on')} - {_day_number('s.sent_on')}"
+    other_gap = f"{_day_number('w.ordered_on')} - {_day_number('x.sent_on')}"
+    member, send = _table(CampaignMember), _table(Send)
     sql = f"""
-        SELECT order_id, customer_id, ordered_on, total_amount, channel FROM (
-            SELECT o.id AS order_id, o.customer_id, o.ordered_on, o.total_amount,
-                   s.campaign_id, s.channel,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY o.id
-                       ORDER BY s.sent_on {way}, s.campaign_id {way}, s.channel {way}
-                   ) AS pick
-            FROM {_table(CampaignMember)} t
-            JOIN {_table(Order)} o ON o.customer_id = t.customer_id
-            JOIN {_table(CampaignMember)} m ON m.customer_id = t.customer_id
-            JOIN {_table(Send)} s ON s.member_id = m.id
-            JOIN {_table(Campaign)} c ON c.id = s.campaign_id
-            WHERE t.campaign_id = %s AND t."group" = %s
+        WITH bought AS (
+            SELECT t.id AS member_id, t."group" AS member_group, o.id AS order_id,
+                   o.customer_id, o.ordered_on, o.total_amount
+            FROM {member} t CROSS JOIN {_table(Order)} o
+            WHERE t.campaign_id = %s AND t."group" IN (%s, %s)
+              AND o.customer_id = t.customer_id
               AND o.ordered_on >= %s AND o.ordered_on <= %s AND o.status <> %s
-              AND s.status IN (%s, %s) AND s.sent_on <= o.ordered_on
-              AND {gap} <= c.attribution_days
-        ) w
-        WHERE pick = 1 AND campaign_id = %s"""  # noqa: S608 (table names from the models)
+        ), own AS (
+            SELECT b.order_id, b.customer_id, b.ordered_on, b.total_amount, s.id AS send_id,
+                   s.sent_on, s.channel
+            FROM bought b CROSS JOIN {send} s
+            WHERE b.member_group = %s AND s.member_id = b.member_id
+              AND s.status IN (%s, %s) AND s.sent_on <= b.ordered_on AND {own_gap} <= %s
+        ), won AS (
+            SELECT w.order_id, w.customer_id, w.ordered_on, w.total_amount, w.channel
+            FROM own w
+            WHERE NOT EXISTS (
+                SELECT 1
+                FROM {member} m CROSS JOIN {send} x CROSS JOIN {_table(Campaign)} c
+                WHERE m.customer_id = w.customer_id AND x.member_id = m.id
+                  AND c.id = x.campaign_id AND x.status IN (%s, %s)
+                  AND x.sent_on <= w.ordered_on AND {other_gap} <= c.attribution_days
+                  AND (x.sent_on, x.campaign_id, x.channel, x.id)
+                      {beats} (w.sent_on, %s, w.channel, w.send_id)
+                LIMIT 1 OFFSET 0
+            )
+        )"""  # noqa: S608 (table names from the models)
+    reached = [s.value for s in REACHED]
     params: list[Any] = [
         campaign.pk,
         CampaignMember.Group.TARGET.value,
+        CampaignMember.Group.CONTROL.value,
         start,
         end,
         Order.Status.CANCELLED.value,
-        *(s.value for s in REACHED),
+        CampaignMember.Group.TARGET.value,
+        *reached,
+        campaign.attribution_days,
+        *reached,
         campaign.pk,
     ]
     return sql, params
 
 
 def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dict[str, Any]]:
-    """The orders attributed to ``campaign`` (one query, see ``_attributed_sql``): id,
+    """The orders attributed to ``campaign`` (one query, see ``_attribution_sql``): id,
     customer, date, amount and the channel of the winning touch."""
-    sql, params = _attributed_sql(campaign, today or timezone.localdate())
+    sql, params = _attribution_sql(campaign, today or timezone.localdate())
+    listed = "SELECT order_id, customer_id, ordered_on, total_amount, channel FROM won"
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} ORDER BY order_id", params)
+        cursor.execute(f"{sql} {listed} ORDER BY order_id", params)
         rows = cursor.fetchall()
     return [
         {
@@ -316,35 +345,40 @@ def attributed_orders(campaign: Campaign, today: date | None = None) -> list[dic
 @dataclass
 class Attributed:
     """The attributed orders summed: per channel orders, revenue and buyers; buyers overall
-    (a customer converted through two channels counts once)."""
+    (a customer converted through two channels counts once); and per member group (target,
+    control) how many bought in the period, attributed or not."""
 
     channels: dict[str, tuple[int, Decimal, int]]
     customers: int
+    buyers: dict[str, int] = field(default_factory=dict)
 
 
 def attributed_totals(campaign: Campaign, today: date | None = None) -> Attributed:
     """``attributed_orders`` summed in the database (what the results page needs), without
-    reading every order: per channel, and the distinct buyers overall — each buyer counted
-    under the first of their channels, so the per-channel first counts add up to it."""
-    sql, params = _attributed_sql(campaign, today or timezone.localdate())
-    summed = f"""
-        SELECT channel, COUNT(*), SUM(total_amount), COUNT(DISTINCT customer_id),
-               COUNT(DISTINCT CASE WHEN channel = first_channel THEN customer_id END)
-        FROM (
-            SELECT a.channel, a.customer_id, a.total_amount,
-                   MIN(a.channel) OVER (PARTITION BY a.customer_id) AS first_channel
-            FROM ({sql}) a
-        ) b
-        GROUP BY channel"""  # noqa: S608 (built from _attributed_sql)
+    reading every order, in one query with the buyers per group: per channel, and the
+    distinct buyers overall."""
+    sql, params = _attribution_sql(campaign, today or timezone.localdate())
+    summed = f"""{sql}
+        SELECT 'channel', channel, COUNT(*), SUM(total_amount), COUNT(DISTINCT customer_id)
+        FROM won
+        GROUP BY channel
+        UNION ALL
+        SELECT 'all', '', COUNT(DISTINCT customer_id), NULL, NULL FROM won
+        UNION ALL
+        SELECT 'group', member_group, COUNT(DISTINCT customer_id), NULL, NULL
+        FROM bought
+        GROUP BY member_group"""  # noqa: S608 (built from _attribution_sql)
     with connection.cursor() as cursor:
         cursor.execute(summed, params)
         rows = cursor.fetchall()
     return Attributed(
         channels={
             channel: (int(orders), _as_amount(revenue or 0), int(buyers))
-            for channel, orders, revenue, buyers, _first in rows
+            for kind, channel, orders, revenue, buyers in rows
+            if kind == "channel"
         },
-        customers=sum(int(first) for *_rest, first in rows),
+        customers=sum(int(n) for kind, _c, n, *_rest in rows if kind == "all"),
+        buyers={group: int(n) for kind, group, n, *_rest in rows if kind == "group"},
     )
 
 
@@ -358,25 +392,13 @@ def _web_form_counts(campaign: Campaign) -> dict[str, int]:
     )
 
 
-def _buy_rate(campaign: Campaign, group: str, start: date, end: date) -> tuple[float | None, int]:
-    from kehu.sales.models import Order
-
-    members = CampaignMember.objects.filter(campaign=campaign, group=group)
-    size = members.count()
-    if not size:
-        return None, 0
-    buyers = (
-        Order.objects.filter(
-            customer_id__in=members.values("customer_id"),
-            ordered_on__gte=start,
-            ordered_on__lte=end,
-        )
-        .exclude(status=Order.Status.CANCELLED)
-        .values("customer_id")
-        .distinct()
-        .count()
-    )
-    return buyers / size, size
+def _members_overall(per_channel: dict[str, int], rows: QuerySet[Any]) -> int:
+    """The distinct members of ``rows`` (sends or responses) over all channels, given their
+    count per channel: that count when one channel has them all (the usual case), else
+    counted."""
+    if len(per_channel) == 1:
+        return next(iter(per_channel.values()))
+    return rows.values("member_id").distinct().count() if per_channel else 0
 
 
 def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
@@ -407,21 +429,43 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
     bounced = Send.objects.filter(campaign=campaign, status=Send.Status.BOUNCED).count()
     web = _web_form_counts(campaign)
     sends = Send.objects.filter(campaign=campaign, status__in=REACHED)
-    total.reached = sends.values("member_id").distinct().count()
-    for channel, n in (
-        sends.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
-    ):
+    # Contacts and members reached per channel and day: the daily series, and the members
+    # reached per channel when each channel reached them on one day (the usual case; else a
+    # member reached on two days would count twice, so they are counted again).
+    by_day = list(
+        sends.values_list("channel", "sent_on")
+        .annotate(n=Count("id"), members=Count("member_id", distinct=True))
+        .order_by()
+    )
+    daily_contacts: dict[date, int] = {}
+    for _channel, day, n, _members in by_day:
+        if day is not None:
+            daily_contacts[day] = daily_contacts.get(day, 0) + n
+    reached = {channel: members for channel, _day, _n, members in by_day}
+    if len(reached) < len(by_day):
+        reached = dict(
+            sends.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
+        )
+    for channel, n in reached.items():
         row(channel).reached = n
+    total.reached = _members_overall(reached, sends)
     responses = Response.objects.filter(member__campaign=campaign)
+    by_kind: dict[str, int] = {}
+    daily_responses: dict[date, int] = {}
+    for kind, day, n in (
+        responses.values_list("kind", "at__date").annotate(n=Count("id")).order_by()
+    ):
+        by_kind[kind] = by_kind.get(kind, 0) + n
+        daily_responses[day] = daily_responses.get(day, 0) + n
     # An unsubscribe is no response to the offer, nor is an open (a pixel loaded).
     positive = responses.exclude(kind__in=[Response.Kind.UNSUBSCRIBED, Response.Kind.OPENED])
-    total.responded = positive.values("member_id").distinct().count()
-    for channel, n in (
+    responded = dict(
         positive.values_list("channel").annotate(n=Count("member_id", distinct=True)).order_by()
-    ):
+    )
+    for channel, n in responded.items():
         if channel:
             row(channel).responded = n
-    by_kind = dict(responses.values_list("kind").annotate(n=Count("id")).order_by())
+    total.responded = _members_overall(responded, positive)
     attributed = attributed_totals(campaign, today)
     for channel, (n, revenue, buyers) in attributed.channels.items():
         total.orders += n
@@ -435,24 +479,26 @@ def _campaign_results(campaign: Campaign, today: date) -> Results:
         costs.exclude(channel="").values_list("channel").annotate(s=Sum("amount")).order_by()
     ):
         row(channel).cost = amount
-    start, end = _period(campaign, today)
-    target_rate, _n = _buy_rate(campaign, CampaignMember.Group.TARGET, start, end)
-    control_rate, control_n = _buy_rate(campaign, CampaignMember.Group.CONTROL, start, end)
-    daily_contacts = dict(
-        sends.filter(sent_on__isnull=False)
-        .values_list("sent_on")
+    sizes = dict(
+        CampaignMember.objects.filter(campaign=campaign)
+        .values_list("group")
         .annotate(n=Count("id"))
         .order_by()
     )
-    daily_responses = dict(responses.values_list("at__date").annotate(n=Count("id")).order_by())
+
+    def buy_rate(group: str) -> float | None:
+        size = sizes.get(group, 0)
+        return attributed.buyers.get(group, 0) / size if size else None
+
+    control_n = sizes.get(CampaignMember.Group.CONTROL, 0)
     days = sorted(set(daily_contacts) | set(daily_responses))
     return Results(
         campaign=campaign,
         total=total,
         channels=channels,
         responses={k: by_kind.get(k, 0) for k in Response.Kind.values},
-        target_buy_rate=target_rate,
-        control_buy_rate=control_rate,
+        target_buy_rate=buy_rate(CampaignMember.Group.TARGET),
+        control_buy_rate=buy_rate(CampaignMember.Group.CONTROL),
         control_members=control_n,
         bounced=bounced,
         web_submissions=web["submissions"],

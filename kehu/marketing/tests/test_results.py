@@ -135,6 +135,68 @@ def test_last_touch_by_default_first_touch_as_an_option(marketer, people):
     assert [o["amount"] for o in selectors.attributed_orders(a, today)] == [Decimal("800")]
 
 
+def test_members_reached_on_several_days_and_channels_count_once(marketer, people):
+    """Reach and responses count members, the daily series counts contacts and responses:
+    王芳 is e-mailed on two days and replies (and opens, no response to the offer), 李强 is
+    e-mailed and called and calls back, 张敏's e-mail failed."""
+    c = services.campaign_create(
+        user=marketer,
+        name="R",
+        starts_on=date(2026, 3, 1),
+        ends_on=date(2026, 3, 31),
+        channels=["email", "phone"],
+    )
+    Campaign.objects.filter(pk=c.pk).update(
+        status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
+    )
+    c.refresh_from_db()
+    touch(c, people["王芳"], datetime(2026, 3, 2, 9, tzinfo=SH))
+    touch(c, people["王芳"], datetime(2026, 3, 3, 9, tzinfo=SH))
+    touch(c, people["李强"], datetime(2026, 3, 3, 23, 30, tzinfo=SH))  # 15:30 UTC, local 3rd
+    touch(c, people["李强"], datetime(2026, 3, 4, 9, tzinfo=SH), "phone")
+    failed = touch(c, people["张敏"], datetime(2026, 3, 4, 9, tzinfo=SH))
+    Send.objects.filter(pk=failed.pk).update(status="failed")
+    member = {m.customer.name: m for m in CampaignMember.objects.filter(campaign=c)}
+    with time_machine.travel(datetime(2026, 3, 9, tzinfo=SH), tick=False):
+        for name, kind, channel, day in (
+            ("王芳", "replied", "email", 3),
+            ("王芳", "opened", "email", 3),
+            ("李强", "called_back", "phone", 4),
+        ):
+            services.response_record(
+                user=marketer, member=member[name], kind=kind, channel=channel,
+                at=datetime(2026, 3, day, 12, tzinfo=SH),
+            )  # fmt: skip
+
+    results = selectors.campaign_results(c, today=date(2026, 3, 10))
+
+    assert results.total.reached == 2
+    assert (results.channels["email"].reached, results.channels["phone"].reached) == (2, 1)
+    assert results.total.responded == 2
+    assert (results.channels["email"].responded, results.channels["phone"].responded) == (1, 1)
+    assert (results.responses["replied"], results.responses["opened"]) == (1, 1)
+    assert results.daily == [("2026-03-02", 1, 0), ("2026-03-03", 2, 2), ("2026-03-04", 1, 1)]
+
+
+def test_one_channel_on_one_day_gives_the_reach_from_the_daily_counts(marketer, people):
+    c = services.campaign_create(
+        user=marketer, name="S", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
+        channels=["sms"],
+    )  # fmt: skip
+    Campaign.objects.filter(pk=c.pk).update(
+        status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
+    )
+    c.refresh_from_db()
+    for name in ("王芳", "李强"):
+        touch(c, people[name], datetime(2026, 3, 2, 9, tzinfo=SH), "sms")
+    touch(c, people["王芳"], datetime(2026, 3, 2, 15, tzinfo=SH), "sms")  # twice that day
+
+    results = selectors.campaign_results(c, today=date(2026, 3, 10))
+
+    assert (results.total.reached, results.channels["sms"].reached) == (2, 2)
+    assert results.daily == [("2026-03-02", 3, 0)]
+
+
 def test_channel_comparison_sums_campaigns(finished, marketer, leader, rep):
     rows = {r.label: r for r in selectors.channel_comparison(user=marketer)}
     assert rows["E-mail"].revenue >= 0
