@@ -42,11 +42,33 @@ def _work_of(request: AuthenticatedRequest) -> tuple[User, list[User]]:
     return member, people
 
 
+# "My work" shows this many items a section unless asked for all (a section says how many more);
+# a month's day cell this many (and "+N", to the day's week, which shows every item).
+WORK_ROWS = 50
+MONTH_CELL_ITEMS = 4
+
+
 @require_GET
 def my_work_view(request: AuthenticatedRequest) -> HttpResponse:
     member, people = _work_of(request)
     work = my_work(user=member, today=timezone.localdate(), viewer=request.user)
-    return render(request, "tasks/my_work.html", {"work": work, "member": member, "people": people})
+    limit = None if request.GET.get("all") else WORK_ROWS
+    sections = ("overdue", "due_today", "this_week", "later")
+    return render(
+        request,
+        "tasks/my_work.html",
+        {
+            "work": work,
+            "member": member,
+            "people": people,
+            "shown": {name: getattr(work, name)[:limit] for name in sections},
+            "more": {
+                name: len(getattr(work, name)) - len(getattr(work, name)[:limit])
+                for name in sections
+            },
+            "member_q": f"&member={member.pk}" if member.pk != request.user.pk else "",
+        },
+    )
 
 
 # The calendar shows these years; a day outside them (or no day) shows today.
@@ -75,7 +97,12 @@ def calendar_view(request: AuthenticatedRequest) -> HttpResponse:
         last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
         days = ((last - start).days // 7 + 1) * 7
         weeks = calendar_weeks(
-            user=member, start=start, days=days, month=first.month, viewer=request.user
+            user=member,
+            start=start,
+            days=days,
+            month=first.month,
+            viewer=request.user,
+            per_day=MONTH_CELL_ITEMS,
         )
         previous = (first - timedelta(days=1)).replace(day=1)
         following = last + timedelta(days=1)

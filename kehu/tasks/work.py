@@ -101,23 +101,36 @@ def _case_rows(user: User, visible: Q, until: date) -> Any:
     )
 
 
+TASK_ITEM_FIELDS = ("id", "title", "kind", "priority", "status", "due_at", "customer")
+
+
 def _tasks(
     user: User, visible: Q, since: date | None, until: date, limit: int | None = None
 ) -> list[WorkItem]:
-    rows = _task_rows(user, visible, until).select_related("customer")
+    # Only what an item shows: a rep may have a thousand tasks in the month, and a customer's
+    # whole row cost more to read and build than the rest of the item.
+    rows = (
+        _task_rows(user, visible, until)
+        .select_related("customer")
+        .only(*TASK_ITEM_FIELDS, "customer__id", "customer__name")
+    )
     if since is not None:
         rows = rows.filter(due_at__gte=_start(since))
+    # Each kind's label translated and the detail address resolved once, not once a task.
+    labels = {kind: str(label) for kind, label in Task.Kind.choices}
+    detail = reverse("tasks:detail", args=[0]).removesuffix("0/")
+    zone = timezone.get_current_timezone()
     items = []
     for task in rows.order_by("due_at", "id")[:limit]:
-        local = timezone.localtime(task.due_at)
+        local = timezone.localtime(task.due_at, zone)
         items.append(
             WorkItem(
                 source="task",
-                label=task.get_kind_display(),
+                label=labels.get(task.kind, task.kind),
                 title=task.title,
                 day=local.date(),
                 at=local,
-                url=reverse("tasks:detail", args=[task.pk]),
+                url=f"{detail}{task.pk}/",
                 customer=task.customer,
                 task=task,
                 high=task.priority == Task.Priority.HIGH,
@@ -364,6 +377,7 @@ class CalendarDay:
     day: date
     items: list[WorkItem]
     in_month: bool = True
+    more: int = 0  # items of the day not in ``items`` (a month's cell shows the first few)
 
 
 def calendar_weeks(
@@ -373,8 +387,10 @@ def calendar_weeks(
     days: int,
     month: int | None = None,
     viewer: User | None = None,
+    per_day: int | None = None,
 ) -> list[list[CalendarDay]]:
-    """Weeks of days from ``start`` (a Monday), each with its work items."""
+    """Weeks of days from ``start`` (a Monday), each with its work items (the first
+    ``per_day`` of them, and how many more, when given)."""
     by_day: dict[date, list[WorkItem]] = {}
     items = work_items(user=user, since=start, until=start + timedelta(days=days), viewer=viewer)
     for item in items:
@@ -384,7 +400,14 @@ def calendar_weeks(
         day = start + timedelta(days=offset)
         if offset % 7 == 0:
             weeks.append([])
+        items = by_day.get(day, [])
+        more = max(0, len(items) - per_day) if per_day is not None else 0
         weeks[-1].append(
-            CalendarDay(day, by_day.get(day, []), in_month=month is None or day.month == month)
+            CalendarDay(
+                day,
+                items[: len(items) - more],
+                in_month=month is None or day.month == month,
+                more=more,
+            )
         )
     return weeks

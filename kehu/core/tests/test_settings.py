@@ -135,7 +135,7 @@ def test_malformed_encryption_key_stops_the_start(tmp_path):
 def test_the_web_server_logs_no_query_strings_recycles_workers_and_has_no_control_socket():
     from gunicorn.config import Config
 
-    from kehu.core.management.commands.serve import server_options
+    from kehu.core.management.commands.serve import freeze_after_start, server_options
 
     options = server_options({"host": "127.0.0.1", "port": 8000, "workers": 2, "threads": 2})
     config = Config()
@@ -148,6 +148,15 @@ def test_the_web_server_logs_no_query_strings_recycles_workers_and_has_no_contro
     for atom in ("%(r)s", "%(q)s", "%(f)s", "%(a)s", "%({raw_uri}e)s"):
         assert atom not in config.access_log_format
     assert "%(U)s" in config.access_log_format
+    # each worker, once started, freezes what its start made (no full collection walks it)
+    assert config.post_worker_init is freeze_after_start
+    import gc
+
+    try:
+        freeze_after_start()
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
 
 
 def test_the_data_directory_and_new_files_are_private(settings, tmp_path):

@@ -328,3 +328,25 @@ def test_a_crowded_day_of_birthdays_is_folded_into_one_item(client, rep, frozen)
     page = month.content.decode()
     assert "and 2 more birthdays" in page
     assert "寿星3生日" not in page
+
+
+def test_a_long_section_and_a_crowded_month_day_say_how_many_more(client, rep, frozen):
+    # given: 53 tasks on one day later this month
+    for n in range(53):
+        task_create(user=rep, title=f"回访{n:02d}", due_at=at(21, 9))
+    client.force_login(rep)
+    # my work shows the first 50 and says how many more, with a way to all of them
+    page = client.get("/work/").content.decode()
+    assert page.count('data-testid="work-item"') == 50
+    assert 'data-testid="work-more"' in page
+    assert "And 3 more." in page
+    everything = client.get("/work/?all=1").content.decode()
+    assert everything.count('data-testid="work-item"') == 53
+    assert 'data-testid="work-more"' not in everything
+    # the month's cell shows 4 and "+49", to the day's week, which shows them all
+    month = client.get("/work/calendar/?view=month&date=2026-12-10").content.decode()
+    assert month.count('class="calendar-item') == 4
+    assert '<a class="calendar-more" href="?view=week&date=2026-12-21"' in month
+    assert "+49 more" in month
+    week = client.get("/work/calendar/?date=2026-12-21").content.decode()
+    assert week.count('class="calendar-item') == 53

@@ -1,3 +1,4 @@
+import gc
 import os
 import signal
 import subprocess
@@ -10,6 +11,19 @@ from gunicorn.app.base import BaseApplication
 from kehu.core import keys
 
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def freeze_after_start(worker: Any = None) -> None:
+    """gunicorn's ``post_worker_init``: load the URL configuration (every view module), then
+    take everything the start made out of the garbage collector's sight (``gc.freeze``). A
+    worker holds ~500,000 objects after its start; every full collection walked them all, so a
+    page that allocates much (a rep's /work/ with 1,300 items, 100,000-customer demo) paid
+    ~230 ms about every 15th request. Frozen, the collections walk only what requests made."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imported for its side effect)
+    gc.collect()
+    gc.freeze()
 
 
 def server_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +48,7 @@ def server_options(options: dict[str, Any]) -> dict[str, Any]:
         # No control socket: its default path is shared by every instance of a user.
         "control_socket_disable": True,
         "forwarded_allow_ips": os.environ.get("KEHU_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "post_worker_init": freeze_after_start,
     }
 
 
