@@ -62,6 +62,14 @@ def money(value: Decimal | int | str | None, currency: str = "") -> str:
 
 
 @register.filter
+def share(value: float | None) -> str:
+    """A fraction as a percentage to one place (0.1234 → ``12.3%``); ``—`` when there is none."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%"
+
+
+@register.filter
 def duration(minutes: int | float | timedelta | None) -> str:
     """``12 分钟`` / ``12 min``; ``2 小时 5 分钟`` / ``2 h 5 min``; days beyond a day."""
     if minutes is None:

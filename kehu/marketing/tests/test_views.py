@@ -54,6 +54,8 @@ def test_marketer_builds_launches_and_reads_results(client, marketer, segment, p
     results = client.get(reverse("marketing:results", args=[campaign.pk]))
     assert results.status_code == 200
     assert "results-data" in results.content.decode()
+    # the buy rates as percentages (nobody bought yet; no control group: —)
+    assert "members 0.0%, control group (0 people, never contacted) —." in results.content.decode()
     assert client.get(reverse("marketing:channels")).status_code == 200
     assert client.get(reverse("marketing:progress", args=[campaign.pk])).status_code == 200
 
