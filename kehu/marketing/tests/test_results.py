@@ -97,6 +97,15 @@ def test_the_attribution_window_is_the_campaigns(finished):
     assert results.total.revenue == Decimal("2000")  # 李强's order on day 39 now counts
 
 
+def running(marketer, name, channels, launched=datetime(2026, 3, 1, tzinfo=SH), **fields):
+    """A campaign in March 2026, running since ``launched`` (without a launch's members)."""
+    fields = {"starts_on": date(2026, 3, 1), "ends_on": date(2026, 3, 31), **fields}
+    c = services.campaign_create(user=marketer, name=name, channels=channels, **fields)
+    Campaign.objects.filter(pk=c.pk).update(status="running", launched_at=launched)
+    c.refresh_from_db()
+    return c
+
+
 def touch(campaign, customer, when, channel="email"):
     member, _ = CampaignMember.objects.get_or_create(
         campaign=campaign,
@@ -112,17 +121,7 @@ def test_last_touch_by_default_first_touch_as_an_option(marketer, people):
     wang = people["王芳"]
     made = []
     for name, day in (("A", 2), ("B", 10)):
-        c = services.campaign_create(
-            user=marketer,
-            name=name,
-            starts_on=date(2026, 3, 1),
-            ends_on=date(2026, 3, 31),
-            channels=["email", "phone"],
-        )
-        Campaign.objects.filter(pk=c.pk).update(
-            status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
-        )
-        c.refresh_from_db()
+        c = running(marketer, name, ["email", "phone"])
         touch(c, wang, datetime(2026, 3, day, 9, tzinfo=SH), "email" if name == "A" else "phone")
         made.append(c)
     a, b = made
@@ -139,17 +138,7 @@ def test_members_reached_on_several_days_and_channels_count_once(marketer, peopl
     """Reach and responses count members, the daily series counts contacts and responses:
     王芳 is e-mailed on two days and replies (and opens, no response to the offer), 李强 is
     e-mailed and called and calls back, 张敏's e-mail failed."""
-    c = services.campaign_create(
-        user=marketer,
-        name="R",
-        starts_on=date(2026, 3, 1),
-        ends_on=date(2026, 3, 31),
-        channels=["email", "phone"],
-    )
-    Campaign.objects.filter(pk=c.pk).update(
-        status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
-    )
-    c.refresh_from_db()
+    c = running(marketer, "R", ["email", "phone"])
     touch(c, people["王芳"], datetime(2026, 3, 2, 9, tzinfo=SH))
     touch(c, people["王芳"], datetime(2026, 3, 3, 9, tzinfo=SH))
     touch(c, people["李强"], datetime(2026, 3, 3, 23, 30, tzinfo=SH))  # 15:30 UTC, local 3rd
@@ -179,14 +168,7 @@ def test_members_reached_on_several_days_and_channels_count_once(marketer, peopl
 
 
 def test_one_channel_on_one_day_gives_the_reach_from_the_daily_counts(marketer, people):
-    c = services.campaign_create(
-        user=marketer, name="S", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
-        channels=["sms"],
-    )  # fmt: skip
-    Campaign.objects.filter(pk=c.pk).update(
-        status="running", launched_at=datetime(2026, 3, 1, tzinfo=SH)
-    )
-    c.refresh_from_db()
+    c = running(marketer, "S", ["sms"])
     for name in ("王芳", "李强"):
         touch(c, people[name], datetime(2026, 3, 2, 9, tzinfo=SH), "sms")
     touch(c, people["王芳"], datetime(2026, 3, 2, 15, tzinfo=SH), "sms")  # twice that day
@@ -265,18 +247,14 @@ def test_sql_attribution_matches_the_python_reference(marketer, rep, data_dir):
     customers = [person(rep, f"客户{i}", "杭州") for i in range(12)]
     campaigns = []
     for i, days in enumerate((3, 10, 30, 10)):
-        c = services.campaign_create(
-            user=marketer,
-            name=f"C{i}",
-            starts_on=date(2026, 3, 1),
+        c = running(
+            marketer,
+            f"C{i}",
+            ["email", "sms", "phone"],
+            launched=datetime(2026, 3, 1 + i, 8, tzinfo=SH),
             ends_on=date(2026, 3, 20 + i),
-            channels=["email", "sms", "phone"],
             attribution_days=days,
         )
-        Campaign.objects.filter(pk=c.pk).update(
-            status="running", launched_at=datetime(2026, 3, 1 + i, 8, tzinfo=SH)
-        )
-        c.refresh_from_db()
         campaigns.append(c)
     for c in campaigns:
         for customer in rnd.sample(customers, 9):
