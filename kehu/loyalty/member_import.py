@@ -119,6 +119,11 @@ class Report:
         return [r for r in self.rows if r.valid and not r.member_already]
 
     @property
+    def enrolling(self) -> int:
+        """Members the import enrolled, or (a dry run) would enrol."""
+        return self.enrolled if self.imported else len(self.ready)
+
+    @property
     def problem_lines(self) -> list[dict[str, object]]:
         """Each problem: its row, column, value and message."""
         return [

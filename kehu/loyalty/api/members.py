@@ -76,7 +76,7 @@ def members_import(
     return {
         "imported": report.imported,
         "rows": len(report.rows),
-        "ready": report.enrolled if report.imported else len(report.ready),
+        "ready": report.enrolling,
         "enrolled": report.enrolled,
         "already_members": len(report.already),
         "problems": report.problem_lines,

@@ -66,8 +66,7 @@ class Command(BaseCommand):
                 str(p) for p in (line["column"], line["value"] and repr(line["value"])) if p
             )
             self.stderr.write(f"row {line['row']}: {where}: {line['message']}")
-        ready = report.enrolled if report.imported else len(report.ready)
         self.stdout.write(
-            f"{ready} {'enrolled' if report.imported else 'to enrol (dry run)'}, "
+            f"{report.enrolling} {'enrolled' if report.imported else 'to enrol (dry run)'}, "
             f"{len(report.already)} members already, {len(report.problems)} rows with problems."
         )
