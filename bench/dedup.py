@@ -276,7 +276,7 @@ def febrl_table() -> None:
         values = []
         for name in rows:
             value = rows[name][measure_name]
-            if measure_name in ("precision", "recall", "F1"):
+            if measure_name.startswith(("precision", "recall", "F1")):
                 values.append(f"{value:.4f}")
             elif isinstance(value, float):
                 values.append(f"{value:.1f}")

@@ -26,14 +26,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from django.conf import settings as django_settings
 from django.db import connection
 
 from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
 from kehu.dedup.model import (
     COMPARED,
+    CROWDED,
     DEFAULT_THRESHOLD,
     PRIOR_MATCH_PROBABILITY,
     blocking_rules,
+    capped_keys,
     comparisons,
 )
 from kehu.dedup.records import company_core, customer_record, name_pinyin
@@ -42,7 +45,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_THRESHOLD", "company_core", "find_duplicates", "name_pinyin"]
 
-CHUNK = 50_000
+CHUNK = 10_000
+# DuckDB's memory for blocking, training and scoring; beyond it, it spills to disk.
+MEMORY_LIMIT = "1500MB"
 TRAIN_FROM = 1_000
 
 Progress = Callable[[str, int], None]
@@ -267,8 +272,9 @@ def find_duplicates(
 
     report("block", 0)
     started = time.perf_counter()
-    db_api = DuckDBAPI()
-    records = db_api.register(table, table_name="kehu_customers")
+    db_api = DuckDBAPI(connection=_duckdb())
+    records = db_api.register(_with_capped_keys(db_api.duckdb_con, table))
+    del table  # DuckDB holds a copy
     linker = Linker(records, settings(), log_level=logging.WARNING)
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     pairs_compared = int(
@@ -319,6 +325,37 @@ def find_duplicates(
         checked_blocked=checked,
         parameters=parameters,
     )
+
+
+def _duckdb() -> Any:
+    """An in-memory DuckDB that spills to disk beyond ``MEMORY_LIMIT`` (a million customers'
+    blocked pairs and their scores would take several GB)."""
+    import duckdb
+
+    spill = django_settings.DATA_DIR / "tmp" / "dedup"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{spill}'")
+    return con
+
+
+def _with_capped_keys(con: Any, table: pa.Table) -> str:
+    """The records as a DuckDB table with each weak blocking rule's key where no more than
+    ``CROWDED`` customers share it (its name)."""
+    con.register("kehu_records", table)
+    keys = capped_keys()
+    raw = ", ".join(f'{sql} AS "{column}"' for column, sql in keys)
+    con.execute(f"CREATE TEMP TABLE kehu_keyed AS SELECT *, {raw} FROM kehu_records")  # noqa: S608
+    con.unregister("kehu_records")
+    capped = ", ".join(
+        f'CASE WHEN "{c}" IN (SELECT "{c}" FROM kehu_keyed GROUP BY "{c}" '  # noqa: S608
+        f'HAVING count(*) > {CROWDED}) THEN NULL ELSE "{c}" END AS "{c}"'
+        for c, _sql in keys
+    )
+    con.execute(f"CREATE TABLE kehu_customers AS SELECT * REPLACE ({capped}) FROM kehu_keyed")  # noqa: S608
+    con.execute("DROP TABLE kehu_keyed")
+    return "kehu_customers"
 
 
 def _count_blocked(db_api: Any, blocked: str, pairs: list[tuple[int, int]]) -> int:

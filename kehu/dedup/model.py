@@ -282,46 +282,86 @@ def comparisons() -> tuple[Comparison, ...]:
 COMPARED = tuple(c.name for c in comparisons())
 
 
+# A weak key (a name's reading, a family name, a birth date, a street: anything but an
+# identifier) shared by more customers than this is too common to compare all its pairs: at a
+# million customers 王 + j + 1985 holds ~70 people, 2,400 pairs of strangers that only cost time
+# and, each a chance of reaching the threshold by accident, precision (bench/RESULTS.md). The
+# same cap as the import's check within a file.
+CROWDED = 20
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    key: str  # the rule as people read it (splink's match_key)
+    columns: tuple[str, ...]  # equal on both sides
+    condition: str = ""  # and this too (SQL on ``l`` and ``r``)
+    # an identifier: compared whatever the number sharing it, else capped at CROWDED
+    identifier: bool = False
+
+    @property
+    def capped_column(self) -> str | None:
+        """The column holding the rule's key where its bucket is not crowded (else null)."""
+        return None if self.identifier else "block__" + "__".join(self.columns)
+
+    def sql(self) -> str:
+        if self.capped_column:
+            parts = [f'l."{self.capped_column}" = r."{self.capped_column}"']
+        else:
+            parts = [f'l."{c}" = r."{c}"' for c in self.columns]
+        return " AND ".join([*parts, *filter(None, [self.condition]), 'l."kind" = r."kind"'])
+
+
+def _rule(key: str, *columns: str, condition: str = "", identifier: bool = False) -> BlockingRule:
+    return BlockingRule(key, columns, condition, identifier)
+
+
+RULES = (
+    _rule("phone", "phone1", identifier=True),
+    _rule("phone", condition='l."phone1" = r."phone2"', identifier=True),
+    _rule("phone", condition='l."phone2" = r."phone1"', identifier=True),
+    _rule("phone_head", "phone_head", "family"),
+    _rule("phone_tail", "phone_tail", "family"),
+    _rule("id_number", "id_hash", identifier=True),
+    _rule("credit_code", "credit_code", identifier=True),
+    _rule("email", "email", identifier=True),
+    _rule("email_name", "email_local", condition='length(l."email_local") >= 5', identifier=True),
+    _rule("company_name", "name_key", condition="l.\"kind\" = 'organization'", identifier=True),
+    _rule("name_birth_date", "name_key", "birth_date", identifier=True),
+    _rule("family_initial_birth_year", "family", "initial", "birth_year"),
+    _rule("name_birth_date", "name_py", "birth_year"),
+    _rule("name_postcode", "name_py", "postcode"),
+    _rule("name_region", "name_py", "city"),
+    _rule("name_street", "name_py", "street_key"),
+    _rule("street_family", "street_key", "family"),
+    _rule("street_birth_date", "street_key", "birth_date"),
+    _rule("postcode_birth_date", "postcode", "birth_date"),
+    _rule("postcode_family_initial", "postcode", "family", "initial"),
+    _rule("street_name", "street_key", "initial"),
+    _rule("initial_birth_date", "initial", "birth_date"),
+    _rule("family_birth_date", "family", "birth_date"),
+    _rule("street_postcode", "street_key", "postcode"),
+)
+
+
 def blocking_rules() -> list[tuple[str, str]]:
     """(key, SQL) of the pairs compared: those sharing one of these keys (same kind). None
-    needs a resolved region."""
-    rules = [
-        ("phone", 'l."phone1" = r."phone1"'),
-        ("phone", 'l."phone1" = r."phone2"'),
-        ("phone", 'l."phone2" = r."phone1"'),
-        ("phone_head", 'l."phone_head" = r."phone_head" AND l."family" = r."family"'),
-        ("phone_tail", 'l."phone_tail" = r."phone_tail" AND l."family" = r."family"'),
-        ("id_number", 'l."id_hash" = r."id_hash"'),
-        ("credit_code", 'l."credit_code" = r."credit_code"'),
-        ("email", 'l."email" = r."email"'),
-        ("email_name", 'l."email_local" = r."email_local" AND length(l."email_local") >= 5'),
-        ("company_name", 'l."name_key" = r."name_key" AND l."kind" = \'organization\''),
-        ("name_birth_date", 'l."name_key" = r."name_key" AND l."birth_date" = r."birth_date"'),
-        (
-            "family_initial_birth_year",
-            'l."family" = r."family" AND l."initial" = r."initial" '
-            'AND l."birth_year" = r."birth_year"',
-        ),
-        ("name_birth_date", 'l."name_py" = r."name_py" AND l."birth_year" = r."birth_year"'),
-        ("name_postcode", 'l."name_py" = r."name_py" AND l."postcode" = r."postcode"'),
-        ("name_region", 'l."name_py" = r."name_py" AND l."city" = r."city"'),
-        ("name_street", 'l."name_py" = r."name_py" AND l."street_key" = r."street_key"'),
-        ("street_family", 'l."street_key" = r."street_key" AND l."family" = r."family"'),
-        (
-            "street_birth_date",
-            'l."street_key" = r."street_key" AND l."birth_date" = r."birth_date"',
-        ),
-        ("postcode_birth_date", 'l."postcode" = r."postcode" AND l."birth_date" = r."birth_date"'),
-        (
-            "postcode_family_initial",
-            'l."postcode" = r."postcode" AND l."family" = r."family" AND l."initial" = r."initial"',
-        ),
-        ("street_name", 'l."street_key" = r."street_key" AND l."initial" = r."initial"'),
-        ("initial_birth_date", 'l."initial" = r."initial" AND l."birth_date" = r."birth_date"'),
-        ("family_birth_date", 'l."family" = r."family" AND l."birth_date" = r."birth_date"'),
-        ("street_postcode", 'l."street_key" = r."street_key" AND l."postcode" = r."postcode"'),
-    ]
-    return [(key, f'{sql} AND l."kind" = r."kind"') for key, sql in rules]
+    needs a resolved region. A weak key is read from its capped column (``capped_keys``)."""
+    return [(rule.key, rule.sql()) for rule in RULES]
+
+
+def capped_keys() -> list[tuple[str, str]]:
+    """(column, SQL) of each weak rule's key over a table of the finder's records: its parts and
+    the kind, null where a part is unknown. The finder keeps it where at most ``CROWDED``
+    customers share it."""
+    found = []
+    for rule in RULES:
+        if rule.capped_column is not None:
+            known = " AND ".join(f'"{c}" IS NOT NULL' for c in rule.columns)
+            parts = ", ".join(f'"{c}"' for c in ("kind", *rule.columns))
+            found.append(
+                (rule.capped_column, f"CASE WHEN {known} THEN concat_ws(chr(31), {parts}) END")
+            )
+    return found
 
 
 def weight(m: float, u: float) -> float:

@@ -12,6 +12,8 @@ from kehu.dedup.finder import (
     name_pinyin,
     records_table,
 )
+from kehu.dedup.model import CROWDED
+from kehu.dedup.records import customer_record
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +133,29 @@ def test_unrelated_people_with_the_same_name_score_low():
     found = pairs()
     assert key(a, b) in found  # compared (same pinyin, same city)…
     assert found[key(a, b)].probability < 0.5  # …and told apart
+
+
+def _person(customer_id, name, birth_date):
+    return customer_record(customer_id=customer_id, kind="person", name=name, birth_date=birth_date)
+
+
+def test_a_crowded_weak_key_is_not_compared_pair_by_pair():
+    # given two people sharing only family name, initial and birth year (王建国, 王佳怡, 1985)…
+    given = "建佳杰俊军娟静晶菊锦剑洁嘉家江金敬京娇骏婕"  # all read j…
+    last = "一二三四五六七八九十百千万东南西北春夏秋红"  # no two full names read alike
+    pair = [_person(1, "王建国", "1985-02-03"), _person(2, "王佳怡", "1985-07-19")]
+    # …and, elsewhere, 21 people sharing family name, initial and birth year 1986 (a bucket
+    # bigger than CROWDED), none sharing anything else
+    crowd = [
+        _person(100 + n, f"李{given[n]}{last[n]}", f"1986-{1 + n % 12:02}-{1 + n:02}")
+        for n in range(CROWDED + 1)
+    ]
+    table = pa.Table.from_pylist(pair + crowd, schema=SCHEMA)
+    # when every blocked pair is scored
+    found = find_duplicates(threshold=-40, table=table, train=False)
+    # then the pair was compared, the crowd's pairs were not
+    assert {(p.a, p.b) for p in found.pairs} == {(1, 2)}
+    assert found.pairs_compared == 1
+    # and a crowd of CROWDED is still compared pair by pair
+    table = pa.Table.from_pylist(pair + crowd[:CROWDED], schema=SCHEMA)
+    assert find_duplicates(threshold=-40, table=table, train=False).pairs_compared == 1 + 190
