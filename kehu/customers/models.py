@@ -204,12 +204,15 @@ class Customer(TimeStampedModel):
             ),
             # Customers due for review by their grade's cycle (kehu.oversight's
             # ``reviews_due_rows``): per grade, those reviewed — or, never reviewed, created —
-            # before the cycle's cutoff are a range of it.
+            # before the cycle's cutoff are a range of it. Owner and team at the end, so a
+            # user's scope is tested on the index, not on each customer's row.
             models.Index(
                 F("status"),
                 F("grade"),
                 F("lifecycle_stage"),
                 Coalesce("reviewed_at", "created_at"),
+                F("owner"),
+                F("team"),
                 name="customers_review_cycle",
             ),
         ]
