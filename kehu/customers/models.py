@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -199,6 +201,19 @@ class Customer(TimeStampedModel):
                 fields=["lifecycle_stage", "-id"],
                 condition=models.Q(status="public_pool"),
                 name="customers_pool_by_stage",
+            ),
+            # Customers due for review by their grade's cycle (kehu.oversight's
+            # ``reviews_due_rows``): per grade, those reviewed — or, never reviewed, created —
+            # before the cycle's cutoff are a range of it. Owner and team at the end, so a
+            # user's scope is tested on the index, not on each customer's row.
+            models.Index(
+                F("status"),
+                F("grade"),
+                F("lifecycle_stage"),
+                Coalesce("reviewed_at", "created_at"),
+                F("owner"),
+                F("team"),
+                name="customers_review_cycle",
             ),
         ]
 

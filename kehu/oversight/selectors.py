@@ -231,27 +231,68 @@ def _cycle_cutoffs(
     return cutoffs, case, params
 
 
-def review_due_q(today: date) -> Q:
-    """Customers due for review on ``today``: their scheduled date has come, or (never
-    scheduled) their last review — or creation — is a grade's cycle old.
+def _cycle_due_qs(today: date) -> list[Q]:
+    """Per grade, never-scheduled customers of that grade whose last review — or creation — is
+    its cycle old on ``today`` (without the "never scheduled" test).
 
     The cycles are read within the query (the grade's row, else its default, as
     ``review_cycles`` creates them), so asking costs no query of its own: the menu's badge
     counts the customers due on every page. Each grade's cutoff is a subquery that does not
     depend on the customer, computed once per query."""
-    scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
     cutoffs, case, params = _cycle_cutoffs(
         today, timezone.get_current_timezone_name(), connection.vendor
     )
-    by_cycle = Q(pk__in=[])
+    parts = []
     for grade, default in DEFAULT_CYCLES.items():
         cycle = ReviewCycle.objects.filter(grade=grade).annotate(
             cutoff=RawSQL(case, list(params), output_field=DateTimeField())  # noqa: S611
         )
         since = Coalesce(Subquery(cycle.values("cutoff")[:1]), Value(cutoffs[default]))
-        # the last review, or (never reviewed) the creation, before the cutoff
-        by_cycle |= Q(grade=grade) & Q(LessThan(Coalesce("reviewed_at", "created_at"), since))
+        # the last review, or (never reviewed) the creation, before the cutoff: the expression
+        # of the index customers_review_cycle, so that each grade's part is a range of it
+        parts.append(Q(grade=grade) & Q(LessThan(Coalesce("reviewed_at", "created_at"), since)))
+    return parts
+
+
+def review_due_q(today: date) -> Q:
+    """Customers due for review on ``today``: their scheduled date has come, or (never
+    scheduled) their last review — or creation — is a grade's cycle old.
+
+    For a list. To count, ``reviews_due_rows``: the same rule as disjoint parts, each found
+    through an index rather than tested customer by customer."""
+    scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
+    by_cycle = Q(pk__in=[])
+    for part in _cycle_due_qs(today):
+        by_cycle |= part
     return Q(Exists(scheduled.filter(due_on__lte=today))) | (~Q(Exists(scheduled)) & by_cycle)
+
+
+def reviews_due_rows(customers: QuerySet[Customer], today: date) -> QuerySet[Customer, Any]:
+    """The primary keys of ``customers`` that ``review_due_q(today)`` selects, to be counted
+    (slice it first: a count of the first N rows stops after N).
+
+    ``review_due_q`` tested on each customer costs correlated subqueries per active customer
+    (the home card's count took 71 ms at 100,000 customers). Here the rule is split into parts
+    that no customer is in twice (scheduled and due; never scheduled and a grade's cycle old,
+    one part per grade), each a range of an index: the schedule's due date, and per grade
+    ``customers_review_cycle`` (status, grade, stage, the last review or creation, then owner
+    and team for the scope). ``UNION ALL`` of the parts, so a slice stops as soon as it has
+    its rows: at most N of the sum is at most N of the whole."""
+    scheduled = ReviewSchedule.objects.filter(customer_id=OuterRef("pk"))
+    due_on = ReviewSchedule.objects.filter(due_on__lte=today).values("customer_id")
+    parts = [customers.filter(pk__in=due_on)] + [
+        customers.filter(part).filter(~Q(Exists(scheduled))) for part in _cycle_due_qs(today)
+    ]
+    first, *rest = [part.order_by().values("pk") for part in parts]
+    return first.union(*rest, all=True)
+
+
+def _reviewable(rows: QuerySet[Customer]) -> QuerySet[Customer]:
+    """``rows`` that are reviewed: active customers and prospects."""
+    return rows.filter(
+        status=Customer.Status.ACTIVE,
+        lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT],
+    )
 
 
 def reviews_due(
@@ -264,15 +305,14 @@ def reviews_due(
     """Active customers of ``user``'s scope (owned, or of managed teams) due for review."""
     require_reader(user)
     today = today or timezone.localdate()
-    rows = (
-        Customer.objects.filter(status=Customer.Status.ACTIVE)
-        .filter(work_q(user, team_id))
-        .filter(lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT])
-        .filter(review_due_q(today))
-    )
+    rows = _reviewable(Customer.objects.filter(work_q(user, team_id)))
     if owner_id:
         rows = rows.filter(owner_id=owner_id)
-    return rows.select_related("owner", "team").order_by("reviewed_at", "id")
+    return (
+        rows.filter(review_due_q(today))
+        .select_related("owner", "team")
+        .order_by("reviewed_at", "id")
+    )
 
 
 # The menu's badge counts at most this many customers due (shown as "99+").
@@ -284,7 +324,8 @@ def reviews_due_badge_rows(user: User) -> QuerySet[Customer, Any] | None:
     ``BADGE_CAP``); None for those who do not read key accounts."""
     if not can_read_oversight(user):
         return None
-    return reviews_due(user=user).order_by().values("pk")[:BADGE_CAP]
+    rows = _reviewable(Customer.objects.filter(work_q(user)))
+    return reviews_due_rows(rows, timezone.localdate())[:BADGE_CAP]
 
 
 def customer_reviews(*, customer: Customer, limit: int = 10) -> list[Review]:
@@ -294,16 +335,21 @@ def customer_reviews(*, customer: Customer, limit: int = 10) -> list[Review]:
 
 
 def customer_next_review(*, customer: Customer) -> date:
-    """When ``customer`` is next due: the scheduled date, else its cycle after the last review
-    (or creation)."""
+    """When ``customer`` is next due: the scheduled date, else the first day on which its
+    last review (or creation) is its cycle old, as ``review_due_q`` counts."""
     from kehu.oversight.services import _add_months
 
     schedule = ReviewSchedule.objects.filter(customer=customer).first()
     if schedule:
         return schedule.due_on
     months = review_cycles().get(customer.grade, 12)
-    last = customer.reviewed_at or customer.created_at
-    return _add_months(timezone.localdate(last), months)
+    last = timezone.localdate(customer.reviewed_at or customer.created_at)
+    due = _add_months(last, months)
+    # Cut to a shorter month's end (31 January + 1 month: 28 February), the cycle is not yet
+    # over on that day (a month before 28 February is 28 January): it is the day after.
+    if _months_before(due, months) < last:
+        due += timedelta(days=1)
+    return due
 
 
 def reviews_pending(*, user: User) -> QuerySet[Review]:
@@ -502,8 +548,8 @@ def home_card(*, user: User, today: date) -> dict[str, Any]:
 
     risks = risk_counts(user, None)
     alerts = alert_list(user=user, open_only=True)[:1000].count()
-    due = reviews_due(user=user, today=today)[:1000].count()
-    return {"risks": risks, "alerts": alerts, "due": due}
+    due = reviews_due_rows(_reviewable(Customer.objects.filter(work_q(user))), today)
+    return {"risks": risks, "alerts": alerts, "due": due[:1000].count()}
 
 
 def own_reviews_due_count(*, user: User, today: date) -> int:
@@ -512,9 +558,5 @@ def own_reviews_due_count(*, user: User, today: date) -> int:
 
     if not can_own_customers(user):
         return 0
-    rows = Customer.objects.filter(
-        owner=user,
-        status=Customer.Status.ACTIVE,
-        lifecycle_stage__in=[Customer.Stage.CUSTOMER, Customer.Stage.PROSPECT],
-    ).filter(review_due_q(today))
-    return int(rows[:100].count())
+    rows = _reviewable(Customer.objects.filter(owner=user))
+    return int(reviews_due_rows(rows, today)[:100].count())
