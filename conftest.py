@@ -44,6 +44,19 @@ def _lookup_key_state():
 
 
 @pytest.fixture
+def one_rate_window():
+    """Rate limits count hits in fixed windows (``kehu.intake.ratelimit``): a test that counts
+    them runs from the start of an hour, which every window divides, with the clock stopped, so
+    no window boundary splits its hits however slow the machine."""
+    import time
+
+    import time_machine
+
+    with time_machine.travel((int(time.time()) // 3600 + 1) * 3600 + 1, tick=False):
+        yield
+
+
+@pytest.fixture
 def make_user(db):
     from kehu.accounts.tests.factories import UserFactory
 

@@ -124,10 +124,12 @@ def address_keys(
 ) -> dict[str, Any]:
     """``street_key`` (the street and house number: 青年路837号, 6 tullaroop), ``postcode``
     and ``address_tokens`` (a set: Han text as character pairs, Latin words and numbers)."""
-    text = fold(address).translate(_NUMERALS)
+    text = fold(address)
+    # the region first, as written: 三亚市 is not 3亚市
     for part in (fold(province), fold(city), fold(district)):
         if part and text.startswith(part):
             text = text[len(part) :]
+    text = text.translate(_NUMERALS)
     words = _TOKEN.findall(text)
     numbers = [i for i, w in enumerate(words) if w.isdigit()]
     postcode = None
@@ -151,8 +153,8 @@ def address_keys(
         if word.isascii():
             pieces.add(word)
         else:
-            plain = _ADDRESS_NOISE.sub("", word)
-            pieces.update(plain[i : i + 2] for i in range(max(1, len(plain) - 1)))
+            plain = _ADDRESS_NOISE.sub("", word)  # 号 alone: nothing
+            pieces.update(plain[i : i + 2] for i in range(max(1, len(plain) - 1)) if plain)
     return {"street_key": street or None, "postcode": postcode,
             "address_tokens": sorted(pieces) or None}  # fmt: skip
 

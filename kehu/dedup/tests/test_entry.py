@@ -11,7 +11,7 @@ from kehu.dedup.entry import possible_duplicates
 from kehu.dedup.finder import SCHEMA, find_duplicates, records_table
 from kehu.dedup.model import DEFAULT_THRESHOLD, score
 from kehu.dedup.models import DuplicateCandidate
-from kehu.dedup.records import address_keys, company_core, name_keys
+from kehu.dedup.records import address_keys, company_core, customer_record, name_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +54,40 @@ def test_addresses_are_normalised_without_a_region():
     full = address_keys("江苏省南京市鼓楼区青年路八三七號", "江苏省", "南京市", "鼓楼区")
     bare = address_keys("青年路837号")
     assert full["street_key"] == bare["street_key"] == "青年路837"
+    # a city or district written with a numeral (三亚, 七里河) goes as any other
+    sanya = address_keys("海南省三亚市崖州区解放路七三八号", "海南省", "三亚市", "崖州区")
+    assert sanya["street_key"] == "解放路738"
+    assert sanya["address_tokens"] == ["738", "放路", "解放"]
     latin = address_keys("6 tullaroop street, willaroo, st james wa 4011")
     assert latin["postcode"] == "4011"
     assert latin["street_key"] == "6 tullaroop"
     assert "4011" not in latin["address_tokens"]
+
+
+def _levels(x, y):
+    return {name: label for name, label, _weight in score(x, y).evidence}
+
+
+def test_chinese_names_are_related_by_family_name_and_initial_only():
+    # Jaro–Winkler on huanggangang / huangxiangyan is above 0.8: the family name's letters
+    def person(name):
+        return customer_record(customer_id=1, kind="person", name=name)
+
+    assert _levels(person("黄刚刚"), person("黄翔艳"))["name"] == "else"
+    assert _levels(person("黄刚刚"), person("黄光明"))["name"] == "related name"
+    # Latin names keep it: a misspelt given name
+    assert _levels(person("Jonathan Smith"), person("Jonothan Smyth"))["name"] == "related name"
+
+
+def test_one_street_address_in_two_cities_is_not_the_same_address():
+    def person(city, address):
+        return customer_record(customer_id=1, kind="person", name="李慧", city=city,
+                               address=address)  # fmt: skip
+
+    shanwei, zhuzhou = person("汕尾市", "民主路67号"), person("株洲市", "民主路67号")
+    assert _levels(shanwei, person("汕尾市", "民主路67号"))["address"] == "same street address"
+    assert _levels(shanwei, person("", "民主路67号"))["address"] == "same street address"
+    assert _levels(shanwei, zhuzhou)["address"] != "same street address"
 
 
 # --- the misses of the issue, through the finder -----------------------------------------
@@ -123,11 +153,15 @@ def test_python_and_sql_scores_agree():
            **{"person.birth_date": "1999-12-19"})  # fmt: skip
     make_organization(None, "ABC科技有限公司", address="上海市浦东新区张江路100号")
     make_organization(None, "ABC科技股份有限公司", address="上海市浦东新区张江路100号")
+    make_person(None, "黄刚刚", address="广东省汕尾市城区民主路67号",
+           **{"person.birth_date": "1966-01-23"})  # fmt: skip
+    make_person(None, "黄翔艳", address="湖南省株洲市芦淞区民主路67号",
+           **{"person.birth_date": "1966-01-23"})  # fmt: skip
     rows = records_table().to_pylist()
     by_id = {r["unique_id"]: r for r in rows}
     # when the finder scores every blocked pair (SQL) and Python scores the same pairs
     found = find_duplicates(threshold=-40, table=pa.Table.from_pylist(rows, schema=SCHEMA))
-    assert len(found.pairs) >= 3
+    assert len(found.pairs) >= 4
     for pair in found.pairs:
         mine = score(by_id[pair.a], by_id[pair.b])
         # then both give the same weight

@@ -277,7 +277,7 @@ def test_required_field_and_reachability(client, admin_user):
     assert 'data-testid="error-phones"' in response.text
 
 
-def test_rate_limit_per_address(client, inquiry, settings):
+def test_rate_limit_per_address(client, inquiry, one_rate_window):
     from kehu.intake import views
 
     with mock.patch.object(views, "SUBMIT_LIMIT", 2):
@@ -370,7 +370,7 @@ def test_api_validation_body(client, inquiry):
     assert bad_json.status_code == 422
 
 
-def test_api_rate_limit(client, inquiry):
+def test_api_rate_limit(client, inquiry, one_rate_window):
     from kehu.intake import api
 
     with mock.patch.object(api, "SUBMIT_LIMIT", 1):

@@ -110,7 +110,7 @@ def test_public_faq_shows_public_articles_only(client, make_article):
     assert client.post(f"/faq/a/{internal.pk}/helpful/", {"helpful": "yes"}).status_code == 404
 
 
-def test_public_faq_is_rate_limited(client):
+def test_public_faq_is_rate_limited(client, one_rate_window):
     cache.clear()
     for _ in range(FAQ_LIMIT):
         assert client.get("/faq/").status_code == 200

@@ -295,7 +295,7 @@ def test_public_rating_page_works_once_without_signing_in(agent, customer):
     assert CaseRating.objects.get().score == 2
 
 
-def test_public_rating_page_refuses_bad_links_and_floods(client, settings):
+def test_public_rating_page_refuses_bad_links_and_floods(client, settings, one_rate_window):
     assert client.get(reverse("public_rating:rate", args=["nonsense"])).status_code == 404
     from kehu.service import views
 

@@ -100,7 +100,7 @@ def test_the_public_page_in_the_respondents_language_once(marketer, survey, cust
         assert client_for().get("/s/garbage/").status_code == 404
 
 
-def test_the_public_page_is_rate_limited(marketer, survey, customer, settings):
+def test_the_public_page_is_rate_limited(marketer, survey, customer, one_rate_window):
     url = _link(marketer, survey, customer)
     client = client_for()
     statuses = {client.get(url).status_code for _ in range(35)}
