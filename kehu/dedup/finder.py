@@ -20,6 +20,7 @@ for the m probabilities is not used: on blocked pairs of the generated archive i
 """
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -272,51 +273,61 @@ def find_duplicates(
 
     report("block", 0)
     started = time.perf_counter()
-    db_api = DuckDBAPI(connection=_duckdb())
-    records = db_api.register(_with_capped_keys(db_api.duckdb_con, table))
-    del table  # DuckDB holds a copy
-    linker = Linker(records, settings(), log_level=logging.WARNING)
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
-    pairs_compared = int(
-        db_api.duckdb_con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()[0][0]  # noqa: S608
-    )
-    linker.table_management.register_blocked_pairs_for_predict(blocked)
-    checked = _count_blocked(db_api, blocked.physical_name, pairs_to_check or [])
-    timings["block"] = time.perf_counter() - started
+    spill = django_settings.DATA_DIR / "tmp"
+    spill.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=spill) as spill_dir:
+        db_api = DuckDBAPI(connection=_duckdb(spill_dir))
+        records = db_api.register(_with_capped_keys(db_api.duckdb_con, table))
+        del table  # DuckDB holds a copy
+        linker = Linker(records, settings(), log_level=logging.WARNING)
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+        count_sql = f"SELECT count(*) FROM {blocked.physical_name}"  # noqa: S608
+        pairs_compared = int(db_api.duckdb_con.execute(count_sql).fetchall()[0][0])
+        linker.table_management.register_blocked_pairs_for_predict(blocked)
+        checked = _count_blocked(db_api, blocked.physical_name, pairs_to_check or [])
+        timings["block"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    parameters: dict[str, list[tuple[float, float]]] = {}
-    if train and count >= TRAIN_FROM:
-        report("train", 0)
-        linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, count * 20), seed=1)
-        parameters = trained_parameters(linker)
-    timings["train"] = time.perf_counter() - started
+        started = time.perf_counter()
+        parameters: dict[str, list[tuple[float, float]]] = {}
+        if train and count >= TRAIN_FROM:
+            report("train", 0)
+            linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, count * 20), seed=1)
+            parameters = trained_parameters(linker)
+        timings["train"] = time.perf_counter() - started
 
-    report("score", 0)
-    started = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_weight=threshold, warning_mode="never")
-    columns = ["unique_id_l", "unique_id_r", "kind_l AS kind", "match_probability", "match_weight"]
-    columns += [f"mw_{name}" for name in GAMMAS]
-    names = [column.rsplit(" ", 1)[-1] for column in columns]
-    found = db_api.duckdb_con.execute(
-        f"SELECT {', '.join(columns)} FROM {predictions.physical_name}"  # noqa: S608
-    ).fetchall()
-    pairs = []
-    for values in found:
-        row = dict(zip(names, values, strict=True))
-        a, b = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
-        pairs.append(
-            Pair(
-                a=a,
-                b=b,
-                kind=row["kind"] or "",
-                probability=float(row["match_probability"]),
-                weight=float(row["match_weight"]),
-                agreed=_agreed(row),
-            )
+        report("score", 0)
+        started = time.perf_counter()
+        predictions = linker.inference.predict(
+            threshold_match_weight=threshold, warning_mode="never"
         )
-    timings["score"] = time.perf_counter() - started
-    db_api.duckdb_con.close()
+        columns = [
+            "unique_id_l",
+            "unique_id_r",
+            "kind_l AS kind",
+            "match_probability",
+            "match_weight",
+        ]
+        columns += [f"mw_{name}" for name in GAMMAS]
+        names = [column.rsplit(" ", 1)[-1] for column in columns]
+        found = db_api.duckdb_con.execute(
+            f"SELECT {', '.join(columns)} FROM {predictions.physical_name}"  # noqa: S608
+        ).fetchall()
+        pairs = []
+        for values in found:
+            row = dict(zip(names, values, strict=True))
+            a, b = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
+            pairs.append(
+                Pair(
+                    a=a,
+                    b=b,
+                    kind=row["kind"] or "",
+                    probability=float(row["match_probability"]),
+                    weight=float(row["match_weight"]),
+                    agreed=_agreed(row),
+                )
+            )
+        timings["score"] = time.perf_counter() - started
+        db_api.duckdb_con.close()
     return FinderResult(
         customers=count,
         pairs_compared=pairs_compared,
@@ -327,16 +338,14 @@ def find_duplicates(
     )
 
 
-def _duckdb() -> Any:
-    """An in-memory DuckDB that spills to disk beyond ``MEMORY_LIMIT`` (a million customers'
-    blocked pairs and their scores would take several GB)."""
+def _duckdb(spill_dir: str) -> Any:
+    """An in-memory DuckDB that spills to ``spill_dir`` beyond ``MEMORY_LIMIT`` (a million
+    customers' blocked pairs and their scores would take several GB)."""
     import duckdb
 
-    spill = django_settings.DATA_DIR / "tmp" / "dedup"
-    spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute(f"SET temp_directory = '{spill_dir}'")
     return con
 
 
