@@ -253,6 +253,8 @@ def measure(
         "time: total (s)": total,
         # this process: Django, the Arrow table, DuckDB (splink runs in it)
         "peak memory (RSS, MB)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the largest forked reader of the archive (finder.READ_APART_FROM), 0 if none
+        "peak memory, reader (MB)": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "load average (1 min) after": os.getloadavg()[0],
         "precision": precision,
         "recall": recall,

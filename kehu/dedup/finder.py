@@ -48,7 +48,7 @@ __all__ = ["DEFAULT_THRESHOLD", "company_core", "find_duplicates", "name_pinyin"
 
 CHUNK = 10_000
 # DuckDB's memory for blocking, training and scoring; beyond it, it spills to disk.
-MEMORY_LIMIT = "1500MB"
+MEMORY_LIMIT = "1200MB"
 TRAIN_FROM = 1_000
 
 Progress = Callable[[str, int], None]
@@ -96,7 +96,7 @@ def _sql() -> dict[str, str]:
             f"FROM {q(customer)} c "
             f"LEFT JOIN {q(person)} p ON p.customer_id = c.id "
             f"LEFT JOIN {q(org)} o ON o.customer_id = c.id "
-            f"WHERE c.id > %s AND c.status IN ('active', 'public_pool') "
+            f"WHERE c.id > %s AND c.id <= %s AND c.status IN ('active', 'public_pool') "
             f"ORDER BY c.id LIMIT %s"
         ),
         "phones": (
@@ -111,13 +111,13 @@ def _sql() -> dict[str, str]:
 
 
 def _chunks(
-    chunk: int,
+    chunk: int, after: int = 0, up_to: int = 2**62
 ) -> Iterator[tuple[list[tuple[Any, ...]], dict[int, list[str]], dict[int, list[str]]]]:
     sql = _sql()
-    last = 0
+    last = after
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql["customers"], [last, chunk])
+            cursor.execute(sql["customers"], [last, up_to, chunk])
             rows = cursor.fetchall()
         if not rows:
             return
@@ -133,6 +133,20 @@ _COLUMNS = (
 )  # fmt: skip
 
 
+def _batch(
+    rows: list[tuple[Any, ...]], phones: dict[int, list[str]], emails: dict[int, list[str]]
+) -> pa.RecordBatch:
+    records = [
+        customer_record(
+            **dict(zip(_COLUMNS, row, strict=True)),
+            phones=phones.get(row[0]),
+            emails=emails.get(row[0]),
+        )
+        for row in rows
+    ]
+    return pa.RecordBatch.from_pylist(records, schema=SCHEMA)
+
+
 def records_table(
     *, progress: Progress | None = None, total: int = 0, chunk: int = CHUNK
 ) -> pa.Table:
@@ -144,20 +158,61 @@ def records_table(
     batches = []
     done = 0
     for rows, phones, emails in _chunks(chunk):
-        records = [
-            customer_record(
-                **dict(zip(_COLUMNS, row, strict=True)),
-                phones=phones.get(row[0]),
-                emails=emails.get(row[0]),
-            )
-            for row in rows
-        ]
-        batches.append(pa.RecordBatch.from_pylist(records, schema=SCHEMA))
-        del records
+        batches.append(_batch(rows, phones, emails))
         done += len(rows)
         if progress is not None:
             progress("load", min(99, round(100 * done / total)) if total else 0)
     return pa.Table.from_batches(batches, schema=SCHEMA)
+
+
+# From this many live customers the archive is read by READERS forked processes, one id range
+# each, writing Parquet that DuckDB reads: on two cores in half the time, and the Python heap the
+# reading leaves behind (~1.4 GB at a million customers, mostly freed but fragmented) goes with
+# them instead of staying in the process that then blocks and scores.
+READ_APART_FROM = 200_000
+READERS = 2
+
+
+def _read_range(path: str, after: int, up_to: int, done: Any) -> None:
+    """In a forked reader: the live customers with ids in (after, up_to] into Parquet."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(path, SCHEMA) as writer:
+        for rows, phones, emails in _chunks(CHUNK, after, up_to):
+            writer.write_batch(_batch(rows, phones, emails))
+            with done.get_lock():
+                done.value += len(rows)
+    connection.close()
+
+
+def _read_apart(folder: str, total: int, report: Callable[[str, int], None]) -> str:
+    """Read the archive in READERS forked processes; the SQL that reads what they wrote."""
+    import multiprocessing
+
+    import pyarrow.parquet  # noqa: F401 (imported once, before forking)
+    from django.db import connections
+    from django.db.models import Max
+
+    top = Customer.objects.aggregate(top=Max("pk"))["top"] or 0
+    step = top // READERS + 1
+    paths = [f"{folder}/records-{n}.parquet" for n in range(READERS)]
+    # No connection is shared with a child: each opens its own, as this process does after.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    done = context.Value("q", 0)
+    readers = [
+        context.Process(target=_read_range, args=(path, n * step, (n + 1) * step, done))
+        for n, path in enumerate(paths)
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        while reader.is_alive():
+            reader.join(timeout=1)
+            report("load", min(99, round(100 * done.value / total)))
+    if any(reader.exitcode != 0 for reader in readers):
+        raise RuntimeError("A reader of the archive for the duplicate search failed.")
+    return "read_parquet([" + ", ".join(f"'{path}'" for path in paths) + "])"
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -263,22 +318,30 @@ def find_duplicates(
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    if table is None:
-        total = Customer.objects.live().count()
-        table = records_table(progress=report, total=total)
-    timings["load"] = time.perf_counter() - started
-    count = table.num_rows
-    if count < 2:
-        return FinderResult(customers=count, pairs_compared=0, pairs=[], timings=timings)
-
-    report("block", 0)
-    started = time.perf_counter()
     spill = django_settings.DATA_DIR / "tmp"
     spill.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dedup-", dir=spill) as spill_dir:
-        db_api = DuckDBAPI(connection=_duckdb(spill_dir))
-        records = db_api.register(_with_capped_keys(db_api.duckdb_con, table))
-        del table  # DuckDB holds a copy
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=spill) as folder:
+        source = "kehu_records"
+        if table is None:
+            total = Customer.objects.live().count()
+            if total >= READ_APART_FROM and not connection.in_atomic_block:
+                source = _read_apart(folder, total, report)
+            else:
+                table = records_table(progress=report, total=total)
+        con = _duckdb(folder)  # after the readers' fork: none of its threads in them
+        if table is not None:
+            con.register(source, table)
+            del table  # DuckDB reads it until the keyed copy is made
+        timings["load"] = time.perf_counter() - started
+
+        report("block", 0)
+        started = time.perf_counter()
+        count = _with_capped_keys(con, source)
+        if count < 2:
+            con.close()
+            return FinderResult(customers=count, pairs_compared=0, pairs=[], timings=timings)
+        db_api = DuckDBAPI(connection=con)
+        records = db_api.register("kehu_customers")
         linker = Linker(records, settings(), log_level=logging.WARNING)
         blocked = linker.inference.compute_blocked_pairs_for_predict()
         count_sql = f"SELECT count(*) FROM {blocked.physical_name}"  # noqa: S608
@@ -349,14 +412,15 @@ def _duckdb(spill_dir: str) -> Any:
     return con
 
 
-def _with_capped_keys(con: Any, table: pa.Table) -> str:
-    """The records as a DuckDB table with each weak blocking rule's key where no more than
-    ``CROWDED`` customers share it (its name)."""
-    con.register("kehu_records", table)
+def _with_capped_keys(con: Any, source: str) -> int:
+    """The records (``source``: a registered Arrow table or a Parquet reader) as the DuckDB table
+    ``kehu_customers``, with each weak blocking rule's key where no more than ``CROWDED``
+    customers share it; how many records."""
     keys = capped_keys()
     raw = ", ".join(f'{sql} AS "{column}"' for column, sql in keys)
-    con.execute(f"CREATE TEMP TABLE kehu_keyed AS SELECT *, {raw} FROM kehu_records")  # noqa: S608
-    con.unregister("kehu_records")
+    con.execute(f"CREATE TEMP TABLE kehu_keyed AS SELECT *, {raw} FROM {source}")  # noqa: S608
+    if source == "kehu_records":
+        con.unregister(source)
     capped = ", ".join(
         f'CASE WHEN "{c}" IN (SELECT "{c}" FROM kehu_keyed GROUP BY "{c}" '  # noqa: S608
         f'HAVING count(*) > {CROWDED}) THEN NULL ELSE "{c}" END AS "{c}"'
@@ -364,7 +428,7 @@ def _with_capped_keys(con: Any, table: pa.Table) -> str:
     )
     con.execute(f"CREATE TABLE kehu_customers AS SELECT * REPLACE ({capped}) FROM kehu_keyed")  # noqa: S608
     con.execute("DROP TABLE kehu_keyed")
-    return "kehu_customers"
+    return int(con.execute("SELECT count(*) FROM kehu_customers").fetchall()[0][0])
 
 
 def _count_blocked(db_api: Any, blocked: str, pairs: list[tuple[int, int]]) -> int:

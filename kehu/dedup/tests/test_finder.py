@@ -159,3 +159,25 @@ def test_a_crowded_weak_key_is_not_compared_pair_by_pair():
     # and a crowd of CROWDED is still compared pair by pair
     table = pa.Table.from_pylist(pair + crowd[:CROWDED], schema=SCHEMA)
     assert find_duplicates(threshold=-40, table=table, train=False).pairs_compared == 1 + 190
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_archive_is_read_by_forked_readers_with_the_same_result(monkeypatch):
+    from kehu.dedup import finder
+
+    # given an archive with look-alikes (committed: the readers have connections of their own)
+    strangers()
+    make_person(None, "张伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    make_person(None, "章伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+    make_organization(None, "永州鼎信商贸有限公司")
+    make_organization(None, "永州鼎信商贸")
+    read_here = find_duplicates(threshold=-40, train=False)
+    # when it counts as large enough to be read apart
+    monkeypatch.setattr(finder, "READ_APART_FROM", 2)
+    read_apart = find_duplicates(threshold=-40, train=False)
+    # then the readers read every customer and the same pairs score the same
+    assert read_apart.customers == read_here.customers == 7
+    assert read_apart.pairs_compared == read_here.pairs_compared > 0
+    assert {(p.a, p.b): round(p.weight, 9) for p in read_apart.pairs} == {
+        (p.a, p.b): round(p.weight, 9) for p in read_here.pairs
+    }
