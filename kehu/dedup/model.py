@@ -20,6 +20,8 @@ from typing import Any
 from django.utils.translation import gettext_noop
 from jellyfish import damerau_levenshtein_distance, jaro_winkler_similarity, levenshtein_distance
 
+from kehu.dedup.records import HAN
+
 # The prior odds that two records are one customer: that of an archive of 100,000 customers of
 # which 2% were entered twice (2,000 pairs among 5·10⁹), whatever the archive's size.
 PRIOR_MATCH_PROBABILITY = 4e-7
@@ -103,10 +105,9 @@ def _name_similar(x: Record, y: Record) -> bool:
 # Jaro–Winkler on the whole pinyin of two Chinese names mostly measures their family name (the
 # first letters weigh most): 黄刚刚 and 黄翔艳 score above 0.8. Between Chinese names "related"
 # is the same family name and given-name initial only.
-HAN = "[\u3400-\u9fff]"
-_HAN_NAME = re.compile(HAN)
+_HAN_NAME = re.compile(f"[{HAN}]")
 HAN_NAMES_SQL = (
-    f"regexp_matches(\"name_key_l\", '{HAN}') AND regexp_matches(\"name_key_r\", '{HAN}')"
+    f"regexp_matches(\"name_key_l\", '[{HAN}]') AND regexp_matches(\"name_key_r\", '[{HAN}]')"
 )
 
 

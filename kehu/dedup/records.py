@@ -28,8 +28,9 @@ COMPANY_SUFFIXES = (
     "集团公司", "总公司", "集团", "公司", "股份", "co ltd", "co., ltd.", "company limited",
     "limited", "ltd", "inc", "corp", "corporation", "llc", "gmbh", "pty ltd", "pty",
 )  # fmt: skip
-_HAN = r"\u3400-\u9fff\U00020000-\U0002ffff"
-_TOKEN = re.compile(rf"[a-z]+|\d+|[{_HAN}]+")
+# Han characters (the unified ideographs and extensions A–F), as written in a character class
+HAN = "\u3400-\u9fff\U00020000-\U0002ffff"
+_TOKEN = re.compile(rf"[a-z]+|\d+|[{HAN}]+")
 _SUFFIX_RE = re.compile(
     r"(?:[\s(（]*(?:集团)[)）]?\s*)?(?:"
     + "|".join(re.escape(s) for s in sorted(COMPANY_SUFFIXES, key=len, reverse=True))
@@ -38,7 +39,7 @@ _SUFFIX_RE = re.compile(
 _NUMERALS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # Region suffixes dropped from address tokens (广东省 / 广东 alike), and the words around a
 # house number (号 / 號, 弄, 栋…) that people write or leave out.
-_ADDRESS_NOISE = re.compile(r"(?<=[" + _HAN + r"])[省市区县镇乡村]|[号號栋幢单元室楼层弄]")
+_ADDRESS_NOISE = re.compile(r"(?<=[" + HAN + r"])[省市区县镇乡村]|[号號栋幢单元室楼层弄]")
 PHONE_HALF = 6
 # E-mail names shared by strangers (a shop's info@, a company's sales@): not a key of anyone.
 GENERIC_MAILBOXES = frozenset(
@@ -94,7 +95,7 @@ def name_keys(name: str, *, person: bool) -> dict[str, str | None]:
     parts = tokens(name)
     if not parts:
         return {"name_key": None, "name_py": None, "family": None, "initial": None}
-    if len(parts) == 1 and re.match(f"[{_HAN}]", parts[0]):
+    if len(parts) == 1 and re.match(f"[{HAN}]", parts[0]):
         family, given = _han_parts(parts[0], person=True)
         family_py = _reading(family, person=True) if family else ""
         given_py = _reading(given, person=False)
