@@ -18,7 +18,15 @@ from kehu.core.phones import normalize_phone
 from kehu.core.regions import parse_region
 from kehu.customers.models import Customer, Email, OrganizationProfile, PersonProfile, Phone
 from kehu.customers.values import lookup_hash, lookup_hashes
-from kehu.dedup.model import DEFAULT_THRESHOLD, Record, Score, score
+from kehu.dedup.model import (
+    DEFAULT_THRESHOLD,
+    FREQUENCY_COLUMNS,
+    Parameters,
+    Record,
+    Score,
+    Shares,
+    score,
+)
 from kehu.dedup.records import PHONE_HALF, customer_record
 from kehu.search.models import SearchTerm
 from kehu.search.terms import exact_term, exact_value, normalize, phone_digits
@@ -167,17 +175,38 @@ def _records(kind: str, ids: set[int]) -> list[tuple[Record, str]]:
     return records
 
 
-def latest_parameters() -> dict[str, list[tuple[float, float]]]:
-    """The m, u probabilities of the latest finished search of the archive ({}: the priors)."""
+def latest_model() -> tuple[Parameters, int]:
+    """The m, u probabilities of the latest finished search of the archive ({}: the priors) and
+    how many customers it searched."""
     from kehu.dedup.models import DuplicateRun
 
-    run = (
+    parameters, customers = (
         DuplicateRun.objects.filter(status=DuplicateRun.Status.DONE)
         .order_by("-finished_at")
-        .values_list("parameters", flat=True)
+        .values_list("parameters", "customers")
         .first()
-    )
-    return {name: [(m, u) for m, u in levels] for name, levels in (run or {}).items()}
+    ) or ({}, 0)
+    return {name: [(m, u) for m, u in levels] for name, levels in parameters.items()}, customers
+
+
+def latest_parameters() -> Parameters:
+    return latest_model()[0]
+
+
+def candidate_shares(record: Record, others: list[Record], customers: int) -> Shares:
+    """The term-frequency shares at entry (``kehu.dedup.model.term_frequency_u``): of the
+    archive's ``customers``, those among the candidates holding the record's value. The
+    candidates hold at most ``PER_LOOKUP`` per key, so a name held by more than that weighs a
+    little more here than in the finder, which counts the whole archive."""
+    counts = {
+        column: sum(1 for other in others if record[column] and other[column] == record[column])
+        for column in FREQUENCY_COLUMNS
+    }
+
+    def share(column: str, _value: Any) -> float | None:  # the record's value, where they agree
+        return counts[column] / customers if customers else None
+
+    return share
 
 
 def possible_duplicates(
@@ -201,13 +230,15 @@ def possible_duplicates(
     if len(alternates) > 1:
         ids |= _ids(PersonProfile.objects.filter(id_number_hash__in=alternates))
     ids -= set(exclude)
-    parameters = latest_parameters()
+    parameters, customers = latest_model()
+    others = _records(kind, ids)
+    shares = candidate_shares(record, [o for o, _name in others], customers) if parameters else None
     found = []
-    for other, name in _records(kind, ids):
+    for other, name in others:
         mine = record
         if other["id_hash"] in alternates and other["id_hash"] != record["id_hash"]:
             mine = cast(Record, {**record, "id_hash": other["id_hash"]})
-        result = score(mine, other, parameters)
+        result = score(mine, other, parameters, shares)
         if result.weight >= threshold:
             found.append(PossibleDuplicate(customer_id=other["unique_id"], name=name, score=result))
     found.sort(key=lambda d: -d.score.weight)

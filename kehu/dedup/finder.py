@@ -20,6 +20,7 @@ for the m probabilities is not used: on blocked pairs of the generated archive i
 """
 
 import logging
+import math
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -35,10 +36,13 @@ from kehu.dedup.model import (
     COMPARED,
     CROWDED,
     DEFAULT_THRESHOLD,
+    FREQUENCY_COLUMNS,
     PRIOR_MATCH_PROBABILITY,
     blocking_rules,
     capped_keys,
     comparisons,
+    probability,
+    weight,
 )
 from kehu.dedup.records import company_core, customer_record, name_pinyin
 
@@ -250,7 +254,7 @@ def settings() -> dict[str, Any]:
         "comparisons": [_splink_comparison(c) for c in comparisons()],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
-        "additional_columns_to_retain": ["kind"],
+        "additional_columns_to_retain": ["kind", *(f"count__{c}" for c in FREQUENCY_COLUMNS)],
     }
 
 
@@ -298,6 +302,37 @@ GAMMAS = COMPARED
 def _agreed(row: dict[str, Any]) -> list[str]:
     """The fields whose comparison spoke for a match (a positive match weight)."""
     return [name for name in GAMMAS if (row.get(f"mw_{name}") or 0) > 0]
+
+
+# (comparison, level index, frequency column) of each level with a term frequency.
+FREQUENCY_LEVELS = tuple(
+    (c.name, index, level.frequency)
+    for c in comparisons()
+    for index, level in enumerate(c.levels)
+    if level.frequency is not None
+)
+
+
+def _term_frequency(
+    row: dict[str, Any], parameters: dict[str, list[tuple[float, float]]], customers: int
+) -> None:
+    """Lower ``row``'s match weight where the pair agrees on a value other customers hold more
+    often than u says (``kehu.dedup.model.term_frequency_u``): the share is the other customers
+    holding it, ``(count - 1) / customers``. It only ever lowers a weight, so it is applied to
+    the pairs at or above the threshold.
+
+    splink keeps a level's weight, not the level (its ``gamma_`` column only comes with every
+    compared column of both sides), so the level is the one of that weight. The levels of one
+    comparison have different weights; were two equal, the first would be taken."""
+    for name, index, column in FREQUENCY_LEVELS:
+        m, u = parameters[name][index]
+        if not math.isclose(row[f"mw_{name}"] or 0.0, weight(m, u), rel_tol=1e-9, abs_tol=1e-9):
+            continue
+        share = (row[f"count__{column}_l"] - 1) / customers
+        if share > u:
+            lowered = weight(m, share) - weight(m, u)
+            row[f"mw_{name}"] += lowered
+            row["match_weight"] += lowered
 
 
 def find_duplicates(
@@ -371,6 +406,7 @@ def find_duplicates(
             "match_weight",
         ]
         columns += [f"mw_{name}" for name in GAMMAS]
+        columns += [f"count__{c}_l" for c in FREQUENCY_COLUMNS]
         names = [column.rsplit(" ", 1)[-1] for column in columns]
         found = db_api.duckdb_con.execute(
             f"SELECT {', '.join(columns)} FROM {predictions.physical_name}"  # noqa: S608
@@ -378,13 +414,17 @@ def find_duplicates(
         pairs = []
         for values in found:
             row = dict(zip(names, values, strict=True))
+            if parameters:
+                _term_frequency(row, parameters, count)
+                if row["match_weight"] < threshold:
+                    continue
             a, b = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
             pairs.append(
                 Pair(
                     a=a,
                     b=b,
                     kind=row["kind"] or "",
-                    probability=float(row["match_probability"]),
+                    probability=probability(row["match_weight"]),
                     weight=float(row["match_weight"]),
                     agreed=_agreed(row),
                 )
@@ -422,11 +462,21 @@ def _with_capped_keys(con: Any, source: str) -> int:
     if source == "kehu_records":
         con.unregister(source)
     capped = ", ".join(
-        f'CASE WHEN "{c}" IN (SELECT "{c}" FROM kehu_keyed GROUP BY "{c}" '  # noqa: S608
-        f'HAVING count(*) > {CROWDED}) THEN NULL ELSE "{c}" END AS "{c}"'
+        f'CASE WHEN k."{c}" IN (SELECT "{c}" FROM kehu_keyed GROUP BY "{c}" '  # noqa: S608
+        f'HAVING count(*) > {CROWDED}) THEN NULL ELSE k."{c}" END AS "{c}"'
         for c, _sql in keys
     )
-    con.execute(f"CREATE TABLE kehu_customers AS SELECT * REPLACE ({capped}) FROM kehu_keyed")  # noqa: S608
+    # How many customers hold each value of a frequency column (1 where unknown)
+    counts = ", ".join(f'coalesce("n_{c}".n, 1) AS "count__{c}"' for c in FREQUENCY_COLUMNS)
+    joins = " ".join(
+        f'LEFT JOIN (SELECT "{c}" AS v, count(*) AS n FROM kehu_keyed WHERE "{c}" IS NOT NULL '  # noqa: S608
+        f'GROUP BY 1 HAVING count(*) > 1) "n_{c}" ON k."{c}" = "n_{c}".v'
+        for c in FREQUENCY_COLUMNS
+    )
+    con.execute(
+        f"CREATE TABLE kehu_customers AS SELECT k.* REPLACE ({capped}), {counts} "  # noqa: S608
+        f"FROM kehu_keyed k {joins}"
+    )
     con.execute("DROP TABLE kehu_keyed")
     return int(con.execute("SELECT count(*) FROM kehu_customers").fetchall()[0][0])
 

@@ -2,6 +2,11 @@
 API's ``?check_duplicates``, web-form leads. And the model's two forms (SQL for splink, Python at
 entry) give every pair the same weight."""
 
+import math
+import random
+from collections import Counter
+from datetime import date, timedelta
+
 import pyarrow as pa
 import pytest
 
@@ -9,7 +14,7 @@ from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_organization, make_person
 from kehu.dedup.entry import possible_duplicates
 from kehu.dedup.finder import SCHEMA, find_duplicates, records_table
-from kehu.dedup.model import DEFAULT_THRESHOLD, score
+from kehu.dedup.model import DEFAULT_THRESHOLD, FREQUENCY_COLUMNS, score
 from kehu.dedup.models import DuplicateCandidate
 from kehu.dedup.records import address_keys, company_core, customer_record, name_keys
 
@@ -77,6 +82,22 @@ def test_chinese_names_are_related_by_family_name_and_initial_only():
     assert _levels(person("黄刚刚"), person("黄光明"))["name"] == "related name"
     # Latin names keep it: a misspelt given name
     assert _levels(person("Jonathan Smith"), person("Jonothan Smyth"))["name"] == "related name"
+
+
+def test_chinese_names_are_similar_one_character_apart_and_not_by_pinyin():
+    def person(name):
+        return customer_record(customer_id=1, kind="person", name=name)
+
+    def firm(name):
+        return customer_record(customer_id=1, kind="organization", name=name)
+
+    assert _levels(person("贾丽琪"), person("贾杰琪"))["name"] == "similar name (typo)"
+    # zhaojian / zhaojuanxiu are 0.92 alike by Jaro–Winkler: the family name's letters
+    assert _levels(person("赵建"), person("赵娟秀"))["name"] != "similar name (typo)"
+    # one character of a firm's name is often its city: two firms of one brand
+    assert _levels(firm("郑州百盛机械有限公司"), firm("徐州百盛机械有限公司"))["name"] == "else"
+    assert _levels(firm("重庆东方咨询有限公司"), firm("重庆东方电子有限公司"))["name"] == "else"
+    assert _levels(person("Jon Smith"), person("John Smith"))["name"] == "similar name (typo)"
 
 
 def test_one_street_address_in_two_cities_is_not_the_same_address():
@@ -157,6 +178,9 @@ def test_python_and_sql_scores_agree():
            **{"person.birth_date": "1966-01-23"})  # fmt: skip
     make_person(None, "黄翔艳", address="湖南省株洲市芦淞区民主路67号",
            **{"person.birth_date": "1966-01-23"})  # fmt: skip
+    # one character apart: DuckDB's levenshtein counts the bytes of 丽 and 杰 (3 apart)
+    make_person(None, "贾丽琪", **{"person.birth_date": "1990-04-26"})
+    make_person(None, "贾杰琪", **{"person.birth_date": "1990-04-26"})
     rows = records_table().to_pylist()
     by_id = {r["unique_id"]: r for r in rows}
     # when the finder scores every blocked pair (SQL) and Python scores the same pairs
@@ -166,6 +190,61 @@ def test_python_and_sql_scores_agree():
         mine = score(by_id[pair.a], by_id[pair.b])
         # then both give the same weight
         assert mine.weight == pytest.approx(pair.weight, abs=1e-6)
+
+
+def _trained_archive() -> list[dict]:
+    """1,088 records, enough to train u: 1,000 strangers, each with an e-mail; 30 namesakes 王伟
+    born on three days; 25 rare names, each entered twice with one birth date; 8 firms of one
+    brand in eight cities sharing one e-mail."""
+    rng = random.Random(5)
+    given = "明华建国丽娟伟芳静敏强磊军洋勇艳杰娜涛超秀霞平刚桂英"
+    rows: list[dict] = []
+
+    def add(kind, name, born, **values):
+        rows.append(customer_record(customer_id=len(rows) + 1, kind=kind, name=name,
+                                    birth_date=born, **values))  # fmt: skip
+
+    for n in range(1000):
+        name = rng.choice("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗") + rng.choice(given)
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(18000))
+        city = rng.choice(["杭州市", "苏州市"])
+        add("person", name + rng.choice(given), born, city=city, emails=[f"kh{n}@qq.com"])
+    for n in range(30):
+        add("person", "王伟", date(1980, 1, 10 + n % 3), city="杭州市")
+    for n in range(25):
+        for _twice in range(2):
+            add("person", f"欧阳{given[n]}{given[-1]}", date(1980, 1, 10), city="杭州市")
+    for city in ("郑州", "徐州", "苏州", "杭州", "广州", "福州", "温州", "泉州"):
+        add("organization", f"{city}百盛机械有限公司", None, emails=["info@baisheng424.com"])
+    return rows
+
+
+def test_sql_and_python_give_the_same_weight_with_a_trained_model_and_term_frequencies():
+    rows = _trained_archive()
+    by_id = {r["unique_id"]: r for r in rows}
+    # when the finder trains u on the archive and scores every blocked pair
+    found = find_duplicates(threshold=-40, table=pa.Table.from_pylist(rows, schema=SCHEMA))
+    assert found.parameters
+    # and Python scores them with the same u and the share of the others holding each value
+    counts = {column: Counter(r[column] for r in rows) for column in FREQUENCY_COLUMNS}
+
+    def shares(column, value):
+        return (counts[column][value] - 1) / len(rows)
+
+    weights = {}
+    for pair in found.pairs:
+        a, b = by_id[pair.a], by_id[pair.b]
+        # then both give the same weight
+        assert score(a, b, found.parameters, shares).weight == pytest.approx(pair.weight, abs=1e-6)
+        if a["name"] == b["name"] and a["birth_date"] == b["birth_date"]:
+            weights[a["name"]] = pair.weight
+    # and the same name and birth date weigh less for 王伟, held by 30, than for a name held by two
+    assert weights["王伟"] < weights["欧阳明英"] - 4
+    # and an e-mail eight firms share weighs less than the trained u alone says
+    firms = [p for p in found.pairs if by_id[p.a]["kind"] == "organization"]
+    assert len(firms) == 28
+    untouched = score(by_id[firms[0].a], by_id[firms[0].b], found.parameters)
+    assert firms[0].weight < untouched.weight - 2
 
 
 # --- at entry -------------------------------------------------------------------------------------
@@ -318,3 +397,33 @@ def test_entry_scores_with_the_parameters_the_latest_search_estimated():
         threshold=-8, status="done", finished_at=timezone.now(), parameters=parameters
     )
     assert possible_duplicates(kind="person", data=data) == []
+
+
+def test_entry_weighs_a_name_by_how_many_customers_of_the_latest_search_hold_it():
+    from django.utils import timezone
+
+    from kehu.dedup.model import comparisons
+    from kehu.dedup.models import DuplicateRun
+
+    strangers()
+    for day in (1, 2, 3, 4):  # four other 王伟 in one city, born on other days
+        make_person(None, "王伟", address="浙江省杭州市西湖区文三路1号",
+                    **{"person.birth_date": f"1980-02-0{day}"})  # fmt: skip
+    rare = make_person(None, "欧阳明英", address="浙江省杭州市西湖区文三路9号",
+                       **{"person.birth_date": "1980-01-10"})  # fmt: skip
+    common = make_person(None, "王伟", address="浙江省杭州市西湖区文三路9号",
+                         **{"person.birth_date": "1980-01-10"})  # fmt: skip
+    parameters = {c.name: [(level.m, level.u) for level in c.levels] for c in comparisons()}
+    parameters["name"][1] = (0.7, 0.002)
+    DuplicateRun.objects.create(threshold=-8, status="done", finished_at=timezone.now(),
+                                parameters=parameters, customers=1000)  # fmt: skip
+
+    def weight(name, customer):
+        data = {"name": name, "address": "浙江省杭州市西湖区文三路9号",
+                "person.birth_date": "1980-01-10"}  # fmt: skip
+        found = {d.customer_id: d.score for d in possible_duplicates(kind="person", data=data)}
+        return {c: w for c, _label, w in found[customer.pk].evidence}["name"]
+
+    # a name held by one customer of 1,000 keeps the trained u; one held by five has 5/1000
+    assert weight("欧阳明英", rare) == pytest.approx(math.log2(0.7 / 0.002))
+    assert weight("王伟", common) == pytest.approx(math.log2(0.7 / (5 / 1000)))
