@@ -55,6 +55,11 @@ CHUNK_SIZE = 5000
 FIRST_CHUNK_SIZE = 500
 # From this many rows the file is read and validated in a second process.
 PARALLEL_FROM = 20_000
+# With the file read in a second process, the share of each chunk's new customers that process
+# prepares (``RowCleaner.prepare``: encryption, history texts, search terms); the writer prepares
+# the rest before writing. All of it in the reader kept the writer waiting half the time: reading
+# and preparing took ~4 times the CPU of writing (bench/RESULTS.md).
+READER_PREPARES = 0.5
 # From this many rows to write, new customers' search terms go into the index after the last
 # chunk, in one sorted pass (``search_pending_flush``), instead of chunk by chunk.
 DEFERRED_TERMS_FROM = 20_000
@@ -78,10 +83,11 @@ def _chunks(
 
 
 def _clean_chunks(
-    table: Table, cleaner: RowCleaner, start: int, context: Context | None
+    table: Table, cleaner: RowCleaner, start: int, context: Context | None, share: float = 1.0
 ) -> Iterator[list[Row]]:
     """The rows after the first ``start`` cleaned, chunk by chunk, with the file's duplicates
-    marked (the first ``start`` rows are cleaned too, only to know their keys again)."""
+    marked (the first ``start`` rows are cleaned too, only to know their keys again); with a
+    ``context``, the first ``share`` of each chunk's valid rows prepared for writing."""
     duplicates = FileDuplicates()
     rows = table.rows()
     for number, cells, problem in islice(rows, start):
@@ -91,7 +97,8 @@ def _clean_chunks(
         for row in cleaned:
             duplicates.check(row)
         if context is not None:
-            cleaner.prepare([row for row in cleaned if row.valid], context)
+            valid = [row for row in cleaned if row.valid]
+            cleaner.prepare(valid[: round(len(valid) * share)], context)
         yield cleaned
 
 
@@ -105,13 +112,18 @@ def cleaned_chunks(
 ) -> Iterator[list[Row]]:
     """``_clean_chunks``, in a forked process when ``parallel``: reading and validating the
     file overlaps matching and writing on the other core (as ``demo_load`` overlaps
-    generating and writing)."""
+    generating and writing). With a ``context`` every valid row comes prepared: those the
+    reading process left (``READER_PREPARES``) are prepared here."""
     if not parallel:
         yield from _clean_chunks(table, cleaner, start, context)
         return
-    yield from iterate_in_child(
-        lambda: _clean_chunks(table, cleaner, start, context), what="reading the import file"
-    )
+    for rows in iterate_in_child(
+        lambda: _clean_chunks(table, cleaner, start, context, READER_PREPARES),
+        what="reading the import file",
+    ):
+        if context is not None:
+            cleaner.prepare([row for row in rows if row.valid and row.new is None], context)
+        yield rows
 
 
 def open_table(batch: ImportBatch) -> Table:
