@@ -1,8 +1,11 @@
 """The 360° profile: groups of fields with masking and reveal rights."""
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -108,41 +111,78 @@ def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     return text
 
 
-# What a source shows of its change, channel and person (``Channel.label``, ``str(User)``): a
-# customer has about nine history rows, and the person's other columns cost more than the rows.
-SOURCE_COLUMNS = (
-    "field",
-    "old_value",
-    "new_value",
-    "sensitive",
-    "changed_at",
-    "channel__code",
-    "channel__name",
-    "channel__name_en",
-    "changed_by__username",
-    "changed_by__display_name",
-    "changed_by__first_name",
-    "changed_by__last_name",
-)
+# What a source shows of its channel and person (``Channel.label``, ``str(User)``): a customer
+# has about nine history rows, and the person's other columns cost more than the rows.
+SOURCE_CHANNEL_COLUMNS = ("id", "code", "name", "name_en")
+SOURCE_USER_COLUMNS = ("id", "username", "display_name", "first_name", "last_name")
+
+
+@functools.cache
+def _latest_sources_sql(alias: str) -> str:
+    """The customer's history rows, newest first, with the columns of their channel and person
+    that a source shows; an ORM query compiled per request cost more than the rows."""
+    qn = connections[alias].ops.quote_name
+
+    def columns(model: type[models.Model], alias: str, names: tuple[str, ...]) -> str:
+        return ", ".join(f"{alias}.{qn(model._meta.get_field(n).column)}" for n in names)
+
+    def column(name: str) -> str:
+        return f"h.{qn(CustomerChange._meta.get_field(name).column)}"
+
+    channel, user = Channel._meta.db_table, User._meta.db_table
+    # Every name comes from the models and is quoted; the customer's id is a parameter.
+    return (
+        f"SELECT {column('field')}, {column('new_value')}, {column('changed_at')},"  # noqa: S608
+        f" {columns(Channel, 'c', SOURCE_CHANNEL_COLUMNS)},"
+        f" {columns(User, 'u', SOURCE_USER_COLUMNS)}"
+        f" FROM {qn(CustomerChange._meta.db_table)} h"
+        f" LEFT OUTER JOIN {qn(channel)} c ON c.{qn(Channel._meta.pk.column)} = {column('channel')}"
+        f" LEFT OUTER JOIN {qn(user)} u ON u.{qn(User._meta.pk.column)} = {column('changed_by')}"
+        f" WHERE {column('customer')} = %s"
+        f" ORDER BY {column('changed_at')} DESC, {column('id')} DESC"
+    )
 
 
 def latest_sources(customer: Customer) -> dict[str, Source]:
     """For each field, the channel, time and person of its latest change."""
+    alias = customer._state.db or DEFAULT_DB_ALIAS
+    connection = connections[alias]
+    changed_at = CustomerChange._meta.get_field("changed_at")
+    expression = changed_at.get_col(CustomerChange._meta.db_table)
+    converters = connection.ops.get_db_converters(expression)
+    converters += changed_at.get_db_converters(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_sources_sql(alias), [customer.pk])
+        rows = cursor.fetchall()
     sources: dict[str, Source] = {}
-    rows = (
-        CustomerChange.objects.filter(customer=customer)
-        .select_related("channel", "changed_by")
-        .only(*SOURCE_COLUMNS)
-        .order_by("-changed_at", "-id")
-    )
-    for change in rows:
-        for entry in change.entries():
-            if entry.field not in sources:
-                sources[entry.field] = Source(
-                    channel=change.channel,
-                    changed_at=change.changed_at,
-                    changed_by=str(change.changed_by) if change.changed_by else "",
-                )
+    channels: dict[int, Channel] = {}
+    people: dict[int, str] = {}
+    n_channel = len(SOURCE_CHANNEL_COLUMNS)
+    for row in rows:
+        field_code, new_value, when = row[:3]
+        channel_row, user_row = row[3 : 3 + n_channel], row[3 + n_channel :]
+        codes = (
+            [field_code]
+            if field_code != CustomerChange.CREATED
+            else [code for code, _text, _hidden in json.loads(new_value)]
+        )
+        if all(code in sources for code in codes):
+            continue
+        for converter in converters:
+            when = converter(when, expression, connection)
+        channel = None
+        if channel_row[0] is not None:
+            channel = channels.get(channel_row[0]) or channels.setdefault(
+                channel_row[0], Channel.from_db(alias, SOURCE_CHANNEL_COLUMNS, channel_row)
+            )
+        person = ""
+        if user_row[0] is not None:
+            if user_row[0] not in people:
+                people[user_row[0]] = str(User.from_db(alias, SOURCE_USER_COLUMNS, user_row))
+            person = people[user_row[0]]
+        for code in codes:
+            if code not in sources:
+                sources[code] = Source(channel=channel, changed_at=when, changed_by=person)
     return sources
 
 
