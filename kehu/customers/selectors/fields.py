@@ -61,7 +61,8 @@ def builtin_specs_for(kind: str) -> tuple[FieldSpec, ...]:
 def _custom_fields_sql(alias: str, kind: str) -> tuple[str, tuple[Any, ...]]:
     """``custom_fields_for(kind)`` compiled once per process: its SQL and parameters never
     change, and compiling them cost more than reading the rows."""
-    return custom_fields_for(kind).query.get_compiler(using=alias).as_sql()
+    sql, params = custom_fields_for(kind).query.get_compiler(using=alias).as_sql()
+    return str(sql), tuple(params)
 
 
 def field_specs_for(kind: str) -> dict[str, FieldSpec]:

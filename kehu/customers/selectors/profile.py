@@ -4,8 +4,9 @@ import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,7 @@ from kehu.customers.models import (
     Customer,
     CustomerChange,
 )
+from kehu.customers.selectors.common import sql_names
 from kehu.customers.selectors.fields import customer_field_specs, field_specs_for
 from kehu.customers.values import is_empty, mask_text, read_value, to_text
 
@@ -121,25 +123,23 @@ SOURCE_USER_COLUMNS = ("id", "username", "display_name", "first_name", "last_nam
 def _latest_sources_sql(alias: str) -> str:
     """The customer's history rows, newest first, with the columns of their channel and person
     that a source shows; an ORM query compiled per request cost more than the rows."""
-    qn = connections[alias].ops.quote_name
-
-    def columns(model: type[models.Model], alias: str, names: tuple[str, ...]) -> str:
-        return ", ".join(f"{alias}.{qn(model._meta.get_field(n).column)}" for n in names)
-
-    def column(name: str) -> str:
-        return f"h.{qn(CustomerChange._meta.get_field(name).column)}"
-
-    channel, user = Channel._meta.db_table, User._meta.db_table
+    history, h_field, h_new, h_at, h_channel, h_by, h_customer, h_id = sql_names(
+        alias,
+        CustomerChange,
+        *("field", "new_value", "changed_at", "channel", "changed_by", "customer", "id"),
+    )
+    channel, *channel_columns = sql_names(alias, Channel, *SOURCE_CHANNEL_COLUMNS)
+    user, *user_columns = sql_names(alias, User, *SOURCE_USER_COLUMNS)
     # Every name comes from the models and is quoted; the customer's id is a parameter.
     return (
-        f"SELECT {column('field')}, {column('new_value')}, {column('changed_at')},"  # noqa: S608
-        f" {columns(Channel, 'c', SOURCE_CHANNEL_COLUMNS)},"
-        f" {columns(User, 'u', SOURCE_USER_COLUMNS)}"
-        f" FROM {qn(CustomerChange._meta.db_table)} h"
-        f" LEFT OUTER JOIN {qn(channel)} c ON c.{qn(Channel._meta.pk.column)} = {column('channel')}"
-        f" LEFT OUTER JOIN {qn(user)} u ON u.{qn(User._meta.pk.column)} = {column('changed_by')}"
-        f" WHERE {column('customer')} = %s"
-        f" ORDER BY {column('changed_at')} DESC, {column('id')} DESC"
+        f"SELECT h.{h_field}, h.{h_new}, h.{h_at},"  # noqa: S608
+        f" {', '.join('c.' + name for name in channel_columns)},"
+        f" {', '.join('u.' + name for name in user_columns)}"
+        f" FROM {history} h"
+        f" LEFT OUTER JOIN {channel} c ON c.{channel_columns[0]} = h.{h_channel}"
+        f" LEFT OUTER JOIN {user} u ON u.{user_columns[0]} = h.{h_by}"
+        f" WHERE h.{h_customer} = %s"
+        f" ORDER BY h.{h_at} DESC, h.{h_id} DESC"
     )
 
 
@@ -147,7 +147,7 @@ def latest_sources(customer: Customer) -> dict[str, Source]:
     """For each field, the channel, time and person of its latest change."""
     alias = customer._state.db or DEFAULT_DB_ALIAS
     connection = connections[alias]
-    changed_at = CustomerChange._meta.get_field("changed_at")
+    changed_at: Any = CustomerChange._meta.get_field("changed_at")
     expression = changed_at.get_col(CustomerChange._meta.db_table)
     converters = connection.ops.get_db_converters(expression)
     converters += changed_at.get_db_converters(connection)
