@@ -10,8 +10,8 @@ reports the CPU time of the thread per request (``time.thread_time``: Python's a
 work, not the wait for a core) and the ratio /me ÷ detail, the share of the floor's throughput
 the detail would reach on CPU alone. ``--prepare`` adds custom fields (one sensitive) and
 values for them to every seventh customer of a demo archive. ``--snapshot FILE`` writes every
-demo user's detail answer (today and ``?as_of=``) for a sample of customers of every kind and
-status, one JSON line each, to compare two versions of the code byte for byte.
+demo user's detail answer (today, ``?as_of=`` and in English) for a sample of customers of
+every kind and status, one JSON line each, to compare two versions of the code byte for byte.
 """
 
 import argparse
@@ -36,6 +36,7 @@ from kehu.customers.models import Customer, CustomField  # noqa: E402
 from kehu.dedup.services.merge import customers_merge  # noqa: E402
 
 ADMIN = "wangfang"
+VARIANTS = (("", "zh-hans"), ("?as_of=2026-01-15", "zh-hans"), ("", "en"))
 USERS = ("zhaoqiang", "liuyang", "chenjing", "wangfang", "sunli", "zhoumin", "lijun")
 CUSTOM = (
     # code, label, type, applies to, sensitive, choices
@@ -103,11 +104,17 @@ def snapshot(path: str) -> None:
         for username in USERS:
             client = client_for(username)
             for pk in ids:
-                for query in ("", "?as_of=2026-01-15"):
-                    response = client.get(f"/api/v1/customers/{pk}{query}")
+                for query, language in (
+                    ("", "zh-hans"),
+                    ("?as_of=2026-01-15", "zh-hans"),
+                    ("", "en"),
+                ):
+                    response = client.get(
+                        f"/api/v1/customers/{pk}{query}", HTTP_ACCEPT_LANGUAGE=language
+                    )
                     body = response.content.decode()
-                    out.write(f"{username} {pk}{query} {response.status_code} {body}\n")
-    print(f"{len(USERS)} users × {len(ids)} customers × 2 → {path}")
+                    out.write(f"{username} {pk}{query} {language} {response.status_code} {body}\n")
+    print(f"{len(USERS)} users × {len(ids)} customers × 3 → {path}")
 
 
 def cpu_ms(client: Client, paths: list[str]) -> float:

@@ -20,6 +20,7 @@ from kehu.customers.fields import (
     FieldSpec,
     Group,
     Type,
+    label_text,
 )
 from kehu.customers.models import (
     Channel,
@@ -101,7 +102,7 @@ def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     if not text:
         return ""
     if spec.type == Type.CHOICE and spec.choices:
-        return str(dict(spec.choices).get(text, text))
+        return label_text(dict(spec.choices).get(text, text))
     if spec.type == Type.CHANNEL:
         return channels.get(text, text)
     if spec.type == Type.PHONES:
@@ -229,7 +230,9 @@ def customer_profile(*, user: User, customer: Customer, as_of: date | None = Non
             view.text = mask_text(spec, text)
             view.masked = True
             view.can_reveal = can_reveal(user, spec.sensitive)
-        group = groups.setdefault(spec.group, GroupView(spec.group, str(GROUP_LABELS[spec.group])))
+        group = groups.get(spec.group)
+        if group is None:
+            group = groups[spec.group] = GroupView(spec.group, label_text(GROUP_LABELS[spec.group]))
         group.fields.append(view)
     return ProfileView(
         customer=customer,
@@ -249,7 +252,7 @@ def _loaded_channel_labels(customer: Customer, specs: dict[str, FieldSpec]) -> d
 def completeness_of(specs: dict[str, FieldSpec], texts: dict[str, str]) -> Completeness:
     """The share of the fields that matter for this kind of customer that are filled."""
     counted = [spec for spec in specs.values() if spec.completeness]
-    missing = [str(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
+    missing = [label_text(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
     score = round(100 * (len(counted) - len(missing)) / len(counted)) if counted else 100
     return Completeness(score=score, missing=missing)
 
