@@ -498,6 +498,23 @@ def test_detail_for_whoever_the_scope_lets_see_it(rep, other_rep, org, contact, 
     assert api(logged_in(outsider), "GET", path).status_code == 404
 
 
+def test_detail_labels_follow_each_requests_language(rep, person):
+    client = logged_in(rep)
+
+    def labels(language):
+        response = client.get(f"/api/v1/customers/{person.pk}", HTTP_ACCEPT_LANGUAGE=language)
+        name = {f["code"]: f for f in response.json()["fields"]}["name"]
+        return name["label"], name["group_label"]
+
+    # labels translated once per process are kept per language, not for the first one asked
+    assert [labels(lang) for lang in ("en", "zh-hans", "en", "zh-hans")] == [
+        ("name", "Overview"),
+        ("名称", "概览"),
+        ("name", "Overview"),
+        ("名称", "概览"),
+    ]
+
+
 def test_detail_as_of_shows_the_archive_as_it_stood(rep, person):
     CustomerChange.objects.filter(customer=person).update(
         changed_at=timezone.now() - timedelta(days=10)
