@@ -161,8 +161,9 @@ def _customer_by_pk(customer_id: int) -> Customer | None:
 
 @functools.cache
 def _related_rows_sql(alias: str) -> str:
-    """One query for a customer's phones, e-mails and tags and the ids of its contacts and of
-    the users it is shared with, as rows (kind, id, contact id, text, label, sort name).
+    """One query for the phones and e-mails of a customer and of its contacts, its tags, and the
+    ids of its contacts and of the users it is shared with, as rows (kind, id, customer id,
+    contact id, text, label, sort name); its one parameter, the customer's id, seven times.
 
     Tags come in the database's order of their names (``Tag.Meta.ordering``, the collation
     of the database), the other rows by id (their ``Meta.ordering``)."""
@@ -170,31 +171,32 @@ def _related_rows_sql(alias: str) -> str:
     def names(model: type[models.Model], *fields: str) -> list[str]:
         return sql_names(alias, model, *fields)
 
-    phone, p_id, p_contact, p_number, p_label, p_customer = names(
-        Phone, "id", "contact", "number", "label", "customer"
+    phone, p_id, p_customer, p_contact, p_number, p_label = names(
+        Phone, "id", "customer", "contact", "number", "label"
     )
-    email, e_id, e_contact, e_address, e_customer = names(
-        Email, "id", "contact", "address", "customer"
+    email, e_id, e_customer, e_contact, e_address = names(
+        Email, "id", "customer", "contact", "address"
     )
     tag, t_id, t_name = names(Tag, "id", "name")
     tagged, tagged_tag, tagged_customer = names(Customer.tags.through, "tag", "customer")
     shared, shared_user, shared_customer = names(Customer.shared_with.through, "user", "customer")
     contact, c_id, c_customer = names(Contact, "id", "customer")
+    contacts = f"(SELECT {c_id} FROM {contact} WHERE {c_customer} = %s)"  # noqa: S608
     # Every name comes from the models and is quoted; the customer's id is a parameter.
     return (
-        f"SELECT 'phone' AS kind, {p_id} AS id, {p_contact} AS contact_id,"  # noqa: S608
-        f" {p_number} AS text, {p_label} AS label, '' AS sort_name"
-        f" FROM {phone} WHERE {p_customer} = %s"
-        f" UNION ALL SELECT 'email', {e_id}, {e_contact}, {e_address}, '', ''"
-        f" FROM {email} WHERE {e_customer} = %s"
-        f" UNION ALL SELECT 'tag', t.{t_id}, NULL, t.{t_name}, '', t.{t_name}"
+        f"SELECT 'phone' AS kind, {p_id} AS id, {p_customer} AS customer_id,"  # noqa: S608
+        f" {p_contact} AS contact_id, {p_number} AS text, {p_label} AS label, '' AS sort_name"
+        f" FROM {phone} WHERE {p_customer} = %s OR {p_contact} IN {contacts}"
+        f" UNION ALL SELECT 'email', {e_id}, {e_customer}, {e_contact}, {e_address}, '', ''"
+        f" FROM {email} WHERE {e_customer} = %s OR {e_contact} IN {contacts}"
+        f" UNION ALL SELECT 'tag', t.{t_id}, NULL, NULL, t.{t_name}, '', t.{t_name}"
         f" FROM {tag} t JOIN {tagged} x ON x.{tagged_tag} = t.{t_id}"
         f" WHERE x.{tagged_customer} = %s"
-        f" UNION ALL SELECT 'shared', {shared_user}, NULL, '', '', ''"
+        f" UNION ALL SELECT 'shared', {shared_user}, NULL, NULL, '', '', ''"
         f" FROM {shared} WHERE {shared_customer} = %s"
-        f" UNION ALL SELECT 'contact', {c_id}, NULL, '', '', ''"
+        f" UNION ALL SELECT 'contact', {c_id}, NULL, NULL, '', '', ''"
         f" FROM {contact} WHERE {c_customer} = %s"
-        " ORDER BY 1, 6, 2"
+        " ORDER BY 1, 7, 2"
     )
 
 
@@ -205,27 +207,34 @@ def _prefetch_related_rows(customer: Customer) -> None:
     ``prefetch_related`` reads them) only when there are any."""
     alias = customer._state.db or DEFAULT_DB_ALIAS
     with connections[alias].cursor() as cursor:
-        cursor.execute(_related_rows_sql(alias), [customer.pk] * 5)
+        cursor.execute(_related_rows_sql(alias), [customer.pk] * 7)
         rows = cursor.fetchall()
     phones: list[Phone] = []
     emails: list[Email] = []
     tags: list[Tag] = []
     has_contacts = has_shared = False
-    for kind, pk, contact_id, text, label, _sort_name in rows:
+    for kind, pk, customer_id, contact_id, text, label, _sort_name in rows:
         if kind == "phone":
-            phones.append(
-                Phone.from_db(alias, PHONE_COLUMNS, (pk, customer.pk, contact_id, text, label))
-            )
+            phone_row = (pk, customer_id, contact_id, text, label)
+            phones.append(Phone.from_db(alias, PHONE_COLUMNS, phone_row))
         elif kind == "email":
-            emails.append(Email.from_db(alias, EMAIL_COLUMNS, (pk, customer.pk, contact_id, text)))
+            email_row = (pk, customer_id, contact_id, text)
+            emails.append(Email.from_db(alias, EMAIL_COLUMNS, email_row))
         elif kind == "tag":
             tags.append(Tag.from_db(alias, TAG_COLUMNS, (pk, text)))
         elif kind == "shared":
             has_shared = True
         else:
             has_contacts = True
-    _set_prefetched(customer, "phones", phones)
-    _set_prefetched(customer, "emails", emails)
+    # As a prefetch leaves them: each row knows the customer (or contact) it was read for.
+    own_phones = [p for p in phones if p.customer_id == customer.pk]
+    own_emails = [e for e in emails if e.customer_id == customer.pk]
+    for phone in own_phones:
+        Phone.customer.field.set_cached_value(phone, customer)
+    for email in own_emails:
+        Email.customer.field.set_cached_value(email, customer)
+    _set_prefetched(customer, "phones", own_phones)
+    _set_prefetched(customer, "emails", own_emails)
     _set_prefetched(customer, "tags", tags)
     if has_shared:
         prefetch_related_objects([customer], "shared_with")
@@ -236,8 +245,14 @@ def _prefetch_related_rows(customer: Customer) -> None:
     else:
         _set_prefetched(customer, "contacts", [])
     for contact in customer.contacts.all():
-        _set_prefetched(contact, "phones", [p for p in phones if p.contact_id == contact.pk])
-        _set_prefetched(contact, "emails", [e for e in emails if e.contact_id == contact.pk])
+        its_phones = [p for p in phones if p.contact_id == contact.pk]
+        its_emails = [e for e in emails if e.contact_id == contact.pk]
+        for phone in its_phones:
+            Phone.contact.field.set_cached_value(phone, contact)
+        for email in its_emails:
+            Email.contact.field.set_cached_value(email, contact)
+        _set_prefetched(contact, "phones", its_phones)
+        _set_prefetched(contact, "emails", its_emails)
 
 
 # The columns a phone, an e-mail and a tag are built from (a tag's times stay deferred).
