@@ -163,7 +163,7 @@ def _customer_by_pk(customer_id: int) -> Customer | None:
 def _related_rows_sql(alias: str) -> str:
     """One query for the phones and e-mails of a customer and of its contacts, its tags, and the
     ids of its contacts and of the users it is shared with, as rows (kind, id, customer id,
-    contact id, text, label, sort name); its one parameter, the customer's id, seven times.
+    contact id, text, label, sort name); its one parameter, the customer's id, nine times.
 
     Tags come in the database's order of their names (``Tag.Meta.ordering``, the collation
     of the database), the other rows by id (their ``Meta.ordering``)."""
@@ -181,14 +181,21 @@ def _related_rows_sql(alias: str) -> str:
     tagged, tagged_tag, tagged_customer = names(Customer.tags.through, "tag", "customer")
     shared, shared_user, shared_customer = names(Customer.shared_with.through, "user", "customer")
     contact, c_id, c_customer = names(Contact, "id", "customer")
-    contacts = f"(SELECT {c_id} FROM {contact} WHERE {c_customer} = %s)"  # noqa: S608
-    # Every name comes from the models and is quoted; the customer's id is a parameter.
+    # Every name comes from the models and is quoted; the customer's id is a parameter. The
+    # contacts' rows come by a join, not "OR contact IN (…)", which PostgreSQL would answer with
+    # a scan of every phone.
     return (
         f"SELECT 'phone' AS kind, {p_id} AS id, {p_customer} AS customer_id,"  # noqa: S608
         f" {p_contact} AS contact_id, {p_number} AS text, {p_label} AS label, '' AS sort_name"
-        f" FROM {phone} WHERE {p_customer} = %s OR {p_contact} IN {contacts}"
+        f" FROM {phone} WHERE {p_customer} = %s"
+        f" UNION ALL SELECT 'phone', p.{p_id}, p.{p_customer}, p.{p_contact}, p.{p_number},"
+        f" p.{p_label}, '' FROM {phone} p JOIN {contact} c ON c.{c_id} = p.{p_contact}"
+        f" WHERE c.{c_customer} = %s AND p.{p_customer} <> %s"
         f" UNION ALL SELECT 'email', {e_id}, {e_customer}, {e_contact}, {e_address}, '', ''"
-        f" FROM {email} WHERE {e_customer} = %s OR {e_contact} IN {contacts}"
+        f" FROM {email} WHERE {e_customer} = %s"
+        f" UNION ALL SELECT 'email', e.{e_id}, e.{e_customer}, e.{e_contact}, e.{e_address},"
+        f" '', '' FROM {email} e JOIN {contact} c ON c.{c_id} = e.{e_contact}"
+        f" WHERE c.{c_customer} = %s AND e.{e_customer} <> %s"
         f" UNION ALL SELECT 'tag', t.{t_id}, NULL, NULL, t.{t_name}, '', t.{t_name}"
         f" FROM {tag} t JOIN {tagged} x ON x.{tagged_tag} = t.{t_id}"
         f" WHERE x.{tagged_customer} = %s"
@@ -207,7 +214,7 @@ def _prefetch_related_rows(customer: Customer) -> None:
     ``prefetch_related`` reads them) only when there are any."""
     alias = customer._state.db or DEFAULT_DB_ALIAS
     with connections[alias].cursor() as cursor:
-        cursor.execute(_related_rows_sql(alias), [customer.pk] * 7)
+        cursor.execute(_related_rows_sql(alias), [customer.pk] * 9)
         rows = cursor.fetchall()
     phones: list[Phone] = []
     emails: list[Email] = []
