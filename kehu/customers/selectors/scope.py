@@ -1,6 +1,7 @@
 """Which customers a user may see and change (the record scope as querysets and conditions)."""
 
 import functools
+import threading
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
@@ -124,17 +125,24 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
     return customer
 
 
-@functools.cache
+# The compiled customer query of this thread's connection (see ``_customer_by_pk_compiled``).
+_compiled = threading.local()
+
+
 def _customer_by_pk_compiled(connection: BaseDatabaseWrapper) -> tuple[SQLCompiler, str]:
-    """The customer with ``CUSTOMER_PAGE_RELATED`` by its id, compiled once per connection (a
-    thread's; compiling those 92 columns cost more than reading them): the compiler, set up
-    as executing the query leaves it, and the SQL, whose one parameter is the id."""
-    queryset = Customer.objects.select_related(*CUSTOMER_PAGE_RELATED).filter(pk=0)
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    if list(params) != [0]:
-        raise AssertionError(f"unexpected parameters {params!r}")
-    return compiler, sql
+    """The customer with ``CUSTOMER_PAGE_RELATED`` by its id, compiled once per connection
+    (compiling those 92 columns cost more than reading them): the compiler, set up as executing
+    the query leaves it, and the SQL, whose one parameter is the id. Kept per thread, as the
+    connection is, so it goes with the thread (a development server starts one per request)."""
+    kept = getattr(_compiled, "customer", None)
+    if kept is None or kept[0] is not connection:
+        queryset = Customer.objects.select_related(*CUSTOMER_PAGE_RELATED).filter(pk=0)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        if list(params) != [0]:
+            raise AssertionError(f"unexpected parameters {params!r}")
+        kept = _compiled.customer = (connection, compiler, sql)
+    return kept[1], kept[2]
 
 
 def _customer_by_pk(customer_id: int) -> Customer | None:
