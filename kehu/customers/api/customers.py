@@ -35,6 +35,7 @@ from kehu.customers.api.schemas import (
     RevealOut,
     ShareIn,
 )
+from kehu.customers.fields import label_text
 from kehu.customers.models import Channel, Contact, Customer
 from kehu.customers.selectors import CustomerFilters, ProfileView
 from kehu.dedup.selectors import possible_duplicates_for_user
@@ -102,7 +103,7 @@ class _Detail:
         self.fields = [
             {
                 "code": view.code,
-                "label": str(view.spec.label),
+                "label": label_text(view.spec.label),
                 "group": group.group.value,
                 "group_label": group.label,
                 "value": view.text,

@@ -1,6 +1,7 @@
 """The field registry as a user sees it: specs, custom fields, labels and display texts."""
 
 import functools
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -56,10 +57,21 @@ def builtin_specs_for(kind: str) -> tuple[FieldSpec, ...]:
     return tuple(spec for spec in BUILTIN_FIELDS if kind in spec.kinds)
 
 
+@functools.cache
+def _custom_fields_sql(alias: str, kind: str) -> tuple[str, tuple[Any, ...]]:
+    """``custom_fields_for(kind)`` compiled once per process: its SQL and parameters never
+    change, and compiling them cost more than reading the rows."""
+    sql, params = custom_fields_for(kind).query.get_compiler(using=alias).as_sql()
+    return str(sql), tuple(params)
+
+
 def field_specs_for(kind: str) -> dict[str, FieldSpec]:
-    """Every field a customer of ``kind`` has, built-in and custom, by code, in display order."""
+    """Every field a customer of ``kind`` has, built-in and custom, by code, in display order.
+
+    The custom fields are read on each call (an admin may add one at any time)."""
     specs = {spec.code: spec for spec in builtin_specs_for(kind)}
-    for custom in custom_fields_for(kind):
+    manager = CustomField.objects
+    for custom in manager.raw(*_custom_fields_sql(manager.db, kind)):
         spec = custom_field_spec(custom)
         specs[spec.code] = spec
     return specs

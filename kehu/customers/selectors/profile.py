@@ -1,8 +1,12 @@
 """The 360° profile: groups of fields with masking and reveal rights."""
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,12 +20,14 @@ from kehu.customers.fields import (
     FieldSpec,
     Group,
     Type,
+    label_text,
 )
 from kehu.customers.models import (
     Channel,
     Customer,
     CustomerChange,
 )
+from kehu.customers.selectors.common import sql_names
 from kehu.customers.selectors.fields import customer_field_specs, field_specs_for
 from kehu.customers.values import is_empty, mask_text, read_value, to_text
 
@@ -96,7 +102,7 @@ def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     if not text:
         return ""
     if spec.type == Type.CHOICE and spec.choices:
-        return str(dict(spec.choices).get(text, text))
+        return label_text(dict(spec.choices).get(text, text))
     if spec.type == Type.CHANNEL:
         return channels.get(text, text)
     if spec.type == Type.PHONES:
@@ -108,41 +114,76 @@ def _display_text(spec: FieldSpec, text: str, channels: dict[str, str]) -> str:
     return text
 
 
-# What a source shows of its change, channel and person (``Channel.label``, ``str(User)``): a
-# customer has about nine history rows, and the person's other columns cost more than the rows.
-SOURCE_COLUMNS = (
-    "field",
-    "old_value",
-    "new_value",
-    "sensitive",
-    "changed_at",
-    "channel__code",
-    "channel__name",
-    "channel__name_en",
-    "changed_by__username",
-    "changed_by__display_name",
-    "changed_by__first_name",
-    "changed_by__last_name",
-)
+# What a source shows of its channel and person (``Channel.label``, ``str(User)``): a customer
+# has about nine history rows, and the person's other columns cost more than the rows.
+SOURCE_CHANNEL_COLUMNS = ("id", "code", "name", "name_en")
+SOURCE_USER_COLUMNS = ("id", "username", "display_name", "first_name", "last_name")
+
+
+@functools.cache
+def _latest_sources_sql(alias: str) -> str:
+    """The customer's history rows, newest first, with the columns of their channel and person
+    that a source shows; an ORM query compiled per request cost more than the rows."""
+    history, h_field, h_new, h_at, h_channel, h_by, h_customer, h_id = sql_names(
+        alias,
+        CustomerChange,
+        *("field", "new_value", "changed_at", "channel", "changed_by", "customer", "id"),
+    )
+    channel, *channel_columns = sql_names(alias, Channel, *SOURCE_CHANNEL_COLUMNS)
+    user, *user_columns = sql_names(alias, User, *SOURCE_USER_COLUMNS)
+    # Every name comes from the models and is quoted; the customer's id is a parameter.
+    return (
+        f"SELECT h.{h_field}, h.{h_new}, h.{h_at},"  # noqa: S608
+        f" {', '.join('c.' + name for name in channel_columns)},"
+        f" {', '.join('u.' + name for name in user_columns)}"
+        f" FROM {history} h"
+        f" LEFT OUTER JOIN {channel} c ON c.{channel_columns[0]} = h.{h_channel}"
+        f" LEFT OUTER JOIN {user} u ON u.{user_columns[0]} = h.{h_by}"
+        f" WHERE h.{h_customer} = %s"
+        f" ORDER BY h.{h_at} DESC, h.{h_id} DESC"
+    )
 
 
 def latest_sources(customer: Customer) -> dict[str, Source]:
     """For each field, the channel, time and person of its latest change."""
+    alias = customer._state.db or DEFAULT_DB_ALIAS
+    connection = connections[alias]
+    changed_at: Any = CustomerChange._meta.get_field("changed_at")
+    expression = changed_at.get_col(CustomerChange._meta.db_table)
+    converters = connection.ops.get_db_converters(expression)
+    converters += changed_at.get_db_converters(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_sources_sql(alias), [customer.pk])
+        rows = cursor.fetchall()
     sources: dict[str, Source] = {}
-    rows = (
-        CustomerChange.objects.filter(customer=customer)
-        .select_related("channel", "changed_by")
-        .only(*SOURCE_COLUMNS)
-        .order_by("-changed_at", "-id")
-    )
-    for change in rows:
-        for entry in change.entries():
-            if entry.field not in sources:
-                sources[entry.field] = Source(
-                    channel=change.channel,
-                    changed_at=change.changed_at,
-                    changed_by=str(change.changed_by) if change.changed_by else "",
-                )
+    channels: dict[int, Channel] = {}
+    people: dict[int, str] = {}
+    n_channel = len(SOURCE_CHANNEL_COLUMNS)
+    for row in rows:
+        field_code, new_value, when = row[:3]
+        channel_row, user_row = row[3 : 3 + n_channel], row[3 + n_channel :]
+        codes = (
+            [field_code]
+            if field_code != CustomerChange.CREATED
+            else [code for code, _text, _hidden in json.loads(new_value)]
+        )
+        if all(code in sources for code in codes):
+            continue
+        for converter in converters:
+            when = converter(when, expression, connection)
+        channel = None
+        if channel_row[0] is not None:
+            channel = channels.get(channel_row[0]) or channels.setdefault(
+                channel_row[0], Channel.from_db(alias, SOURCE_CHANNEL_COLUMNS, channel_row)
+            )
+        person = ""
+        if user_row[0] is not None:
+            if user_row[0] not in people:
+                people[user_row[0]] = str(User.from_db(alias, SOURCE_USER_COLUMNS, user_row))
+            person = people[user_row[0]]
+        for code in codes:
+            if code not in sources:
+                sources[code] = Source(channel=channel, changed_at=when, changed_by=person)
     return sources
 
 
@@ -189,7 +230,9 @@ def customer_profile(*, user: User, customer: Customer, as_of: date | None = Non
             view.text = mask_text(spec, text)
             view.masked = True
             view.can_reveal = can_reveal(user, spec.sensitive)
-        group = groups.setdefault(spec.group, GroupView(spec.group, str(GROUP_LABELS[spec.group])))
+        group = groups.get(spec.group)
+        if group is None:
+            group = groups[spec.group] = GroupView(spec.group, label_text(GROUP_LABELS[spec.group]))
         group.fields.append(view)
     return ProfileView(
         customer=customer,
@@ -209,7 +252,7 @@ def _loaded_channel_labels(customer: Customer, specs: dict[str, FieldSpec]) -> d
 def completeness_of(specs: dict[str, FieldSpec], texts: dict[str, str]) -> Completeness:
     """The share of the fields that matter for this kind of customer that are filled."""
     counted = [spec for spec in specs.values() if spec.completeness]
-    missing = [str(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
+    missing = [label_text(spec.label) for spec in counted if is_empty(texts.get(spec.code))]
     score = round(100 * (len(counted) - len(missing)) / len(counted)) if counted else 100
     return Completeness(score=score, missing=missing)
 
