@@ -38,6 +38,7 @@ from kehu.dedup.model import (
     DEFAULT_THRESHOLD,
     FREQUENCY_COLUMNS,
     PRIOR_MATCH_PROBABILITY,
+    Parameters,
     blocking_rules,
     capped_keys,
     comparisons,
@@ -313,9 +314,7 @@ FREQUENCY_LEVELS = tuple(
 )
 
 
-def _term_frequency(
-    row: dict[str, Any], parameters: dict[str, list[tuple[float, float]]], customers: int
-) -> None:
+def _term_frequency(row: dict[str, Any], parameters: Parameters, customers: int) -> None:
     """Lower ``row``'s match weight where the pair agrees on a value other customers hold more
     often than u says (``kehu.dedup.model.term_frequency_u``): the share is the other customers
     holding it, ``(count - 1) / customers``. It only ever lowers a weight, so it is applied to

@@ -92,13 +92,6 @@ def otherwise(m: float, u: float) -> Level:
     return Level("else", "ELSE", lambda x, y: True, m, u)
 
 
-def _jw(column: str, at_least: float) -> tuple[str, Test]:
-    return (
-        f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {at_least}',
-        lambda x, y: jaro_winkler_similarity(x[column], y[column]) >= at_least,
-    )
-
-
 # Jaro–Winkler on the whole pinyin of two Chinese names mostly measures their family name (the
 # first letters weigh most): 黄刚刚 and 黄翔艳 score above 0.8, 赵建 and 赵娟秀 above 0.92, and
 # 重庆东方咨询 and 重庆东方电子 (two firms of one brand) too. Between Chinese names "similar" is

@@ -57,8 +57,8 @@ FIRST_CHUNK_SIZE = 500
 PARALLEL_FROM = 20_000
 # With the file read in a second process, the share of each chunk's new customers that process
 # prepares (``RowCleaner.prepare``: encryption, history texts, search terms); the writer prepares
-# the rest before writing. All of it in the reader kept the writer waiting half the time: reading
-# and preparing took ~4 times the CPU of writing (bench/RESULTS.md).
+# the rest before writing. With all of it in the reader the writer waited a third of the time
+# (12.2 of 35.3 s for 100,000 rows; bench/RESULTS.md).
 READER_PREPARES = 0.5
 # From this many rows to write, new customers' search terms go into the index after the last
 # chunk, in one sorted pass (``search_pending_flush``), instead of chunk by chunk.
