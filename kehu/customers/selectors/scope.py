@@ -241,15 +241,9 @@ def _prefetch_related_rows(customer: Customer) -> None:
             has_shared = True
         else:
             has_contacts = True
-    # As a prefetch leaves them: each row knows the customer (or contact) it was read for.
     own_phones = [p for p in phones if p.customer_id == customer.pk]
     own_emails = [e for e in emails if e.customer_id == customer.pk]
-    for phone in own_phones:
-        Phone.customer.field.set_cached_value(phone, customer)
-    for email in own_emails:
-        Email.customer.field.set_cached_value(email, customer)
-    _set_prefetched(customer, "phones", own_phones)
-    _set_prefetched(customer, "emails", own_emails)
+    _set_phones_and_emails(customer, "customer", own_phones, own_emails)
     _set_prefetched(customer, "tags", tags)
     if has_shared:
         prefetch_related_objects([customer], "shared_with")
@@ -262,12 +256,18 @@ def _prefetch_related_rows(customer: Customer) -> None:
     for contact in customer.contacts.all():
         its_phones = [p for p in phones if p.contact_id == contact.pk]
         its_emails = [e for e in emails if e.contact_id == contact.pk]
-        for phone in its_phones:
-            Phone.contact.field.set_cached_value(phone, contact)
-        for email in its_emails:
-            Email.contact.field.set_cached_value(email, contact)
-        _set_prefetched(contact, "phones", its_phones)
-        _set_prefetched(contact, "emails", its_emails)
+        _set_phones_and_emails(contact, "contact", its_phones, its_emails)
+
+
+def _set_phones_and_emails(
+    owner: Customer | Contact, relation: str, phones: list[Phone], emails: list[Email]
+) -> None:
+    """Keep ``phones`` and ``emails`` as ``owner``'s, as a prefetch leaves them: each row knows
+    the customer or contact (``relation``) it was read for."""
+    for model, rows, name in ((Phone, phones, "phones"), (Email, emails, "emails")):
+        for row in rows:
+            getattr(model, relation).field.set_cached_value(row, owner)
+        _set_prefetched(owner, name, rows)
 
 
 # The columns a phone, an e-mail and a tag are built from (a tag's times stay deferred).
