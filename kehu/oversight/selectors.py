@@ -46,6 +46,7 @@ from kehu.oversight.models import (
     ReviewCycle,
     ReviewSchedule,
     RiskAlert,
+    RiskLevel,
     SalesTarget,
     Watch,
 )
@@ -544,12 +545,20 @@ def customers_for_user(user: User) -> QuerySet[Customer]:
 def home_card(*, user: User, today: date) -> dict[str, Any]:
     """The home page's key-account card: customers at high and medium risk, open alerts and
     reviews due, in the user's scope (a few counts, capped)."""
-    from kehu.oversight.kpis import risk_counts
+    from kehu.core.home import capped_count
 
-    risks = risk_counts(user, None)
-    alerts = alert_list(user=user, open_only=True)[:1000].count()
+    live = CustomerRisk.objects.filter(
+        work_q(user, prefix="customer__"), customer__status__in=Customer.LIVE_STATUSES
+    )
     due = reviews_due_rows(_reviewable(Customer.objects.filter(work_q(user))), today)
-    return {"risks": risks, "alerts": alerts, "due": due[:1000].count()}
+    return {
+        "risks": {
+            level.name.lower(): capped_count(live.filter(level=level))
+            for level in (RiskLevel.HIGH, RiskLevel.MEDIUM)
+        },
+        "alerts": capped_count(alert_list(user=user, open_only=True)),
+        "due": capped_count(due),
+    }
 
 
 def own_reviews_due_count(*, user: User, today: date) -> int:

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from kehu.core.counts import counts_in_one_query
+from kehu.core.home import CappedCount
 from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_person
 from kehu.oversight import selectors, services
@@ -113,12 +114,12 @@ def test_the_count_is_the_rule_customer_by_customer(archive, rep, leader, manage
             assert selectors.reviews_due_rows(rows, today)[:cap].count() == min(cap, expected)
         # the list, the leader's home card, the rep's own count, a manager's team
         assert len(selectors.reviews_due(user=leader, today=today)) == expected
-        assert selectors.home_card(user=leader, today=today)["due"] == expected
+        assert selectors.home_card(user=leader, today=today)["due"] == CappedCount(expected, False)
         mine = _expected(archive, today, scope=lambda c: c.owner_id == rep.pk)
         assert selectors.own_reviews_due_count(user=rep, today=today) == mine
         assert len(selectors.reviews_due(user=rep, today=today)) == mine
         teams = _expected(archive, today, scope=lambda c: c.team_id is not None)
-        assert selectors.home_card(user=manager, today=today)["due"] == teams
+        assert selectors.home_card(user=manager, today=today)["due"] == CappedCount(teams, False)
 
 
 def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
@@ -126,7 +127,8 @@ def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
     ReviewCycle.objects.filter(grade="general").delete()
     # then
     for today in DAYS:
-        assert selectors.home_card(user=leader, today=today)["due"] == _expected(archive, today)
+        due = selectors.home_card(user=leader, today=today)["due"]
+        assert due == CappedCount(_expected(archive, today), False)
 
 
 def test_the_badge_counts_the_rule_in_one_query(archive, rep, django_assert_num_queries):
@@ -160,3 +162,32 @@ def test_next_review_after_a_months_end(rep):
     rows = _reviewable()
     assert selectors.reviews_due_rows(rows, date(2026, 2, 28)).count() == 0
     assert selectors.reviews_due_rows(rows, date(2026, 3, 1)).count() == 1
+
+
+def test_the_cards_risk_counts_are_the_live_risks_of_the_users_scope(archive, rep, leader, manager):
+    # given: a risk level for two customers in three, archived and pooled ones too
+    from kehu.oversight.kpis import risk_counts
+    from kehu.oversight.models import CustomerRisk
+
+    level = {c.pk: 1 + n % 3 for n, c in enumerate(archive) if n % 3}
+    now = timezone.now()
+    CustomerRisk.objects.bulk_create(
+        CustomerRisk(customer_id=pk, level=lv, since=now, computed_at=now)
+        for pk, lv in level.items()
+    )
+    for user, scope in (
+        (leader, lambda c: True),
+        (manager, lambda c: c.team_id is not None),
+        (rep, lambda c: c.owner_id == rep.pk),
+    ):
+        live = [c for c in archive if c.status != "archived" and scope(c)]
+        expected = {
+            name: sum(1 for c in live if level.get(c.pk) == n)
+            for name, n in (("high", 3), ("medium", 2))
+        }
+        # when
+        card = selectors.home_card(user=user, today=TODAY)["risks"]
+        # then: the card counts what the rule says, as the dashboard's exact count does
+        assert min(expected.values()) > 0
+        assert card == {name: CappedCount(n, False) for name, n in expected.items()}, user
+        assert {name: risk_counts(user, None)[name] for name in card} == expected
