@@ -240,10 +240,6 @@ def _splink_comparison(comparison: Any) -> dict[str, Any]:
     return {"output_column_name": comparison.name, "comparison_levels": levels}
 
 
-# Which rule found a pair (splink's ``match_key``), as the blocking key people read.
-BLOCKING_KEYS = tuple(key for key, _sql in blocking_rules())
-
-
 def settings() -> dict[str, Any]:
     return {
         "link_type": "dedupe_only",
@@ -374,14 +370,11 @@ def find_duplicates(
         if count < 2:
             con.close()
             return FinderResult(customers=count, pairs_compared=0, pairs=[], timings=timings)
+        pairs_compared = _block(con)
         db_api = DuckDBAPI(connection=con)
-        records = db_api.register("kehu_customers")
-        linker = Linker(records, settings(), log_level=logging.WARNING)
-        blocked = linker.inference.compute_blocked_pairs_for_predict()
-        count_sql = f"SELECT count(*) FROM {blocked.physical_name}"  # noqa: S608
-        pairs_compared = int(db_api.duckdb_con.execute(count_sql).fetchall()[0][0])
-        linker.table_management.register_blocked_pairs_for_predict(blocked)
-        checked = _count_blocked(db_api, blocked.physical_name, pairs_to_check or [])
+        linker = Linker(db_api.register("kehu_customers"), settings(), log_level=logging.WARNING)
+        linker.table_management.register_blocked_pairs_for_predict(db_api.register("kehu_blocked"))
+        checked = _count_blocked(db_api, "kehu_blocked", pairs_to_check or [])
         timings["block"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -478,6 +471,26 @@ def _with_capped_keys(con: Any, source: str) -> int:
     )
     con.execute("DROP TABLE kehu_keyed")
     return int(con.execute("SELECT count(*) FROM kehu_customers").fetchall()[0][0])
+
+
+def _block(con: Any) -> int:
+    """The pairs to score as the DuckDB table ``kehu_blocked``, in splink's form (``match_key``:
+    the first rule that pairs them; ``join_key_l`` < ``join_key_r``); how many.
+
+    The pairs splink's own blocking gives, made otherwise: splink joins the records once per
+    rule and drops each pair an earlier rule made by testing every earlier rule on it, which
+    carries all their columns through each join (90 s at a million customers, spilling); here
+    each rule's join reads only its own columns, and one grouping keeps a pair's first rule."""
+    joins = " UNION ALL ".join(
+        f"SELECT {n} AS k, l.unique_id AS l, r.unique_id AS r FROM kehu_customers l "  # noqa: S608
+        f"JOIN kehu_customers r ON ({sql}) WHERE l.unique_id < r.unique_id"
+        for n, (_key, sql) in enumerate(blocking_rules())
+    )
+    con.execute(
+        "CREATE TABLE kehu_blocked AS SELECT CAST(min(k) AS VARCHAR) AS match_key, "  # noqa: S608
+        f"l AS join_key_l, r AS join_key_r FROM ({joins}) GROUP BY l, r"
+    )
+    return int(con.execute("SELECT count(*) FROM kehu_blocked").fetchall()[0][0])
 
 
 def _count_blocked(db_api: Any, blocked: str, pairs: list[tuple[int, int]]) -> int:

@@ -181,3 +181,39 @@ def test_a_large_archive_is_read_by_forked_readers_with_the_same_result(monkeypa
     assert {(p.a, p.b): round(p.weight, 9) for p in read_apart.pairs} == {
         (p.a, p.b): round(p.weight, 9) for p in read_here.pairs
     }
+
+
+def test_the_pairs_blocked_are_splinks_own_with_the_first_rule_that_pairs_them(tmp_path):
+    # given an archive where pairs share one key, several keys, or keys a crowd shares too
+    import logging
+
+    from splink import DuckDBAPI, Linker
+
+    from kehu.dedup import finder
+
+    strangers()
+    for n in range(3):
+        make_person(None, "张伟", phones=["13800138000"], address="北京市朝阳区建国路1号")
+        make_person(
+            None,
+            "章伟",
+            address="北京市朝阳区建国路1号",
+            **{"person.birth_date": f"1990-03-0{n + 1}"},
+        )
+        make_person(None, f"王{'建佳杰'[n]}国", emails=[f"wang{n}@example.com"])
+        make_organization(None, "永州鼎信商贸有限公司", address="湖南省永州市零陵区南津路2号")
+    make_person(None, "李娜", phones=["13900139000", "13800138000"])
+    con = finder._duckdb(str(tmp_path))
+    con.register("records", records_table())
+    finder._with_capped_keys(con, "records")
+    # when the finder blocks
+    pairs = finder._block(con)
+    # then it gives the pairs splink's own blocking gives, each with the same rule
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(db_api.register("kehu_customers"), finder.settings(), log_level=logging.WARNING)
+    splinks = linker.inference.compute_blocked_pairs_for_predict().physical_name
+    rows = "SELECT match_key, join_key_l, join_key_r FROM {} ORDER BY ALL"
+    ours = con.execute(rows.format("kehu_blocked")).fetchall()
+    assert ours == con.execute(rows.format(splinks)).fetchall()
+    assert len(ours) == pairs
+    assert len({key for key, _l, _r in ours}) >= 4
