@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Membership, Role, User
 from kehu.core.access import Scope, managed_team_ids, policy_for
+from kehu.core.pagination import CappedCount, capped_count
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import segments_visible_to
 from kehu.customers.selectors import (
@@ -30,26 +31,6 @@ from kehu.interactions.models import Interaction
 # Counts on the home page stop here ("1,000+"): counting a million rows for a figure nobody
 # reads to the last digit would cost more than the rest of the page.
 COUNT_CAP = 1_000
-
-
-@dataclass(frozen=True)
-class CappedCount:
-    """A count that stopped at ``COUNT_CAP``: ``more`` says there are more than ``value``."""
-
-    value: int
-    more: bool
-
-    def __str__(self) -> str:
-        return f"{self.value:,}+" if self.more else f"{self.value:,}"
-
-    def __bool__(self) -> bool:
-        return self.value > 0
-
-
-def capped_count(queryset: Any, cap: int = COUNT_CAP) -> CappedCount:
-    """How many rows, reading at most ``cap + 1`` of them."""
-    n = queryset[: cap + 1].count()
-    return CappedCount(min(n, cap), n > cap)
 
 
 # An important customer nobody contacted for this long needs attention.
@@ -199,7 +180,10 @@ def card_team(user: User, today: date) -> list[MemberRow]:
 def card_unassigned_leads(user: User, today: date) -> dict[str, Any]:
     """Leads nobody owns yet (web forms, unknown callers, returned to the pool)."""
     leads = customers_in_pool_visible_to(user).filter(lifecycle_stage=Customer.Stage.LEAD)
-    return {"count": capped_count(leads), "rows": list(leads.order_by("-id")[:CARD_ROWS])}
+    return {
+        "count": capped_count(leads, COUNT_CAP),
+        "rows": list(leads.order_by("-id")[:CARD_ROWS]),
+    }
 
 
 # --- service agent ------------------------------------------------------------------------
@@ -321,8 +305,8 @@ def card_recent(user: User, today: date) -> RecentCustomers:
     live = (Customer.Status.ACTIVE, Customer.Status.PUBLIC_POOL)
     visible = customers_visible_to(user).filter(status__in=live)
     return RecentCustomers(
-        visible=capped_count(visible),
-        owned=capped_count(Customer.objects.filter(owner=user, status__in=live)),
+        visible=capped_count(visible, COUNT_CAP),
+        owned=capped_count(Customer.objects.filter(owner=user, status__in=live), COUNT_CAP),
         recent=_newest_visible(user, Customer.objects.filter(status__in=live), RECENT_ROWS),
     )
 

@@ -545,7 +545,8 @@ def customers_for_user(user: User) -> QuerySet[Customer]:
 def home_card(*, user: User, today: date) -> dict[str, Any]:
     """The home page's key-account card: customers at high and medium risk, open alerts and
     reviews due, in the user's scope (a few counts, capped)."""
-    from kehu.core.home import capped_count
+    from kehu.core.home import COUNT_CAP
+    from kehu.core.pagination import capped_count
 
     live = CustomerRisk.objects.filter(
         work_q(user, prefix="customer__"), customer__status__in=Customer.LIVE_STATUSES
@@ -553,11 +554,11 @@ def home_card(*, user: User, today: date) -> dict[str, Any]:
     due = reviews_due_rows(_reviewable(Customer.objects.filter(work_q(user))), today)
     return {
         "risks": {
-            level.name.lower(): capped_count(live.filter(level=level))
+            level.name.lower(): capped_count(live.filter(level=level), COUNT_CAP)
             for level in (RiskLevel.HIGH, RiskLevel.MEDIUM)
         },
-        "alerts": capped_count(alert_list(user=user, open_only=True)),
-        "due": capped_count(due),
+        "alerts": capped_count(alert_list(user=user, open_only=True), COUNT_CAP),
+        "due": capped_count(due, COUNT_CAP),
     }
 
 

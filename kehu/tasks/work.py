@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
+from kehu.core.pagination import first_rows
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_q
 from kehu.interactions.models import Interaction, Reminder
@@ -229,7 +230,7 @@ def _cases(
     if since is not None:
         rows = rows.filter(next_due_at__gte=_start(since))
     items = []
-    for case in rows.select_related("customer").order_by("next_due_at", "id")[:limit]:
+    for case in first_rows(rows, ("next_due_at", "id"), limit, ("customer",)):
         responded = case.first_response_at is not None
         local = timezone.localtime(case.resolution_due_at if responded else case.response_due_at)
         items.append(

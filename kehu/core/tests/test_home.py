@@ -133,19 +133,21 @@ def test_merged_customers_are_not_in_the_recent_list(client, rep):
     client.force_login(rep)
     recent = client.get("/").context["cards"]["recent"]
     assert [c.name for c in recent.recent] == ["留下的"]
-    assert recent.visible.value == 1
+    assert recent.visible.count == 1
 
 
 def test_counts_stop_at_the_cap(rep):
-    from kehu.core.home import capped_count
+    from kehu.core.pagination import CappedCount, capped_count
 
     for i in range(3):
         person(rep, f"计数{i}")
     every = Customer.objects.filter(name__startswith="计数")
     assert str(capped_count(every, cap=5)) == "3"
     capped = capped_count(every, cap=2)
-    assert (capped.value, capped.more, str(capped)) == (2, True, "2+")
-    assert not capped_count(Customer.objects.none())
+    assert (capped.count, capped.capped, str(capped)) == (2, True, "2+")
+    assert not capped_count(Customer.objects.none(), cap=5)
+    assert str(capped_count(every, cap=1000)) == "3"
+    assert str(CappedCount(count=1000, cap=1000, capped=True)) == "1,000+"
 
 
 def test_the_agents_queue_card_counts_every_case(agent, rep):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from kehu.core.counts import counts_in_one_query
-from kehu.core.home import CappedCount
+from kehu.core.pagination import CappedCount
 from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_person
 from kehu.oversight import selectors, services
@@ -114,12 +114,16 @@ def test_the_count_is_the_rule_customer_by_customer(archive, rep, leader, manage
             assert selectors.reviews_due_rows(rows, today)[:cap].count() == min(cap, expected)
         # the list, the leader's home card, the rep's own count, a manager's team
         assert len(selectors.reviews_due(user=leader, today=today)) == expected
-        assert selectors.home_card(user=leader, today=today)["due"] == CappedCount(expected, False)
+        assert selectors.home_card(user=leader, today=today)["due"] == CappedCount(
+            expected, 1000, False
+        )
         mine = _expected(archive, today, scope=lambda c: c.owner_id == rep.pk)
         assert selectors.own_reviews_due_count(user=rep, today=today) == mine
         assert len(selectors.reviews_due(user=rep, today=today)) == mine
         teams = _expected(archive, today, scope=lambda c: c.team_id is not None)
-        assert selectors.home_card(user=manager, today=today)["due"] == CappedCount(teams, False)
+        assert selectors.home_card(user=manager, today=today)["due"] == CappedCount(
+            teams, 1000, False
+        )
 
 
 def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
@@ -128,7 +132,7 @@ def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
     # then
     for today in DAYS:
         due = selectors.home_card(user=leader, today=today)["due"]
-        assert due == CappedCount(_expected(archive, today), False)
+        assert due == CappedCount(_expected(archive, today), 1000, False)
 
 
 def test_the_badge_counts_the_rule_in_one_query(archive, rep, django_assert_num_queries):
@@ -189,5 +193,5 @@ def test_the_cards_risk_counts_are_the_live_risks_of_the_users_scope(archive, re
         card = selectors.home_card(user=user, today=TODAY)["risks"]
         # then: the card counts what the rule says, as the dashboard's exact count does
         assert min(expected.values()) > 0
-        assert card == {name: CappedCount(n, False) for name, n in expected.items()}, user
+        assert card == {name: CappedCount(n, 1000, False) for name, n in expected.items()}, user
         assert {name: risk_counts(user, None)[name] for name in card} == expected

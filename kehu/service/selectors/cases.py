@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.core.pagination import first_rows
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customers_visible_q
 from kehu.service.models import (
@@ -188,22 +189,22 @@ def case_queue(
         queryset = queryset.filter(assigned_to=user)
     elif scope == "unassigned":
         queryset = queryset.filter(assigned_to__isnull=True)
-    cases = list(
-        _with_next_due(queryset)
-        .annotate(
+    cases = first_rows(
+        _with_next_due(queryset).annotate(
             waiting_last=When_(
                 WhenClause(status=Case.Status.WAITING, first_response_at__isnull=False, then=1),
                 default=0,
             )
-        )
-        .select_related("customer", "assigned_to")
-        .order_by("waiting_last", "next_due_at", "id")[: limit or QUEUE_LIMIT]
+        ),
+        ("waiting_last", "next_due_at", "id"),
+        limit or QUEUE_LIMIT,
+        ("customer", "assigned_to"),
     )
     warn = timedelta(minutes=service_settings_get().warn_before_minutes)
     rows = [
         QueueRow(
             case=case,
-            due_at=case.next_due_at,  # type: ignore[attr-defined]
+            due_at=case.next_due_at,
             state=sla_state(case, now=now, warn_before=warn),
             is_response=case.first_response_at is None,
         )
