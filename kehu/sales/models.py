@@ -450,7 +450,11 @@ class Opportunity(TimeStampedModel):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["stage", "-id"]),
-            models.Index(fields=["owner", "stage"]),
+            # A rep's open pipeline (home card, team card): counted and summed from the index.
+            models.Index(
+                fields=["owner", "stage", "expected_close_on", "amount"],
+                name="sales_opp_owner_pipeline_idx",
+            ),
             models.Index(fields=["customer", "-id"]),
             models.Index(fields=["closed_on"]),
             # Covers the report's open pipeline: summed per stage without reading the table.
