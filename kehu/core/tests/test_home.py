@@ -150,6 +150,26 @@ def test_counts_stop_at_the_cap(rep):
     assert str(CappedCount(count=1000, cap=1000, capped=True)) == "1,000+"
 
 
+def test_first_rows_are_the_ordered_querysets_first_with_their_related_rows(
+    rep, django_assert_num_queries
+):
+    from kehu.core.pagination import first_rows
+
+    for name in ("排序乙", "排序丁", "排序甲", "排序丙", "其他"):
+        person(rep, name)
+    chosen = Customer.objects.filter(name__startswith="排序")
+    expected = list(chosen.order_by("-name", "id").values_list("name", flat=True))
+    # when the first two are read, then the whole ordered list (no limit)
+    with django_assert_num_queries(2):
+        first = first_rows(chosen, ("-name", "id"), 2, ("owner",))
+    every = first_rows(chosen, ("-name", "id"), None, ("owner",))
+    # then each is the queryset's own order, and the owners came with the rows
+    assert [c.name for c in first] == expected[:2]
+    assert [c.name for c in every] == expected
+    with django_assert_num_queries(0):
+        assert {c.owner.username for c in first + every} == {rep.username}
+
+
 def test_the_agents_queue_card_counts_every_case(agent, rep):
     """The card's figures come from SQL over every open case, not from the first rows."""
     from kehu.core.home import CARD_ROWS, card_queue
