@@ -345,7 +345,7 @@ def card_key_accounts(user: User, today: date) -> Any:
     """Customers at risk, open alerts and reviews due (kehu.oversight)."""
     from kehu.oversight.selectors import home_card
 
-    return home_card(user=user, today=today)
+    return home_card(user=user, today=today, cap=COUNT_CAP)
 
 
 CARDS = {

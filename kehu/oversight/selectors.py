@@ -542,10 +542,9 @@ def customers_for_user(user: User) -> QuerySet[Customer]:
     return customers_visible_to(user)
 
 
-def home_card(*, user: User, today: date) -> dict[str, Any]:
+def home_card(*, user: User, today: date, cap: int) -> dict[str, Any]:
     """The home page's key-account card: customers at high and medium risk, open alerts and
-    reviews due, in the user's scope (a few counts, capped)."""
-    from kehu.core.home import COUNT_CAP
+    reviews due, in the user's scope (each count stops at ``cap``)."""
     from kehu.core.pagination import capped_count
 
     live = CustomerRisk.objects.filter(
@@ -554,11 +553,11 @@ def home_card(*, user: User, today: date) -> dict[str, Any]:
     due = reviews_due_rows(_reviewable(Customer.objects.filter(work_q(user))), today)
     return {
         "risks": {
-            level.name.lower(): capped_count(live.filter(level=level), COUNT_CAP)
+            level.name.lower(): capped_count(live.filter(level=level), cap)
             for level in (RiskLevel.HIGH, RiskLevel.MEDIUM)
         },
-        "alerts": capped_count(alert_list(user=user, open_only=True), COUNT_CAP),
-        "due": capped_count(due, COUNT_CAP),
+        "alerts": capped_count(alert_list(user=user, open_only=True), cap),
+        "due": capped_count(due, cap),
     }
 
 

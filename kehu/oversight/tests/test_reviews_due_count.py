@@ -114,14 +114,14 @@ def test_the_count_is_the_rule_customer_by_customer(archive, rep, leader, manage
             assert selectors.reviews_due_rows(rows, today)[:cap].count() == min(cap, expected)
         # the list, the leader's home card, the rep's own count, a manager's team
         assert len(selectors.reviews_due(user=leader, today=today)) == expected
-        assert selectors.home_card(user=leader, today=today)["due"] == CappedCount(
+        assert selectors.home_card(user=leader, today=today, cap=1000)["due"] == CappedCount(
             expected, 1000, False
         )
         mine = _expected(archive, today, scope=lambda c: c.owner_id == rep.pk)
         assert selectors.own_reviews_due_count(user=rep, today=today) == mine
         assert len(selectors.reviews_due(user=rep, today=today)) == mine
         teams = _expected(archive, today, scope=lambda c: c.team_id is not None)
-        assert selectors.home_card(user=manager, today=today)["due"] == CappedCount(
+        assert selectors.home_card(user=manager, today=today, cap=1000)["due"] == CappedCount(
             teams, 1000, False
         )
 
@@ -131,7 +131,7 @@ def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
     ReviewCycle.objects.filter(grade="general").delete()
     # then
     for today in DAYS:
-        due = selectors.home_card(user=leader, today=today)["due"]
+        due = selectors.home_card(user=leader, today=today, cap=1000)["due"]
         assert due == CappedCount(_expected(archive, today), 1000, False)
 
 
@@ -190,8 +190,12 @@ def test_the_cards_risk_counts_are_the_live_risks_of_the_users_scope(archive, re
             for name, n in (("high", 3), ("medium", 2))
         }
         # when
-        card = selectors.home_card(user=user, today=TODAY)["risks"]
+        card = selectors.home_card(user=user, today=TODAY, cap=1000)["risks"]
         # then: the card counts what the rule says, as the dashboard's exact count does
         assert min(expected.values()) > 0
         assert card == {name: CappedCount(n, 1000, False) for name, n in expected.items()}, user
         assert {name: risk_counts(user, None)[name] for name in card} == expected
+    # and at the cap, the card says there are more
+    capped = selectors.home_card(user=leader, today=TODAY, cap=1)
+    assert capped["risks"]["high"] == CappedCount(1, 1, True)
+    assert str(capped["due"]) == "1+"
