@@ -65,6 +65,20 @@ def test_rep_home(client, rep, django_assert_max_num_queries):
     assert "You are signed in as Sales rep." in text
 
 
+def test_money_on_the_home_cards_has_thousands_separators_in_both_languages(client, rep):
+    from decimal import Decimal
+
+    from kehu.sales.services import opportunity_create
+
+    customer = person(rep, "千位客户")
+    opportunity_create(user=rep, customer=customer, name="大单", amount=Decimal("36000"))
+    client.force_login(rep)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            text = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'data-testid="pipeline-value">¥36,000.00<' in text, language
+
+
 def test_rep_home_queries_do_not_grow_with_the_work(client, rep, django_assert_max_num_queries):
     some_work(rep, 12)
     client.force_login(rep)
