@@ -39,7 +39,7 @@ from kehu.customers.selectors import (
     customers_visible_to,
 )
 from kehu.oversight.access import can_read_oversight, require_reader
-from kehu.oversight.kpis import ZERO, work_q
+from kehu.oversight.kpis import ZERO, live_rows, work_q
 from kehu.oversight.models import (
     CustomerRisk,
     Review,
@@ -547,9 +547,7 @@ def home_card(*, user: User, today: date, cap: int) -> dict[str, Any]:
     reviews due, in the user's scope (each count stops at ``cap``)."""
     from kehu.core.pagination import capped_count
 
-    live = CustomerRisk.objects.filter(
-        work_q(user, prefix="customer__"), customer__status__in=Customer.LIVE_STATUSES
-    )
+    live = live_rows(CustomerRisk, user, None)
     due = reviews_due_rows(_reviewable(Customer.objects.filter(work_q(user))), today)
     return {
         "risks": {

@@ -25,6 +25,7 @@ from kehu.oversight.kpis.dashboard import (
 from kehu.oversight.kpis.figures import (
     buyers_figures,
     composition,
+    live_rows,
     lost_customers,
     new_customers,
     overdue_total,
@@ -65,6 +66,7 @@ __all__ = [
     "period_figures",
     "pipeline_figures",
     "previous_span",
+    "live_rows",
     "risk_counts",
     "sales_figures",
     "service_figures",

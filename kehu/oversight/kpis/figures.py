@@ -307,14 +307,18 @@ def service_figures(user: User, span: Span, team_id: int | None) -> dict[str, An
     }
 
 
+def live_rows(model: Any, user: User, team_id: int | None) -> Any:
+    """The rows of a per-customer table (value figures, risk levels) of the scope's live
+    customers."""
+    return model.objects.filter(
+        work_q(user, team_id, prefix="customer__"), customer__status__in=Customer.LIVE_STATUSES
+    )
+
+
 def _live_counts(model: Any, field: str, user: User, team_id: int | None) -> dict[Any, int]:
-    """The rows of a per-customer table (value figures, risk levels) counted by ``field``,
-    over the scope's live customers, walking the table's own index to each customer."""
+    """``live_rows`` counted by ``field``, walking the table's own index to each customer."""
     return dict(
-        model.objects.filter(
-            work_q(user, team_id, prefix="customer__"),
-            customer__status__in=Customer.LIVE_STATUSES,
-        )
+        live_rows(model, user, team_id)
         .order_by()
         .values_list(field)
         .annotate(n=Count("customer_id"))
