@@ -224,6 +224,12 @@ class CampaignResultsOut(Schema):
     bounced: int
     web_submissions: int
     web_leads: int
+    computed_at: datetime | None = Field(None, description="When these figures were computed")
+    stale: bool = Field(
+        False,
+        description="The campaign changed since, or the figures are over ten minutes "
+        "old: newer ones are being computed in the background",
+    )
     progress: CampaignProgressOut
 
 
@@ -490,6 +496,8 @@ def results(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
         "bounced": found.bounced,
         "web_submissions": found.web_submissions,
         "web_leads": found.web_leads,
+        "computed_at": found.computed_at,
+        "stale": found.stale,
         "progress": {**progress.__dict__, "percent": progress.percent},
     }
 

@@ -377,3 +377,23 @@ class Undeliverable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.address}"
+
+
+class KeptResults(models.Model):
+    """A campaign's results as last computed, off the request (``tasks.campaign_results_keep``):
+    pages and the API read them and never compute on a request, except the first time."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    on = models.DateField(_("for the day"))  # orders counted up to this day
+    version = models.DateTimeField(_("campaign version"))  # its updated_at, when computed
+    computed_at = models.DateTimeField(_("computed at"))
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("kept campaign results")
+        verbose_name_plural = _("kept campaign results")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.computed_at:%Y-%m-%d %H:%M}"

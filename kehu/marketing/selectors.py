@@ -9,12 +9,13 @@ several campaigns' contacts qualify, the campaign's rule decides: the last touch
 order (default) or the first touch in the window.
 """
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
@@ -22,18 +23,21 @@ from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.access import can_manage_campaigns, can_view_campaigns
+from kehu.core.kept import queue_once, queued_started
 from kehu.marketing.models import (
     Campaign,
     CampaignChannel,
     CampaignCost,
     CampaignMember,
+    KeptResults,
     Response,
     Send,
 )
 
 REACHED = (Send.Status.SENT, Send.Status.DELIVERED)
-# Results are cached until the campaign changes (a send, response, cost or contact touches
-# it), at most this long: new orders in the window show within ten minutes.
+# Results are kept (``KeptResults``) and computed again in the background when the campaign
+# has changed since (a send, response, cost or contact touches it) or they are older than
+# this: new orders in the window show within ten minutes of someone looking.
 RESULTS_SECONDS = 600
 
 
@@ -195,6 +199,10 @@ class Figures:
             "roi": self.roi,
         }
 
+    @classmethod
+    def from_kept(cls, kept: dict[str, Any]) -> "Figures":
+        return cls(**{**kept, "revenue": Decimal(kept["revenue"]), "cost": Decimal(kept["cost"])})
+
 
 @dataclass
 class Results:
@@ -209,6 +217,8 @@ class Results:
     web_submissions: int = 0  # web forms sent through a link with the campaign's code
     web_leads: int = 0  # of them, new leads
     daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
+    computed_at: datetime | None = None
+    stale: bool = False  # the campaign changed since: newer figures are being computed
 
     @property
     def lift(self) -> float | None:
@@ -402,15 +412,87 @@ def _members_overall(per_channel: dict[str, int], rows: QuerySet[Any]) -> int:
 
 
 def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
-    """The campaign's figures, cached until the campaign changes (at most ten minutes)."""
+    """The campaign's figures as kept: computed now only if none were ever kept (or for
+    another day); when the campaign changed since, or they are older than RESULTS_SECONDS, the
+    kept figures (marked stale) while new ones are computed in the background."""
     today = today or timezone.localdate()
-    key = f"marketing:results:{campaign.pk}:{campaign.updated_at.timestamp()}:{today}"
-    cached: Results | None = cache.get(key)
-    if cached is not None:
-        return cached
+    kept = KeptResults.objects.filter(campaign=campaign).first()
+    if kept is None or kept.on != today:
+        kept = campaign_results_keep(campaign, today)
+    elif not _current(kept, campaign):
+        campaign_results_queue(campaign.pk, today)
+        # With tasks run at once (tests, KEHU_TASKS_IMMEDIATE) the new figures are kept now.
+        kept = KeptResults.objects.filter(campaign=campaign).first() or kept
+    return _results_from_kept(campaign, kept)
+
+
+def _current(kept: KeptResults, campaign: Campaign) -> bool:
+    age = (timezone.now() - kept.computed_at).total_seconds()
+    return kept.version >= campaign.updated_at and age <= RESULTS_SECONDS
+
+
+def campaign_results_queue(campaign_id: int, today: date | None = None) -> None:
+    """Compute the campaign's figures in the background, unless that is queued already."""
+    from kehu.marketing import tasks
+
+    today = today or timezone.localdate()
+    key = _queued_key(campaign_id, today)
+    queue_once(key, RESULTS_SECONDS, tasks.keep_results, campaign_id, today.isoformat())
+
+
+def _queued_key(campaign_id: int, today: date) -> str:
+    return f"marketing-results:{campaign_id}:{today}"
+
+
+def campaign_results_keep(campaign: Campaign, today: date) -> KeptResults:
+    """Compute the campaign's figures for ``today`` and keep them (the background task)."""
+    queued_started(_queued_key(campaign.pk, today))
     results = _campaign_results(campaign, today)
-    cache.set(key, results, RESULTS_SECONDS)
-    return results
+    figures = {
+        **{name: getattr(results, name) for name in KEPT_FIELDS},
+        "total": asdict(results.total),
+        "channels": {code: asdict(f) for code, f in results.channels.items()},
+    }
+    kept, _created = KeptResults.objects.update_or_create(
+        campaign=campaign,
+        defaults={
+            "on": today,
+            "version": campaign.updated_at,
+            "computed_at": timezone.now(),
+            "figures": json.loads(json.dumps(figures, cls=DjangoJSONEncoder)),
+        },
+    )
+    return kept
+
+
+KEPT_FIELDS = (
+    "responses",
+    "target_buy_rate",
+    "control_buy_rate",
+    "control_members",
+    "bounced",
+    "web_submissions",
+    "web_leads",
+    "daily",
+)
+
+
+def _results_from_kept(campaign: Campaign, kept: KeptResults) -> Results:
+    """The kept figures, labelled in the reader's language."""
+    figures = kept.figures
+    channels = {
+        code: replace(Figures.from_kept(f), label=str(CampaignChannel(code).label) if code else "")
+        for code, f in figures["channels"].items()
+    }
+    return Results(
+        campaign=campaign,
+        total=replace(Figures.from_kept(figures["total"]), label=campaign.name),
+        channels=channels,
+        **{name: figures[name] for name in KEPT_FIELDS if name != "daily"},
+        daily=[tuple(day) for day in figures["daily"]],
+        computed_at=kept.computed_at,
+        stale=not _current(kept, campaign),
+    )
 
 
 def _campaign_results(campaign: Campaign, today: date) -> Results:

@@ -1,6 +1,8 @@
 """Sending a campaign's messages in the background, batch by batch; what failed is tried again
 a minute later until its attempts run out."""
 
+from datetime import date
+
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
@@ -31,3 +33,14 @@ def launch_due_campaigns() -> None:
 
     with HUEY.lock_task("marketing-launch-due"):
         campaigns_launch_due()
+
+
+@db_task()
+def keep_results(campaign_id: int, day: str) -> None:
+    """Compute a campaign's results and keep them (queued when a reader found them old)."""
+    from kehu.marketing.models import Campaign
+    from kehu.marketing.selectors import campaign_results_keep
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None:  # not deleted since
+        campaign_results_keep(campaign, date.fromisoformat(day))

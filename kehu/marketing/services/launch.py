@@ -22,6 +22,7 @@ from kehu.marketing.models import (
     Send,
     Undeliverable,
 )
+from kehu.marketing.selectors import campaign_results_queue
 from kehu.marketing.services.common import (
     EDITABLE,
     PURPOSE_OF,
@@ -165,6 +166,8 @@ def campaign_launch(*, user: User, campaign: Campaign, now: datetime | None = No
     campaign.launched_by = user
     campaign.save()
     queued = sends_queue(campaign=campaign)
+    # The results page's first figures, computed in the background rather than on its first view.
+    transaction.on_commit(lambda: campaign_results_queue(campaign.pk))
     if connection.vendor == "postgresql":
         _analyze_launch_tables()  # in the transaction: it counts the rows just added
     log.info("campaign %s launched: %s members, %s sends queued", campaign.pk, len(kept), queued)

@@ -2,8 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import count
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,59 +10,7 @@ from kehu.marketing import selectors, services
 from kehu.marketing.models import Campaign, CampaignMember, Send
 from kehu.sales.models import Order
 
-from .conftest import grant, person
-
-SH = ZoneInfo("Asia/Shanghai")
-_numbers = count(1)
-
-
-def order(customer, day, amount, status=Order.Status.DELIVERED):
-    return Order.objects.create(
-        number=f"M{next(_numbers):08d}",
-        customer=customer,
-        ordered_on=day,
-        status=status,
-        total_amount=Decimal(amount),
-    )
-
-
-@pytest.fixture
-def finished(marketer, campaign, people, rep):
-    """Launched 2026-03-02 to 王芳, 李强, 张敏, 赵磊 (targets) and 甲, 乙 (held out)."""
-    held = [
-        person(rep, n, "杭州", emails=[f"{e}@example.com"])
-        for n, e in (("甲", "jia"), ("乙", "yi"))
-    ]
-    for p in held:
-        grant(p)
-    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=SH), tick=False):
-        services.campaign_launch(user=marketer, campaign=campaign)
-        control = CampaignMember.objects.filter(campaign=campaign, customer__in=held)
-        Send.objects.filter(member__in=control).delete()
-        control.update(group=CampaignMember.Group.CONTROL)
-        services.sends_process(campaign_id=campaign.pk, channel="email")
-    members = {
-        m.customer.name: m
-        for m in CampaignMember.objects.filter(campaign=campaign).select_related("customer")
-    }
-    order(people["王芳"], date(2026, 3, 5), "600")  # 3 days after: attributed
-    order(people["李强"], date(2026, 4, 10), "1000")  # 39 days after: outside the window
-    order(people["张敏"], date(2026, 3, 10), "500", Order.Status.CANCELLED)  # cancelled
-    order(people["赵磊"], date(2026, 3, 3), "200")  # attributed
-    order(people["赵磊"], date(2026, 3, 20), "200")  # attributed
-    order(held[0], date(2026, 3, 15), "100")  # the control group buys too
-    order(people["王芳"], date(2026, 2, 1), "999")  # before the launch
-    with time_machine.travel(datetime(2026, 3, 25, 10, tzinfo=SH), tick=False):
-        services.response_record(user=marketer, member=members["王芳"], kind="replied")
-        services.response_record(user=marketer, member=members["赵磊"], kind="clicked")
-        services.response_record(user=marketer, member=members["赵磊"], kind="registered")
-        services.response_record(user=marketer, member=members["李强"], kind="unsubscribed")
-    services.campaign_cost_add(
-        user=marketer, campaign=campaign, item="邮件服务", amount="300", channel="email"
-    )
-    services.campaign_cost_add(user=marketer, campaign=campaign, item="设计", amount="200")
-    campaign.refresh_from_db()
-    return campaign
+from .conftest import SH, order, person
 
 
 def test_roi_and_lift_on_a_known_answer(finished):
