@@ -88,8 +88,13 @@ class CustomerValue(models.Model):
         verbose_name = _("customer value")
         verbose_name_plural = _("customer values")
         indexes = [
-            models.Index(fields=["tier", "customer"], name="analytics_value_tier"),
-            models.Index(fields=["segment", "customer"], name="analytics_value_segment"),
+            # A tier's or segment's customers in revenue order: a drill-down stops after a page.
+            models.Index(
+                fields=["tier", "revenue_rank", "customer"], name="analytics_value_tier_rank"
+            ),
+            models.Index(
+                fields=["segment", "revenue_rank", "customer"], name="analytics_value_segment_rank"
+            ),
             models.Index(fields=["revenue_rank"], name="analytics_value_rank"),
             models.Index(fields=["p_alive"], name="analytics_value_p_alive"),
             models.Index(fields=["clv_12"], name="analytics_value_clv"),
@@ -186,3 +191,23 @@ class AnalyticsRun(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class KeptScope(models.Model):
+    """The overview's figures for one viewer who sees part of the archive (a rep, a team
+    manager), as last computed from the latest refresh: read by the overview instead of
+    reading the viewer's whole scope on every view (``selectors.scope_figures``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    run = models.ForeignKey(AnalyticsRun, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField(_("computed at"))
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("kept analytics overview")
+        verbose_name_plural = _("kept analytics overviews")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -22,8 +22,14 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.analytics import config
 from kehu.analytics.engine import SEGMENTS, TIERS, Purchases, Result, compute
-from kehu.analytics.models import AnalyticsRun, CustomerValue, SuggestedGrade, ValueSnapshot
-from kehu.analytics.selectors import REFRESH_REFUSED
+from kehu.analytics.models import (
+    AnalyticsRun,
+    CustomerValue,
+    KeptScope,
+    SuggestedGrade,
+    ValueSnapshot,
+)
+from kehu.analytics.selectors import REFRESH_REFUSED, scope_figures_queue
 from kehu.core.access import require_archive_admin
 from kehu.core.bulk import insert_rows
 from kehu.core.progress import stage_progress
@@ -322,6 +328,9 @@ def analytics_run_execute(*, run_id: int, progress: Progress | None = None) -> A
     run.timings = {stage: round(seconds, 2) for stage, seconds in timings.items()}
     run.finished_at = timezone.now()
     run.save()
+    # The kept overviews of who looked before, from this refresh, in the background.
+    for user_id in KeptScope.objects.values_list("user_id", flat=True):
+        scope_figures_queue(user_id)
     return run
 
 

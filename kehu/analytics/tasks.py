@@ -28,3 +28,14 @@ def run_analytics_refresh(run_id: int) -> None:
 def nightly_analytics_refresh() -> None:
     """Every night at KEHU_ANALYTICS_HOUR:30 local time: refresh every customer's figures."""
     analytics_run_nightly()
+
+
+@db_task()
+def keep_scope_figures(user_id: int) -> None:
+    """Compute a viewer's overview figures from the latest refresh and keep them."""
+    from kehu.accounts.models import User
+    from kehu.analytics.selectors import run_latest_done, scope_figures_keep
+
+    user, run = User.objects.filter(pk=user_id, is_active=True).first(), run_latest_done()
+    if user is not None and run is not None:
+        scope_figures_keep(user=user, run=run)

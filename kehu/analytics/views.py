@@ -50,12 +50,13 @@ def analytics_overview(request: AuthenticatedRequest) -> HttpResponse:
                 for kind in ("churn", "growth", "decline", "disagreement")
             }
         else:  # one read of the viewer's scope
-            figures = selectors.scope_figures(user=user)
+            figures = selectors.scope_figures(user=user, run=run)
             lists = {
                 kind: selectors.scope_list(user=user, ids=ids)
                 for kind, ids in figures.lists.items()
             }
         context.update(
+            figures=figures,
             summary=summary,
             segments=selectors.segment_grid(user=user, run=run, figures=figures),
             tiers=selectors.tier_counts(user=user, run=run, figures=figures),

@@ -8,6 +8,7 @@ from kehu.customers import services as customer_services
 from kehu.sales.models import Order
 
 _numbers = count(1)
+TODAY = date(2026, 1, 31)
 
 
 @pytest.fixture
@@ -41,3 +42,15 @@ def shop(rep, other_rep, buy):
     for day in ["2025-03-01", "2025-05-01", "2026-01-20"]:
         buy(theirs, day, "5000")
     return {"mine": mine, "steady": steady, "theirs": theirs}
+
+
+@pytest.fixture
+def refreshed(shop):
+    """The shop's figures refreshed as of TODAY."""
+    from kehu.analytics import services
+
+    run = services.analytics_run_create()
+    run.as_of = TODAY
+    run.save()
+    services.analytics_run_execute(run_id=run.pk)
+    return shop

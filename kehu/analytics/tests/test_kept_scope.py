@@ -1,0 +1,119 @@
+"""The overview's figures for a viewer who sees part of the archive are kept between views: the
+first view reads the scope and keeps its figures, later views read the kept row; a new refresh
+or figures over ten minutes old queue one computation in the background; the lists are
+checked against the scope on every view."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+
+from kehu.analytics import selectors, services
+from kehu.analytics.models import AnalyticsRun, CustomerValue, KeptScope
+from kehu.customers.models import Customer
+
+from .conftest import TODAY
+
+
+@pytest.fixture
+def queue():
+    """The task queue, empty at the start (tasks are queued, not run)."""
+    HUEY.flush()
+    yield HUEY
+    HUEY.flush()
+
+
+def latest() -> AnalyticsRun:
+    run = selectors.run_latest_done()
+    assert run is not None
+    return run
+
+
+def refresh():
+    run = services.analytics_run_create()
+    run.as_of = TODAY
+    run.save()
+    return services.analytics_run_execute(run_id=run.pk)
+
+
+def scope_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if "MATERIALIZED" in q["sql"]]
+
+
+def test_the_first_view_reads_the_scope_and_later_views_the_kept_figures(rep, refreshed):
+    run = latest()
+    with CaptureQueriesContext(connection) as first:
+        figures = selectors.scope_figures(user=rep, run=run)
+    assert len(scope_reads(first.captured_queries)) == 1
+    assert sum(g["count"] for g in figures.segments.values()) == 2  # the rep's two buyers
+    assert not figures.stale
+    with CaptureQueriesContext(connection) as again:
+        kept = selectors.scope_figures(user=rep, run=run)
+    assert scope_reads(again.captured_queries) == []
+    assert (kept.segments, kept.tiers, kept.lists) == (
+        figures.segments,
+        figures.tiers,
+        figures.lists,
+    )
+    assert kept.computed_at == KeptScope.objects.get(user=rep).computed_at
+
+
+def test_a_new_refresh_computes_the_kept_figures_again_in_the_background(
+    rep, refreshed, buy, queue
+):
+    first = selectors.scope_figures(user=rep, run=latest())
+    buy(refreshed["steady"], "2026-01-30", "700")
+    run = refresh()
+    assert queue.pending_count() == 1  # the rep's figures, who looked before
+    shown = selectors.scope_figures(user=rep, run=run)
+    assert shown.stale
+    assert shown.tiers == first.tiers  # the kept figures until the new ones land
+    queue.execute(queue.dequeue())
+    fresh = selectors.scope_figures(user=rep, run=run)
+    assert not fresh.stale
+    assert KeptScope.objects.get(user=rep).run == run
+    revenue = sum(g["revenue"] for g in fresh.tiers.values())
+    assert revenue == sum(g["revenue"] for g in first.tiers.values()) + 700
+
+
+def test_kept_figures_over_ten_minutes_old_are_computed_again(rep, other_rep, refreshed, queue):
+    run = latest()
+    selectors.scope_figures(user=rep, run=run)
+    Customer.objects.filter(pk=refreshed["steady"].pk).update(owner=other_rep)  # handed over
+    later = timezone.now() + timedelta(seconds=selectors.SCOPE_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        shown = selectors.scope_figures(user=rep, run=run)
+        assert shown.stale
+        assert sum(g["count"] for g in shown.segments.values()) == 2
+        selectors.scope_figures(user=rep, run=run)
+        assert queue.pending_count() == 1  # queued once, however often it is read meanwhile
+        queue.execute(queue.dequeue())
+        fresh = selectors.scope_figures(user=rep, run=run)
+    assert not fresh.stale
+    assert sum(g["count"] for g in fresh.segments.values()) == 1
+
+
+def test_a_customer_handed_away_leaves_the_lists_at_once(client, rep, other_rep, refreshed):
+    CustomerValue.objects.filter(customer=refreshed["mine"]).update(churn_risk=True)
+    client.force_login(rep)
+    page = client.get(reverse("analytics:overview"))
+    assert [c.name for c in page.context["churn"]] == ["张伟"]
+    Customer.objects.filter(pk=refreshed["mine"].pk).update(owner=other_rep)
+    page = client.get(reverse("analytics:overview"))
+    assert page.context["figures"].lists["churn"] == [refreshed["mine"].pk]  # kept
+    assert page.context["churn"] == []  # but not shown: no longer the rep's
+    assert "张伟" not in page.content.decode()
+
+
+def test_the_overview_says_when_the_viewers_figures_were_computed(client, rep, refreshed):
+    client.force_login(rep)
+    page = client.get(reverse("analytics:overview"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    kept = KeptScope.objects.get(user=rep)
+    at = timezone.localtime(kept.computed_at).strftime("%Y-%m-%d %H:%M")
+    assert f"您的数据截至 {at}。" in page.content.decode()
+    assert 'data-testid="scope-stale"' not in page.content.decode()
