@@ -22,7 +22,7 @@ from kehu.core.access import (
     require,
     sees_all_customers,
 )
-from kehu.core.http import AuthenticatedRequest
+from kehu.core.http import AuthenticatedRequest, kept_figures_poll
 
 PAGE_SIZE = 50
 TOP_SHARE = 0.2  # the 20 of 20/80
@@ -51,6 +51,8 @@ def analytics_overview(request: AuthenticatedRequest) -> HttpResponse:
             }
         else:  # one read of the viewer's scope
             figures = selectors.scope_figures(user=user, run=run)
+            if (poll := kept_figures_poll(request, figures.stale)) is not None:
+                return poll
             lists = {
                 kind: selectors.scope_list(user=user, ids=ids)
                 for kind, ids in figures.lists.items()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 if TYPE_CHECKING:
@@ -32,6 +32,18 @@ class AuthenticatedRequest(HttpRequest):
     """A request that passed authentication; for type checking views and API handlers."""
 
     user: "User"
+
+
+def kept_figures_poll(request: HttpRequest, stale: bool) -> HttpResponse | None:
+    """A page showing kept figures while newer ones are computed polls itself (htmx, see
+    ``kehu.core.kept``): nothing to do yet (204), or reload now that they are in (HX-Refresh).
+    None for an ordinary request: render the page."""
+    if not request.headers.get("HX-Request"):
+        return None
+    response = HttpResponse(status=204)
+    if not stale:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def client_ip_or_none(request: HttpRequest) -> str | None:

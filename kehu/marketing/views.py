@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kehu.accounts.models import Role, User
 from kehu.core.access import can_manage_campaigns, can_view_campaigns
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest, client_ip
+from kehu.core.http import AuthenticatedRequest, client_ip, kept_figures_poll
 from kehu.customers.models import Customer
 from kehu.customers.segments import segments_visible_to
 from kehu.marketing import merge, selectors, services, sms
@@ -437,6 +437,8 @@ def results_page(request: AuthenticatedRequest, campaign_id: int) -> HttpRespons
     if not can_view_campaigns(request.user):
         raise Http404
     results = selectors.campaign_results(campaign)
+    if (poll := kept_figures_poll(request, results.stale)) is not None:
+        return poll
     chart = {
         "channels": [f.label for f in results.channels.values()],
         "reached": [f.reached for f in results.channels.values()],

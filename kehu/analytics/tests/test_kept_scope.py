@@ -115,5 +115,20 @@ def test_the_overview_says_when_the_viewers_figures_were_computed(client, rep, r
     page = client.get(reverse("analytics:overview"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     kept = KeptScope.objects.get(user=rep)
     at = timezone.localtime(kept.computed_at).strftime("%Y-%m-%d %H:%M")
-    assert f"您的数据截至 {at}。" in page.content.decode()
+    assert f"您的统计更新于 {at}。" in page.content.decode()
     assert 'data-testid="scope-stale"' not in page.content.decode()
+
+
+def test_the_overview_polls_while_the_viewers_figures_are_computed(client, rep, refreshed, queue):
+    client.force_login(rep)
+    url = reverse("analytics:overview")
+    client.get(url)
+    run = refresh()  # queues the rep's figures
+    page = client.get(url).content.decode()
+    assert 'data-testid="scope-stale" hx-get="' in page
+    waiting = client.get(url, HTTP_HX_REQUEST="true")
+    assert (waiting.status_code, "HX-Refresh" in waiting) == (204, False)
+    queue.execute(queue.dequeue())
+    assert KeptScope.objects.get(user=rep).run == run
+    ready = client.get(url, HTTP_HX_REQUEST="true")
+    assert (ready.status_code, ready["HX-Refresh"]) == (204, "true")

@@ -130,3 +130,22 @@ def test_the_page_and_the_api_say_when_the_figures_were_computed(client, finishe
     api = client.get(f"/api/v1/campaigns/{finished.pk}/results").json()
     assert api["stale"] is True
     assert api["computed_at"].startswith(kept.computed_at.isoformat()[:19])
+
+
+def test_a_page_with_stale_figures_polls_until_the_new_ones_are_in(
+    client, finished, marketer, queue
+):
+    client.force_login(marketer)
+    url = reverse("marketing:results", args=[finished.pk])
+    selectors.campaign_results(finished)
+    services.campaign_cost_add(user=marketer, campaign=finished, item="短信", amount="1")
+    page = client.get(url).content.decode()
+    assert 'data-testid="results-stale" hx-get="' in page
+    waiting = client.get(url, HTTP_HX_REQUEST="true")
+    assert waiting.status_code == 204
+    assert "HX-Refresh" not in waiting
+    queue.execute(queue.dequeue())
+    ready = client.get(url, HTTP_HX_REQUEST="true")
+    assert ready.status_code == 204
+    assert ready["HX-Refresh"] == "true"  # the page reloads with the new figures
+    assert 'data-testid="results-stale"' not in client.get(url).content.decode()
