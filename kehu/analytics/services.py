@@ -29,7 +29,12 @@ from kehu.analytics.models import (
     SuggestedGrade,
     ValueSnapshot,
 )
-from kehu.analytics.selectors import REFRESH_REFUSED, scope_figures_queue
+from kehu.analytics.selectors import (
+    REFRESH_REFUSED,
+    run_latest_done,
+    scope_figures_keep,
+    scope_figures_queue,
+)
 from kehu.core.access import require_archive_admin
 from kehu.core.bulk import insert_rows
 from kehu.core.progress import stage_progress
@@ -332,6 +337,13 @@ def analytics_run_execute(*, run_id: int, progress: Progress | None = None) -> A
     for user_id in KeptScope.objects.values_list("user_id", flat=True):
         scope_figures_queue(user_id)
     return run
+
+
+def scope_figures_keep_for(user_id: int) -> None:
+    """Keep an active viewer's overview figures from the latest refresh (the background task)."""
+    user, run = User.objects.filter(pk=user_id, is_active=True).first(), run_latest_done()
+    if user is not None and run is not None:
+        scope_figures_keep(user=user, run=run)
 
 
 def _jsonable(value: Any) -> Any:

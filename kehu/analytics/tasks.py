@@ -8,7 +8,11 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from kehu.analytics.config import nightly_hour
-from kehu.analytics.services import analytics_run_execute, analytics_run_nightly
+from kehu.analytics.services import (
+    analytics_run_execute,
+    analytics_run_nightly,
+    scope_figures_keep_for,
+)
 
 
 def _utc_hour(local_hour: int) -> int:
@@ -33,9 +37,4 @@ def nightly_analytics_refresh() -> None:
 @db_task()
 def keep_scope_figures(user_id: int) -> None:
     """Compute a viewer's overview figures from the latest refresh and keep them."""
-    from kehu.accounts.models import User
-    from kehu.analytics.selectors import run_latest_done, scope_figures_keep
-
-    user, run = User.objects.filter(pk=user_id, is_active=True).first(), run_latest_done()
-    if user is not None and run is not None:
-        scope_figures_keep(user=user, run=run)
+    scope_figures_keep_for(user_id)

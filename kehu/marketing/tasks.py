@@ -1,8 +1,6 @@
 """Sending a campaign's messages in the background, batch by batch; what failed is tried again
 a minute later until its attempts run out."""
 
-from datetime import date
-
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
@@ -38,9 +36,6 @@ def launch_due_campaigns() -> None:
 @db_task()
 def keep_results(campaign_id: int, day: str) -> None:
     """Compute a campaign's results and keep them (queued when a reader found them old)."""
-    from kehu.marketing.models import Campaign
-    from kehu.marketing.selectors import campaign_results_keep
+    from kehu.marketing.services import campaign_results_keep_for
 
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is not None:  # not deleted since
-        campaign_results_keep(campaign, date.fromisoformat(day))
+    campaign_results_keep_for(campaign_id, day)

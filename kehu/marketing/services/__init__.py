@@ -43,6 +43,7 @@ from kehu.marketing.services.responses import (
     unsubscribe,
     unsubscribe_read,
 )
+from kehu.marketing.services.results import campaign_results_keep_for
 from kehu.marketing.services.schedule import (
     campaign_schedule,
     campaigns_launch_due,
@@ -72,6 +73,7 @@ __all__ = [
     "call_list_assign",
     "campaign_cost_add",
     "campaign_create",
+    "campaign_results_keep_for",
     "campaign_pick_list",
     "campaign_finish",
     "campaign_launch",
