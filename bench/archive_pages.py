@@ -38,7 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-PASSWORD = "kehu-bench-2026"  # noqa: S105 (demo accounts of a throw-away archive)
+# The demo accounts' password: `kehu demo`'s own (KEHU_DEMO_PASSWORD, else its default), so the
+# benches also work on an archive built by hand with `kehu demo`.
+PASSWORD = os.environ.get("KEHU_DEMO_PASSWORD", "kehu-demo-2026")
 ADMIN_USER = "wangfang"  # archive administrator: sees every customer
 SESSION_COOKIE = "kehu_session"
 REP_USER = "zhaoqiang"  # sales rep and team manager: sees own, shared and the team's

@@ -36,7 +36,7 @@ from kehu.analytics.selectors import (
     scope_figures_queue,
 )
 from kehu.core.access import require_archive_admin
-from kehu.core.bulk import insert_rows
+from kehu.core.bulk import insert_rows, sqlite_cache
 from kehu.core.progress import stage_progress
 from kehu.customers.models import Channel, Customer
 from kehu.customers.selectors import customers_changeable_by
@@ -179,23 +179,6 @@ def _without_indexes(model: type) -> Iterator[None]:
             cursor.execute(str(index.create_sql(model, editor)))
 
 
-@contextmanager
-def _sqlite_cache(kib: int = 262_144) -> Iterator[None]:
-    """A larger page cache for this connection while the refresh writes (SQLite only)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
-
-
 @transaction.atomic
 def values_store(*, result: Result, today: date, progress: Progress | None = None) -> int:
     """Replace every customer's stored figures with ``result`` and this month's snapshot."""
@@ -203,7 +186,7 @@ def values_store(*, result: Result, today: date, progress: Progress | None = Non
     names, columns = value_rows(result, today=today, computed_at=computed_at)
     n = len(columns[0]) if columns else 0
     values = _table(CustomerValue)
-    with _sqlite_cache(), connection.cursor() as cursor:
+    with sqlite_cache(), connection.cursor() as cursor:
         with _without_indexes(CustomerValue):
             cursor.execute(f"DELETE FROM {values}")  # noqa: S608
             for start in range(0, n, STORE_CHUNK):

@@ -1,7 +1,8 @@
 """Raw batch inserts for the bulk writers (demo loader, import, search index): rows skip the
 ORM's per-object work and go in as ``COPY`` on PostgreSQL or multi-row ``INSERT`` on SQLite."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,3 +72,22 @@ def datetime_adapter() -> Any:
     if connection.vendor == "sqlite":
         return sqlite_datetime
     return connection.ops.adapt_datetimefield_value
+
+
+@contextmanager
+def sqlite_cache(kib: int = 262_144) -> Iterator[None]:
+    """A larger page cache for this connection while a bulk writer (the analytics refresh, an
+    order-history import) writes: pages of big indexes touched again in one transaction stay
+    in memory instead of being spilled and read back (SQLite only; the default is 16 MiB)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")

@@ -277,17 +277,21 @@ def _archive_candidates(kind: str, records: list[tuple[int, Record]]) -> dict[in
     e164 = {"+86" + p if len(p) == 11 and p.startswith("1") else "+" + p: p for p in phones}
     emails = {r["email"] for _n, r in records if r["email"]}
     terms = {"A" + normalize(r["name"])[:24] for _n, r in records if r["name"]}
-    own_phones = Phone.objects.filter(contact__isnull=True)
+    # The customers' own numbers and addresses (no contact) are kept in Python: with
+    # ``contact_id IS NULL`` in the query SQLite walked the contact index, every phone of the
+    # archive for each part (288 ms a query at 1,000,000 customers).
     for part in _parts(list(e164)):
-        for number, customer_id in own_phones.filter(number__in=part).values_list(
-            "number", "customer_id"
+        for number, customer_id, contact in Phone.objects.filter(number__in=part).values_list(
+            "number", "customer_id", "contact_id"
         ):
-            by_phone.setdefault(e164[number], set()).add(customer_id)
+            if contact is None:
+                by_phone.setdefault(e164[number], set()).add(customer_id)
     for part in _parts(list(emails)):
-        for address, customer_id in Email.objects.filter(
-            contact__isnull=True, address__in=part
-        ).values_list("address", "customer_id"):
-            by_email.setdefault(address.lower(), set()).add(customer_id)
+        for address, customer_id, contact in Email.objects.filter(address__in=part).values_list(
+            "address", "customer_id", "contact_id"
+        ):
+            if contact is None:
+                by_email.setdefault(address.lower(), set()).add(customer_id)
     for part in _parts(list(terms)):
         found = SearchTerm.objects.filter(term__in=part, source=SearchTerm.Source.NAME)
         for term, customer_id in found.values_list("term", "customer_id").order_by("-customer_id"):

@@ -104,11 +104,18 @@ class Matcher:
                 if external is not None:
                     found[("external", value)].add(external)
         if wanted["phone"]:
-            pairs = select_rows(
-                f"SELECT number, customer_id FROM {table_name(Phone)} "  # noqa: S608
-                f"WHERE number IN ({{marks}}) AND contact_id IS NULL",
-                sorted(wanted["phone"]),
-            )
+            # The customers' own numbers (no contact) kept in Python: with ``contact_id IS
+            # NULL`` in the query SQLite walked the contact index, every phone of the archive
+            # for each 900 numbers (288 ms a query at 1,000,000 customers; see _select_in).
+            pairs = [
+                (number, customer)
+                for number, customer, contact in select_rows(
+                    f"SELECT number, customer_id, contact_id FROM {table_name(Phone)} "  # noqa: S608
+                    f"WHERE number IN ({{marks}})",
+                    sorted(wanted["phone"]),
+                )
+                if contact is None
+            ]
             self._live({c for _v, c in pairs})
             for value, pk in pairs:
                 if pk in self.names:

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.accounts.selectors import primary_team
-from kehu.core.bulk import insert_rows
+from kehu.core.bulk import insert_rows, sqlite_cache
 from kehu.core.forked import fewer_collections
 from kehu.imports.engine import (
     NOT_CHECKED,
@@ -184,7 +184,7 @@ def run_import(batch: ImportBatch, progress: Progress | None = None) -> ImportBa
         raise ValidationError(NOT_CHECKED)
     start = batch_import_started(batch, table)
     check = FileCheck(batch, table)
-    with fewer_collections():
+    with fewer_collections(), sqlite_cache():
         check.run()  # the whole file again: which orders cannot be imported
         writer = Writer(batch, check.matcher)
         for chunk in check.chunks(start):

@@ -384,3 +384,27 @@ def test_pages_upload_check_and_import_order_history_in_chinese(client, archivis
     assert Order.objects.filter(number="W1").exists()
     client.force_login(archive["li"].owner)  # a sales rep: refused
     assert client.get(f"/imports/{batch.pk}/").status_code in (403, 404)
+
+
+def test_a_contacts_phone_names_no_customer(archivist, archive):
+    """Only a customer's own numbers match: the same number held by a contact person of an
+    organisation (not by the customer) leaves the row unmatched, not guessed."""
+    from kehu.customers.models import Contact, Phone
+
+    company = customer_services.customer_create(
+        user=archivist, kind="organization", data={"name": "杭州茶业有限公司"}
+    )
+    contact = Contact.objects.create(customer=company, name="采购部陈先生")
+    Phone.objects.create(customer=company, contact=contact, number="+8613700001111")
+    text = HEADER + (
+        "C1,,13700001111,,2024-01-01,TEA-01,,1,99,,,\n"  # the contact's number
+        "C2,,13812345678,,2024-01-01,TEA-01,,1,99,,,\n"  # 张伟's own number
+    )
+    batch = services.import_dry_run(batch_id=upload(archivist, text).pk)
+    found = report(batch)
+    assert "No customer in the archive has this Phone" in found[2][2][0]
+    assert 3 not in found  # valid
+    services.import_run(batch_id=batch.pk)
+    assert list(Order.objects.values_list("number", "customer_id")) == [
+        ("C2", archive["zhang"].pk)
+    ]
