@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests."""
 
+from typing import Any
+
 import pytest
 from django.utils import translation
 
@@ -104,3 +106,35 @@ def huey_immediate():
     HUEY.immediate = True
     yield
     HUEY.immediate = False
+
+
+class TaskQueue:
+    """The task queue as a test sees it: tasks are queued, not run, until ``run_next``."""
+
+    def __init__(self, huey: Any) -> None:
+        self.huey = huey
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count())
+
+    def run_next(self) -> None:
+        """Run the oldest queued task in the test's process and transaction (in immediate
+        mode: a worker's task closes the database connection when it ends)."""
+        task = self.huey.dequeue()
+        if task is None:
+            raise AssertionError("no task queued")
+        self.huey.immediate = True
+        try:
+            self.huey.execute(task)
+        finally:
+            self.huey.immediate = False
+
+
+@pytest.fixture
+def task_queue():
+    """An empty task queue whose tasks the test runs one by one (``TaskQueue``)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield TaskQueue(HUEY)
+    HUEY.flush()

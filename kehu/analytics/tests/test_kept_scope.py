@@ -5,27 +5,17 @@ checked against the scope on every view."""
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
 from kehu.analytics import selectors, services
 from kehu.analytics.models import AnalyticsRun, CustomerValue, KeptScope
 from kehu.customers.models import Customer
 
 from .conftest import TODAY
-
-
-@pytest.fixture
-def queue():
-    """The task queue, empty at the start (tasks are queued, not run)."""
-    HUEY.flush()
-    yield HUEY
-    HUEY.flush()
 
 
 def latest() -> AnalyticsRun:
@@ -64,16 +54,16 @@ def test_the_first_view_reads_the_scope_and_later_views_the_kept_figures(rep, re
 
 
 def test_a_new_refresh_computes_the_kept_figures_again_in_the_background(
-    rep, refreshed, buy, queue
+    rep, refreshed, buy, task_queue
 ):
     first = selectors.scope_figures(user=rep, run=latest())
     buy(refreshed["steady"], "2026-01-30", "700")
     run = refresh()
-    assert queue.pending_count() == 1  # the rep's figures, who looked before
+    assert task_queue.pending() == 1  # the rep's figures, who looked before
     shown = selectors.scope_figures(user=rep, run=run)
     assert shown.stale
     assert shown.tiers == first.tiers  # the kept figures until the new ones land
-    queue.execute(queue.dequeue())
+    task_queue.run_next()
     fresh = selectors.scope_figures(user=rep, run=run)
     assert not fresh.stale
     assert KeptScope.objects.get(user=rep).run == run
@@ -81,7 +71,9 @@ def test_a_new_refresh_computes_the_kept_figures_again_in_the_background(
     assert revenue == sum(g["revenue"] for g in first.tiers.values()) + 700
 
 
-def test_kept_figures_over_ten_minutes_old_are_computed_again(rep, other_rep, refreshed, queue):
+def test_kept_figures_over_ten_minutes_old_are_computed_again(
+    rep, other_rep, refreshed, task_queue
+):
     run = latest()
     selectors.scope_figures(user=rep, run=run)
     Customer.objects.filter(pk=refreshed["steady"].pk).update(owner=other_rep)  # handed over
@@ -91,8 +83,8 @@ def test_kept_figures_over_ten_minutes_old_are_computed_again(rep, other_rep, re
         assert shown.stale
         assert sum(g["count"] for g in shown.segments.values()) == 2
         selectors.scope_figures(user=rep, run=run)
-        assert queue.pending_count() == 1  # queued once, however often it is read meanwhile
-        queue.execute(queue.dequeue())
+        assert task_queue.pending() == 1  # queued once, however often it is read meanwhile
+        task_queue.run_next()
         fresh = selectors.scope_figures(user=rep, run=run)
     assert not fresh.stale
     assert sum(g["count"] for g in fresh.segments.values()) == 1
@@ -119,7 +111,9 @@ def test_the_overview_says_when_the_viewers_figures_were_computed(client, rep, r
     assert 'data-testid="scope-stale"' not in page.content.decode()
 
 
-def test_the_overview_polls_while_the_viewers_figures_are_computed(client, rep, refreshed, queue):
+def test_the_overview_polls_while_the_viewers_figures_are_computed(
+    client, rep, refreshed, task_queue
+):
     client.force_login(rep)
     url = reverse("analytics:overview")
     client.get(url)
@@ -128,7 +122,7 @@ def test_the_overview_polls_while_the_viewers_figures_are_computed(client, rep, 
     assert 'data-testid="scope-stale" hx-get="' in page
     waiting = client.get(url, HTTP_HX_REQUEST="true")
     assert (waiting.status_code, "HX-Refresh" in waiting) == (204, False)
-    queue.execute(queue.dequeue())
+    task_queue.run_next()
     assert KeptScope.objects.get(user=rep).run == run
     ready = client.get(url, HTTP_HX_REQUEST="true")
     assert (ready.status_code, ready["HX-Refresh"]) == (204, "true")

@@ -405,6 +405,4 @@ def test_a_contacts_phone_names_no_customer(archivist, archive):
     assert "No customer in the archive has this Phone" in found[2][2][0]
     assert 3 not in found  # valid
     services.import_run(batch_id=batch.pk)
-    assert list(Order.objects.values_list("number", "customer_id")) == [
-        ("C2", archive["zhang"].pk)
-    ]
+    assert list(Order.objects.values_list("number", "customer_id")) == [("C2", archive["zhang"].pk)]

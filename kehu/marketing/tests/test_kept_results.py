@@ -5,13 +5,11 @@ lands the kept figures show with their time and a note that newer ones are comin
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
-from huey.contrib.djhuey import HUEY
 
 from kehu.marketing import selectors, services
 from kehu.marketing.models import Campaign, KeptResults
@@ -19,14 +17,6 @@ from kehu.marketing.models import Campaign, KeptResults
 from .conftest import order
 
 DAY = date(2026, 5, 1)
-
-
-@pytest.fixture
-def queue():
-    """The task queue, empty at the start (tasks are queued, not run)."""
-    HUEY.flush()
-    yield HUEY
-    HUEY.flush()
 
 
 def attribution_queries(queries) -> list[str]:
@@ -51,7 +41,7 @@ def test_the_first_read_computes_and_keeps_then_reads_only_what_was_kept(finishe
 
 
 def test_a_change_shows_the_kept_figures_as_stale_and_queues_one_computation(
-    finished, marketer, queue
+    finished, marketer, task_queue
 ):
     selectors.campaign_results(finished, today=DAY)
     services.campaign_cost_add(user=marketer, campaign=finished, item="短信", amount="500")
@@ -59,18 +49,17 @@ def test_a_change_shows_the_kept_figures_as_stale_and_queues_one_computation(
     shown = selectors.campaign_results(finished, today=DAY)
     assert shown.stale
     assert shown.total.cost == Decimal("500")  # the kept figure, before the new cost
-    assert queue.pending_count() == 1
+    assert task_queue.pending() == 1
     selectors.campaign_results(finished, today=DAY)
-    assert queue.pending_count() == 1  # queued once, however often it is read meanwhile
-    task = queue.dequeue()
-    queue.execute(task)
+    assert task_queue.pending() == 1  # queued once, however often it is read meanwhile
+    task_queue.run_next()
     fresh = selectors.campaign_results(finished, today=DAY)
     assert not fresh.stale
     assert fresh.total.cost == Decimal("1000")
     assert fresh.total.roi == Decimal("0.0000")  # (1000 - 1000) / 1000
 
 
-def test_figures_older_than_ten_minutes_are_computed_again(finished, queue):
+def test_figures_older_than_ten_minutes_are_computed_again(finished, task_queue):
     selectors.campaign_results(finished, today=DAY)
     order(finished.members.get(customer__name="张敏").customer, date(2026, 3, 12), "50")
     late = timezone.now() + timedelta(seconds=selectors.RESULTS_SECONDS + 1)
@@ -78,7 +67,7 @@ def test_figures_older_than_ten_minutes_are_computed_again(finished, queue):
         shown = selectors.campaign_results(finished, today=DAY)
         assert shown.stale
         assert shown.total.revenue == Decimal("1000")
-        queue.execute(queue.dequeue())
+        task_queue.run_next()
         fresh = selectors.campaign_results(finished, today=DAY)
     assert not fresh.stale
     assert fresh.total.revenue == Decimal("1050")  # the new order, within the window
@@ -113,7 +102,9 @@ def test_a_launch_keeps_the_first_figures_in_the_background(
     assert kept.figures["total"]["members"] == Campaign.objects.get(pk=campaign.pk).member_count
 
 
-def test_the_page_and_the_api_say_when_the_figures_were_computed(client, finished, marketer, queue):
+def test_the_page_and_the_api_say_when_the_figures_were_computed(
+    client, finished, marketer, task_queue
+):
     client.force_login(marketer)
     selectors.campaign_results(finished)
     kept = KeptResults.objects.get(campaign=finished)
@@ -133,7 +124,7 @@ def test_the_page_and_the_api_say_when_the_figures_were_computed(client, finishe
 
 
 def test_a_page_with_stale_figures_polls_until_the_new_ones_are_in(
-    client, finished, marketer, queue
+    client, finished, marketer, task_queue
 ):
     client.force_login(marketer)
     url = reverse("marketing:results", args=[finished.pk])
@@ -144,7 +135,7 @@ def test_a_page_with_stale_figures_polls_until_the_new_ones_are_in(
     waiting = client.get(url, HTTP_HX_REQUEST="true")
     assert waiting.status_code == 204
     assert "HX-Refresh" not in waiting
-    queue.execute(queue.dequeue())
+    task_queue.run_next()
     ready = client.get(url, HTTP_HX_REQUEST="true")
     assert ready.status_code == 204
     assert ready["HX-Refresh"] == "true"  # the page reloads with the new figures
