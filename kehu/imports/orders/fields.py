@@ -17,7 +17,10 @@ from kehu.sales.models import Currency
 
 ORDERS = "orders"
 CURRENCIES = frozenset(Currency.values)
-CHUNK_SIZE = 5000
+# Rows checked, matched and written together, one transaction each: at 1,000,000 lines 50,000
+# commits 20 times where 5,000 committed 200 (each commit writes and syncs the pages the chunk
+# touched in the order indexes: 5,000 → 50,000 took a 200,000-line import from 31.5 to 21.5 s).
+CHUNK_SIZE = 50_000
 LIVE = (Customer.Status.ACTIVE.value, Customer.Status.PUBLIC_POOL.value)
 CENT = Decimal("0.01")
 MILLI = Decimal("0.001")
