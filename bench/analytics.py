@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/analytics.py --customers 100000
     .venv/bin/python bench/analytics.py --data-dir /tmp/ka --customers 100000  # keep, reuse
+    .venv/bin/python bench/analytics.py --data-dir DIR --database-url postgres://…/DB  # built there
     .venv/bin/python bench/analytics.py --fit-only --fit-customers 1000000
 
 Builds a demo archive of N customers with 10 order lines each (``kehu demo``; SQLite) in a data
@@ -106,9 +107,12 @@ def timed(call, count: int = 30) -> float:
     return float(np.percentile(samples, 95) * 1000)
 
 
-def bench_archive(data_dir: Path) -> None:
+def bench_archive(data_dir: Path, database_url: str = "") -> None:
     os.environ["KEHU_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:  # an archive built there beforehand (e.g. by `kehu demo`)
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
     import django
 
@@ -133,8 +137,8 @@ def bench_archive(data_dir: Path) -> None:
     refresh = time.perf_counter() - started
     if run.status != AnalyticsRun.Status.DONE:
         raise SystemExit(f"refresh failed: {run.error}")
-    print(f"\nFull refresh: {run.customers:,} customers with purchases, {orders:,} orders, "
-          f"{run.purchase_days:,} purchase days")  # fmt: skip
+    print(f"\nFull refresh ({connection.vendor}): {run.customers:,} customers with purchases, "
+          f"{orders:,} orders, {run.purchase_days:,} purchase days")  # fmt: skip
     print("| what | seconds |\n|---|---:|")
     for stage, seconds in run.timings.items():
         print(f"| {stage} | {seconds:.2f} |")
@@ -197,6 +201,11 @@ def main() -> None:
     parser.add_argument("--fit-customers", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--fit-only", action="store_true")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="time the archive already in this PostgreSQL database (with --data-dir for its keys)",
+    )
     args = parser.parse_args()
     print(f"Machine: {machine()}")
     bench_fit(args.fit_customers)
@@ -204,10 +213,10 @@ def main() -> None:
         return
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="kehu-bench-analytics-"))
     try:
-        if not (data_dir / "kehu.sqlite3").exists():
+        if not args.database_url and not (data_dir / "kehu.sqlite3").exists():
             seconds = build(data_dir, args.customers)
             print(f"\nBuilt the demo archive ({args.customers:,} customers) in {seconds:.0f} s")
-        bench_archive(data_dir)
+        bench_archive(data_dir, args.database_url)
     finally:
         if args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
