@@ -218,7 +218,7 @@ class Results:
     web_leads: int = 0  # of them, new leads
     daily: list[tuple[str, int, int]] = field(default_factory=list)  # day, contacts, responses
     computed_at: datetime | None = None
-    stale: bool = False  # the campaign changed since: newer figures are being computed
+    stale: bool = False  # changed since, or over RESULTS_SECONDS old: newer ones are coming
 
     @property
     def lift(self) -> float | None:
