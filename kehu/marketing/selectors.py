@@ -412,23 +412,23 @@ def _members_overall(per_channel: dict[str, int], rows: QuerySet[Any]) -> int:
 
 
 def campaign_results(campaign: Campaign, today: date | None = None) -> Results:
-    """The campaign's figures as kept: computed now only if none were ever kept (or for
-    another day); when the campaign changed since, or they are older than RESULTS_SECONDS, the
-    kept figures (marked stale) while new ones are computed in the background."""
+    """The campaign's figures as kept: computed now only if none were ever kept; when the
+    campaign changed since, they are older than RESULTS_SECONDS or were kept for another day,
+    the kept figures (marked stale) while new ones are computed in the background."""
     today = today or timezone.localdate()
     kept = KeptResults.objects.filter(campaign=campaign).first()
-    if kept is None or kept.on != today:
+    if kept is None:
         kept = campaign_results_keep(campaign, today)
-    elif not _current(kept, campaign):
+    elif not _current(kept, campaign, today):
         campaign_results_queue(campaign.pk, today)
         # With tasks run at once (tests, KEHU_TASKS_IMMEDIATE) the new figures are kept now.
         kept = KeptResults.objects.filter(campaign=campaign).first() or kept
-    return _results_from_kept(campaign, kept)
+    return _results_from_kept(campaign, kept, today)
 
 
-def _current(kept: KeptResults, campaign: Campaign) -> bool:
+def _current(kept: KeptResults, campaign: Campaign, today: date) -> bool:
     age = (timezone.now() - kept.computed_at).total_seconds()
-    return kept.version >= campaign.updated_at and age <= RESULTS_SECONDS
+    return kept.on == today and kept.version >= campaign.updated_at and age <= RESULTS_SECONDS
 
 
 def campaign_results_queue(campaign_id: int, today: date | None = None) -> None:
@@ -477,7 +477,7 @@ KEPT_FIELDS = (
 )
 
 
-def _results_from_kept(campaign: Campaign, kept: KeptResults) -> Results:
+def _results_from_kept(campaign: Campaign, kept: KeptResults, today: date) -> Results:
     """The kept figures, labelled in the reader's language."""
     figures = kept.figures
     channels = {
@@ -491,7 +491,7 @@ def _results_from_kept(campaign: Campaign, kept: KeptResults) -> Results:
         **{name: figures[name] for name in KEPT_FIELDS if name != "daily"},
         daily=[tuple(day) for day in figures["daily"]],
         computed_at=kept.computed_at,
-        stale=not _current(kept, campaign),
+        stale=not _current(kept, campaign, today),
     )
 
 

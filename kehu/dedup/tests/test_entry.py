@@ -427,3 +427,24 @@ def test_entry_weighs_a_name_by_how_many_customers_of_the_latest_search_hold_it(
     # a name held by one customer of 1,000 keeps the trained u; one held by five has 5/1000
     assert weight("欧阳明英", rare) == pytest.approx(math.log2(0.7 / 0.002))
     assert weight("王伟", common) == pytest.approx(math.log2(0.7 / (5 / 1000)))
+
+
+def test_an_imported_rows_archive_candidates_share_the_customers_own_phone_or_e_mail():
+    """A contact person's phone or e-mail at another customer makes that customer no
+    candidate: only a customer's own numbers and addresses are looked up."""
+    from kehu.customers.models import Contact, Email, Phone
+    from kehu.dedup.entry import _archive_candidates, entry_record
+
+    own = make_person(None, "钱多多", phones=["13811112222"], emails=["qian@example.com"])
+    other = make_person(None, "孙大圣")
+    contact = Contact.objects.create(customer=other, name="孙大圣的助理")
+    Phone.objects.create(customer=other, contact=contact, number="+8613833334444")
+    Email.objects.create(customer=other, contact=contact, address="zhuli@example.com")
+    rows = [
+        (2, {"name": "钱多", "phones": ["+8613811112222"], "emails": ["qian@example.com"]}),
+        (3, {"name": "周助理", "phones": ["+8613833334444"], "emails": ["zhuli@example.com"]}),
+    ]
+    records = [(n, entry_record("person", v, region=False, cleaned=True)) for n, v in rows]
+    candidates = _archive_candidates("person", records)
+    assert own.pk in candidates.get(2, set())
+    assert other.pk not in candidates.get(3, set())

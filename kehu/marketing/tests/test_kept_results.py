@@ -140,3 +140,14 @@ def test_a_page_with_stale_figures_polls_until_the_new_ones_are_in(
     assert ready.status_code == 204
     assert ready["HX-Refresh"] == "true"  # the page reloads with the new figures
     assert 'data-testid="results-stale"' not in client.get(url).content.decode()
+
+
+def test_after_midnight_the_kept_figures_show_while_the_days_are_computed(finished, task_queue):
+    selectors.campaign_results(finished, today=DAY)
+    next_day = selectors.campaign_results(finished, today=DAY + timedelta(days=1))
+    assert next_day.stale  # yesterday's figures, not computed on the request
+    assert task_queue.pending() == 1
+    task_queue.run_next()
+    kept = KeptResults.objects.get(campaign=finished)
+    assert kept.on == DAY + timedelta(days=1)
+    assert not selectors.campaign_results(finished, today=DAY + timedelta(days=1)).stale
