@@ -9,8 +9,7 @@ stored figures in one transaction, so pages never see half a refresh.
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,7 +35,7 @@ from kehu.analytics.selectors import (
     scope_figures_queue,
 )
 from kehu.core.access import require_archive_admin
-from kehu.core.bulk import insert_rows, sqlite_cache
+from kehu.core.bulk import insert_rows, sqlite_cache, table_refilled
 from kehu.core.progress import stage_progress
 from kehu.customers.models import Channel, Customer
 from kehu.customers.selectors import customers_changeable_by
@@ -156,58 +155,34 @@ def value_rows(result: Result, *, today: date, computed_at: Any) -> tuple[list[s
     return list(values), list(values.values())
 
 
-@contextmanager
-def _without_indexes(model: type) -> Iterator[None]:
-    """On SQLite, the model's secondary indexes dropped for the block and built again after
-    it, in the caller's transaction (SQLite's DDL is transactional: readers keep seeing the
-    old rows and indexes until the commit). Replacing every row of a table is then a
-    truncation, appends in key order and one sorted build per index, instead of a random
-    insertion into nine B-trees per row (57,728 rows: delete + insert 27.5 s → see
-    bench/RESULTS.md). PostgreSQL keeps its indexes (dropping them would lock readers out)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    indexes = list(model._meta.indexes)  # type: ignore[attr-defined]
-    editor = connection.schema_editor()
-    editor.deferred_sql = []  # not entered: only its SQL is used
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for index in indexes:
-            cursor.execute(f"DROP INDEX IF EXISTS {quote(index.name)}")
-        yield
-        for index in indexes:
-            cursor.execute(str(index.create_sql(model, editor)))
-
-
 @transaction.atomic
 def values_store(*, result: Result, today: date, progress: Progress | None = None) -> int:
     """Replace every customer's stored figures with ``result`` and this month's snapshot."""
     computed_at = timezone.now()
     names, columns = value_rows(result, today=today, computed_at=computed_at)
     n = len(columns[0]) if columns else 0
-    values = _table(CustomerValue)
-    with sqlite_cache(), connection.cursor() as cursor:
-        with _without_indexes(CustomerValue):
-            cursor.execute(f"DELETE FROM {values}")  # noqa: S608
-            for start in range(0, n, STORE_CHUNK):
-                chunk = (column[start : start + STORE_CHUNK] for column in columns)
-                rows = list(zip(*chunk, strict=True))
-                insert_rows(cursor, CustomerValue._meta.db_table, names, rows)
-                if progress is not None:
-                    progress("store", 60 + round(30 * (start + len(rows)) / n))
+    with sqlite_cache(), connection.cursor() as cursor, table_refilled(CustomerValue) as values:
+        for start in range(0, n, STORE_CHUNK):
+            chunk = (column[start : start + STORE_CHUNK] for column in columns)
+            rows = list(zip(*chunk, strict=True))
+            insert_rows(cursor, values, names, rows)
+            if progress is not None:
+                progress("store", 60 + round(30 * (start + len(rows)) / n))
         month = today.replace(day=1)
         snapshot = _table(ValueSnapshot)
         cursor.execute(f"DELETE FROM {snapshot} WHERE month = %s", [month])  # noqa: S608
         cursor.execute(
             f"""INSERT INTO {snapshot} (month, customer_id, tier, segment, revenue, p_alive, clv_12)
                 SELECT %s, customer_id, tier, segment, revenue, p_alive, clv_12
-                FROM {values}""",  # noqa: S608
+                FROM {connection.ops.quote_name(values)}""",  # noqa: S608
             [month],
         )
+    if connection.vendor == "sqlite":
         # Statistics of the rebuilt table (SQLite's went with the dropped indexes): without
         # them SQLite plans the drill-down lists by scanning every customer and sorting,
         # instead of walking e.g. the (churn_risk, revenue_rank) index to the first page.
-        cursor.execute(f"ANALYZE {values}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_table(CustomerValue)}")
     return n
 
 

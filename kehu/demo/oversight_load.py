@@ -247,6 +247,7 @@ def demo_oversight_report(*, staff: Any, write: Callable[[str], Any]) -> None:
         )
     _align_updated_at(started)
     result = risk_compute(today=today)
+    services.dashboards_keep_all(today)  # the leader's first look finds the figures kept
     write(
         f"Demo key accounts: {targets} targets, {result.at_risk:,} customers at risk "
         f"({len(result.alerts):,} alerts in {result.seconds:.1f} s), {done} reviews done, "

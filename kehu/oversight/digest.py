@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Membership, Role, User
 from kehu.core.i18n import in_language_of
-from kehu.oversight.kpis import KpiFilters, dashboard_cached
+from kehu.oversight.kpis import KpiFilters, dashboard_kept
 
 
 def digest_text(user: User) -> str:
-    board = dashboard_cached(user=user, filters=KpiFilters(period="month"))
+    board = dashboard_kept(user=user, filters=KpiFilters(period="month"), fresh=True)
     f = board.figures
     lines = [
         _("Kehu weekly digest, %(start)s – %(end)s")

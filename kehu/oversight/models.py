@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.kept import KeptDecoder, KeptEncoder
 from kehu.core.models import TimeStampedModel, choices_check
 
 
@@ -351,3 +352,25 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}"
+
+
+class KeptDashboard(models.Model):
+    """A dashboard's figures as last computed, off the request (``kpis.dashboard_keep``), for
+    one scope and choice of filters: the pages and the API read them and never compute on a
+    request, except the first time that scope asks for those filters."""
+
+    key = models.CharField(max_length=200, unique=True)  # scope, period, day chosen, team
+    user = models.ForeignKey(  # whose scope: computed again as them
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    on = models.DateField(_("for the day"))  # "today" when computed
+    version = models.CharField(_("data version"), max_length=300)  # kpis.data_version()
+    computed_at = models.DateTimeField(_("computed at"))
+    figures = models.JSONField(_("figures"), encoder=KeptEncoder, decoder=KeptDecoder)
+
+    class Meta:
+        verbose_name = _("kept dashboard")
+        verbose_name_plural = _("kept dashboards")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.computed_at:%Y-%m-%d %H:%M}"

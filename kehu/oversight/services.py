@@ -13,15 +13,17 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Team, User
+from kehu.accounts.models import Role, Team, User
 from kehu.core.access import require, require_account_admin
 from kehu.core.audit import setting_changed
 from kehu.core.exceptions import Conflict
 from kehu.customers.models import Customer
 from kehu.customers.selectors import require_customer_change
 from kehu.customers.services import customer_mark_reviewed, customer_update
+from kehu.oversight import kpis
 from kehu.oversight.access import TARGETS_REFUSED, can_approve_review, target_allowed
 from kehu.oversight.models import (
+    KeptDashboard,
     OversightSettings,
     Review,
     ReviewCheck,
@@ -446,3 +448,43 @@ def watch_set(*, user: User, customer: Customer, reason: str) -> Watch:
 def watch_clear(*, user: User, customer: Customer) -> None:
     require_customer_change(user, customer)
     Watch.objects.filter(customer=customer).delete()
+
+
+# --- kept dashboards ------------------------------------------------------------------------
+
+
+def dashboard_keep_for(user_id: int, period: str, on: str, team_id: int | None, day: str) -> None:
+    """Compute a dashboard for ``day`` and keep it (the queued task), unless its user left."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        filters = kpis.KpiFilters(period, date.fromisoformat(on) if on else None, team_id)
+        kpis.dashboard_keep(user=user, filters=filters, today=date.fromisoformat(day))
+
+
+def dashboards_keep_all(today: date | None = None) -> int:
+    """Every kept dashboard of the current period, computed again for ``today`` (nightly,
+    after the risk run, and after the demo load), and the whole archive's month for the first
+    leader or administrator if none is kept: the day's first views find them current. A
+    dashboard for a chosen day keeps until someone looks. Returns how many were computed."""
+    today = today or timezone.localdate()
+    done = 0
+    for kept in KeptDashboard.objects.select_related("user").filter(user__is_active=True):
+        period, on, team_id = kept.figures["filters"]
+        if on is None:
+            kpis.dashboard_keep(
+                user=kept.user, filters=kpis.KpiFilters(period, None, team_id), today=today
+            )
+            done += 1
+    leader = (
+        User.objects.filter(is_active=True, role__in=(Role.LEADER, Role.ADMIN))
+        .order_by("pk")
+        .first()
+    )
+    whole = kpis.KpiFilters()
+    if (
+        leader is not None
+        and not KeptDashboard.objects.filter(key=kpis.kept_key(leader, whole)).exists()
+    ):
+        kpis.dashboard_keep(user=leader, filters=whole, today=today)
+        done += 1
+    return done

@@ -25,7 +25,7 @@ from kehu.core.access import (
     sees_all_customers,
 )
 from kehu.core.exceptions import Conflict
-from kehu.core.http import AuthenticatedRequest, flash_errors, next_url
+from kehu.core.http import AuthenticatedRequest, flash_errors, kept_figures_poll, next_url
 from kehu.core.pagination import CappedPaginator
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for_user
@@ -62,7 +62,9 @@ def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     require_reader(user)
     filters = dashboard_filters(request)
-    board = kpis.dashboard_cached(user=user, filters=filters)
+    board = kpis.dashboard_kept(user=user, filters=filters)
+    if (poll := kept_figures_poll(request, board.stale)) is not None:
+        return poll
     f, b = board.figures, board.before
     compare = {
         key: kpis.change(f.get(key), b.get(key))

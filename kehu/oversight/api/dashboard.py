@@ -21,7 +21,9 @@ from kehu.oversight.api.schemas import DashboardIn, DashboardOut
         "Revenue, collections, new and lost customers, orders, average order value, repeat and "
         "retention rates, CLV, pipeline, weighted forecast, satisfaction, complaint rate, SLA "
         "compliance, overdue receivables, risk counts, customers by stage/grade/tier, the "
-        "monthly trend and the targets with attainment. Scoped: everything for leaders, a "
+        "monthly trend and the targets with attainment. The figures are kept and computed "
+        "again in the background: `computed_at` says when; `stale` is true while newer ones "
+        "are being computed (ask again in a moment). Scoped: everything for leaders, a "
         "manager's teams, a rep's own work. Formulas: docs/oversight.md."
     ),
 )
@@ -36,7 +38,7 @@ def dashboard(request: AuthenticatedRequest, filters: Query[DashboardIn]) -> dic
         and team_id not in managed_team_ids(request.user)
     ):
         raise Http404
-    board = kpis.dashboard_cached(
+    board = kpis.dashboard_kept(
         user=request.user,
         filters=kpis.KpiFilters(period=filters.period, on=filters.on, team_id=team_id),
     )
@@ -53,4 +55,6 @@ def dashboard(request: AuthenticatedRequest, filters: Query[DashboardIn]) -> dic
         "composition": board.composition,
         "risks": board.risks,
         "trend": board.trend,
+        "computed_at": board.computed_at,
+        "stale": board.stale,
     }

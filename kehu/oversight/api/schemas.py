@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from kehu.core.schemas import CustomerRef, RecordId
 from kehu.customers.api.schemas import UserRef
@@ -81,6 +81,10 @@ class DashboardOut(Schema):
     composition: dict[str, Any]
     risks: dict[str, int]
     trend: dict[str, list[Any]]
+    computed_at: datetime = Field(description="When these figures were computed.")
+    stale: bool = Field(
+        description="True when the data changed since: newer figures are being computed."
+    )
 
 
 class AgeingRowOut(Schema):

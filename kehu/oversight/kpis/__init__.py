@@ -13,12 +13,14 @@ from kehu.oversight.kpis.common import (
     span_of,
 )
 from kehu.oversight.kpis.dashboard import (
-    CACHE_SECONDS,
+    KEPT_SECONDS,
     Dashboard,
     change,
     dashboard,
-    dashboard_cached,
+    dashboard_keep,
+    dashboard_kept,
     data_version,
+    kept_key,
     period_figures,
     trend,
 )
@@ -46,7 +48,7 @@ from kehu.oversight.kpis.targets import (
 )
 
 __all__ = [
-    "CACHE_SECONDS",
+    "KEPT_SECONDS",
     "Dashboard",
     "KpiFilters",
     "PERIODS",
@@ -58,8 +60,10 @@ __all__ = [
     "composition",
     "customers_q",
     "dashboard",
-    "dashboard_cached",
+    "dashboard_keep",
+    "dashboard_kept",
     "data_version",
+    "kept_key",
     "lost_customers",
     "new_customers",
     "overdue_total",

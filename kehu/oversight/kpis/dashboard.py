@@ -1,7 +1,7 @@
-"""The dashboards: the figures together, with trends and the previous period, cached."""
+"""The dashboards: the figures together, with trends and the previous period, kept."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -9,15 +9,17 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import TruncMonth
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.access import managed_team_ids
+from kehu.core.kept import queue_once, queued_started
 from kehu.customers.models import CustomerChange
 from kehu.oversight.kpis.common import PERIODS, KpiFilters, Span, previous_span, span_of
 from kehu.oversight.kpis.figures import (
     buyers_figures,
     composition,
+    composition_labelled,
     lost_customers,
     overdue_total,
     pipeline_figures,
@@ -29,7 +31,7 @@ from kehu.oversight.kpis.figures import (
 from kehu.oversight.kpis.periods import period_figures_pair
 from kehu.oversight.kpis.scope import whole_archive, work_q
 from kehu.oversight.kpis.targets import attainment, targets_for
-from kehu.oversight.models import CustomerRisk, SalesTarget
+from kehu.oversight.models import CustomerRisk, KeptDashboard, SalesTarget
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Dashboard:
     composition: dict[str, Any] = field(default_factory=dict)
     risks: dict[str, int] = field(default_factory=dict)
     trend: dict[str, list[Any]] = field(default_factory=dict)
+    computed_at: datetime | None = None  # when kept (``dashboard_kept``)
+    stale: bool = False  # older than the data: newer figures are being computed
 
 
 def trend(user: User, team_id: int | None, today: date, months: int = 12) -> dict[str, list[Any]]:
@@ -140,10 +144,11 @@ def change(now: Any, before: Any) -> float | None:
     return round((float(now) - float(before)) * 100 / float(before), 1)
 
 
-# The dashboard is cached for a few minutes per scope and filters, keyed also by the newest row
-# of each table it reads: a new order, payment, case, rating, archive change or risk computation
-# shows at once; what changes in place (a case resolved) within CACHE_SECONDS.
-CACHE_SECONDS = 300
+# The dashboard is kept per scope and filters (``KeptDashboard``) and computed again in the
+# background when it is older than the data: the newest row of each table it reads (a new
+# order, payment, case, rating, archive change or risk computation), the day, or KEPT_SECONDS
+# for what changes in place (a case resolved).
+KEPT_SECONDS = 300
 
 
 def data_version() -> str:
@@ -162,22 +167,94 @@ def data_version() -> str:
     return ":".join(parts)
 
 
-def dashboard_cached(*, user: User, filters: KpiFilters, today: date | None = None) -> Dashboard:
-    """``dashboard``, from the cache when the same scope asked for the same figures lately."""
-    from django.core.cache import cache
-
-    today = today or timezone.localdate()
+def kept_key(user: User, filters: KpiFilters) -> str:
+    """The figures' key: whose scope (every whole-archive reader shares one), and the filters."""
     scope = (
         "all"
         if whole_archive(user)
         else f"u{user.pk}-" + ",".join(str(t) for t in sorted(managed_team_ids(user)))
     )
-    key = (
-        f"oversight:dashboard:{scope}:{filters.period}:{filters.on}:{filters.team_id}:"
-        f"{today}:{translation.get_language()}:{data_version()}"
+    return f"{scope}:{filters.period}:{filters.on or ''}:{filters.team_id or ''}"
+
+
+def dashboard_kept(
+    *, user: User, filters: KpiFilters, today: date | None = None, fresh: bool = False
+) -> Dashboard:
+    """The dashboard as kept: computed now only if that scope never asked for these filters
+    (or, with ``fresh``, if the kept figures are out of date: the weekly digest); otherwise,
+    when they are out of date, the kept figures, marked stale, while new ones are computed in
+    the background."""
+    today = today or timezone.localdate()
+    key = kept_key(user, filters)
+    version = data_version()
+    kept = KeptDashboard.objects.filter(key=key).first()
+    if kept is None or (fresh and not _current(kept, version, today)):
+        kept = dashboard_keep(user=user, filters=filters, today=today, version=version)
+    elif not _current(kept, version, today):
+        from kehu.oversight import tasks
+
+        queue_once(
+            f"oversight-dashboard:{key}:{today}",
+            KEPT_SECONDS,
+            tasks.keep_dashboard,
+            user.pk,
+            filters.period,
+            filters.on.isoformat() if filters.on else "",
+            filters.team_id,
+            today.isoformat(),
+        )
+        # With tasks run at once (tests, KEHU_TASKS_IMMEDIATE) the new figures are kept now.
+        kept = KeptDashboard.objects.filter(key=key).first() or kept
+    board = _from_kept(kept, filters)
+    board.stale = not _current(kept, version, today)
+    return board
+
+
+def _current(kept: KeptDashboard, version: str, today: date) -> bool:
+    age = (timezone.now() - kept.computed_at).total_seconds()
+    return kept.on == today and kept.version == version and age <= KEPT_SECONDS
+
+
+def dashboard_keep(
+    *, user: User, filters: KpiFilters, today: date, version: str | None = None
+) -> KeptDashboard:
+    """Compute the dashboard for ``user``'s scope and keep it (the background task)."""
+    key = kept_key(user, filters)
+    queued_started(f"oversight-dashboard:{key}:{today}")
+    # The version is read before the figures: a row written meanwhile makes them stale.
+    version = version or data_version()
+    board = dashboard(user=user, filters=filters, today=today)
+    figures = {
+        "filters": [filters.period, filters.on, filters.team_id],
+        "span": [board.span.start, board.span.end],
+        "previous": [board.previous.start, board.previous.end],
+        **{name: getattr(board, name) for name in KEPT_FIELDS},
+    }
+    kept, _created = KeptDashboard.objects.update_or_create(
+        key=key,
+        defaults={
+            "user": user,
+            "on": today,
+            "version": version,
+            "computed_at": timezone.now(),
+            "figures": figures,
+        },
     )
-    board: Dashboard | None = cache.get(key)
-    if board is None:
-        board = dashboard(user=user, filters=filters, today=today)
-        cache.set(key, board, CACHE_SECONDS)
+    return kept
+
+
+KEPT_FIELDS = ("figures", "before", "targets", "composition", "risks", "trend")
+
+
+def _from_kept(kept: KeptDashboard, filters: KpiFilters) -> Dashboard:
+    """The kept figures, the composition labelled in the reader's language."""
+    stored = kept.figures
+    board = Dashboard(
+        filters=filters,
+        span=Span(*stored["span"]),
+        previous=Span(*stored["previous"]),
+        **{name: stored[name] for name in KEPT_FIELDS},
+        computed_at=kept.computed_at,
+    )
+    board.composition = composition_labelled(board.composition)
     return board

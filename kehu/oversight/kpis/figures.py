@@ -161,18 +161,23 @@ def composition(
             .values_list("tier")
             .annotate(n=Count("customer_id"))
         )
+    return composition_labelled(
+        {
+            "stage": [{"code": c, "count": stages.get(c, 0)} for c in Customer.Stage.values],
+            "grade": [{"code": c, "count": grades.get(c, 0)} for c in Customer.Grade.values],
+            "tier": [{"code": c, "count": tiers.get(c, 0)} for c in Tier.values],
+        }
+    )
+
+
+def composition_labelled(counts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The composition's groups with each code's label in the current language."""
+    from kehu.analytics.models import Tier
+
+    choices = {"stage": Customer.Stage, "grade": Customer.Grade, "tier": Tier}
     return {
-        "stage": [
-            {"code": c, "label": str(label), "count": stages.get(c, 0)}
-            for c, label in Customer.Stage.choices
-        ],
-        "grade": [
-            {"code": c, "label": str(label), "count": grades.get(c, 0)}
-            for c, label in Customer.Grade.choices
-        ],
-        "tier": [
-            {"code": c, "label": str(label), "count": tiers.get(c, 0)} for c, label in Tier.choices
-        ],
+        group: [{**row, "label": str(choices[group](row["code"]).label)} for row in rows]
+        for group, rows in counts.items()
     }
 
 
