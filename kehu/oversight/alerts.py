@@ -15,6 +15,7 @@ from kehu.interactions.notifications import Topic, notifications_email, wants
 from kehu.oversight.models import RiskAlert, RiskLevel
 
 STORM_LIMIT = 5
+ID_SLICE = 900  # ids a query: under SQLite's oldest limit of 999 bound values
 
 
 def alert_recipients(customers: list[Customer]) -> dict[int, set[int]]:
@@ -53,12 +54,15 @@ def alerts_send(alerts: list[RiskAlert]) -> int:
     """Notify the people each alert concerns; returns how many notifications were written."""
     if not alerts:
         return 0
-    by_customer = {
-        c.pk: c
-        for c in Customer.objects.filter(pk__in=[a.customer_id for a in alerts]).only(
+    ids = [a.customer_id for a in alerts]
+    by_customer = {}
+    # In slices: a first run over a large archive raises an alert for every customer at risk
+    # (142,208 of 1,000,000), more ids than one SQLite statement may bind.
+    for start in range(0, len(ids), ID_SLICE):
+        for c in Customer.objects.filter(pk__in=ids[start : start + ID_SLICE]).only(
             "pk", "name", "owner_id", "team_id"
-        )
-    }
+        ):
+            by_customer[c.pk] = c
     recipients = alert_recipients(list(by_customer.values()))
     per_user: dict[int, list[RiskAlert]] = defaultdict(list)
     for alert in alerts:

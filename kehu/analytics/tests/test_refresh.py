@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from kehu.analytics import services
 from kehu.analytics.models import AnalyticsRun, CustomerValue, ValueSnapshot

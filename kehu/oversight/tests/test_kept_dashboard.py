@@ -77,9 +77,7 @@ def test_figures_older_than_kept_seconds_are_computed_again(sold, leader, task_q
         assert not kpis.dashboard_kept(user=leader, filters=MONTH).stale
 
 
-def test_after_midnight_the_kept_figures_show_while_the_days_are_computed(
-    sold, leader, task_queue
-):
+def test_after_midnight_the_kept_figures_show_while_the_days_are_computed(sold, leader, task_queue):
     kpis.dashboard_kept(user=leader, filters=MONTH, today=TODAY)
     tomorrow = TODAY + timedelta(days=1)
     assert kpis.dashboard_kept(user=leader, filters=MONTH, today=tomorrow).stale
@@ -93,9 +91,7 @@ def test_each_scope_keeps_its_own_figures(sold, leader, admin_user, rep, other_r
     assert kpis.dashboard_kept(user=rep, filters=MONTH).figures["revenue"] == Decimal("1000")
     assert kpis.dashboard_kept(user=other_rep, filters=MONTH).figures["revenue"] == Decimal("500")
     # Whoever reads the whole archive shares the leader's kept figures.
-    assert kpis.dashboard_kept(user=admin_user, filters=MONTH).figures["revenue"] == Decimal(
-        "1500"
-    )
+    assert kpis.dashboard_kept(user=admin_user, filters=MONTH).figures["revenue"] == Decimal("1500")
     quarter = kpis.dashboard_kept(user=rep, filters=kpis.KpiFilters(period="quarter"))
     assert quarter.span == kpis.span_of("quarter", TODAY)
     assert KeptDashboard.objects.count() == 4  # all; each rep's month; the rep's quarter

@@ -214,6 +214,23 @@ def test_no_storm_many_alerts_one_notification(rep, team, sell, make_user):
     assert "7" in notes.get().text
 
 
+def test_alerts_for_more_customers_than_one_query_binds_reach_every_owner(
+    rep, other_rep, sell, monkeypatch
+):
+    from kehu.customers.tests.factories import make_organization
+    from kehu.oversight import alerts
+
+    monkeypatch.setattr(alerts, "ID_SLICE", 2)  # 142,208 alerts at 1,000,000 customers
+    _only("overdue")
+    for i, owner in enumerate([rep, rep, other_rep, other_rep, rep]):
+        customer = make_organization(owner, name=f"公司{i}")
+        sell(customer, "100", TODAY - timedelta(days=90), user=owner)
+    risk.risk_compute(today=TODAY)
+    assert RiskAlert.objects.count() == 5
+    assert Notification.objects.filter(user=rep).count() == 3  # one per customer, no storm
+    assert Notification.objects.filter(user=other_rep).count() == 2
+
+
 def test_incremental_run_picks_up_new_payments(org, sell, rep):
     _only("overdue")
     order = sell(org, "1000", TODAY - timedelta(days=70))
