@@ -80,7 +80,12 @@ class CustomerRisk(models.Model):
     class Meta:
         verbose_name = _("customer risk")
         verbose_name_plural = _("customer risks")
-        indexes = [models.Index(fields=["level", "customer"], name="oversight_risk_level")]
+        indexes = [
+            models.Index(fields=["level", "customer"], name="oversight_risk_level"),
+            # The dashboards' data version reads the newest computation (kpis.data_version):
+            # without it, a scan of every risk (335,926 at 1,000,000 customers: ~50 ms).
+            models.Index(fields=["computed_at"], name="oversight_risk_computed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.level}"

@@ -66,10 +66,15 @@ class RiskFilters:
 def risk_list(*, user: User, filters: RiskFilters) -> QuerySet[CustomerRisk]:
     """Customers at risk that ``user`` sees, highest level first."""
     require_reader(user)
-    rows = CustomerRisk.objects.filter(
-        customers_visible_q(user, prefix="customer__"),
-        customer__status__in=Customer.LIVE_STATUSES,
+    # The scope as a test per risk, in the order of the (level, customer) index, so the first
+    # page stops after its rows. As a join condition, SQLite first built a Bloom filter of
+    # every customer in scope: 170–190 ms for a rep's eight at 1,000,000 customers, 3 ms now.
+    visible = Customer.objects.filter(
+        customers_visible_q(user, prefix=""),
+        pk=OuterRef("customer_id"),
+        status__in=Customer.LIVE_STATUSES,
     )
+    rows = CustomerRisk.objects.filter(Exists(visible))
     if filters.level:
         rows = rows.filter(level=filters.level)
     if filters.rule:
@@ -314,6 +319,18 @@ def reviews_due(
         .select_related("owner", "team")
         .order_by("reviewed_at", "id")
     )
+
+
+def reviews_due_first(*, user: User, today: date | None = None, limit: int = 8) -> list[Customer]:
+    """A few of ``user``'s own customers due for review, for the dashboard's card: those whose
+    scheduled date has come, then by grade (重要 first), as ``reviews_due_rows`` finds them
+    through its indexes. The whole list, oldest review first, is ``reviews_due``: ordering
+    every due customer to show eight took 430–640 ms at 1,000,000 customers."""
+    require_reader(user)
+    rows = _reviewable(Customer.objects.filter(work_q(user)))
+    ids = [row["pk"] for row in reviews_due_rows(rows, today or timezone.localdate())[:limit]]
+    found = Customer.objects.select_related("owner", "team").in_bulk(ids)
+    return [found[pk] for pk in ids]
 
 
 # The menu's badge counts at most this many customers due (shown as "99+").

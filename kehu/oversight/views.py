@@ -133,7 +133,7 @@ def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
     }
     if personal:
         today = timezone.localdate()
-        context["due_reviews"] = list(selectors.reviews_due(user=user, today=today)[:8])
+        context["due_reviews"] = selectors.reviews_due_first(user=user, today=today)
         context["my_risks"] = list(
             selectors.risk_list(user=user, filters=selectors.RiskFilters())[:8]
         )

@@ -126,6 +126,30 @@ def test_the_count_is_the_rule_customer_by_customer(archive, rep, leader, manage
         )
 
 
+def test_the_dashboards_card_shows_customers_due_of_the_users_own(archive, rep, manager):
+    for user, scope in (
+        (rep, lambda c: c.owner_id == rep.pk),
+        (manager, lambda c: c.team_id is not None),
+    ):
+        due = {c.pk for c in selectors.reviews_due(user=user, today=TODAY)}
+        assert len(due) == _expected(archive, TODAY, scope=scope) > 8
+        first = selectors.reviews_due_first(user=user, today=TODAY)
+        assert len(first) == 8
+        assert {c.pk for c in first} <= due
+        scheduled = set(
+            ReviewSchedule.objects.filter(due_on__lte=TODAY, customer__in=due).values_list(
+                "customer_id", flat=True
+            )
+        )
+        # those whose scheduled day has come first, then by grade, 重要 first
+        every = selectors.reviews_due_first(user=user, today=TODAY, limit=1000)
+        assert sorted(c.pk for c in every) == sorted(due)
+        assert {c.pk for c in every[: len(scheduled)]} == scheduled
+        ranks = [list(DEFAULTS).index(c.grade) for c in every[len(scheduled) :]]
+        assert ranks == sorted(ranks)
+        assert len(set(ranks)) > 1
+
+
 def test_a_grade_without_its_cycle_row_counts_its_default(archive, leader):
     # given: the general grade's row is gone (the rule falls back to 12 months)
     ReviewCycle.objects.filter(grade="general").delete()
