@@ -105,7 +105,8 @@ def table_refilled(model: type[models.Model]) -> Iterator[str]:
     after the block (SQLite's DDL is transactional). PostgreSQL would lock readers out for the
     whole block if it dropped indexes, so the block fills a new table without any, which then
     gets the old one's constraints and indexes and takes its place and names: readers wait only
-    for those renames at the end."""
+    for those renames at the end. For tables whose rows come with their keys (the value
+    table's is the customer's): a generated key's sequence belongs to the old table."""
     table = model._meta.db_table
     if connection.vendor == "postgresql":
         with _shadow(table) as shadow:
