@@ -105,8 +105,8 @@ def test_marketer_builds_sends_and_evaluates_a_campaign(
     row.get_by_test_id("response-save").click()
     screenshot(page, f"marketing-members-{tag}")
     page.goto(campaign_url + "results/")
-    # The page may show the figures kept before the response, marked as being updated; it
-    # polls and reloads once the task worker has computed the new ones.
+    # The browser tests' server runs no task worker, so the launch's queued first figures
+    # were never kept: this first view computes them (the stale path: the oversight test).
     expect(page.get_by_test_id("kpi-responded")).to_have_text("1", timeout=30_000)
     expect(page.get_by_test_id("results-chart")).to_be_visible()
     screenshot(page, f"marketing-results-{tag}")

@@ -1,7 +1,8 @@
 """Key accounts in a real browser (fixtures in kehu/conftest.py), in Simplified Chinese first.
 
 A team member takes an order dated 100 days ago for a new company and leaves it unpaid; the
-archivist computes the risks; the leader opens the dashboard, follows the overdue-receivables
+archivist computes the risks; the leader's dashboard shows the figures it kept before, marked
+stale, until the worker's job keeps new ones; the leader follows the overdue-receivables
 figure to the risk list and one customer's 360° page with its risk reasons. The member then
 completes a review of that customer proposing a higher grade; their manager approves it and
 the grade changes. Screenshots: ``test-artifacts/screenshots/oversight-*``.
@@ -25,7 +26,9 @@ from kehu.core.tests.browser import (
     MEMBER_USERNAME,
     NewContext,
     log_in,
+    run_kehu,
     screenshot,
+    server_env,
 )
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +37,7 @@ COMPANY = "嘉兴恒远机电有限公司"
 
 
 def test_leader_drills_to_risk_reasons_and_rep_review_changes_grade(
-    new_context: NewContext,
+    new_context: NewContext, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # --- the archivist adds a product
     admin = new_context(locale="zh-CN").new_page()
@@ -47,6 +50,12 @@ def test_leader_drills_to_risk_reasons_and_rep_review_changes_grade(
     form.locator("[name=unit]").fill("台")
     form.locator("[name=list_price]").fill("12000.00")
     form.locator("button[type=submit]").click()
+
+    # --- the leader looks before the order: those figures are kept
+    early = new_context(locale="zh-CN").new_page()
+    log_in(early, LEADER_USERNAME, LEADER_PASSWORD)
+    early.goto("/oversight/")
+    expect(early.get_by_test_id("dashboard-as-of")).to_contain_text("数据截至")
 
     # --- a team member: a company and an order 100 days ago, unpaid
     rep = new_context(locale="zh-CN").new_page()
@@ -70,6 +79,16 @@ def test_leader_drills_to_risk_reasons_and_rep_review_changes_grade(
     admin.goto("/oversight/risks/")
     admin.get_by_test_id("risk-recompute").click()
     expect(admin.get_by_test_id("risk-list")).to_contain_text(COMPANY)
+
+    # --- the leader's dashboard shows the figures kept before the order, marked stale, and
+    # polls; the worker's job (here run by hand) keeps the new ones and the page reloads
+    early.goto("/oversight/")
+    expect(early.get_by_test_id("dashboard-stale")).to_contain_text("正在计算更新的数据")
+    expect(early.get_by_test_id("kpi-overdue")).to_have_text("¥0.00")
+    data_dir = next(tmp_path_factory.getbasetemp().glob("kehu-e2e-data*"))
+    run_kehu(server_env(data_dir), "oversight", "dashboards")
+    expect(early.get_by_test_id("kpi-overdue")).to_contain_text("24,000", timeout=15_000)
+    expect(early.get_by_test_id("dashboard-stale")).to_have_count(0)
 
     # --- the leader: dashboard → overdue receivables → the customer's risk reasons
     for locale, suffix in (("zh-CN", "zh"), ("en-US", "en")):

@@ -166,3 +166,22 @@ def test_a_page_with_stale_figures_polls_until_the_new_ones_are_in(
     assert ready.status_code == 204
     assert ready["HX-Refresh"] == "true"  # the page reloads with the new figures
     assert 'data-testid="dashboard-stale"' not in client.get(url).content.decode()
+
+
+def test_the_command_runs_the_nights_jobs_now(sold, leader, rep, sell):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kehu.oversight.models import RiskRun
+
+    kpis.dashboard_kept(user=rep, filters=MONTH)
+    sell(make_person(rep, name="丙"), "200", date(2026, 6, 12))
+    out = StringIO()
+    call_command("oversight", "dashboards", stdout=out)
+    assert "Dashboards kept: 2." in out.getvalue()  # the rep's month and the leaders'
+    assert not kpis.dashboard_kept(user=rep, filters=MONTH).stale
+    assert kpis.dashboard_kept(user=rep, filters=MONTH).figures["revenue"] == Decimal("1200.00")
+    call_command("oversight", "nightly", stdout=out)
+    assert RiskRun.objects.filter(full=True).exists()
+    assert "customers at risk" in out.getvalue()
