@@ -322,15 +322,16 @@ def reviews_due(
 
 
 def reviews_due_first(*, user: User, today: date | None = None, limit: int = 8) -> list[Customer]:
-    """A few of ``user``'s own customers due for review, for the dashboard's card: those whose
-    scheduled date has come, then by grade (重要 first), as ``reviews_due_rows`` finds them
-    through its indexes. The whole list, oldest review first, is ``reviews_due``: ordering
-    every due customer to show eight took 430–640 ms at 1,000,000 customers."""
+    """A few customers of ``user``'s work (their own; a manager's teams') due for review, for
+    the dashboard's card: those whose scheduled date has come, then by grade (重要 first), as
+    ``reviews_due_rows`` finds them through its indexes. The whole list, oldest review first,
+    is ``reviews_due``: ordering every due customer to show eight took 430–640 ms at
+    1,000,000 customers."""
     require_reader(user)
     rows = _reviewable(Customer.objects.filter(work_q(user)))
     ids = [row["pk"] for row in reviews_due_rows(rows, today or timezone.localdate())[:limit]]
     found = Customer.objects.select_related("owner", "team").in_bulk(ids)
-    return [found[pk] for pk in ids]
+    return [found[pk] for pk in ids if pk in found]
 
 
 # The menu's badge counts at most this many customers due (shown as "99+").
