@@ -181,6 +181,11 @@ class Customer(TimeStampedModel):
             models.Index(fields=["city", "-id"], name="customers_city_id"),  # the API's ?city=
             models.Index(fields=["name", "id"], name="customers_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="customers_updated_id"),
+            # "recently changed in my province": without it the province's customers were
+            # sorted (135 ms for 广东省 at 1,000,000 customers).
+            models.Index(
+                fields=["province", "-updated_at", "-id"], name="customers_province_updated"
+            ),
             models.Index(fields=["created_at", "id"], name="customers_created_id"),
             # The leader dashboard's composition (live customers of a scope by stage and grade)
             # read from the index alone: a rep's customers by seek, the rest by one scan of it.
