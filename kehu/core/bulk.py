@@ -2,7 +2,7 @@
 ORM's per-object work and go in as ``COPY`` on PostgreSQL or multi-row ``INSERT`` on SQLite."""
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,22 +75,32 @@ def datetime_adapter() -> Any:
 
 
 @contextmanager
-def sqlite_cache(kib: int = 262_144) -> Iterator[None]:
-    """A larger page cache for this connection while a bulk writer (the analytics refresh, an
-    order-history import) writes: pages of big indexes touched again in one transaction stay
-    in memory instead of being spilled and read back (SQLite only; the default is 16 MiB)."""
+def sqlite_pragmas(**values: int) -> Iterator[None]:
+    """SQLite only: set these PRAGMAs on this connection for the block, then put back what
+    they were (the connection serves other work later)."""
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+        before = {}
+        for name in values:
+            cursor.execute(f"PRAGMA {name}")
+            before[name] = cursor.fetchone()[0]
+        for name, value in values.items():
+            cursor.execute(f"PRAGMA {name} = {int(value)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+            for name, value in before.items():
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
+
+
+def sqlite_cache(kib: int = 262_144) -> AbstractContextManager[None]:
+    """A larger page cache for this connection while a bulk writer (the analytics refresh, an
+    order-history import) writes: pages of big indexes touched again in one transaction stay
+    in memory instead of being spilled and read back (SQLite only; the default is 16 MiB)."""
+    return sqlite_pragmas(cache_size=-kib)
 
 
 @contextmanager

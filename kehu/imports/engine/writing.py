@@ -2,14 +2,13 @@
 matched customers updated by the batch's policy, and each row's outcome."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
 
-from kehu.core.bulk import bulk_insert, datetime_adapter
+from kehu.core.bulk import bulk_insert, datetime_adapter, sqlite_pragmas
 from kehu.customers.bulk import (
     CustomerRows,
     Provenance,
@@ -51,28 +50,12 @@ def report_rows(batch: ImportBatch, rows: list[tuple[int, str, int | None, list[
 # --- writing ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def sqlite_bulk_settings() -> Iterator[None]:
+def sqlite_bulk_settings() -> AbstractContextManager[None]:
     """On SQLite, for the import's connection: a 256 MB page cache (the indexes of a growing
     archive stay in memory) and a checkpoint of the write-ahead log every ~100 MB instead of
     every 4 MB (each chunk's commit checkpointed ~10 MB of pages, many of them again and again).
     Put back afterwards: the connection serves other work later."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        cache_size = cursor.fetchone()[0]
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        checkpoint = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -262144")
-        cursor.execute("PRAGMA wal_autocheckpoint = 25000")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+    return sqlite_pragmas(cache_size=-262_144, wal_autocheckpoint=25_000)
 
 
 def _reserve_ids(model: type[Customer], count: int) -> list[int]:
