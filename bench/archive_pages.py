@@ -34,6 +34,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")
@@ -65,6 +66,23 @@ def machine() -> str:
         f"{os.cpu_count()} CPUs ({cpu}), {ram}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; load average at start {load}"
     )
+
+
+def client_times(
+    client: Any, path: str, requests: int, before: Callable[[], object] = lambda: None
+) -> list[float]:
+    """In-process benches: GET ``path`` with Django's test ``client`` once, then ``requests``
+    times, each after ``before()``; the times in ms. Stops at an answer other than 200."""
+    out = []
+    client.get(path)
+    for _ in range(requests):
+        before()
+        started = time.perf_counter()
+        response = client.get(path)
+        out.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code}")
+    return out
 
 
 def kehu_env(data_dir: Path, database_url: str | None) -> dict[str, str]:

@@ -41,6 +41,9 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from archive_pages import client_times
+
 KEHU = Path(sys.executable).parent / "kehu"
 
 
@@ -254,16 +257,7 @@ def results_timings(marketer: object, campaign_id: int, requests: int) -> dict[s
     url = f"/campaigns/{campaign_id}/results/"
 
     def timings(path: str, before=lambda: None) -> list[float]:
-        out = []
-        client.get(path)
-        for _ in range(requests):
-            before()
-            t = time.perf_counter()
-            response = client.get(path)
-            out.append((time.perf_counter() - t) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{path}: {response.status_code}")
-        return out
+        return client_times(client, path, requests, before)
 
     def nothing_kept() -> None:
         KeptResults.objects.filter(campaign_id=campaign_id).delete()

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KEHU = str(ROOT / ".venv" / "bin" / "kehu")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive_pages import machine  # noqa: E402
+from archive_pages import client_times, machine  # noqa: E402
 
 
 def main() -> None:
@@ -151,16 +151,7 @@ def page_times(path: str, user: object, requests: int, before=lambda: None) -> l
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    client.get(path)
-    out = []
-    for _ in range(requests):
-        before()
-        started = time.perf_counter()
-        response = client.get(path)
-        out.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{path}: {response.status_code}")
-    return out
+    return client_times(client, path, requests, before)
 
 
 def page_timings(user: object, period: str, requests: int, stale: bool) -> list[float]:
