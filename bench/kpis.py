@@ -163,13 +163,14 @@ def page_timings(user: object, period: str, requests: int, stale: bool) -> list[
 
     from kehu.core.kept import queued_started
     from kehu.oversight import kpis
+    from kehu.oversight.kpis.dashboard import _queued_key
     from kehu.oversight.models import KeptDashboard
 
     key = kpis.kept_key(user, kpis.KpiFilters(period=period))
 
     def new_data() -> None:  # as a new order does; the queued flag gone, so it queues
         KeptDashboard.objects.filter(key=key).update(version="")
-        queued_started(f"oversight-dashboard:{key}:{timezone.localdate()}")
+        queued_started(_queued_key(key, timezone.localdate()))
 
     times = page_times(
         f"/oversight/?period={period}", user, requests, new_data if stale else lambda: None

@@ -194,7 +194,7 @@ def dashboard_kept(
         from kehu.oversight import tasks
 
         queue_once(
-            f"oversight-dashboard:{key}:{today}",
+            _queued_key(key, today),
             KEPT_SECONDS,
             tasks.keep_dashboard,
             user.pk,
@@ -210,6 +210,10 @@ def dashboard_kept(
     return board
 
 
+def _queued_key(key: str, today: date) -> str:
+    return f"oversight-dashboard:{key}:{today}"
+
+
 def _current(kept: KeptDashboard, version: str, today: date) -> bool:
     age = (timezone.now() - kept.computed_at).total_seconds()
     return kept.on == today and kept.version == version and age <= KEPT_SECONDS
@@ -220,7 +224,7 @@ def dashboard_keep(
 ) -> KeptDashboard:
     """Compute the dashboard for ``user``'s scope and keep it (the background task)."""
     key = kept_key(user, filters)
-    queued_started(f"oversight-dashboard:{key}:{today}")
+    queued_started(_queued_key(key, today))
     # The version is read before the figures: a row written meanwhile makes them stale.
     version = version or data_version()
     board = dashboard(user=user, filters=filters, today=today)
