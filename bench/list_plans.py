@@ -120,7 +120,8 @@ def main() -> None:
             page = best_ms(
                 lambda qs=queryset: keyset_page(qs, cursor=None, page_size=PAGE_SIZE), args.repeat
             )
-            counted = queryset.order_by()[: COUNT_CAP + 1]
+            counting = customer_list(user=users[username], filters=filters, counting=True)
+            counted = counting.order_by()[: COUNT_CAP + 1]
             count = best_ms(lambda qs=counted: qs.count(), args.repeat)
             cells += [f"{page:.1f}", f"{count:.1f}"]
             if args.plans:

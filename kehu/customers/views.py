@@ -24,7 +24,7 @@ from kehu.bulk.models import BulkAction
 from kehu.bulk.selectors import bulk_bar
 from kehu.core.access import can_create_leads, can_export, require
 from kehu.core.http import AuthenticatedRequest, client_ip
-from kehu.core.pagination import capped_count, keyset_page
+from kehu.core.pagination import CappedCount, capped_count, keyset_page
 from kehu.customers import selectors, services
 from kehu.customers.fields import GROUP_LABELS, Group
 from kehu.customers.forms import (
@@ -93,7 +93,8 @@ def _list_segment(user: User, form: CustomerFilterForm) -> str:
 @require_GET
 def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None)
-    customers = selectors.customer_list(user=request.user, filters=form.filters())
+    filters = form.filters()
+    customers = selectors.customer_list(user=request.user, filters=filters)
     try:
         page = keyset_page(
             customers.prefetch_related("tags"),
@@ -102,10 +103,15 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
         )
     except NinjaValidationError:  # a cursor edited by hand: start from the first page
         page = keyset_page(customers.prefetch_related("tags"), cursor=None, page_size=PAGE_SIZE)
+    if not request.GET.get("cursor") and page.next_cursor is None:  # one page holds them all
+        total = CappedCount(count=len(page.rows), cap=COUNT_CAP, capped=False)
+    else:
+        counted = selectors.customer_list(user=request.user, filters=filters, counting=True)
+        total = capped_count(counted, COUNT_CAP)
     context = {
         "form": form,
         "page": page,
-        "total": capped_count(customers, COUNT_CAP),
+        "total": total,
         "can_create": can_create_leads(request.user),
         "can_export": can_export(request.user),
         # Bulk actions (kehu.bulk) for roles that change customers.

@@ -71,3 +71,36 @@ def test_list_page_and_api(client, rep, refreshed):
     body = client.get("/api/v1/customers/?last_purchase_to=2025-12-31").json()
     assert [c["name"] for c in body["results"]] == ["李娜"]
     assert client.get("/api/v1/customers/?value_tier=Z").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"value_tier": "A"},
+        {"value_tier": "C", "tag": "VIP"},
+        {"last_purchase_from": "2026-01-01"},
+        {"clv_min": "0"},
+        {"tag": "VIP"},
+        {"tag": "nobody has it"},
+    ],
+)
+def test_the_count_finds_the_customers_the_page_lists(archivist, rep, refreshed, given):
+    """The count joins the tag and value rows where the page reads them by subquery: the same
+    customers, each once (a customer with two tags, one without a value row)."""
+    from kehu.customers.models import Customer, Tag
+    from kehu.customers.tests.factories import CustomerFactory
+
+    vip, other = Tag.objects.create(name="VIP"), Tag.objects.create(name="其他")
+    for customer in Customer.objects.all():
+        customer.tags.add(vip, other)
+    CustomerFactory(owner=rep).tags.add(vip)  # no value row
+    for user in (archivist, rep):
+        filters = CustomerFilters(**given)
+        listed = customer_list(user=user, filters=filters)
+        counted = customer_list(user=user, filters=filters, counting=True)
+        assert counted.count() == listed.count()
+        assert sorted(counted.values_list("pk", flat=True)) == sorted(
+            listed.values_list("pk", flat=True)
+        )
+    everyone = customer_list(user=archivist, filters=CustomerFilters(tag="VIP"), counting=True)
+    assert everyone.count() == Customer.objects.count()

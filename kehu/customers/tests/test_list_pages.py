@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kehu.customers import views
@@ -78,13 +80,42 @@ def test_a_broken_cursor_shows_the_first_page(client, rep, small_pages):
         assert len(response.context["page"]) == 3
 
 
-def test_the_count_stops_at_its_cap(client, rep, monkeypatch):
+def test_the_count_stops_at_its_cap(client, rep, monkeypatch, small_pages):
     monkeypatch.setattr(views, "COUNT_CAP", 2)
-    CustomerFactory.create_batch(3, owner=rep)
+    CustomerFactory.create_batch(4, owner=rep)
     client.force_login(rep)
     response = client.get(reverse("customers:list"))
     assert "More than 2 customers" in response.text
     assert len(response.context["page"]) == 3
+    following = client.get(reverse("customers:list") + _link(response, "next-page"))
+    assert "More than 2 customers" in following.text  # a later page counts too
+    assert len(following.context["page"]) == 1
+
+
+def test_a_list_on_one_page_is_counted_from_the_page(client, rep, monkeypatch):
+    """When the first page holds every match, the count is its length, with no query of its
+    own (even above the cap: the rows are on screen)."""
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    CustomerFactory.create_batch(3, owner=rep)
+    client.force_login(rep)
+    client.get(reverse("customers:list"))  # the session and the user's settings, once
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("customers:list"))
+    assert "3 customers" in response.text
+    counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT COUNT(*)") and '"customers_customer"' in q["sql"]
+    ]
+    assert counts == []
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)  # two pages: then the list is counted
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("customers:list"))
+    assert "More than 2 customers" in response.text
+    assert any(
+        q["sql"].startswith("SELECT COUNT(*)") and '"customers_customer"' in q["sql"]
+        for q in queries.captured_queries
+    )
 
 
 def test_a_one_character_search_asks_for_a_second_character(client, rep, settings):
