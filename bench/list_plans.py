@@ -60,6 +60,7 @@ def cases() -> list[tuple[str, dict[str, object]]]:
         ("channel=website", {"channel": "website"}),
         ("q=王芳", {"q": "王芳"}),
         ("q=zw", {"q": "zw"}),
+        ("q=zw+grade", {"q": "zw", "grade": "important"}),
         ("created last 30 days", {"created_from": month_ago, "created_to": newest}),
         ("created a year ago (1 month)", {
             "created_from": year_ago, "created_to": date.fromordinal(year_ago.toordinal() + 30)

@@ -58,6 +58,7 @@ from archive_pages import (  # noqa: E402
     ROOT,
     build_archive,
     customer_count,
+    deep_cursor,
     free_port,
     kehu_env,
     machine,
@@ -237,7 +238,8 @@ class MixUser(ApiUser):
 
     @task(27)
     def customer_list(self) -> None:
-        self.get("/api/v1/customers/" + self.rng.choice(API_FILTERS), "customer list")
+        path = self.rng.choice(API_FILTERS).replace("{deep}", deep_cursor(self.customer_id()))
+        self.get("/api/v1/customers/" + path, "customer list")
 
     @task(27)
     def interaction_list(self) -> None:

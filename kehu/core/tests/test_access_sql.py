@@ -6,7 +6,7 @@ from django.db import connection
 from kehu.accounts.models import Role
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.access import record_scope_sql
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, Tag
 from kehu.customers.selectors import customers_changeable_by, customers_visible_to
 from kehu.customers.tests.factories import CustomerFactory
 
@@ -59,3 +59,38 @@ def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, 
     # real narrowings, not everything or nothing: the rep's own and shared customer; the
     # manager's member's two and the team's one
     assert len(visible) == {"rep": 2, "manager": 3, "inactive": 0}.get(who, 6)
+
+
+@pytest.mark.parametrize("who", ["rep", "manager", "leader", "inactive"])
+def test_the_scope_through_a_related_customer_is_the_customers_scope(
+    who, rep, leader, make_user, archive
+):
+    """``customers_visible_q`` / ``customers_changeable_q`` (records of a customer: reminders,
+    tasks, cases) keep the rows of exactly the customers the user sees or changes, the shared
+    one included."""
+    from kehu.customers.selectors import customers_changeable_q, customers_visible_q
+
+    users = {
+        "rep": lambda: rep,
+        "leader": lambda: leader,
+        "manager": lambda: make_user(username="teamlead"),
+        "inactive": lambda: make_user(Role.SALES_REP, username="gone", is_active=False),
+    }
+    user = users[who]()
+    if who == "manager":
+        MembershipFactory(user=user, team=archive, is_manager=True)
+    tagged = Customer.tags.through.objects  # a table of rows with a customer: one per customer
+    tag = Tag.objects.create(name="每个")
+    tagged.bulk_create([tagged.model(customer=c, tag=tag) for c in Customer.objects.all()])
+
+    def customers_of(q):
+        return set(tagged.filter(q).values_list("customer_id", flat=True))
+
+    visible = set(customers_visible_to(user).values_list("pk", flat=True))
+    changeable = set(customers_changeable_by(user).values_list("pk", flat=True))
+    assert customers_of(customers_visible_q(user, prefix="customer__")) == visible
+    assert customers_of(customers_changeable_q(user, prefix="customer__")) == changeable
+    if who == "rep":
+        assert Customer.objects.get(shared_with=rep).pk in customers_of(
+            customers_visible_q(user, prefix="customer__")
+        )

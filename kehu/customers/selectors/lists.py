@@ -1,7 +1,7 @@
 """The customer list: filters, orderings, dates."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
@@ -93,10 +93,16 @@ def customer_list(
     # Tags (and customer value, in customer_filters_value_q) as subqueries, not joins, for a
     # page: the database reads the matching ids once and walks them in the page's order;
     # joined, SQLite sorted every match for each page (0.2-0.35 s for ?tag=VIP at 100,000
-    # customers). A count has no order, so there they are joins: the database walks the tag's
-    # (or value tier's) index and stops at the cap, where the subquery first copied all the
-    # ids into a temporary index (25-44 ms at 1,000,000 customers).
-    if filters.tag and counting:
+    # customers). A count has no order, so there the value conditions, and a tag that is the
+    # only filter, are joins: the database walks the tag's (or value's) index and stops at the
+    # cap, where the subquery first copied every match into a temporary index (25-44 ms at
+    # 1,000,000 customers). A tag beside another filter stays a subquery: joined, SQLite walked
+    # that filter's index probing the tag on disk, 16-37 ms slower (bench/RESULTS.md).
+    if (
+        filters.tag
+        and counting
+        and replace(filters, order="-id") == CustomerFilters(tag=filters.tag)
+    ):
         queryset = queryset.filter(tags__name=filters.tag)
     elif filters.tag:
         tagged = Customer.tags.through.objects.filter(tag__name=filters.tag)

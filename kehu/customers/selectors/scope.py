@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
@@ -70,8 +70,7 @@ def customers_visible_q(user: User, *, prefix: str) -> Q:
     q = record_scope_q(
         user, owner_field=f"{prefix}owner", shared_field=None, team_field=f"{prefix}team"
     )
-    shared = Customer.shared_with.through.objects.filter(user=user).values("customer_id")
-    return q | Q(**{f"{prefix}pk__in": shared})
+    return q | _shared_with_q(user, prefix)
 
 
 def customers_changeable_by(user: User) -> CustomerQuerySet:
@@ -94,8 +93,18 @@ def customers_changeable_q(user: User, *, prefix: str) -> Q:
         shared_field=None,
         team_field=f"{prefix}team",
     )
-    shared = Customer.shared_with.through.objects.filter(user=user).values("customer_id")
-    return q | Q(**{f"{prefix}pk__in": shared})
+    return q | _shared_with_q(user, prefix)
+
+
+def _shared_with_q(user: User, prefix: str) -> Q:
+    """The related customer is shared with ``user``: a test of each row's customer on the
+    share's unique index. As ``customer_id IN (the user's shares)`` PostgreSQL costed the list
+    of shares once per row and joined a few reminders to every customer instead (the menu's
+    "reminders due" badge: 100 ms at 1,000,000 customers, on every page of a team manager)."""
+    shared = Customer.shared_with.through.objects.filter(
+        user=user, customer_id=OuterRef(f"{prefix}pk")
+    )
+    return Q(Exists(shared))
 
 
 # What a customer's page shows of it beside its own row, loaded in the same query.
