@@ -85,8 +85,9 @@ def test_list_page_and_api(client, rep, refreshed):
     ],
 )
 def test_the_count_finds_the_customers_the_page_lists(archivist, rep, refreshed, given):
-    """The count joins the tag and value rows where the page reads them by subquery: the same
-    customers, each once (a customer with two tags, one without a value row)."""
+    """The count joins the value rows (and a tag that is the only filter) where the page reads
+    them by subquery: the same customers, each once (a customer with two tags, one without a
+    value row)."""
     from kehu.customers.models import Customer, Tag
     from kehu.customers.tests.factories import CustomerFactory
 
