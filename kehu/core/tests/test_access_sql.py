@@ -7,7 +7,12 @@ from kehu.accounts.models import Role
 from kehu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kehu.core.access import record_scope_sql
 from kehu.customers.models import Customer, Tag
-from kehu.customers.selectors import customers_changeable_by, customers_visible_to
+from kehu.customers.selectors import (
+    customers_changeable_by,
+    customers_changeable_q,
+    customers_visible_q,
+    customers_visible_to,
+)
 from kehu.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +45,26 @@ def archive(rep, other_rep, make_user):
     return team
 
 
+@pytest.fixture
+def user_of(rep, leader, archivist, make_user, archive):
+    """The user a test is parametrized with: the rep (one customer shared with them), the
+    manager of the archive's team, a leader, the archivist, or an inactive rep."""
+
+    def user(who):
+        if who == "manager":
+            manager = make_user(username="teamlead")
+            MembershipFactory(user=manager, team=archive, is_manager=True)
+            return manager
+        if who == "inactive":
+            return make_user(Role.SALES_REP, username="gone", is_active=False)
+        return {"rep": rep, "leader": leader, "archivist": archivist}[who]
+
+    return user
+
+
 @pytest.mark.parametrize("who", ["rep", "manager", "leader", "archivist", "inactive"])
-def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, make_user, archive):
-    users = {
-        "rep": lambda: rep,
-        "leader": lambda: leader,
-        "archivist": lambda: archivist,
-        "manager": lambda: make_user(username="teamlead"),
-        "inactive": lambda: make_user(Role.SALES_REP, username="gone", is_active=False),
-    }
-    user = users[who]()
-    if who == "manager":
-        MembershipFactory(user=user, team=archive, is_manager=True)
+def test_the_sql_scope_is_the_orm_scope(who, user_of):
+    user = user_of(who)
     visible = set(customers_visible_to(user).values_list("pk", flat=True))
     changeable = set(customers_changeable_by(user).values_list("pk", flat=True))
     assert in_sql_scope(user) == visible
@@ -62,23 +75,11 @@ def test_the_sql_scope_is_the_orm_scope(who, rep, other_rep, leader, archivist, 
 
 
 @pytest.mark.parametrize("who", ["rep", "manager", "leader", "inactive"])
-def test_the_scope_through_a_related_customer_is_the_customers_scope(
-    who, rep, leader, make_user, archive
-):
+def test_the_scope_through_a_related_customer_is_the_customers_scope(who, rep, user_of):
     """``customers_visible_q`` / ``customers_changeable_q`` (records of a customer: reminders,
     tasks, cases) keep the rows of exactly the customers the user sees or changes, the shared
     one included."""
-    from kehu.customers.selectors import customers_changeable_q, customers_visible_q
-
-    users = {
-        "rep": lambda: rep,
-        "leader": lambda: leader,
-        "manager": lambda: make_user(username="teamlead"),
-        "inactive": lambda: make_user(Role.SALES_REP, username="gone", is_active=False),
-    }
-    user = users[who]()
-    if who == "manager":
-        MembershipFactory(user=user, team=archive, is_manager=True)
+    user = user_of(who)
     tagged = Customer.tags.through.objects  # a table of rows with a customer: one per customer
     tag = Tag.objects.create(name="每个")
     tagged.bulk_create([tagged.model(customer=c, tag=tag) for c in Customer.objects.all()])
