@@ -41,6 +41,9 @@ def test_the_rep_corrects_an_order(new_context: NewContext) -> None:
     page.get_by_test_id("create-submit").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+/$"))
     page.get_by_test_id("new-order").click()
+    # htmx must have wired the form before typing: an input typed earlier searches nothing (a
+    # fresh-clone CI run saw the first 20 products stay listed)
+    page.wait_for_load_state()
     form = page.get_by_test_id("order-form")
     # the order date shows (an ISO value the browser accepts), not an empty field
     expect(form.locator("[name=ordered_on]")).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
